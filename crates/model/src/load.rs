@@ -1,0 +1,495 @@
+//! Reading a whole repository: the tenant document and every Queue document under its
+//! queues folder, accumulating every problem instead of stopping at the first.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use crate::yaml::{self, YamlLimits};
+use crate::{Diagnostic, Loc, QueueDoc, Rule, Spanned, TenantDoc, ranges};
+
+/// The name of the tenant document at the repository root.
+pub const TENANT_FILE: &str = "cxqueues.yaml";
+
+/// How much a load may read.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions {
+    /// Largest file read, in bytes (default 1 MiB).
+    pub max_file_size: u64,
+    pub yaml: YamlLimits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            max_file_size: 1024 * 1024,
+            yaml: YamlLimits::default(),
+        }
+    }
+}
+
+/// One file of a repository: its path relative to the root (with `/`) and its bytes.
+#[derive(Clone, Debug)]
+pub struct RepoFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// A queue document and the file it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueDef {
+    pub file: PathBuf,
+    pub doc: QueueDoc,
+}
+
+impl QueueDef {
+    pub fn name(&self) -> &str {
+        &self.doc.metadata.name.value
+    }
+}
+
+/// A loaded repository: what parsed, and every problem found on the way.
+#[derive(Clone, Debug, Default)]
+pub struct Repository {
+    pub tenant: TenantDoc,
+    /// `cxqueues.yaml` when the repository has one.
+    pub tenant_file: Option<PathBuf>,
+    pub queues: Vec<QueueDef>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Repository {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads `root/cxqueues.yaml` and every `.yaml`/`.yml` under its queues folder (recursively,
+/// in sorted order) and parses them. Never fails: problems become diagnostics.
+pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
+    let (tenant, files, diags) = read_repository_files(root, opts);
+    let mut repo = parse_files(tenant, files, opts);
+    let mut all = diags;
+    all.append(&mut repo.diagnostics);
+    repo.diagnostics = all;
+    repo
+}
+
+/// The files of a repository on disk, with the problems of reading them (size, symlinks).
+pub fn read_repository_files(
+    root: &Path,
+    opts: &LoadOptions,
+) -> (Option<RepoFile>, Vec<RepoFile>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let tenant_path = root.join(TENANT_FILE);
+    let tenant = if tenant_path.exists() {
+        read_file(root, &tenant_path, opts, &mut diags)
+    } else {
+        None
+    };
+    let queues_dir = tenant
+        .as_ref()
+        .and_then(|t| queues_dir_of(t, opts))
+        .unwrap_or_else(|| "queues".to_string());
+    let mut files = Vec::new();
+    let dir = root.join(&queues_dir);
+    if !dir.is_dir() {
+        let loc = Loc::UNKNOWN;
+        diags.push(
+            Diagnostic::error(
+                Rule::File,
+                TENANT_FILE,
+                loc,
+                format!("the queues folder `{queues_dir}` does not exist"),
+            )
+            .with_hint(format!("create `{queues_dir}/` or set spec.queues in {TENANT_FILE}")),
+        );
+        return (tenant, files, diags);
+    }
+    let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut visited = HashSet::new();
+    walk(&canon_root, root, &dir, opts, &mut visited, &mut files, &mut diags);
+    (tenant, files, diags)
+}
+
+fn queues_dir_of(tenant: &RepoFile, opts: &LoadOptions) -> Option<String> {
+    let text = std::str::from_utf8(&tenant.bytes).ok()?;
+    let doc: TenantDoc = yaml::from_str(text, &opts.yaml).ok()?;
+    Some(doc.spec.queues)
+}
+
+fn rel(root: &Path, p: &Path) -> PathBuf {
+    let r = p.strip_prefix(root).unwrap_or(p);
+    PathBuf::from(
+        r.components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+fn walk(
+    canon_root: &Path,
+    root: &Path,
+    dir: &Path,
+    opts: &LoadOptions,
+    visited: &mut HashSet<PathBuf>,
+    files: &mut Vec<RepoFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Ok(c) = dir.canonicalize()
+        && !visited.insert(c)
+    {
+        return;
+    }
+    let mut entries: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                Rule::File,
+                rel(root, dir),
+                Loc::UNKNOWN,
+                format!("cannot read the folder: {e}"),
+            ));
+            return;
+        }
+    };
+    entries.sort();
+    for path in entries {
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(canon_root) => {}
+                Ok(target) => {
+                    diags.push(
+                        Diagnostic::error(
+                            Rule::Symlink,
+                            rel(root, &path),
+                            Loc::UNKNOWN,
+                            format!(
+                                "symlink leaves the repository (points to {}); it was not followed",
+                                target.display()
+                            ),
+                        )
+                        .with_hint("copy the file into the repository instead of linking to it"),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    diags.push(Diagnostic::error(
+                        Rule::Symlink,
+                        rel(root, &path),
+                        Loc::UNKNOWN,
+                        format!("broken symlink: {e}"),
+                    ));
+                    continue;
+                }
+            }
+        }
+        if path.is_dir() {
+            walk(canon_root, root, &path, opts, visited, files, diags);
+        } else if is_yaml(&path)
+            && let Some(f) = read_file(root, &path, opts, diags)
+        {
+            files.push(f);
+        }
+    }
+}
+
+fn is_yaml(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("yaml") | Some("yml")
+    )
+}
+
+fn read_file(
+    root: &Path,
+    path: &Path,
+    opts: &LoadOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<RepoFile> {
+    let relp = rel(root, path);
+    match fs::metadata(path) {
+        Ok(m) if m.len() > opts.max_file_size => {
+            diags.push(too_large(&relp, m.len(), opts.max_file_size));
+            return None;
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                Rule::File,
+                relp,
+                Loc::UNKNOWN,
+                format!("cannot read: {e}"),
+            ));
+            return None;
+        }
+        Ok(_) => {}
+    }
+    match fs::read(path) {
+        Ok(bytes) => Some(RepoFile { path: relp, bytes }),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                Rule::File,
+                relp,
+                Loc::UNKNOWN,
+                format!("cannot read: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+fn too_large(path: &Path, len: u64, max: u64) -> Diagnostic {
+    Diagnostic::error(
+        Rule::File,
+        path,
+        Loc::new(1, 1),
+        format!("file is {len} bytes, above the {max}-byte limit"),
+    )
+    .with_hint("split the queues over several files")
+}
+
+fn utf8<'a>(file: &'a RepoFile, diags: &mut Vec<Diagnostic>) -> Option<&'a str> {
+    match std::str::from_utf8(&file.bytes) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let good = &file.bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let col = good.len() - good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+            diags.push(
+                Diagnostic::error(
+                    Rule::File,
+                    &file.path,
+                    Loc::new(line as u32, col as u32),
+                    format!("not valid UTF-8 (byte offset {})", e.valid_up_to()),
+                )
+                .with_hint("save the file as UTF-8"),
+            );
+            None
+        }
+    }
+}
+
+/// Parses a set of files: the tenant document (if any) and the Queue files. Checks rule 1
+/// (parse, kinds, unknown fields, duplicate keys, ranges) and the per-queue parts of rules 2,
+/// 3 and 6 that need no other queue (id format, `target` xor `targetId`, skill counts,
+/// license). Cross-queue rules belong to the routing graph in `reconcile`.
+pub fn parse_files(tenant: Option<RepoFile>, files: Vec<RepoFile>, opts: &LoadOptions) -> Repository {
+    let mut repo = Repository::default();
+    if let Some(t) = tenant {
+        if t.bytes.len() as u64 > opts.max_file_size {
+            repo.diagnostics.push(too_large(&t.path, t.bytes.len() as u64, opts.max_file_size));
+        } else if let Some(text) = utf8(&t, &mut repo.diagnostics) {
+            match yaml::from_str::<TenantDoc>(text, &opts.yaml) {
+                Ok(doc) => repo.tenant = doc,
+                Err(e) => repo.diagnostics.push(from_yaml(&t.path, e)),
+            }
+        }
+        repo.tenant_file = Some(t.path);
+    }
+    for f in files {
+        if f.bytes.len() as u64 > opts.max_file_size {
+            repo.diagnostics.push(too_large(&f.path, f.bytes.len() as u64, opts.max_file_size));
+            continue;
+        }
+        let Some(text) = utf8(&f, &mut repo.diagnostics) else {
+            continue;
+        };
+        if text.trim().is_empty() || only_comments(text) {
+            repo.diagnostics.push(
+                Diagnostic::error(Rule::EmptyFile, &f.path, Loc::new(1, 1), "the file holds no document")
+                    .with_hint("add a Queue document or delete the file"),
+            );
+            continue;
+        }
+        match yaml::from_str_multi::<Option<QueueDoc>>(text, &opts.yaml) {
+            Ok(docs) => {
+                for doc in docs.into_iter().flatten() {
+                    let def = QueueDef {
+                        file: f.path.clone(),
+                        doc,
+                    };
+                    check_queue(&def, &repo.tenant, &mut repo.diagnostics);
+                    repo.queues.push(def);
+                }
+            }
+            Err(e) => repo.diagnostics.push(from_yaml(&f.path, e)),
+        }
+    }
+    repo
+}
+
+fn only_comments(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    })
+}
+
+fn from_yaml(path: &Path, e: yaml::YamlError) -> Diagnostic {
+    let mut d = Diagnostic::error(e.rule, path, e.loc, e.message);
+    d.hint = e.hint;
+    d
+}
+
+fn check_range(
+    file: &Path,
+    field: &str,
+    v: &Spanned<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if !range.contains(&v.value) {
+        diags.push(
+            Diagnostic::error(
+                Rule::Range,
+                file,
+                v.loc,
+                format!(
+                    "{field} is {}, outside {}–{}",
+                    v.value,
+                    range.start(),
+                    range.end()
+                ),
+            )
+            .with_hint(format!(
+                "use a value from {} to {} (values are never clamped)",
+                range.start(),
+                range.end()
+            )),
+        );
+    }
+}
+
+/// Rule 1 ranges and the single-queue parts of rules 2, 3 and 6.
+fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) {
+    let file = def.file.as_path();
+    let md = &def.doc.metadata;
+    let spec = &def.doc.spec;
+    let name_len = md.name.value.chars().count();
+    if !ranges::NAME_CHARS.contains(&name_len) {
+        diags.push(
+            Diagnostic::error(
+                Rule::Range,
+                file,
+                md.name.loc,
+                format!("metadata.name has {name_len} characters, outside 1–64"),
+            )
+            .with_hint("shorten the name to at most 64 characters"),
+        );
+    }
+    if let Some(id) = &md.id
+        && uuid::Uuid::parse_str(&id.value).is_err()
+    {
+        diags.push(
+            Diagnostic::error(
+                Rule::InvalidId,
+                file,
+                id.loc,
+                format!("metadata.id {:?} is not a UUID", id.value),
+            )
+            .with_hint("copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name"),
+        );
+    }
+    if let Some(d) = &spec.description {
+        let n = d.value.chars().count();
+        if n > ranges::DESCRIPTION_CHARS {
+            diags.push(Diagnostic::error(
+                Rule::Range,
+                file,
+                d.loc,
+                format!("description has {n} characters, above 512"),
+            ));
+        }
+    }
+    if let Some(slt) = &spec.service_level_target {
+        check_range(file, "serviceLevelTarget.threshold", &slt.value.threshold, ranges::THRESHOLD, diags);
+        check_range(file, "serviceLevelTarget.time", &slt.value.time, ranges::SLT_TIME, diags);
+    }
+    if let Some(v) = &spec.max_wait_time {
+        check_range(file, "maxWaitTime", v, ranges::MAX_WAIT_TIME, diags);
+    }
+    if let Some(v) = &spec.max_waiters {
+        check_range(file, "maxWaiters", v, ranges::MAX_WAITERS, diags);
+        let lic = i64::from(tenant.spec.limits.max_waiters);
+        if v.value > lic && ranges::MAX_WAITERS.contains(&v.value) {
+            diags.push(
+                Diagnostic::error(
+                    Rule::License,
+                    file,
+                    v.loc,
+                    format!("maxWaiters is {}, above the licensed {lic} (limits.maxWaiters)", v.value),
+                )
+                .with_hint(format!("lower it to {lic}, or raise limits.maxWaiters in cxqueues.yaml if the license allows")),
+            );
+        }
+    }
+    if let Some(Some(ov)) = &spec.overflow {
+        check_range(file, "overflow.waitTime", &ov.value.wait_time, ranges::OVERFLOW_WAIT, diags);
+        match (&ov.value.target, &ov.value.target_id) {
+            (Some(t), Some(_)) => diags.push(
+                Diagnostic::error(
+                    Rule::OverflowTarget,
+                    file,
+                    t.loc,
+                    "overflow names both `target` and `targetId`",
+                )
+                .with_hint("keep `target` for a queue of this repository, `targetId` for an unmanaged tenant queue"),
+            ),
+            (None, None) => diags.push(
+                Diagnostic::error(
+                    Rule::OverflowTarget,
+                    file,
+                    ov.loc,
+                    "overflow names neither `target` nor `targetId`",
+                )
+                .with_hint("add `target: <queue name>`, or write `overflow: null` for no overflow"),
+            ),
+            (None, Some(id)) if uuid::Uuid::parse_str(&id.value).is_err() => diags.push(
+                Diagnostic::error(
+                    Rule::InvalidId,
+                    file,
+                    id.loc,
+                    format!("overflow.targetId {:?} is not a UUID", id.value),
+                ),
+            ),
+            _ => {}
+        }
+    }
+    if let Some(skills) = &spec.skill_requirements {
+        let max = tenant.spec.limits.max_skills as usize;
+        if skills.value.len() > max {
+            diags.push(
+                Diagnostic::error(
+                    Rule::SkillCount,
+                    file,
+                    skills.loc,
+                    format!("{} skill requirements, above the limit of {max} (limits.maxSkills)", skills.value.len()),
+                )
+                .with_hint("split the queue, or drop the least important requirements"),
+            );
+        }
+        let mut seen: std::collections::HashMap<&str, Loc> = std::collections::HashMap::new();
+        for s in &skills.value {
+            if let Some(first) = seen.get(s.skill.value.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::DuplicateSkill,
+                        file,
+                        s.skill.loc,
+                        format!("skill {:?} is required twice (first at line {})", s.skill.value, first.line),
+                    )
+                    .with_hint("keep one requirement per skill"),
+                );
+            } else {
+                seen.insert(&s.skill.value, s.skill.loc);
+            }
+        }
+    }
+}

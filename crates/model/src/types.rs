@@ -1,0 +1,320 @@
+//! The documents of a desired-state repository.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::Spanned;
+
+/// The only `apiVersion` this release reads.
+pub const API_VERSION: &str = "cxqueues/v1";
+
+/// The value ranges of `repo-format.md`, shared by the schema, `validate` and `import`.
+pub mod ranges {
+    use std::ops::RangeInclusive;
+    pub const THRESHOLD: RangeInclusive<i64> = 0..=100;
+    pub const SLT_TIME: RangeInclusive<i64> = 1..=300;
+    pub const OVERFLOW_WAIT: RangeInclusive<i64> = 30..=600;
+    pub const MAX_WAIT_TIME: RangeInclusive<i64> = 10..=600;
+    pub const MAX_WAITERS: RangeInclusive<i64> = 1..=100;
+    pub const NAME_CHARS: RangeInclusive<usize> = 1..=64;
+    pub const DESCRIPTION_CHARS: usize = 512;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ApiVersion {
+    #[serde(rename = "cxqueues/v1")]
+    V1,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum QueueKind {
+    Queue,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TenantKind {
+    Tenant,
+}
+
+/// A routing queue as the repository declares it. Every field of `spec` is optional: a field
+/// that is named is managed (plan and apply make the tenant match it); a field left out is not
+/// managed and keeps whatever the tenant holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "cxqueues Queue")]
+pub struct QueueDoc {
+    /// Always `cxqueues/v1`.
+    pub api_version: Spanned<ApiVersion>,
+    /// Always `Queue`.
+    pub kind: Spanned<QueueKind>,
+    pub metadata: QueueMetadata,
+    /// The managed fields of the queue.
+    #[serde(default)]
+    pub spec: QueueSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueueMetadata {
+    /// The queue's name in the tenant and its key in this repository (1–64 characters).
+    #[schemars(length(min = 1, max = 64))]
+    pub name: Spanned<String>,
+    /// Optional: pins the tenant queue with this id (a UUID). A pinned id that the tenant does
+    /// not have is an error, never a silent create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uuid"))]
+    pub id: Option<Spanned<String>>,
+    /// Free-form labels; not sent to the tenant.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// A tombstone: `true` plans the deletion of this queue from the tenant.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueueSpec {
+    /// Up to 512 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 512))]
+    pub description: Option<Spanned<String>>,
+    /// Managed as a whole set (order does not matter); at most `limits.maxSkills` (default 10),
+    /// no skill twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_requirements: Option<Spanned<Vec<SkillRequirementDoc>>>,
+    /// `threshold` % of interactions answered within `time` seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level_target: Option<Spanned<ServiceLevelTargetDoc>>,
+    /// Seconds a caller may wait, 10–600.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 600))]
+    pub max_wait_time: Option<Spanned<i64>>,
+    /// Callers that may wait at once, 1–100 and within `limits.maxWaiters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub max_waiters: Option<Spanned<i64>>,
+    /// Where waiters go after `waitTime` seconds. `null` manages the overflow as "none";
+    /// leaving the field out leaves the tenant's overflow alone.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<OverflowDoc>")]
+    pub overflow: Option<Option<Spanned<OverflowDoc>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Proficiency {
+    Beginner,
+    Intermediate,
+    Advanced,
+    Expert,
+}
+
+impl Proficiency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proficiency::Beginner => "beginner",
+            Proficiency::Intermediate => "intermediate",
+            Proficiency::Advanced => "advanced",
+            Proficiency::Expert => "expert",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "beginner" => Proficiency::Beginner,
+            "intermediate" => Proficiency::Intermediate,
+            "advanced" => Proficiency::Advanced,
+            "expert" => Proficiency::Expert,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillRequirementDoc {
+    /// The skill's name in the tenant, e.g. `language:en`.
+    #[schemars(length(min = 1))]
+    pub skill: Spanned<String>,
+    pub proficiency: Spanned<Proficiency>,
+    /// Whether an agent must have the skill (default true).
+    #[serde(default = "yes")]
+    pub required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceLevelTargetDoc {
+    /// Percentage of interactions, 0–100.
+    #[schemars(range(min = 0, max = 100))]
+    pub threshold: Spanned<i64>,
+    /// Seconds, 1–300.
+    #[schemars(range(min = 1, max = 300))]
+    pub time: Spanned<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OverflowDoc {
+    /// The name of another queue of this repository. Give exactly one of `target` and
+    /// `targetId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Spanned<String>>,
+    /// The id of a tenant queue that this repository does not manage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<Spanned<String>>,
+    /// Seconds a waiter waits before it overflows, 30–600.
+    #[schemars(range(min = 30, max = 600))]
+    pub wait_time: Spanned<i64>,
+    /// Default true.
+    #[serde(default = "yes_spanned")]
+    #[schemars(with = "bool", default = "yes")]
+    pub enabled: Spanned<bool>,
+}
+
+/// The tenant document, `cxqueues.yaml`. Optional: every field has a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "cxqueues Tenant")]
+pub struct TenantDoc {
+    /// Always `cxqueues/v1`.
+    pub api_version: Spanned<ApiVersion>,
+    /// Always `Tenant`.
+    pub kind: Spanned<TenantKind>,
+    #[serde(default)]
+    pub metadata: TenantMetadata,
+    #[serde(default)]
+    pub spec: TenantSpec,
+}
+
+impl Default for TenantDoc {
+    fn default() -> Self {
+        Self {
+            api_version: Spanned::unlocated(ApiVersion::V1),
+            kind: Spanned::unlocated(TenantKind::Tenant),
+            metadata: TenantMetadata::default(),
+            spec: TenantSpec::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantMetadata {
+    /// A name for the tenant, used in logs and plans.
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantSpec {
+    /// The tenant API's base URL; `CXONE_BASE_URL` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uri"))]
+    pub base_url: Option<String>,
+    /// The folder of Queue documents, relative to the repository.
+    #[serde(default = "default_queues_dir")]
+    pub queues: String,
+    /// The license.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The client-side request ceiling, below the tenant's own limit.
+    #[serde(default = "default_rps")]
+    #[schemars(range(min = 0.1, max = 1000.0))]
+    pub requests_per_second: f64,
+    /// WFM systems notified of each change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookDoc>,
+}
+
+impl Default for TenantSpec {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            queues: default_queues_dir(),
+            limits: Limits::default(),
+            requests_per_second: default_rps(),
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Limits {
+    /// The licensed ceiling of `maxWaiters` per queue.
+    #[serde(default = "default_max_waiters")]
+    #[schemars(range(min = 1, max = 100))]
+    pub max_waiters: u32,
+    /// The longest overflow chain, in hops.
+    #[serde(default = "default_max_depth")]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_overflow_depth: u32,
+    /// The most skill requirements one queue may have.
+    #[serde(default = "default_max_skills")]
+    #[schemars(range(min = 0, max = 10))]
+    pub max_skills: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_waiters: default_max_waiters(),
+            max_overflow_depth: default_max_depth(),
+            max_skills: default_max_skills(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookDoc {
+    /// `https://` (plain `http://` only for loopback).
+    #[schemars(extend("format" = "uri"))]
+    pub url: String,
+    /// The environment variable that holds the HMAC key.
+    pub secret_env: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn yes() -> bool {
+    true
+}
+fn yes_spanned() -> Spanned<bool> {
+    Spanned::unlocated(true)
+}
+fn default_queues_dir() -> String {
+    "queues".into()
+}
+fn default_rps() -> f64 {
+    10.0
+}
+fn default_max_waiters() -> u32 {
+    100
+}
+fn default_max_depth() -> u32 {
+    3
+}
+fn default_max_skills() -> u32 {
+    10
+}
+
+/// A field that is present (possibly `null`) becomes `Some(..)`; absent stays `None` by
+/// `#[serde(default)]`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

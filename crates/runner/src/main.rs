@@ -1,0 +1,70 @@
+//! `cxqueues`: declarative GitOps for contact-center routing queues.
+//!
+//! `main` parses the command line, runs one command, and maps its outcome to an exit code in
+//! one place ([`exit::Outcome`]).
+
+mod cmd_schema;
+mod cmd_sim;
+mod cmd_validate;
+mod exit;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::{CliError, Outcome};
+
+/// Declarative GitOps for NICE CXone routing queues.
+#[derive(Debug, Parser)]
+#[command(name = "cxqueues", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Offline checks of the whole repository.
+    Validate(cmd_validate::ValidateArgs),
+    /// Prints the JSON Schemas, or writes them with --out DIR.
+    Schema(cmd_schema::SchemaArgs),
+    /// Serves the simulated tenant API.
+    Sim(cmd_sim::SimArgs),
+}
+
+/// Options every repository-reading command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RepoArgs {
+    /// The repository (the folder holding cxqueues.yaml and queues/).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Validate(args) => cmd_validate::run(args),
+        Command::Schema(args) => cmd_schema::run(args),
+        Command::Sim(args) => runtime().and_then(|rt| {
+            rt.block_on(cmd_sim::run(args))
+                .map(|()| Outcome::Success)
+                .map_err(CliError::Other)
+        }),
+    };
+    exit::finish(outcome)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(e.into()))
+}
