@@ -1,1 +1,1263 @@
-//! HTTP client (being written).
+//! [`HttpTenant`]: the [`Tenant`] spoken over HTTP to the routing API of
+//! `shared/spec/cxone-api.md`.
+//!
+//! Everything vendor-specific lives here: paths, JSON shapes, page-number pagination,
+//! OAuth 2.0 client credentials, `If-Match` versions and the error bodies. Callers see
+//! [`RemoteQueue`], [`Skill`] and [`ApiError`] only.
+//!
+//! One request goes through these steps:
+//! 1. a bearer token from the cache; when it is due, exactly one task fetches a new one
+//!    while the others wait for it;
+//! 2. the client-side rate limit (shared by every clone of the client, retries included);
+//! 3. the request itself, with `request_timeout`;
+//! 4. the answer: a 401 drops the token and sends once more with a fresh one; 429/503 wait
+//!    `Retry-After`; other 5xx and transport errors back off with full jitter, for requests
+//!    that are safe to repeat (GET, and PUT/DELETE with `If-Match`). A POST whose answer was
+//!    lost is never repeated blindly: the client first looks the name up.
+
+mod retry;
+mod stats;
+mod token;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, HeaderMap, IF_MATCH, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::time::Instant;
+use tracing::debug;
+
+pub use retry::RetryPolicy;
+pub use stats::ClientStats;
+
+use retry::{Budget, Failure};
+use stats::Recorder;
+use token::{TokenCache, TokenError, TokenResponse};
+
+use crate::{ApiError, RemoteQueue, Secret, Skill, Tenant};
+
+/// The scopes a reconciler needs: read and write queues, read skills, read overflow targets.
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "routing:queue:view",
+    "routing:queue:update",
+    "routing:skill:view",
+    "routing:overflow:view",
+];
+
+/// The largest page the API serves.
+const MAX_PAGE_SIZE: u32 = 500;
+/// A token answer without `expires_in` is trusted for this long.
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// A token is never trusted for longer than this, whatever `expires_in` says.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// A list that goes on for more pages than this is a tenant bug, not data.
+const MAX_PAGES: u64 = 100_000;
+
+// Endpoint labels (method + path template) for stats and logs.
+const LIST_QUEUES: &str = "GET /api/v2/routing/queues";
+const GET_QUEUE: &str = "GET /api/v2/routing/queues/{id}";
+const CREATE_QUEUE: &str = "POST /api/v2/routing/queues";
+const UPDATE_QUEUE: &str = "PUT /api/v2/routing/queues/{id}";
+const DELETE_QUEUE: &str = "DELETE /api/v2/routing/queues/{id}";
+const LIST_SKILLS: &str = "GET /api/v2/routing/skills";
+const QUEUES_PATH: [&str; 4] = ["api", "v2", "routing", "queues"];
+const SKILLS_PATH: [&str; 4] = ["api", "v2", "routing", "skills"];
+
+/// How to reach and talk to a tenant.
+///
+/// [`ClientConfig::new`] fills in the defaults; change fields directly for anything else.
+/// `Debug` never shows the client secret.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// The tenant's API root, e.g. `https://api.example.com` (`http://` only for loopback).
+    pub base_url: String,
+    /// The OAuth token endpoint; `None` means `{base_url}/oauth2/token`.
+    pub token_url: Option<String>,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret.
+    pub client_secret: Secret,
+    /// Scopes to ask for. Default [`DEFAULT_SCOPES`]; empty sends no `scope`.
+    pub scopes: Vec<String>,
+    /// The client-side rate limit shared by every request of this client, retries and token
+    /// requests included; bursts of up to one second's worth are allowed. Default 10.
+    pub requests_per_second: f64,
+    /// How long one request may take, connection and body included. Default 15 s.
+    pub request_timeout: Duration,
+    /// Retries of throttled and failed requests.
+    pub retry: RetryPolicy,
+    /// A token is refreshed this long before it expires (but never before half its
+    /// lifetime has passed). Default 30 s.
+    pub token_refresh_skew: Duration,
+    /// Items per list request, 1–500. Default 500.
+    pub page_size: u32,
+}
+
+impl ClientConfig {
+    /// The default requests per second.
+    pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 10.0;
+    /// The default request timeout.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+    /// The default token refresh skew.
+    pub const DEFAULT_TOKEN_REFRESH_SKEW: Duration = Duration::from_secs(30);
+    /// The default page size (the largest the API allows).
+    pub const DEFAULT_PAGE_SIZE: u32 = MAX_PAGE_SIZE;
+
+    /// A configuration with every default: [`DEFAULT_SCOPES`], 10 requests per second,
+    /// 15 s timeout, [`RetryPolicy::default`], 30 s refresh skew, pages of 500.
+    pub fn new(
+        base_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            token_url: None,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            requests_per_second: Self::DEFAULT_REQUESTS_PER_SECOND,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            retry: RetryPolicy::default(),
+            token_refresh_skew: Self::DEFAULT_TOKEN_REFRESH_SKEW,
+            page_size: Self::DEFAULT_PAGE_SIZE,
+        }
+    }
+
+    /// The token endpoint in use: [`token_url`](Self::token_url) or `{base_url}/oauth2/token`.
+    pub fn token_endpoint(&self) -> String {
+        match &self.token_url {
+            Some(url) => url.trim().to_owned(),
+            None => format!(
+                "{}/oauth2/token",
+                self.base_url.trim().trim_end_matches('/')
+            ),
+        }
+    }
+
+    /// Checks the configuration without building a client.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        self.checked().map(|_| ())
+    }
+
+    /// Checks everything and returns the parsed base and token URLs.
+    fn checked(&self) -> Result<(Url, Url), ApiError> {
+        let base = checked_url("base_url", &self.base_url)?;
+        let token = checked_url("token_url", &self.token_endpoint())?;
+        if self.client_id.trim().is_empty() {
+            return Err(ApiError::Config(
+                "client_id is empty: set it to the API client's id (CXONE_CLIENT_ID)".into(),
+            ));
+        }
+        if self.client_secret.expose().is_empty() {
+            return Err(ApiError::Config(
+                "client_secret is empty: set it to the API client's secret (CXONE_CLIENT_SECRET)"
+                    .into(),
+            ));
+        }
+        if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) {
+            return Err(ApiError::Config(format!(
+                "requests_per_second is {}: it must be a positive number",
+                self.requests_per_second
+            )));
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
+            return Err(ApiError::Config(format!(
+                "page_size is {}: the API serves pages of 1 to {MAX_PAGE_SIZE} items",
+                self.page_size
+            )));
+        }
+        if self.request_timeout.is_zero() {
+            return Err(ApiError::Config(
+                "request_timeout is zero: every request would time out".into(),
+            ));
+        }
+        self.retry.validate()?;
+        Ok((base, token))
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("scopes", &self.scopes)
+            .field("requests_per_second", &self.requests_per_second)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("token_refresh_skew", &self.token_refresh_skew)
+            .field("page_size", &self.page_size)
+            .finish()
+    }
+}
+
+/// Parses a configured URL: https anywhere, plain http only to this machine.
+fn checked_url(what: &str, raw: &str) -> Result<Url, ApiError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| ApiError::Config(format!("{what} {raw:?} is not a valid URL: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo the URL here: it carries credentials.
+        return Err(ApiError::Config(format!(
+            "{what} carries user credentials; put them in client_id and client_secret instead"
+        )));
+    }
+    if url.cannot_be_a_base() || url.host_str().is_none_or(str::is_empty) {
+        return Err(ApiError::Config(format!(
+            "{what} {raw:?} has no host: use a URL like https://api.example.com"
+        )));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ApiError::Config(format!(
+                "{what} {raw:?} uses plain http:// to a host that is not this machine, which would \
+                 send credentials and tokens unencrypted: use https:// (http:// is accepted only \
+                 for loopback hosts: 127.0.0.0/8, ::1 and localhost)"
+            )));
+        }
+        other => {
+            return Err(ApiError::Config(format!(
+                "{what} {raw:?} has the scheme {other:?}: use https://"
+            )));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ApiError::Config(format!(
+            "{what} {raw:?} has a query or fragment: give the bare address"
+        )));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The HTTP client for the routing API: a [`Tenant`].
+///
+/// Cheap to clone; clones share the token, the rate limit and the stats, so one client
+/// serves any number of concurrent tasks. `Debug` never shows the secret or the token.
+#[derive(Clone)]
+pub struct HttpTenant {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    /// The base URL, parsed; paths are appended segment by segment.
+    base: Url,
+    token_url: Url,
+    /// `POST {token path}`, the token endpoint's stats label.
+    token_endpoint: String,
+    http: reqwest::Client,
+    limiter: DefaultDirectRateLimiter,
+    tokens: TokenCache,
+    stats: Recorder,
+}
+
+impl fmt::Debug for HttpTenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTenant")
+            .field("config", &self.inner.config)
+            .field("tokens", &self.inner.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a request carries.
+enum Payload {
+    Empty,
+    Json(Vec<u8>),
+    /// The client-credentials form, built from the config at send time.
+    TokenForm,
+}
+
+/// How a request may be retried.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// An authorised call that is safe to repeat (GET, PUT/DELETE with If-Match).
+    Idempotent,
+    /// An authorised POST: a lost answer goes back to the caller, who looks the name up.
+    Create,
+    /// The token request (no bearer; a 401 is an answer, not a reason to refresh).
+    Token,
+}
+
+struct Call<'a> {
+    method: Method,
+    endpoint: &'a str,
+    url: Url,
+    payload: Payload,
+    if_match: Option<u64>,
+    kind: Kind,
+}
+
+/// How [`HttpTenant::execute`] ended without an error.
+enum Outcome {
+    /// An answer that is not retried here (2xx, or a status the caller maps to an error).
+    Reply(Reply),
+    /// (Create only) the answer was lost and the backoff has been waited: look the name up
+    /// before posting again.
+    Lost,
+}
+
+/// A complete HTTP answer.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn retry_after(&self) -> Option<Duration> {
+        let value = self.headers.get(RETRY_AFTER)?.to_str().ok()?;
+        retry::parse_retry_after(value, SystemTime::now())
+    }
+
+    /// The version in an `ETag: "7"` header.
+    fn etag_version(&self) -> Option<u64> {
+        let value = self.headers.get(ETAG)?.to_str().ok()?;
+        value
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .ok()
+    }
+
+    /// The start of the body, for error messages.
+    fn snippet(&self) -> String {
+        const MAX: usize = 500;
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        if text.is_empty() {
+            return "(empty body)".into();
+        }
+        match text.char_indices().nth(MAX) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text.to_owned(),
+        }
+    }
+
+    /// A short description for retry logs and exhausted-retry messages.
+    fn describe(&self, endpoint: &str) -> String {
+        let code = serde_json::from_slice::<ErrorBody>(&self.body)
+            .ok()
+            .and_then(|b| b.code)
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        format!("HTTP {}{code} from {endpoint}", self.status.as_u16())
+    }
+
+    fn json<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::Unexpected {
+            status: self.status.as_u16(),
+            body: format!(
+                "{endpoint} answered with a body that is not what the API describes ({e}): {}",
+                self.snippet()
+            ),
+        })
+    }
+
+    fn queue(&self, endpoint: &str) -> Result<RemoteQueue, ApiError> {
+        let mut queue: RemoteQueue = self.json(endpoint)?;
+        if queue.version.is_none() {
+            queue.version = self.etag_version();
+        }
+        Ok(queue)
+    }
+}
+
+/// An API error body: `{"code": …, "message": …, "errors": […], "currentVersion": …}`.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    errors: Vec<Value>,
+    #[serde(default)]
+    current_version: Option<u64>,
+}
+
+/// One page of a list.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    entities: Vec<T>,
+    #[serde(default)]
+    page_count: Option<u64>,
+}
+
+/// What a call was about, for error messages.
+#[derive(Clone, Copy)]
+struct Subject<'a> {
+    endpoint: &'a str,
+    id: Option<&'a str>,
+    name: Option<&'a str>,
+}
+
+impl Subject<'_> {
+    fn describe(&self) -> String {
+        match (self.id, self.name) {
+            (Some(id), _) => format!("queue {id}"),
+            (None, Some(name)) => format!("queue named {name:?}"),
+            (None, None) => format!("the endpoint {} (check base_url)", self.endpoint),
+        }
+    }
+}
+
+/// Maps an answer that is neither success nor retried to the error the caller sees.
+fn api_error(subject: Subject<'_>, reply: &Reply) -> ApiError {
+    let body: ErrorBody = serde_json::from_slice(&reply.body).unwrap_or_default();
+    let status = reply.status.as_u16();
+    match status {
+        400 => {
+            let mut errors: Vec<String> = body
+                .errors
+                .iter()
+                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
+                .collect();
+            if errors.is_empty() {
+                errors.push(body.message.or(body.code).unwrap_or_else(|| {
+                    format!(
+                        "HTTP 400 from {} without details: {}",
+                        subject.endpoint,
+                        reply.snippet()
+                    )
+                }));
+            }
+            ApiError::BadRequest { errors }
+        }
+        401 => ApiError::Unauthorized {
+            reason: format!("{} answered 401", subject.endpoint),
+        },
+        403 => ApiError::Forbidden {
+            scope: scope_named_in(body.message.as_deref()).unwrap_or_else(|| {
+                format!(
+                    "(not named by the tenant, which answered 403 to {}: {})",
+                    subject.endpoint,
+                    reply.snippet()
+                )
+            }),
+        },
+        404 => ApiError::NotFound {
+            what: subject.describe(),
+        },
+        409 if body.code.as_deref() == Some("name.taken") => ApiError::NameTaken {
+            name: subject.name.or(subject.id).unwrap_or_default().to_owned(),
+        },
+        409 => ApiError::Conflict {
+            id: subject.id.or(subject.name).unwrap_or_default().to_owned(),
+            current_version: body.current_version,
+        },
+        _ => ApiError::Unexpected {
+            status,
+            body: format!("{} answered {}", subject.endpoint, reply.snippet()),
+        },
+    }
+}
+
+/// The scope in a 403 message such as `requires routing:queue:update`.
+fn scope_named_in(message: Option<&str>) -> Option<String> {
+    let (_, rest) = message?.split_once("requires")?;
+    rest.split_whitespace()
+        .find(|word| word.contains(':'))
+        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_owned())
+}
+
+/// A transport failure in words, without the URL's query or any header.
+fn describe_transport(error: reqwest::Error, timeout: Duration) -> String {
+    if error.is_timeout() {
+        return format!(
+            "no answer within {:.1} s (request_timeout)",
+            timeout.as_secs_f64()
+        );
+    }
+    let error = error.without_url();
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !reason.contains(&text) {
+            reason.push_str(": ");
+            reason.push_str(&text);
+        }
+        source = cause.source();
+    }
+    reason
+}
+
+/// Whether `current` holds what `sent` asked for (server-owned fields aside).
+fn same_content(current: &RemoteQueue, sent: &RemoteQueue) -> bool {
+    fn content(queue: &RemoteQueue) -> Value {
+        let mut value = serde_json::to_value(queue).unwrap_or(Value::Null);
+        if let Some(object) = value.as_object_mut() {
+            for owned in ["id", "version", "dateModified", "modifiedBy"] {
+                object.remove(owned);
+            }
+        }
+        value
+    }
+    content(current) == content(sent)
+}
+
+fn rate_limiter(requests_per_second: f64) -> DefaultDirectRateLimiter {
+    let period = Duration::from_secs_f64(1.0 / requests_per_second).max(Duration::from_nanos(1));
+    let burst = NonZeroU32::new(requests_per_second.ceil().min(f64::from(u32::MAX)) as u32)
+        .unwrap_or(NonZeroU32::MIN);
+    let quota = Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+        .allow_burst(burst);
+    RateLimiter::direct(quota)
+}
+
+impl HttpTenant {
+    /// Builds a client. Checks the configuration ([`ApiError::Config`] says what is wrong);
+    /// sends nothing until the first call.
+    pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        let (base, token_url) = config.checked()?;
+        // reqwest is built without a bundled crypto provider: install ring, unless the
+        // process already chose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("cxqueues-cxone/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let token_endpoint = format!("POST {}", token_url.path());
+        let limiter = rate_limiter(config.requests_per_second);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                base,
+                token_url,
+                token_endpoint,
+                http,
+                limiter,
+                tokens: TokenCache::default(),
+                stats: Recorder::default(),
+            }),
+        })
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// A snapshot of the request, retry, token and rate-limit counters.
+    pub fn stats(&self) -> ClientStats {
+        self.inner.stats.snapshot()
+    }
+
+    /// The queue named `name`, if there is one (lists every queue: the API has no lookup
+    /// by name).
+    pub async fn find_queue_by_name(&self, name: &str) -> Result<Option<RemoteQueue>, ApiError> {
+        Ok(self
+            .all_queues()
+            .await?
+            .into_iter()
+            .find(|queue| queue.name == name))
+    }
+
+    /// Forgets the cached token, so that the next call fetches a new one.
+    pub fn forget_token(&self) {
+        if let Some(token) = self.inner.tokens.fresh() {
+            self.inner.tokens.invalidate(&token);
+        }
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    fn queue_url(&self, id: &str) -> Url {
+        let mut url = self.url(&QUEUES_PATH);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.push(id);
+        }
+        url
+    }
+
+    // ---- tokens ----
+
+    /// A usable bearer token: the cached one, or one fresh fetch shared by every waiter.
+    async fn bearer(&self) -> Result<Secret, ApiError> {
+        let tokens = &self.inner.tokens;
+        if let Some(token) = tokens.fresh() {
+            return Ok(token);
+        }
+        let asked_at = Instant::now();
+        let mut state = tokens.refresh.lock().await;
+        // Someone else may have refreshed (or failed to) while we waited for the lock.
+        if let Some(token) = tokens.fresh() {
+            return Ok(token);
+        }
+        if let Some((failed_at, error)) = &state.last_failure
+            && *failed_at >= asked_at
+        {
+            return Err(error.clone());
+        }
+        // Boxed: fetching a token goes through `execute`, which asks for tokens.
+        match Box::pin(self.fetch_token()).await {
+            Ok(token) => {
+                state.last_failure = None;
+                Ok(token)
+            }
+            Err(error) => {
+                state.last_failure = Some((Instant::now(), error.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<Secret, ApiError> {
+        let inner = &self.inner;
+        let call = Call {
+            method: Method::POST,
+            endpoint: &inner.token_endpoint,
+            url: inner.token_url.clone(),
+            payload: Payload::TokenForm,
+            if_match: None,
+            kind: Kind::Token,
+        };
+        let mut budget = Budget::new(&inner.config.retry);
+        let sent_at = Instant::now();
+        let reply = match self.execute(&call, &mut budget).await? {
+            Outcome::Reply(reply) => reply,
+            Outcome::Lost => {
+                return Err(ApiError::Unexpected {
+                    status: 0,
+                    body: "the token request was treated as a create (a client bug)".into(),
+                });
+            }
+        };
+        if !reply.status.is_success() {
+            return Err(self.token_error(&reply));
+        }
+        // Never echo this body: it holds the token.
+        let answer: TokenResponse =
+            serde_json::from_slice(&reply.body).map_err(|e| ApiError::Unexpected {
+                status: reply.status.as_u16(),
+                body: format!(
+                    "the token endpoint {} answered without a usable access_token ({e})",
+                    inner.token_url
+                ),
+            })?;
+        let lifetime = answer
+            .expires_in
+            .filter(|secs| secs.is_finite() && *secs > 0.0)
+            .map_or(DEFAULT_TOKEN_LIFETIME, |secs| {
+                Duration::from_secs_f64(secs.min(MAX_TOKEN_LIFETIME.as_secs_f64()))
+            });
+        let token = Secret::new(answer.access_token);
+        inner.tokens.store(
+            token.clone(),
+            sent_at,
+            lifetime,
+            inner.config.token_refresh_skew,
+        );
+        debug!(
+            lifetime_s = lifetime.as_secs_f64(),
+            "cxone: obtained an access token"
+        );
+        Ok(token)
+    }
+
+    fn token_error(&self, reply: &Reply) -> ApiError {
+        let body: TokenError = serde_json::from_slice(&reply.body).unwrap_or_default();
+        let status = reply.status.as_u16();
+        let code = body.error.as_deref().unwrap_or("");
+        let detail = body
+            .error_description
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        let url = &self.inner.token_url;
+        let said = if code.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            format!("HTTP {status} {code}")
+        };
+        match (status, code) {
+            (_, "invalid_client") | (401, _) => ApiError::Unauthorized {
+                reason: format!(
+                    "the token endpoint {url} answered {said}{detail}: check the client id and \
+                     secret (CXONE_CLIENT_ID, CXONE_CLIENT_SECRET) and that the API client is \
+                     enabled in the tenant"
+                ),
+            },
+            (_, "invalid_scope") => ApiError::Unauthorized {
+                reason: format!(
+                    "the token endpoint {url} refused the scopes {:?} ({said}{detail}): grant \
+                     them to the API client or configure fewer scopes",
+                    self.inner.config.scopes.join(" ")
+                ),
+            },
+            (_, "unauthorized_client") | (403, _) => ApiError::Unauthorized {
+                reason: format!(
+                    "the token endpoint {url} answered {said}{detail}: the API client may not \
+                     use the client-credentials grant; allow it in the tenant"
+                ),
+            },
+            (404, _) => ApiError::Config(format!(
+                "there is no token endpoint at {url} (HTTP 404): check base_url or token_url"
+            )),
+            _ => ApiError::Unexpected {
+                status,
+                body: format!(
+                    "the token endpoint {url} answered {said}{detail}: {}",
+                    reply.snippet()
+                ),
+            },
+        }
+    }
+
+    // ---- sending ----
+
+    /// Waits for the client-side rate limit, counting the waits.
+    async fn throttle(&self) {
+        let limiter = &self.inner.limiter;
+        if limiter.check().is_ok() {
+            return;
+        }
+        let started = Instant::now();
+        limiter.until_ready().await;
+        let waited = started.elapsed();
+        self.inner.stats.rate_limited(waited);
+        debug!(
+            waited_ms = waited.as_millis() as u64,
+            "cxone: waited for the client-side rate limit"
+        );
+    }
+
+    /// Sends one try. `Err` is a transport failure in words.
+    async fn send_once(
+        &self,
+        call: &Call<'_>,
+        bearer: Option<&Secret>,
+        attempt: u32,
+    ) -> Result<Reply, String> {
+        let inner = &self.inner;
+        self.throttle().await;
+        let mut request = inner
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token.expose());
+        }
+        if let Some(version) = call.if_match {
+            request = request.header(IF_MATCH, format!("\"{version}\""));
+        }
+        request = match &call.payload {
+            Payload::Empty => request,
+            Payload::Json(body) => request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone()),
+            Payload::TokenForm => {
+                let config = &inner.config;
+                let scope = config.scopes.join(" ");
+                let mut form = vec![
+                    ("grant_type", "client_credentials"),
+                    ("client_id", config.client_id.as_str()),
+                    ("client_secret", config.client_secret.expose()),
+                ];
+                if !scope.is_empty() {
+                    form.push(("scope", scope.as_str()));
+                }
+                request.form(&form)
+            }
+        };
+        let started = Instant::now();
+        let result = async {
+            let response = request.send().await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?.to_vec();
+            Ok::<_, reqwest::Error>(Reply {
+                status,
+                headers,
+                body,
+            })
+        }
+        .await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let is_token = call.kind == Kind::Token;
+        match result {
+            Ok(reply) => {
+                inner
+                    .stats
+                    .request(call.endpoint, Some(reply.status.as_u16()), is_token);
+                debug!(
+                    endpoint = call.endpoint,
+                    path = call.url.path(),
+                    status = reply.status.as_u16(),
+                    attempt,
+                    elapsed_ms,
+                    "cxone: request"
+                );
+                Ok(reply)
+            }
+            Err(error) => {
+                inner.stats.request(call.endpoint, None, is_token);
+                let reason = describe_transport(error, inner.config.request_timeout);
+                debug!(
+                    endpoint = call.endpoint,
+                    path = call.url.path(),
+                    attempt,
+                    elapsed_ms,
+                    reason = %reason,
+                    "cxone: request failed"
+                );
+                Err(reason)
+            }
+        }
+    }
+
+    /// Sends `call` until it gets an answer that is not retried here, within `budget`.
+    async fn execute(&self, call: &Call<'_>, budget: &mut Budget) -> Result<Outcome, ApiError> {
+        let inner = &self.inner;
+        let mut reauthorized = false;
+        loop {
+            let bearer = match call.kind {
+                Kind::Token => None,
+                Kind::Idempotent | Kind::Create => Some(self.bearer().await?),
+            };
+            budget.attempts += 1;
+            let failure = match self.send_once(call, bearer.as_ref(), budget.attempts).await {
+                Ok(reply) => match reply.status.as_u16() {
+                    401 if bearer.is_some() => {
+                        // The re-send with a new token is not a retry: it is free once.
+                        budget.attempts -= 1;
+                        if reauthorized {
+                            return Err(ApiError::Unauthorized {
+                                reason: format!(
+                                    "{} answered 401 even to a freshly issued token: check that \
+                                     the API client is active and allowed to use this API",
+                                    call.endpoint
+                                ),
+                            });
+                        }
+                        reauthorized = true;
+                        if let Some(rejected) = &bearer {
+                            inner.tokens.invalidate(rejected);
+                        }
+                        inner.stats.token_invalidated();
+                        debug!(
+                            endpoint = call.endpoint,
+                            "cxone: 401, fetching a new token and sending once more"
+                        );
+                        continue;
+                    }
+                    429 => Failure {
+                        reason: reply.describe(call.endpoint),
+                        retry_after: reply.retry_after(),
+                        maybe_applied: false,
+                        transport: false,
+                    },
+                    500 | 502 | 503 | 504 => Failure {
+                        reason: reply.describe(call.endpoint),
+                        retry_after: reply.retry_after(),
+                        maybe_applied: true,
+                        transport: false,
+                    },
+                    _ => return Ok(Outcome::Reply(reply)),
+                },
+                Err(reason) => Failure {
+                    reason,
+                    retry_after: None,
+                    maybe_applied: true,
+                    transport: true,
+                },
+            };
+            let target = match call.kind {
+                Kind::Token => inner.token_url.as_str(),
+                Kind::Idempotent | Kind::Create => inner.config.base_url.trim(),
+            };
+            let delay = budget.next_delay(&failure, target)?;
+            inner.stats.retry(call.endpoint);
+            debug!(
+                endpoint = call.endpoint,
+                attempt = budget.attempts,
+                delay_ms = delay.as_millis() as u64,
+                reason = %failure.reason,
+                "cxone: retrying"
+            );
+            tokio::time::sleep(delay).await;
+            if failure.maybe_applied && call.kind == Kind::Create {
+                return Ok(Outcome::Lost);
+            }
+        }
+    }
+
+    /// Sends a safe-to-repeat call and maps anything but success to an error.
+    async fn fetch(&self, call: Call<'_>, subject: Subject<'_>) -> Result<Reply, ApiError> {
+        let mut budget = Budget::new(&self.inner.config.retry);
+        match self.execute(&call, &mut budget).await? {
+            Outcome::Reply(reply) if reply.status.is_success() => Ok(reply),
+            Outcome::Reply(reply) => Err(api_error(subject, &reply)),
+            Outcome::Lost => Err(ApiError::Unexpected {
+                status: 0,
+                body: format!("{} lost its answer (a client bug)", call.endpoint),
+            }),
+        }
+    }
+
+    /// Every item of a paged list, from page 1 until `pageCount` (or an empty or short page).
+    async fn list_all<T: DeserializeOwned + Send>(
+        &self,
+        path: &[&str],
+        endpoint: &'static str,
+    ) -> Result<Vec<T>, ApiError> {
+        let page_size = self.inner.config.page_size;
+        let mut items = Vec::new();
+        let mut page_number: u64 = 1;
+        loop {
+            let mut url = self.url(path);
+            url.query_pairs_mut()
+                .append_pair("pageNumber", &page_number.to_string())
+                .append_pair("pageSize", &page_size.to_string());
+            let call = Call {
+                method: Method::GET,
+                endpoint,
+                url,
+                payload: Payload::Empty,
+                if_match: None,
+                kind: Kind::Idempotent,
+            };
+            let subject = Subject {
+                endpoint,
+                id: None,
+                name: None,
+            };
+            let page: Page<T> = self.fetch(call, subject).await?.json(endpoint)?;
+            let count = page.entities.len();
+            items.extend(page.entities);
+            let last = match page.page_count {
+                Some(page_count) => page_number >= page_count,
+                None => count < page_size as usize,
+            };
+            if count == 0 || last {
+                break;
+            }
+            if page_number >= MAX_PAGES {
+                return Err(ApiError::Unexpected {
+                    status: 200,
+                    body: format!("{endpoint} kept answering past {MAX_PAGES} pages"),
+                });
+            }
+            page_number += 1;
+        }
+        debug!(
+            endpoint,
+            items = items.len(),
+            pages = page_number,
+            "cxone: listed"
+        );
+        Ok(items)
+    }
+
+    async fn all_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
+        let mut queues: Vec<RemoteQueue> = self.list_all(&QUEUES_PATH, LIST_QUEUES).await?;
+        // A write between two page requests can shift an item onto the next page too.
+        let mut seen = HashSet::new();
+        queues.retain(|q| q.id.as_ref().is_none_or(|id| seen.insert(id.clone())));
+        Ok(queues)
+    }
+
+    async fn create(&self, queue: &RemoteQueue) -> Result<RemoteQueue, ApiError> {
+        let mut new = queue.clone();
+        new.id = None;
+        new.version = None;
+        let body = serde_json::to_vec(&new).map_err(|e| {
+            ApiError::InvalidInput(format!("queue {:?} cannot be encoded: {e}", queue.name))
+        })?;
+        let call = Call {
+            method: Method::POST,
+            endpoint: CREATE_QUEUE,
+            url: self.url(&QUEUES_PATH),
+            payload: Payload::Json(body),
+            if_match: None,
+            kind: Kind::Create,
+        };
+        let subject = Subject {
+            endpoint: CREATE_QUEUE,
+            id: None,
+            name: Some(&queue.name),
+        };
+        let mut budget = Budget::new(&self.inner.config.retry);
+        loop {
+            match self.execute(&call, &mut budget).await? {
+                Outcome::Reply(reply) if reply.status.is_success() => {
+                    return reply.queue(CREATE_QUEUE);
+                }
+                Outcome::Reply(reply) => {
+                    let error = api_error(subject, &reply);
+                    if matches!(error, ApiError::NameTaken { .. }) && budget.maybe_applied {
+                        // Our own earlier try may have created it after all.
+                        if let Some(found) = self.find_queue_by_name(&queue.name).await? {
+                            debug!(name = %queue.name, "cxone: name taken after a lost create; returning the queue");
+                            return Ok(found);
+                        }
+                    }
+                    return Err(error);
+                }
+                Outcome::Lost => {
+                    self.inner.stats.create_lookup();
+                    debug!(name = %queue.name, "cxone: create answer lost; looking the name up before posting again");
+                    if let Some(found) = self.find_queue_by_name(&queue.name).await? {
+                        return Ok(found);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn update(&self, queue: &RemoteQueue, if_match: u64) -> Result<RemoteQueue, ApiError> {
+        let id = queue
+            .id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                ApiError::InvalidInput(format!(
+                    "queue {:?} has no id, so it cannot be updated (create it instead)",
+                    queue.name
+                ))
+            })?;
+        let body = serde_json::to_vec(queue)
+            .map_err(|e| ApiError::InvalidInput(format!("queue {id} cannot be encoded: {e}")))?;
+        let call = Call {
+            method: Method::PUT,
+            endpoint: UPDATE_QUEUE,
+            url: self.queue_url(id),
+            payload: Payload::Json(body),
+            if_match: Some(if_match),
+            kind: Kind::Idempotent,
+        };
+        let subject = Subject {
+            endpoint: UPDATE_QUEUE,
+            id: Some(id),
+            name: Some(&queue.name),
+        };
+        let mut budget = Budget::new(&self.inner.config.retry);
+        let reply = match self.execute(&call, &mut budget).await? {
+            Outcome::Reply(reply) if reply.status.is_success() => {
+                return reply.queue(UPDATE_QUEUE);
+            }
+            Outcome::Reply(reply) => reply,
+            Outcome::Lost => unreachable_outcome(UPDATE_QUEUE)?,
+        };
+        let error = api_error(subject, &reply);
+        if let ApiError::Conflict {
+            current_version, ..
+        } = &error
+            && budget.maybe_applied
+            && current_version.is_none_or(|v| v == if_match + 1)
+        {
+            // An earlier try whose answer was lost may have been applied: if the queue now
+            // holds exactly what we sent, that write was ours.
+            if let Ok(current) = self.get(id).await
+                && same_content(&current, queue)
+            {
+                debug!(
+                    id,
+                    "cxone: conflict after a lost update; the tenant holds our write"
+                );
+                return Ok(current);
+            }
+        }
+        Err(error)
+    }
+
+    async fn delete(&self, id: &str, if_match: u64) -> Result<(), ApiError> {
+        let call = Call {
+            method: Method::DELETE,
+            endpoint: DELETE_QUEUE,
+            url: self.queue_url(id),
+            payload: Payload::Empty,
+            if_match: Some(if_match),
+            kind: Kind::Idempotent,
+        };
+        let subject = Subject {
+            endpoint: DELETE_QUEUE,
+            id: Some(id),
+            name: None,
+        };
+        let mut budget = Budget::new(&self.inner.config.retry);
+        match self.execute(&call, &mut budget).await? {
+            Outcome::Reply(reply) if reply.status.is_success() => Ok(()),
+            Outcome::Reply(reply)
+                if reply.status == StatusCode::NOT_FOUND && budget.maybe_applied =>
+            {
+                debug!(
+                    id,
+                    "cxone: 404 after a lost delete; the earlier try deleted it"
+                );
+                Ok(())
+            }
+            Outcome::Reply(reply) => Err(api_error(subject, &reply)),
+            Outcome::Lost => unreachable_outcome(DELETE_QUEUE),
+        }
+    }
+
+    async fn get(&self, id: &str) -> Result<RemoteQueue, ApiError> {
+        let call = Call {
+            method: Method::GET,
+            endpoint: GET_QUEUE,
+            url: self.queue_url(id),
+            payload: Payload::Empty,
+            if_match: None,
+            kind: Kind::Idempotent,
+        };
+        let subject = Subject {
+            endpoint: GET_QUEUE,
+            id: Some(id),
+            name: None,
+        };
+        self.fetch(call, subject).await?.queue(GET_QUEUE)
+    }
+}
+
+/// `Outcome::Lost` only comes back for creates.
+fn unreachable_outcome<T>(endpoint: &str) -> Result<T, ApiError> {
+    Err(ApiError::Unexpected {
+        status: 0,
+        body: format!("{endpoint} was treated as a create (a client bug)"),
+    })
+}
+
+impl Tenant for HttpTenant {
+    async fn list_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
+        self.all_queues().await
+    }
+
+    async fn get_queue(&self, id: &str) -> Result<RemoteQueue, ApiError> {
+        self.get(id).await
+    }
+
+    async fn create_queue(&self, queue: &RemoteQueue) -> Result<RemoteQueue, ApiError> {
+        self.create(queue).await
+    }
+
+    async fn update_queue(
+        &self,
+        queue: &RemoteQueue,
+        if_match: u64,
+    ) -> Result<RemoteQueue, ApiError> {
+        self.update(queue, if_match).await
+    }
+
+    async fn delete_queue(&self, id: &str, if_match: u64) -> Result<(), ApiError> {
+        self.delete(id, if_match).await
+    }
+
+    async fn list_skills(&self) -> Result<Vec<Skill>, ApiError> {
+        let mut skills: Vec<Skill> = self.list_all(&SKILLS_PATH, LIST_SKILLS).await?;
+        let mut seen = HashSet::new();
+        skills.retain(|s| seen.insert(s.id.clone()));
+        Ok(skills)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(base: &str) -> ClientConfig {
+        ClientConfig::new(base, "id", "s3cr3t-value")
+    }
+
+    #[test]
+    fn plain_http_is_accepted_only_for_loopback_hosts() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:1/",
+            "http://[::1]:9000",
+            "https://api.example.com",
+            "https://api.example.com/prefix/",
+        ] {
+            assert!(config(ok).validate().is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.example.com",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "ftp://x",
+            "nonsense",
+        ] {
+            let err = config(bad).validate().unwrap_err();
+            assert!(matches!(err, ApiError::Config(_)), "{bad}: {err}");
+        }
+        let mut c = config("https://api.example.com");
+        c.token_url = Some("http://login.example.com/token".into());
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("token_url") && err.contains("https://"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_refused_without_echoing_them() {
+        let err = config("https://user:pa55word@api.example.com")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("pa55word"), "{err}");
+    }
+
+    #[test]
+    fn the_token_endpoint_defaults_to_the_base_url() {
+        assert_eq!(
+            config("https://a.example.com/").token_endpoint(),
+            "https://a.example.com/oauth2/token"
+        );
+    }
+
+    #[test]
+    fn paths_are_appended_and_ids_escaped() {
+        let client = HttpTenant::new(config("https://a.example.com/base/")).unwrap();
+        assert_eq!(
+            client.queue_url("a b/c").as_str(),
+            "https://a.example.com/base/api/v2/routing/queues/a%20b%2Fc"
+        );
+    }
+
+    #[test]
+    fn a_403_names_the_scope_from_the_message() {
+        assert_eq!(
+            scope_named_in(Some("requires routing:queue:update")).as_deref(),
+            Some("routing:queue:update")
+        );
+        assert_eq!(
+            scope_named_in(Some("this call requires scope 'routing:skill:view'.")).as_deref(),
+            Some("routing:skill:view")
+        );
+        assert_eq!(scope_named_in(Some("nope")), None);
+    }
+}

@@ -11,14 +11,19 @@ pub enum ApiError {
     #[error("the tenant refused the client credentials: {reason}")]
     Unauthorized { reason: String },
     /// The token lacks a scope the call needs.
-    #[error("permission denied: the client lacks the scope `{scope}`; grant it to the API client in the tenant's admin console")]
+    #[error(
+        "permission denied: the client lacks the scope `{scope}`; grant it to the API client in the tenant's admin console"
+    )]
     Forbidden { scope: String },
     /// The named object does not exist.
     #[error("{what} does not exist in the tenant")]
     NotFound { what: String },
     /// The version precondition failed: someone else wrote first.
     #[error("version conflict on queue {id}: the tenant is at version {current_version:?}")]
-    Conflict { id: String, current_version: Option<u64> },
+    Conflict {
+        id: String,
+        current_version: Option<u64>,
+    },
     /// A create found the name taken.
     #[error("a queue named {name:?} already exists in the tenant")]
     NameTaken { name: String },

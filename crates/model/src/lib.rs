@@ -24,7 +24,7 @@ pub use load::{
 };
 pub use spanned::{Loc, Spanned};
 pub use types::{
-    API_VERSION, Limits, OverflowDoc, Proficiency, QueueDoc, QueueKind, QueueMetadata, QueueSpec,
+    API_VERSION, ApiVersion, Limits, OverflowDoc, Proficiency, QueueDoc, QueueKind, QueueMetadata, QueueSpec,
     ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind, TenantMetadata, TenantSpec,
     WebhookDoc, ranges,
 };

@@ -3,10 +3,15 @@
 //! `main` parses the command line, runs one command, and maps its outcome to an exit code in
 //! one place ([`exit::Outcome`]).
 
+mod cmd_import;
+mod cmd_plan;
 mod cmd_schema;
 mod cmd_sim;
 mod cmd_validate;
 mod exit;
+mod plan_output;
+mod tenant;
+mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +34,12 @@ enum Command {
     Validate(cmd_validate::ValidateArgs),
     /// Prints the JSON Schemas, or writes them with --out DIR.
     Schema(cmd_schema::SchemaArgs),
+    /// Reads the tenant and prints what apply would change.
+    Plan(cmd_plan::PlanArgs),
+    /// Plans and applies, without asking (review happens on the plan).
+    Apply(cmd_plan::ApplyArgs),
+    /// Writes the tenant's queues as Queue documents into --out DIR.
+    Import(cmd_import::ImportArgs),
     /// Serves the simulated tenant API.
     Sim(cmd_sim::SimArgs),
 }
@@ -53,6 +64,9 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Validate(args) => cmd_validate::run(args),
         Command::Schema(args) => cmd_schema::run(args),
+        Command::Plan(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::plan(args))),
+        Command::Apply(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::apply(args))),
+        Command::Import(args) => runtime().and_then(|rt| rt.block_on(cmd_import::run(args))),
         Command::Sim(args) => runtime().and_then(|rt| {
             rt.block_on(cmd_sim::run(args))
                 .map(|()| Outcome::Success)

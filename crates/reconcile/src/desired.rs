@@ -1,0 +1,165 @@
+//! What a Queue document asks of the tenant, in wire terms: only the declared fields.
+
+use cxone::{Overflow, RemoteQueue, ServiceLevelTarget, SkillRequirement};
+use model::QueueDoc;
+use serde::{Deserialize, Serialize};
+
+/// Where an overflow goes: a queue of the repository (by name, resolved to a tenant id when
+/// the plan is applied, so that a queue created in the same plan can be a target) or a tenant
+/// queue by id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TargetRef {
+    Name(String),
+    Id(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DesiredOverflow {
+    pub target: TargetRef,
+    pub wait_time: u32,
+    pub enabled: bool,
+}
+
+/// The managed fields of one queue. `None` means "not declared": the tenant's value stays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Desired {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_requirements: Option<Vec<SkillRequirement>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level_target: Option<ServiceLevelTarget>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_time: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_waiters: Option<u32>,
+    /// `Some(None)`: managed as "no overflow".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow: Option<Option<DesiredOverflow>>,
+}
+
+fn u32_of(v: i64) -> u32 {
+    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
+}
+
+impl Desired {
+    /// The declared fields of a (valid) Queue document.
+    pub fn from_doc(doc: &QueueDoc) -> Self {
+        let spec = &doc.spec;
+        Self {
+            name: doc.metadata.name.value.clone(),
+            description: spec.description.as_ref().map(|d| d.value.clone()),
+            skill_requirements: spec.skill_requirements.as_ref().map(|s| {
+                let mut v: Vec<SkillRequirement> = s
+                    .value
+                    .iter()
+                    .map(|r| SkillRequirement {
+                        skill: r.skill.value.clone(),
+                        proficiency: r.proficiency.value.as_str().to_string(),
+                        required: r.required,
+                    })
+                    .collect();
+                v.sort();
+                v
+            }),
+            service_level_target: spec.service_level_target.as_ref().map(|s| ServiceLevelTarget {
+                threshold: u32_of(s.value.threshold.value),
+                time: u32_of(s.value.time.value),
+            }),
+            max_wait_time: spec.max_wait_time.as_ref().map(|v| u32_of(v.value)),
+            max_waiters: spec.max_waiters.as_ref().map(|v| u32_of(v.value)),
+            overflow: spec.overflow.as_ref().map(|o| {
+                o.as_ref().map(|o| DesiredOverflow {
+                    target: match (&o.value.target, &o.value.target_id) {
+                        (Some(name), _) => TargetRef::Name(name.value.clone()),
+                        (None, Some(id)) => TargetRef::Id(id.value.clone()),
+                        (None, None) => TargetRef::Id(String::new()),
+                    },
+                    wait_time: u32_of(o.value.wait_time.value),
+                    enabled: o.value.enabled.value,
+                })
+            }),
+        }
+    }
+
+    /// The repository queue this one overflows to by name, if any.
+    pub fn target_name(&self) -> Option<&str> {
+        match &self.overflow {
+            Some(Some(DesiredOverflow {
+                target: TargetRef::Name(n),
+                ..
+            })) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// `base` with the declared fields set, every other field (known or not) untouched.
+    /// `resolve` turns a target name into a tenant id; `None` when the target does not exist
+    /// (yet), which leaves an empty id that the tenant will refuse.
+    pub fn apply_onto(
+        &self,
+        base: &RemoteQueue,
+        resolve: &dyn Fn(&TargetRef) -> Option<String>,
+    ) -> RemoteQueue {
+        let mut q = base.clone();
+        q.name = self.name.clone();
+        if let Some(d) = &self.description {
+            q.description = Some(d.clone());
+        }
+        if let Some(s) = &self.skill_requirements {
+            q.skill_requirements = s.clone();
+        }
+        if let Some(s) = self.service_level_target {
+            q.service_level_target = Some(s);
+        }
+        if let Some(v) = self.max_wait_time {
+            q.max_wait_time = Some(v);
+        }
+        if let Some(v) = self.max_waiters {
+            q.max_waiters = Some(v);
+        }
+        if let Some(o) = &self.overflow {
+            q.overflow = o.as_ref().map(|o| Overflow {
+                enabled: o.enabled,
+                target_id: resolve(&o.target).unwrap_or_default(),
+                wait_time: o.wait_time,
+            });
+        }
+        q
+    }
+
+    /// The declared fields whose value in `fresh` differs from `base`: a concurrent edit of
+    /// a field we manage, which our write will override.
+    pub fn concurrently_changed(&self, base: &RemoteQueue, fresh: &RemoteQueue) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.description.is_some() && base.description != fresh.description {
+            out.push("description");
+        }
+        if self.skill_requirements.is_some() && sorted(&base.skill_requirements) != sorted(&fresh.skill_requirements) {
+            out.push("skillRequirements");
+        }
+        if self.service_level_target.is_some() && base.service_level_target != fresh.service_level_target {
+            out.push("serviceLevelTarget");
+        }
+        if self.max_wait_time.is_some() && base.max_wait_time != fresh.max_wait_time {
+            out.push("maxWaitTime");
+        }
+        if self.max_waiters.is_some() && base.max_waiters != fresh.max_waiters {
+            out.push("maxWaiters");
+        }
+        if self.overflow.is_some() && base.overflow != fresh.overflow {
+            out.push("overflow");
+        }
+        out
+    }
+}
+
+pub(crate) fn sorted(v: &[SkillRequirement]) -> Vec<SkillRequirement> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}

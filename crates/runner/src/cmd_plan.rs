@@ -1,0 +1,318 @@
+//! `cxqueues plan` and `cxqueues apply`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cxone::{HttpTenant, Tenant};
+use model::{Diagnostic, LoadOptions, Repository};
+use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueOutcome, Status};
+
+use crate::RepoArgs;
+use crate::exit::{CliError, Outcome};
+use crate::plan_output;
+use crate::tenant::{Connected, TenantArgs, connect};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Also save the plan (JSON) to FILE, for `apply --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// Apply exactly this saved plan (from `plan --out`); a queue whose tenant version moved
+    /// since is refused.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// With --plan: re-plan the queues whose tenant version moved instead of refusing them.
+    #[arg(long, requires = "plan")]
+    pub replan: bool,
+    /// Writes in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallelism: usize,
+    /// Only plan (same as `cxqueues plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the plan printed before applying.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+pub fn color_on_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Loads and validates the whole repository; prints every diagnostic.
+pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
+    let mut loaded = model::load_repository(&repo.repo, &LoadOptions::default());
+    let mut more = reconcile::check_repository(&loaded);
+    loaded.diagnostics.append(&mut more);
+    report_diagnostics(&loaded.diagnostics);
+    if loaded.has_errors() {
+        eprintln!("The repository is invalid: nothing was read from or written to the tenant.");
+        return Err(Outcome::Invalid);
+    }
+    Ok(loaded)
+}
+
+pub fn report_diagnostics(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}
+
+/// Lists queues and skills (one token, the list pages, no GET per queue).
+pub async fn observe<T: Tenant>(tenant: &T) -> Result<Observed, CliError> {
+    let (queues, skills) = tokio::join!(tenant.list_queues(), tenant.list_skills());
+    Ok(Observed {
+        queues: queues?,
+        skills: skills?,
+    })
+}
+
+/// Validates, connects, observes and plans. Tenant-aware errors are printed; the plan is
+/// returned only when it has none.
+async fn make_plan(
+    repo: &RepoArgs,
+    tenant: &TenantArgs,
+) -> Result<Result<(Repository, Connected, Observed, Plan), Outcome>, CliError> {
+    let loaded = match load_valid(repo) {
+        Ok(r) => r,
+        Err(o) => return Ok(Err(o)),
+    };
+    let conn = connect(tenant, &loaded).await?;
+    let observed = observe(&conn.client).await?;
+    let plan = reconcile::plan(&loaded, &observed);
+    if plan.has_errors() {
+        report_diagnostics(&plan.diagnostics);
+        eprintln!("The plan has errors against the tenant: nothing was written.");
+        return Ok(Err(Outcome::Invalid));
+    }
+    Ok(Ok((loaded, conn, observed, plan)))
+}
+
+fn print_plan(plan: &Plan, format: PlanFormat) {
+    match format {
+        PlanFormat::Text => print!("{}", plan_output::text(plan, color_on_stdout())),
+        PlanFormat::Markdown => print!("{}", plan_output::markdown(plan)),
+        PlanFormat::Json => print!("{}", plan_output::json(plan)),
+    }
+}
+
+pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
+    let (_, _conn, _, plan) = match make_plan(&args.repo, &args.tenant).await? {
+        Ok(x) => x,
+        Err(o) => return Ok(o),
+    };
+    print_plan(&plan, args.format);
+    if let Some(out) = &args.out {
+        std::fs::write(out, plan_output::json(&plan)).map_err(|e| {
+            CliError::Usage(format!("cannot write the plan to {}: {e}", out.display()))
+        })?;
+        eprintln!("Saved the plan to {}; apply it with `cxqueues apply --plan {}`.", out.display(), out.display());
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
+}
+
+/// A progress bar on a terminal; nothing otherwise.
+struct Progress {
+    bar: indicatif::ProgressBar,
+}
+
+impl ApplyObserver for Progress {
+    fn on_outcome(&self, o: &QueueOutcome) {
+        self.bar.inc(1);
+        self.bar.set_message(o.name.clone());
+    }
+}
+
+pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
+    if args.dry_run {
+        return plan(PlanArgs {
+            repo: args.repo,
+            tenant: args.tenant,
+            format: args.format,
+            out: None,
+            detailed_exitcode: false,
+        })
+        .await;
+    }
+    let (loaded, conn, observed, plan) = match make_plan(&args.repo, &args.tenant).await? {
+        Ok(x) => x,
+        Err(o) => return Ok(o),
+    };
+    let (plan, refused) = match &args.plan {
+        None => (plan, Vec::new()),
+        Some(file) => saved_plan(file, &plan, &observed, args.replan)?,
+    };
+    let _ = loaded;
+    print_plan(&plan, args.format);
+    let report = run_apply(&conn.client, &plan, &observed, args.parallelism, Vec::new()).await;
+    Ok(report_outcome(&report, &refused))
+}
+
+/// Applies with a progress bar when stderr is a terminal; `observers` (audit, webhooks) hear
+/// about every queue.
+pub async fn run_apply(
+    client: &HttpTenant,
+    plan: &Plan,
+    observed: &Observed,
+    parallelism: usize,
+    observers: Vec<Arc<dyn ApplyObserver>>,
+) -> ApplyReport {
+    let mut opts = ApplyOptions {
+        parallelism,
+        observers,
+        ..ApplyOptions::default()
+    };
+    let bar = if std::io::stderr().is_terminal() && !plan.changes.is_empty() {
+        let bar = indicatif::ProgressBar::new(plan.changes.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        opts.observers.push(Arc::new(Progress { bar: bar.clone() }));
+        Some(bar)
+    } else {
+        None
+    };
+    let report = reconcile::apply(client, plan, observed, &opts).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report
+}
+
+/// Prints what happened, each failure named; exit 4 when anything was not reconciled.
+pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
+    for o in &report.outcomes {
+        for ov in &o.overridden {
+            println!(
+                "{}: overrode a concurrent change to {} by {}",
+                o.name,
+                ov.field,
+                ov.by.as_deref().unwrap_or("someone else")
+            );
+        }
+    }
+    for o in report.not_reconciled() {
+        let what = if o.status == Status::Skipped { "skipped" } else { "failed" };
+        eprintln!(
+            "{what}: {} ({:?}): {}",
+            o.name,
+            o.action,
+            o.error.as_deref().unwrap_or("unknown error")
+        );
+    }
+    for r in refused {
+        eprintln!("refused: {r}");
+    }
+    println!("{}", report.summary_line());
+    if report.is_complete() && refused.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Partial
+    }
+}
+
+/// The saved plan, less the queues whose tenant version moved since it was made (refused,
+/// with the reason) — or, with `replan`, with those queues planned afresh.
+fn saved_plan(
+    file: &PathBuf,
+    fresh: &Plan,
+    observed: &Observed,
+    replan: bool,
+) -> Result<(Plan, Vec<String>), CliError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::Usage(format!("cannot read the plan {}: {e}", file.display())))?;
+    let saved: plan_output::PlanFile = serde_json::from_str(&text).map_err(|e| {
+        CliError::Usage(format!("{} is not a cxqueues plan (JSON, formatVersion 1): {e}", file.display()))
+    })?;
+    if saved.format_version != 1 {
+        return Err(CliError::Usage(format!(
+            "{}: formatVersion {} is not supported (this release reads 1)",
+            file.display(),
+            saved.format_version
+        )));
+    }
+    let current: std::collections::HashMap<&str, Option<u64>> = observed
+        .queues
+        .iter()
+        .filter_map(|q| Some((q.id.as_deref()?, q.version)))
+        .collect();
+    let mut plan = saved.into_plan();
+    let mut refused = Vec::new();
+    let mut moved = std::collections::HashSet::new();
+    plan.changes.retain(|c| {
+        let Some(id) = c.id.as_deref() else {
+            return true;
+        };
+        let now = current.get(id).copied().flatten();
+        if now == c.version {
+            return true;
+        }
+        moved.insert(c.name.clone());
+        if !replan {
+            refused.push(format!(
+                "{}: its tenant version moved from {:?} to {:?} since the plan was made; run plan again, or apply with --replan",
+                c.name, c.version, now
+            ));
+        }
+        false
+    });
+    if replan {
+        for c in &fresh.changes {
+            if moved.contains(&c.name) {
+                eprintln!("re-planned {}: its tenant version moved since the plan was made", c.name);
+                plan.changes.push(c.clone());
+            }
+        }
+    } else {
+        // Queues that wait on a refused one are not applied either.
+        loop {
+            let before = plan.changes.len();
+            let gone: std::collections::HashSet<String> = moved.clone();
+            plan.changes.retain(|c| {
+                let blocked = c.after.iter().any(|a| gone.contains(a))
+                    || c.desired.target_name().is_some_and(|t| gone.contains(t));
+                if blocked {
+                    refused.push(format!("{}: depends on a refused queue", c.name));
+                    moved.insert(c.name.clone());
+                }
+                !blocked
+            });
+            if plan.changes.len() == before {
+                break;
+            }
+        }
+    }
+    Ok((plan, refused))
+}
+

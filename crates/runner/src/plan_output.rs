@@ -1,0 +1,284 @@
+//! The three plan formats of `cli.md`: text (a terminal), markdown (a PR comment) and json
+//! (machines, and saved plans for `apply --plan`).
+
+use std::fmt::Write as _;
+
+use reconcile::{Action, Change, FieldChange, Plan, Summary};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The markdown limit of a PR comment (GitHub allows 65,536).
+pub const MARKDOWN_LIMIT: usize = 65_000;
+
+/// The JSON plan, `formatVersion` 1. Fields may be added, never renamed.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanFile {
+    pub format_version: u32,
+    pub summary: Summary,
+    pub changes: Vec<Change>,
+    #[serde(default)]
+    pub unchanged: Vec<String>,
+    #[serde(default)]
+    pub unmanaged: Vec<reconcile::Unmanaged>,
+    #[serde(default)]
+    pub ids: std::collections::BTreeMap<String, String>,
+}
+
+impl PlanFile {
+    pub fn from_plan(plan: &Plan) -> Self {
+        Self {
+            format_version: 1,
+            summary: plan.summary(),
+            changes: plan.changes.clone(),
+            unchanged: plan.unchanged.clone(),
+            unmanaged: plan.unmanaged.clone(),
+            ids: plan.ids.clone(),
+        }
+    }
+
+    pub fn into_plan(self) -> Plan {
+        Plan {
+            changes: self.changes,
+            unchanged: self.unchanged,
+            unmanaged: self.unmanaged,
+            ids: self.ids,
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+pub fn json(plan: &Plan) -> String {
+    let mut s = serde_json::to_string_pretty(&PlanFile::from_plan(plan)).expect("plan is JSON");
+    s.push('\n');
+    s
+}
+
+/// `Plan: 1 to create, 3 to update, 0 to delete, 120 unchanged.`
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "Plan: {} to create, {} to update, {} to delete, {} unchanged.",
+        s.create, s.update, s.delete, s.unchanged
+    )
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Object(m) => {
+            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}: {}", show(v))).collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Array(items) => items.iter().map(|i| format!("{}\n", skill_line(i))).collect(),
+        Value::Object(_) => serde_json::to_string_pretty(v).unwrap_or_default() + "\n",
+        other => format!("{}\n", show(other)),
+    }
+}
+
+/// `language:en advanced (required)`, for a skill requirement.
+fn skill_line(v: &Value) -> String {
+    match (v.get("skill"), v.get("proficiency"), v.get("required")) {
+        (Some(Value::String(s)), Some(Value::String(p)), Some(Value::Bool(r))) => {
+            format!("{s} {p}{}", if *r { "" } else { " (optional)" })
+        }
+        _ => v.to_string(),
+    }
+}
+
+fn is_multiline(f: &FieldChange) -> bool {
+    f.before.is_array() || f.after.is_array()
+}
+
+/// Unified line diff of a field's before and after, via `similar`.
+fn field_diff(f: &FieldChange) -> Vec<(char, String)> {
+    let before = pretty(&f.before);
+    let after = pretty(&f.after);
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    diff.iter_all_changes()
+        .map(|c| {
+            let sign = match c.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            (sign, c.value().trim_end_matches('\n').to_string())
+        })
+        .collect()
+}
+
+struct Colors {
+    on: bool,
+}
+
+impl Colors {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn sign(a: Action) -> (char, &'static str) {
+    match a {
+        Action::Create => ('+', "32"),
+        Action::Update => ('~', "33"),
+        Action::Delete => ('-', "31"),
+    }
+}
+
+/// The text plan: one block per changed queue, then the summary line.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let c = Colors { on: color };
+    let mut out = String::new();
+    for ch in &plan.changes {
+        let (s, code) = sign(ch.action);
+        let id = match (&ch.id, ch.version) {
+            (Some(id), Some(v)) => format!(" (id {id}, version {v})"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{} {}{}  {}",
+            c.paint(code, &s.to_string()),
+            c.paint("1", &ch.name),
+            id,
+            c.paint("2", &ch.file.display().to_string())
+        );
+        for f in &ch.fields {
+            if is_multiline(f) {
+                let _ = writeln!(out, "    {}:", f.path);
+                for (sg, line) in field_diff(f) {
+                    let painted = match sg {
+                        '-' => c.paint("31", &format!("- {line}")),
+                        '+' => c.paint("32", &format!("+ {line}")),
+                        _ => format!("  {line}"),
+                    };
+                    let _ = writeln!(out, "      {painted}");
+                }
+            } else {
+                let _ = writeln!(out, "    {}: {} → {}", f.path, show(&f.before), show(&f.after));
+            }
+        }
+        out.push('\n');
+    }
+    if !plan.unmanaged.is_empty() {
+        let names: Vec<&str> = plan.unmanaged.iter().map(|u| u.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "{} tenant queues are not managed by this repository: {}",
+            names.len(),
+            names.join(", ")
+        );
+    }
+    let _ = writeln!(out, "{}", c.paint("1", &summary_line(&plan.summary())));
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn details(ch: &Change) -> String {
+    let (s, _) = sign(ch.action);
+    let mut body = String::new();
+    for f in &ch.fields {
+        if is_multiline(f) {
+            let _ = writeln!(body, "  {}:", f.path);
+            for (sg, line) in field_diff(f) {
+                let _ = writeln!(body, "{sg}   {line}");
+            }
+        } else {
+            let _ = writeln!(body, "- {}: {}", f.path, show(&f.before));
+            let _ = writeln!(body, "+ {}: {}", f.path, show(&f.after));
+        }
+    }
+    if ch.action == Action::Delete {
+        let _ = writeln!(body, "- {} (deleted by tombstone)", ch.name);
+    }
+    let body = body.replace("```", "` ` `");
+    format!(
+        "<details><summary>{s} {}</summary>\n\n```diff\n{body}```\n\n</details>\n",
+        md_escape(&ch.name)
+    )
+}
+
+/// The markdown plan: the summary first, a table of changed queues, then a collapsed diff per
+/// queue; never longer than [`MARKDOWN_LIMIT`] characters.
+pub fn markdown(plan: &Plan) -> String {
+    markdown_limited(plan, MARKDOWN_LIMIT)
+}
+
+pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
+    let summary = plan.summary();
+    let mut out = format!("### cxqueues plan\n\n**{}**", summary_line(&summary));
+    if summary.unmanaged > 0 {
+        let _ = write!(out, " {} tenant queues are unmanaged.", summary.unmanaged);
+    }
+    out.push_str("\n\n");
+    if plan.changes.is_empty() {
+        out.push_str("No changes. The tenant matches the repository.\n");
+        return out;
+    }
+    // Room for the closing note.
+    let budget = limit.saturating_sub(400);
+    let table_budget = budget * 2 / 5;
+    out.push_str("| | queue | changed fields | file |\n|---|---|---|---|\n");
+    let mut in_table = 0;
+    for ch in &plan.changes {
+        let fields: Vec<&str> = ch.fields.iter().map(|f| f.path.as_str()).collect();
+        let row = format!(
+            "| {} {} | {} | {} | `{}` |\n",
+            sign(ch.action).0,
+            match ch.action {
+                Action::Create => "create",
+                Action::Update => "update",
+                Action::Delete => "delete",
+            },
+            md_escape(&ch.name),
+            md_escape(&fields.join(", ")),
+            ch.file.display()
+        );
+        if out.len() + row.len() > table_budget {
+            break;
+        }
+        out.push_str(&row);
+        in_table += 1;
+    }
+    if in_table < plan.changes.len() {
+        let _ = writeln!(out, "| … | {} more | | |", plan.changes.len() - in_table);
+    }
+    out.push('\n');
+    let mut detailed = 0;
+    for ch in &plan.changes {
+        let d = details(ch);
+        if out.len() + d.len() > budget {
+            break;
+        }
+        out.push_str(&d);
+        detailed += 1;
+    }
+    if detailed < plan.changes.len() {
+        let rest = &plan.changes[detailed..];
+        let n = |a| rest.iter().filter(|c| c.action == a).count();
+        let _ = write!(
+            out,
+            "\n> **{} more changed queues are not shown** ({} to create, {} to update, {} to delete): \
+             this comment is limited to {limit} characters. Run `cxqueues plan` for the full plan.\n",
+            rest.len(),
+            n(Action::Create),
+            n(Action::Update),
+            n(Action::Delete),
+        );
+    }
+    out
+}
