@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use cxone::{ApiError, ClientConfig, HttpTenant, RemoteQueue, RetryPolicy, Tenant};
+use cxone::{
+    ApiError, ClientConfig, HttpTenant, RemoteQueue, RetryPolicy, ServiceLevelTarget, Tenant,
+};
 use serde_json::json;
 use sim::{Faults, RivalAdmin, Seed, SeedQueue, Sim, SimClient, SimHandle};
 
@@ -16,6 +18,18 @@ fn seed_with_queues(count: usize) -> Seed {
             .collect(),
         ..Seed::default()
     }
+}
+
+/// A queue the tenant accepts on create.
+fn new_queue(name: &str) -> RemoteQueue {
+    let mut queue = RemoteQueue::named(name);
+    queue.service_level_target = Some(ServiceLevelTarget {
+        threshold: 80,
+        time: 20,
+    });
+    queue.max_wait_time = Some(300);
+    queue.max_waiters = Some(10);
+    queue
 }
 
 fn client_for(sim: &SimHandle) -> HttpTenant {
@@ -76,11 +90,7 @@ async fn every_call_eventually_succeeds_under_sustained_20_percent_429_and_503()
     // Writes: creates (a faulted POST is looked up, never duplicated), updates, deletes.
     let creates = (0..8).map(|i| {
         let client = client.clone();
-        async move {
-            client
-                .create_queue(&RemoteQueue::named(format!("New {i}")))
-                .await
-        }
+        async move { client.create_queue(&new_queue(&format!("New {i}"))).await }
     });
     let created: Vec<RemoteQueue> = futures::future::join_all(creates)
         .await
@@ -123,7 +133,7 @@ async fn a_create_whose_response_is_lost_after_it_was_applied_is_not_duplicated(
     let client = client_for(&sim);
 
     let created = client
-        .create_queue(&RemoteQueue::named("Collections"))
+        .create_queue(&new_queue("Collections"))
         .await
         .unwrap();
     assert_eq!(created.name, "Collections");
@@ -259,10 +269,7 @@ async fn a_read_only_client_is_forbidden_to_write_and_told_the_scope() {
         HttpTenant::new(ClientConfig::new(sim.base_url(), "reader", "reader-secret")).unwrap();
 
     assert_eq!(client.list_queues().await.unwrap().len(), 3);
-    let err = client
-        .create_queue(&RemoteQueue::named("Nope"))
-        .await
-        .unwrap_err();
+    let err = client.create_queue(&new_queue("Nope")).await.unwrap_err();
     assert!(
         matches!(&err, ApiError::Forbidden { scope } if scope == "routing:queue:update"),
         "{err:?}"

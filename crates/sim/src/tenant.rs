@@ -368,6 +368,18 @@ impl Tenant {
         if !obj.contains_key("division") {
             obj.insert("division".into(), self.home_division.clone());
         }
+        // Like a real tenant, a create fills in defaults for the fields it leaves out.
+        for (field, default) in [
+            ("skillRequirements", serde_json::json!([])),
+            ("serviceLevelTarget", serde_json::json!({"threshold": 80, "time": 20})),
+            ("overflow", Value::Null),
+            ("maxWaitTime", serde_json::json!(300)),
+            ("maxWaiters", serde_json::json!(10)),
+        ] {
+            if obj.get(field).is_none_or(|v| v.is_null() && field != "overflow") {
+                obj.insert(field.into(), default);
+            }
+        }
         let mut errors = self.check(&obj, Some(&id), true, &|t| self.by_id.contains_key(t));
         let name = obj
             .get("name")
