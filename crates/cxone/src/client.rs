@@ -649,12 +649,7 @@ impl HttpTenant {
         let sent_at = Instant::now();
         let reply = match self.execute(&call, &mut budget).await? {
             Outcome::Reply(reply) => reply,
-            Outcome::Lost => {
-                return Err(ApiError::Unexpected {
-                    status: 0,
-                    body: "the token request was treated as a create (a client bug)".into(),
-                });
-            }
+            Outcome::Lost => return unreachable_outcome(call.endpoint),
         };
         if !reply.status.is_success() {
             return Err(self.token_error(&reply));
@@ -920,10 +915,7 @@ impl HttpTenant {
         match self.execute(&call, &mut budget).await? {
             Outcome::Reply(reply) if reply.status.is_success() => Ok(reply),
             Outcome::Reply(reply) => Err(api_error(subject, &reply)),
-            Outcome::Lost => Err(ApiError::Unexpected {
-                status: 0,
-                body: format!("{} lost its answer (a client bug)", call.endpoint),
-            }),
+            Outcome::Lost => unreachable_outcome(call.endpoint),
         }
     }
 

@@ -8,7 +8,8 @@
 //!
 //! [`HttpTenant`] is the HTTP client for the API in `shared/spec/cxone-api.md`: OAuth 2.0
 //! client credentials with a cached, single-flight token, retries that honour `Retry-After`,
-//! full-jitter backoff, and a client-side rate limit shared by every caller.
+//! full-jitter backoff, and a client-side rate limit shared by every caller. Its counters
+//! ([`ClientStats`], from [`HttpTenant::stats`]) feed the runner's metrics.
 
 mod client;
 mod error;

@@ -522,9 +522,10 @@ impl AuditLog {
         self.append(AuditRecord::of_run(ctx, None, wall, Some(error)))
     }
 
-    /// `Err` when an observer's record could not be written since this log was opened.
+    /// `Err` when an observer's record could not be written since the last check (which
+    /// resets the count).
     pub fn check_written(&self) -> Result<(), AuditError> {
-        let count = self.failures.load(Ordering::SeqCst);
+        let count = self.failures.swap(0, Ordering::SeqCst);
         if count == 0 {
             return Ok(());
         }
@@ -532,7 +533,7 @@ impl AuditLog {
             .first_failure
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .take()
             .unwrap_or_default();
         Err(AuditError::Unwritten {
             path: self.path.clone(),

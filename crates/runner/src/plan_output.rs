@@ -282,3 +282,97 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reconcile::Desired;
+    use serde_json::json;
+
+    fn change(i: usize, action: Action) -> Change {
+        Change {
+            name: format!("Queue {i:05}"),
+            id: Some(format!("id-{i}")),
+            action,
+            version: Some(3),
+            fields: vec![
+                FieldChange {
+                    path: "maxWaitTime".into(),
+                    before: json!(300),
+                    after: json!(240),
+                },
+                FieldChange {
+                    path: "skillRequirements".into(),
+                    before: json!([{"skill": "language:en", "proficiency": "beginner", "required": true}]),
+                    after: json!([{"skill": "language:en", "proficiency": "expert", "required": true}]),
+                },
+            ],
+            file: format!("queues/q{i:05}.yaml").into(),
+            desired: Desired {
+                name: format!("Queue {i:05}"),
+                description: None,
+                skill_requirements: None,
+                service_level_target: None,
+                max_wait_time: Some(240),
+                max_waiters: None,
+                overflow: None,
+            },
+            after: Vec::new(),
+        }
+    }
+
+    fn plan_of(n: usize) -> Plan {
+        Plan {
+            changes: (0..n)
+                .map(|i| change(i, if i % 10 == 0 { Action::Create } else { Action::Update }))
+                .collect(),
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn a_markdown_plan_of_5000_changed_queues_stays_under_the_limit_and_says_what_it_left_out() {
+        let md = markdown(&plan_of(5000));
+        assert!(md.len() <= MARKDOWN_LIMIT, "{} characters", md.len());
+        assert!(md.starts_with("### cxqueues plan\n\n**Plan: 500 to create, 4500 to update"));
+        assert!(md.contains("more changed queues are not shown"));
+        let shown = md.matches("<details>").count();
+        let said: usize = md
+            .split("**")
+            .find_map(|s| s.strip_suffix(" more changed queues are not shown"))
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        assert_eq!(shown + said, 5000, "every queue is either shown or counted");
+    }
+
+    #[test]
+    fn a_small_markdown_plan_shows_every_queue_in_the_table_and_in_details() {
+        let md = markdown(&plan_of(3));
+        assert_eq!(md.matches("<details>").count(), 3);
+        assert_eq!(md.matches("| ~ update |").count(), 2);
+        assert!(md.contains("```diff\n- maxWaitTime: 300\n+ maxWaitTime: 240\n"));
+        assert!(md.contains("-   language:en beginner\n+   language:en expert\n"), "{md}");
+        assert!(!md.contains("not shown"));
+    }
+
+    #[test]
+    fn text_is_coloured_only_when_asked() {
+        let p = plan_of(2);
+        assert!(text(&p, true).contains("\x1b[33m~\x1b[0m"));
+        let plain = text(&p, false);
+        assert!(!plain.contains('\x1b'));
+        assert!(plain.contains("    maxWaitTime: 300 → 240\n"));
+        assert!(plain.ends_with("Plan: 1 to create, 1 to update, 0 to delete, 0 unchanged.\n"));
+    }
+
+    #[test]
+    fn the_json_plan_round_trips_for_apply_plan() {
+        let p = plan_of(4);
+        let back = serde_json::from_str::<PlanFile>(&json(&p)).unwrap().into_plan();
+        assert_eq!(back.changes, p.changes);
+        let v: Value = serde_json::from_str(&json(&p)).unwrap();
+        assert_eq!(v["formatVersion"], 1);
+        assert_eq!(v["summary"]["update"], 3);
+        assert_eq!(v["changes"][1]["fields"][0]["path"], "maxWaitTime");
+    }
+}

@@ -114,7 +114,7 @@ fn label(rule: Rule) -> &'static str {
         Rule::File => "cannot be read",
         Rule::Symlink => "symlink",
         Rule::EmptyFile => "no document",
-        Rule::Parse => "cannot be read",
+        Rule::Parse => "here",
         Rule::UnknownField => "unknown field",
         Rule::DuplicateKey => "duplicate key",
         Rule::Kind => "unknown value",

@@ -1,0 +1,491 @@
+//! Reading the committed tree of the watched branch with `git2`.
+//!
+//! Only what a commit holds is read, never the working tree, so an uncommitted edit is never
+//! applied. The files are the same as `model::load_repository` would read from disk
+//! (`cxqueues.yaml` and every `.yaml`/`.yml` under the queues folder, recursively, in sorted
+//! order), handed to `model::parse_files` and `reconcile::check_repository`. A symlink in the
+//! tree is an error and is never followed.
+
+use std::path::{Component, Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository as GitRepo, Tree};
+use model::{Diagnostic, LoadOptions, Loc, RepoFile, Repository, Rule, TenantDoc};
+use serde::Serialize;
+
+/// The tree entry mode of a symbolic link.
+const MODE_SYMLINK: i32 = 0o120_000;
+/// The name of the tenant document.
+const TENANT_FILE: &str = "cxqueues.yaml";
+
+/// What can go wrong reading git (the repository itself, not its content: content problems
+/// are diagnostics).
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{path} is not in a git repository: {source}")]
+    NotARepository { path: PathBuf, source: git2::Error },
+    #[error(
+        "HEAD does not point at a branch (detached HEAD); name the branch to watch with --branch"
+    )]
+    DetachedHead,
+    #[error("{0:?} is not a valid branch name")]
+    BadBranch(String),
+    #[error("reading git: {0}")]
+    Git(#[from] git2::Error),
+    #[error("the git task failed: {0}")]
+    Task(String),
+}
+
+/// The commit a run reconciled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitInfo {
+    pub id: String,
+    pub short_id: String,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// The author time, RFC 3339 (UTC).
+    pub time: String,
+    /// The first line of the message.
+    pub summary: String,
+}
+
+/// A commit's repository, parsed and checked offline.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub commit: CommitInfo,
+    pub repo: Repository,
+}
+
+impl Snapshot {
+    pub fn has_errors(&self) -> bool {
+        self.repo.has_errors()
+    }
+}
+
+/// Where the runner reads from: a git repository, the folder of the cxqueues repository
+/// inside it, and a branch.
+#[derive(Clone, Debug)]
+pub struct GitSource {
+    /// The git directory (`.git`, or the repository itself when bare).
+    git_dir: PathBuf,
+    /// Where refs live (differs from `git_dir` in a linked worktree).
+    common_dir: PathBuf,
+    /// The cxqueues repository's folder relative to the top of the work tree (empty: the top).
+    prefix: PathBuf,
+    branch: String,
+}
+
+impl GitSource {
+    /// Finds the git repository holding `dir` and the branch to watch: `branch`, or the one
+    /// HEAD points at.
+    pub fn open(dir: &Path, branch: Option<&str>) -> Result<Self, GitError> {
+        let repo = GitRepo::discover(dir).map_err(|source| GitError::NotARepository {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let prefix = match repo.workdir() {
+            Some(top) => {
+                let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+                let here = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+                here.strip_prefix(&top).map(Path::to_path_buf).unwrap_or_default()
+            }
+            None => PathBuf::new(),
+        };
+        let branch = match branch {
+            Some(b) => b.trim_start_matches("refs/heads/").to_string(),
+            None => {
+                let head = repo.find_reference("HEAD")?;
+                let target = head.symbolic_target().ok_or(GitError::DetachedHead)?;
+                target
+                    .strip_prefix("refs/heads/")
+                    .ok_or(GitError::DetachedHead)?
+                    .to_string()
+            }
+        };
+        if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
+            return Err(GitError::BadBranch(branch));
+        }
+        Ok(Self {
+            git_dir: repo.path().to_path_buf(),
+            common_dir: repo.commondir().to_path_buf(),
+            prefix,
+            branch,
+        })
+    }
+
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// The directory that holds `HEAD`, `packed-refs` and `refs/`.
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
+    }
+
+    /// The folder of the cxqueues repository inside the work tree (empty: the top).
+    pub fn prefix(&self) -> &Path {
+        &self.prefix
+    }
+
+    fn open_repo(&self) -> Result<GitRepo, GitError> {
+        Ok(GitRepo::open(&self.git_dir)?)
+    }
+
+    /// The branch's commit id, or `None` while the branch has no commit.
+    pub fn head(&self) -> Result<Option<String>, GitError> {
+        let repo = self.open_repo()?;
+        match repo.refname_to_id(&format!("refs/heads/{}", self.branch)) {
+            Ok(oid) => Ok(Some(oid.to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads and checks the repository as commit `id` holds it.
+    pub fn read_commit(&self, id: &str, opts: &LoadOptions) -> Result<Snapshot, GitError> {
+        let repo = self.open_repo()?;
+        let commit = repo.find_commit(Oid::from_str(id)?)?;
+        let info = commit_info(&commit);
+        let root = commit.tree()?;
+        let mut diags = Vec::new();
+        let (tenant, files) = if self.prefix.as_os_str().is_empty() {
+            read_files(&repo, &root, opts, &mut diags)
+        } else {
+            match subtree(&repo, &root, &self.prefix)? {
+                Some(tree) => read_files(&repo, &tree, opts, &mut diags),
+                None => {
+                    diags.push(Diagnostic::error(
+                        Rule::File,
+                        TENANT_FILE,
+                        Loc::UNKNOWN,
+                        format!(
+                            "the folder `{}` is not in commit {}",
+                            slash_path(&self.prefix),
+                            info.short_id
+                        ),
+                    ));
+                    (None, Vec::new())
+                }
+            }
+        };
+        let mut parsed = model::parse_files(tenant, files, opts);
+        diags.append(&mut parsed.diagnostics);
+        parsed.diagnostics = diags;
+        let mut more = reconcile::check_repository(&parsed);
+        parsed.diagnostics.append(&mut more);
+        Ok(Snapshot {
+            commit: info,
+            repo: parsed,
+        })
+    }
+}
+
+fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+    let id = commit.id().to_string();
+    let author = commit.author();
+    let name = String::from_utf8_lossy(author.name_bytes()).into_owned();
+    let email = String::from_utf8_lossy(author.email_bytes()).into_owned();
+    CommitInfo {
+        short_id: id.chars().take(10).collect(),
+        id,
+        author: if email.is_empty() {
+            name
+        } else {
+            format!("{name} <{email}>")
+        },
+        time: super::rfc3339_secs(author.when().seconds()),
+        summary: commit
+            .summary_bytes()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+fn slash_path(p: &Path) -> String {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The tree at `path` below `root`, or `None` when there is none.
+fn subtree<'r>(repo: &'r GitRepo, root: &Tree<'r>, path: &Path) -> Result<Option<Tree<'r>>, GitError> {
+    match root.get_path(path) {
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn is_yaml(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+fn symlink_error(path: &str) -> Diagnostic {
+    Diagnostic::error(
+        Rule::Symlink,
+        path,
+        Loc::UNKNOWN,
+        "a symlink in the committed tree; it was not followed",
+    )
+    .with_hint("commit the file itself instead of a link to it")
+}
+
+/// `cxqueues.yaml` and the Queue files of a commit's tree (paths relative to `root`).
+fn read_files(
+    repo: &GitRepo,
+    root: &Tree<'_>,
+    opts: &LoadOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> (Option<RepoFile>, Vec<RepoFile>) {
+    let tenant = match root.get_name(TENANT_FILE) {
+        None => None,
+        Some(e) if e.filemode() == MODE_SYMLINK => {
+            diags.push(symlink_error(TENANT_FILE));
+            None
+        }
+        Some(e) => match repo.find_blob(e.id()) {
+            Ok(blob) => Some(RepoFile {
+                path: PathBuf::from(TENANT_FILE),
+                bytes: blob.content().to_vec(),
+            }),
+            Err(err) => {
+                diags.push(Diagnostic::error(
+                    Rule::File,
+                    TENANT_FILE,
+                    Loc::UNKNOWN,
+                    format!("cannot read: {err}"),
+                ));
+                None
+            }
+        },
+    };
+    let queues_dir = tenant
+        .as_ref()
+        .and_then(|t| std::str::from_utf8(&t.bytes).ok())
+        .and_then(|text| model::yaml::from_str::<TenantDoc>(text, &opts.yaml).ok())
+        .map(|doc| doc.spec.queues)
+        .unwrap_or_else(|| "queues".to_string());
+    let dir = Path::new(&queues_dir);
+    let escapes = dir
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    let tree = if escapes {
+        None
+    } else {
+        match subtree(repo, root, dir) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    Rule::File,
+                    queues_dir.as_str(),
+                    Loc::UNKNOWN,
+                    format!("cannot read the folder: {e}"),
+                ));
+                return (tenant, Vec::new());
+            }
+        }
+    };
+    let Some(tree) = tree else {
+        let symlinked = root.get_path(dir).is_ok_and(|e| e.filemode() == MODE_SYMLINK);
+        if symlinked {
+            diags.push(symlink_error(&queues_dir));
+        } else {
+            diags.push(
+                Diagnostic::error(
+                    Rule::File,
+                    TENANT_FILE,
+                    Loc::UNKNOWN,
+                    format!("the queues folder `{queues_dir}` is not in the commit"),
+                )
+                .with_hint(format!(
+                    "commit `{queues_dir}/`, or set spec.queues in {TENANT_FILE}"
+                )),
+            );
+        }
+        return (tenant, Vec::new());
+    };
+    let mut files = Vec::new();
+    walk(repo, &tree, &slash_path(dir), &mut files, diags);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    (tenant, files)
+}
+
+fn walk(
+    repo: &GitRepo,
+    tree: &Tree<'_>,
+    at: &str,
+    files: &mut Vec<RepoFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for entry in tree.iter() {
+        let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+        let path = if at.is_empty() {
+            name.clone()
+        } else {
+            format!("{at}/{name}")
+        };
+        match entry.kind() {
+            Some(ObjectType::Tree) => match repo.find_tree(entry.id()) {
+                Ok(sub) => walk(repo, &sub, &path, files, diags),
+                Err(e) => diags.push(Diagnostic::error(
+                    Rule::File,
+                    path.as_str(),
+                    Loc::UNKNOWN,
+                    format!("cannot read the folder: {e}"),
+                )),
+            },
+            Some(ObjectType::Blob) if entry.filemode() == MODE_SYMLINK => {
+                diags.push(symlink_error(&path));
+            }
+            Some(ObjectType::Blob) if is_yaml(&name) => match repo.find_blob(entry.id()) {
+                Ok(blob) => files.push(RepoFile {
+                    path: PathBuf::from(&path),
+                    bytes: blob.content().to_vec(),
+                }),
+                Err(e) => diags.push(Diagnostic::error(
+                    Rule::File,
+                    path.as_str(),
+                    Loc::UNKNOWN,
+                    format!("cannot read: {e}"),
+                )),
+            },
+            Some(ObjectType::Commit) => diags.push(Diagnostic::warning(
+                Rule::File,
+                path.as_str(),
+                Loc::UNKNOWN,
+                "a git submodule; its files are not read",
+            )),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A git repository in a temp dir, committed to with `git2`.
+    pub(crate) struct TempRepo {
+        pub dir: tempfile::TempDir,
+        pub repo: GitRepo,
+    }
+
+    impl TempRepo {
+        pub fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let mut opts = git2::RepositoryInitOptions::new();
+            opts.initial_head("main");
+            let repo = GitRepo::init_opts(dir.path(), &opts).unwrap();
+            Self { dir, repo }
+        }
+
+        pub fn write(&self, path: &str, text: &str) {
+            let p = self.dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+
+        pub fn commit(&self, message: &str) -> String {
+            let mut index = self.repo.index().unwrap();
+            index
+                .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+                .unwrap();
+            index.update_all(["*"].iter(), None).unwrap();
+            index.write().unwrap();
+            let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+            let sig = git2::Signature::now("Ada Lovelace", "ada@example.com").unwrap();
+            let parent = self
+                .repo
+                .head()
+                .ok()
+                .and_then(|h| h.peel_to_commit().ok());
+            let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+            self.repo
+                .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+                .unwrap()
+                .to_string()
+        }
+    }
+
+    pub(crate) fn queue_yaml(name: &str, max_wait: u32) -> String {
+        format!(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {name}\nspec:\n  maxWaitTime: {max_wait}\n"
+        )
+    }
+
+    #[test]
+    fn the_committed_tree_is_read_and_uncommitted_edits_are_not() {
+        let t = TempRepo::new();
+        t.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        t.write("queues/sub/b.yml", &queue_yaml("Beta", 200));
+        t.write("queues/notes.txt", "not a queue");
+        let id = t.commit("two queues");
+        t.write("queues/a.yaml", &queue_yaml("Alpha", 999));
+        let src = GitSource::open(t.dir.path(), None).unwrap();
+        assert_eq!(src.branch(), "main");
+        assert_eq!(src.head().unwrap().as_deref(), Some(id.as_str()));
+        let snap = src.read_commit(&id, &LoadOptions::default()).unwrap();
+        assert!(!snap.has_errors(), "{:?}", snap.repo.diagnostics);
+        let names: Vec<_> = snap.repo.queues.iter().map(|q| q.name().to_string()).collect();
+        assert_eq!(names, ["Alpha", "Beta"]);
+        let alpha = &snap.repo.queues[0];
+        assert_eq!(alpha.doc.spec.max_wait_time.as_ref().map(|v| v.value), Some(100));
+        assert_eq!(alpha.file, PathBuf::from("queues/a.yaml"));
+        assert_eq!(snap.commit.author, "Ada Lovelace <ada@example.com>");
+        assert_eq!(snap.commit.summary, "two queues");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_in_the_tree_is_an_error_and_is_not_followed() {
+        let t = TempRepo::new();
+        t.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        t.write("elsewhere/b.yaml", &queue_yaml("Beta", 200));
+        std::os::unix::fs::symlink("../elsewhere/b.yaml", t.dir.path().join("queues/b.yaml"))
+            .unwrap();
+        let id = t.commit("a link");
+        let src = GitSource::open(t.dir.path(), None).unwrap();
+        let snap = src.read_commit(&id, &LoadOptions::default()).unwrap();
+        assert!(snap.has_errors());
+        let d = snap
+            .repo
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::Symlink)
+            .expect("a symlink diagnostic");
+        assert_eq!(d.file, PathBuf::from("queues/b.yaml"));
+        assert!(snap.repo.queues.iter().all(|q| q.name() != "Beta"));
+    }
+
+    #[test]
+    fn a_repository_in_a_subfolder_reads_that_folder_of_the_tree() {
+        let t = TempRepo::new();
+        t.write("ops/cx/cxqueues.yaml", "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: t}\nspec:\n  queues: defs\n");
+        t.write("ops/cx/defs/a.yaml", &queue_yaml("Alpha", 100));
+        t.write("queues/ignored.yaml", &queue_yaml("Ignored", 100));
+        let id = t.commit("nested");
+        let src = GitSource::open(&t.dir.path().join("ops/cx"), None).unwrap();
+        assert_eq!(src.prefix(), Path::new("ops/cx"));
+        let snap = src.read_commit(&id, &LoadOptions::default()).unwrap();
+        assert!(!snap.has_errors(), "{:?}", snap.repo.diagnostics);
+        assert_eq!(snap.repo.queues.len(), 1);
+        assert_eq!(snap.repo.queues[0].file, PathBuf::from("defs/a.yaml"));
+    }
+
+    #[test]
+    fn a_missing_queues_folder_and_an_unborn_branch_are_reported() {
+        let t = TempRepo::new();
+        let src = GitSource::open(t.dir.path(), None).unwrap();
+        assert_eq!(src.head().unwrap(), None);
+        t.write("README.md", "hello");
+        let id = t.commit("no queues");
+        let snap = src.read_commit(&id, &LoadOptions::default()).unwrap();
+        assert!(snap.has_errors());
+        assert!(snap.repo.diagnostics[0].message.contains("queues folder"));
+    }
+}

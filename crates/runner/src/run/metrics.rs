@@ -1,0 +1,212 @@
+//! Prometheus metrics, on an explicit registry, served at `GET /metrics` (OpenMetrics text).
+//!
+//! Kept by the controller as it runs:
+//! - `cxqueues_reconciles_total{trigger, result}` and `cxqueues_reconcile_duration_seconds`;
+//! - `cxqueues_conflicts_retried_total` (409s met and retried by apply) and
+//!   `cxqueues_drift_corrections_total` (queues set back after a drift).
+//!
+//! Read at scrape time (a collector):
+//! - `cxqueues_api_requests_total{endpoint, status}`, `cxqueues_api_retries_total{endpoint}`,
+//!   `cxqueues_rate_limit_waits_total`, `cxqueues_token_requests_total`, from the client's
+//!   counters;
+//! - `cxqueues_queues{state}` (in_sync, drifted, failed), `cxqueues_ready`, and
+//!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status.
+
+use std::fmt::Write as _;
+
+use cxone::HttpTenant;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::TriggerKind;
+use super::status::{RunResult, SharedStatus};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RunLabels {
+    trigger: &'static str,
+    result: &'static str,
+}
+
+/// The metrics the controller updates, and the registry that serves them.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Family<RunLabels, Counter>,
+    duration: Histogram,
+    conflicts: Counter,
+    drift_corrections: Counter,
+}
+
+impl Metrics {
+    /// A registry with every metric; `client` and `status` are read at each scrape.
+    pub fn new(client: HttpTenant, status: SharedStatus) -> Self {
+        let mut registry = Registry::default();
+        let reconciles = Family::<RunLabels, Counter>::default();
+        registry.register(
+            "cxqueues_reconciles",
+            "Reconciles, by trigger (commit, manual, retry, resync) and result (applied, in_sync, drifted, invalid, failed)",
+            reconciles.clone(),
+        );
+        let duration = Histogram::new(exponential_buckets(0.005, 2.0, 16));
+        registry.register(
+            "cxqueues_reconcile_duration_seconds",
+            "How long a reconcile took, reading git and the tenant included",
+            duration.clone(),
+        );
+        let conflicts = Counter::default();
+        registry.register(
+            "cxqueues_conflicts_retried",
+            "Version conflicts (409) met while applying, each re-read and retried",
+            conflicts.clone(),
+        );
+        let drift_corrections = Counter::default();
+        registry.register(
+            "cxqueues_drift_corrections",
+            "Queues written back to the repository's values after they drifted",
+            drift_corrections.clone(),
+        );
+        registry.register_collector(Box::new(Scraped { client, status }));
+        // The zero series of the common outcomes, so that a rate() works from the start.
+        for trigger in [TriggerKind::Commit, TriggerKind::Resync] {
+            for result in [RunResult::Applied, RunResult::InSync, RunResult::Failed] {
+                let _ = reconciles.get_or_create(&RunLabels {
+                    trigger: trigger.as_str(),
+                    result: result.as_str(),
+                });
+            }
+        }
+        Self {
+            registry,
+            reconciles,
+            duration,
+            conflicts,
+            drift_corrections,
+        }
+    }
+
+    /// Counts one finished run.
+    pub fn observe_run(&self, trigger: TriggerKind, result: RunResult, seconds: f64) {
+        self.reconciles
+            .get_or_create(&RunLabels {
+                trigger: trigger.as_str(),
+                result: result.as_str(),
+            })
+            .inc();
+        self.duration.observe(seconds);
+    }
+
+    pub fn add_conflicts(&self, n: u64) {
+        self.conflicts.inc_by(n);
+    }
+
+    pub fn add_drift_corrections(&self, n: u64) {
+        self.drift_corrections.inc_by(n);
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+/// The content type of [`Metrics::encode`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Metrics read at scrape time.
+#[derive(Debug)]
+struct Scraped {
+    client: HttpTenant,
+    status: SharedStatus,
+}
+
+impl Collector for Scraped {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stats = self.client.stats();
+        {
+            let mut m = encoder.encode_descriptor(
+                "cxqueues_api_requests",
+                "Requests sent to the tenant API, by endpoint and HTTP status (`error`: no answer)",
+                None,
+                MetricType::Counter,
+            )?;
+            for (endpoint, by_status) in &stats.requests {
+                for (status, n) in by_status {
+                    let labels = [("endpoint", endpoint.as_str()), ("status", status.as_str())];
+                    ConstCounter::new(*n).encode(m.encode_family(&labels)?)?;
+                }
+            }
+        }
+        {
+            let mut m = encoder.encode_descriptor(
+                "cxqueues_api_retries",
+                "Requests to the tenant API sent again (throttled or failed), by endpoint",
+                None,
+                MetricType::Counter,
+            )?;
+            for (endpoint, n) in &stats.retries {
+                let labels = [("endpoint", endpoint.as_str())];
+                ConstCounter::new(*n).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        let m = encoder.encode_descriptor(
+            "cxqueues_rate_limit_waits",
+            "Requests that waited for the client-side rate limit",
+            None,
+            MetricType::Counter,
+        )?;
+        ConstCounter::new(stats.rate_limit_waits).encode(m)?;
+        let m = encoder.encode_descriptor(
+            "cxqueues_token_requests",
+            "OAuth token requests sent",
+            None,
+            MetricType::Counter,
+        )?;
+        ConstCounter::new(stats.token_requests).encode(m)?;
+
+        let status = self.status.read();
+        {
+            let mut m = encoder.encode_descriptor(
+                "cxqueues_queues",
+                "Queues of the repository by state against the tenant",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (state, n) in status.queue_counts() {
+                let labels = [("state", state)];
+                ConstGauge::new(n as i64).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        let m = encoder.encode_descriptor(
+            "cxqueues_ready",
+            "1 once a reconcile has completed",
+            None,
+            MetricType::Gauge,
+        )?;
+        ConstGauge::new(i64::from(status.ready)).encode(m)?;
+        if let Some(commit) = &status.commit {
+            let mut m = encoder.encode_descriptor(
+                "cxqueues_last_reconciled_commit",
+                "The commit last reconciled, its branch and result",
+                None,
+                MetricType::Info,
+            )?;
+            let mut result = String::new();
+            let _ = write!(result, "{}", status.result.map_or("none", RunResult::as_str));
+            let labels = [
+                ("commit", commit.id.as_str()),
+                ("branch", status.branch.as_str()),
+                ("result", result.as_str()),
+            ];
+            m.encode_info(&labels)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,217 @@
+//! `cxqueues run`: the continuous reconcile loop and its HTTP side.
+//!
+//! - [`git`] reads the committed tree of the watched branch (never the working tree).
+//! - [`watch`] notices new commits: file events on the git directory, debounced on the
+//!   trailing edge, with a polling fallback; both compare the branch's commit id.
+//! - [`controller`] is the loop, shaped like kube-runtime's controller: one
+//!   [`reconcile`](controller::Controller::reconcile) at a time, an error policy with capped
+//!   backoff, and triggers (commit, manual, resync, retry) that coalesce into one follow-up run.
+//! - [`status`] and [`metrics`] are what the loop tells the world, served by [`http`].
+
+pub mod controller;
+pub mod git;
+pub mod http;
+pub mod metrics;
+pub mod status;
+pub mod watch;
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+/// Why a reconcile runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriggerKind {
+    /// A new commit on the branch (also the first run at start).
+    Commit,
+    /// `POST /v1/reconcile`.
+    Manual,
+    /// A failed run, tried again after a backoff.
+    Retry,
+    /// The periodic drift check (`--resync`).
+    Resync,
+}
+
+impl TriggerKind {
+    /// The label used in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Commit => "commit",
+            TriggerKind::Manual => "manual",
+            TriggerKind::Retry => "retry",
+            TriggerKind::Resync => "resync",
+        }
+    }
+}
+
+impl fmt::Display for TriggerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One request for a reconcile. Triggers that arrive while a run is in flight are batched
+/// into the next run; the batch's first trigger id is the run's id.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trigger {
+    pub id: Uuid,
+    pub kind: TriggerKind,
+    /// The commit that was seen, for commit triggers (the run reads the branch afresh).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip)]
+    pub at: Instant,
+}
+
+impl Trigger {
+    pub fn new(kind: TriggerKind) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            kind,
+            commit: None,
+            at: Instant::now(),
+        }
+    }
+
+    pub fn commit(id: Option<String>) -> Self {
+        Self {
+            commit: id,
+            ..Self::new(TriggerKind::Commit)
+        }
+    }
+}
+
+/// Parses a duration written as a number and a unit, or several: `500ms`, `30s`, `5m`,
+/// `1h`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a duration: write a number and a unit, such as 30s, 5m or 1h");
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let one = match unit {
+            "ms" => Duration::from_millis(1),
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return Err(bad()),
+        };
+        let part = one.checked_mul(u32::try_from(n).map_err(|_| bad())?).ok_or_else(bad)?;
+        total = total.checked_add(part).ok_or_else(bad)?;
+    }
+    if total.is_zero() {
+        return Err(format!("{text:?} is zero: give a positive duration"));
+    }
+    Ok(total)
+}
+
+/// Writes a duration the way [`parse_duration`] reads it (`5m`, `30s`, `1h30m`, `250ms`).
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 != 0 {
+        return format!("{ms}ms");
+    }
+    let mut secs = d.as_secs();
+    let mut out = String::new();
+    for (unit, size) in [("h", 3600), ("m", 60)] {
+        if secs >= size {
+            out.push_str(&format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    if secs > 0 || out.is_empty() {
+        out.push_str(&format!("{secs}s"));
+    }
+    out
+}
+
+/// `2024-05-01T12:00:00Z` for a number of seconds since the Unix epoch (UTC).
+pub fn rfc3339_secs(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// RFC 3339 (UTC, whole seconds) of a system time.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    rfc3339_secs(secs)
+}
+
+/// The wall-clock time of a future tokio instant.
+pub fn wall_time_of(at: Instant) -> SystemTime {
+    let now = Instant::now();
+    if at >= now {
+        SystemTime::now() + (at - now)
+    } else {
+        SystemTime::now() - (now - at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_refuse_bare_numbers() {
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("30").is_err());
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn durations_print_the_way_they_parse() {
+        for text in ["5m", "30s", "1h", "1h30m", "250ms", "1m5s"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
+        }
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339_secs(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_secs(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_secs(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339_secs(-1), "1969-12-31T23:59:59Z");
+    }
+}

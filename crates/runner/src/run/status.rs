@@ -1,0 +1,242 @@
+//! What the loop knows, served as JSON at `GET /status`.
+//!
+//! One [`Status`] behind a lock, written by the controller after each run and read by the
+//! HTTP side. The JSON (camelCase):
+//!
+//! ```json
+//! {"formatVersion": 1, "branch": "main", "selfHeal": true, "ready": true, "running": false,
+//!  "commit": {"id", "shortId", "author", "time", "summary"}, "result": "applied",
+//!  "errors": [{"message", "file", "line", "column", "rule", "hint"}], "warnings": [...],
+//!  "lastApplied": {commit}, "queues": {"Billing": {"state": "in_sync", "id", "file",
+//!  "lastAppliedVersion", "lastAppliedCommit", "drift": [{"path", "before", "after"}],
+//!  "lastError"}}, "lastRun": {run}, "recentRuns": [{run}], "nextResync", "nextRetry"}
+//! ```
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use model::Diagnostic;
+use reconcile::FieldChange;
+use serde::Serialize;
+
+use super::git::CommitInfo;
+use super::{Trigger, TriggerKind};
+
+/// How many runs `recentRuns` keeps.
+pub const RECENT_RUNS: usize = 20;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunResult {
+    /// Changes were written, and every queue was reconciled.
+    Applied,
+    /// The tenant already matched: nothing to write.
+    InSync,
+    /// The tenant drifted from an applied commit and self-heal is off: reported only.
+    Drifted,
+    /// The commit has validation or tenant-check errors: nothing was written.
+    Invalid,
+    /// The tenant could not be read or written, or some queues were not reconciled: retried.
+    Failed,
+}
+
+impl RunResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Applied => "applied",
+            RunResult::InSync => "in_sync",
+            RunResult::Drifted => "drifted",
+            RunResult::Invalid => "invalid",
+            RunResult::Failed => "failed",
+        }
+    }
+}
+
+/// A queue's standing against the tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueState {
+    InSync,
+    Drifted,
+    Failed,
+}
+
+impl QueueState {
+    pub const ALL: [QueueState; 3] = [QueueState::InSync, QueueState::Drifted, QueueState::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueState::InSync => "in_sync",
+            QueueState::Drifted => "drifted",
+            QueueState::Failed => "failed",
+        }
+    }
+}
+
+/// One error or warning: a diagnostic with its place, or a message alone.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn message(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            file: None,
+            line: None,
+            column: None,
+            rule: None,
+            hint: None,
+        }
+    }
+}
+
+impl From<&Diagnostic> for Problem {
+    fn from(d: &Diagnostic) -> Self {
+        let file = d.file.to_string_lossy().replace('\\', "/");
+        Self {
+            message: d.message.clone(),
+            file: (!file.is_empty()).then_some(file),
+            line: (d.line > 0).then_some(d.line),
+            column: (d.column > 0).then_some(d.column),
+            rule: Some(d.rule.code().to_string()),
+            hint: d.hint.clone(),
+        }
+    }
+}
+
+/// One queue of the repository, as of the last run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueStatus {
+    pub state: QueueState,
+    pub id: Option<String>,
+    pub file: Option<String>,
+    /// The tenant version that matched the repository: after our last write, or as read.
+    pub last_applied_version: Option<u64>,
+    /// The commit whose values the queue last matched.
+    pub last_applied_commit: Option<String>,
+    /// Fields that differ from the repository (drifted queues; also pending changes).
+    pub drift: Vec<FieldChange>,
+    pub last_error: Option<String>,
+}
+
+/// One finished run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRecord {
+    /// The run's id: the id of the first trigger it served.
+    pub id: String,
+    /// The trigger it is counted under.
+    pub trigger: TriggerKind,
+    /// Every trigger it served (coalesced).
+    pub triggers: Vec<Trigger>,
+    /// The newest commit of the branch when it ran (none while the branch has no commit).
+    pub commit: Option<String>,
+    pub result: RunResult,
+    pub started: String,
+    pub duration_ms: u64,
+    /// One line: what was done.
+    pub summary: String,
+}
+
+/// Everything `GET /status` shows.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub format_version: u32,
+    pub branch: String,
+    pub self_heal: bool,
+    /// A reconcile has completed (`/readyz`).
+    pub ready: bool,
+    /// A reconcile is in flight.
+    pub running: bool,
+    /// The commit last reconciled.
+    pub commit: Option<CommitInfo>,
+    /// Its result.
+    pub result: Option<RunResult>,
+    /// Its errors (validation, tenant checks, tenant failures).
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+    /// The newest commit applied completely.
+    pub last_applied: Option<CommitInfo>,
+    pub queues: BTreeMap<String, QueueStatus>,
+    pub last_run: Option<RunRecord>,
+    pub recent_runs: VecDeque<RunRecord>,
+    /// When the next drift check runs (RFC 3339).
+    pub next_resync: Option<String>,
+    /// When a failed run is tried again (RFC 3339), if one failed.
+    pub next_retry: Option<String>,
+}
+
+impl Status {
+    pub fn new(branch: &str, self_heal: bool) -> Self {
+        Self {
+            format_version: 1,
+            branch: branch.to_string(),
+            self_heal,
+            ready: false,
+            running: false,
+            commit: None,
+            result: None,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            last_applied: None,
+            queues: BTreeMap::new(),
+            last_run: None,
+            recent_runs: VecDeque::new(),
+            next_resync: None,
+            next_retry: None,
+        }
+    }
+
+    /// Records a finished run.
+    pub fn push_run(&mut self, run: RunRecord) {
+        if self.recent_runs.len() == RECENT_RUNS {
+            self.recent_runs.pop_front();
+        }
+        self.recent_runs.push_back(run.clone());
+        self.last_run = Some(run);
+    }
+
+    /// Queues by state, every state present (zero when none).
+    pub fn queue_counts(&self) -> BTreeMap<&'static str, u64> {
+        let mut counts: BTreeMap<&'static str, u64> =
+            QueueState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+        for q in self.queues.values() {
+            *counts.entry(q.state.as_str()).or_default() += 1;
+        }
+        counts
+    }
+}
+
+/// The status, shared between the controller and the HTTP side.
+#[derive(Clone, Debug)]
+pub struct SharedStatus(Arc<RwLock<Status>>);
+
+impl SharedStatus {
+    pub fn new(status: Status) -> Self {
+        Self(Arc::new(RwLock::new(status)))
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Status> {
+        self.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Status> {
+        self.0.write().unwrap_or_else(|p| p.into_inner())
+    }
+}

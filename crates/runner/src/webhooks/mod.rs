@@ -1,0 +1,300 @@
+//! WFM webhooks: one signed event per configured URL for each queue that apply created,
+//! updated or deleted, delivered at least once through a durable outbox (issue 6).
+//!
+//! - [`targets`] checks the `webhooks` of `cxqueues.yaml`: `https://` (plain `http://` only
+//!   for loopback hosts), no credentials in the URL, and the `secretEnv` variable set (the
+//!   error names the variable, never a value).
+//! - [`WebhookObserver`] is the apply side: for each applied queue it persists the events in
+//!   the [`Outbox`] (written, fsynced and renamed into place before anything is sent) and wakes
+//!   the [`Delivery`] task. It never sends, waits on the network, or fails the apply.
+//! - [`Delivery`] is the background task that sends them: `POST` with
+//!   `X-Cxqueues-Signature: sha256=<hex HMAC-SHA256 of the body>` and `X-Cxqueues-Event-Id`,
+//!   5 s timeout, no redirects; in order per queue and URL; capped exponential backoff per URL
+//!   while it fails; dead letters for events a receiver keeps rejecting (4xx other than 408
+//!   and 429).
+//! - The outbox lives in `<state-dir>/outbox/` (pending) and `<state-dir>/dead/` (dead
+//!   letters), one JSON file per event; `cxqueues webhooks list|retry` read and move them.
+
+mod delivery;
+mod outbox;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cxone::{RemoteQueue, Secret, ServiceLevelTarget, SkillRequirement};
+use reconcile::{Action, ApplyObserver, QueueOutcome, Status};
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::audit::{RunContext, now_rfc3339};
+
+pub use delivery::{Delivery, DeliveryConfig, DrainReport, Sender};
+pub use outbox::{EventSummary, Outbox, Requeue, StoredEvent};
+
+/// Header with the body's HMAC-SHA256: `sha256=<hex>`.
+pub const SIGNATURE_HEADER: &str = "X-Cxqueues-Signature";
+/// Header with the event id (the same on every retry).
+pub const EVENT_ID_HEADER: &str = "X-Cxqueues-Event-Id";
+
+/// What can go wrong with webhooks outside delivery itself (delivery errors are recorded
+/// on the event and retried).
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("webhook {url:?} in cxqueues.yaml: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error(
+        "webhook {url:?} in cxqueues.yaml: the environment variable {var} (its secretEnv, the HMAC key) is not set or is empty"
+    )]
+    MissingSecret { url: String, var: String },
+    #[error("cannot {what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no dead-lettered webhook event {0} (see `cxqueues webhooks list`)")]
+    NoSuchDeadLetter(String),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    Client(String),
+}
+
+/// Reads an environment variable (the process environment, or a map in tests).
+#[derive(Clone)]
+pub struct EnvLookup(Arc<dyn Fn(&str) -> Option<String> + Send + Sync>);
+
+impl EnvLookup {
+    /// A lookup backed by a function.
+    pub fn new(f: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// The value of `name`, when set and not blank.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl std::fmt::Debug for EnvLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnvLookup")
+    }
+}
+
+/// The process environment.
+pub fn process_env() -> EnvLookup {
+    EnvLookup::new(|name| std::env::var(name).ok())
+}
+
+/// One configured receiver, checked, with its key (never shown by `Debug`).
+#[derive(Debug, Clone)]
+pub struct HookTarget {
+    pub url: String,
+    pub secret_env: String,
+    pub key: Secret,
+}
+
+/// `https://`, or `http://` to 127.0.0.0/8, ::1 or localhost; no user or password.
+pub fn check_url(raw: &str) -> Result<Url, WebhookError> {
+    let bad = |reason: &str| WebhookError::BadUrl {
+        url: raw.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = Url::parse(raw).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "credentials in the URL would be stored and logged: put the key in the secretEnv variable",
+        ));
+    }
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(bad(
+            "plain http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost): use https://",
+        )),
+        other => Err(bad(&format!("the scheme {other:?} is not supported: use https://"))),
+    }
+}
+
+/// The repository's webhooks, checked, with their keys from `env`.
+pub fn targets(repo: &model::Repository, env: &EnvLookup) -> Result<Vec<HookTarget>, WebhookError> {
+    repo.tenant
+        .spec
+        .webhooks
+        .iter()
+        .map(|w| {
+            check_url(&w.url)?;
+            let key = env
+                .get(&w.secret_env)
+                .filter(|_| !w.secret_env.is_empty())
+                .ok_or_else(|| WebhookError::MissingSecret {
+                    url: w.url.clone(),
+                    var: w.secret_env.clone(),
+                })?;
+            Ok(HookTarget {
+                url: w.url.clone(),
+                secret_env: w.secret_env.clone(),
+                key: Secret::new(key),
+            })
+        })
+        .collect()
+}
+
+/// The body of an event, as sent (and as a receiver parses it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventBody {
+    pub event_id: Uuid,
+    /// `queue.created`, `queue.updated` or `queue.deleted`.
+    pub event: String,
+    pub queue_id: Option<String>,
+    pub queue_name: String,
+    /// RFC 3339, when the change was applied.
+    pub timestamp: String,
+    pub commit_id: Option<String>,
+    /// The queue as written; `null` for `queue.deleted`.
+    pub configuration: Option<Configuration>,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Configuration {
+    pub version: Option<u64>,
+    pub max_wait_time: Option<u32>,
+    pub max_waiters: Option<u32>,
+    pub service_level_target: Option<ServiceLevelTarget>,
+    pub overflow_enabled: bool,
+    pub skill_requirements: Vec<SkillRequirement>,
+}
+
+impl Configuration {
+    fn of(q: &RemoteQueue) -> Self {
+        Self {
+            version: q.version,
+            max_wait_time: q.max_wait_time,
+            max_waiters: q.max_waiters,
+            service_level_target: q.service_level_target,
+            overflow_enabled: q.overflow.as_ref().is_some_and(|o| o.enabled),
+            skill_requirements: q.skill_requirements.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub update_latency_ms: u64,
+    /// Applied / attempted (applied + failed) so far in this run.
+    pub success_rate: f64,
+}
+
+/// The event name of an action.
+pub fn event_name(action: Action) -> &'static str {
+    match action {
+        Action::Create => "queue.created",
+        Action::Update => "queue.updated",
+        Action::Delete => "queue.deleted",
+    }
+}
+
+/// Hex HMAC-SHA256 of `body` under `key`.
+pub fn sign(key: &Secret, body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.expose().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Enqueues one event per target for each applied queue; never blocks on the network.
+#[derive(Debug)]
+pub struct WebhookObserver {
+    outbox: Arc<Outbox>,
+    sender: Sender,
+    targets: Vec<HookTarget>,
+    context: RunContext,
+    attempted: AtomicU64,
+    applied: AtomicU64,
+    unsaved: AtomicU64,
+}
+
+impl WebhookObserver {
+    /// An observer for one run (its success rate counts from zero).
+    pub fn new(outbox: Arc<Outbox>, sender: Sender, targets: Vec<HookTarget>, context: RunContext) -> Self {
+        sender.register_keys(&targets);
+        Self {
+            outbox,
+            sender,
+            targets,
+            context,
+            attempted: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            unsaved: AtomicU64::new(0),
+        }
+    }
+
+    /// Events that could not be persisted (disk errors; each was logged).
+    pub fn unsaved(&self) -> u64 {
+        self.unsaved.load(Ordering::SeqCst)
+    }
+
+    fn events_of(&self, o: &QueueOutcome, success_rate: f64) -> Vec<StoredEvent> {
+        let timestamp = now_rfc3339();
+        let queue_key = o.id.clone().unwrap_or_else(|| o.name.clone());
+        let configuration = match o.action {
+            Action::Delete => None,
+            _ => o.written.as_ref().map(Configuration::of),
+        };
+        self.targets
+            .iter()
+            .map(|t| {
+                let body = EventBody {
+                    event_id: Uuid::now_v7(),
+                    event: event_name(o.action).to_string(),
+                    queue_id: o.id.clone(),
+                    queue_name: o.name.clone(),
+                    timestamp: timestamp.clone(),
+                    commit_id: self.context.commit_id.clone(),
+                    configuration: configuration.clone(),
+                    metrics: Metrics {
+                        update_latency_ms: u64::try_from(o.latency.as_millis()).unwrap_or(u64::MAX),
+                        success_rate,
+                    },
+                };
+                StoredEvent::new(&body, &t.url, &t.secret_env, &queue_key)
+            })
+            .collect()
+    }
+}
+
+impl ApplyObserver for WebhookObserver {
+    fn on_outcome(&self, o: &QueueOutcome) {
+        match o.status {
+            Status::Skipped => return,
+            Status::Failed => {
+                self.attempted.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
+            Status::Applied => {}
+        }
+        let attempted = self.attempted.fetch_add(1, Ordering::SeqCst) + 1;
+        let applied = self.applied.fetch_add(1, Ordering::SeqCst) + 1;
+        let rate = applied as f64 / attempted as f64;
+        let events = self.events_of(o, rate);
+        match self.outbox.persist(events) {
+            Ok(saved) => self.sender.push(saved),
+            Err(e) => {
+                self.unsaved.fetch_add(self.targets.len() as u64, Ordering::SeqCst);
+                tracing::error!(queue = %o.name, error = %e, "webhook events not saved to the outbox");
+            }
+        }
+    }
+}
