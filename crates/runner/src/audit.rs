@@ -19,6 +19,10 @@
 //! [`StateArgs`] and [`Recorder`] are the wiring for `apply` and `run`: the state directory,
 //! the audit log and the webhook outbox/delivery behind one handle.
 
+// A library surface for `apply`, `run`, `/status` and the tests: the binary does not use
+// every item of it.
+#![allow(dead_code)]
+
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

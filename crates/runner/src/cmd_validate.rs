@@ -93,9 +93,8 @@ fn check(root: &Path, opts: &LoadOptions) -> Checked {
     let mut diagnostics = repo.diagnostics.clone();
     diagnostics.extend(reconcile::check_repository(&repo));
     diagnostics.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.severity, a.rule, &a.message).cmp(&(
-            &b.file, b.line, b.column, b.severity, b.rule, &b.message,
-        ))
+        (&a.file, a.line, a.column, a.severity, a.rule, &a.message)
+            .cmp(&(&b.file, b.line, b.column, b.severity, b.rule, &b.message))
     });
     let files: BTreeSet<&Path> = sources
         .keys()

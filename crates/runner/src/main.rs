@@ -3,15 +3,21 @@
 //! `main` parses the command line, runs one command, and maps its outcome to an exit code in
 //! one place ([`exit::Outcome`]).
 
+mod audit;
+mod cmd_audit;
 mod cmd_import;
 mod cmd_plan;
+mod cmd_run;
 mod cmd_schema;
 mod cmd_sim;
 mod cmd_validate;
+mod cmd_webhooks;
 mod exit;
 mod plan_output;
-mod tenant;
 mod render;
+mod tenant;
+mod run;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,8 +46,14 @@ enum Command {
     Apply(cmd_plan::ApplyArgs),
     /// Writes the tenant's queues as Queue documents into --out DIR.
     Import(cmd_import::ImportArgs),
+    /// The continuous loop: reconciles each new commit, re-syncs drift, serves status.
+    Run(cmd_run::RunArgs),
     /// Serves the simulated tenant API.
     Sim(cmd_sim::SimArgs),
+    /// The audit log: `audit verify [PATH]` checks its hash chain.
+    Audit(cmd_audit::AuditArgs),
+    /// The webhook outbox: `webhooks list`, `webhooks retry [EVENT_ID|--all]`.
+    Webhooks(cmd_webhooks::WebhooksArgs),
 }
 
 /// Options every repository-reading command shares.
@@ -67,11 +79,14 @@ fn main() -> ExitCode {
         Command::Plan(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::plan(args))),
         Command::Apply(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::apply(args))),
         Command::Import(args) => runtime().and_then(|rt| rt.block_on(cmd_import::run(args))),
+        Command::Run(args) => runtime().and_then(|rt| rt.block_on(cmd_run::run(args))),
         Command::Sim(args) => runtime().and_then(|rt| {
             rt.block_on(cmd_sim::run(args))
                 .map(|()| Outcome::Success)
                 .map_err(CliError::Other)
         }),
+        Command::Audit(args) => cmd_audit::run(args),
+        Command::Webhooks(args) => cmd_webhooks::run(args),
     };
     exit::finish(outcome)
 }

@@ -234,8 +234,8 @@ fn graphical(out: &mut String, report: &Report, d: &Diagnostic) {
                 Some(label(d.rule).to_string()),
                 (offset, len),
             ));
-            let report = miette::Report::new(md)
-                .with_source_code(NamedSource::new(path, Arc::clone(src)));
+            let report =
+                miette::Report::new(md).with_source_code(NamedSource::new(path, Arc::clone(src)));
             render_with(&handler, report.as_ref())
         }
         _ => render_with(&handler, &md),

@@ -95,7 +95,7 @@ impl GitSource {
             Some(b) => b.trim_start_matches("refs/heads/").to_string(),
             None => {
                 let head = repo.find_reference("HEAD")?;
-                let target = head.symbolic_target().ok_or(GitError::DetachedHead)?;
+                let target = head.symbolic_target()?.ok_or(GitError::DetachedHead)?;
                 target
                     .strip_prefix("refs/heads/")
                     .ok_or(GitError::DetachedHead)?

@@ -12,8 +12,6 @@
 //! - `cxqueues_queues{state}` (in_sync, drifted, failed), `cxqueues_ready`, and
 //!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status.
 
-use std::fmt::Write as _;
-
 use cxone::HttpTenant;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -198,12 +196,10 @@ impl Collector for Scraped {
                 None,
                 MetricType::Info,
             )?;
-            let mut result = String::new();
-            let _ = write!(result, "{}", status.result.map_or("none", RunResult::as_str));
             let labels = [
                 ("commit", commit.id.as_str()),
                 ("branch", status.branch.as_str()),
-                ("result", result.as_str()),
+                ("result", status.result.map_or("none", RunResult::as_str)),
             ];
             m.encode_info(&labels)?;
         }

@@ -1,0 +1,45 @@
+//! `cxqueues audit verify [PATH]`: checks the audit log's hash chain.
+
+use std::path::PathBuf;
+
+use crate::audit::{self, StateArgs, VerifyError};
+use crate::exit::{CliError, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Checks the hash chain; exit 1 at the first broken record, named by line.
+    Verify {
+        /// The audit log (default: --audit-log, else <state-dir>/audit.jsonl).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
+
+pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
+    match args.command {
+        AuditCommand::Verify { path, state } => {
+            let path = path.unwrap_or_else(|| state.audit_path());
+            match audit::verify(&path) {
+                Ok(report) => {
+                    match &report.last_hash {
+                        Some(h) => println!("ok: {} records (last hash {h})", report.records),
+                        None => println!("ok: {} records", report.records),
+                    }
+                    Ok(Outcome::Success)
+                }
+                Err(e @ VerifyError::Broken { .. }) => {
+                    println!("{e}");
+                    Ok(Outcome::Invalid)
+                }
+                Err(e @ VerifyError::Io { .. }) => Err(CliError::Usage(e.to_string())),
+            }
+        }
+    }
+}

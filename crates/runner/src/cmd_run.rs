@@ -1,0 +1,265 @@
+//! `cxqueues run`: the continuous loop. Watches a git checkout, reconciles the tree of each new
+//! commit of the branch, re-syncs drift periodically, and serves status, metrics and a
+//! trigger endpoint over HTTP (see [`crate::run`]).
+
+use std::io::{IsTerminal, Write as _};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use model::LoadOptions;
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info, warn};
+
+use crate::RepoArgs;
+use crate::exit::{CliError, Outcome};
+use crate::run::controller::{self, Backoff, Context, Options};
+use crate::run::git::GitSource;
+use crate::run::http::{AppState, TriggerToken, router};
+use crate::run::metrics::Metrics;
+use crate::run::status::{SharedStatus, Status};
+use crate::run::{Trigger, format_duration, parse_duration, watch as head_watch};
+use crate::tenant::{TenantArgs, connect};
+
+/// The variable that holds the trigger endpoint's bearer token.
+const TOKEN_ENV: &str = "CXQUEUES_TRIGGER_TOKEN";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// The branch to follow (default: the branch HEAD points at).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// How often to check the tenant for drift (30s, 5m, 1h).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub resync: Duration,
+    /// How often to look at the branch even without file events.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub poll: Duration,
+    /// Only report drift; never write it back.
+    #[arg(long)]
+    pub no_self_heal: bool,
+    /// Where to serve /healthz, /readyz, /metrics, /status and /v1/reconcile.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub listen: SocketAddr,
+    /// Log format (logs go to stderr).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Writes in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallelism: usize,
+    /// On SIGINT/SIGTERM, how long an apply in flight may take to finish.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Resolves on SIGINT or SIGTERM, with the signal's name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the runner");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
+    init_logging(args.log_format);
+    // Signals are caught from the start, so that none ends the process half-way.
+    let signal = tokio::spawn(shutdown_signal());
+
+    let git = GitSource::open(&args.repo.repo, args.branch.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let head = git.head().map_err(|e| CliError::Usage(e.to_string()))?;
+    let first = match &head {
+        Some(id) => Some(
+            git.read_commit(id, &LoadOptions::default())
+                .map_err(|e| CliError::Usage(e.to_string()))?,
+        ),
+        None => None,
+    };
+    // The simulator (--sim) is seeded from the first commit's queues.
+    let seed_repo = first.as_ref().map(|s| s.repo.clone()).unwrap_or_default();
+    let conn = connect(&args.tenant, &seed_repo).await?;
+
+    let token = std::env::var(TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| TriggerToken::new(t.trim()));
+    let status = SharedStatus::new(Status::new(git.branch(), !args.no_self_heal));
+    let metrics = Arc::new(Metrics::new(conn.client.clone(), status.clone()));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Other(e.into()))?;
+
+    let (trigger_tx, trigger_rx) = mpsc::unbounded_channel::<Trigger>();
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let accepting = Arc::new(AtomicBool::new(true));
+    let app = router(AppState {
+        status: status.clone(),
+        metrics: metrics.clone(),
+        triggers: trigger_tx.clone(),
+        token: token.clone(),
+        accepting: accepting.clone(),
+    });
+    let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop_rx.await;
+            })
+            .await
+    });
+
+    let ctx = Arc::new(Context::new(
+        git.clone(),
+        conn.client.clone(),
+        status.clone(),
+        metrics,
+        Options {
+            self_heal: !args.no_self_heal,
+            parallelism: args.parallelism,
+            resync: args.resync,
+            backoff: Backoff::default(),
+        },
+    ));
+    if let Some(first) = first {
+        ctx.prime(first);
+    }
+    let watcher = head_watch::spawn(
+        git.clone(),
+        head.clone(),
+        args.poll,
+        trigger_tx.clone(),
+        shutdown_rx.clone(),
+    );
+    let _ = trigger_tx.send(Trigger::commit(head));
+    let mut loop_task = tokio::spawn(controller::run(ctx, trigger_rx, shutdown_rx));
+
+    banner(&args, &git, addr, conn.sim.as_ref().map(|s| s.base_url()), token.is_some());
+    info!(
+        listen = %addr,
+        branch = git.branch(),
+        resync = %format_duration(args.resync),
+        poll = %format_duration(args.poll),
+        self_heal = !args.no_self_heal,
+        trigger_endpoint = token.is_some(),
+        "cxqueues run started"
+    );
+
+    let mut signal = signal;
+    let crashed = tokio::select! {
+        s = &mut signal => {
+            info!(signal = s.unwrap_or("signal"), "shutting down: no new runs; letting the one in flight finish");
+            false
+        }
+        r = &mut loop_task => {
+            error!(error = ?r.err(), "the reconcile loop stopped unexpectedly");
+            true
+        }
+    };
+    accepting.store(false, Ordering::SeqCst);
+    let _ = shutdown_tx.send(true);
+    if !crashed {
+        match tokio::time::timeout(args.shutdown_grace, &mut loop_task).await {
+            Ok(_) => info!("the reconcile loop stopped"),
+            Err(_) => {
+                warn!(
+                    grace = %format_duration(args.shutdown_grace),
+                    "the run in flight did not finish in time; stopping anyway (queues not yet written stay as they were)"
+                );
+                loop_task.abort();
+            }
+        }
+    }
+    let _ = watcher.await;
+    let _ = http_stop_tx.send(());
+    if tokio::time::timeout(Duration::from_secs(5), server).await.is_err() {
+        warn!("the HTTP server did not stop in time");
+    }
+    if let Some(sim) = conn.sim {
+        let _ = sim.shutdown().await;
+    }
+    info!("stopped");
+    if crashed {
+        return Err(CliError::Other(anyhow::anyhow!("the reconcile loop stopped unexpectedly")));
+    }
+    Ok(Outcome::Success)
+}
+
+fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>, trigger: bool) {
+    let queues = if git.prefix().as_os_str().is_empty() {
+        "queues/".to_string()
+    } else {
+        format!("{}/queues/", git.prefix().display())
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "cxqueues run: following branch {} of {} (resync every {}, self-heal {})",
+        git.branch(),
+        args.repo.repo.display(),
+        format_duration(args.resync),
+        if args.no_self_heal { "off" } else { "on" }
+    );
+    if let Some(url) = sim {
+        let _ = writeln!(out, "  tenant:  the embedded simulator at {url}");
+    }
+    let _ = writeln!(out, "  listening on http://{addr}");
+    let _ = writeln!(out, "  status:  http://{addr}/status   metrics: http://{addr}/metrics");
+    if trigger {
+        let _ = writeln!(
+            out,
+            "  trigger: curl -X POST -H \"Authorization: Bearer ${TOKEN_ENV}\" http://{addr}/v1/reconcile"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Edit a file under {queues}, commit, and watch it applied. Ctrl-C stops."
+    );
+    let _ = out.flush();
+}

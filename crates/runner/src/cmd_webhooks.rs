@@ -1,0 +1,120 @@
+//! `cxqueues webhooks list` and `cxqueues webhooks retry`: the outbox of a state directory.
+
+use std::path::PathBuf;
+
+use crate::exit::{CliError, Outcome};
+use crate::webhooks::{EventSummary, Outbox, Requeue};
+
+#[derive(Debug, clap::Args)]
+pub struct WebhooksArgs {
+    #[command(subcommand)]
+    pub command: WebhooksCommand,
+}
+
+/// Where the outbox is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateDirArg {
+    /// The state directory (holds outbox/ and dead/).
+    #[arg(long, value_name = "DIR", default_value = ".cxqueues")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum WebhooksCommand {
+    /// Shows pending and dead-lettered events, with attempts and last error.
+    List {
+        #[command(flatten)]
+        state: StateDirArg,
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Re-queues dead letters (one by event id, or --all); a running `cxqueues run` picks
+    /// them up within its rescan interval, otherwise the next apply delivers them.
+    Retry {
+        /// The event id (or a unique prefix) of a dead letter.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        event_id: Option<String>,
+        /// Every dead letter.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        state: StateDirArg,
+    },
+}
+
+fn open(state: &StateDirArg) -> Result<Outbox, CliError> {
+    Outbox::open(&state.state_dir).map_err(|e| CliError::Usage(e.to_string()))
+}
+
+fn line(e: &EventSummary) -> String {
+    let mut s = format!(
+        "  {}  {}  {} → {}  attempts {}",
+        e.event_id, e.event, e.queue_name, e.url, e.attempts
+    );
+    if let Some(t) = &e.dead_at {
+        s.push_str(&format!("  dead since {t}"));
+    } else if let Some(t) = &e.next_attempt_at {
+        s.push_str(&format!("  next attempt {t}"));
+    }
+    if let Some(err) = &e.last_error {
+        s.push_str(&format!("\n      last error: {err}"));
+    }
+    s
+}
+
+pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
+    match args.command {
+        WebhooksCommand::List { state, format } => {
+            let (pending, dead) = open(&state)?
+                .list()
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            match format {
+                ListFormat::Json => {
+                    let v = serde_json::json!({"pending": pending, "dead": dead});
+                    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                }
+                ListFormat::Text => {
+                    println!("pending: {}", pending.len());
+                    for e in &pending {
+                        println!("{}", line(e));
+                    }
+                    println!("dead letters: {}", dead.len());
+                    for e in &dead {
+                        println!("{}", line(e));
+                    }
+                    if !dead.is_empty() {
+                        println!("Re-queue with `cxqueues webhooks retry EVENT_ID` or `--all`.");
+                    }
+                }
+            }
+            Ok(Outcome::Success)
+        }
+        WebhooksCommand::Retry {
+            event_id,
+            all,
+            state,
+        } => {
+            let which = match (all, event_id) {
+                (true, _) => Requeue::All,
+                (false, Some(id)) => Requeue::One(id),
+                (false, None) => {
+                    return Err(CliError::Usage("give an EVENT_ID or --all".into()));
+                }
+            };
+            let requeued = open(&state)?
+                .requeue(&which)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            for e in &requeued {
+                println!("re-queued {} ({} {} → {})", e.event_id, e.event, e.queue_name, e.url);
+            }
+            println!("{} event(s) re-queued.", requeued.len());
+            Ok(Outcome::Success)
+        }
+    }
+}

@@ -1,0 +1,633 @@
+//! The reconcile loop, shaped like kube-runtime's controller.
+//!
+//! [`reconcile`] makes the tenant match the newest commit of the branch and returns an
+//! [`Action`]; [`error_policy`] turns an [`Error`] into a backoff (doubling, capped). [`run`]
+//! drives them: one reconcile at a time; triggers that arrive meanwhile (commits, manual
+//! triggers, the periodic resync, a due retry) coalesce into one follow-up run, which reads the
+//! branch afresh, so the newest commit wins and no commit's changes are skipped (each commit
+//! is a whole desired state).
+//!
+//! - An invalid commit (validation or tenant-check errors) writes nothing; the status names
+//!   the commit and every error, and the next good commit is applied.
+//! - A tenant error (network, 5xx, auth) or a queue left unreconciled fails the run: it is
+//!   retried after the backoff, on the newest commit.
+//! - A resync plans against the tenant: with self-heal it writes drift back, without it only
+//!   reports the drifted queues.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use cxone::{ApiError, HttpTenant, Tenant};
+use model::LoadOptions;
+use reconcile::{Action as PlanAction, ApplyOptions, Observed, Plan, Status as ApplyStatus};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::git::{GitError, GitSource, Snapshot};
+use super::metrics::Metrics;
+use super::status::{Problem, QueueState, QueueStatus, RunRecord, RunResult, SharedStatus};
+use super::{Trigger, TriggerKind, format_duration, rfc3339, wall_time_of};
+
+/// What failed a run (it is retried after [`error_policy`]'s backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("the tenant could not be read: {0}")]
+    Tenant(#[from] ApiError),
+    #[error("{failed} of {total} queue changes were not applied (first: {first})")]
+    Incomplete {
+        failed: usize,
+        total: usize,
+        first: String,
+    },
+}
+
+/// Exponential backoff for failed runs: `initial`, doubled each failure, at most `max`.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait before retry number `attempt` (1 for the first).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// How the loop behaves.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Write drift back on resync (otherwise only report it).
+    pub self_heal: bool,
+    /// Writes in flight at once.
+    pub parallelism: usize,
+    /// The drift check period.
+    pub resync: Duration,
+    pub backoff: Backoff,
+}
+
+/// What to do after a successful run: when to look again, and what the run found.
+#[derive(Clone, Debug)]
+pub struct Action {
+    /// Run again after this long even with no trigger (the next resync).
+    pub requeue_after: Option<Duration>,
+    pub result: RunResult,
+    pub summary: String,
+}
+
+impl Action {
+    fn done(result: RunResult, summary: impl Into<String>) -> Self {
+        Self {
+            requeue_after: None,
+            result,
+            summary: summary.into(),
+        }
+    }
+}
+
+/// What the controller remembers between runs.
+#[derive(Debug, Default)]
+struct Memory {
+    /// The newest commit read (a cache: a resync of the same commit does not read git again).
+    newest: Option<Arc<Snapshot>>,
+    /// The newest commit that passed every check (offline and against the tenant).
+    good: Option<Arc<Snapshot>>,
+    /// The commit the tenant was last made to match completely.
+    applied: Option<String>,
+}
+
+/// What a run needs: git, the tenant, where to report.
+#[derive(Debug)]
+pub struct Context {
+    pub git: GitSource,
+    pub client: HttpTenant,
+    pub status: SharedStatus,
+    pub metrics: Arc<Metrics>,
+    pub opts: Options,
+    memory: Mutex<Memory>,
+}
+
+impl Context {
+    pub fn new(
+        git: GitSource,
+        client: HttpTenant,
+        status: SharedStatus,
+        metrics: Arc<Metrics>,
+        opts: Options,
+    ) -> Self {
+        Self {
+            git,
+            client,
+            status,
+            metrics,
+            opts,
+            memory: Mutex::new(Memory::default()),
+        }
+    }
+
+    /// Remembers a commit already read (the one the simulator was seeded from).
+    pub fn prime(&self, snapshot: Snapshot) {
+        self.memory().newest = Some(Arc::new(snapshot));
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One run: the triggers it serves.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// The id of the first trigger.
+    pub id: String,
+    /// The trigger it counts under: commit, then manual, retry, resync.
+    pub kind: TriggerKind,
+    pub triggers: Vec<Trigger>,
+}
+
+impl Run {
+    /// A run serving `triggers` (at least one).
+    pub fn new(triggers: Vec<Trigger>) -> Self {
+        let kind = triggers
+            .iter()
+            .map(|t| t.kind)
+            .min()
+            .unwrap_or(TriggerKind::Manual);
+        let id = triggers
+            .first()
+            .map(|t| t.id.to_string())
+            .unwrap_or_default();
+        Self { id, kind, triggers }
+    }
+
+    fn has(&self, kind: TriggerKind) -> bool {
+        self.triggers.iter().any(|t| t.kind == kind)
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, GitError> + Send + 'static,
+) -> Result<T, GitError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| GitError::Task(e.to_string()))?
+}
+
+/// The newest commit of the branch, read (or taken from the cache).
+async fn newest(ctx: &Context) -> Result<Option<Arc<Snapshot>>, GitError> {
+    let git = ctx.git.clone();
+    let Some(id) = blocking(move || git.head()).await? else {
+        return Ok(None);
+    };
+    if let Some(s) = ctx.memory().newest.clone().filter(|s| s.commit.id == id) {
+        return Ok(Some(s));
+    }
+    let git = ctx.git.clone();
+    let snap = Arc::new(blocking(move || git.read_commit(&id, &LoadOptions::default())).await?);
+    ctx.memory().newest = Some(snap.clone());
+    Ok(Some(snap))
+}
+
+async fn observe(client: &HttpTenant) -> Result<Observed, ApiError> {
+    let (queues, skills) = tokio::join!(client.list_queues(), client.list_skills());
+    Ok(Observed {
+        queues: queues?,
+        skills: skills?,
+    })
+}
+
+fn problems(diags: &[model::Diagnostic], errors: bool) -> Vec<Problem> {
+    diags
+        .iter()
+        .filter(|d| d.is_error() == errors)
+        .map(Problem::from)
+        .collect()
+}
+
+/// Makes the tenant match the newest commit of the branch.
+pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
+    let head = match newest(ctx).await {
+        Ok(h) => h,
+        Err(e) => {
+            ctx.status.write().errors = vec![Problem::message(e.to_string())];
+            return Err(e.into());
+        }
+    };
+    let Some(head) = head else {
+        let message = format!(
+            "the branch {} has no commit yet: commit a repository to it",
+            ctx.git.branch()
+        );
+        let mut st = ctx.status.write();
+        st.commit = None;
+        st.result = Some(RunResult::Invalid);
+        st.errors = vec![Problem::message(&message)];
+        st.warnings.clear();
+        return Ok(Action::done(RunResult::Invalid, message));
+    };
+    {
+        let mut st = ctx.status.write();
+        st.commit = Some(head.commit.clone());
+        st.errors = problems(&head.repo.diagnostics, true);
+        st.warnings = problems(&head.repo.diagnostics, false);
+    }
+
+    // Which commit is the tenant held to: the newest, or while it is invalid, the last good one.
+    let head_invalid = head.has_errors();
+    let desired = if head_invalid {
+        let (good, applied) = {
+            let m = ctx.memory();
+            (m.good.clone(), m.applied.clone())
+        };
+        let n = head.repo.diagnostics.iter().filter(|d| d.is_error()).count();
+        let summary = format!(
+            "commit {} is invalid ({n} error{}): nothing from it was applied",
+            head.commit.short_id,
+            if n == 1 { "" } else { "s" }
+        );
+        warn!(commit = %head.commit.short_id, errors = n, "the commit is invalid: nothing from it is applied");
+        for d in head.repo.diagnostics.iter().filter(|d| d.is_error()) {
+            warn!(commit = %head.commit.short_id, "{d}");
+        }
+        let needs_tenant = |g: &Snapshot| {
+            applied.as_deref() != Some(g.commit.id.as_str())
+                || run.has(TriggerKind::Resync)
+                || run.has(TriggerKind::Retry)
+        };
+        match good {
+            Some(g) if needs_tenant(&g) => {
+                info!(commit = %g.commit.short_id, "holding the tenant to the last good commit");
+                g
+            }
+            _ => {
+                ctx.status.write().result = Some(RunResult::Invalid);
+                return Ok(Action::done(RunResult::Invalid, summary));
+            }
+        }
+    } else {
+        head.clone()
+    };
+
+    let observed = match observe(&ctx.client).await {
+        Ok(o) => o,
+        Err(e) => {
+            let mut st = ctx.status.write();
+            st.errors.push(Problem::message(format!("the tenant could not be read: {e}")));
+            return Err(e.into());
+        }
+    };
+    let plan = reconcile::plan(&desired.repo, &observed);
+    if plan.has_errors() {
+        let n = plan.diagnostics.iter().filter(|d| d.is_error()).count();
+        for d in plan.diagnostics.iter().filter(|d| d.is_error()) {
+            warn!(commit = %desired.commit.short_id, "{d}");
+        }
+        let mut st = ctx.status.write();
+        st.errors.extend(problems(&plan.diagnostics, true));
+        st.warnings.extend(problems(&plan.diagnostics, false));
+        st.result = Some(RunResult::Invalid);
+        return Ok(Action::done(
+            RunResult::Invalid,
+            format!(
+                "commit {} fails {n} check{} against the tenant: nothing was applied",
+                desired.commit.short_id,
+                if n == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    ctx.status.write().warnings.extend(problems(&plan.diagnostics, false));
+    let already_applied = {
+        let mut m = ctx.memory();
+        if !head_invalid {
+            m.good = Some(desired.clone());
+        }
+        m.applied.as_deref() == Some(desired.commit.id.as_str())
+    };
+    let invalid_or = |r: RunResult| if head_invalid { RunResult::Invalid } else { r };
+
+    if plan.is_empty() {
+        record_queues(ctx, &desired, &observed, &plan, QueuesOutcome::InSync);
+        mark_applied(ctx, &desired);
+        let result = invalid_or(RunResult::InSync);
+        ctx.status.write().result = Some(result);
+        return Ok(Action::done(
+            result,
+            format!(
+                "in sync with {}: {} queues unchanged",
+                desired.commit.short_id,
+                plan.unchanged.len()
+            ),
+        ));
+    }
+
+    if already_applied && !ctx.opts.self_heal {
+        for c in &plan.changes {
+            warn!(queue = %c.name, fields = c.fields.len(), "drift: the tenant no longer matches the repository (self-heal is off)");
+        }
+        record_queues(ctx, &desired, &observed, &plan, QueuesOutcome::Drifted);
+        let result = invalid_or(RunResult::Drifted);
+        ctx.status.write().result = Some(result);
+        return Ok(Action::done(
+            result,
+            format!(
+                "{} queue{} drifted from {}; not corrected (self-heal is off)",
+                plan.changes.len(),
+                if plan.changes.len() == 1 { "" } else { "s" },
+                desired.commit.short_id
+            ),
+        ));
+    }
+
+    if already_applied {
+        info!(queues = plan.changes.len(), commit = %desired.commit.short_id, "drift: writing the repository's values back");
+    }
+    let opts = ApplyOptions {
+        parallelism: ctx.opts.parallelism.max(1),
+        ..ApplyOptions::default()
+    };
+    let report = reconcile::apply(&ctx.client, &plan, &observed, &opts).await;
+    ctx.metrics.add_conflicts(u64::from(report.conflicts_retried()));
+    for o in &report.outcomes {
+        match o.status {
+            ApplyStatus::Applied => {
+                info!(queue = %o.name, action = ?o.action, version = ?o.version_after, "applied")
+            }
+            _ => warn!(queue = %o.name, action = ?o.action, error = o.error.as_deref().unwrap_or("unknown"), "not applied"),
+        }
+    }
+    record_queues(ctx, &desired, &observed, &plan, QueuesOutcome::Applied(&report));
+    if already_applied {
+        let healed = report
+            .outcomes
+            .iter()
+            .filter(|o| o.status == ApplyStatus::Applied)
+            .count();
+        ctx.metrics.add_drift_corrections(healed as u64);
+    }
+    if !report.is_complete() {
+        let failed: Vec<_> = report.not_reconciled().collect();
+        let first = failed
+            .first()
+            .map(|o| format!("{}: {}", o.name, o.error.as_deref().unwrap_or("unknown error")))
+            .unwrap_or_default();
+        let mut st = ctx.status.write();
+        for o in &failed {
+            st.errors.push(Problem::message(format!(
+                "{}: {}",
+                o.name,
+                o.error.as_deref().unwrap_or("unknown error")
+            )));
+        }
+        return Err(Error::Incomplete {
+            failed: failed.len(),
+            total: report.outcomes.len(),
+            first,
+        });
+    }
+    mark_applied(ctx, &desired);
+    let result = invalid_or(RunResult::Applied);
+    ctx.status.write().result = Some(result);
+    Ok(Action::done(
+        result,
+        format!("{} from {}", report.summary_line(), desired.commit.short_id),
+    ))
+}
+
+/// After a failed run: try again after the backoff (the newest commit, then).
+pub fn error_policy(err: &Error, attempt: u32, ctx: &Context) -> Action {
+    let delay = ctx.opts.backoff.delay(attempt);
+    let hint = match err {
+        Error::Tenant(e) if e.is_unauthorized() => {
+            " (check CXONE_CLIENT_ID and CXONE_CLIENT_SECRET)"
+        }
+        _ => "",
+    };
+    warn!(error = %err, attempt, retry_in = %format_duration(delay), "reconcile failed; retrying{hint}");
+    Action {
+        requeue_after: Some(delay),
+        result: RunResult::Failed,
+        summary: err.to_string(),
+    }
+}
+
+fn mark_applied(ctx: &Context, desired: &Snapshot) {
+    ctx.memory().applied = Some(desired.commit.id.clone());
+    ctx.status.write().last_applied = Some(desired.commit.clone());
+}
+
+enum QueuesOutcome<'a> {
+    InSync,
+    Drifted,
+    Applied(&'a reconcile::ApplyReport),
+}
+
+/// Rebuilds the per-queue status from a plan and what became of it.
+fn record_queues(
+    ctx: &Context,
+    desired: &Snapshot,
+    observed: &Observed,
+    plan: &Plan,
+    outcome: QueuesOutcome<'_>,
+) {
+    let version_of = |name: &str| {
+        let id = plan.ids.get(name)?;
+        observed
+            .queues
+            .iter()
+            .find(|q| q.id.as_deref() == Some(id.as_str()))?
+            .version
+    };
+    let files: BTreeMap<&str, String> = desired
+        .repo
+        .queues
+        .iter()
+        .map(|q| (q.name(), q.file.to_string_lossy().replace('\\', "/")))
+        .collect();
+    let commit = desired.commit.id.clone();
+    let mut st = ctx.status.write();
+    let old = std::mem::take(&mut st.queues);
+    let mut queues = BTreeMap::new();
+    for name in &plan.unchanged {
+        queues.insert(
+            name.clone(),
+            QueueStatus {
+                state: QueueState::InSync,
+                id: plan.ids.get(name).cloned(),
+                file: files.get(name.as_str()).cloned(),
+                last_applied_version: version_of(name),
+                last_applied_commit: Some(commit.clone()),
+                drift: Vec::new(),
+                last_error: None,
+            },
+        );
+    }
+    let outcomes: BTreeMap<&str, &reconcile::QueueOutcome> = match &outcome {
+        QueuesOutcome::Applied(r) => r.outcomes.iter().map(|o| (o.name.as_str(), o)).collect(),
+        _ => BTreeMap::new(),
+    };
+    for c in &plan.changes {
+        let before = old.get(&c.name);
+        let carried_version = before.and_then(|q| q.last_applied_version);
+        let carried_commit = before.and_then(|q| q.last_applied_commit.clone());
+        let mut q = QueueStatus {
+            state: QueueState::Drifted,
+            id: c.id.clone(),
+            file: files.get(c.name.as_str()).cloned(),
+            last_applied_version: carried_version,
+            last_applied_commit: carried_commit,
+            drift: c.fields.clone(),
+            last_error: None,
+        };
+        match (&outcome, outcomes.get(c.name.as_str())) {
+            (QueuesOutcome::Applied(_), Some(o)) if o.status == ApplyStatus::Applied => {
+                if c.action == PlanAction::Delete {
+                    continue;
+                }
+                q.state = QueueState::InSync;
+                q.id = o.id.clone().or(q.id);
+                q.last_applied_version = o.version_after;
+                q.last_applied_commit = Some(commit.clone());
+                q.drift.clear();
+            }
+            (QueuesOutcome::Applied(_), o) => {
+                q.state = QueueState::Failed;
+                q.last_error = Some(
+                    o.and_then(|o| o.error.clone())
+                        .unwrap_or_else(|| "not applied".to_string()),
+                );
+            }
+            _ => {}
+        }
+        queues.insert(c.name.clone(), q);
+    }
+    st.queues = queues;
+}
+
+/// Drives [`reconcile`] and [`error_policy`] until `shutdown` turns true (or the trigger
+/// channel closes). A run in flight is always finished first.
+pub async fn run(
+    ctx: Arc<Context>,
+    mut triggers: mpsc::UnboundedReceiver<Trigger>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let resync = ctx.opts.resync;
+    let mut next_resync = Instant::now() + resync;
+    let mut retry_at: Option<Instant> = None;
+    let mut attempts = 0u32;
+    let mut pending: Vec<Trigger> = Vec::new();
+    ctx.status.write().next_resync = Some(rfc3339(wall_time_of(next_resync)));
+    loop {
+        if pending.is_empty() {
+            let retry_due = retry_at.unwrap_or(next_resync);
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                t = triggers.recv() => match t {
+                    Some(t) => pending.push(t),
+                    None => break,
+                },
+                () = tokio::time::sleep_until(retry_due), if retry_at.is_some() => {
+                    pending.push(Trigger::new(TriggerKind::Retry));
+                }
+                () = tokio::time::sleep_until(next_resync) => {
+                    pending.push(Trigger::new(TriggerKind::Resync));
+                }
+            }
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        // Everything that is waiting is served by this one run.
+        while let Ok(t) = triggers.try_recv() {
+            pending.push(t);
+        }
+        let run = Run::new(std::mem::take(&mut pending));
+        retry_at = None;
+        let seen = run
+            .triggers
+            .iter()
+            .rev()
+            .find_map(|t| t.commit.as_deref())
+            .map(|c| c.chars().take(10).collect::<String>())
+            .unwrap_or_else(|| "-".into());
+        let waited = run.triggers.iter().map(|t| t.at.elapsed()).max().unwrap_or_default();
+        info!(
+            run = %run.id,
+            trigger = %run.kind,
+            coalesced = run.triggers.len(),
+            commit = %seen,
+            waited_ms = waited.as_millis() as u64,
+            "reconcile started"
+        );
+        ctx.status.write().running = true;
+        let started_at = SystemTime::now();
+        let started = Instant::now();
+        let outcome = reconcile(&run, &ctx).await;
+        let elapsed = started.elapsed();
+        let action = match &outcome {
+            Ok(action) => {
+                attempts = 0;
+                next_resync = Instant::now() + action.requeue_after.unwrap_or(resync);
+                action.clone()
+            }
+            Err(e) => {
+                attempts += 1;
+                let action = error_policy(e, attempts, &ctx);
+                retry_at = action.requeue_after.map(|d| Instant::now() + d);
+                action
+            }
+        };
+        ctx.metrics
+            .observe_run(run.kind, action.result, elapsed.as_secs_f64());
+        {
+            let mut st = ctx.status.write();
+            st.running = false;
+            if outcome.is_ok() {
+                st.ready = true;
+            } else {
+                st.result = Some(RunResult::Failed);
+            }
+            st.next_resync = Some(rfc3339(wall_time_of(next_resync)));
+            st.next_retry = retry_at.map(|at| rfc3339(wall_time_of(at)));
+            let commit = st.commit.as_ref().map(|c| c.id.clone());
+            st.push_run(RunRecord {
+                id: run.id.clone(),
+                trigger: run.kind,
+                triggers: run.triggers.clone(),
+                commit,
+                result: action.result,
+                started: rfc3339(started_at),
+                duration_ms: elapsed.as_millis() as u64,
+                summary: action.summary.clone(),
+            });
+        }
+        let commit = ctx.status.read().commit.as_ref().map(|c| c.short_id.clone());
+        info!(
+            run = %run.id,
+            trigger = %run.kind,
+            commit = commit.as_deref().unwrap_or("none"),
+            result = action.result.as_str(),
+            duration_ms = elapsed.as_millis() as u64,
+            "reconcile finished: {}",
+            action.summary
+        );
+    }
+    if !pending.is_empty() || !triggers.is_empty() {
+        info!("shutting down: pending triggers dropped");
+    }
+}

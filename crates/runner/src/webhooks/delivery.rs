@@ -1,0 +1,651 @@
+//! The background delivery task of the outbox.
+//!
+//! One tokio task per process ([`Delivery::spawn`]). It loads the pending events of the state
+//! directory (earlier processes' included), takes new ones from the apply side through a
+//! [`Sender`], and looks at the folder again on [`Delivery::notify`] and every
+//! [`DeliveryConfig::rescan_every`] (for events re-queued by `cxqueues webhooks retry`).
+//!
+//! - **Order.** Events of one queue and URL form a lane; only the oldest event of a lane is
+//!   ever in flight, so a later event of a queue waits for every earlier one (dead letters
+//!   excepted: they leave the lane). Lanes go in parallel, up to
+//!   [`DeliveryConfig::concurrency`] requests.
+//! - **A receiver that fails** (network error, timeout, 5xx, 408, 429, redirects): the whole
+//!   URL pauses with capped exponential backoff (`Retry-After` honoured), so a receiver that is
+//!   down gets one round of attempts per pause, not one per event; its events wait on disk,
+//!   for as long as it takes.
+//! - **A receiver that rejects an event** (any other 4xx): the event is retried with backoff,
+//!   and after [`DeliveryConfig::dead_after`] rejections moved to the dead letters.
+//! - Delivery is at least once: an event is removed only after a 2xx, so a crash between the
+//!   receiver's 2xx and the removal sends it again, with the same `X-Cxqueues-Event-Id`.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use cxone::Secret;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::outbox::{Outbox, StoredEvent};
+use super::{EVENT_ID_HEADER, EnvLookup, HookTarget, SIGNATURE_HEADER, WebhookError, sign};
+use crate::audit::{now_rfc3339, rfc3339};
+
+/// How to deliver.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// One request, connection included (default 5 s).
+    pub timeout: Duration,
+    /// The first pause after a failure; doubled after each (default 1 s).
+    pub backoff_base: Duration,
+    /// The longest pause (default 5 min).
+    pub backoff_cap: Duration,
+    /// Rejections (4xx other than 408/429) before an event is dead-lettered (default 3).
+    pub dead_after: u32,
+    /// Requests in flight at once, over all URLs (default 8).
+    pub concurrency: usize,
+    /// How often the outbox folder is read again for events other processes put there
+    /// (default 30 s).
+    pub rescan_every: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(300),
+            dead_after: 3,
+            concurrency: 8,
+            rescan_every: Duration::from_secs(30),
+        }
+    }
+}
+
+impl DeliveryConfig {
+    fn backoff(&self, failures: u32) -> Duration {
+        let exp = failures.saturating_sub(1).min(20);
+        self.backoff_base
+            .saturating_mul(1u32 << exp)
+            .min(self.backoff_cap)
+    }
+}
+
+/// What [`Delivery::drain`] left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DrainReport {
+    /// Events delivered by this process.
+    pub delivered: u64,
+    /// Events dead-lettered by this process.
+    pub dead_lettered: u64,
+    /// Events still in the outbox (delivered by a later process).
+    pub pending: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct WorkerStatus {
+    ingested: u64,
+    pending: usize,
+    delivered: u64,
+    dead_lettered: u64,
+}
+
+/// State shared by the delivery task and the apply side.
+struct Shared {
+    inbox: std::sync::Mutex<Vec<(String, StoredEvent)>>,
+    wake: Notify,
+    rescan: AtomicBool,
+    enqueued: AtomicU64,
+    keys: std::sync::Mutex<HashMap<String, Secret>>,
+}
+
+/// The apply side's way to hand persisted events to the delivery task (cheap to clone).
+#[derive(Clone)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sender")
+    }
+}
+
+impl Sender {
+    /// Hands over events already persisted, and wakes the task.
+    pub fn push(&self, saved: Vec<(String, StoredEvent)>) {
+        if saved.is_empty() {
+            return;
+        }
+        let n = saved.len() as u64;
+        self.shared
+            .inbox
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(saved);
+        self.shared.enqueued.fetch_add(n, Ordering::SeqCst);
+        self.shared.wake.notify_one();
+    }
+
+    /// Makes the targets' keys known to the task (it falls back to the environment).
+    pub fn register_keys(&self, targets: &[HookTarget]) {
+        let mut keys = self.shared.keys.lock().unwrap_or_else(|p| p.into_inner());
+        for t in targets {
+            keys.insert(t.secret_env.clone(), t.key.clone());
+        }
+    }
+}
+
+/// The handle of the delivery task: [`Delivery::spawn`] it, [`Delivery::notify`] it,
+/// [`Delivery::drain`] it before exit. Dropping it stops the task at once (as a crash would:
+/// what is pending stays in the outbox).
+pub struct Delivery {
+    outbox: Arc<Outbox>,
+    config: DeliveryConfig,
+    env: EnvLookup,
+    client: reqwest::Client,
+    shared: Arc<Shared>,
+    status_rx: watch::Receiver<WorkerStatus>,
+    status_tx: Option<watch::Sender<WorkerStatus>>,
+    stop: Arc<watch::Sender<bool>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("pending_dir", &self.outbox.pending_dir())
+            .field("config", &self.config)
+            .field("running", &self.task.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// A handle over `outbox`; nothing runs until [`Delivery::spawn`]. Keys come from the
+    /// observers' targets, else from `env` by the event's `secretEnv`.
+    pub fn new(outbox: Arc<Outbox>, config: DeliveryConfig, env: EnvLookup) -> Result<Self, WebhookError> {
+        // reqwest is built without a bundled crypto provider: install ring, unless the
+        // process already chose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("cxqueues-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| WebhookError::Client(e.to_string()))?;
+        let (status_tx, status_rx) = watch::channel(WorkerStatus::default());
+        let (stop, _) = watch::channel(false);
+        Ok(Self {
+            outbox,
+            config,
+            env,
+            client,
+            shared: Arc::new(Shared {
+                inbox: std::sync::Mutex::new(Vec::new()),
+                wake: Notify::new(),
+                rescan: AtomicBool::new(true),
+                enqueued: AtomicU64::new(0),
+                keys: std::sync::Mutex::new(HashMap::new()),
+            }),
+            status_rx,
+            status_tx: Some(status_tx),
+            stop: Arc::new(stop),
+            task: None,
+        })
+    }
+
+    /// For the apply side ([`super::WebhookObserver`]).
+    pub fn sender(&self) -> Sender {
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Starts the task on the current tokio runtime (once; later calls do nothing).
+    pub fn spawn(&mut self) {
+        let Some(status) = self.status_tx.take() else {
+            return;
+        };
+        let worker = Worker {
+            outbox: self.outbox.clone(),
+            config: self.config.clone(),
+            env: self.env.clone(),
+            client: self.client.clone(),
+            shared: self.shared.clone(),
+            status,
+            stop: self.stop.subscribe(),
+            lanes: BTreeMap::new(),
+            known: HashSet::new(),
+            urls: HashMap::new(),
+            in_flight: HashSet::new(),
+            ingested: 0,
+            delivered: 0,
+            dead_lettered: 0,
+        };
+        self.task = Some(tokio::spawn(worker.run()));
+    }
+
+    /// Wakes the task and has it read the outbox folder again (new or re-queued events).
+    pub fn notify(&self) {
+        self.shared.rescan.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_one();
+    }
+
+    /// The dead letters, for `/status`.
+    pub fn dead_letters(&self) -> Vec<super::EventSummary> {
+        self.outbox.dead_letters()
+    }
+
+    /// Waits until every event handed over so far is delivered or dead-lettered, or until
+    /// `timeout`; then stops the task. What is left stays in the outbox.
+    pub async fn drain(mut self, timeout: Duration) -> DrainReport {
+        let Some(task) = self.task.take() else {
+            return DrainReport {
+                pending: self.outbox.pending().map(|p| p.len()).unwrap_or(0),
+                ..DrainReport::default()
+            };
+        };
+        let target = self.shared.enqueued.load(Ordering::SeqCst);
+        self.shared.wake.notify_one();
+        let mut rx = self.status_rx.clone();
+        let _ = tokio::time::timeout(
+            timeout,
+            rx.wait_for(|s| s.ingested >= target && s.pending == 0),
+        )
+        .await;
+        let _ = self.stop.send(true);
+        let _ = task.await;
+        let last = *self.status_rx.borrow();
+        DrainReport {
+            delivered: last.delivered,
+            dead_lettered: last.dead_lettered,
+            pending: self.outbox.pending().map(|p| p.len()).unwrap_or(0),
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+type LaneKey = (String, String);
+
+struct Item {
+    name: String,
+    ev: StoredEvent,
+    not_before: Option<Instant>,
+}
+
+#[derive(Default)]
+struct UrlState {
+    failures: u32,
+    paused_until: Option<Instant>,
+}
+
+enum Attempt {
+    Delivered,
+    /// Try again later (the URL pauses).
+    Failed {
+        error: String,
+        retry_after: Option<Duration>,
+    },
+    /// The receiver rejected this event.
+    Rejected { error: String },
+}
+
+struct Worker {
+    outbox: Arc<Outbox>,
+    config: DeliveryConfig,
+    env: EnvLookup,
+    client: reqwest::Client,
+    shared: Arc<Shared>,
+    status: watch::Sender<WorkerStatus>,
+    stop: watch::Receiver<bool>,
+    lanes: BTreeMap<LaneKey, VecDeque<Item>>,
+    known: HashSet<String>,
+    urls: HashMap<String, UrlState>,
+    in_flight: HashSet<LaneKey>,
+    ingested: u64,
+    delivered: u64,
+    dead_lettered: u64,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        let mut requests = FuturesUnordered::new();
+        let mut next_rescan = Instant::now();
+        loop {
+            if *self.stop.borrow() {
+                break;
+            }
+            let now = Instant::now();
+            if self.shared.rescan.swap(false, Ordering::SeqCst) || now >= next_rescan {
+                self.rescan();
+                next_rescan = now + self.config.rescan_every;
+            }
+            self.ingest();
+            for (key, item_name, fut) in self.dispatch(now, requests.len()) {
+                requests.push(async move { (key, item_name, fut.await) });
+            }
+            self.publish();
+            let deadline = self.next_deadline(next_rescan);
+            tokio::select! {
+                Some((key, name, outcome)) = requests.next(), if !requests.is_empty() => {
+                    self.complete(key, &name, outcome);
+                }
+                () = self.shared.wake.notified() => {}
+                () = tokio::time::sleep_until(deadline) => {}
+                _ = self.stop.changed() => {}
+            }
+        }
+    }
+
+    fn publish(&self) {
+        let pending = self.lanes.values().map(VecDeque::len).sum();
+        self.status.send_replace(WorkerStatus {
+            ingested: self.ingested,
+            pending,
+            delivered: self.delivered,
+            dead_lettered: self.dead_lettered,
+        });
+    }
+
+    fn insert(&mut self, name: String, ev: StoredEvent) {
+        if !self.known.insert(name.clone()) {
+            return;
+        }
+        let lane = self
+            .lanes
+            .entry((ev.url.clone(), ev.queue_key.clone()))
+            .or_default();
+        let item = Item {
+            name,
+            ev,
+            not_before: None,
+        };
+        // Keep the lane in seq order; the head may be in flight, so never insert before it.
+        let pos = lane
+            .iter()
+            .skip(1)
+            .position(|i| i.ev.seq > item.ev.seq)
+            .map_or(lane.len(), |p| p + 1);
+        lane.insert(pos, item);
+    }
+
+    fn ingest(&mut self) {
+        let new: Vec<_> = std::mem::take(&mut *self.shared.inbox.lock().unwrap_or_else(|p| p.into_inner()));
+        self.ingested += new.len() as u64;
+        for (name, ev) in new {
+            self.insert(name, ev);
+        }
+    }
+
+    fn rescan(&mut self) {
+        let found = match self.outbox.scan_pending() {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the webhook outbox");
+                return;
+            }
+        };
+        for (name, parsed) in found {
+            if self.known.contains(&name) {
+                continue;
+            }
+            match parsed {
+                Ok(ev) => self.insert(name, ev),
+                Err(e) => {
+                    tracing::warn!(file = %name, error = %e, "unreadable webhook outbox file skipped");
+                    self.known.insert(name);
+                }
+            }
+        }
+    }
+
+    fn key_for(&self, secret_env: &str) -> Option<Secret> {
+        let known = self
+            .shared
+            .keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(secret_env)
+            .cloned();
+        known.or_else(|| self.env.get(secret_env).map(Secret::new))
+    }
+
+    fn url_ready(&self, url: &str, now: Instant) -> bool {
+        self.urls
+            .get(url)
+            .and_then(|u| u.paused_until)
+            .is_none_or(|t| t <= now)
+    }
+
+    /// Starts the heads of the lanes that may go now, oldest first.
+    #[allow(clippy::type_complexity)]
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        busy: usize,
+    ) -> Vec<(LaneKey, String, std::pin::Pin<Box<dyn std::future::Future<Output = Attempt> + Send>>)> {
+        let free = self.config.concurrency.max(1).saturating_sub(busy);
+        if free == 0 {
+            return Vec::new();
+        }
+        let mut ready: Vec<(u64, LaneKey)> = self
+            .lanes
+            .iter()
+            .filter(|(k, _)| !self.in_flight.contains(*k) && self.url_ready(&k.0, now))
+            .filter_map(|(k, lane)| {
+                let head = lane.front()?;
+                head.not_before
+                    .is_none_or(|t| t <= now)
+                    .then(|| (head.ev.seq, k.clone()))
+            })
+            .collect();
+        ready.sort();
+        ready.truncate(free);
+        let mut out = Vec::new();
+        for (_, key) in ready {
+            let Some(head) = self.lanes.get(&key).and_then(VecDeque::front) else {
+                continue;
+            };
+            let fut = send(
+                self.client.clone(),
+                head.ev.url.clone(),
+                head.ev.body.clone(),
+                head.ev.event_id.to_string(),
+                self.key_for(&head.ev.secret_env),
+                head.ev.secret_env.clone(),
+            );
+            let name = head.name.clone();
+            self.in_flight.insert(key.clone());
+            out.push((key, name, Box::pin(fut) as _));
+        }
+        out
+    }
+
+    fn next_deadline(&self, next_rescan: Instant) -> Instant {
+        let mut deadline = next_rescan;
+        for (key, lane) in &self.lanes {
+            if self.in_flight.contains(key) {
+                continue;
+            }
+            let Some(head) = lane.front() else { continue };
+            let url = self.urls.get(&key.0).and_then(|u| u.paused_until);
+            let at = match (head.not_before, url) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(at) = at {
+                deadline = deadline.min(at);
+            }
+        }
+        deadline
+    }
+
+    fn complete(&mut self, key: LaneKey, name: &str, outcome: Attempt) {
+        self.in_flight.remove(&key);
+        let now = Instant::now();
+        let Some(lane) = self.lanes.get_mut(&key) else {
+            return;
+        };
+        let Some(head) = lane.front_mut().filter(|h| h.name == name) else {
+            return;
+        };
+        head.ev.attempts += 1;
+        head.ev.last_attempt_at = Some(now_rfc3339());
+        let url = self.urls.entry(key.0.clone()).or_default();
+        match outcome {
+            Attempt::Delivered => {
+                url.failures = 0;
+                url.paused_until = None;
+                if let Err(e) = self.outbox.remove(name) {
+                    tracing::warn!(error = %e, "delivered webhook event not removed from the outbox");
+                }
+                lane.pop_front();
+                self.known.remove(name);
+                self.delivered += 1;
+            }
+            Attempt::Failed { error, retry_after } => {
+                // Count one failure per pause, however many requests were in flight.
+                if url.paused_until.is_none_or(|t| t <= now) {
+                    url.failures += 1;
+                    let pause = self
+                        .config
+                        .backoff(url.failures)
+                        .max(retry_after.unwrap_or_default())
+                        .min(self.config.backoff_cap);
+                    url.paused_until = Some(now + pause);
+                }
+                let until = url.paused_until.unwrap_or(now);
+                tracing::warn!(url = %key.0, event_id = %head.ev.event_id, error = %error, "webhook delivery failed; will retry");
+                head.ev.last_error = Some(error);
+                head.ev.next_attempt_at = Some(wall_at(until, now));
+                if let Err(e) = self.outbox.update(name, &head.ev) {
+                    tracing::warn!(error = %e, "webhook event state not saved");
+                }
+            }
+            Attempt::Rejected { error } => {
+                url.failures = 0;
+                url.paused_until = None;
+                head.ev.rejections += 1;
+                head.ev.last_error = Some(error);
+                if head.ev.rejections >= self.config.dead_after {
+                    head.ev.next_attempt_at = None;
+                    head.ev.dead_at = Some(now_rfc3339());
+                    tracing::warn!(url = %key.0, event_id = %head.ev.event_id, "webhook event dead-lettered");
+                    if let Err(e) = self.outbox.bury(name, &head.ev) {
+                        tracing::error!(error = %e, "webhook event not moved to the dead letters");
+                    }
+                    lane.pop_front();
+                    self.known.remove(name);
+                    self.dead_lettered += 1;
+                } else {
+                    let at = now + self.config.backoff(head.ev.rejections);
+                    head.not_before = Some(at);
+                    head.ev.next_attempt_at = Some(wall_at(at, now));
+                    if let Err(e) = self.outbox.update(name, &head.ev) {
+                        tracing::warn!(error = %e, "webhook event state not saved");
+                    }
+                }
+            }
+        }
+        if lane.is_empty() {
+            self.lanes.remove(&key);
+        }
+    }
+}
+
+fn wall_at(at: Instant, now: Instant) -> String {
+    rfc3339(SystemTime::now() + at.saturating_duration_since(now))
+}
+
+/// One attempt: the signed POST, classified.
+async fn send(
+    client: reqwest::Client,
+    url: String,
+    body: String,
+    event_id: String,
+    key: Option<Secret>,
+    secret_env: String,
+) -> Attempt {
+    let Some(key) = key else {
+        return Attempt::Failed {
+            error: format!("the environment variable {secret_env} (secretEnv, the HMAC key) is not set"),
+            retry_after: None,
+        };
+    };
+    let signature = format!("sha256={}", sign(&key, body.as_bytes()));
+    let result = client
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature)
+        .header(EVENT_ID_HEADER, event_id)
+        .body(body)
+        .send()
+        .await;
+    let resp = match result {
+        Ok(r) => r,
+        Err(e) => {
+            return Attempt::Failed {
+                error: describe(&e),
+                retry_after: None,
+            };
+        }
+    };
+    let status = resp.status();
+    if status.is_success() {
+        return Attempt::Delivered;
+    }
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let text = resp.text().await.unwrap_or_default();
+    let snippet: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    let error = if snippet.trim().is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {}", snippet.trim())
+    };
+    let code = status.as_u16();
+    if status.is_client_error() && code != 408 && code != 429 {
+        Attempt::Rejected { error }
+    } else {
+        Attempt::Failed { error, retry_after }
+    }
+}
+
+/// A network error with its causes, without the URL (stored with the event already).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    let mut msg = kind.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}

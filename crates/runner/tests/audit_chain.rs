@@ -1,0 +1,397 @@
+//! The audit log (issue 6): records as the issue lists them, the hash chain, and
+//! `cxqueues audit verify`.
+
+#[path = "../src/audit.rs"]
+mod audit;
+#[path = "../src/webhooks/mod.rs"]
+mod webhooks;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use audit::{AuditLog, AuditObserver, RunContext, VerifyError, canonical_json, verify};
+use cxone::{Overflow, RemoteQueue, ServiceLevelTarget, SkillRequirement};
+use reconcile::{Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, Status};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn written(name: &str, version: u64) -> RemoteQueue {
+    let mut q = RemoteQueue::named(name);
+    q.id = Some(format!("id-{name}"));
+    q.version = Some(version);
+    q.skill_requirements = vec![SkillRequirement {
+        skill: "language:en".into(),
+        proficiency: "advanced".into(),
+        required: true,
+    }];
+    q.service_level_target = Some(ServiceLevelTarget { threshold: 80, time: 20 });
+    q.overflow = Some(Overflow {
+        enabled: true,
+        target_id: "id-other".into(),
+        wait_time: 120,
+    });
+    q.max_wait_time = Some(300);
+    q.max_waiters = Some(50);
+    q
+}
+
+fn outcome(name: &str, action: Action, status: Status, conflicts: u32) -> QueueOutcome {
+    let applied = status == Status::Applied && action != Action::Delete;
+    QueueOutcome {
+        name: name.into(),
+        id: Some(format!("id-{name}")),
+        action,
+        status,
+        version_before: Some(3),
+        version_after: applied.then_some(4),
+        conflicts,
+        overridden: Vec::new(),
+        error: (status == Status::Failed).then(|| "HTTP 500 from the tenant".to_string()),
+        latency: Duration::from_millis(42),
+        fields: vec![FieldChange {
+            path: "maxWaitTime".into(),
+            before: json!(450),
+            after: json!(300),
+        }],
+        written: applied.then(|| written(name, 4)),
+    }
+}
+
+fn ctx() -> RunContext {
+    RunContext {
+        commit_id: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        commit_author: Some("Ada <ada@example.com>".into()),
+        trigger: "commit".into(),
+    }
+}
+
+/// A log of `n` records, through the observer.
+fn log_with(path: &Path, n: usize) {
+    let log = Arc::new(AuditLog::open(path).unwrap());
+    let obs = AuditObserver {
+        log,
+        context: ctx(),
+    };
+    for i in 0..n {
+        obs.on_outcome(&outcome(&format!("Q{i}"), Action::Update, Status::Applied, 0));
+    }
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+fn broken_line(path: &Path) -> usize {
+    match verify(path) {
+        Err(VerifyError::Broken { line, .. }) => line,
+        other => panic!("expected a broken chain, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_intact_chain_verifies_with_its_record_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/audit.jsonl");
+    log_with(&path, 5);
+    let report = verify(&path).unwrap();
+    assert_eq!(report.records, 5);
+    let last: Value = serde_json::from_str(lines(&path).last().unwrap()).unwrap();
+    assert_eq!(report.last_hash.as_deref(), last["hash"].as_str());
+}
+
+#[test]
+fn an_edited_line_is_caught_at_that_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    log_with(&path, 5);
+    let mut l = lines(&path);
+    assert!(l[2].contains("\"latencyMs\":42"));
+    l[2] = l[2].replace("\"latencyMs\":42", "\"latencyMs\":43");
+    write_lines(&path, &l);
+    assert_eq!(broken_line(&path), 3);
+}
+
+#[test]
+fn an_edited_line_with_a_recomputed_hash_is_caught_at_the_next_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    log_with(&path, 4);
+    let mut l = lines(&path);
+    let mut v: Value = serde_json::from_str(&l[1]).unwrap();
+    v["status"] = json!("failed");
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("hash");
+    let prev = obj["prevHash"].as_str().unwrap().to_string();
+    let h = hex::encode(Sha256::digest(format!("{prev}{}", canonical_json(&v))));
+    v["hash"] = json!(h);
+    l[1] = v.to_string();
+    write_lines(&path, &l);
+    assert_eq!(broken_line(&path), 3);
+}
+
+#[test]
+fn a_removed_line_is_caught_at_the_line_that_took_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    log_with(&path, 5);
+    let mut l = lines(&path);
+    l.remove(2);
+    write_lines(&path, &l);
+    assert_eq!(broken_line(&path), 3);
+}
+
+#[test]
+fn a_removed_first_line_is_caught_at_line_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    log_with(&path, 3);
+    let mut l = lines(&path);
+    l.remove(0);
+    write_lines(&path, &l);
+    assert_eq!(broken_line(&path), 1);
+}
+
+#[test]
+fn two_swapped_lines_are_caught_at_the_first_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    log_with(&path, 5);
+    let mut l = lines(&path);
+    l.swap(1, 2);
+    write_lines(&path, &l);
+    assert_eq!(broken_line(&path), 2);
+}
+
+#[test]
+fn reopening_the_log_continues_its_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    log_with(&path, 2);
+    log_with(&path, 3);
+    assert_eq!(verify(&path).unwrap().records, 5);
+    let l = lines(&path);
+    let second: Value = serde_json::from_str(&l[1]).unwrap();
+    let third: Value = serde_json::from_str(&l[2]).unwrap();
+    assert_eq!(third["prevHash"], second["hash"]);
+}
+
+#[test]
+fn a_log_with_a_torn_last_record_is_not_continued() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    log_with(&path, 2);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("{\"auditId\":\"0190");
+    std::fs::write(&path, text).unwrap();
+    let err = AuditLog::open(&path).unwrap_err().to_string();
+    assert!(err.contains("audit verify"), "{err}");
+}
+
+#[test]
+fn every_record_has_the_fields_the_issue_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = Arc::new(AuditLog::open(&path).unwrap());
+    let obs = AuditObserver {
+        log: log.clone(),
+        context: ctx(),
+    };
+    let outcomes = [
+        outcome("A", Action::Create, Status::Applied, 0),
+        outcome("B", Action::Update, Status::Applied, 2),
+        outcome("C", Action::Update, Status::Failed, 0),
+        outcome("D", Action::Delete, Status::Applied, 0),
+        outcome("E", Action::Update, Status::Skipped, 0),
+    ];
+    for o in &outcomes {
+        obs.on_outcome(o);
+    }
+    let report = ApplyReport {
+        outcomes: outcomes.to_vec(),
+        wall: Duration::from_millis(900),
+    };
+    log.record_run(&ctx(), &report).unwrap();
+
+    let recs: Vec<Value> = lines(&path)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 6);
+    let keys = [
+        "auditId",
+        "timestamp",
+        "action",
+        "queueId",
+        "queueName",
+        "versionBefore",
+        "versionAfter",
+        "status",
+        "latencyMs",
+        "commitId",
+        "commitAuthor",
+        "trigger",
+        "changedFields",
+        "configurationHash",
+        "skillRequirementsValid",
+        "slaConfigured",
+        "overflowDefined",
+        "prevHash",
+        "hash",
+    ];
+    for r in &recs {
+        for k in keys {
+            assert!(r.get(k).is_some(), "{k} missing in {r}");
+        }
+        let id = uuid::Uuid::parse_str(r["auditId"].as_str().unwrap()).unwrap();
+        assert_eq!(id.get_version_num(), 7);
+        let ts = r["timestamp"].as_str().unwrap();
+        assert!(ts.len() == 24 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "{ts}");
+        assert_eq!(r["commitId"], json!("0123456789abcdef0123456789abcdef01234567"));
+        assert_eq!(r["trigger"], json!("commit"));
+    }
+    let actions: Vec<&str> = recs.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["QUEUE_CREATE", "QUEUE_UPDATE", "QUEUE_UPDATE", "QUEUE_DELETE", "QUEUE_UPDATE", "RECONCILE"]
+    );
+    let statuses: Vec<&str> = recs.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        ["success", "conflict-retried", "failed", "success", "skipped", "partial"]
+    );
+    // The queue as written: its canonical JSON's sha256, computed here independently.
+    let q = serde_json::to_value(written("A", 4)).unwrap();
+    let mut sorted = std::collections::BTreeMap::new();
+    for (k, v) in q.as_object().unwrap() {
+        sorted.insert(k.clone(), sort_keys(v));
+    }
+    let canonical = serde_json::to_string(&sorted).unwrap();
+    let expect = hex::encode(Sha256::digest(canonical.as_bytes()));
+    assert_eq!(recs[0]["configurationHash"], json!(expect));
+    assert_eq!(recs[0]["skillRequirementsValid"], json!(true));
+    assert_eq!(recs[0]["slaConfigured"], json!(true));
+    assert_eq!(recs[0]["overflowDefined"], json!(true));
+    assert_eq!(recs[0]["versionBefore"], json!(3));
+    assert_eq!(recs[0]["versionAfter"], json!(4));
+    assert_eq!(recs[0]["latencyMs"], json!(42));
+    assert_eq!(
+        recs[0]["changedFields"],
+        json!([{"path": "maxWaitTime", "before": 450, "after": 300}])
+    );
+    // No queue was written by the failed update or the delete.
+    assert!(recs[2]["configurationHash"].is_null());
+    assert_eq!(recs[2]["error"], json!("HTTP 500 from the tenant"));
+    assert!(recs[3]["configurationHash"].is_null());
+    assert_eq!(recs[5]["summary"]["created"], json!(1));
+    assert_eq!(recs[5]["summary"]["failed"], json!(1));
+    assert_eq!(recs[5]["latencyMs"], json!(900));
+    assert!(recs[5]["queueId"].is_null());
+    assert_eq!(verify(&path).unwrap().records, 6);
+}
+
+fn sort_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let sorted: std::collections::BTreeMap<String, Value> =
+                m.iter().map(|(k, v)| (k.clone(), sort_keys(v))).collect();
+            serde_json::to_value(sorted).unwrap()
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn the_compliance_flags_say_what_the_written_queue_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&path).unwrap();
+    let mut o = outcome("Bare", Action::Create, Status::Applied, 0);
+    o.written = Some(RemoteQueue::named("Bare"));
+    let r = log.record_outcome(&ctx(), &o).unwrap();
+    assert_eq!(r.skill_requirements_valid, Some(false));
+    assert_eq!(r.sla_configured, Some(false));
+    assert_eq!(r.overflow_defined, Some(false));
+}
+
+#[test]
+fn appends_from_many_threads_keep_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = Arc::new(AuditLog::open(&path).unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let obs = AuditObserver {
+                log: log.clone(),
+                context: ctx(),
+            };
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    obs.on_outcome(&outcome(&format!("T{t}-{i}"), Action::Update, Status::Applied, 0));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(verify(&path).unwrap().records, 100);
+}
+
+#[test]
+fn two_logs_open_on_one_file_keep_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let a = AuditLog::open(&path).unwrap();
+    let b = AuditLog::open(&path).unwrap();
+    for i in 0..3 {
+        a.record_outcome(&ctx(), &outcome(&format!("A{i}"), Action::Update, Status::Applied, 0))
+            .unwrap();
+        b.record_outcome(&ctx(), &outcome(&format!("B{i}"), Action::Update, Status::Applied, 0))
+            .unwrap();
+    }
+    assert_eq!(verify(&path).unwrap().records, 6);
+}
+
+fn cxqueues(args: &[&str], cwd: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn audit_verify_prints_ok_and_exits_0_then_names_the_broken_line_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    // The default path: <state-dir>/audit.jsonl, with --state-dir defaulting to .cxqueues.
+    let path = dir.path().join(".cxqueues/audit.jsonl");
+    log_with(&path, 4);
+    let (code, out) = cxqueues(&["audit", "verify"], dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok: 4 records"), "{out}");
+
+    let mut l = lines(&path);
+    l.swap(2, 3);
+    write_lines(&path, &l);
+    let (code, out) = cxqueues(&["audit", "verify", path.to_str().unwrap()], dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("broken at line 3: "), "{out}");
+
+    let other = dir.path().join("elsewhere");
+    log_with(&other.join("audit.jsonl"), 2);
+    let (code, out) = cxqueues(&["audit", "verify", "--state-dir", other.to_str().unwrap()], dir.path());
+    assert_eq!((code, out.starts_with("ok: 2 records")), (0, true), "{out}");
+}

@@ -1,0 +1,852 @@
+//! `cxqueues run` end to end: the real binary, real git repositories in temp dirs, commits
+//! made while it runs, and the simulator as the tenant (started here, so that a test can
+//! edit queues as a rival, inject faults and read the tenant's state).
+//!
+//! Every wait polls with a deadline; nothing asserts on timing.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sim::{Faults, Seed, SeedSkill, Sim, SimHandle};
+
+/// The longest any wait may take before the test fails.
+const DEADLINE: Duration = Duration::from_secs(45);
+
+// ---------- a git repository ----------
+
+struct Repo {
+    dir: tempfile::TempDir,
+    git: git2::Repository,
+}
+
+impl Repo {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let git = git2::Repository::init_opts(dir.path(), &opts).unwrap();
+        let repo = Self { dir, git };
+        repo.write(
+            "cxqueues.yaml",
+            "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: test}\nspec:\n  requestsPerSecond: 1000\n",
+        );
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let p = self.dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Stages everything and commits it on `main`; returns the commit id.
+    fn commit(&self, message: &str) -> String {
+        let mut index = self.git.index().unwrap();
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"].iter(), None).unwrap();
+        index.write().unwrap();
+        let tree = self.git.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("Grace Hopper", "grace@example.com").unwrap();
+        let parent = self.git.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        self.git
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn queue(name: &str, wait: u32, description: &str) -> String {
+    format!(
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {name}\nspec:\n  description: {description}\n  maxWaitTime: {wait}\n  maxWaiters: 10\n"
+    )
+}
+
+fn file_of(name: &str) -> String {
+    format!("queues/{}.yaml", name.to_lowercase().replace(' ', "-"))
+}
+
+/// A repository with these queues, each in its own file, committed.
+fn repo_with(queues: &[(&str, u32, &str)]) -> (Repo, String) {
+    let repo = Repo::new();
+    for (name, wait, desc) in queues {
+        repo.write(&file_of(name), &queue(name, *wait, desc));
+    }
+    let id = repo.commit("first queues");
+    (repo, id)
+}
+
+// ---------- the tenant ----------
+
+fn sim() -> SimHandle {
+    let seed = Seed {
+        skills: vec![SeedSkill::Name("language:en".into())],
+        ..Seed::default()
+    };
+    Sim::start(seed, Faults::default()).unwrap()
+}
+
+fn tenant_queue(sim: &SimHandle, name: &str) -> Value {
+    sim.queue_by_name(name)
+        .unwrap_or_else(|| panic!("the tenant has no queue {name:?}"))
+}
+
+fn wait_of(sim: &SimHandle, name: &str) -> Option<u64> {
+    sim.queue_by_name(name)?.get("maxWaitTime")?.as_u64()
+}
+
+// ---------- the runner ----------
+
+struct Runner {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<String>>,
+    http: reqwest::Client,
+}
+
+impl Runner {
+    /// Starts `cxqueues run` on `repo` against the simulator `sim` (or `--sim` when `None`).
+    fn start(repo: &Repo, sim: Option<&SimHandle>, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
+        cmd.arg("run")
+            .arg("--repo")
+            .arg(repo.path())
+            .args(["--listen", "127.0.0.1:0", "--poll", "2s"])
+            .args(args)
+            .env_remove("CXQUEUES_TRIGGER_TOKEN")
+            .env_remove("CXONE_CLIENT_SECRET_FILE")
+            .env_remove("CXONE_TOKEN_URL")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match sim {
+            Some(sim) => {
+                cmd.arg("--base-url")
+                    .arg(sim.base_url())
+                    .env("CXONE_CLIENT_ID", sim::DEMO_CLIENT_ID)
+                    .env("CXONE_CLIENT_SECRET", sim::DEMO_CLIENT_SECRET);
+            }
+            None => {
+                cmd.arg("--sim");
+            }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("cxqueues starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let _ = addr_tx.send(line[at + "listening on ".len()..].trim().to_string());
+                }
+                l.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                l.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let base = match addr_rx.recv_timeout(DEADLINE) {
+            Ok(a) => a,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the runner printed no address:\n{}", log.lock().unwrap());
+            }
+        };
+        Self {
+            child,
+            base,
+            log,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("the runner answers");
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, auth: Option<&str>) -> (u16, String) {
+        let mut req = self.http.post(format!("{}{path}", self.base));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.expect("the runner answers");
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn status(&self) -> Value {
+        let (code, body) = self.get("/status").await;
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Polls `/status` until `done` holds; fails with the log and the last status after
+    /// [`DEADLINE`].
+    async fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let st = self.status().await;
+            if done(&st) {
+                return st;
+            }
+            if start.elapsed() > DEADLINE {
+                panic!(
+                    "timed out waiting for {what}\nstatus: {}\nlog:\n{}",
+                    serde_json::to_string_pretty(&st).unwrap(),
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until `commit` is applied completely.
+    async fn wait_applied(&self, commit: &str) -> Value {
+        self.wait_for(&format!("commit {commit} applied"), |st| {
+            st["lastApplied"]["id"] == commit && st["running"] == false
+        })
+        .await
+    }
+
+    fn sigterm(&self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -TERM");
+    }
+
+    fn wait_exit(&mut self) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("the runner did not exit:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls the tenant until `done` holds.
+async fn wait_tenant(sim: &SimHandle, runner: &Runner, what: &str, done: impl Fn(&SimHandle) -> bool) {
+    let start = Instant::now();
+    while !done(sim) {
+        if start.elapsed() > DEADLINE {
+            panic!("timed out waiting for the tenant: {what}\nlog:\n{}", runner.log());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// ---------- the tests ----------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_is_applied_while_the_runner_runs() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing"), ("Sales", 180, "sales")]);
+    let mut runner = Runner::start(&repo, Some(&sim), &[], &[]);
+    assert_eq!(runner.get("/healthz").await.0, 200);
+    let st = runner.wait_applied(&first).await;
+    assert_eq!(st["result"], "applied");
+    assert_eq!(st["commit"]["author"], "Grace Hopper <grace@example.com>");
+    assert_eq!(runner.get("/readyz").await.0, 200);
+    assert_eq!(wait_of(&sim, "Billing"), Some(120));
+
+    repo.write(&file_of("Billing"), &queue("Billing", 240, "billing, longer wait"));
+    let second = repo.commit("Billing waits longer");
+    let st = runner.wait_applied(&second).await;
+    assert_eq!(st["result"], "applied");
+    assert_eq!(st["commit"]["summary"], "Billing waits longer");
+    let billing = tenant_queue(&sim, "Billing");
+    assert_eq!(billing["maxWaitTime"], 240);
+    assert_eq!(billing["description"], "billing, longer wait");
+    assert_eq!(st["queues"]["Billing"]["state"], "in_sync");
+    assert_eq!(st["queues"]["Billing"]["lastAppliedVersion"], billing["version"]);
+    assert_eq!(st["queues"]["Billing"]["lastAppliedCommit"], second.as_str());
+    assert_eq!(wait_of(&sim, "Sales"), Some(180));
+    let run = &st["lastRun"];
+    assert_eq!(run["trigger"], "commit");
+    assert_eq!(run["commit"], second.as_str());
+    assert!(runner.is_running());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_quick_commits_are_coalesced_and_the_last_one_wins() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing")]);
+    let runner = Runner::start(&repo, Some(&sim), &[], &[]);
+    runner.wait_applied(&first).await;
+    // A slow tenant keeps a run in flight while the next commits land.
+    sim.set_faults(Faults::default().with_latency_ms(150));
+    let runs_before = runner.status().await["recentRuns"].as_array().unwrap().len();
+    let mut last = String::new();
+    for wait in [301, 302, 303] {
+        repo.write(&file_of("Billing"), &queue("Billing", wait, &format!("wait {wait}")));
+        last = repo.commit(&format!("wait {wait}"));
+    }
+    let st = runner.wait_applied(&last).await;
+    let billing = tenant_queue(&sim, "Billing");
+    assert_eq!(billing["maxWaitTime"], 303);
+    assert_eq!(billing["description"], "wait 303");
+    let runs = st["recentRuns"].as_array().unwrap();
+    let commit_runs = runs[runs_before..]
+        .iter()
+        .filter(|r| r["trigger"] == "commit")
+        .count();
+    assert!(
+        (1..3).contains(&commit_runs),
+        "three commits made {commit_runs} runs: {runs:#?}"
+    );
+    // The last run reconciled the newest commit.
+    assert_eq!(st["lastRun"]["commit"], last.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_commit_is_skipped_and_the_fix_is_applied() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing"), ("Sales", 180, "sales")]);
+    let mut runner = Runner::start(&repo, Some(&sim), &[], &[]);
+    runner.wait_applied(&first).await;
+
+    // Out of range in one file, a good change in another: nothing of it may be applied.
+    repo.write(&file_of("Billing"), &queue("Billing", 5000, "billing"));
+    repo.write(&file_of("Sales"), &queue("Sales", 200, "sales"));
+    let bad = repo.commit("a typo");
+    let st = runner
+        .wait_for("the invalid commit reported", |st| {
+            st["commit"]["id"] == bad.as_str() && st["result"] == "invalid" && st["running"] == false
+        })
+        .await;
+    let errors = st["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["file"] == "queues/billing.yaml" && e["rule"] == "range" && e["line"].as_u64() > Some(0)),
+        "{errors:#?}"
+    );
+    assert_eq!(st["lastApplied"]["id"], first.as_str());
+    assert_eq!(wait_of(&sim, "Sales"), Some(180), "nothing of an invalid commit is applied");
+    assert_eq!(wait_of(&sim, "Billing"), Some(120));
+
+    // A skill the tenant does not have: a tenant-check error, also nothing applied.
+    repo.write(&file_of("Billing"), &queue("Billing", 130, "billing"));
+    repo.write(
+        "queues/new.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: New\nspec:\n  skillRequirements:\n    - skill: no-such-skill\n      proficiency: advanced\n",
+    );
+    let unknown_skill = repo.commit("a skill the tenant lacks");
+    let st = runner
+        .wait_for("the tenant-check error reported", |st| {
+            st["commit"]["id"] == unknown_skill.as_str() && st["result"] == "invalid" && st["running"] == false
+        })
+        .await;
+    assert!(
+        st["errors"].as_array().unwrap().iter().any(|e| e["rule"] == "unknown-skill"),
+        "{st:#?}"
+    );
+    assert_eq!(wait_of(&sim, "Sales"), Some(180));
+    assert!(sim.queue_by_name("New").is_none());
+    assert!(runner.is_running());
+
+    // The fix: everything of it is applied.
+    std::fs::remove_file(repo.path().join("queues/new.yaml")).unwrap();
+    let fixed = repo.commit("fix");
+    let st = runner.wait_applied(&fixed).await;
+    assert_eq!(st["result"], "applied");
+    assert!(st["errors"].as_array().unwrap().is_empty());
+    assert_eq!(wait_of(&sim, "Billing"), Some(130));
+    assert_eq!(wait_of(&sim, "Sales"), Some(200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_by_a_rival_is_corrected_on_resync() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing"), ("Sales", 180, "sales")]);
+    let runner = Runner::start(&repo, Some(&sim), &["--resync", "1s"], &[]);
+    runner.wait_applied(&first).await;
+    sim.edit_queue("Billing", "maxWaitTime", json!(599), "rival@example.com")
+        .unwrap();
+    assert_eq!(wait_of(&sim, "Billing"), Some(599));
+    wait_tenant(&sim, &runner, "Billing set back to 120", |s| {
+        wait_of(s, "Billing") == Some(120)
+    })
+    .await;
+    let st = runner
+        .wait_for("a resync that wrote the drift back", |st| {
+            st["recentRuns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["trigger"] == "resync" && r["result"] == "applied")
+        })
+        .await;
+    assert_eq!(st["queues"]["Billing"]["state"], "in_sync");
+    let (_, metrics) = runner.get("/metrics").await;
+    let m = openmetrics::parse(&metrics);
+    assert!(m.value("cxqueues_drift_corrections_total", &[]) >= 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_only_reported_with_no_self_heal() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing"), ("Sales", 180, "sales")]);
+    let runner = Runner::start(&repo, Some(&sim), &["--resync", "1s", "--no-self-heal"], &[]);
+    runner.wait_applied(&first).await;
+    sim.edit_queue("Billing", "maxWaitTime", json!(599), "rival@example.com")
+        .unwrap();
+    let st = runner
+        .wait_for("Billing reported as drifted", |st| {
+            st["queues"]["Billing"]["state"] == "drifted" && st["running"] == false
+        })
+        .await;
+    assert_eq!(st["selfHeal"], false);
+    assert_eq!(st["result"], "drifted");
+    let drift = st["queues"]["Billing"]["drift"].as_array().unwrap();
+    assert!(
+        drift
+            .iter()
+            .any(|d| d["path"] == "maxWaitTime" && d["before"] == 599 && d["after"] == 120),
+        "{drift:#?}"
+    );
+    assert_eq!(st["queues"]["Sales"]["state"], "in_sync");
+    // Another resync: still only reported, never written.
+    let runs = st["recentRuns"].as_array().unwrap().len();
+    runner
+        .wait_for("one more resync", |st| {
+            st["recentRuns"].as_array().unwrap().len() > runs && st["running"] == false
+        })
+        .await;
+    assert_eq!(wait_of(&sim, "Billing"), Some(599));
+    let (_, metrics) = runner.get("/metrics").await;
+    let m = openmetrics::parse(&metrics);
+    assert_eq!(m.value("cxqueues_queues", &[("state", "drifted")]), 1.0);
+    assert!(m.value("cxqueues_reconciles_total", &[("trigger", "resync"), ("result", "drifted")]) >= 1.0);
+    assert_eq!(m.value("cxqueues_drift_corrections_total", &[]), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_outage_is_retried_until_the_tenant_recovers() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing")]);
+    let mut runner = Runner::start(&repo, Some(&sim), &[], &[]);
+    runner.wait_applied(&first).await;
+
+    let mut outage = Faults::default().with_rate_503(1.0);
+    outage.retry_after_secs = 0;
+    sim.set_faults(outage);
+    repo.write(&file_of("Billing"), &queue("Billing", 360, "billing"));
+    let second = repo.commit("during the outage");
+    let st = runner
+        .wait_for("a failed run with a retry planned", |st| {
+            st["commit"]["id"] == second.as_str()
+                && st["result"] == "failed"
+                && st["nextRetry"].is_string()
+                && st["running"] == false
+        })
+        .await;
+    assert!(!st["errors"].as_array().unwrap().is_empty());
+    assert_eq!(st["lastApplied"]["id"], first.as_str());
+    assert!(runner.is_running(), "the loop survives the outage");
+    assert_eq!(wait_of(&sim, "Billing"), Some(120));
+
+    sim.set_faults(Faults::default());
+    let st = runner.wait_applied(&second).await;
+    assert_eq!(st["result"], "applied");
+    assert_eq!(wait_of(&sim, "Billing"), Some(360));
+    assert!(st["nextRetry"].is_null());
+    let runs = st["recentRuns"].as_array().unwrap();
+    assert!(runs.iter().any(|r| r["trigger"] == "retry"), "{runs:#?}");
+    let (_, metrics) = runner.get("/metrics").await;
+    let m = openmetrics::parse(&metrics);
+    assert!(
+        m.value(
+            "cxqueues_api_requests_total",
+            &[("endpoint", "GET /api/v2/routing/queues"), ("status", "503")]
+        ) >= 1.0
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_an_apply_lets_it_finish_and_exits_cleanly() {
+    let sim = sim();
+    let names: Vec<String> = (0..24).map(|i| format!("Queue {i:02}")).collect();
+    let queues: Vec<(&str, u32, &str)> = names.iter().map(|n| (n.as_str(), 100, "old")).collect();
+    let (repo, first) = repo_with(&queues);
+    let mut runner = Runner::start(&repo, Some(&sim), &["--parallelism", "2"], &[]);
+    runner.wait_applied(&first).await;
+
+    sim.set_faults(Faults::default().with_latency_ms(60));
+    for n in &names {
+        repo.write(&file_of(n), &queue(n, 200, "new"));
+    }
+    repo.commit("every queue changes");
+    let is_new = |q: &Value| q["maxWaitTime"] == 200 && q["description"] == "new";
+    let is_old = |q: &Value| q["maxWaitTime"] == 100 && q["description"] == "old";
+    wait_tenant(&sim, &runner, "the apply under way", |s| {
+        s.queues().iter().any(is_new)
+    })
+    .await;
+    runner.sigterm();
+    let exit = runner.wait_exit();
+    assert!(exit.success(), "exit {exit:?}\n{}", runner.log());
+    let log = runner.log();
+    assert!(log.contains("shutting down"), "{log}");
+    let tenant = sim.queues();
+    assert_eq!(tenant.len(), names.len());
+    for q in &tenant {
+        assert!(is_new(q) || is_old(q), "half-written: {q:#}");
+    }
+    // The apply in flight was let finish.
+    assert!(tenant.iter().all(is_new), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_as_openmetrics_and_count_what_happened() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing"), ("Sales", 180, "sales")]);
+    let runner = Runner::start(&repo, Some(&sim), &[], &[]);
+    runner.wait_applied(&first).await;
+    let (code, text) = runner.get("/metrics").await;
+    assert_eq!(code, 200);
+    let m = openmetrics::parse(&text);
+    assert_eq!(
+        m.value("cxqueues_reconciles_total", &[("trigger", "commit"), ("result", "applied")]),
+        1.0
+    );
+    assert_eq!(m.types["cxqueues_reconcile_duration_seconds"], "histogram");
+    assert!(m.value("cxqueues_reconcile_duration_seconds_count", &[]) >= 1.0);
+    assert_eq!(
+        m.value(
+            "cxqueues_api_requests_total",
+            &[("endpoint", "POST /api/v2/routing/queues"), ("status", "201")]
+        ),
+        2.0
+    );
+    assert_eq!(m.value("cxqueues_queues", &[("state", "in_sync")]), 2.0);
+    assert_eq!(m.value("cxqueues_queues", &[("state", "failed")]), 0.0);
+    assert_eq!(m.value("cxqueues_conflicts_retried_total", &[]), 0.0);
+    assert_eq!(m.types["cxqueues_last_reconciled_commit"], "info");
+    assert_eq!(
+        m.value(
+            "cxqueues_last_reconciled_commit_info",
+            &[("commit", first.as_str()), ("branch", "main"), ("result", "applied")]
+        ),
+        1.0
+    );
+    assert_eq!(m.value("cxqueues_ready", &[]), 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trigger_needs_the_bearer_token() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing")]);
+    let token = "a-long-random-token";
+    let runner = Runner::start(&repo, Some(&sim), &[], &[("CXQUEUES_TRIGGER_TOKEN", token)]);
+    runner.wait_applied(&first).await;
+    for auth in [None, Some("Bearer wrong-token"), Some("Bearer a-long-random-tokenX")] {
+        let (code, body) = runner.post("/v1/reconcile", auth).await;
+        assert_eq!(code, 401, "{auth:?}: {body}");
+        assert!(!body.contains(token));
+    }
+    let (code, body) = runner
+        .post("/v1/reconcile", Some(&format!("Bearer {token}")))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let st = runner
+        .wait_for("the manual run", |st| {
+            st["recentRuns"].as_array().unwrap().iter().any(|r| {
+                r["triggers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t["id"] == id.as_str() && t["kind"] == "manual")
+            }) && st["running"] == false
+        })
+        .await;
+    assert_eq!(st["result"], "in_sync");
+    assert!(!runner.log().contains(token), "the token is never logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trigger_endpoint_is_off_without_a_token() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing")]);
+    let runner = Runner::start(&repo, Some(&sim), &[], &[]);
+    runner.wait_applied(&first).await;
+    let (code, body) = runner.post("/v1/reconcile", Some("Bearer anything")).await;
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("CXQUEUES_TRIGGER_TOKEN"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sim_flag_runs_the_whole_loop_with_no_credentials() {
+    let (repo, first) = repo_with(&[("Billing", 120, "billing"), ("Sales", 180, "sales")]);
+    let runner = Runner::start(&repo, None, &["--log-format", "json"], &[]);
+    let st = runner.wait_applied(&first).await;
+    assert_eq!(st["result"], "applied");
+    let version = st["queues"]["Billing"]["lastAppliedVersion"].as_u64().unwrap();
+    repo.write(&file_of("Billing"), &queue("Billing", 130, "billing"));
+    let second = repo.commit("edit");
+    let st = runner.wait_applied(&second).await;
+    assert_eq!(st["queues"]["Billing"]["state"], "in_sync");
+    assert_eq!(st["queues"]["Billing"]["lastAppliedVersion"], version + 1);
+    let log = runner.log();
+    assert!(log.contains("Edit a file under queues/"), "{log}");
+    // Logs are JSON lines.
+    let json_lines = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON log line"))
+        .filter(|v| v["message"].as_str().is_some_and(|m| m.starts_with("reconcile finished")))
+        .count();
+    assert!(json_lines >= 2, "{log}");
+}
+
+/// A small parser of the OpenMetrics / Prometheus text exposition format, strict enough to
+/// fail on malformed output: every sample belongs to a declared family, with the suffixes its
+/// type allows, label values are quoted and escaped, values are numbers, and the text ends
+/// with `# EOF`.
+mod openmetrics {
+    use std::collections::BTreeMap;
+
+    #[derive(Debug)]
+    pub struct Sample {
+        pub name: String,
+        pub labels: BTreeMap<String, String>,
+        pub value: f64,
+    }
+
+    #[derive(Debug, Default)]
+    pub struct Exposition {
+        pub types: BTreeMap<String, String>,
+        pub help: BTreeMap<String, String>,
+        pub samples: Vec<Sample>,
+    }
+
+    impl Exposition {
+        /// The value of the one sample `name` whose labels include `labels`.
+        pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+            let found: Vec<&Sample> = self
+                .samples
+                .iter()
+                .filter(|s| {
+                    s.name == name
+                        && labels
+                            .iter()
+                            .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+                })
+                .collect();
+            assert_eq!(found.len(), 1, "{name} {labels:?}: {found:#?}");
+            found[0].value
+        }
+    }
+
+    fn family_of<'a>(sample: &str, types: &'a BTreeMap<String, String>) -> Option<&'a str> {
+        let suffixes: &[(&str, &[&str])] = &[
+            ("counter", &["_total", "_created"]),
+            ("gauge", &[""]),
+            ("info", &["_info"]),
+            ("histogram", &["_bucket", "_sum", "_count", "_created"]),
+            ("unknown", &[""]),
+        ];
+        types.iter().find_map(|(family, ty)| {
+            let allowed = suffixes.iter().find(|(t, _)| t == ty)?.1;
+            allowed
+                .iter()
+                .any(|suf| sample == format!("{family}{suf}"))
+                .then_some(ty.as_str())
+        })
+    }
+
+    fn parse_labels(text: &str) -> (BTreeMap<String, String>, &str) {
+        let mut labels = BTreeMap::new();
+        let mut rest = text;
+        loop {
+            rest = rest.trim_start_matches(',');
+            if let Some(r) = rest.strip_prefix('}') {
+                return (labels, r);
+            }
+            let eq = rest.find('=').expect("label=value");
+            let key = rest[..eq].to_string();
+            assert!(
+                key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "bad label name {key:?}"
+            );
+            let mut chars = rest[eq + 1..].char_indices();
+            assert_eq!(chars.next().map(|c| c.1), Some('"'), "label values are quoted");
+            let mut value = String::new();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => match chars.next().map(|c| c.1) {
+                        Some('\\') => value.push('\\'),
+                        Some('"') => value.push('"'),
+                        Some('n') => value.push('\n'),
+                        other => panic!("bad escape {other:?}"),
+                    },
+                    '"' => {
+                        end = Some(eq + 1 + i + 1);
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            let end = end.expect("closing quote");
+            labels.insert(key, value);
+            rest = &rest[end..];
+        }
+    }
+
+    pub fn parse(text: &str) -> Exposition {
+        let mut out = Exposition::default();
+        let mut lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.pop(), Some("# EOF"), "the exposition ends with # EOF");
+        for line in lines {
+            if let Some(meta) = line.strip_prefix("# ") {
+                let mut parts = meta.splitn(3, ' ');
+                let kind = parts.next().unwrap();
+                let name = parts.next().expect("a metric name").to_string();
+                let rest = parts.next().unwrap_or("").to_string();
+                match kind {
+                    "TYPE" => {
+                        assert!(
+                            ["counter", "gauge", "histogram", "info", "unknown", "summary", "stateset", "gaugehistogram"]
+                                .contains(&rest.as_str()),
+                            "bad type {rest:?}"
+                        );
+                        assert!(out.types.insert(name, rest).is_none(), "a family declared twice");
+                    }
+                    "HELP" => {
+                        out.help.insert(name, rest);
+                    }
+                    "UNIT" => {}
+                    other => panic!("unknown line # {other}"),
+                }
+                continue;
+            }
+            assert!(!line.is_empty(), "no blank lines in OpenMetrics");
+            let name_end = line
+                .find(|c: char| c == '{' || c == ' ')
+                .expect("a sample has a value");
+            let name = &line[..name_end];
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+                "bad metric name {name:?}"
+            );
+            let (labels, rest) = if line[name_end..].starts_with('{') {
+                parse_labels(&line[name_end + 1..])
+            } else {
+                (BTreeMap::new(), &line[name_end..])
+            };
+            let value_text = rest.trim().split(' ').next().expect("a value");
+            let value = match value_text {
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                v => v.parse::<f64>().unwrap_or_else(|_| panic!("bad value {v:?} in {line:?}")),
+            };
+            let ty = family_of(name, &out.types)
+                .unwrap_or_else(|| panic!("sample {name} belongs to no declared family"));
+            if ty == "counter" && name.ends_with("_total") {
+                assert!(value >= 0.0, "a negative counter: {line}");
+            }
+            out.samples.push(Sample {
+                name: name.to_string(),
+                labels,
+                value,
+            });
+        }
+        // Histogram buckets are cumulative and end at +Inf = count.
+        for (family, ty) in &out.types {
+            if ty != "histogram" {
+                continue;
+            }
+            let buckets: Vec<&Sample> = out
+                .samples
+                .iter()
+                .filter(|s| s.name == format!("{family}_bucket"))
+                .collect();
+            let les: Vec<f64> = buckets
+                .iter()
+                .map(|b| match b.labels["le"].as_str() {
+                    "+Inf" => f64::INFINITY,
+                    v => v.parse().unwrap(),
+                })
+                .collect();
+            assert!(les.windows(2).all(|w| w[0] < w[1]), "buckets in order");
+            assert!(buckets.windows(2).all(|w| w[0].value <= w[1].value), "cumulative");
+            let count = out
+                .samples
+                .iter()
+                .find(|s| s.name == format!("{family}_count"))
+                .expect("a histogram count")
+                .value;
+            assert_eq!(les.last(), Some(&f64::INFINITY));
+            assert_eq!(buckets.last().unwrap().value, count);
+        }
+        out
+    }
+
+    #[test]
+    fn the_parser_refuses_malformed_text() {
+        let ok = "# TYPE a counter\na_total{x=\"1\\\"\"} 2\n# EOF\n";
+        assert_eq!(parse(ok).value("a_total", &[("x", "1\"")]), 2.0);
+        for bad in [
+            "# TYPE a counter\na_total 1\n",
+            "a_total 1\n# EOF\n",
+            "# TYPE a counter\na_total{x=1} 1\n# EOF\n",
+            "# TYPE a counter\na_total one\n# EOF\n",
+            "# TYPE a gauge\na_total 1\n# EOF\n",
+        ] {
+            assert!(std::panic::catch_unwind(|| parse(bad)).is_err(), "{bad:?}");
+        }
+    }
+}
+
