@@ -131,7 +131,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(rule: Rule, file: impl Into<PathBuf>, loc: Loc, message: impl Into<String>) -> Self {
+    pub fn error(
+        rule: Rule,
+        file: impl Into<PathBuf>,
+        loc: Loc,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             severity: Severity::Error,
             rule,

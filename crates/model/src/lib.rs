@@ -13,18 +13,19 @@
 
 mod diagnostic;
 mod load;
+pub mod schema;
 mod spanned;
 mod types;
-pub mod schema;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use load::{
-    LoadOptions, QueueDef, RepoFile, Repository, load_repository, parse_files, read_repository_files,
+    LoadOptions, QueueDef, RepoFile, Repository, load_repository, parse_files,
+    read_repository_files,
 };
 pub use spanned::{Loc, Spanned};
 pub use types::{
-    API_VERSION, ApiVersion, Limits, OverflowDoc, Proficiency, QueueDoc, QueueKind, QueueMetadata, QueueSpec,
-    ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind, TenantMetadata, TenantSpec,
-    WebhookDoc, ranges,
+    API_VERSION, ApiVersion, Limits, OverflowDoc, Proficiency, QueueDoc, QueueKind, QueueMetadata,
+    QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind, TenantMetadata,
+    TenantSpec, WebhookDoc, ranges,
 };

@@ -67,11 +67,16 @@ impl Repository {
 /// Reads `root/cxqueues.yaml` and every `.yaml`/`.yml` under its queues folder (recursively,
 /// in sorted order) and parses them. Never fails: problems become diagnostics.
 pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
-    let (tenant, files, diags) = read_repository_files(root, opts);
+    let (tenant, paths, mut diags) = list_repository_files(root, opts);
+    // Each file is read just before it is parsed, so that only one is in memory at a time.
+    let mut read_diags = Vec::new();
+    let files = paths
+        .iter()
+        .filter_map(|p| read_file(root, p, opts, &mut read_diags));
     let mut repo = parse_files(tenant, files, opts);
-    let mut all = diags;
-    all.append(&mut repo.diagnostics);
-    repo.diagnostics = all;
+    diags.append(&mut read_diags);
+    diags.append(&mut repo.diagnostics);
+    repo.diagnostics = diags;
     repo
 }
 
@@ -80,6 +85,19 @@ pub fn read_repository_files(
     root: &Path,
     opts: &LoadOptions,
 ) -> (Option<RepoFile>, Vec<RepoFile>, Vec<Diagnostic>) {
+    let (tenant, paths, mut diags) = list_repository_files(root, opts);
+    let files = paths
+        .iter()
+        .filter_map(|p| read_file(root, p, opts, &mut diags))
+        .collect();
+    (tenant, files, diags)
+}
+
+/// The tenant document (read) and the paths of the Queue files (not yet read).
+fn list_repository_files(
+    root: &Path,
+    opts: &LoadOptions,
+) -> (Option<RepoFile>, Vec<PathBuf>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let tenant_path = root.join(TENANT_FILE);
     let tenant = if tenant_path.exists() {
@@ -102,13 +120,22 @@ pub fn read_repository_files(
                 loc,
                 format!("the queues folder `{queues_dir}` does not exist"),
             )
-            .with_hint(format!("create `{queues_dir}/` or set spec.queues in {TENANT_FILE}")),
+            .with_hint(format!(
+                "create `{queues_dir}/` or set spec.queues in {TENANT_FILE}"
+            )),
         );
         return (tenant, files, diags);
     }
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut visited = HashSet::new();
-    walk(&canon_root, root, &dir, opts, &mut visited, &mut files, &mut diags);
+    walk(
+        &canon_root,
+        root,
+        &dir,
+        &mut visited,
+        &mut files,
+        &mut diags,
+    );
     (tenant, files, diags)
 }
 
@@ -135,9 +162,8 @@ fn walk(
     canon_root: &Path,
     root: &Path,
     dir: &Path,
-    opts: &LoadOptions,
     visited: &mut HashSet<PathBuf>,
-    files: &mut Vec<RepoFile>,
+    files: &mut Vec<PathBuf>,
     diags: &mut Vec<Diagnostic>,
 ) {
     if let Ok(c) = dir.canonicalize()
@@ -192,11 +218,9 @@ fn walk(
             }
         }
         if path.is_dir() {
-            walk(canon_root, root, &path, opts, visited, files, diags);
-        } else if is_yaml(&path)
-            && let Some(f) = read_file(root, &path, opts, diags)
-        {
-            files.push(f);
+            walk(canon_root, root, &path, visited, files, diags);
+        } else if is_yaml(&path) {
+            files.push(path);
         }
     }
 }
@@ -261,7 +285,9 @@ fn utf8<'a>(file: &'a RepoFile, diags: &mut Vec<Diagnostic>) -> Option<&'a str> 
         Err(e) => {
             let good = &file.bytes[..e.valid_up_to()];
             let line = good.iter().filter(|b| **b == b'\n').count() + 1;
-            let col = good.len() - good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+            let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            // Columns count characters, as everywhere else.
+            let col = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
             diags.push(
                 Diagnostic::error(
                     Rule::File,
@@ -280,11 +306,16 @@ fn utf8<'a>(file: &'a RepoFile, diags: &mut Vec<Diagnostic>) -> Option<&'a str> 
 /// (parse, kinds, unknown fields, duplicate keys, ranges) and the per-queue parts of rules 2,
 /// 3 and 6 that need no other queue (id format, `target` xor `targetId`, skill counts,
 /// license). Cross-queue rules belong to the routing graph in `reconcile`.
-pub fn parse_files(tenant: Option<RepoFile>, files: Vec<RepoFile>, opts: &LoadOptions) -> Repository {
+pub fn parse_files(
+    tenant: Option<RepoFile>,
+    files: impl IntoIterator<Item = RepoFile>,
+    opts: &LoadOptions,
+) -> Repository {
     let mut repo = Repository::default();
     if let Some(t) = tenant {
         if t.bytes.len() as u64 > opts.max_file_size {
-            repo.diagnostics.push(too_large(&t.path, t.bytes.len() as u64, opts.max_file_size));
+            repo.diagnostics
+                .push(too_large(&t.path, t.bytes.len() as u64, opts.max_file_size));
         } else if let Some(text) = utf8(&t, &mut repo.diagnostics) {
             match yaml::from_str::<TenantDoc>(text, &opts.yaml) {
                 Ok(doc) => repo.tenant = doc,
@@ -295,7 +326,8 @@ pub fn parse_files(tenant: Option<RepoFile>, files: Vec<RepoFile>, opts: &LoadOp
     }
     for f in files {
         if f.bytes.len() as u64 > opts.max_file_size {
-            repo.diagnostics.push(too_large(&f.path, f.bytes.len() as u64, opts.max_file_size));
+            repo.diagnostics
+                .push(too_large(&f.path, f.bytes.len() as u64, opts.max_file_size));
             continue;
         }
         let Some(text) = utf8(&f, &mut repo.diagnostics) else {
@@ -303,8 +335,13 @@ pub fn parse_files(tenant: Option<RepoFile>, files: Vec<RepoFile>, opts: &LoadOp
         };
         if text.trim().is_empty() || only_comments(text) {
             repo.diagnostics.push(
-                Diagnostic::error(Rule::EmptyFile, &f.path, Loc::new(1, 1), "the file holds no document")
-                    .with_hint("add a Queue document or delete the file"),
+                Diagnostic::error(
+                    Rule::EmptyFile,
+                    &f.path,
+                    Loc::new(1, 1),
+                    "the file holds no document",
+                )
+                .with_hint("add a Queue document or delete the file"),
             );
             continue;
         }
@@ -381,7 +418,11 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                 md.name.loc,
                 format!("metadata.name has {name_len} characters, outside 1–64"),
             )
-            .with_hint("shorten the name to at most 64 characters"),
+            .with_hint(if name_len == 0 {
+                "give the queue a name"
+            } else {
+                "shorten the name to at most 64 characters"
+            }),
         );
     }
     if let Some(id) = &md.id
@@ -400,17 +441,32 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
     if let Some(d) = &spec.description {
         let n = d.value.chars().count();
         if n > ranges::DESCRIPTION_CHARS {
-            diags.push(Diagnostic::error(
-                Rule::Range,
-                file,
-                d.loc,
-                format!("description has {n} characters, above 512"),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    Rule::Range,
+                    file,
+                    d.loc,
+                    format!("description has {n} characters, above 512"),
+                )
+                .with_hint("shorten the description to at most 512 characters"),
+            );
         }
     }
     if let Some(slt) = &spec.service_level_target {
-        check_range(file, "serviceLevelTarget.threshold", &slt.value.threshold, ranges::THRESHOLD, diags);
-        check_range(file, "serviceLevelTarget.time", &slt.value.time, ranges::SLT_TIME, diags);
+        check_range(
+            file,
+            "serviceLevelTarget.threshold",
+            &slt.value.threshold,
+            ranges::THRESHOLD,
+            diags,
+        );
+        check_range(
+            file,
+            "serviceLevelTarget.time",
+            &slt.value.time,
+            ranges::SLT_TIME,
+            diags,
+        );
     }
     if let Some(v) = &spec.max_wait_time {
         check_range(file, "maxWaitTime", v, ranges::MAX_WAIT_TIME, diags);
@@ -431,7 +487,13 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         }
     }
     if let Some(Some(ov)) = &spec.overflow {
-        check_range(file, "overflow.waitTime", &ov.value.wait_time, ranges::OVERFLOW_WAIT, diags);
+        check_range(
+            file,
+            "overflow.waitTime",
+            &ov.value.wait_time,
+            ranges::OVERFLOW_WAIT,
+            diags,
+        );
         match (&ov.value.target, &ov.value.target_id) {
             (Some(t), Some(_)) => diags.push(
                 Diagnostic::error(
@@ -470,7 +532,10 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                     Rule::SkillCount,
                     file,
                     skills.loc,
-                    format!("{} skill requirements, above the limit of {max} (limits.maxSkills)", skills.value.len()),
+                    format!(
+                        "{} skill requirements, above the limit of {max} (limits.maxSkills)",
+                        skills.value.len()
+                    ),
                 )
                 .with_hint("split the queue, or drop the least important requirements"),
             );
@@ -483,7 +548,10 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                         Rule::DuplicateSkill,
                         file,
                         s.skill.loc,
-                        format!("skill {:?} is required twice (first at line {})", s.skill.value, first.line),
+                        format!(
+                            "skill {:?} is required twice (first at line {})",
+                            s.skill.value, first.line
+                        ),
                     )
                     .with_hint("keep one requirement per skill"),
                 );

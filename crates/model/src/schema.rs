@@ -11,7 +11,10 @@ use crate::{QueueDoc, TenantDoc};
 pub fn all() -> Vec<(&'static str, String)> {
     vec![
         ("queue.schema.json", render::<QueueDoc>("queue.schema.json")),
-        ("tenant.schema.json", render::<TenantDoc>("tenant.schema.json")),
+        (
+            "tenant.schema.json",
+            render::<TenantDoc>("tenant.schema.json"),
+        ),
     ]
 }
 
@@ -37,8 +40,17 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(v["additionalProperties"], false);
         let defs = &v["definitions"];
-        assert_eq!(defs["QueueSpec"]["properties"]["maxWaiters"]["maximum"], 100);
-        assert_eq!(defs["OverflowDoc"]["properties"]["enabled"]["default"], true);
-        assert_eq!(defs["SkillRequirementDoc"]["properties"]["required"]["default"], true);
+        assert_eq!(
+            defs["QueueSpec"]["properties"]["maxWaiters"]["maximum"],
+            100
+        );
+        assert_eq!(
+            defs["OverflowDoc"]["properties"]["enabled"]["default"],
+            true
+        );
+        assert_eq!(
+            defs["SkillRequirementDoc"]["properties"]["required"]["default"],
+            true
+        );
     }
 }

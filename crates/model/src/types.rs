@@ -51,7 +51,7 @@ pub struct QueueDoc {
     pub kind: Spanned<QueueKind>,
     pub metadata: QueueMetadata,
     /// The managed fields of the queue.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub spec: QueueSpec,
 }
 
@@ -107,7 +107,9 @@ pub struct QueueSpec {
     pub overflow: Option<Option<Spanned<OverflowDoc>>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Proficiency {
     Beginner,
@@ -188,9 +190,9 @@ pub struct TenantDoc {
     pub api_version: Spanned<ApiVersion>,
     /// Always `Tenant`.
     pub kind: Spanned<TenantKind>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: TenantMetadata,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub spec: TenantSpec,
 }
 
@@ -307,6 +309,15 @@ fn default_max_depth() -> u32 {
 }
 fn default_max_skills() -> u32 {
     10
+}
+
+/// An empty value (`spec:` with nothing under it) reads as the default.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 /// A field that is present (possibly `null`) becomes `Some(..)`; absent stays `None` by

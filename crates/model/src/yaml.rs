@@ -97,18 +97,32 @@ fn classify(msg: &str, loc: Loc) -> YamlError {
         };
     }
     if lower.contains("duplicate") && lower.contains("key") {
+        // "duplicate mapping key: maxWaiters, set DuplicateKeyPolicy …" → the key alone.
+        let key = msg
+            .split_once("key: ")
+            .map(|(_, rest)| rest.split(", set ").next().unwrap_or(rest).trim());
+        let message = match key {
+            Some(k) => format!("duplicate key `{k}`"),
+            None => "duplicate key".to_string(),
+        };
         return YamlError {
             rule: Rule::DuplicateKey,
             loc,
-            message: msg.to_string(),
-            hint: Some("remove one of the two entries".into()),
+            message,
+            hint: Some("a key may appear once per mapping: remove one of the two entries".into()),
         };
     }
     if lower.contains("unknown variant") {
         let hint = parse_unknown_variant(msg).and_then(|(v, expected)| {
             nearest(&v, &expected).map(|s| format!("did you mean `{s}`?"))
         });
-        let rule = if lower.contains("cxqueues/v1") || lower.contains("`queue`") || lower.contains("`tenant`") {
+        let expected = parse_unknown_variant(msg)
+            .map(|(_, e)| e)
+            .unwrap_or_default();
+        let rule = if expected
+            .iter()
+            .any(|e| e == "Queue" || e == "Tenant" || e == "cxqueues/v1")
+        {
             Rule::Kind
         } else {
             Rule::Parse
@@ -118,6 +132,23 @@ fn classify(msg: &str, loc: Loc) -> YamlError {
             loc,
             message: msg.to_string(),
             hint,
+        };
+    }
+    if let Some(what) = lower.strip_prefix("expected ") {
+        let what = if what.starts_with("sequence") {
+            "a list"
+        } else if what.starts_with("mapping") {
+            "a mapping (key: value)"
+        } else if what.starts_with("string") {
+            "a string"
+        } else {
+            what
+        };
+        return YamlError {
+            rule: Rule::Parse,
+            loc,
+            message: format!("wrong type: expected {what}"),
+            hint: None,
         };
     }
     if let Some(ty) = msg.strip_prefix("invalid ") {
@@ -182,7 +213,12 @@ fn backticked(s: &str) -> Vec<String> {
 pub fn nearest<'a>(word: &str, known: &'a [String]) -> Option<&'a str> {
     known
         .iter()
-        .map(|k| (strsim::jaro_winkler(&word.to_lowercase(), &k.to_lowercase()), k))
+        .map(|k| {
+            (
+                strsim::jaro_winkler(&word.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k.as_str())
@@ -200,7 +236,8 @@ mod tests {
 
     #[test]
     fn a_typo_in_a_field_suggests_the_nearest_known_field() {
-        let text = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: A}\nspec:\n  maxWaiter: 5\n";
+        let text =
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: A}\nspec:\n  maxWaiter: 5\n";
         let err = from_str_multi::<QueueDoc>(text, &YamlLimits::default()).unwrap_err();
         assert_eq!(err.rule, Rule::UnknownField);
         assert_eq!(err.message, "unknown field `maxWaiter`");

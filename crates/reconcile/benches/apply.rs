@@ -23,7 +23,10 @@ use sim::{Faults, Seed, SeedQueue, SimHandle};
 const CHILD_ENV: &str = "CXQ_BENCH_CHILD";
 
 fn n_from(var: &str, default: usize) -> usize {
-    env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn load(dir: &Path) -> Repository {
@@ -95,7 +98,9 @@ async fn bench_apply(n: usize) {
     let rate = 50.0;
     let sim = sim::Sim::start(
         seed_from(&repo),
-        Faults::none().with_latency_ms(20).with_rate_limit(rate, None),
+        Faults::none()
+            .with_latency_ms(20)
+            .with_rate_limit(rate, None),
     )
     .unwrap();
     let c = sim.client();
@@ -107,7 +112,11 @@ async fn bench_apply(n: usize) {
         skills: t.list_skills().await.unwrap(),
     };
     let plan = reconcile::plan(&repo, &observed);
-    assert!(!plan.has_errors(), "{:#?}", &plan.diagnostics[..plan.diagnostics.len().min(3)]);
+    assert!(
+        !plan.has_errors(),
+        "{:#?}",
+        &plan.diagnostics[..plan.diagnostics.len().min(3)]
+    );
     let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
     let wall = start.elapsed();
     assert!(report.is_complete(), "apply failed");
@@ -122,7 +131,9 @@ async fn bench_apply(n: usize) {
         .map(|m| m.get(&429).copied().unwrap_or(0))
         .sum();
     println!("## apply {n} changed queues, simulator at {rate} req/s with 20 ms latency");
-    println!("| requests | floor (requests ÷ rate) | wall | wall ÷ floor | PUT per updated queue | GET per queue | 429s |");
+    println!(
+        "| requests | floor (requests ÷ rate) | wall | wall ÷ floor | PUT per updated queue | GET per queue | 429s |"
+    );
     println!("|---|---|---|---|---|---|---|");
     println!(
         "| {requests} | {:.2} s | {:.2} s | {:.3} | {:.2} | {:.2} | {throttled} |",
@@ -136,7 +147,9 @@ async fn bench_apply(n: usize) {
 
 async fn bench_list(n: usize) {
     let seed = Seed {
-        queues: (0..n).map(|i| SeedQueue::named(format!("Q{i:06}"))).collect(),
+        queues: (0..n)
+            .map(|i| SeedQueue::named(format!("Q{i:06}")))
+            .collect(),
         ..Seed::default()
     };
     let sim = sim::Sim::start(seed, Faults::none()).unwrap();
@@ -218,7 +231,12 @@ async fn bench_plan_rss(n: usize) {
     .unwrap();
     let line = String::from_utf8_lossy(&out.stdout);
     let f: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(f.len(), 4, "child said: {line} {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        f.len(),
+        4,
+        "child said: {line} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     println!("\n## plan {n} queues (load + list + plan, in a child process)");
     println!("| changes | peak RSS | wall |");
     println!("|---|---|---|");

@@ -25,11 +25,25 @@ fn main() {
         child(&spec);
         return;
     }
+    // `CXQ_BENCH_GENERATE="N<tab>DIR"`: only write a repository (to profile it, say).
+    if let Ok(spec) = env::var("CXQ_BENCH_GENERATE") {
+        let (n, dir) = spec
+            .split_once('\t')
+            .expect("CXQ_BENCH_GENERATE is N<tab>DIR");
+        let g = write_repository(Path::new(dir), n.parse().expect("N"), SEED).expect("written");
+        eprintln!("{g:?}");
+        return;
+    }
     let sizes: Vec<usize> = env::var("CXQ_BENCH_SIZES")
         .unwrap_or_else(|_| "1000,10000,100000".into())
         .split(',')
         .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().replace('_', "").parse().expect("CXQ_BENCH_SIZES: numbers, comma-separated"))
+        .map(|s| {
+            s.trim()
+                .replace('_', "")
+                .parse()
+                .expect("CXQ_BENCH_SIZES: numbers, comma-separated")
+        })
         .collect();
 
     let mut rows = Vec::new();
@@ -38,7 +52,11 @@ fn main() {
         let dir = tempfile::TempDir::new().expect("a temporary directory");
         let t = Instant::now();
         let written = write_repository(dir.path(), n, SEED).expect("the generated repository");
-        eprintln!("generated {n} queues ({:.1} MB) in {:.2?}", mb(written.bytes), t.elapsed());
+        eprintln!(
+            "generated {n} queues ({:.1} MB) in {:.2?}",
+            mb(written.bytes),
+            t.elapsed()
+        );
         let runs = match n {
             0..=2_000 => 9,
             2_001..=20_000 => 5,
@@ -53,16 +71,27 @@ fn main() {
 
     println!();
     println!(
-        "{:>8} {:>8} {:>6} {:>11} {:>10} {:>10} {:>11} {:>9} {:>9} {:>6}",
-        "queues", "MB", "runs", "median", "load", "check", "queues/s", "MB/s", "peak RSS", "diags"
+        "{:>8} {:>6} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>6}",
+        "queues",
+        "MB",
+        "runs",
+        "median",
+        "cpu",
+        "load",
+        "check",
+        "queues/s",
+        "MB/s",
+        "peak RSS",
+        "diags"
     );
     for r in &rows {
         println!(
-            "{:>8} {:>8.1} {:>6} {:>11} {:>10} {:>10} {:>11.0} {:>9.1} {:>6.1} MB {:>6}",
+            "{:>8} {:>6.1} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10.0} {:>8.1} {:>6.1} MB {:>6}",
             r.n,
             mb(r.bytes),
             r.runs,
             fmt_dur(r.median),
+            fmt_dur(r.cpu),
             fmt_dur(r.load),
             fmt_dur(r.check),
             r.n as f64 / r.median.as_secs_f64(),
@@ -99,6 +128,8 @@ struct Row {
     bytes: u64,
     runs: usize,
     median: Duration,
+    /// The median CPU time (user + system) of the runs: below `median` when the machine is busy.
+    cpu: Duration,
     load: Duration,
     check: Duration,
     vmhwm_kb: u64,
@@ -115,13 +146,21 @@ fn mb(bytes: u64) -> f64 {
 
 fn fmt_dur(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s >= 1.0 { format!("{s:.2} s") } else { format!("{:.1} ms", s * 1e3) }
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{:.1} ms", s * 1e3)
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2 }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2
+    }
 }
 
 /// Runs one size in a child process and reads its report.
@@ -137,7 +176,8 @@ fn run_child(dir: &Path, runs: usize, n: usize, bytes: u64) -> Row {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    let (mut total, mut load, mut check) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut total, mut load, mut check, mut cpu) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut vmhwm_kb, mut diags, mut queues) = (0, 0, 0);
     for line in text.lines() {
         let mut w = line.split_whitespace();
@@ -145,6 +185,8 @@ fn run_child(dir: &Path, runs: usize, n: usize, bytes: u64) -> Row {
             (Some("run"), Some(l), Some(c)) => {
                 let l = Duration::from_nanos(l.parse().unwrap());
                 let c = Duration::from_nanos(c.parse().unwrap());
+                let ticks: u64 = w.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+                cpu.push(Duration::from_millis(ticks * 10));
                 load.push(l);
                 check.push(c);
                 total.push(l + c);
@@ -165,6 +207,7 @@ fn run_child(dir: &Path, runs: usize, n: usize, bytes: u64) -> Row {
         bytes,
         runs,
         median: median(total),
+        cpu: median(cpu),
         load: median(load),
         check: median(check),
         vmhwm_kb,
@@ -174,18 +217,22 @@ fn run_child(dir: &Path, runs: usize, n: usize, bytes: u64) -> Row {
 
 /// The child: `runs` times load + check of the repository, then the peak RSS.
 fn child(spec: &str) {
-    let (runs, dir) = spec.split_once('\t').expect("CXQ_BENCH_CHILD is RUNS<tab>DIR");
+    let (runs, dir) = spec
+        .split_once('\t')
+        .expect("CXQ_BENCH_CHILD is RUNS<tab>DIR");
     let runs: usize = runs.parse().expect("RUNS");
     let dir = Path::new(dir);
     let opts = LoadOptions::default();
     for _ in 0..runs {
+        let cpu0 = cpu_ticks();
         let t = Instant::now();
         let repo = load_repository(dir, &opts);
         let loaded = t.elapsed();
         let t = Instant::now();
         let diags = check_repository(&repo);
         let checked = t.elapsed();
-        println!("run {} {}", loaded.as_nanos(), checked.as_nanos());
+        let cpu = cpu_ticks() - cpu0;
+        println!("run {} {} {cpu}", loaded.as_nanos(), checked.as_nanos());
         println!("queues {}", repo.queues.len());
         println!("diags {}", repo.diagnostics.len() + diags.len());
     }
@@ -196,6 +243,22 @@ fn child(spec: &str) {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .unwrap_or(0);
     println!("vmhwm_kb {hwm}");
+}
+
+/// User + system CPU time of this process so far, in clock ticks (`/proc/self/stat`; a tick
+/// is 10 ms on Linux).
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name (in parentheses) come field 3 (the state), 4, 5, …; utime and
+    // stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let field = |n: usize| -> u64 {
+        rest.split_whitespace()
+            .nth(n - 3)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0)
+    };
+    field(14) + field(15)
 }
 
 /// PyYAML's CSafeLoader parsing the same files (3 runs, median), when it is installed.
@@ -209,9 +272,17 @@ fn pyyaml(dir: &Path) -> Option<Duration> {
         return None;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pyyaml_parse.py");
-    let out = Command::new("python3").arg(script).arg(dir).arg("3").output().ok()?;
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .arg("3")
+        .output()
+        .ok()?;
     if !out.status.success() {
-        eprintln!("pyyaml_parse.py failed: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "pyyaml_parse.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);

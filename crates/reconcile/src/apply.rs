@@ -243,7 +243,13 @@ async fn run_phase<T: Tenant>(
                 .chain(c.desired.target_name().map(str::to_string).iter())
                 .find_map(|d| failed.get(d).map(|why| (d.clone(), why.clone())));
             if let Some((dep, _)) = blocked {
-                let o = outcome_of(c, Status::Skipped, Some(format!("skipped: depends on {dep:?}, which was not reconciled")));
+                let o = outcome_of(
+                    c,
+                    Status::Skipped,
+                    Some(format!(
+                        "skipped: depends on {dep:?}, which was not reconciled"
+                    )),
+                );
                 finish(ctx, o, failed, report);
                 release(i, &users, &mut indeg, &mut ready);
                 continue;

@@ -66,10 +66,13 @@ impl Desired {
                 v.sort();
                 v
             }),
-            service_level_target: spec.service_level_target.as_ref().map(|s| ServiceLevelTarget {
-                threshold: u32_of(s.value.threshold.value),
-                time: u32_of(s.value.time.value),
-            }),
+            service_level_target: spec
+                .service_level_target
+                .as_ref()
+                .map(|s| ServiceLevelTarget {
+                    threshold: u32_of(s.value.threshold.value),
+                    time: u32_of(s.value.time.value),
+                }),
             max_wait_time: spec.max_wait_time.as_ref().map(|v| u32_of(v.value)),
             max_waiters: spec.max_waiters.as_ref().map(|v| u32_of(v.value)),
             overflow: spec.overflow.as_ref().map(|o| {
@@ -134,15 +137,23 @@ impl Desired {
 
     /// The declared fields whose value in `fresh` differs from `base`: a concurrent edit of
     /// a field we manage, which our write will override.
-    pub fn concurrently_changed(&self, base: &RemoteQueue, fresh: &RemoteQueue) -> Vec<&'static str> {
+    pub fn concurrently_changed(
+        &self,
+        base: &RemoteQueue,
+        fresh: &RemoteQueue,
+    ) -> Vec<&'static str> {
         let mut out = Vec::new();
         if self.description.is_some() && base.description != fresh.description {
             out.push("description");
         }
-        if self.skill_requirements.is_some() && sorted(&base.skill_requirements) != sorted(&fresh.skill_requirements) {
+        if self.skill_requirements.is_some()
+            && sorted(&base.skill_requirements) != sorted(&fresh.skill_requirements)
+        {
             out.push("skillRequirements");
         }
-        if self.service_level_target.is_some() && base.service_level_target != fresh.service_level_target {
+        if self.service_level_target.is_some()
+            && base.service_level_target != fresh.service_level_target
+        {
             out.push("serviceLevelTarget");
         }
         if self.max_wait_time.is_some() && base.max_wait_time != fresh.max_wait_time {

@@ -36,7 +36,11 @@ const PRODUCTS: &[(&str, &str, &str)] = &[
     ("sales", "Sales", "new sales"),
     ("support", "Support", "technical support"),
     ("collections", "Collections", "overdue accounts"),
-    ("retention", "Retention", "cancellations and win-back offers"),
+    (
+        "retention",
+        "Retention",
+        "cancellations and win-back offers",
+    ),
     ("onboarding", "Onboarding", "new customer setup"),
     ("claims", "Claims", "insurance claims"),
 ];
@@ -126,9 +130,8 @@ pub fn write_repository(dir: &Path, n: usize, seed: u64) -> io::Result<Generated
         let channel = *rng.pick(CHANNELS);
         let segment = *rng.pick(SEGMENTS);
         let team = *rng.pick(TEAMS);
-        let name = |tier: usize| {
-            format!("{} {} {} T{tier} g{group:06}", product.1, lang.1, channel.1)
-        };
+        let name =
+            |tier: usize| format!("{} {} {} T{tier} g{group:06}", product.1, lang.1, channel.1);
         for tier in 1..=size {
             text.clear();
             write_queue(
@@ -169,7 +172,10 @@ struct QueueShape<'a> {
 
 fn write_queue(out: &mut String, rng: &mut Rng, q: &QueueShape<'_>) {
     // `write!` to a String cannot fail.
-    let _ = writeln!(out, "# yaml-language-server: $schema=../schemas/queue.schema.json");
+    let _ = writeln!(
+        out,
+        "# yaml-language-server: $schema=../schemas/queue.schema.json"
+    );
     let _ = writeln!(out, "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:");
     let _ = writeln!(out, "  name: {}", q.name);
     if rng.chance(30) {

@@ -53,7 +53,11 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
     let mut queue_of: Vec<usize> = Vec::with_capacity(queues.len());
     for (qi, q) in queues.iter().enumerate() {
         let name = &q.doc.metadata.name;
-        match graph.add_node(name.value.as_str(), name.value.as_str(), Site::in_file(&q.file, name.loc)) {
+        match graph.add_node(
+            name.value.as_str(),
+            name.value.as_str(),
+            Site::in_file(&q.file, name.loc),
+        ) {
             Ok(idx) => {
                 node_of.push(Some(idx));
                 queue_of.push(qi);
@@ -121,13 +125,19 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
         let name = q.name();
         warn_never_fires(q, &mut diags);
         if !ov_val.enabled.value && (ov_val.target.is_some() || ov_val.target_id.is_some()) {
-            let loc = if ov_val.enabled.loc.is_known() { ov_val.enabled.loc } else { ov.loc };
+            let loc = if ov_val.enabled.loc.is_known() {
+                ov_val.enabled.loc
+            } else {
+                ov.loc
+            };
             diags.push(
                 Diagnostic::warning(
                     Rule::DisabledOverflowTarget,
                     file,
                     loc,
-                    format!("the overflow of `{name}` is disabled (enabled: false) but names a target"),
+                    format!(
+                        "the overflow of `{name}` is disabled (enabled: false) but names a target"
+                    ),
                 )
                 .with_hint("write `overflow: null` for no overflow, or set `enabled: true`"),
             );
@@ -150,7 +160,10 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
                             Rule::DanglingTarget,
                             file,
                             target.loc,
-                            format!("overflow target `{}` is not a queue of this repository", target.value),
+                            format!(
+                                "overflow target `{}` is not a queue of this repository",
+                                target.value
+                            ),
                         )
                         .with_hint(hint),
                     );
@@ -159,9 +172,18 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
             }
         } else if let Some(target_id) = &ov_val.target_id {
             let key = target_id.value.to_ascii_lowercase();
-            let own = q.doc.metadata.id.as_ref().map(|id| id.value.to_ascii_lowercase());
+            let own = q
+                .doc
+                .metadata
+                .id
+                .as_ref()
+                .map(|id| id.value.to_ascii_lowercase());
             if own.as_deref() == Some(key.as_str()) {
-                diags.push(self_overflow(q, target_id.loc, " (overflow.targetId is its own metadata.id)"));
+                diags.push(self_overflow(
+                    q,
+                    target_id.loc,
+                    " (overflow.targetId is its own metadata.id)",
+                ));
                 continue;
             }
             // Another queue of this repository by id: an edge. Otherwise a tenant queue,
@@ -210,7 +232,9 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
                 edge.site.loc,
                 format!("overflow cycle: {}", graph.format_cycle(&cycle)),
             )
-            .with_hint("waiters would overflow round forever: retarget or remove one of these overflows"),
+            .with_hint(
+                "waiters would overflow round forever: retarget or remove one of these overflows",
+            ),
         );
     }
 
@@ -243,7 +267,8 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
 /// Sorts diagnostics by file, line, column, rule, then message (a total, stable order).
 pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.rule, &a.message).cmp(&(&b.file, b.line, b.column, b.rule, &b.message))
+        (&a.file, a.line, a.column, a.rule, &a.message)
+            .cmp(&(&b.file, b.line, b.column, b.rule, &b.message))
     });
 }
 

@@ -45,7 +45,9 @@ pub fn queue_docs(queues: &[RemoteQueue]) -> Vec<QueueDoc> {
                         .iter()
                         .map(|r| SkillRequirementDoc {
                             skill: sp(r.skill.clone()),
-                            proficiency: sp(Proficiency::parse(&r.proficiency).unwrap_or(Proficiency::Beginner)),
+                            proficiency: sp(
+                                Proficiency::parse(&r.proficiency).unwrap_or(Proficiency::Beginner)
+                            ),
                             required: r.required,
                         })
                         .collect())),
@@ -93,7 +95,11 @@ pub fn file_names(docs: &[QueueDoc]) -> Vec<String> {
                 }
             }
             let slug = slug.trim_matches('-').to_string();
-            let slug = if slug.is_empty() { "queue".to_string() } else { slug };
+            let slug = if slug.is_empty() {
+                "queue".to_string()
+            } else {
+                slug
+            };
             let n = used.entry(slug.clone()).or_default();
             *n += 1;
             if *n == 1 {

@@ -17,6 +17,7 @@ mod tenant_graph;
 pub use apply::{ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, Status, apply};
 pub use desired::{Desired, DesiredOverflow, TargetRef};
 pub use graph::{
-    Chain, Edge, MAX_HOPS_SHOWN, Node, NodeIdx, RoutingGraph, Site, check_repository, sort_diagnostics,
+    Chain, Edge, MAX_HOPS_SHOWN, Node, NodeIdx, RoutingGraph, Site, check_repository,
+    sort_diagnostics,
 };
 pub use plan::{Action, Change, FieldChange, Observed, Plan, Summary, Unmanaged, plan};

@@ -228,7 +228,13 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
                 TargetRef::Id(id) => Value::String(id_to_name(id).unwrap_or_else(|| id.clone())),
             }
         };
-        let fields = diff(&desired, current.as_deref(), &resolve_display, &id_to_name, &matched);
+        let fields = diff(
+            &desired,
+            current.as_deref(),
+            &resolve_display,
+            &id_to_name,
+            &matched,
+        );
         let action = match current {
             None => Action::Create,
             Some(_) if fields.is_empty() => {
@@ -270,17 +276,26 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
 
 /// The target id a desired overflow resolves to now (a name whose queue does not exist yet
 /// resolves to `None`).
-fn current_target_id(t: &TargetRef, matched: &HashMap<&str, Option<&RemoteQueue>>) -> Option<String> {
+fn current_target_id(
+    t: &TargetRef,
+    matched: &HashMap<&str, Option<&RemoteQueue>>,
+) -> Option<String> {
     match t {
         TargetRef::Id(id) => Some(id.clone()),
-        TargetRef::Name(n) => matched.get(n.as_str()).copied().flatten().and_then(|q| q.id.clone()),
+        TargetRef::Name(n) => matched
+            .get(n.as_str())
+            .copied()
+            .flatten()
+            .and_then(|q| q.id.clone()),
     }
 }
 
 fn overflow_display(o: &Option<DesiredOverflow>, resolve: &dyn Fn(&TargetRef) -> Value) -> Value {
     match o {
         None => Value::Null,
-        Some(o) => json!({"target": resolve(&o.target), "waitTime": o.wait_time, "enabled": o.enabled}),
+        Some(o) => {
+            json!({"target": resolve(&o.target), "waitTime": o.wait_time, "enabled": o.enabled})
+        }
     }
 }
 
@@ -305,7 +320,8 @@ fn diff(
     if let Some(desc) = &d.description {
         field(
             "description",
-            cur.and_then(|q| q.description.clone()).map_or(Value::Null, Value::String),
+            cur.and_then(|q| q.description.clone())
+                .map_or(Value::Null, Value::String),
             Value::String(desc.clone()),
         );
     }
@@ -315,14 +331,32 @@ fn diff(
     }
     if let Some(s) = &d.service_level_target {
         let b = cur.and_then(|q| q.service_level_target);
-        field("serviceLevelTarget.threshold", b.map_or(Value::Null, |b| json!(b.threshold)), json!(s.threshold));
-        field("serviceLevelTarget.time", b.map_or(Value::Null, |b| json!(b.time)), json!(s.time));
+        field(
+            "serviceLevelTarget.threshold",
+            b.map_or(Value::Null, |b| json!(b.threshold)),
+            json!(s.threshold),
+        );
+        field(
+            "serviceLevelTarget.time",
+            b.map_or(Value::Null, |b| json!(b.time)),
+            json!(s.time),
+        );
     }
     if let Some(v) = d.max_wait_time {
-        field("maxWaitTime", cur.and_then(|q| q.max_wait_time).map_or(Value::Null, |b| json!(b)), json!(v));
+        field(
+            "maxWaitTime",
+            cur.and_then(|q| q.max_wait_time)
+                .map_or(Value::Null, |b| json!(b)),
+            json!(v),
+        );
     }
     if let Some(v) = d.max_waiters {
-        field("maxWaiters", cur.and_then(|q| q.max_waiters).map_or(Value::Null, |b| json!(b)), json!(v));
+        field(
+            "maxWaiters",
+            cur.and_then(|q| q.max_waiters)
+                .map_or(Value::Null, |b| json!(b)),
+            json!(v),
+        );
     }
     if let Some(o) = &d.overflow {
         let before = cur.and_then(|q| q.overflow.as_ref());
@@ -395,7 +429,10 @@ fn check_tenant_refs(
                 Rule::UnknownTargetId,
                 &def.file,
                 id.loc,
-                format!("overflow.targetId {} is not a queue of the tenant", id.value),
+                format!(
+                    "overflow.targetId {} is not a queue of the tenant",
+                    id.value
+                ),
             )
             .with_hint("use `target: <name>` for a queue of this repository"),
         );

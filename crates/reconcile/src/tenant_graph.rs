@@ -33,7 +33,11 @@ pub(crate) fn check(
     };
 
     let mut g: RoutingGraph<Key> = RoutingGraph::with_capacity(repo.queues.len() + unmanaged.len());
-    let live: Vec<_> = repo.queues.iter().filter(|d| !d.doc.metadata.deleted).collect();
+    let live: Vec<_> = repo
+        .queues
+        .iter()
+        .filter(|d| !d.doc.metadata.deleted)
+        .collect();
     for def in &live {
         let _ = g.add_node(
             Key::Repo(def.name().to_string()),
@@ -43,7 +47,11 @@ pub(crate) fn check(
     }
     for q in unmanaged {
         if let Some(id) = &q.id {
-            let _ = g.add_node(Key::Tenant(id.clone()), format!("{} (unmanaged)", q.name), Site::tenant());
+            let _ = g.add_node(
+                Key::Tenant(id.clone()),
+                format!("{} (unmanaged)", q.name),
+                Site::tenant(),
+            );
         }
     }
     let edge = |g: &mut RoutingGraph<Key>, from: &Key, to: Key, site: Site| {
@@ -84,7 +92,12 @@ pub(crate) fn check(
     }
     for q in unmanaged {
         if let (Some(id), Some(o)) = (&q.id, &q.overflow) {
-            edge(&mut g, &Key::Tenant(id.clone()), key_of_id(&o.target_id), Site::tenant());
+            edge(
+                &mut g,
+                &Key::Tenant(id.clone()),
+                key_of_id(&o.target_id),
+                Site::tenant(),
+            );
         }
     }
 
@@ -100,7 +113,12 @@ pub(crate) fn check(
             .iter()
             .filter_map(|&n| g.node(n).edge.as_ref().map(|e| e.site.clone()))
             .find(|s| s.file.is_some())
-            .or_else(|| nodes.iter().map(|&n| g.node(n).site.clone()).find(|s| s.file.is_some()))
+            .or_else(|| {
+                nodes
+                    .iter()
+                    .map(|&n| g.node(n).site.clone())
+                    .find(|s| s.file.is_some())
+            })
             .unwrap_or_default()
     };
     for cycle in g.cycles() {
@@ -113,15 +131,22 @@ pub(crate) fn check(
                 Rule::Cycle,
                 site.file_or_empty(),
                 site.loc,
-                format!("overflow cycle through the tenant: {}", g.format_cycle(&cycle)),
+                format!(
+                    "overflow cycle through the tenant: {}",
+                    g.format_cycle(&cycle)
+                ),
             )
-            .with_hint("an unmanaged tenant queue closes the loop: retarget one of these overflows"),
+            .with_hint(
+                "an unmanaged tenant queue closes the loop: retarget one of these overflows",
+            ),
         );
     }
     let max = repo.tenant.spec.limits.max_overflow_depth as usize;
     for chain in g.over_deep(max) {
         let nodes: Vec<_> = g.walk(chain.head).take(chain.hops + 1).collect();
-        if !involves_tenant(&nodes) || g.node(chain.head).site.file.is_none() && first_file_site(&nodes).file.is_none() {
+        if !involves_tenant(&nodes)
+            || g.node(chain.head).site.file.is_none() && first_file_site(&nodes).file.is_none()
+        {
             continue;
         }
         let site = first_file_site(&nodes);
@@ -159,7 +184,9 @@ pub(crate) fn check(
                             u.name
                         ),
                     )
-                    .with_hint("change that queue's overflow in the tenant first, or manage it here"),
+                    .with_hint(
+                        "change that queue's overflow in the tenant first, or manage it here",
+                    ),
                 );
             }
         }

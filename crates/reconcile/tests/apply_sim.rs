@@ -24,7 +24,11 @@ fn write_repo(dir: &Path, files: &[(&str, String)]) -> Repository {
     let mut repo = model::load_repository(dir, &LoadOptions::default());
     let mut more = reconcile::check_repository(&repo);
     repo.diagnostics.append(&mut more);
-    assert!(!repo.has_errors(), "test repository is invalid: {:#?}", repo.diagnostics);
+    assert!(
+        !repo.has_errors(),
+        "test repository is invalid: {:#?}",
+        repo.diagnostics
+    );
     repo
 }
 
@@ -41,7 +45,11 @@ fn skills_seed(queues: Vec<SeedQueue>) -> Seed {
 
 fn client(sim: &SimHandle) -> HttpTenant {
     let c = sim.client();
-    let mut cfg = ClientConfig::new(sim.base_url(), c.client_id.clone(), Secret::new(c.client_secret.clone()));
+    let mut cfg = ClientConfig::new(
+        sim.base_url(),
+        c.client_id.clone(),
+        Secret::new(c.client_secret.clone()),
+    );
     cfg.requests_per_second = 500.0;
     cfg.retry.initial_delay = Duration::from_millis(20);
     cfg.retry.max_delay = Duration::from_millis(200);
@@ -71,7 +79,11 @@ fn fast() -> ApplyOptions {
 
 async fn assert_converged(t: &HttpTenant, repo: &Repository) {
     let (plan, _) = plan_now(t, repo).await;
-    assert!(plan.is_empty(), "the plan after apply is not empty: {:#?}", plan.changes);
+    assert!(
+        plan.is_empty(),
+        "the plan after apply is not empty: {:#?}",
+        plan.changes
+    );
 }
 
 fn billing_repo(dir: &Path) -> Repository {
@@ -98,13 +110,20 @@ fn billing_repo(dir: &Path) -> Repository {
 async fn a_first_apply_creates_targets_before_the_queues_that_overflow_to_them() {
     let dir = tempfile::tempdir().unwrap();
     let repo = billing_repo(dir.path());
-    let sim = sim::Sim::start(skills_seed(vec![SeedQueue::named("Support")]), Faults::none()).unwrap();
+    let sim = sim::Sim::start(
+        skills_seed(vec![SeedQueue::named("Support")]),
+        Faults::none(),
+    )
+    .unwrap();
     let t = client(&sim);
     let (plan, observed) = plan_now(&t, &repo).await;
     let s = plan.summary();
     assert_eq!((s.create, s.update, s.delete), (2, 1, 0));
     let pos = |n: &str| plan.changes.iter().position(|c| c.name == n).unwrap();
-    assert!(pos("Billing Tier 2") < pos("Billing Tier 1"), "target must come first");
+    assert!(
+        pos("Billing Tier 2") < pos("Billing Tier 1"),
+        "target must come first"
+    );
 
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
     assert!(report.is_complete(), "{:#?}", report.outcomes);
@@ -129,7 +148,12 @@ async fn assert_convergence_and_idempotence(t: &HttpTenant, repo: &Repository, s
         .filter(|(k, _)| !k.starts_with("GET") && !k.contains("oauth2"))
         .map(|(_, by)| by.values().sum::<u64>())
         .sum();
-    assert_eq!(writes, 0, "an idempotent apply must not write: {:?}", sim.stats().requests);
+    assert_eq!(
+        writes,
+        0,
+        "an idempotent apply must not write: {:?}",
+        sim.stats().requests
+    );
 }
 
 #[tokio::test]
@@ -153,8 +177,15 @@ async fn a_no_op_plan_costs_only_the_list_pages_and_one_token() {
 #[tokio::test]
 async fn conflict_on_put_refetches_and_keeps_a_concurrent_edit_of_an_unmanaged_field() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = write_repo(dir.path(), &[("s.yaml", queue("Support", "  maxWaitTime: 240\n"))]);
-    let sim = sim::Sim::start(skills_seed(vec![SeedQueue::named("Support")]), Faults::none()).unwrap();
+    let repo = write_repo(
+        dir.path(),
+        &[("s.yaml", queue("Support", "  maxWaitTime: 240\n"))],
+    );
+    let sim = sim::Sim::start(
+        skills_seed(vec![SeedQueue::named("Support")]),
+        Faults::none(),
+    )
+    .unwrap();
     let t = client(&sim);
     let (plan, observed) = plan_now(&t, &repo).await;
     sim.set_faults(Faults::none().with_rival(RivalAdmin {
@@ -167,9 +198,15 @@ async fn conflict_on_put_refetches_and_keeps_a_concurrent_edit_of_an_unmanaged_f
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
     assert!(report.is_complete(), "{:#?}", report.outcomes);
     assert_eq!(report.conflicts_retried(), 1);
-    assert!(report.outcomes[0].overridden.is_empty(), "description is not declared");
+    assert!(
+        report.outcomes[0].overridden.is_empty(),
+        "description is not declared"
+    );
     let q = sim.queue_by_name("Support").unwrap();
-    assert_eq!(q["description"], "note from the night shift", "the rival's edit survives");
+    assert_eq!(
+        q["description"], "note from the night shift",
+        "the rival's edit survives"
+    );
     assert_eq!(q["maxWaitTime"], 240, "our change lands");
     assert!(q["division"].is_object(), "unknown fields survive the PUT");
     assert_converged(&t, &repo).await;
@@ -178,8 +215,18 @@ async fn conflict_on_put_refetches_and_keeps_a_concurrent_edit_of_an_unmanaged_f
 #[tokio::test]
 async fn a_rival_edit_of_a_declared_field_is_overwritten_and_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = write_repo(dir.path(), &[("s.yaml", queue("Support", "  maxWaitTime: 240\n  maxWaiters: 30\n"))]);
-    let sim = sim::Sim::start(skills_seed(vec![SeedQueue::named("Support")]), Faults::none()).unwrap();
+    let repo = write_repo(
+        dir.path(),
+        &[(
+            "s.yaml",
+            queue("Support", "  maxWaitTime: 240\n  maxWaiters: 30\n"),
+        )],
+    );
+    let sim = sim::Sim::start(
+        skills_seed(vec![SeedQueue::named("Support")]),
+        Faults::none(),
+    )
+    .unwrap();
     let t = client(&sim);
     let (plan, observed) = plan_now(&t, &repo).await;
     sim.set_faults(Faults::none().with_rival(RivalAdmin {
@@ -245,7 +292,13 @@ async fn sustained_429_and_503_and_two_second_tokens_still_converge() {
             } else {
                 String::new()
             };
-            (format!("q{i:02}.yaml"), queue(&format!("Q{i:02}"), &format!("  maxWaitTime: {}\n{target}", 100 + i)))
+            (
+                format!("q{i:02}.yaml"),
+                queue(
+                    &format!("Q{i:02}"),
+                    &format!("  maxWaitTime: {}\n{target}", 100 + i),
+                ),
+            )
         })
         .collect();
     let refs: Vec<(&str, String)> = files.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
@@ -263,10 +316,22 @@ async fn sustained_429_and_503_and_two_second_tokens_still_converge() {
     let (plan, observed) = plan_now(&t, &repo).await;
     assert_eq!(plan.summary().create, 30);
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
-    assert!(report.is_complete(), "{:#?}", report.not_reconciled().collect::<Vec<_>>());
+    assert!(
+        report.is_complete(),
+        "{:#?}",
+        report.not_reconciled().collect::<Vec<_>>()
+    );
     let st = sim.stats();
-    let throttled: u64 = st.requests.values().map(|m| m.get(&429).copied().unwrap_or(0) + m.get(&503).copied().unwrap_or(0)).sum();
-    assert!(throttled > 0, "the faults must have fired: {:?}", st.requests);
+    let throttled: u64 = st
+        .requests
+        .values()
+        .map(|m| m.get(&429).copied().unwrap_or(0) + m.get(&503).copied().unwrap_or(0))
+        .sum();
+    assert!(
+        throttled > 0,
+        "the faults must have fired: {:?}",
+        st.requests
+    );
     assert_eq!(sim.queues().len(), 30, "no duplicate created under retries");
     assert_converged(&t, &repo).await;
 }
@@ -274,7 +339,10 @@ async fn sustained_429_and_503_and_two_second_tokens_still_converge() {
 #[tokio::test]
 async fn a_lost_post_response_does_not_create_a_duplicate() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = write_repo(dir.path(), &[("s.yaml", queue("Support", "  maxWaitTime: 240\n"))]);
+    let repo = write_repo(
+        dir.path(),
+        &[("s.yaml", queue("Support", "  maxWaitTime: 240\n"))],
+    );
     let sim = sim::Sim::start(
         skills_seed(vec![]),
         Faults::none().with_drop_after_apply_next(1, &["POST"]),
@@ -284,9 +352,17 @@ async fn a_lost_post_response_does_not_create_a_duplicate() {
     let (plan, observed) = plan_now(&t, &repo).await;
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
     assert!(report.is_complete(), "{:#?}", report.outcomes);
-    let named: Vec<_> = sim.queues().into_iter().filter(|q| q["name"] == "Support").collect();
+    let named: Vec<_> = sim
+        .queues()
+        .into_iter()
+        .filter(|q| q["name"] == "Support")
+        .collect();
     assert_eq!(named.len(), 1, "exactly one queue named Support");
-    assert_eq!(sim.stats().dropped.values().sum::<u64>(), 1, "the response was really lost");
+    assert_eq!(
+        sim.stats().dropped.values().sum::<u64>(),
+        1,
+        "the response was really lost"
+    );
     assert_converged(&t, &repo).await;
 }
 
@@ -315,7 +391,11 @@ async fn a_tombstone_deletes_after_the_queue_pointing_at_it_is_retargeted() {
     );
     let t = client(&sim);
     let (plan, observed) = plan_now(&t, &repo).await;
-    let actions: Vec<_> = plan.changes.iter().map(|c| (c.name.as_str(), c.action)).collect();
+    let actions: Vec<_> = plan
+        .changes
+        .iter()
+        .map(|c| (c.name.as_str(), c.action))
+        .collect();
     assert_eq!(
         actions,
         [
@@ -339,13 +419,23 @@ async fn a_cycle_through_an_unmanaged_tenant_queue_is_refused_before_anything_is
         wait_time: 60,
         ..SeedOverflow::default()
     });
-    let sim = sim::Sim::start(skills_seed(vec![SeedQueue::named("Support"), partner]), Faults::none()).unwrap();
-    let partner_id = sim.queue_by_name("Partner Desk").unwrap()["id"].as_str().unwrap().to_string();
+    let sim = sim::Sim::start(
+        skills_seed(vec![SeedQueue::named("Support"), partner]),
+        Faults::none(),
+    )
+    .unwrap();
+    let partner_id = sim.queue_by_name("Partner Desk").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let repo = write_repo(
         dir.path(),
         &[(
             "support.yaml",
-            queue("Support", &format!("  overflow:\n    targetId: {partner_id}\n    waitTime: 90\n")),
+            queue(
+                "Support",
+                &format!("  overflow:\n    targetId: {partner_id}\n    waitTime: 90\n"),
+            ),
         )],
     );
     let t = client(&sim);
@@ -358,7 +448,11 @@ async fn a_cycle_through_an_unmanaged_tenant_queue_is_refused_before_anything_is
     assert_eq!(cycles.len(), 1, "{:#?}", plan.diagnostics);
     assert_eq!(cycles[0].file, Path::new("queues/support.yaml"));
     assert_eq!(cycles[0].line, 8);
-    assert!(cycles[0].message.contains("Partner Desk (unmanaged)"), "{}", cycles[0].message);
+    assert!(
+        cycles[0].message.contains("Partner Desk (unmanaged)"),
+        "{}",
+        cycles[0].message
+    );
     assert!(plan.has_errors());
 }
 
@@ -379,8 +473,17 @@ async fn tenant_aware_checks_name_unknown_skills_and_target_ids() {
     let t = client(&sim);
     let (plan, _) = plan_now(&t, &repo).await;
     let rules: Vec<_> = plan.diagnostics.iter().map(|d| (d.rule, d.line)).collect();
-    assert_eq!(rules, [(model::Rule::UnknownSkill, 8), (model::Rule::UnknownTargetId, 10)]);
-    assert_eq!(plan.diagnostics[0].hint.as_deref(), Some("did you mean `language:en`?"));
+    assert_eq!(
+        rules,
+        [
+            (model::Rule::UnknownSkill, 8),
+            (model::Rule::UnknownTargetId, 10)
+        ]
+    );
+    assert_eq!(
+        plan.diagnostics[0].hint.as_deref(),
+        Some("did you mean `language:en`?")
+    );
 }
 
 #[tokio::test]
@@ -389,7 +492,10 @@ async fn a_failed_target_skips_the_queues_that_point_at_it() {
     let repo = write_repo(
         dir.path(),
         &[
-            ("a.yaml", queue("Front", "  overflow: {target: Back, waitTime: 60}\n")),
+            (
+                "a.yaml",
+                queue("Front", "  overflow: {target: Back, waitTime: 60}\n"),
+            ),
             ("b.yaml", queue("Back", "  maxWaiters: 90\n")),
             ("c.yaml", queue("Other", "  maxWaiters: 5\n")),
         ],
@@ -402,7 +508,15 @@ async fn a_failed_target_skips_the_queues_that_point_at_it() {
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
     let by_name = |n: &str| report.outcomes.iter().find(|o| o.name == n).unwrap();
     assert_eq!(by_name("Back").status, Status::Failed);
-    assert!(by_name("Back").error.as_deref().unwrap().contains("rejected"), "{:?}", by_name("Back").error);
+    assert!(
+        by_name("Back")
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("rejected"),
+        "{:?}",
+        by_name("Back").error
+    );
     assert_eq!(by_name("Front").status, Status::Skipped);
     assert!(by_name("Front").error.as_deref().unwrap().contains("Back"));
     assert_eq!(by_name("Other").status, Status::Applied);

@@ -18,7 +18,11 @@ fn load(files: &[(&str, &str)]) -> (TempDir, Repository) {
         std::fs::write(p, text).unwrap();
     }
     let repo = load_repository(dir.path(), &LoadOptions::default());
-    assert!(repo.diagnostics.is_empty(), "the loader found: {:#?}", repo.diagnostics);
+    assert!(
+        repo.diagnostics.is_empty(),
+        "the loader found: {:#?}",
+        repo.diagnostics
+    );
     (dir, repo)
 }
 
@@ -41,7 +45,9 @@ fn check(files: &[(&str, &str)]) -> Vec<Diagnostic> {
 /// 9     waitTime: 60
 /// ```
 fn queue(name: &str, target: Option<&str>) -> String {
-    let mut s = format!("apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {name}\nspec:\n  maxWaitTime: 300\n");
+    let mut s = format!(
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {name}\nspec:\n  maxWaitTime: 300\n"
+    );
     if let Some(t) = target {
         s.push_str(&format!("  overflow:\n    target: {t}\n    waitTime: 60\n"));
     }
@@ -61,7 +67,10 @@ fn at(d: &Diagnostic, file: &str, line: u32) {
 fn a_clean_repository_has_no_diagnostic() {
     let a = queue("A", Some("B"));
     let b = queue("B", None);
-    assert_eq!(check(&[("queues/a.yaml", &a), ("queues/b.yaml", &b)]), vec![]);
+    assert_eq!(
+        check(&[("queues/a.yaml", &a), ("queues/b.yaml", &b)]),
+        vec![]
+    );
 }
 
 #[test]
@@ -75,18 +84,29 @@ fn a_duplicate_name_across_files_is_reported_at_the_second_naming_the_first_file
     assert_eq!(d.severity, Severity::Error);
     at(d, "queues/b.yaml", 11); // the second document starts on line 8
     assert_eq!(d.column, 9);
-    assert_eq!(d.message, "queue name `Billing` is already used in queues/a.yaml:4");
+    assert_eq!(
+        d.message,
+        "queue name `Billing` is already used in queues/a.yaml:4"
+    );
 }
 
 #[test]
 fn every_duplicate_after_the_first_is_reported() {
     let q = queue("Same", None);
-    let diags = check(&[("queues/a.yaml", &q), ("queues/b.yaml", &q), ("queues/c.yaml", &q)]);
+    let diags = check(&[
+        ("queues/a.yaml", &q),
+        ("queues/b.yaml", &q),
+        ("queues/c.yaml", &q),
+    ]);
     let dups = only(&diags, Rule::DuplicateName);
     assert_eq!(dups.len(), 2, "{diags:#?}");
     at(dups[0], "queues/b.yaml", 4);
     at(dups[1], "queues/c.yaml", 4);
-    assert!(dups[1].message.ends_with("queues/a.yaml:4"), "{}", dups[1].message);
+    assert!(
+        dups[1].message.ends_with("queues/a.yaml:4"),
+        "{}",
+        dups[1].message
+    );
 }
 
 #[test]
@@ -97,7 +117,11 @@ fn duplicate_ids_are_found_without_regard_to_case() {
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].rule, Rule::DuplicateId);
     at(&diags[0], "queues/b.yaml", 5);
-    assert!(diags[0].message.contains("`A` (queues/a.yaml:5)"), "{}", diags[0].message);
+    assert!(
+        diags[0].message.contains("`A` (queues/a.yaml:5)"),
+        "{}",
+        diags[0].message
+    );
 }
 
 #[test]
@@ -118,7 +142,11 @@ fn a_queue_that_overflows_to_its_own_id_is_an_error_at_its_target_id() {
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].rule, Rule::SelfOverflow);
     at(&diags[0], "queues/a.yaml", 8);
-    assert!(diags[0].message.contains("its own metadata.id"), "{}", diags[0].message);
+    assert!(
+        diags[0].message.contains("its own metadata.id"),
+        "{}",
+        diags[0].message
+    );
 }
 
 #[test]
@@ -131,7 +159,10 @@ fn a_dangling_target_is_an_error_that_suggests_the_nearest_name() {
     assert_eq!(d.rule, Rule::DanglingTarget);
     at(d, "queues/a.yaml", 8);
     assert_eq!(d.column, 13);
-    assert_eq!(d.message, "overflow target `Biling Tier 2` is not a queue of this repository");
+    assert_eq!(
+        d.message,
+        "overflow target `Biling Tier 2` is not a queue of this repository"
+    );
     assert_eq!(d.hint.as_deref(), Some("did you mean `Billing Tier 2`?"));
 }
 
@@ -141,7 +172,11 @@ fn a_dangling_target_far_from_every_name_suggests_target_id() {
     let diags = check(&[("queues/a.yaml", &a)]);
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].rule, Rule::DanglingTarget);
-    assert!(diags[0].hint.as_deref().unwrap().contains("targetId"), "{:?}", diags[0].hint);
+    assert!(
+        diags[0].hint.as_deref().unwrap().contains("targetId"),
+        "{:?}",
+        diags[0].hint
+    );
 }
 
 #[test]
@@ -163,7 +198,11 @@ fn a_three_queue_cycle_across_three_files_is_reported_once_with_every_edge() {
     let a = queue("A", Some("B"));
     let b = format!("# comment\n{}", queue("B", Some("C")));
     let c = format!("# one\n# two\n{}", queue("C", Some("A")));
-    let diags = check(&[("queues/c.yaml", &c), ("queues/b.yaml", &b), ("queues/a.yaml", &a)]);
+    let diags = check(&[
+        ("queues/c.yaml", &c),
+        ("queues/b.yaml", &b),
+        ("queues/a.yaml", &a),
+    ]);
     assert_eq!(diags.len(), 1, "{diags:#?}");
     let d = &diags[0];
     assert_eq!(d.rule, Rule::Cycle);
@@ -184,15 +223,26 @@ fn a_cycle_starts_at_the_first_file_whatever_the_names() {
     let diags = check(&[("queues/1.yaml", &z), ("queues/2.yaml", &m)]);
     assert_eq!(diags.len(), 1, "{diags:#?}");
     at(&diags[0], "queues/1.yaml", 8);
-    assert_eq!(diags[0].message, "overflow cycle: Z (queues/1.yaml:8) → M (queues/2.yaml:8) → Z");
+    assert_eq!(
+        diags[0].message,
+        "overflow cycle: Z (queues/1.yaml:8) → M (queues/2.yaml:8) → Z"
+    );
 }
 
 #[test]
 fn a_five_queue_cycle_over_several_files_and_documents_is_reported_once() {
     // q1 → q2 → q3 → q4 → q5 → q1, with q2 and q4 as second documents of their files.
     let f1 = queue("q1", Some("q2"));
-    let f2 = format!("{}---\n{}", queue("q3", Some("q4")), queue("q2", Some("q3")));
-    let f3 = format!("{}---\n{}", queue("q5", Some("q1")), queue("q4", Some("q5")));
+    let f2 = format!(
+        "{}---\n{}",
+        queue("q3", Some("q4")),
+        queue("q2", Some("q3"))
+    );
+    let f3 = format!(
+        "{}---\n{}",
+        queue("q5", Some("q1")),
+        queue("q4", Some("q5"))
+    );
     let diags = check(&[
         ("queues/team-a/one.yaml", &f1),
         ("queues/team-b/two.yaml", &f2),
@@ -224,9 +274,16 @@ fn two_separate_cycles_are_two_diagnostics() {
     assert_eq!(diags.len(), 2, "{diags:#?}");
     assert!(diags.iter().all(|d| d.rule == Rule::Cycle));
     at(&diags[0], "queues/a.yaml", 8);
-    assert_eq!(diags[0].message, "overflow cycle: A (queues/a.yaml:8) → B (queues/b.yaml:8) → A");
+    assert_eq!(
+        diags[0].message,
+        "overflow cycle: A (queues/a.yaml:8) → B (queues/b.yaml:8) → A"
+    );
     at(&diags[1], "queues/c.yaml", 8);
-    assert!(diags[1].message.ends_with("E (queues/e.yaml:8) → C"), "{}", diags[1].message);
+    assert!(
+        diags[1].message.ends_with("E (queues/e.yaml:8) → C"),
+        "{}",
+        diags[1].message
+    );
 }
 
 #[test]
@@ -336,7 +393,10 @@ fn an_overflow_that_waits_as_long_as_the_queue_is_a_warning_that_it_never_fires(
     assert_eq!(d.severity, Severity::Warning);
     at(d, "queues/a.yaml", 9);
     assert_eq!(d.column, 15);
-    assert_eq!(d.hint.as_deref(), Some("lower overflow.waitTime below maxWaitTime (120)"));
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("lower overflow.waitTime below maxWaitTime (120)")
+    );
 }
 
 #[test]
@@ -357,8 +417,15 @@ fn a_disabled_overflow_still_closes_a_cycle() {
     let b = queue("B", Some("A"));
     let diags = check(&[("queues/a.yaml", a), ("queues/b.yaml", &b)]);
     let rules: Vec<Rule> = diags.iter().map(|d| d.rule).collect();
-    assert_eq!(rules, vec![Rule::Cycle, Rule::DisabledOverflowTarget], "{diags:#?}");
-    assert_eq!(diags[0].message, "overflow cycle: A (queues/a.yaml:7) → B (queues/b.yaml:8) → A");
+    assert_eq!(
+        rules,
+        vec![Rule::Cycle, Rule::DisabledOverflowTarget],
+        "{diags:#?}"
+    );
+    assert_eq!(
+        diags[0].message,
+        "overflow cycle: A (queues/a.yaml:7) → B (queues/b.yaml:8) → A"
+    );
 }
 
 #[test]
@@ -368,7 +435,10 @@ fn a_target_id_of_another_queue_of_the_repository_is_an_edge_of_the_graph() {
     let diags = check(&[("queues/a.yaml", a), ("queues/b.yaml", b)]);
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].rule, Rule::Cycle);
-    assert_eq!(diags[0].message, "overflow cycle: A (queues/a.yaml:8) → B (queues/b.yaml:8) → A");
+    assert_eq!(
+        diags[0].message,
+        "overflow cycle: A (queues/a.yaml:8) → B (queues/b.yaml:8) → A"
+    );
 }
 
 #[test]

@@ -360,7 +360,9 @@ pub struct AuditLog {
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditLog").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -373,13 +375,18 @@ fn read_tail(file: &mut File, len: u64) -> Result<Option<(String, bool)>, String
     let mut chunk = 4096u64;
     loop {
         let start = len.saturating_sub(chunk);
-        file.seek(SeekFrom::Start(start)).map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(start))
+            .map_err(|e| e.to_string())?;
         let mut buf = Vec::with_capacity(usize::try_from(len - start).unwrap_or(0));
         file.take(len - start)
             .read_to_end(&mut buf)
             .map_err(|e| e.to_string())?;
         let needs_newline = buf.last() != Some(&b'\n');
-        let body = if needs_newline { &buf[..] } else { &buf[..buf.len() - 1] };
+        let body = if needs_newline {
+            &buf[..]
+        } else {
+            &buf[..buf.len() - 1]
+        };
         match body.iter().rposition(|&b| b == b'\n') {
             Some(i) => return last_hash_of(&body[i + 1..], needs_newline),
             None if start == 0 => return last_hash_of(body, needs_newline),
@@ -507,12 +514,20 @@ impl AuditLog {
     }
 
     /// Writes the record of one queue's write attempt.
-    pub fn record_outcome(&self, ctx: &RunContext, outcome: &QueueOutcome) -> Result<AuditRecord, AuditError> {
+    pub fn record_outcome(
+        &self,
+        ctx: &RunContext,
+        outcome: &QueueOutcome,
+    ) -> Result<AuditRecord, AuditError> {
         self.append(AuditRecord::of_outcome(ctx, outcome))
     }
 
     /// Writes the `RECONCILE` record of a run that applied `report`.
-    pub fn record_run(&self, ctx: &RunContext, report: &ApplyReport) -> Result<AuditRecord, AuditError> {
+    pub fn record_run(
+        &self,
+        ctx: &RunContext,
+        report: &ApplyReport,
+    ) -> Result<AuditRecord, AuditError> {
         self.append(AuditRecord::of_run(ctx, Some(report), report.wall, None))
     }
 
@@ -684,7 +699,12 @@ impl Recorder {
     /// variable is an error that names it), and starts the background delivery of the
     /// outbox (pending events of earlier processes included). Needs a tokio runtime.
     pub fn open(state: &StateArgs, repo: &model::Repository) -> Result<Self, RecorderError> {
-        Self::open_with(state, repo, DeliveryConfig::default(), webhooks::process_env())
+        Self::open_with(
+            state,
+            repo,
+            DeliveryConfig::default(),
+            webhooks::process_env(),
+        )
     }
 
     /// [`Recorder::open`] with delivery settings and an environment lookup (tests).
@@ -739,7 +759,12 @@ impl Recorder {
     }
 
     /// Writes the `RECONCILE` record of a run that failed before or instead of applying.
-    pub fn fail_run(&self, ctx: &RunContext, wall: Duration, error: &str) -> Result<(), AuditError> {
+    pub fn fail_run(
+        &self,
+        ctx: &RunContext,
+        wall: Duration,
+        error: &str,
+    ) -> Result<(), AuditError> {
         self.audit.record_run_error(ctx, wall, error)?;
         Ok(())
     }

@@ -104,6 +104,12 @@ async fn make_plan(
         Err(o) => return Ok(Err(o)),
     };
     let conn = connect(tenant, &loaded).await?;
+    if let Some(sim) = &conn.sim {
+        eprintln!(
+            "Using the embedded simulated tenant at {} (demo state; nothing real is touched).",
+            sim.base_url()
+        );
+    }
     let observed = observe(&conn.client).await?;
     let plan = reconcile::plan(&loaded, &observed);
     if plan.has_errors() {
@@ -132,7 +138,11 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
         std::fs::write(out, plan_output::json(&plan)).map_err(|e| {
             CliError::Usage(format!("cannot write the plan to {}: {e}", out.display()))
         })?;
-        eprintln!("Saved the plan to {}; apply it with `cxqueues apply --plan {}`.", out.display(), out.display());
+        eprintln!(
+            "Saved the plan to {}; apply it with `cxqueues apply --plan {}`.",
+            out.display(),
+            out.display()
+        );
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         Outcome::Changes
@@ -223,7 +233,11 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
         }
     }
     for o in report.not_reconciled() {
-        let what = if o.status == Status::Skipped { "skipped" } else { "failed" };
+        let what = if o.status == Status::Skipped {
+            "skipped"
+        } else {
+            "failed"
+        };
         eprintln!(
             "{what}: {} ({:?}): {}",
             o.name,
@@ -253,7 +267,10 @@ fn saved_plan(
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::Usage(format!("cannot read the plan {}: {e}", file.display())))?;
     let saved: plan_output::PlanFile = serde_json::from_str(&text).map_err(|e| {
-        CliError::Usage(format!("{} is not a cxqueues plan (JSON, formatVersion 1): {e}", file.display()))
+        CliError::Usage(format!(
+            "{} is not a cxqueues plan (JSON, formatVersion 1): {e}",
+            file.display()
+        ))
     })?;
     if saved.format_version != 1 {
         return Err(CliError::Usage(format!(
@@ -290,7 +307,10 @@ fn saved_plan(
     if replan {
         for c in &fresh.changes {
             if moved.contains(&c.name) {
-                eprintln!("re-planned {}: its tenant version moved since the plan was made", c.name);
+                eprintln!(
+                    "re-planned {}: its tenant version moved since the plan was made",
+                    c.name
+                );
                 plan.changes.push(c.clone());
             }
         }
@@ -315,4 +335,3 @@ fn saved_plan(
     }
     Ok((plan, refused))
 }
-

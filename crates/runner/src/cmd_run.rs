@@ -180,7 +180,13 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let _ = trigger_tx.send(Trigger::commit(head));
     let mut loop_task = tokio::spawn(controller::run(ctx, trigger_rx, shutdown_rx));
 
-    banner(&args, &git, addr, conn.sim.as_ref().map(|s| s.base_url()), token.is_some());
+    banner(
+        &args,
+        &git,
+        addr,
+        conn.sim.as_ref().map(|s| s.base_url()),
+        token.is_some(),
+    );
     info!(
         listen = %addr,
         branch = git.branch(),
@@ -218,7 +224,10 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     }
     let _ = watcher.await;
     let _ = http_stop_tx.send(());
-    if tokio::time::timeout(Duration::from_secs(5), server).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .is_err()
+    {
         warn!("the HTTP server did not stop in time");
     }
     if let Some(sim) = conn.sim {
@@ -226,7 +235,9 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     }
     info!("stopped");
     if crashed {
-        return Err(CliError::Other(anyhow::anyhow!("the reconcile loop stopped unexpectedly")));
+        return Err(CliError::Other(anyhow::anyhow!(
+            "the reconcile loop stopped unexpectedly"
+        )));
     }
     Ok(Outcome::Success)
 }
@@ -250,7 +261,10 @@ fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>
         let _ = writeln!(out, "  tenant:  the embedded simulator at {url}");
     }
     let _ = writeln!(out, "  listening on http://{addr}");
-    let _ = writeln!(out, "  status:  http://{addr}/status   metrics: http://{addr}/metrics");
+    let _ = writeln!(
+        out,
+        "  status:  http://{addr}/status   metrics: http://{addr}/metrics"
+    );
     if trigger {
         let _ = writeln!(
             out,

@@ -87,15 +87,11 @@ fn check(root: &Path, opts: &LoadOptions) -> Checked {
         .chain(&files)
         .map(|f| (f.path.clone(), String::from_utf8_lossy(&f.bytes).into()))
         .collect();
-    let mut repo = model::parse_files(tenant, files, opts);
-    // As `model::load_repository` does: reading problems first, then parsing ones.
-    repo.diagnostics.splice(0..0, read_problems);
-    let mut diagnostics = repo.diagnostics.clone();
+    let repo = model::parse_files(tenant, files, opts);
+    let mut diagnostics = read_problems;
+    diagnostics.extend_from_slice(&repo.diagnostics);
     diagnostics.extend(reconcile::check_repository(&repo));
-    diagnostics.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.severity, a.rule, &a.message)
-            .cmp(&(&b.file, b.line, b.column, b.severity, b.rule, &b.message))
-    });
+    reconcile::sort_diagnostics(&mut diagnostics);
     let files: BTreeSet<&Path> = sources
         .keys()
         .map(PathBuf::as_path)

@@ -111,7 +111,10 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
                 .requeue(&which)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             for e in &requeued {
-                println!("re-queued {} ({} {} → {})", e.event_id, e.event, e.queue_name, e.url);
+                println!(
+                    "re-queued {} ({} {} → {})",
+                    e.event_id, e.event, e.queue_name, e.url
+                );
             }
             println!("{} event(s) re-queued.", requeued.len());
             Ok(Outcome::Success)

@@ -40,6 +40,9 @@ pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
             eprintln!("error: {e}");
             match e {
                 CliError::Usage(_) | CliError::Other(_) => 1,
+                // A wrong local setting (a plain-http URL to a remote host, …) is the
+                // command line's fault, not the tenant's.
+                CliError::Tenant(cxone::ApiError::Config(_)) => 1,
                 CliError::Tenant(_) => 3,
             }
         }

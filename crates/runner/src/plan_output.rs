@@ -77,7 +77,10 @@ fn show(v: &Value) -> String {
 fn pretty(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::Array(items) => items.iter().map(|i| format!("{}\n", skill_line(i))).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| format!("{}\n", skill_line(i)))
+            .collect(),
         Value::Object(_) => serde_json::to_string_pretty(v).unwrap_or_default() + "\n",
         other => format!("{}\n", show(other)),
     }
@@ -166,7 +169,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
                     let _ = writeln!(out, "      {painted}");
                 }
             } else {
-                let _ = writeln!(out, "    {}: {} → {}", f.path, show(&f.before), show(&f.after));
+                let _ = writeln!(
+                    out,
+                    "    {}: {} → {}",
+                    f.path,
+                    show(&f.before),
+                    show(&f.after)
+                );
             }
         }
         out.push('\n');
@@ -185,7 +194,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn details(ch: &Change) -> String {
@@ -324,7 +335,16 @@ mod tests {
     fn plan_of(n: usize) -> Plan {
         Plan {
             changes: (0..n)
-                .map(|i| change(i, if i % 10 == 0 { Action::Create } else { Action::Update }))
+                .map(|i| {
+                    change(
+                        i,
+                        if i % 10 == 0 {
+                            Action::Create
+                        } else {
+                            Action::Update
+                        },
+                    )
+                })
                 .collect(),
             ..Plan::default()
         }
@@ -351,7 +371,10 @@ mod tests {
         assert_eq!(md.matches("<details>").count(), 3);
         assert_eq!(md.matches("| ~ update |").count(), 2);
         assert!(md.contains("```diff\n- maxWaitTime: 300\n+ maxWaitTime: 240\n"));
-        assert!(md.contains("-   language:en beginner\n+   language:en expert\n"), "{md}");
+        assert!(
+            md.contains("-   language:en beginner\n+   language:en expert\n"),
+            "{md}"
+        );
         assert!(!md.contains("not shown"));
     }
 
@@ -368,7 +391,9 @@ mod tests {
     #[test]
     fn the_json_plan_round_trips_for_apply_plan() {
         let p = plan_of(4);
-        let back = serde_json::from_str::<PlanFile>(&json(&p)).unwrap().into_plan();
+        let back = serde_json::from_str::<PlanFile>(&json(&p))
+            .unwrap()
+            .into_plan();
         assert_eq!(back.changes, p.changes);
         let v: Value = serde_json::from_str(&json(&p)).unwrap();
         assert_eq!(v["formatVersion"], 1);

@@ -415,6 +415,99 @@ mod tests {
         assert_eq!(span_of(src, 1, 9), Some((2, 0)));
     }
 
+    fn one_range_error() -> (Vec<Diagnostic>, BTreeMap<PathBuf, Arc<str>>) {
+        let diag = Diagnostic::error(
+            Rule::Range,
+            "queues/a.yaml",
+            model::Loc::new(2, 15),
+            "maxWaiters is 101, outside 1–100",
+        )
+        .with_hint("use a value from 1 to 100");
+        let sources = BTreeMap::from([(
+            PathBuf::from("queues/a.yaml"),
+            Arc::from("spec:\n  maxWaiters: 101\n"),
+        )]);
+        (vec![diag], sources)
+    }
+
+    #[test]
+    fn graphical_text_is_a_miette_report_with_code_location_label_and_help() {
+        let (diags, sources) = one_range_error();
+        let report = Report {
+            diagnostics: &diags,
+            queues: 1,
+            files: 1,
+            sources: &sources,
+            root: Path::new("."),
+        };
+        let text = text(&report, TextStyle::Graphical);
+        for part in [
+            "cxqueues::range",
+            "maxWaiters is 101, outside 1–100",
+            "queues/a.yaml:2:15",
+            "maxWaiters: 101",
+            "out of range",
+            "use a value from 1 to 100",
+        ] {
+            assert!(text.contains(part), "{part:?} not in\n{text}");
+        }
+        assert!(
+            text.ends_with("1 error, 0 warnings in 1 file (1 queue)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_diagnostic_without_a_place_names_its_file_in_both_text_styles() {
+        let diags = vec![Diagnostic::error(
+            Rule::Symlink,
+            "queues/out.yaml",
+            model::Loc::UNKNOWN,
+            "symlink leaves the repository",
+        )];
+        let sources = BTreeMap::new();
+        let report = Report {
+            diagnostics: &diags,
+            queues: 0,
+            files: 1,
+            sources: &sources,
+            root: Path::new("repo"),
+        };
+        let plain = text(&report, TextStyle::Plain);
+        assert!(
+            plain.starts_with("repo/queues/out.yaml: error[cxqueues::symlink]: symlink leaves"),
+            "{plain}"
+        );
+        let graphical = text(&report, TextStyle::Graphical);
+        assert!(
+            graphical.contains("repo/queues/out.yaml: symlink leaves the repository"),
+            "{graphical}"
+        );
+        let github = github(&report);
+        assert!(
+            github.starts_with("::error file=repo/queues/out.yaml,title=cxqueues symlink::"),
+            "{github}"
+        );
+    }
+
+    #[test]
+    fn json_keeps_repository_relative_paths_and_a_null_hint() {
+        let (mut diags, sources) = one_range_error();
+        diags[0].hint = None;
+        let report = Report {
+            diagnostics: &diags,
+            queues: 1,
+            files: 1,
+            sources: &sources,
+            root: Path::new("some/repo"),
+        };
+        let doc: serde_json::Value = serde_json::from_str(&json(&report)).unwrap();
+        assert_eq!(doc["diagnostics"][0]["file"], "queues/a.yaml");
+        assert_eq!(doc["diagnostics"][0]["ruleNumber"], 1);
+        assert!(doc["diagnostics"][0]["hint"].is_null());
+        assert_eq!(doc["valid"], false);
+    }
+
     #[test]
     fn workflow_command_values_escape_percent_newlines_and_in_properties_colons_and_commas() {
         assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");

@@ -50,7 +50,8 @@ fn secret_from_env() -> Result<Secret, CliError> {
             });
     }
     Err(CliError::Usage(
-        "no client secret: set CXONE_CLIENT_SECRET or CXONE_CLIENT_SECRET_FILE (or use --sim)".into(),
+        "no client secret: set CXONE_CLIENT_SECRET or CXONE_CLIENT_SECRET_FILE (or use --sim)"
+            .into(),
     ))
 }
 
@@ -58,8 +59,9 @@ fn secret_from_env() -> Result<Secret, CliError> {
 pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, CliError> {
     let rps = repo.tenant.spec.requests_per_second;
     if args.sim {
-        let handle = sim::Sim::start(demo_seed(repo), Faults::default())
-            .map_err(|e| CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}")))?;
+        let handle = sim::Sim::start(demo_seed(repo), Faults::default()).map_err(|e| {
+            CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}"))
+        })?;
         let (id, secret) = (sim::DEMO_CLIENT_ID, sim::DEMO_CLIENT_SECRET);
         let mut cfg = ClientConfig::new(handle.base_url(), id, Secret::new(secret));
         // The embedded tenant has no real limit; keep the ceiling generous.
@@ -76,11 +78,13 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
         .or_else(|| repo.tenant.spec.base_url.clone())
         .ok_or_else(|| {
             CliError::Usage(
-                "no tenant: set CXONE_BASE_URL (or spec.baseUrl in cxqueues.yaml), or use --sim".into(),
+                "no tenant: set CXONE_BASE_URL (or spec.baseUrl in cxqueues.yaml), or use --sim"
+                    .into(),
             )
         })?;
-    let id = env("CXONE_CLIENT_ID")
-        .ok_or_else(|| CliError::Usage("no client id: set CXONE_CLIENT_ID (or use --sim)".into()))?;
+    let id = env("CXONE_CLIENT_ID").ok_or_else(|| {
+        CliError::Usage("no client id: set CXONE_CLIENT_ID (or use --sim)".into())
+    })?;
     let mut cfg = ClientConfig::new(base, id, secret_from_env()?);
     cfg.token_url = args.token_url.clone();
     cfg.requests_per_second = rps;
@@ -105,7 +109,11 @@ pub fn demo_seed(repo: &Repository) -> Seed {
     skills.sort();
     skills.dedup();
     let mut queues = Vec::new();
-    let live: Vec<_> = repo.queues.iter().filter(|q| !q.doc.metadata.deleted).collect();
+    let live: Vec<_> = repo
+        .queues
+        .iter()
+        .filter(|q| !q.doc.metadata.deleted)
+        .collect();
     for (i, def) in live.iter().enumerate() {
         if i % 2 == 1 {
             continue;

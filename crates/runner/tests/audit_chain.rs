@@ -4,6 +4,7 @@
 #[path = "../src/audit.rs"]
 mod audit;
 #[path = "../src/webhooks/mod.rs"]
+#[allow(unused_imports)]
 mod webhooks;
 
 use std::path::Path;
@@ -26,7 +27,10 @@ fn written(name: &str, version: u64) -> RemoteQueue {
         proficiency: "advanced".into(),
         required: true,
     }];
-    q.service_level_target = Some(ServiceLevelTarget { threshold: 80, time: 20 });
+    q.service_level_target = Some(ServiceLevelTarget {
+        threshold: 80,
+        time: 20,
+    });
     q.overflow = Some(Overflow {
         enabled: true,
         target_id: "id-other".into(),
@@ -75,7 +79,12 @@ fn log_with(path: &Path, n: usize) {
         context: ctx(),
     };
     for i in 0..n {
-        obs.on_outcome(&outcome(&format!("Q{i}"), Action::Update, Status::Applied, 0));
+        obs.on_outcome(&outcome(
+            &format!("Q{i}"),
+            Action::Update,
+            Status::Applied,
+            0,
+        ));
     }
 }
 
@@ -255,19 +264,39 @@ fn every_record_has_the_fields_the_issue_lists() {
         let id = uuid::Uuid::parse_str(r["auditId"].as_str().unwrap()).unwrap();
         assert_eq!(id.get_version_num(), 7);
         let ts = r["timestamp"].as_str().unwrap();
-        assert!(ts.len() == 24 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "{ts}");
-        assert_eq!(r["commitId"], json!("0123456789abcdef0123456789abcdef01234567"));
+        assert!(
+            ts.len() == 24 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T',
+            "{ts}"
+        );
+        assert_eq!(
+            r["commitId"],
+            json!("0123456789abcdef0123456789abcdef01234567")
+        );
         assert_eq!(r["trigger"], json!("commit"));
     }
     let actions: Vec<&str> = recs.iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["QUEUE_CREATE", "QUEUE_UPDATE", "QUEUE_UPDATE", "QUEUE_DELETE", "QUEUE_UPDATE", "RECONCILE"]
+        [
+            "QUEUE_CREATE",
+            "QUEUE_UPDATE",
+            "QUEUE_UPDATE",
+            "QUEUE_DELETE",
+            "QUEUE_UPDATE",
+            "RECONCILE"
+        ]
     );
     let statuses: Vec<&str> = recs.iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(
         statuses,
-        ["success", "conflict-retried", "failed", "success", "skipped", "partial"]
+        [
+            "success",
+            "conflict-retried",
+            "failed",
+            "success",
+            "skipped",
+            "partial"
+        ]
     );
     // The queue as written: its canonical JSON's sha256, computed here independently.
     let q = serde_json::to_value(written("A", 4)).unwrap();
@@ -337,7 +366,12 @@ fn appends_from_many_threads_keep_one_chain() {
             };
             std::thread::spawn(move || {
                 for i in 0..25 {
-                    obs.on_outcome(&outcome(&format!("T{t}-{i}"), Action::Update, Status::Applied, 0));
+                    obs.on_outcome(&outcome(
+                        &format!("T{t}-{i}"),
+                        Action::Update,
+                        Status::Applied,
+                        0,
+                    ));
                 }
             })
         })
@@ -355,10 +389,16 @@ fn two_logs_open_on_one_file_keep_one_chain() {
     let a = AuditLog::open(&path).unwrap();
     let b = AuditLog::open(&path).unwrap();
     for i in 0..3 {
-        a.record_outcome(&ctx(), &outcome(&format!("A{i}"), Action::Update, Status::Applied, 0))
-            .unwrap();
-        b.record_outcome(&ctx(), &outcome(&format!("B{i}"), Action::Update, Status::Applied, 0))
-            .unwrap();
+        a.record_outcome(
+            &ctx(),
+            &outcome(&format!("A{i}"), Action::Update, Status::Applied, 0),
+        )
+        .unwrap();
+        b.record_outcome(
+            &ctx(),
+            &outcome(&format!("B{i}"), Action::Update, Status::Applied, 0),
+        )
+        .unwrap();
     }
     assert_eq!(verify(&path).unwrap().records, 6);
 }
@@ -369,7 +409,8 @@ fn cxqueues(args: &[&str], cwd: &Path) -> (i32, String) {
         .current_dir(cwd)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -392,6 +433,9 @@ fn audit_verify_prints_ok_and_exits_0_then_names_the_broken_line_and_exits_1() {
 
     let other = dir.path().join("elsewhere");
     log_with(&other.join("audit.jsonl"), 2);
-    let (code, out) = cxqueues(&["audit", "verify", "--state-dir", other.to_str().unwrap()], dir.path());
+    let (code, out) = cxqueues(
+        &["audit", "verify", "--state-dir", other.to_str().unwrap()],
+        dir.path(),
+    );
     assert_eq!((code, out.starts_with("ok: 2 records")), (0, true), "{out}");
 }

@@ -53,7 +53,9 @@ fn writes(sim: &SimHandle) -> u64 {
     sim.stats()
         .requests
         .iter()
-        .filter(|(k, _)| k.starts_with("PUT") || k.starts_with("POST /api") || k.starts_with("DELETE"))
+        .filter(|(k, _)| {
+            k.starts_with("PUT") || k.starts_with("POST /api") || k.starts_with("DELETE")
+        })
         .map(|(_, m)| m.values().sum::<u64>())
         .sum()
 }
@@ -91,9 +93,25 @@ fn plan_with_the_embedded_tenant_shows_creates_updates_and_unmanaged_queues() {
 async fn plan_text_lists_each_changed_field_and_ends_with_the_summary() {
     let sim = sim::Sim::start(seed(vec![SeedQueue::named("Support")]), Faults::none()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "queues/s.yaml", &doc("Support", "  maxWaitTime: 240\n"));
-    write(dir.path(), "queues/n.yaml", &doc("New One", "  maxWaiters: 7\n"));
-    let out = against(&sim, &["plan", "--repo", dir.path().to_str().unwrap(), "--detailed-exitcode"]);
+    write(
+        dir.path(),
+        "queues/s.yaml",
+        &doc("Support", "  maxWaitTime: 240\n"),
+    );
+    write(
+        dir.path(),
+        "queues/n.yaml",
+        &doc("New One", "  maxWaiters: 7\n"),
+    );
+    let out = against(
+        &sim,
+        &[
+            "plan",
+            "--repo",
+            dir.path().to_str().unwrap(),
+            "--detailed-exitcode",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("~ Support"), "{stdout}");
@@ -105,11 +123,23 @@ async fn plan_text_lists_each_changed_field_and_ends_with_the_summary() {
         "{stdout}"
     );
     assert!(!stdout.contains('\u{1b}'), "no colour off a terminal");
-    let md = against(&sim, &["plan", "--repo", dir.path().to_str().unwrap(), "--format", "markdown"]);
+    let md = against(
+        &sim,
+        &[
+            "plan",
+            "--repo",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "markdown",
+        ],
+    );
     let md = String::from_utf8_lossy(&md.stdout);
     assert!(md.find("Plan: 1 to create").unwrap() < md.find("| queue |").unwrap());
     assert!(md.contains("<details><summary>~ Support</summary>"), "{md}");
-    assert!(md.contains("```diff\n- maxWaitTime: 300\n+ maxWaitTime: 240\n"), "{md}");
+    assert!(
+        md.contains("```diff\n- maxWaitTime: 300\n+ maxWaitTime: 240\n"),
+        "{md}"
+    );
     assert_eq!(writes(&sim), 0, "plan never writes");
 }
 
@@ -117,12 +147,27 @@ async fn plan_text_lists_each_changed_field_and_ends_with_the_summary() {
 async fn apply_then_plan_again_is_empty_and_a_second_apply_writes_nothing() {
     let sim = sim::Sim::start(seed(vec![SeedQueue::named("Support")]), Faults::none()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "queues/s.yaml", &doc("Support", "  maxWaitTime: 240\n  overflow: {target: Back, waitTime: 60}\n"));
-    write(dir.path(), "queues/b.yaml", &doc("Back", "  maxWaiters: 7\n"));
+    write(
+        dir.path(),
+        "queues/s.yaml",
+        &doc(
+            "Support",
+            "  maxWaitTime: 240\n  overflow: {target: Back, waitTime: 60}\n",
+        ),
+    );
+    write(
+        dir.path(),
+        "queues/b.yaml",
+        &doc("Back", "  maxWaiters: 7\n"),
+    );
     let repo = dir.path().to_str().unwrap();
     let out = against(&sim, &["apply", "--repo", repo]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("1 created, 1 updated, 0 deleted, 0 conflicts retried, 0 failed"), "{}", text(&out));
+    assert!(
+        text(&out).contains("1 created, 1 updated, 0 deleted, 0 conflicts retried, 0 failed"),
+        "{}",
+        text(&out)
+    );
     let out = against(&sim, &["plan", "--repo", repo, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let before = writes(&sim);
@@ -135,18 +180,38 @@ async fn apply_then_plan_again_is_empty_and_a_second_apply_writes_nothing() {
 async fn an_invalid_repository_writes_nothing_and_exits_1() {
     let sim = sim::Sim::start(seed(vec![]), Faults::none()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "queues/a.yaml", &doc("A", "  maxWaitTime: 240\n"));
-    write(dir.path(), "queues/b.yaml", &doc("B", "  maxWaitTime: 9999\n"));
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        &doc("A", "  maxWaitTime: 240\n"),
+    );
+    write(
+        dir.path(),
+        "queues/b.yaml",
+        &doc("B", "  maxWaitTime: 9999\n"),
+    );
     let out = against(&sim, &["apply", "--repo", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("queues/b.yaml:6:16"), "{}", text(&out));
-    assert_eq!(sim.stats().requests.values().flat_map(|m| m.values()).sum::<u64>(), 0, "not even read");
+    assert_eq!(
+        sim.stats()
+            .requests
+            .values()
+            .flat_map(|m| m.values())
+            .sum::<u64>(),
+        0,
+        "not even read"
+    );
 }
 
 #[test]
 fn an_unreachable_tenant_exits_3_and_names_the_base_url() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "queues/a.yaml", &doc("A", "  maxWaitTime: 240\n"));
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        &doc("A", "  maxWaitTime: 240\n"),
+    );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
@@ -170,24 +235,70 @@ async fn a_saved_plan_refuses_a_queue_whose_version_moved_unless_replanned() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "queues/s.yaml", &doc("Support", "  maxWaitTime: 240\n"));
-    write(dir.path(), "queues/t.yaml", &doc("Sales", "  maxWaitTime: 200\n"));
+    write(
+        dir.path(),
+        "queues/s.yaml",
+        &doc("Support", "  maxWaitTime: 240\n"),
+    );
+    write(
+        dir.path(),
+        "queues/t.yaml",
+        &doc("Sales", "  maxWaitTime: 200\n"),
+    );
     let repo = dir.path().to_str().unwrap();
     let plan_file = dir.path().join("plan.json");
-    let out = against(&sim, &["plan", "--repo", repo, "--out", plan_file.to_str().unwrap()]);
+    let out = against(
+        &sim,
+        &["plan", "--repo", repo, "--out", plan_file.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    sim.edit_queue("Support", "description", "touched in the console".into(), "rival@example.com")
-        .unwrap();
-    let out = against(&sim, &["apply", "--repo", repo, "--plan", plan_file.to_str().unwrap()]);
+    sim.edit_queue(
+        "Support",
+        "description",
+        "touched in the console".into(),
+        "rival@example.com",
+    )
+    .unwrap();
+    let out = against(
+        &sim,
+        &[
+            "apply",
+            "--repo",
+            repo,
+            "--plan",
+            plan_file.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("refused: Support"), "{}", text(&out));
-    assert_eq!(sim.queue_by_name("Support").unwrap()["maxWaitTime"], 300, "refused: untouched");
-    assert_eq!(sim.queue_by_name("Sales").unwrap()["maxWaitTime"], 200, "the rest applied");
-    let out = against(&sim, &["apply", "--repo", repo, "--plan", plan_file.to_str().unwrap(), "--replan"]);
+    assert_eq!(
+        sim.queue_by_name("Support").unwrap()["maxWaitTime"],
+        300,
+        "refused: untouched"
+    );
+    assert_eq!(
+        sim.queue_by_name("Sales").unwrap()["maxWaitTime"],
+        200,
+        "the rest applied"
+    );
+    let out = against(
+        &sim,
+        &[
+            "apply",
+            "--repo",
+            repo,
+            "--plan",
+            plan_file.to_str().unwrap(),
+            "--replan",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let q = sim.queue_by_name("Support").unwrap();
     assert_eq!(q["maxWaitTime"], 240);
-    assert_eq!(q["description"], "touched in the console", "an unmanaged field survives");
+    assert_eq!(
+        q["description"], "touched in the console",
+        "an unmanaged field survives"
+    );
     let out = against(&sim, &["plan", "--repo", repo, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
@@ -207,20 +318,44 @@ async fn import_writes_documents_that_validate_and_plan_empty_against_the_same_t
     }];
     a.description = Some("first: line".into());
     let sim = sim::Sim::start(
-        seed(vec![a, SeedQueue::named("Billing Tier 2"), SeedQueue::named("Support")]),
+        seed(vec![
+            a,
+            SeedQueue::named("Billing Tier 2"),
+            SeedQueue::named("Support"),
+        ]),
         Faults::none(),
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().to_str().unwrap();
-    let out = against(&sim, &["import", "--repo", repo, "--out", dir.path().join("queues").to_str().unwrap()]);
+    let out = against(
+        &sim,
+        &[
+            "import",
+            "--repo",
+            repo,
+            "--out",
+            dir.path().join("queues").to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let t1 = std::fs::read_to_string(dir.path().join("queues/billing-tier-1.yaml")).unwrap();
-    assert!(t1.starts_with("# yaml-language-server: $schema=../schemas/queue.schema.json\n"), "{t1}");
-    assert!(t1.contains("target: Billing Tier 2"), "targets by name: {t1}");
+    assert!(
+        t1.starts_with("# yaml-language-server: $schema=../schemas/queue.schema.json\n"),
+        "{t1}"
+    );
+    assert!(
+        t1.contains("target: Billing Tier 2"),
+        "targets by name: {t1}"
+    );
     assert!(!t1.contains("targetId"), "{t1}");
     let out = bin().args(["validate", "--repo", repo]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = against(&sim, &["plan", "--repo", repo, "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(0), "round trip must plan empty: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "round trip must plan empty: {}",
+        text(&out)
+    );
 }

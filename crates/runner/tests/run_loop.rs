@@ -111,7 +111,6 @@ struct Runner {
     child: Child,
     base: String,
     log: Arc<Mutex<String>>,
-    http: reqwest::Client,
 }
 
 impl Runner {
@@ -171,12 +170,7 @@ impl Runner {
                 panic!("the runner printed no address:\n{}", log.lock().unwrap());
             }
         };
-        Self {
-            child,
-            base,
-            log,
-            http: reqwest::Client::new(),
-        }
+        Self { child, base, log }
     }
 
     fn log(&self) -> String {
@@ -184,22 +178,11 @@ impl Runner {
     }
 
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("the runner answers");
-        (r.status().as_u16(), r.text().await.unwrap())
+        http(&self.base, "GET", path, None).await
     }
 
     async fn post(&self, path: &str, auth: Option<&str>) -> (u16, String) {
-        let mut req = self.http.post(format!("{}{path}", self.base));
-        if let Some(a) = auth {
-            req = req.header("authorization", a);
-        }
-        let r = req.send().await.expect("the runner answers");
-        (r.status().as_u16(), r.text().await.unwrap())
+        http(&self.base, "POST", path, auth).await
     }
 
     async fn status(&self) -> Value {
@@ -270,12 +253,64 @@ impl Drop for Runner {
     }
 }
 
+/// A minimal HTTP/1.1 request (`Connection: close`): the status and the body.
+async fn http(base: &str, method: &str, path: &str, auth: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .expect("the runner answers");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n"
+    );
+    if let Some(a) = auth {
+        req.push_str(&format!("Authorization: {a}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).expect("UTF-8 answer");
+    let (head, body) = text.split_once("\r\n\r\n").expect("headers end");
+    let code: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    if !chunked {
+        return (code, body.to_string());
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    loop {
+        let (size, after) = rest.split_once("\r\n").expect("a chunk size");
+        let size = usize::from_str_radix(size.trim(), 16).expect("a hex chunk size");
+        if size == 0 {
+            return (code, out);
+        }
+        out.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+}
+
 /// Polls the tenant until `done` holds.
-async fn wait_tenant(sim: &SimHandle, runner: &Runner, what: &str, done: impl Fn(&SimHandle) -> bool) {
+async fn wait_tenant(
+    sim: &SimHandle,
+    runner: &Runner,
+    what: &str,
+    done: impl Fn(&SimHandle) -> bool,
+) {
     let start = Instant::now();
     while !done(sim) {
         if start.elapsed() > DEADLINE {
-            panic!("timed out waiting for the tenant: {what}\nlog:\n{}", runner.log());
+            panic!(
+                "timed out waiting for the tenant: {what}\nlog:\n{}",
+                runner.log()
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -295,7 +330,10 @@ async fn a_commit_is_applied_while_the_runner_runs() {
     assert_eq!(runner.get("/readyz").await.0, 200);
     assert_eq!(wait_of(&sim, "Billing"), Some(120));
 
-    repo.write(&file_of("Billing"), &queue("Billing", 240, "billing, longer wait"));
+    repo.write(
+        &file_of("Billing"),
+        &queue("Billing", 240, "billing, longer wait"),
+    );
     let second = repo.commit("Billing waits longer");
     let st = runner.wait_applied(&second).await;
     assert_eq!(st["result"], "applied");
@@ -304,8 +342,14 @@ async fn a_commit_is_applied_while_the_runner_runs() {
     assert_eq!(billing["maxWaitTime"], 240);
     assert_eq!(billing["description"], "billing, longer wait");
     assert_eq!(st["queues"]["Billing"]["state"], "in_sync");
-    assert_eq!(st["queues"]["Billing"]["lastAppliedVersion"], billing["version"]);
-    assert_eq!(st["queues"]["Billing"]["lastAppliedCommit"], second.as_str());
+    assert_eq!(
+        st["queues"]["Billing"]["lastAppliedVersion"],
+        billing["version"]
+    );
+    assert_eq!(
+        st["queues"]["Billing"]["lastAppliedCommit"],
+        second.as_str()
+    );
     assert_eq!(wait_of(&sim, "Sales"), Some(180));
     let run = &st["lastRun"];
     assert_eq!(run["trigger"], "commit");
@@ -321,10 +365,16 @@ async fn three_quick_commits_are_coalesced_and_the_last_one_wins() {
     runner.wait_applied(&first).await;
     // A slow tenant keeps a run in flight while the next commits land.
     sim.set_faults(Faults::default().with_latency_ms(150));
-    let runs_before = runner.status().await["recentRuns"].as_array().unwrap().len();
+    let runs_before = runner.status().await["recentRuns"]
+        .as_array()
+        .unwrap()
+        .len();
     let mut last = String::new();
     for wait in [301, 302, 303] {
-        repo.write(&file_of("Billing"), &queue("Billing", wait, &format!("wait {wait}")));
+        repo.write(
+            &file_of("Billing"),
+            &queue("Billing", wait, &format!("wait {wait}")),
+        );
         last = repo.commit(&format!("wait {wait}"));
     }
     let st = runner.wait_applied(&last).await;
@@ -357,18 +407,24 @@ async fn an_invalid_commit_is_skipped_and_the_fix_is_applied() {
     let bad = repo.commit("a typo");
     let st = runner
         .wait_for("the invalid commit reported", |st| {
-            st["commit"]["id"] == bad.as_str() && st["result"] == "invalid" && st["running"] == false
+            st["commit"]["id"] == bad.as_str()
+                && st["result"] == "invalid"
+                && st["running"] == false
         })
         .await;
     let errors = st["errors"].as_array().unwrap();
     assert!(
-        errors
-            .iter()
-            .any(|e| e["file"] == "queues/billing.yaml" && e["rule"] == "range" && e["line"].as_u64() > Some(0)),
+        errors.iter().any(|e| e["file"] == "queues/billing.yaml"
+            && e["rule"] == "range"
+            && e["line"].as_u64() > Some(0)),
         "{errors:#?}"
     );
     assert_eq!(st["lastApplied"]["id"], first.as_str());
-    assert_eq!(wait_of(&sim, "Sales"), Some(180), "nothing of an invalid commit is applied");
+    assert_eq!(
+        wait_of(&sim, "Sales"),
+        Some(180),
+        "nothing of an invalid commit is applied"
+    );
     assert_eq!(wait_of(&sim, "Billing"), Some(120));
 
     // A skill the tenant does not have: a tenant-check error, also nothing applied.
@@ -380,11 +436,17 @@ async fn an_invalid_commit_is_skipped_and_the_fix_is_applied() {
     let unknown_skill = repo.commit("a skill the tenant lacks");
     let st = runner
         .wait_for("the tenant-check error reported", |st| {
-            st["commit"]["id"] == unknown_skill.as_str() && st["result"] == "invalid" && st["running"] == false
+            st["commit"]["id"] == unknown_skill.as_str()
+                && st["result"] == "invalid"
+                && st["running"] == false
         })
         .await;
     assert!(
-        st["errors"].as_array().unwrap().iter().any(|e| e["rule"] == "unknown-skill"),
+        st["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == "unknown-skill"),
         "{st:#?}"
     );
     assert_eq!(wait_of(&sim, "Sales"), Some(180));
@@ -433,7 +495,12 @@ async fn drift_by_a_rival_is_corrected_on_resync() {
 async fn drift_is_only_reported_with_no_self_heal() {
     let sim = sim();
     let (repo, first) = repo_with(&[("Billing", 120, "billing"), ("Sales", 180, "sales")]);
-    let runner = Runner::start(&repo, Some(&sim), &["--resync", "1s", "--no-self-heal"], &[]);
+    let runner = Runner::start(
+        &repo,
+        Some(&sim),
+        &["--resync", "1s", "--no-self-heal"],
+        &[],
+    );
     runner.wait_applied(&first).await;
     sim.edit_queue("Billing", "maxWaitTime", json!(599), "rival@example.com")
         .unwrap();
@@ -463,7 +530,12 @@ async fn drift_is_only_reported_with_no_self_heal() {
     let (_, metrics) = runner.get("/metrics").await;
     let m = openmetrics::parse(&metrics);
     assert_eq!(m.value("cxqueues_queues", &[("state", "drifted")]), 1.0);
-    assert!(m.value("cxqueues_reconciles_total", &[("trigger", "resync"), ("result", "drifted")]) >= 1.0);
+    assert!(
+        m.value(
+            "cxqueues_reconciles_total",
+            &[("trigger", "resync"), ("result", "drifted")]
+        ) >= 1.0
+    );
     assert_eq!(m.value("cxqueues_drift_corrections_total", &[]), 0.0);
 }
 
@@ -504,7 +576,10 @@ async fn a_tenant_outage_is_retried_until_the_tenant_recovers() {
     assert!(
         m.value(
             "cxqueues_api_requests_total",
-            &[("endpoint", "GET /api/v2/routing/queues"), ("status", "503")]
+            &[
+                ("endpoint", "GET /api/v2/routing/queues"),
+                ("status", "503")
+            ]
         ) >= 1.0
     );
 }
@@ -554,7 +629,10 @@ async fn metrics_parse_as_openmetrics_and_count_what_happened() {
     assert_eq!(code, 200);
     let m = openmetrics::parse(&text);
     assert_eq!(
-        m.value("cxqueues_reconciles_total", &[("trigger", "commit"), ("result", "applied")]),
+        m.value(
+            "cxqueues_reconciles_total",
+            &[("trigger", "commit"), ("result", "applied")]
+        ),
         1.0
     );
     assert_eq!(m.types["cxqueues_reconcile_duration_seconds"], "histogram");
@@ -562,7 +640,10 @@ async fn metrics_parse_as_openmetrics_and_count_what_happened() {
     assert_eq!(
         m.value(
             "cxqueues_api_requests_total",
-            &[("endpoint", "POST /api/v2/routing/queues"), ("status", "201")]
+            &[
+                ("endpoint", "POST /api/v2/routing/queues"),
+                ("status", "201")
+            ]
         ),
         2.0
     );
@@ -573,7 +654,11 @@ async fn metrics_parse_as_openmetrics_and_count_what_happened() {
     assert_eq!(
         m.value(
             "cxqueues_last_reconciled_commit_info",
-            &[("commit", first.as_str()), ("branch", "main"), ("result", "applied")]
+            &[
+                ("commit", first.as_str()),
+                ("branch", "main"),
+                ("result", "applied")
+            ]
         ),
         1.0
     );
@@ -587,7 +672,11 @@ async fn a_trigger_needs_the_bearer_token() {
     let token = "a-long-random-token";
     let runner = Runner::start(&repo, Some(&sim), &[], &[("CXQUEUES_TRIGGER_TOKEN", token)]);
     runner.wait_applied(&first).await;
-    for auth in [None, Some("Bearer wrong-token"), Some("Bearer a-long-random-tokenX")] {
+    for auth in [
+        None,
+        Some("Bearer wrong-token"),
+        Some("Bearer a-long-random-tokenX"),
+    ] {
         let (code, body) = runner.post("/v1/reconcile", auth).await;
         assert_eq!(code, 401, "{auth:?}: {body}");
         assert!(!body.contains(token));
@@ -632,7 +721,9 @@ async fn the_sim_flag_runs_the_whole_loop_with_no_credentials() {
     let runner = Runner::start(&repo, None, &["--log-format", "json"], &[]);
     let st = runner.wait_applied(&first).await;
     assert_eq!(st["result"], "applied");
-    let version = st["queues"]["Billing"]["lastAppliedVersion"].as_u64().unwrap();
+    let version = st["queues"]["Billing"]["lastAppliedVersion"]
+        .as_u64()
+        .unwrap();
     repo.write(&file_of("Billing"), &queue("Billing", 130, "billing"));
     let second = repo.commit("edit");
     let st = runner.wait_applied(&second).await;
@@ -645,7 +736,11 @@ async fn the_sim_flag_runs_the_whole_loop_with_no_credentials() {
         .lines()
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str::<Value>(l).expect("a JSON log line"))
-        .filter(|v| v["message"].as_str().is_some_and(|m| m.starts_with("reconcile finished")))
+        .filter(|v| {
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("reconcile finished"))
+        })
         .count();
     assert!(json_lines >= 2, "{log}");
 }
@@ -721,7 +816,11 @@ mod openmetrics {
                 "bad label name {key:?}"
             );
             let mut chars = rest[eq + 1..].char_indices();
-            assert_eq!(chars.next().map(|c| c.1), Some('"'), "label values are quoted");
+            assert_eq!(
+                chars.next().map(|c| c.1),
+                Some('"'),
+                "label values are quoted"
+            );
             let mut value = String::new();
             let mut end = None;
             while let Some((i, c)) = chars.next() {
@@ -758,11 +857,23 @@ mod openmetrics {
                 match kind {
                     "TYPE" => {
                         assert!(
-                            ["counter", "gauge", "histogram", "info", "unknown", "summary", "stateset", "gaugehistogram"]
-                                .contains(&rest.as_str()),
+                            [
+                                "counter",
+                                "gauge",
+                                "histogram",
+                                "info",
+                                "unknown",
+                                "summary",
+                                "stateset",
+                                "gaugehistogram"
+                            ]
+                            .contains(&rest.as_str()),
                             "bad type {rest:?}"
                         );
-                        assert!(out.types.insert(name, rest).is_none(), "a family declared twice");
+                        assert!(
+                            out.types.insert(name, rest).is_none(),
+                            "a family declared twice"
+                        );
                     }
                     "HELP" => {
                         out.help.insert(name, rest);
@@ -778,7 +889,8 @@ mod openmetrics {
                 .expect("a sample has a value");
             let name = &line[..name_end];
             assert!(
-                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
                 "bad metric name {name:?}"
             );
             let (labels, rest) = if line[name_end..].starts_with('{') {
@@ -790,7 +902,9 @@ mod openmetrics {
             let value = match value_text {
                 "+Inf" => f64::INFINITY,
                 "-Inf" => f64::NEG_INFINITY,
-                v => v.parse::<f64>().unwrap_or_else(|_| panic!("bad value {v:?} in {line:?}")),
+                v => v
+                    .parse::<f64>()
+                    .unwrap_or_else(|_| panic!("bad value {v:?} in {line:?}")),
             };
             let ty = family_of(name, &out.types)
                 .unwrap_or_else(|| panic!("sample {name} belongs to no declared family"));
@@ -821,7 +935,10 @@ mod openmetrics {
                 })
                 .collect();
             assert!(les.windows(2).all(|w| w[0] < w[1]), "buckets in order");
-            assert!(buckets.windows(2).all(|w| w[0].value <= w[1].value), "cumulative");
+            assert!(
+                buckets.windows(2).all(|w| w[0].value <= w[1].value),
+                "cumulative"
+            );
             let count = out
                 .samples
                 .iter()
@@ -849,4 +966,3 @@ mod openmetrics {
         }
     }
 }
-

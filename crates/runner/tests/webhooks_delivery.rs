@@ -125,7 +125,9 @@ fn free_port() -> u16 {
 }
 
 async fn listen(port: u16) -> tokio::net::TcpListener {
-    tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap()
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -173,7 +175,10 @@ fn update(name: &str, version: u64) -> QueueOutcome {
     q.version = Some(version);
     q.max_wait_time = Some(300);
     q.max_waiters = Some(50);
-    q.service_level_target = Some(ServiceLevelTarget { threshold: 80, time: 20 });
+    q.service_level_target = Some(ServiceLevelTarget {
+        threshold: 80,
+        time: 20,
+    });
     q.skill_requirements = vec![SkillRequirement {
         skill: "language:en".into(),
         proficiency: "advanced".into(),
@@ -226,7 +231,8 @@ fn versions_by_queue(got: &[Got]) -> HashMap<String, Vec<u64>> {
 // Tests
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receiver_that_is_down_then_up_gets_every_event_in_order_per_queue_with_a_valid_signature() {
+async fn a_receiver_that_is_down_then_up_gets_every_event_in_order_per_queue_with_a_valid_signature()
+ {
     let state = tempfile::tempdir().unwrap();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/hook");
@@ -236,7 +242,8 @@ async fn a_receiver_that_is_down_then_up_gets_every_event_in_order_per_queue_wit
     // Three runs, each updating three queues.
     let mut ids = HashSet::new();
     for run in 0..3u64 {
-        let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
+        let obs =
+            WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
         for q in ["Billing", "Sales", "Support"] {
             obs.on_outcome(&update(q, 10 + run));
         }
@@ -244,15 +251,20 @@ async fn a_receiver_that_is_down_then_up_gets_every_event_in_order_per_queue_wit
     for (_, ev) in outbox.pending().unwrap() {
         ids.insert(ev.event_id.to_string());
     }
-    assert_eq!(ids.len(), 9, "every event is in the outbox before any attempt succeeds");
+    assert_eq!(
+        ids.len(),
+        9,
+        "every event is in the outbox before any attempt succeeds"
+    );
 
     // Down: attempts fail, and say why.
     eventually("a failed attempt recorded in the outbox", || {
-        outbox
-            .pending()
-            .unwrap()
-            .iter()
-            .any(|(_, e)| e.attempts >= 1 && e.last_error.as_deref().is_some_and(|m| m.contains("connect")))
+        outbox.pending().unwrap().iter().any(|(_, e)| {
+            e.attempts >= 1
+                && e.last_error
+                    .as_deref()
+                    .is_some_and(|m| m.contains("connect"))
+        })
     })
     .await;
 
@@ -260,7 +272,10 @@ async fn a_receiver_that_is_down_then_up_gets_every_event_in_order_per_queue_wit
     let receiver = Receiver::new(KEY);
     let server = receiver.serve(listen(port).await);
     let report = delivery.drain(Duration::from_secs(60)).await;
-    assert_eq!((report.delivered, report.pending, report.dead_lettered), (9, 0, 0));
+    assert_eq!(
+        (report.delivered, report.pending, report.dead_lettered),
+        (9, 0, 0)
+    );
     assert!(outbox.pending().unwrap().is_empty());
 
     let got = receiver.got();
@@ -284,7 +299,10 @@ async fn the_event_carries_the_fields_of_the_issue_and_the_run_success_rate() {
     let obs = WebhookObserver::new(
         outbox.clone(),
         delivery.sender(),
-        vec![target("https://wfm.example.com/a"), target("https://wfm.example.com/b")],
+        vec![
+            target("https://wfm.example.com/a"),
+            target("https://wfm.example.com/b"),
+        ],
         ctx(),
     );
     obs.on_outcome(&update("Billing", 5));
@@ -341,17 +359,25 @@ async fn a_rejected_event_is_dead_lettered_and_webhooks_retry_delivers_it() {
     let server = receiver.serve(listener);
 
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let mut delivery = Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    let mut delivery =
+        Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
     delivery.spawn();
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
     obs.on_outcome(&update("Billing", 2));
     let report = delivery.drain(Duration::from_secs(60)).await;
-    assert_eq!((report.delivered, report.dead_lettered, report.pending), (0, 1, 0));
+    assert_eq!(
+        (report.delivered, report.dead_lettered, report.pending),
+        (0, 1, 0)
+    );
     let dead = outbox.dead().unwrap();
     assert_eq!(dead.len(), 1);
     let (_, ev) = &dead[0];
     assert_eq!(ev.attempts, 2);
-    assert!(ev.last_error.as_deref().unwrap().starts_with("HTTP 400"), "{:?}", ev.last_error);
+    assert!(
+        ev.last_error.as_deref().unwrap().starts_with("HTTP 400"),
+        "{:?}",
+        ev.last_error
+    );
     assert_eq!(outbox.dead_letters().len(), 1, "reported for /status");
     let id = ev.event_id.to_string();
 
@@ -359,8 +385,14 @@ async fn a_rejected_event_is_dead_lettered_and_webhooks_retry_delivers_it() {
     let dir = state.path().to_str().unwrap();
     let (code, out) = cxqueues(&["webhooks", "list", "--state-dir", dir]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("pending: 0") && out.contains("dead letters: 1"), "{out}");
-    assert!(out.contains(&id) && out.contains("attempts 2") && out.contains("HTTP 400"), "{out}");
+    assert!(
+        out.contains("pending: 0") && out.contains("dead letters: 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&id) && out.contains("attempts 2") && out.contains("HTTP 400"),
+        "{out}"
+    );
     let (_, json) = cxqueues(&["webhooks", "list", "--state-dir", dir, "--format", "json"]);
     let listed: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(listed["dead"][0]["eventId"], id.as_str());
@@ -371,14 +403,18 @@ async fn a_rejected_event_is_dead_lettered_and_webhooks_retry_delivers_it() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 event(s) re-queued"), "{out}");
     assert!(outbox.dead().unwrap().is_empty());
-    let mut delivery = Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    let mut delivery =
+        Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
     delivery.spawn();
     let report = delivery.drain(Duration::from_secs(60)).await;
     assert_eq!((report.delivered, report.pending), (1, 0));
     assert!(outbox.dead().unwrap().is_empty() && outbox.pending().unwrap().is_empty());
     let got = receiver.got();
     let last = got.last().unwrap();
-    assert_eq!((last.event_id_header.as_str(), last.answered), (id.as_str(), 200));
+    assert_eq!(
+        (last.event_id_header.as_str(), last.answered),
+        (id.as_str(), 200)
+    );
     assert!(last.signature_ok);
     let (_, out) = cxqueues(&["webhooks", "retry", "--all", "--state-dir", dir]);
     assert!(out.contains("0 event(s) re-queued"), "{out}");
@@ -402,12 +438,21 @@ async fn throttling_and_timeouts_408_429_503_are_retried_not_dead_lettered() {
         obs.on_outcome(&update(&format!("Q{status}"), 2));
         // Three answers of this status: more than dead_after (2) rejections would allow.
         eventually("three refusals", || receiver.got().len() >= before + 3).await;
-        assert!(outbox.dead().unwrap().is_empty(), "{status} is not a rejection");
+        assert!(
+            outbox.dead().unwrap().is_empty(),
+            "{status} is not a rejection"
+        );
         receiver.status.store(200, Ordering::SeqCst);
-        eventually("delivered after the refusals", || outbox.pending().unwrap().is_empty()).await;
+        eventually("delivered after the refusals", || {
+            outbox.pending().unwrap().is_empty()
+        })
+        .await;
     }
     let report = delivery.drain(Duration::from_secs(60)).await;
-    assert_eq!((report.delivered, report.dead_lettered, report.pending), (3, 0, 0));
+    assert_eq!(
+        (report.delivered, report.dead_lettered, report.pending),
+        (3, 0, 0)
+    );
     server.abort();
 }
 
@@ -427,7 +472,10 @@ async fn a_later_event_of_a_queue_waits_while_an_earlier_one_is_pending() {
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
     obs.on_outcome(&update("Billing", 1));
     obs.on_outcome(&update("Billing", 2));
-    eventually("the first event rejected three times", || receiver.got().len() >= 3).await;
+    eventually("the first event rejected three times", || {
+        receiver.got().len() >= 3
+    })
+    .await;
     let got = receiver.got();
     assert!(
         got.iter().all(|g| g.body["configuration"]["version"] == 1),
@@ -477,7 +525,9 @@ fn webhook_urls_must_be_https_except_for_loopback_and_a_missing_key_names_its_va
         assert!(webhooks::check_url(bad).is_err(), "{bad}");
     }
     let repo = repo_with_hook("https://wfm.example.com/hooks", "WFM_TEST_MISSING");
-    let err = webhooks::targets(&repo, &env_with(&[])).unwrap_err().to_string();
+    let err = webhooks::targets(&repo, &env_with(&[]))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("WFM_TEST_MISSING"), "{err}");
     let err = webhooks::targets(&repo, &env_with(&[("WFM_TEST_MISSING", "  ")]))
         .unwrap_err()
@@ -485,7 +535,10 @@ fn webhook_urls_must_be_https_except_for_loopback_and_a_missing_key_names_its_va
     assert!(err.contains("WFM_TEST_MISSING"), "{err}");
     let targets = webhooks::targets(&repo, &env_with(&[("WFM_TEST_MISSING", KEY)])).unwrap();
     assert_eq!(targets[0].key.expose(), KEY);
-    assert!(!format!("{targets:?}").contains(KEY), "Debug redacts the key");
+    assert!(
+        !format!("{targets:?}").contains(KEY),
+        "Debug redacts the key"
+    );
 }
 
 fn repo_with_hook(url: &str, var: &str) -> model::Repository {
@@ -508,7 +561,8 @@ fn cxqueues(args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -521,7 +575,10 @@ const CHILD_EVENTS: usize = 12;
 #[test]
 #[ignore = "helper: run in a child process by the SIGKILL test"]
 fn child_process_that_enqueues_and_delivers_until_killed() {
-    let (Ok(dir), Ok(url)) = (std::env::var("CXQ_CHILD_STATE"), std::env::var("CXQ_CHILD_URL")) else {
+    let (Ok(dir), Ok(url)) = (
+        std::env::var("CXQ_CHILD_STATE"),
+        std::env::var("CXQ_CHILD_URL"),
+    ) else {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -576,7 +633,8 @@ async fn events_pending_when_the_process_is_killed_with_sigkill_are_delivered_af
         let mut ids = HashSet::new();
         for line in std::io::BufReader::new(stdout).lines() {
             let line = line.unwrap();
-            if let Some(id) = line.strip_prefix("event ") {
+            // libtest may print `test NAME ... ` on the same line as the first event.
+            if let Some((_, id)) = line.split_once("event ") {
                 ids.insert(id.to_string());
             }
             if line == "enqueued" {
@@ -588,17 +646,25 @@ async fn events_pending_when_the_process_is_killed_with_sigkill_are_delivered_af
     .await
     .unwrap();
     assert_eq!(enqueued.len(), CHILD_EVENTS);
-    eventually("the child's fourth request hanging", || receiver.got().len() >= 4).await;
+    eventually("the child's fourth request hanging", || {
+        receiver.got().len() >= 4
+    })
+    .await;
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert!(!status.success());
 
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
     let left = outbox.pending().unwrap().len();
-    assert_eq!(left, CHILD_EVENTS - 3, "the killed process delivered three events");
+    assert_eq!(
+        left,
+        CHILD_EVENTS - 3,
+        "the killed process delivered three events"
+    );
 
     receiver.release_hang();
-    let mut delivery = Delivery::new(outbox.clone(), fast(), env_with(&[("CXQ_CHILD_KEY", KEY)])).unwrap();
+    let mut delivery =
+        Delivery::new(outbox.clone(), fast(), env_with(&[("CXQ_CHILD_KEY", KEY)])).unwrap();
     delivery.spawn();
     let report = delivery.drain(Duration::from_secs(60)).await;
     assert_eq!((report.delivered as usize, report.pending), (left, 0));
@@ -610,7 +676,11 @@ async fn events_pending_when_the_process_is_killed_with_sigkill_are_delivered_af
         .map(|g| g.event_id_header.clone())
         .collect();
     assert_eq!(delivered, enqueued, "none lost, each under its first id");
-    assert!(got.iter().filter(|g| g.answered == 200).all(|g| g.signature_ok));
+    assert!(
+        got.iter()
+            .filter(|g| g.answered == 200)
+            .all(|g| g.signature_ok)
+    );
     for (q, versions) in versions_by_queue(&got) {
         let mut sorted = versions.clone();
         sorted.sort_unstable();
@@ -744,13 +814,24 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     eventually("a refused attempt", || !receiver.got().is_empty()).await;
     receiver.status.store(200, Ordering::SeqCst);
     let drained = recorder.shutdown(Duration::from_secs(60)).await;
-    assert_eq!((drained.delivered, drained.dead_lettered, drained.pending), (3, 3, 0));
-    assert!(receiver.got().iter().all(|g| g.answered != 200 || g.signature_ok));
+    assert_eq!(
+        (drained.delivered, drained.dead_lettered, drained.pending),
+        (3, 3, 0)
+    );
+    assert!(
+        receiver
+            .got()
+            .iter()
+            .all(|g| g.answered != 200 || g.signature_ok)
+    );
 
     let audit_path = state.audit_path();
     assert_eq!(audit::verify(&audit_path).unwrap().records, 4);
 
-    let mut outputs = vec![debug, String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string()];
+    let mut outputs = vec![
+        debug,
+        String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string(),
+    ];
     let dir = state.state_dir.to_str().unwrap();
     for args in [
         vec!["audit", "verify", "--state-dir", dir],
@@ -764,7 +845,13 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     let mut files = Vec::new();
     files_under(&state.state_dir, &mut files);
     assert!(files.iter().any(|f| f.ends_with("audit.jsonl")));
-    assert_eq!(files.iter().filter(|f| f.parent().unwrap().ends_with("dead")).count(), 3);
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.parent().unwrap().ends_with("dead"))
+            .count(),
+        3
+    );
     for f in &files {
         outputs.push(String::from_utf8_lossy(&std::fs::read(f).unwrap()).to_string());
     }

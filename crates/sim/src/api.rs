@@ -67,7 +67,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             Self::Unauthorized => {
-                let mut r = json_response(StatusCode::UNAUTHORIZED, &json!({"code": "unauthorized"}));
+                let mut r =
+                    json_response(StatusCode::UNAUTHORIZED, &json!({"code": "unauthorized"}));
                 r.headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 r
@@ -92,6 +93,17 @@ impl IntoResponse for ApiError {
             ),
         }
     }
+}
+
+fn json_bytes_response(bytes: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response()
 }
 
 fn with_etag(mut response: Response, queue: &Value) -> Response {
@@ -127,7 +139,10 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> R
         // RFC 6749 §2.3.1 form-encodes Basic credentials; many clients send them raw.
         let (id, secret) = match basic {
             Some((id, secret)) if tenant.has_client(&id, &secret) => (Some(id), Some(secret)),
-            Some((id, secret)) => (Some(wire::form_decode(&id)), Some(wire::form_decode(&secret))),
+            Some((id, secret)) => (
+                Some(wire::form_decode(&id)),
+                Some(wire::form_decode(&secret)),
+            ),
             None => (
                 form.get("client_id").cloned(),
                 form.get("client_secret").cloned(),
@@ -155,7 +170,10 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> R
             )
         }
         Err(TokenError::InvalidClient) => {
-            let mut r = json_response(StatusCode::UNAUTHORIZED, &json!({"error": "invalid_client"}));
+            let mut r = json_response(
+                StatusCode::UNAUTHORIZED,
+                &json!({"error": "invalid_client"}),
+            );
             if used_basic {
                 r.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -189,7 +207,9 @@ async fn list_queues(
     let tenant = st.tenant();
     tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
     let page = page_of(query.as_deref())?;
-    Ok(json_response(StatusCode::OK, &tenant.list_queues(page)))
+    let bytes = tenant.list_queues(page);
+    drop(tenant);
+    Ok(json_bytes_response(bytes))
 }
 
 async fn get_queue(
@@ -278,7 +298,9 @@ async fn list_skills(
     let tenant = st.tenant();
     tenant.authorize(wire::bearer(&headers), SCOPE_SKILL_VIEW)?;
     let page = page_of(query.as_deref())?;
-    Ok(json_response(StatusCode::OK, &tenant.list_skills(page)))
+    let bytes = tenant.list_skills(page);
+    drop(tenant);
+    Ok(json_bytes_response(bytes))
 }
 
 async fn not_found() -> ApiError {

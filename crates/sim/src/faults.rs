@@ -205,7 +205,11 @@ impl Faults {
             &mut self.drop_rate,
             &mut self.drop_after_apply_rate,
         ] {
-            *rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+            *rate = if rate.is_nan() {
+                0.0
+            } else {
+                rate.clamp(0.0, 1.0)
+            };
         }
         if let Some(rps) = self.rate_limit_rps
             && !(rps.is_finite() && rps > 0.0)
@@ -386,8 +390,8 @@ impl FaultState {
     }
 
     fn answer(&self, status: u16) -> Verdict {
-        let retry_after = matches!(status, 429 | 503)
-            .then(|| self.retry_after(self.faults.retry_after_secs));
+        let retry_after =
+            matches!(status, 429 | 503).then(|| self.retry_after(self.faults.retry_after_secs));
         Verdict::Answer {
             status,
             retry_after,
@@ -456,7 +460,11 @@ impl FaultState {
 
     /// If the rival admin should act on a PUT to this queue, spends one of its turns and
     /// answers (field, value, name).
-    pub fn rival_turn(&mut self, queue_name: &str, queue_id: &str) -> Option<(String, Value, String)> {
+    pub fn rival_turn(
+        &mut self,
+        queue_name: &str,
+        queue_id: &str,
+    ) -> Option<(String, Value, String)> {
         let rival = self.faults.rival.as_mut()?;
         if rival.times == 0 {
             return None;
@@ -486,8 +494,8 @@ mod tests {
 
     #[test]
     fn faults_from_partial_json_take_defaults() {
-        let f: Faults = serde_json::from_str(r#"{"rate_429": 0.5, "retry_after": "http-date"}"#)
-            .unwrap();
+        let f: Faults =
+            serde_json::from_str(r#"{"rate_429": 0.5, "retry_after": "http-date"}"#).unwrap();
         assert_eq!(f.rate_429, 0.5);
         assert_eq!(f.retry_after, RetryAfterFormat::HttpDate);
         assert_eq!(f.token_lifetime_secs, 3600);
@@ -495,7 +503,9 @@ mod tests {
 
     #[test]
     fn validate_refuses_rates_out_of_range_and_clamped_fixes_them() {
-        let f = Faults::default().with_rate_429(1.5).with_drop_rate(f64::NAN);
+        let f = Faults::default()
+            .with_rate_429(1.5)
+            .with_drop_rate(f64::NAN);
         assert!(matches!(f.validate(), Err(SimError::InvalidFaults(_))));
         let c = f.clamped();
         assert_eq!((c.rate_429, c.drop_rate), (1.0, 0.0));
@@ -533,7 +543,10 @@ mod tests {
     fn exempt_requests_skip_faults_but_keep_latency() {
         let mut st = FaultState::new(Faults::default().with_rate_429(1.0).with_latency_ms(40));
         assert_eq!(st.before(true), (Verdict::Pass, Duration::from_millis(40)));
-        assert!(matches!(st.before(false).0, Verdict::Answer { status: 429, .. }));
+        assert!(matches!(
+            st.before(false).0,
+            Verdict::Answer { status: 429, .. }
+        ));
     }
 
     #[tokio::test(start_paused = true)]
@@ -554,8 +567,7 @@ mod tests {
 
     #[test]
     fn drop_after_apply_next_counts_down_and_respects_methods() {
-        let mut st =
-            FaultState::new(Faults::default().with_drop_after_apply_next(2, &["POST"]));
+        let mut st = FaultState::new(Faults::default().with_drop_after_apply_next(2, &["POST"]));
         assert!(!st.drop_after_apply("PUT"));
         assert!(st.drop_after_apply("POST"));
         assert!(st.drop_after_apply("POST"));

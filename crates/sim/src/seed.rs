@@ -429,7 +429,10 @@ license: {maxWaiters: 40}
         std::fs::write(&json, "skills: [x]\n").unwrap();
         assert!(matches!(Seed::from_path(&json), Err(SimError::Json(_))));
         let missing = dir.join("nope.json");
-        assert!(matches!(Seed::from_path(&missing), Err(SimError::Io { .. })));
+        assert!(matches!(
+            Seed::from_path(&missing),
+            Err(SimError::Io { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -50,7 +50,10 @@ pub(crate) struct SimIo {
 }
 
 fn aborted() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "connection dropped by the simulator")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection dropped by the simulator",
+    )
 }
 
 impl AsyncRead for SimIo {

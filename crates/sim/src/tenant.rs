@@ -52,7 +52,9 @@ impl Page {
             Some(text) => match text.trim().parse::<u64>() {
                 Ok(n) if n >= 1 => n,
                 _ => {
-                    errors.push(format!("pageNumber: must be an integer from 1 (got {text:?})"));
+                    errors.push(format!(
+                        "pageNumber: must be an integer from 1 (got {text:?})"
+                    ));
                     1
                 }
             },
@@ -62,7 +64,9 @@ impl Page {
             Some(text) => match text.trim().parse::<u64>() {
                 Ok(n) if (1..=500).contains(&n) => n,
                 _ => {
-                    errors.push(format!("pageSize: must be an integer from 1 to 500 (got {text:?})"));
+                    errors.push(format!(
+                        "pageSize: must be an integer from 1 to 500 (got {text:?})"
+                    ));
                     25
                 }
             },
@@ -74,23 +78,34 @@ impl Page {
         }
     }
 
-    /// The envelope for one page of `items` (already the whole list, in order).
-    fn envelope<'a, I>(self, total: usize, items: I) -> Value
+    /// The serialized envelope for one page of `items` (the whole list, in order), built from
+    /// borrowed entries so that a page of 500 queues is not deep-copied.
+    fn envelope<'a, I>(self, total: usize, items: I) -> Vec<u8>
     where
         I: Iterator<Item = &'a Value>,
     {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Envelope<'a> {
+            entities: Vec<&'a Value>,
+            page_number: u64,
+            page_size: u64,
+            total: u64,
+            page_count: u64,
+        }
         let total = total as u64;
         let skip = usize::try_from(self.number.saturating_sub(1).saturating_mul(self.size))
             .unwrap_or(usize::MAX);
         let take = usize::try_from(self.size).unwrap_or(usize::MAX);
-        let entities: Vec<Value> = items.skip(skip).take(take).cloned().collect();
-        json!({
-            "entities": entities,
-            "pageNumber": self.number,
-            "pageSize": self.size,
-            "total": total,
-            "pageCount": total.div_ceil(self.size),
-        })
+        let envelope = Envelope {
+            entities: items.skip(skip).take(take).collect(),
+            page_number: self.number,
+            page_size: self.size,
+            total,
+            page_count: total.div_ceil(self.size),
+        };
+        // Serializing JSON values into memory cannot fail.
+        serde_json::to_vec(&envelope).unwrap_or_default()
     }
 }
 
@@ -161,7 +176,10 @@ impl Tenant {
         let mut client_ids = HashSet::new();
         for client in &tenant.clients {
             if !client_ids.insert(client.client_id.clone()) {
-                errors.push(format!("clients: duplicate clientId {:?}", client.client_id));
+                errors.push(format!(
+                    "clients: duplicate clientId {:?}",
+                    client.client_id
+                ));
             }
         }
         let mut skill_ids = HashSet::new();
@@ -260,11 +278,13 @@ impl Tenant {
         self.by_name.get(name).and_then(|seq| self.queues.get(seq))
     }
 
-    pub fn list_queues(&self, page: Page) -> Value {
+    /// One page of queues, serialized.
+    pub fn list_queues(&self, page: Page) -> Vec<u8> {
         page.envelope(self.queues.len(), self.queues.values())
     }
 
-    pub fn list_skills(&self, page: Page) -> Value {
+    /// One page of skills, serialized.
+    pub fn list_skills(&self, page: Page) -> Vec<u8> {
         page.envelope(self.skills.len(), self.skills.iter())
     }
 
@@ -371,12 +391,18 @@ impl Tenant {
         // Like a real tenant, a create fills in defaults for the fields it leaves out.
         for (field, default) in [
             ("skillRequirements", serde_json::json!([])),
-            ("serviceLevelTarget", serde_json::json!({"threshold": 80, "time": 20})),
+            (
+                "serviceLevelTarget",
+                serde_json::json!({"threshold": 80, "time": 20}),
+            ),
             ("overflow", Value::Null),
             ("maxWaitTime", serde_json::json!(300)),
             ("maxWaiters", serde_json::json!(10)),
         ] {
-            if obj.get(field).is_none_or(|v| v.is_null() && field != "overflow") {
+            if obj
+                .get(field)
+                .is_none_or(|v| v.is_null() && field != "overflow")
+            {
                 obj.insert(field.into(), default);
             }
         }
@@ -403,9 +429,7 @@ impl Tenant {
 
     /// The current version of a queue, or 404.
     pub fn version_of(&self, id: &str) -> Result<u64, ApiError> {
-        self.queue(id)
-            .map(version_of)
-            .ok_or(ApiError::NotFound)
+        self.queue(id).map(version_of).ok_or(ApiError::NotFound)
     }
 
     /// `PUT /api/v2/routing/queues/{id}` after the If-Match header has been parsed.
@@ -603,8 +627,20 @@ impl Tenant {
         // serviceLevelTarget
         match obj.get("serviceLevelTarget") {
             Some(Value::Object(slt)) => {
-                int_in(slt.get("threshold"), "serviceLevelTarget.threshold", 0, 100, &mut errors);
-                int_in(slt.get("time"), "serviceLevelTarget.time", 1, 300, &mut errors);
+                int_in(
+                    slt.get("threshold"),
+                    "serviceLevelTarget.threshold",
+                    0,
+                    100,
+                    &mut errors,
+                );
+                int_in(
+                    slt.get("time"),
+                    "serviceLevelTarget.time",
+                    1,
+                    300,
+                    &mut errors,
+                );
             }
             None | Some(Value::Null) => errors.push("serviceLevelTarget: required".into()),
             Some(_) => errors.push("serviceLevelTarget: must be an object".into()),
@@ -644,7 +680,9 @@ impl Tenant {
             match req.get("skill") {
                 Some(Value::String(skill)) => {
                     if !self.skill_names.contains(skill) {
-                        errors.push(format!("skillRequirements[{i}].skill: unknown skill {skill:?}"));
+                        errors.push(format!(
+                            "skillRequirements[{i}].skill: unknown skill {skill:?}"
+                        ));
                     } else if !seen.insert(skill.as_str()) {
                         errors.push(format!(
                             "skillRequirements[{i}].skill: duplicate skill {skill:?}"
@@ -664,7 +702,9 @@ impl Tenant {
             }
             match req.get("required") {
                 None | Some(Value::Bool(_)) => {}
-                Some(_) => errors.push(format!("skillRequirements[{i}].required: must be a boolean")),
+                Some(_) => errors.push(format!(
+                    "skillRequirements[{i}].required: must be a boolean"
+                )),
             }
         }
     }
@@ -711,7 +751,13 @@ fn check_overflow(
 }
 
 /// Checks an integer field is present and within `lo..=hi`; answers it when it is an integer.
-fn int_in(value: Option<&Value>, field: &str, lo: i64, hi: i64, errors: &mut Vec<String>) -> Option<i64> {
+fn int_in(
+    value: Option<&Value>,
+    field: &str,
+    lo: i64,
+    hi: i64,
+    errors: &mut Vec<String>,
+) -> Option<i64> {
     match value {
         None | Some(Value::Null) => {
             errors.push(format!("{field}: required"));
@@ -900,17 +946,15 @@ mod tests {
     fn seed_with_unknown_skill_and_missing_target_is_refused_with_every_reason() {
         let seed = Seed {
             skills: vec!["x".into()],
-            queues: vec![
-                SeedQueue {
-                    skill_requirements: vec![SkillRequirement {
-                        skill: "nope".into(),
-                        proficiency: "guru".into(),
-                        required: true,
-                    }],
-                    max_wait_time: 5,
-                    ..SeedQueue::named("A")
-                },
-            ],
+            queues: vec![SeedQueue {
+                skill_requirements: vec![SkillRequirement {
+                    skill: "nope".into(),
+                    proficiency: "guru".into(),
+                    required: true,
+                }],
+                max_wait_time: 5,
+                ..SeedQueue::named("A")
+            }],
             ..Seed::default()
         };
         let Err(SimError::InvalidSeed(errors)) = Tenant::from_seed(seed) else {
@@ -928,7 +972,10 @@ mod tests {
             queues: vec![SeedQueue::named("A"), SeedQueue::named("A")],
             ..Seed::default()
         };
-        assert!(matches!(Tenant::from_seed(seed), Err(SimError::InvalidSeed(_))));
+        assert!(matches!(
+            Tenant::from_seed(seed),
+            Err(SimError::InvalidSeed(_))
+        ));
     }
 
     #[test]
@@ -975,7 +1022,10 @@ mod tests {
     #[test]
     fn update_checks_version_then_body_and_bumps_version() {
         let mut t = tenant();
-        let id = t.queue_by_name("B").unwrap()["id"].as_str().unwrap().to_owned();
+        let id = t.queue_by_name("B").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert_eq!(t.update(&id, 5, body("B"), "c"), Err(ApiError::Conflict(1)));
         let q = t.update(&id, 1, body("B2"), "c").unwrap();
         assert_eq!(q["version"], 2);
@@ -986,7 +1036,10 @@ mod tests {
     #[test]
     fn update_renaming_onto_another_queue_is_bad_request() {
         let mut t = tenant();
-        let id = t.queue_by_name("B").unwrap()["id"].as_str().unwrap().to_owned();
+        let id = t.queue_by_name("B").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let Err(ApiError::BadRequest(errors)) = t.update(&id, 1, body("A"), "c") else {
             panic!("accepted");
         };
@@ -1015,7 +1068,10 @@ mod tests {
         let Err(ApiError::BadRequest(errors)) = t.create(b, "c") else {
             panic!("accepted");
         };
-        assert_eq!(errors, vec!["skillRequirements[1].skill: duplicate skill \"billing\""]);
+        assert_eq!(
+            errors,
+            vec!["skillRequirements[1].skill: duplicate skill \"billing\""]
+        );
     }
 
     #[test]
@@ -1046,18 +1102,32 @@ mod tests {
 
     #[test]
     fn page_parse_rejects_zero_and_too_large_and_garbage() {
-        assert_eq!(Page::parse(None, None), Ok(Page { number: 1, size: 25 }));
+        assert_eq!(
+            Page::parse(None, None),
+            Ok(Page {
+                number: 1,
+                size: 25
+            })
+        );
         assert!(Page::parse(None, Some("0")).is_err());
         assert!(Page::parse(None, Some("501")).is_err());
         assert!(Page::parse(Some("0"), None).is_err());
         assert!(Page::parse(Some("x"), Some("10")).is_err());
-        assert_eq!(Page::parse(Some("3"), Some("500")), Ok(Page { number: 3, size: 500 }));
+        assert_eq!(
+            Page::parse(Some("3"), Some("500")),
+            Ok(Page {
+                number: 3,
+                size: 500
+            })
+        );
     }
 
     #[test]
     fn token_scope_is_the_intersection_of_requested_and_allowed() {
         let seed = Seed {
-            clients: vec![SimClient::new("c", "s").with_scopes(&["routing:queue:view", "routing:skill:view"])],
+            clients: vec![
+                SimClient::new("c", "s").with_scopes(&["routing:queue:view", "routing:skill:view"]),
+            ],
             ..Seed::default()
         };
         let mut t = Tenant::from_seed(seed).unwrap();
@@ -1077,8 +1147,14 @@ mod tests {
             .unwrap();
         assert_eq!(all.scopes.len(), 2);
         assert_eq!(
-            t.issue_token(Some("client_credentials"), Some("c"), Some("bad"), None, life)
-                .err(),
+            t.issue_token(
+                Some("client_credentials"),
+                Some("c"),
+                Some("bad"),
+                None,
+                life
+            )
+            .err(),
             Some(TokenError::InvalidClient)
         );
         assert_eq!(

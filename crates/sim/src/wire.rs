@@ -162,7 +162,10 @@ mod tests {
         for v in ["7", "\"7\"", "W/\"7\"", " 7 "] {
             assert_eq!(if_match(&headers(header::IF_MATCH, v)), Some(Ok(7)), "{v}");
         }
-        assert!(matches!(if_match(&headers(header::IF_MATCH, "abc")), Some(Err(_))));
+        assert!(matches!(
+            if_match(&headers(header::IF_MATCH, "abc")),
+            Some(Err(_))
+        ));
         assert_eq!(if_match(&HeaderMap::new()), None);
     }
 }

@@ -36,7 +36,10 @@ async fn token_request_with_http_basic_credentials_is_accepted() {
     let reply = app
         .token_form(
             "grant_type=client_credentials",
-            &[("authorization", "Basic Y3hxdWV1ZXMtZGVtbzpkZW1vLXNlY3JldA==")],
+            &[(
+                "authorization",
+                "Basic Y3hxdWV1ZXMtZGVtbzpkZW1vLXNlY3JldA==",
+            )],
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
@@ -125,17 +128,20 @@ async fn call_without_or_with_an_unknown_token_answers_401_unauthorized() {
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
     assert_eq!(none.body, json!({"code": "unauthorized"}));
     let bogus = app
-        .call("sim-not-a-token", Method::GET, "/api/v2/routing/skills", &[], None)
+        .call(
+            "sim-not-a-token",
+            Method::GET,
+            "/api/v2/routing/skills",
+            &[],
+            None,
+        )
         .await;
     assert_eq!(bogus.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test(start_paused = true)]
 async fn expired_token_answers_401_unauthorized() {
-    let app = App::new(
-        small_seed(),
-        Faults::default().with_token_lifetime_secs(3),
-    );
+    let app = App::new(small_seed(), Faults::default().with_token_lifetime_secs(3));
     let reply = app
         .token_form(
             "grant_type=client_credentials&client_id=cxqueues-demo&client_secret=demo-secret",

@@ -49,7 +49,11 @@ async fn listing_1234_queues_in_pages_of_500_gives_three_pages_and_an_empty_four
         assert_eq!(reply.body["pageSize"], 500);
         let entities = reply.body["entities"].as_array().unwrap();
         assert_eq!(entities.len(), expected);
-        names.extend(entities.iter().map(|q| q["name"].as_str().unwrap().to_owned()));
+        names.extend(
+            entities
+                .iter()
+                .map(|q| q["name"].as_str().unwrap().to_owned()),
+        );
     }
     let unique: std::collections::HashSet<_> = names.iter().collect();
     assert_eq!(unique.len(), 1234, "pages overlap or skip queues");
@@ -86,7 +90,13 @@ async fn page_size_0_or_501_answers_400() {
     for size in ["0", "501", "abc"] {
         for path in ["/api/v2/routing/queues", "/api/v2/routing/skills"] {
             let reply = app
-                .call(&token, Method::GET, &format!("{path}?pageSize={size}"), &[], None)
+                .call(
+                    &token,
+                    Method::GET,
+                    &format!("{path}?pageSize={size}"),
+                    &[],
+                    None,
+                )
                 .await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path} {size}");
             assert_eq!(reply.body["code"], "bad.request");
@@ -113,7 +123,11 @@ async fn listing_10000_queues_in_pages_of_500_is_fast() {
     }
     assert_eq!(seen, 10_000);
     // Generous for an unoptimized build on a small machine; a quadratic store takes far longer.
-    assert!(started.elapsed().as_secs_f64() < 10.0, "{:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs_f64() < 10.0,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -141,7 +155,9 @@ async fn skills_are_listed_with_ids_and_state_in_pages() {
 async fn get_one_queue_answers_it_with_an_etag_of_its_version() {
     let (app, token) = app_and_token(small_seed()).await;
     let id = app.id_of("A");
-    let reply = app.call(&token, Method::GET, &queue_url(&id), &[], None).await;
+    let reply = app
+        .call(&token, Method::GET, &queue_url(&id), &[], None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.headers["etag"], "\"1\"");
     assert_eq!(reply.body["version"], 1);
@@ -161,7 +177,13 @@ async fn put_without_if_match_answers_428() {
     let (app, token) = app_and_token(small_seed()).await;
     let id = app.id_of("B");
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[], Some(queue_body("B")))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[],
+            Some(queue_body("B")),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::PRECONDITION_REQUIRED);
     assert_eq!(reply.body, json!({"code": "precondition.required"}));
@@ -173,7 +195,12 @@ async fn put_with_stale_if_match_answers_409_with_current_version() {
     let (app, token) = app_and_token(small_seed()).await;
     let id = app.id_of("B");
     app.state
-        .edit_queue("B", "description", json!("someone else"), "other@example.com")
+        .edit_queue(
+            "B",
+            "description",
+            json!("someone else"),
+            "other@example.com",
+        )
         .unwrap();
     let reply = app
         .call(
@@ -244,7 +271,13 @@ async fn put_ignores_server_owned_fields_in_the_body() {
     body["modifiedBy"] = json!("forger");
     body["dateModified"] = json!("1999-01-01T00:00:00Z");
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "1")], Some(body))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[("if-match", "1")],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["id"], json!(id));
@@ -263,7 +296,13 @@ async fn put_replaces_the_whole_queue_keeping_unknown_fields_sent_and_erasing_th
     body["someFutureField"] = json!({"nested": [1, 2]});
     body.as_object_mut().unwrap().remove("description");
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "1")], Some(body))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[("if-match", "1")],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     let stored = app.state.queue_by_name("A").unwrap();
@@ -275,10 +314,22 @@ async fn put_replaces_the_whole_queue_keeping_unknown_fields_sent_and_erasing_th
     let mut body = stored.clone();
     body.as_object_mut().unwrap().remove("division");
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "2")], Some(body))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[("if-match", "2")],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(app.state.queue_by_name("A").unwrap().get("division").is_none());
+    assert!(
+        app.state
+            .queue_by_name("A")
+            .unwrap()
+            .get("division")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -298,7 +349,13 @@ async fn put_with_several_invalid_values_answers_400_listing_every_reason() {
         "maxWaiters": 0,
     });
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "1")], Some(body))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[("if-match", "1")],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.body["code"], "bad.request");
@@ -336,12 +393,24 @@ async fn unknown_skill_and_bad_proficiency_answer_400() {
         {"skill": "billing", "proficiency": "guru"},
     ]);
     let reply = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(body))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     let errors = reply.body["errors"].to_string();
-    assert!(errors.contains("unknown skill \\\"language:xx\\\""), "{errors}");
-    assert!(errors.contains("skillRequirements[1].proficiency"), "{errors}");
+    assert!(
+        errors.contains("unknown skill \\\"language:xx\\\""),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("skillRequirements[1].proficiency"),
+        "{errors}"
+    );
 }
 
 #[tokio::test]
@@ -350,7 +419,13 @@ async fn max_waiters_above_the_license_answers_400() {
     let mut body = queue_body("Big");
     body["maxWaiters"] = json!(61);
     let reply = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(body.clone()))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -359,14 +434,26 @@ async fn max_waiters_above_the_license_answers_400() {
     );
     body["maxWaiters"] = json!(60);
     let ok = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(body))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(body),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED);
     app.state.set_license(License { max_waiters: 100 });
     let mut body = queue_body("Bigger");
     body["maxWaiters"] = json!(100);
     let ok = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(body))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(body),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED);
 }
@@ -377,7 +464,13 @@ async fn overflow_to_a_missing_queue_or_to_itself_answers_400() {
     let mut body = queue_body("New");
     body["overflow"] = json!({"enabled": true, "targetId": "missing", "waitTime": 60});
     let reply = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(body))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -388,7 +481,13 @@ async fn overflow_to_a_missing_queue_or_to_itself_answers_400() {
     let mut body = queue_body("B");
     body["overflow"] = json!({"enabled": true, "targetId": id, "waitTime": 60});
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "1")], Some(body))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[("if-match", "1")],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -405,7 +504,13 @@ async fn overflow_cycles_are_not_checked() {
     let mut body = queue_body("B");
     body["overflow"] = json!({"enabled": true, "targetId": a, "waitTime": 60});
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&b), &[("if-match", "1")], Some(body))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&b),
+            &[("if-match", "1")],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
 }
@@ -415,7 +520,13 @@ async fn put_renaming_onto_another_queues_name_answers_400() {
     let (app, token) = app_and_token(small_seed()).await;
     let id = app.id_of("B");
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "1")], Some(queue_body("C")))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[("if-match", "1")],
+            Some(queue_body("C")),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -428,12 +539,21 @@ async fn put_renaming_onto_another_queues_name_answers_400() {
 async fn post_creates_a_queue_at_version_1_with_a_location() {
     let (app, token) = app_and_token(small_seed()).await;
     let reply = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(queue_body("New")))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(queue_body("New")),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     let id = reply.body["id"].as_str().unwrap();
     assert_eq!(reply.body["version"], 1);
-    assert_eq!(reply.headers["location"], format!("/api/v2/routing/queues/{id}"));
+    assert_eq!(
+        reply.headers["location"],
+        format!("/api/v2/routing/queues/{id}")
+    );
     assert_eq!(reply.body["division"]["name"], "Home");
     assert_eq!(reply.body["modifiedBy"], "cxqueues-demo");
     assert_eq!(app.state.queue(id).unwrap()["name"], "New");
@@ -448,7 +568,13 @@ async fn post_creates_a_queue_at_version_1_with_a_location() {
 async fn post_with_a_taken_name_answers_409_name_taken() {
     let (app, token) = app_and_token(small_seed()).await;
     let reply = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(queue_body("A")))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(queue_body("A")),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert_eq!(reply.body, json!({"code": "name.taken"}));
@@ -459,7 +585,13 @@ async fn post_with_a_taken_name_answers_409_name_taken() {
 async fn post_with_invalid_json_answers_400() {
     let (app, token) = app_and_token(small_seed()).await;
     let reply = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(json!([1, 2])))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(json!([1, 2])),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.body["errors"], json!(["body: must be a JSON object"]));
@@ -470,10 +602,19 @@ async fn delete_is_refused_while_another_queue_overflows_to_it() {
     let (app, token) = app_and_token(small_seed()).await;
     let b = app.id_of("B");
     let reply = app
-        .call(&token, Method::DELETE, &queue_url(&b), &[("if-match", "1")], None)
+        .call(
+            &token,
+            Method::DELETE,
+            &queue_url(&b),
+            &[("if-match", "1")],
+            None,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.body["errors"], json!(["queue \"A\" overflows to this queue"]));
+    assert_eq!(
+        reply.body["errors"],
+        json!(["queue \"A\" overflows to this queue"])
+    );
     assert!(app.state.queue_by_name("B").is_some());
 }
 
@@ -481,25 +622,51 @@ async fn delete_is_refused_while_another_queue_overflows_to_it() {
 async fn delete_needs_a_current_if_match_and_then_answers_204() {
     let (app, token) = app_and_token(small_seed()).await;
     let c = app.id_of("C");
-    let none = app.call(&token, Method::DELETE, &queue_url(&c), &[], None).await;
+    let none = app
+        .call(&token, Method::DELETE, &queue_url(&c), &[], None)
+        .await;
     assert_eq!(none.status, StatusCode::PRECONDITION_REQUIRED);
     let stale = app
-        .call(&token, Method::DELETE, &queue_url(&c), &[("if-match", "\"5\"")], None)
+        .call(
+            &token,
+            Method::DELETE,
+            &queue_url(&c),
+            &[("if-match", "\"5\"")],
+            None,
+        )
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(stale.body["currentVersion"], 1);
     let ok = app
-        .call(&token, Method::DELETE, &queue_url(&c), &[("if-match", "\"1\"")], None)
+        .call(
+            &token,
+            Method::DELETE,
+            &queue_url(&c),
+            &[("if-match", "\"1\"")],
+            None,
+        )
         .await;
     assert_eq!(ok.status, StatusCode::NO_CONTENT);
     assert!(app.state.queue_by_name("C").is_none());
     let gone = app
-        .call(&token, Method::DELETE, &queue_url(&c), &[("if-match", "1")], None)
+        .call(
+            &token,
+            Method::DELETE,
+            &queue_url(&c),
+            &[("if-match", "1")],
+            None,
+        )
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     // The name is free again.
     let again = app
-        .call(&token, Method::POST, "/api/v2/routing/queues", &[], Some(queue_body("C")))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(queue_body("C")),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CREATED);
 }
@@ -512,4 +679,37 @@ async fn unknown_routes_answer_404_not_found() {
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.body, json!({"code": "not.found"}));
+}
+
+#[tokio::test]
+async fn post_leaving_out_managed_fields_gets_the_tenants_defaults() {
+    let (app, token) = app_and_token(small_seed()).await;
+    let reply = app
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/routing/queues",
+            &[],
+            Some(json!({"name": "Minimal"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    assert_eq!(reply.body["serviceLevelTarget"], json!({"threshold": 80, "time": 20}));
+    assert_eq!(reply.body["skillRequirements"], json!([]));
+    assert_eq!(reply.body["overflow"], Value::Null);
+    assert_eq!(reply.body["maxWaitTime"], 300);
+    assert_eq!(reply.body["maxWaiters"], 10);
+}
+
+#[tokio::test]
+async fn put_leaving_out_a_managed_field_answers_400_required() {
+    let (app, token) = app_and_token(small_seed()).await;
+    let id = app.id_of("B");
+    let mut body = queue_body("B");
+    body.as_object_mut().unwrap().remove("maxWaitTime");
+    let reply = app
+        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "1")], Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.body["errors"], json!(["maxWaitTime: required"]));
 }

@@ -250,7 +250,10 @@ impl<K> RoutingGraph<K> {
     /// # Panics
     /// When `from` or `to` is not a node of this graph.
     pub fn set_edge(&mut self, from: NodeIdx, to: NodeIdx, site: Site) -> Option<Edge> {
-        assert!(to.index() < self.nodes.len(), "edge to a node of another graph");
+        assert!(
+            to.index() < self.nodes.len(),
+            "edge to a node of another graph"
+        );
         self.nodes[from.index()].edge.replace(Edge { to, site })
     }
 
@@ -472,8 +475,12 @@ mod tests {
         let mut g = RoutingGraph::new();
         let ids: Vec<NodeIdx> = (0..n)
             .map(|i| {
-                g.add_node(format!("N{i}"), format!("N{i}"), site(&format!("q{i}.yaml"), 5))
-                    .unwrap()
+                g.add_node(
+                    format!("N{i}"),
+                    format!("N{i}"),
+                    site(&format!("q{i}.yaml"), 5),
+                )
+                .unwrap()
             })
             .collect();
         for &(a, b) in edges {
@@ -506,7 +513,10 @@ mod tests {
         g.set_edge(a, b, site("queues/z.yaml", 3));
         g.set_edge(b, a, site("queues/m.yaml", 40));
         assert_eq!(g.cycles(), vec![vec![b, a]]);
-        assert_eq!(g.format_cycle(&[b, a]), "B (queues/m.yaml:40) → A (queues/z.yaml:3) → B");
+        assert_eq!(
+            g.format_cycle(&[b, a]),
+            "B (queues/m.yaml:40) → A (queues/z.yaml:3) → B"
+        );
     }
 
     #[test]
@@ -528,7 +538,10 @@ mod tests {
     #[test]
     fn depths_count_hops_to_the_end_of_the_chain() {
         let (g, _) = graph(5, &[(0, 1), (1, 2), (3, 2)]);
-        assert_eq!(g.depths(), vec![Some(2), Some(1), Some(0), Some(1), Some(0)]);
+        assert_eq!(
+            g.depths(),
+            vec![Some(2), Some(1), Some(0), Some(1), Some(0)]
+        );
     }
 
     #[test]
@@ -539,8 +552,14 @@ mod tests {
         assert_eq!(
             chains,
             vec![
-                Chain { head: ids[0], hops: 4 },
-                Chain { head: ids[1], hops: 4 }
+                Chain {
+                    head: ids[0],
+                    hops: 4
+                },
+                Chain {
+                    head: ids[1],
+                    hops: 4
+                }
             ]
         );
         assert_eq!(
@@ -586,6 +605,9 @@ mod tests {
         g.set_edge(r, t, site("queues/r.yaml", 9));
         let c = g.cycles();
         assert_eq!(c, vec![vec![r, t]]);
-        assert_eq!(g.format_cycle(&c[0]), "Repo Q (queues/r.yaml:9) → Tenant Q (tenant) → Repo Q");
+        assert_eq!(
+            g.format_cycle(&c[0]),
+            "Repo Q (queues/r.yaml:9) → Tenant Q (tenant) → Repo Q"
+        );
     }
 }

@@ -254,7 +254,12 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
             let m = ctx.memory();
             (m.good.clone(), m.applied.clone())
         };
-        let n = head.repo.diagnostics.iter().filter(|d| d.is_error()).count();
+        let n = head
+            .repo
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .count();
         let summary = format!(
             "commit {} is invalid ({n} error{}): nothing from it was applied",
             head.commit.short_id,
@@ -287,7 +292,9 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         Ok(o) => o,
         Err(e) => {
             let mut st = ctx.status.write();
-            st.errors.push(Problem::message(format!("the tenant could not be read: {e}")));
+            st.errors.push(Problem::message(format!(
+                "the tenant could not be read: {e}"
+            )));
             return Err(e.into());
         }
     };
@@ -310,7 +317,10 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
             ),
         ));
     }
-    ctx.status.write().warnings.extend(problems(&plan.diagnostics, false));
+    ctx.status
+        .write()
+        .warnings
+        .extend(problems(&plan.diagnostics, false));
     let already_applied = {
         let mut m = ctx.memory();
         if !head_invalid {
@@ -361,16 +371,34 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         ..ApplyOptions::default()
     };
     let report = reconcile::apply(&ctx.client, &plan, &observed, &opts).await;
-    ctx.metrics.add_conflicts(u64::from(report.conflicts_retried()));
+    ctx.metrics
+        .add_conflicts(u64::from(report.conflicts_retried()));
+    let chatty = report.outcomes.len() <= 20;
     for o in &report.outcomes {
+        let action = format!("{:?}", o.action).to_lowercase();
+        let version = o.version_after.map(|v| v.to_string()).unwrap_or_default();
         match o.status {
-            ApplyStatus::Applied => {
-                info!(queue = %o.name, action = ?o.action, version = ?o.version_after, "applied")
+            ApplyStatus::Applied if chatty => {
+                info!(queue = %o.name, action = %action, version = %version, "applied")
             }
-            _ => warn!(queue = %o.name, action = ?o.action, error = o.error.as_deref().unwrap_or("unknown"), "not applied"),
+            ApplyStatus::Applied => {
+                tracing::debug!(queue = %o.name, action = %action, version = %version, "applied")
+            }
+            _ => warn!(
+                queue = %o.name,
+                action = %action,
+                error = o.error.as_deref().unwrap_or("unknown"),
+                "not applied"
+            ),
         }
     }
-    record_queues(ctx, &desired, &observed, &plan, QueuesOutcome::Applied(&report));
+    record_queues(
+        ctx,
+        &desired,
+        &observed,
+        &plan,
+        QueuesOutcome::Applied(&report),
+    );
     if already_applied {
         let healed = report
             .outcomes
@@ -383,7 +411,13 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         let failed: Vec<_> = report.not_reconciled().collect();
         let first = failed
             .first()
-            .map(|o| format!("{}: {}", o.name, o.error.as_deref().unwrap_or("unknown error")))
+            .map(|o| {
+                format!(
+                    "{}: {}",
+                    o.name,
+                    o.error.as_deref().unwrap_or("unknown error")
+                )
+            })
             .unwrap_or_default();
         let mut st = ctx.status.write();
         for o in &failed {
@@ -404,7 +438,11 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     ctx.status.write().result = Some(result);
     Ok(Action::done(
         result,
-        format!("{} from {}", report.summary_line(), desired.commit.short_id),
+        format!(
+            "commit {}: {}",
+            desired.commit.short_id,
+            report.summary_line()
+        ),
     ))
 }
 
@@ -565,7 +603,12 @@ pub async fn run(
             .find_map(|t| t.commit.as_deref())
             .map(|c| c.chars().take(10).collect::<String>())
             .unwrap_or_else(|| "-".into());
-        let waited = run.triggers.iter().map(|t| t.at.elapsed()).max().unwrap_or_default();
+        let waited = run
+            .triggers
+            .iter()
+            .map(|t| t.at.elapsed())
+            .max()
+            .unwrap_or_default();
         info!(
             run = %run.id,
             trigger = %run.kind,
@@ -616,7 +659,12 @@ pub async fn run(
                 summary: action.summary.clone(),
             });
         }
-        let commit = ctx.status.read().commit.as_ref().map(|c| c.short_id.clone());
+        let commit = ctx
+            .status
+            .read()
+            .commit
+            .as_ref()
+            .map(|c| c.short_id.clone());
         info!(
             run = %run.id,
             trigger = %run.kind,
@@ -629,5 +677,176 @@ pub async fn run(
     }
     if !pending.is_empty() || !triggers.is_empty() {
         info!("shutting down: pending triggers dropped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::git::tests::{TempRepo, queue_yaml};
+    use crate::run::status::Status;
+    use cxone::{ClientConfig, Secret};
+    use serde_json::json;
+    use sim::{Faults, Seed, Sim, SimHandle};
+
+    fn context(repo: &TempRepo, sim: &SimHandle, self_heal: bool) -> Arc<Context> {
+        let git = GitSource::open(repo.dir.path(), None).unwrap();
+        let mut cfg = ClientConfig::new(
+            sim.base_url(),
+            sim::DEMO_CLIENT_ID,
+            Secret::new(sim::DEMO_CLIENT_SECRET),
+        );
+        cfg.requests_per_second = 1000.0;
+        let client = HttpTenant::new(cfg).unwrap();
+        let status = SharedStatus::new(Status::new("main", self_heal));
+        let metrics = Arc::new(Metrics::new(client.clone(), status.clone()));
+        Arc::new(Context::new(
+            git,
+            client,
+            status,
+            metrics,
+            Options {
+                self_heal,
+                parallelism: 4,
+                resync: Duration::from_secs(3600),
+                backoff: Backoff::default(),
+            },
+        ))
+    }
+
+    fn wait_of(sim: &SimHandle, name: &str) -> Option<u64> {
+        sim.queue_by_name(name)?.get("maxWaitTime")?.as_u64()
+    }
+
+    fn one(kind: TriggerKind) -> Run {
+        Run::new(vec![Trigger::new(kind)])
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let b = Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(5),
+        };
+        let delays: Vec<u64> = (1..=7).map(|a| b.delay(a).as_millis() as u64).collect();
+        assert_eq!(delays, [500, 1000, 2000, 4000, 5000, 5000, 5000]);
+        assert_eq!(b.delay(1000), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_run_counts_under_its_most_specific_trigger() {
+        let run = Run::new(vec![
+            Trigger::new(TriggerKind::Resync),
+            Trigger::new(TriggerKind::Manual),
+            Trigger::commit(None),
+        ]);
+        assert_eq!(run.kind, TriggerKind::Commit);
+        assert_eq!(run.id, run.triggers[0].id.to_string());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn triggers_waiting_for_a_run_are_served_by_one_run_on_the_newest_commit() {
+        let repo = TempRepo::new();
+        let mut commits = Vec::new();
+        for wait in [100, 200, 300] {
+            repo.write("queues/a.yaml", &queue_yaml("Alpha", wait));
+            commits.push(repo.commit(&format!("wait {wait}")));
+        }
+        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
+        let ctx = context(&repo, &sim, true);
+        let (tx, rx) = mpsc::unbounded_channel();
+        for c in &commits {
+            tx.send(Trigger::commit(Some(c.clone()))).unwrap();
+        }
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run(ctx.clone(), rx, stop_rx));
+        let start = Instant::now();
+        while ctx.status.read().last_run.is_none() {
+            assert!(start.elapsed() < Duration::from_secs(20), "no run finished");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+        let st = ctx.status.read().clone();
+        assert_eq!(st.recent_runs.len(), 1, "{:#?}", st.recent_runs);
+        assert_eq!(st.recent_runs[0].triggers.len(), 3);
+        assert_eq!(st.recent_runs[0].result, RunResult::Applied);
+        assert_eq!(st.last_applied.unwrap().id, commits[2]);
+        assert_eq!(wait_of(&sim, "Alpha"), Some(300));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn while_the_newest_commit_is_invalid_a_resync_holds_the_tenant_to_the_last_good_one() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        let good = repo.commit("good");
+        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
+        let ctx = context(&repo, &sim, true);
+        let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        assert_eq!(action.result, RunResult::Applied);
+
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 9999));
+        let bad = repo.commit("bad");
+        let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        assert_eq!(action.result, RunResult::Invalid);
+        assert_eq!(wait_of(&sim, "Alpha"), Some(100));
+
+        sim.edit_queue("Alpha", "maxWaitTime", json!(42), "rival")
+            .unwrap();
+        let action = reconcile(&one(TriggerKind::Resync), &ctx).await.unwrap();
+        assert_eq!(
+            action.result,
+            RunResult::Invalid,
+            "the newest commit is still invalid"
+        );
+        assert_eq!(
+            wait_of(&sim, "Alpha"),
+            Some(100),
+            "drift set back to the last good commit"
+        );
+        let st = ctx.status.read().clone();
+        assert_eq!(st.commit.unwrap().id, bad);
+        assert_eq!(st.last_applied.unwrap().id, good);
+        assert!(st.errors.iter().any(|e| e.rule.as_deref() == Some("range")));
+        assert_eq!(st.queues["Alpha"].state, QueueState::InSync);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn removing_a_file_deletes_nothing() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        repo.write("queues/b.yaml", &queue_yaml("Beta", 200));
+        repo.commit("two");
+        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
+        let ctx = context(&repo, &sim, true);
+        reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        std::fs::remove_file(repo.dir.path().join("queues/b.yaml")).unwrap();
+        repo.commit("one");
+        let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        assert_eq!(action.result, RunResult::InSync);
+        assert_eq!(wait_of(&sim, "Beta"), Some(200));
+        let st = ctx.status.read().clone();
+        assert!(!st.queues.contains_key("Beta"), "no longer managed");
+        assert_eq!(sim.stats().total("DELETE /api/v2/routing/queues/{id}"), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tenant_error_fails_the_run_and_the_error_policy_backs_off() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        repo.commit("one");
+        let mut faults = Faults::default().with_rate_503(1.0);
+        faults.retry_after_secs = 0;
+        let sim = Sim::start(Seed::default(), faults).unwrap();
+        let ctx = context(&repo, &sim, true);
+        let err = reconcile(&one(TriggerKind::Commit), &ctx)
+            .await
+            .expect_err("the tenant is down");
+        assert!(matches!(err, Error::Tenant(_)), "{err}");
+        let first = error_policy(&err, 1, &ctx).requeue_after.unwrap();
+        let second = error_policy(&err, 2, &ctx).requeue_after.unwrap();
+        assert!(second > first);
+        assert!(!ctx.status.read().errors.is_empty());
+        assert!(sim.queue_by_name("Alpha").is_none());
     }
 }

@@ -87,7 +87,9 @@ impl GitSource {
             Some(top) => {
                 let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
                 let here = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-                here.strip_prefix(&top).map(Path::to_path_buf).unwrap_or_default()
+                here.strip_prefix(&top)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
             }
             None => PathBuf::new(),
         };
@@ -212,9 +214,15 @@ fn slash_path(p: &Path) -> String {
 }
 
 /// The tree at `path` below `root`, or `None` when there is none.
-fn subtree<'r>(repo: &'r GitRepo, root: &Tree<'r>, path: &Path) -> Result<Option<Tree<'r>>, GitError> {
+fn subtree<'r>(
+    repo: &'r GitRepo,
+    root: &Tree<'r>,
+    path: &Path,
+) -> Result<Option<Tree<'r>>, GitError> {
     match root.get_path(path) {
-        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+            Ok(Some(repo.find_tree(entry.id())?))
+        }
         Ok(_) => Ok(None),
         Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e.into()),
@@ -291,7 +299,9 @@ fn read_files(
         }
     };
     let Some(tree) = tree else {
-        let symlinked = root.get_path(dir).is_ok_and(|e| e.filemode() == MODE_SYMLINK);
+        let symlinked = root
+            .get_path(dir)
+            .is_ok_and(|e| e.filemode() == MODE_SYMLINK);
         if symlinked {
             diags.push(symlink_error(&queues_dir));
         } else {
@@ -399,11 +409,7 @@ pub(crate) mod tests {
             index.write().unwrap();
             let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
             let sig = git2::Signature::now("Ada Lovelace", "ada@example.com").unwrap();
-            let parent = self
-                .repo
-                .head()
-                .ok()
-                .and_then(|h| h.peel_to_commit().ok());
+            let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
             let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
             self.repo
                 .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
@@ -431,10 +437,18 @@ pub(crate) mod tests {
         assert_eq!(src.head().unwrap().as_deref(), Some(id.as_str()));
         let snap = src.read_commit(&id, &LoadOptions::default()).unwrap();
         assert!(!snap.has_errors(), "{:?}", snap.repo.diagnostics);
-        let names: Vec<_> = snap.repo.queues.iter().map(|q| q.name().to_string()).collect();
+        let names: Vec<_> = snap
+            .repo
+            .queues
+            .iter()
+            .map(|q| q.name().to_string())
+            .collect();
         assert_eq!(names, ["Alpha", "Beta"]);
         let alpha = &snap.repo.queues[0];
-        assert_eq!(alpha.doc.spec.max_wait_time.as_ref().map(|v| v.value), Some(100));
+        assert_eq!(
+            alpha.doc.spec.max_wait_time.as_ref().map(|v| v.value),
+            Some(100)
+        );
         assert_eq!(alpha.file, PathBuf::from("queues/a.yaml"));
         assert_eq!(snap.commit.author, "Ada Lovelace <ada@example.com>");
         assert_eq!(snap.commit.summary, "two queues");
@@ -465,7 +479,10 @@ pub(crate) mod tests {
     #[test]
     fn a_repository_in_a_subfolder_reads_that_folder_of_the_tree() {
         let t = TempRepo::new();
-        t.write("ops/cx/cxqueues.yaml", "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: t}\nspec:\n  queues: defs\n");
+        t.write(
+            "ops/cx/cxqueues.yaml",
+            "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: t}\nspec:\n  queues: defs\n",
+        );
         t.write("ops/cx/defs/a.yaml", &queue_yaml("Alpha", 100));
         t.write("queues/ignored.yaml", &queue_yaml("Ignored", 100));
         let id = t.commit("nested");

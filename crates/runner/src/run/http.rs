@@ -88,7 +88,11 @@ async fn readyz(State(s): State<AppState>) -> Response {
 async fn metrics(State(s): State<AppState>) -> Response {
     match s.metrics.encode() {
         Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot encode the metrics").into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot encode the metrics",
+        )
+            .into_response(),
     }
 }
 
@@ -96,7 +100,11 @@ async fn status(State(s): State<AppState>) -> Response {
     let body = serde_json::to_value(&*s.status.read());
     match body {
         Ok(v) => Json(v).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot encode the status").into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot encode the status",
+        )
+            .into_response(),
     }
 }
 
@@ -131,12 +139,18 @@ async fn trigger(State(s): State<AppState>, headers: HeaderMap) -> Response {
         return r;
     }
     if !s.accepting.load(Ordering::SeqCst) {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down: no new runs are taken");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting down: no new runs are taken",
+        );
     }
     let t = Trigger::new(TriggerKind::Manual);
     let id = t.id.to_string();
     if s.triggers.send(t).is_err() {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down: no new runs are taken");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting down: no new runs are taken",
+        );
     }
     info!(run = %id, "manual trigger accepted");
     (
@@ -156,7 +170,11 @@ mod tests {
     use crate::run::status::Status;
 
     fn client() -> cxone::HttpTenant {
-        let cfg = cxone::ClientConfig::new("http://127.0.0.1:9", "id", cxone::Secret::new("s".to_string()));
+        let cfg = cxone::ClientConfig::new(
+            "http://127.0.0.1:9",
+            "id",
+            cxone::Secret::new("s".to_string()),
+        );
         cxone::HttpTenant::new(cfg).unwrap()
     }
 
@@ -192,7 +210,13 @@ mod tests {
     #[tokio::test]
     async fn a_trigger_without_a_token_or_with_a_wrong_one_is_401_and_starts_nothing() {
         let (app, mut rx, _) = app(Some("s3cret-token"));
-        for auth in [None, Some("Bearer wrong"), Some("Bearer s3cret-tokenX"), Some("Basic czNjcmV0LXRva2Vu"), Some("s3cret-token")] {
+        for auth in [
+            None,
+            Some("Bearer wrong"),
+            Some("Bearer s3cret-tokenX"),
+            Some("Basic czNjcmV0LXRva2Vu"),
+            Some("s3cret-token"),
+        ] {
             let (code, headers, body) = send(&app, post_trigger(auth)).await;
             assert_eq!(code, StatusCode::UNAUTHORIZED, "{auth:?}");
             assert!(headers.contains_key(header::WWW_AUTHENTICATE));
@@ -226,12 +250,20 @@ mod tests {
         let (app, _rx, status) = app(None);
         let get = |p: &str| Request::get(p).body(Body::empty()).unwrap();
         assert_eq!(send(&app, get("/healthz")).await.0, StatusCode::OK);
-        assert_eq!(send(&app, get("/readyz")).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            send(&app, get("/readyz")).await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
         status.write().ready = true;
         assert_eq!(send(&app, get("/readyz")).await.0, StatusCode::OK);
         let (code, headers, body) = send(&app, get("/metrics")).await;
         assert_eq!(code, StatusCode::OK);
-        assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/openmetrics-text"));
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/openmetrics-text")
+        );
         assert!(body.ends_with("# EOF\n"));
         let (code, _, body) = send(&app, get("/status")).await;
         assert_eq!(code, StatusCode::OK);

@@ -131,7 +131,7 @@ impl Collector for Scraped {
         {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_api_requests",
-                "Requests sent to the tenant API, by endpoint and HTTP status (`error`: no answer)",
+                "Requests sent to the tenant API, by endpoint and HTTP status (`error`: no answer).",
                 None,
                 MetricType::Counter,
             )?;
@@ -145,7 +145,7 @@ impl Collector for Scraped {
         {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_api_retries",
-                "Requests to the tenant API sent again (throttled or failed), by endpoint",
+                "Requests to the tenant API sent again (throttled or failed), by endpoint.",
                 None,
                 MetricType::Counter,
             )?;
@@ -156,14 +156,14 @@ impl Collector for Scraped {
         }
         let m = encoder.encode_descriptor(
             "cxqueues_rate_limit_waits",
-            "Requests that waited for the client-side rate limit",
+            "Requests that waited for the client-side rate limit.",
             None,
             MetricType::Counter,
         )?;
         ConstCounter::new(stats.rate_limit_waits).encode(m)?;
         let m = encoder.encode_descriptor(
             "cxqueues_token_requests",
-            "OAuth token requests sent",
+            "OAuth token requests sent.",
             None,
             MetricType::Counter,
         )?;
@@ -173,7 +173,7 @@ impl Collector for Scraped {
         {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_queues",
-                "Queues of the repository by state against the tenant",
+                "Queues of the repository by state against the tenant.",
                 None,
                 MetricType::Gauge,
             )?;
@@ -184,7 +184,7 @@ impl Collector for Scraped {
         }
         let m = encoder.encode_descriptor(
             "cxqueues_ready",
-            "1 once a reconcile has completed",
+            "1 once a reconcile has completed.",
             None,
             MetricType::Gauge,
         )?;
@@ -192,7 +192,7 @@ impl Collector for Scraped {
         if let Some(commit) = &status.commit {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_last_reconciled_commit",
-                "The commit last reconciled, its branch and result",
+                "The commit last reconciled, its branch and result.",
                 None,
                 MetricType::Info,
             )?;

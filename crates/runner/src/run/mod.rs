@@ -88,7 +88,8 @@ impl Trigger {
 /// Parses a duration written as a number and a unit, or several: `500ms`, `30s`, `5m`,
 /// `1h`, `1h30m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("{text:?} is not a duration: write a number and a unit, such as 30s, 5m or 1h");
+    let bad =
+        || format!("{text:?} is not a duration: write a number and a unit, such as 30s, 5m or 1h");
     let s = text.trim();
     if s.is_empty() {
         return Err(bad());
@@ -96,13 +97,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(bad());
         }
         let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let one = match unit {
@@ -112,7 +117,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "h" => Duration::from_secs(3600),
             _ => return Err(bad()),
         };
-        let part = one.checked_mul(u32::try_from(n).map_err(|_| bad())?).ok_or_else(bad)?;
+        let part = one
+            .checked_mul(u32::try_from(n).map_err(|_| bad())?)
+            .ok_or_else(bad)?;
         total = total.checked_add(part).ok_or_else(bad)?;
     }
     if total.is_zero() {

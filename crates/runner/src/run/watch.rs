@@ -82,10 +82,12 @@ fn short(id: &str) -> &str {
 fn start_debouncer(
     git: &GitSource,
     events: mpsc::UnboundedSender<()>,
-) -> Option<notify_debouncer_full::Debouncer<
-    notify_debouncer_full::notify::RecommendedWatcher,
-    notify_debouncer_full::RecommendedCache,
->> {
+) -> Option<
+    notify_debouncer_full::Debouncer<
+        notify_debouncer_full::notify::RecommendedWatcher,
+        notify_debouncer_full::RecommendedCache,
+    >,
+> {
     let handler = move |res: DebounceEventResult| match res {
         Ok(batch) if !batch.is_empty() => {
             let _ = events.send(());

@@ -167,7 +167,11 @@ impl std::fmt::Debug for Delivery {
 impl Delivery {
     /// A handle over `outbox`; nothing runs until [`Delivery::spawn`]. Keys come from the
     /// observers' targets, else from `env` by the event's `secretEnv`.
-    pub fn new(outbox: Arc<Outbox>, config: DeliveryConfig, env: EnvLookup) -> Result<Self, WebhookError> {
+    pub fn new(
+        outbox: Arc<Outbox>,
+        config: DeliveryConfig,
+        env: EnvLookup,
+    ) -> Result<Self, WebhookError> {
         // reqwest is built without a bundled crypto provider: install ring, unless the
         // process already chose one.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -279,6 +283,9 @@ impl Drop for Delivery {
 
 type LaneKey = (String, String);
 
+/// One attempt in flight.
+type Request = std::pin::Pin<Box<dyn std::future::Future<Output = Attempt> + Send>>;
+
 struct Item {
     name: String,
     ev: StoredEvent,
@@ -299,7 +306,9 @@ enum Attempt {
         retry_after: Option<Duration>,
     },
     /// The receiver rejected this event.
-    Rejected { error: String },
+    Rejected {
+        error: String,
+    },
 }
 
 struct Worker {
@@ -382,7 +391,8 @@ impl Worker {
     }
 
     fn ingest(&mut self) {
-        let new: Vec<_> = std::mem::take(&mut *self.shared.inbox.lock().unwrap_or_else(|p| p.into_inner()));
+        let new: Vec<_> =
+            std::mem::take(&mut *self.shared.inbox.lock().unwrap_or_else(|p| p.into_inner()));
         self.ingested += new.len() as u64;
         for (name, ev) in new {
             self.insert(name, ev);
@@ -430,12 +440,7 @@ impl Worker {
     }
 
     /// Starts the heads of the lanes that may go now, oldest first.
-    #[allow(clippy::type_complexity)]
-    fn dispatch(
-        &mut self,
-        now: Instant,
-        busy: usize,
-    ) -> Vec<(LaneKey, String, std::pin::Pin<Box<dyn std::future::Future<Output = Attempt> + Send>>)> {
+    fn dispatch(&mut self, now: Instant, busy: usize) -> Vec<(LaneKey, String, Request)> {
         let free = self.config.concurrency.max(1).saturating_sub(busy);
         if free == 0 {
             return Vec::new();
@@ -580,7 +585,9 @@ async fn send(
 ) -> Attempt {
     let Some(key) = key else {
         return Attempt::Failed {
-            error: format!("the environment variable {secret_env} (secretEnv, the HMAC key) is not set"),
+            error: format!(
+                "the environment variable {secret_env} (secretEnv, the HMAC key) is not set"
+            ),
             retry_after: None,
         };
     };

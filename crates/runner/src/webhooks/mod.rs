@@ -66,7 +66,9 @@ pub enum WebhookError {
 
 /// Reads an environment variable (the process environment, or a map in tests).
 #[derive(Clone)]
-pub struct EnvLookup(Arc<dyn Fn(&str) -> Option<String> + Send + Sync>);
+pub struct EnvLookup(Arc<EnvFn>);
+
+type EnvFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 impl EnvLookup {
     /// A lookup backed by a function.
@@ -123,7 +125,9 @@ pub fn check_url(raw: &str) -> Result<Url, WebhookError> {
         "http" => Err(bad(
             "plain http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost): use https://",
         )),
-        other => Err(bad(&format!("the scheme {other:?} is not supported: use https://"))),
+        other => Err(bad(&format!(
+            "the scheme {other:?} is not supported: use https://"
+        ))),
     }
 }
 
@@ -232,7 +236,12 @@ pub struct WebhookObserver {
 
 impl WebhookObserver {
     /// An observer for one run (its success rate counts from zero).
-    pub fn new(outbox: Arc<Outbox>, sender: Sender, targets: Vec<HookTarget>, context: RunContext) -> Self {
+    pub fn new(
+        outbox: Arc<Outbox>,
+        sender: Sender,
+        targets: Vec<HookTarget>,
+        context: RunContext,
+    ) -> Self {
         sender.register_keys(&targets);
         Self {
             outbox,
@@ -296,7 +305,8 @@ impl ApplyObserver for WebhookObserver {
         match self.outbox.persist(events) {
             Ok(saved) => self.sender.push(saved),
             Err(e) => {
-                self.unsaved.fetch_add(self.targets.len() as u64, Ordering::SeqCst);
+                self.unsaved
+                    .fetch_add(self.targets.len() as u64, Ordering::SeqCst);
                 tracing::error!(queue = %o.name, error = %e, "webhook events not saved to the outbox");
             }
         }

@@ -147,12 +147,15 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Webhook
     move |source| WebhookError::Io { what, path, source }
 }
 
+/// Event files as found: each name, with the event or why it could not be read.
+pub(crate) type Scanned = Vec<(String, Result<StoredEvent, String>)>;
+
 fn seq_of(name: &str) -> Option<u64> {
     name.split('-').next()?.parse().ok()
 }
 
 /// The event files of `dir`, sorted by name (so by seq), each parsed or with why not.
-fn scan(dir: &Path) -> Result<Vec<(String, Result<StoredEvent, String>)>, WebhookError> {
+fn scan(dir: &Path) -> Result<Scanned, WebhookError> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(io("read", dir))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -250,7 +253,10 @@ impl Outbox {
 
     /// Gives each event its seq and stores it durably (file and folder fsynced) before
     /// returning; returns each with its file name, in order.
-    pub fn persist(&self, events: Vec<StoredEvent>) -> Result<Vec<(String, StoredEvent)>, WebhookError> {
+    pub fn persist(
+        &self,
+        events: Vec<StoredEvent>,
+    ) -> Result<Vec<(String, StoredEvent)>, WebhookError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -293,7 +299,7 @@ impl Outbox {
     }
 
     /// The pending files as found, unreadable ones with the reason.
-    pub(crate) fn scan_pending(&self) -> Result<Vec<(String, Result<StoredEvent, String>)>, WebhookError> {
+    pub(crate) fn scan_pending(&self) -> Result<Scanned, WebhookError> {
         scan(&self.pending)
     }
 
@@ -302,7 +308,7 @@ impl Outbox {
         Ok(Self::readable(scan(&self.dead)?))
     }
 
-    fn readable(found: Vec<(String, Result<StoredEvent, String>)>) -> Vec<(String, StoredEvent)> {
+    fn readable(found: Scanned) -> Vec<(String, StoredEvent)> {
         found
             .into_iter()
             .filter_map(|(name, r)| match r {
@@ -317,8 +323,16 @@ impl Outbox {
 
     /// Pending and dead-lettered events, for `webhooks list`.
     pub fn list(&self) -> Result<(Vec<EventSummary>, Vec<EventSummary>), WebhookError> {
-        let pending = self.pending()?.iter().map(|(_, e)| e.summary("pending")).collect();
-        let dead = self.dead()?.iter().map(|(_, e)| e.summary("dead")).collect();
+        let pending = self
+            .pending()?
+            .iter()
+            .map(|(_, e)| e.summary("pending"))
+            .collect();
+        let dead = self
+            .dead()?
+            .iter()
+            .map(|(_, e)| e.summary("dead"))
+            .collect();
         Ok((pending, dead))
     }
 
@@ -351,8 +365,11 @@ impl Outbox {
                 hits
             }
         };
-        let already: std::collections::HashSet<Uuid> =
-            self.pending()?.into_iter().map(|(_, e)| e.event_id).collect();
+        let already: std::collections::HashSet<Uuid> = self
+            .pending()?
+            .into_iter()
+            .map(|(_, e)| e.event_id)
+            .collect();
         let mut out = Vec::new();
         for (name, mut ev) in chosen {
             if !already.contains(&ev.event_id) {

@@ -1,0 +1,157 @@
+//! Loading whole repositories from disk: every problem reported, with its place.
+
+use std::path::Path;
+
+use model::{LoadOptions, Rule, load_repository};
+
+fn write(dir: &Path, rel: &str, body: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+fn doc(name: &str, spec: &str) -> String {
+    format!("apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {name}\nspec:\n{spec}")
+}
+
+fn rules(repo: &model::Repository) -> Vec<(Rule, String, u32)> {
+    let mut v: Vec<_> = repo
+        .diagnostics
+        .iter()
+        .map(|d| (d.rule, d.file.display().to_string(), d.line))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn multi_document_files_in_nested_folders_load_in_sorted_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "queues/b/z.yaml", doc("Z", "  maxWaiters: 3\n"));
+    write(
+        dir.path(),
+        "queues/a.yml",
+        format!("{}---\n{}", doc("A1", ""), doc("A2", "")),
+    );
+    write(dir.path(), "queues/notes.txt", "ignored");
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert!(repo.diagnostics.is_empty(), "{:#?}", repo.diagnostics);
+    let names: Vec<_> = repo
+        .queues
+        .iter()
+        .map(|q| (q.name(), q.file.display().to_string()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("A1", "queues/a.yml".into()),
+            ("A2", "queues/a.yml".into()),
+            ("Z", "queues/b/z.yaml".into())
+        ]
+    );
+    assert_eq!(
+        repo.queues[1].doc.metadata.name.loc.line, 10,
+        "a line in the second document"
+    );
+}
+
+#[test]
+fn every_range_bound_is_checked_one_past_each_side() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "queues/bad.yaml",
+        doc(
+            "Bad",
+            "  serviceLevelTarget: {threshold: 101, time: 0}\n  maxWaitTime: 9\n  maxWaiters: 101\n  overflow: {target: X, waitTime: 29}\n",
+        ),
+    );
+    write(
+        dir.path(),
+        "queues/ok.yaml",
+        doc(
+            "Ok",
+            "  serviceLevelTarget: {threshold: 100, time: 300}\n  maxWaitTime: 600\n  maxWaiters: 100\n  overflow: null\n",
+        ),
+    );
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    let got = rules(&repo);
+    assert_eq!(got.len(), 5, "{got:#?}");
+    assert!(
+        got.iter()
+            .all(|(r, f, _)| *r == Rule::Range && f == "queues/bad.yaml")
+    );
+    assert_eq!(got.iter().map(|g| g.2).collect::<Vec<_>>(), [6, 6, 7, 8, 9]);
+}
+
+#[test]
+fn unreadable_inputs_are_reported_and_the_rest_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "queues/empty.yaml", "# only a comment\n");
+    write(
+        dir.path(),
+        "queues/latin1.yaml",
+        b"apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: Caf\xe9}\n",
+    );
+    write(
+        dir.path(),
+        "queues/big.yaml",
+        doc("Big", &format!("  description: {}\n", "x".repeat(300))),
+    );
+    write(dir.path(), "queues/good.yaml", doc("Good", ""));
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "evil.yaml", doc("Evil", ""));
+    std::os::unix::fs::symlink(
+        outside.path().join("evil.yaml"),
+        dir.path().join("queues/link.yaml"),
+    )
+    .unwrap();
+    let opts = LoadOptions {
+        max_file_size: 200,
+        ..LoadOptions::default()
+    };
+    let repo = load_repository(dir.path(), &opts);
+    assert_eq!(
+        rules(&repo),
+        [
+            (Rule::File, "queues/big.yaml".into(), 1),
+            (Rule::File, "queues/latin1.yaml".into(), 3),
+            (Rule::Symlink, "queues/link.yaml".into(), 0),
+            (Rule::EmptyFile, "queues/empty.yaml".into(), 1),
+        ]
+    );
+    let names: Vec<_> = repo.queues.iter().map(|q| q.name()).collect();
+    assert_eq!(names, ["Good"]);
+}
+
+#[test]
+fn a_symlink_inside_the_repository_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "shared/common.yaml", doc("Common", ""));
+    std::fs::create_dir_all(dir.path().join("queues")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("shared/common.yaml"),
+        dir.path().join("queues/common.yaml"),
+    )
+    .unwrap();
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert!(repo.diagnostics.is_empty(), "{:#?}", repo.diagnostics);
+    assert_eq!(repo.queues[0].name(), "Common");
+}
+
+#[test]
+fn the_tenant_document_sets_the_queues_folder_and_the_license() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "cxqueues.yaml",
+        "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  queues: routing\n  limits: {maxWaiters: 50}\n",
+    );
+    write(dir.path(), "routing/q.yaml", doc("Q", "  maxWaiters: 60\n"));
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(rules(&repo), [(Rule::License, "routing/q.yaml".into(), 6)]);
+    assert_eq!(
+        repo.tenant.spec.limits.max_overflow_depth, 3,
+        "defaults fill the rest"
+    );
+}
