@@ -68,14 +68,40 @@ impl Repository {
 /// in sorted order) and parses them. Never fails: problems become diagnostics.
 pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
     let (tenant, paths, mut diags) = list_repository_files(root, opts);
-    // Each file is read just before it is parsed, so that only one is in memory at a time.
-    let mut read_diags = Vec::new();
-    let files = paths
-        .iter()
-        .filter_map(|p| read_file(root, p, opts, &mut read_diags));
-    let mut repo = parse_files(tenant, files, opts);
-    diags.append(&mut read_diags);
+    let mut repo = parse_tenant(tenant, opts);
+    // YAML parsing is nearly all the work: split the files into one contiguous run per core,
+    // each read just before it is parsed, and join the runs in file order.
+    let cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let per = paths.len().div_ceil(cores).max(1);
+    let tenant_doc = &repo.tenant;
+    let parts: Vec<(Vec<QueueDef>, Vec<Diagnostic>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = paths
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut queues = Vec::new();
+                    let mut diags = Vec::new();
+                    for p in chunk {
+                        if let Some(f) = read_file(root, p, opts, &mut diags) {
+                            parse_queue_file(&f, tenant_doc, opts, &mut queues, &mut diags);
+                        }
+                    }
+                    (queues, diags)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a parsing thread panicked"))
+            .collect()
+    });
     diags.append(&mut repo.diagnostics);
+    for (mut q, mut d) in parts {
+        repo.queues.append(&mut q);
+        diags.append(&mut d);
+    }
     repo.diagnostics = diags;
     repo
 }
@@ -311,6 +337,21 @@ pub fn parse_files(
     files: impl IntoIterator<Item = RepoFile>,
     opts: &LoadOptions,
 ) -> Repository {
+    let mut repo = parse_tenant(tenant, opts);
+    for f in files {
+        parse_queue_file(
+            &f,
+            &repo.tenant,
+            opts,
+            &mut repo.queues,
+            &mut repo.diagnostics,
+        );
+    }
+    repo
+}
+
+/// A repository with only its tenant document parsed (the defaults when there is none).
+fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
     let mut repo = Repository::default();
     if let Some(t) = tenant {
         if t.bytes.len() as u64 > opts.max_file_size {
@@ -324,42 +365,49 @@ pub fn parse_files(
         }
         repo.tenant_file = Some(t.path);
     }
-    for f in files {
-        if f.bytes.len() as u64 > opts.max_file_size {
-            repo.diagnostics
-                .push(too_large(&f.path, f.bytes.len() as u64, opts.max_file_size));
-            continue;
-        }
-        let Some(text) = utf8(&f, &mut repo.diagnostics) else {
-            continue;
-        };
-        if text.trim().is_empty() || only_comments(text) {
-            repo.diagnostics.push(
-                Diagnostic::error(
-                    Rule::EmptyFile,
-                    &f.path,
-                    Loc::new(1, 1),
-                    "the file holds no document",
-                )
-                .with_hint("add a Queue document or delete the file"),
-            );
-            continue;
-        }
-        match yaml::from_str_multi::<Option<QueueDoc>>(text, &opts.yaml) {
-            Ok(docs) => {
-                for doc in docs.into_iter().flatten() {
-                    let def = QueueDef {
-                        file: f.path.clone(),
-                        doc,
-                    };
-                    check_queue(&def, &repo.tenant, &mut repo.diagnostics);
-                    repo.queues.push(def);
-                }
-            }
-            Err(e) => repo.diagnostics.push(from_yaml(&f.path, e)),
-        }
-    }
     repo
+}
+
+/// Parses one file of Queue documents and checks each on its own.
+fn parse_queue_file(
+    f: &RepoFile,
+    tenant: &TenantDoc,
+    opts: &LoadOptions,
+    queues: &mut Vec<QueueDef>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if f.bytes.len() as u64 > opts.max_file_size {
+        diags.push(too_large(&f.path, f.bytes.len() as u64, opts.max_file_size));
+        return;
+    }
+    let Some(text) = utf8(f, diags) else {
+        return;
+    };
+    if text.trim().is_empty() || only_comments(text) {
+        diags.push(
+            Diagnostic::error(
+                Rule::EmptyFile,
+                &f.path,
+                Loc::new(1, 1),
+                "the file holds no document",
+            )
+            .with_hint("add a Queue document or delete the file"),
+        );
+        return;
+    }
+    match yaml::from_str_multi::<Option<QueueDoc>>(text, &opts.yaml) {
+        Ok(docs) => {
+            for doc in docs.into_iter().flatten() {
+                let def = QueueDef {
+                    file: f.path.clone(),
+                    doc,
+                };
+                check_queue(&def, tenant, diags);
+                queues.push(def);
+            }
+        }
+        Err(e) => diags.push(from_yaml(&f.path, e)),
+    }
 }
 
 fn only_comments(text: &str) -> bool {

@@ -48,6 +48,8 @@ fn options(limits: &YamlLimits) -> serde_saphyr::Options {
     opts.alias_limits.max_total_replayed_events = limits.max_replayed_events;
     opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     opts.with_snippet = false;
+    // Comments are never read: skipping them is cheaper.
+    opts.emit_comments = false;
     opts
 }
 

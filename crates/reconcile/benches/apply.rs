@@ -93,7 +93,7 @@ fn count(sim: &SimHandle, key: &str, status: u16) -> u64 {
 
 async fn bench_apply(n: usize) {
     let dir = tempfile::tempdir().unwrap();
-    reconcile::r#gen::write_repository(dir.path(), n, 7).unwrap();
+    reconcile::generate::write_repository(dir.path(), n, 7).unwrap();
     let repo = load(dir.path());
     let rate = 50.0;
     let sim = sim::Sim::start(
@@ -211,7 +211,7 @@ async fn child(spec: &str) {
 
 async fn bench_plan_rss(n: usize) {
     let dir = tempfile::tempdir().unwrap();
-    reconcile::r#gen::write_repository(dir.path(), n, 11).unwrap();
+    reconcile::generate::write_repository(dir.path(), n, 11).unwrap();
     let repo = load(dir.path());
     let sim = sim::Sim::start(seed_from(&repo), Faults::none()).unwrap();
     drop(repo);

@@ -6,7 +6,12 @@
 //! Each size runs in a child process (this binary again, with `CXQ_BENCH_CHILD` set), so that
 //! its peak RSS (`VmHWM` of `/proc/self/status`) is that of the validation alone. For 10,000
 //! queues, when PyYAML's C loader is there, `pyyaml_parse.py` parses the same files as a
-//! baseline.
+//! baseline. The table shows wall time (median of the runs), CPU time (user + system, which
+//! stays honest when the machine is busy), the split between `load_repository` and
+//! `check_repository`, throughput and peak RSS.
+//!
+//! `CXQ_BENCH_GENERATE="N<tab>DIR"` only writes a repository of N queues into DIR, to profile
+//! it (e.g. with `valgrind --tool=callgrind` on this binary with `CXQ_BENCH_CHILD="1<tab>DIR"`).
 
 use std::env;
 use std::path::Path;
@@ -15,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use model::{LoadOptions, load_repository};
 use reconcile::check_repository;
-use reconcile::r#gen::write_repository;
+use reconcile::generate::write_repository;
 
 const CHILD_ENV: &str = "CXQ_BENCH_CHILD";
 const SEED: u64 = 2024;
@@ -102,7 +107,7 @@ fn main() {
     }
     println!();
     let at = |n: usize| rows.iter().find(|r| r.n == n);
-    if let (Some(r), Some(py)) = (at(10_000), py_10k) {
+    if let (Some(r), Some((py, py_cpu))) = (at(10_000), py_10k) {
         let ratio = r.median.as_secs_f64() / py.as_secs_f64();
         println!(
             "10,000 queues: validate {} vs PyYAML CSafeLoader parse only {}: {:.2}× its time (target < 0.5×) {}",
@@ -111,13 +116,20 @@ fn main() {
             ratio,
             verdict(ratio < 0.5)
         );
+        println!(
+            "               CPU time: validate {} vs PyYAML {}: {:.2}×",
+            fmt_dur(r.cpu),
+            fmt_dur(py_cpu),
+            r.cpu.as_secs_f64() / py_cpu.as_secs_f64()
+        );
     } else if at(10_000).is_some() {
         println!("10,000 queues: PyYAML's CSafeLoader is not available, no comparison");
     }
     if let (Some(small), Some(big)) = (at(10_000), at(100_000)) {
         let ratio = big.median.as_secs_f64() / small.median.as_secs_f64();
         println!(
-            "100,000 / 10,000 queues: {ratio:.2}× the time (target ≤ 11×) {}",
+            "100,000 / 10,000 queues: {ratio:.2}× the time, {:.2}× the CPU time (target ≤ 11×) {}",
+            big.cpu.as_secs_f64() / small.cpu.as_secs_f64(),
             verdict(ratio <= 11.0)
         );
     }
@@ -261,8 +273,9 @@ fn cpu_ticks() -> u64 {
     field(14) + field(15)
 }
 
-/// PyYAML's CSafeLoader parsing the same files (3 runs, median), when it is installed.
-fn pyyaml(dir: &Path) -> Option<Duration> {
+/// PyYAML's CSafeLoader parsing the same files (3 runs, median): wall and CPU time, when it
+/// is installed.
+fn pyyaml(dir: &Path) -> Option<(Duration, Duration)> {
     let ok = Command::new("python3")
         .args(["-c", "import yaml; yaml.CSafeLoader"])
         .output()
@@ -286,11 +299,14 @@ fn pyyaml(dir: &Path) -> Option<Duration> {
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let secs: f64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("median_s "))?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs_f64(secs))
+    let secs = |key: &str| -> Option<Duration> {
+        let s: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix(key))?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(Duration::from_secs_f64(s))
+    };
+    Some((secs("median_s ")?, secs("median_cpu_s ")?))
 }

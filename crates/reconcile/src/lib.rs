@@ -8,7 +8,7 @@
 
 mod apply;
 mod desired;
-pub mod r#gen;
+pub mod generate;
 mod graph;
 pub mod import;
 mod plan;

@@ -3,7 +3,7 @@
 
 use model::{LoadOptions, Rule, load_repository};
 use reconcile::check_repository;
-use reconcile::r#gen::write_repository;
+use reconcile::generate::write_repository;
 use tempfile::TempDir;
 
 #[test]

@@ -10,7 +10,8 @@
 //! of its run in `/status`) is reported beside it, so that the rest (noticing the commit: file
 //! events and the debounce) shows too.
 //!
-//! `CXQ_BENCH_RUN_N` (default 1000) and `CXQ_BENCH_COMMITS` (default 25) change the sizes.
+//! `CXQ_BENCH_RUN_N` (default 1000) and `CXQ_BENCH_COMMITS` (default 25) change the sizes;
+//! `CXQ_BENCH_LOG` is the runner's `RUST_LOG` (default `warn`; `debug` shows each phase).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -141,7 +142,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn start_runner(dir: &Path, sim: &SimHandle) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
-        .args(["run", "--listen", "127.0.0.1:0", "--resync", "1h", "--poll", "30s"])
+        .args([
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+            "--resync",
+            "1h",
+            "--poll",
+            "30s",
+        ])
         .arg("--repo")
         .arg(dir)
         .arg("--base-url")
@@ -149,7 +158,10 @@ fn start_runner(dir: &Path, sim: &SimHandle) -> (Child, String) {
         .env("CXONE_CLIENT_ID", sim::DEMO_CLIENT_ID)
         .env("CXONE_CLIENT_SECRET", sim::DEMO_CLIENT_SECRET)
         .env_remove("CXONE_CLIENT_SECRET_FILE")
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("CXQ_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -184,7 +196,7 @@ fn main() {
     let _guard = rt.enter();
 
     let dir = tempfile::tempdir().unwrap();
-    reconcile::r#gen::write_repository(dir.path(), n, 7).unwrap();
+    reconcile::generate::write_repository(dir.path(), n, 7).unwrap();
     let tenant_file = dir.path().join("cxqueues.yaml");
     let text = std::fs::read_to_string(&tenant_file).unwrap();
     std::fs::write(
@@ -234,7 +246,10 @@ fn main() {
         let id = git.commit(&[file.as_str()], &format!("{name}: maxWaitTime {wait}"));
         let t0 = Instant::now();
         while wait_of(&sim, &name) != Some(wait) {
-            assert!(t0.elapsed() < Duration::from_secs(60), "commit {i} never applied");
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "commit {i} never applied"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         latencies.push(t0.elapsed().as_secs_f64() * 1000.0);

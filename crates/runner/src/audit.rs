@@ -674,6 +674,18 @@ impl StateArgs {
     }
 }
 
+/// Creates the state directory with a `.gitignore` of `*` (it often sits in the checkout of
+/// the desired-state repository); best effort.
+fn ignore_in_git(state_dir: &Path) {
+    let file = state_dir.join(".gitignore");
+    if std::fs::create_dir_all(state_dir).is_ok() && !file.exists() {
+        let _ = std::fs::write(
+            &file,
+            "# cxqueues state (audit log, webhook outbox): not for git.\n*\n",
+        );
+    }
+}
+
 /// Why the recorder cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum RecorderError {
@@ -715,6 +727,7 @@ impl Recorder {
         env: webhooks::EnvLookup,
     ) -> Result<Self, RecorderError> {
         webhooks::targets(repo, &env)?;
+        ignore_in_git(&state.state_dir);
         let audit = Arc::new(AuditLog::open(state.audit_path())?);
         let outbox = Arc::new(Outbox::open(&state.state_dir)?);
         let mut delivery = Delivery::new(outbox.clone(), config, env.clone())?;
@@ -784,9 +797,24 @@ impl Recorder {
         self.outbox.dead_letters()
     }
 
-    /// Delivers what it can within `timeout`, then stops the delivery task; what is left
-    /// stays in the outbox for the next process.
+    /// The webhook part of `/status`: how many events wait, and the dead letters.
+    pub fn webhook_status(&self) -> webhooks::WebhookStatus {
+        webhooks::WebhookStatus {
+            pending: self.outbox.pending_count(),
+            dead: self.outbox.dead_letters(),
+        }
+    }
+
+    /// Before exit: gives every pending event its attempt (within `timeout`), then stops the
+    /// delivery task. Returns early when all that is left waits for a receiver's backoff
+    /// (a receiver that is down does not hold the exit); what is left stays in the outbox for
+    /// the next process.
     pub async fn shutdown(self, timeout: Duration) -> webhooks::DrainReport {
+        self.delivery.settle(timeout).await
+    }
+
+    /// Waits (up to `timeout`) until the outbox is empty, then stops the delivery task.
+    pub async fn drain(self, timeout: Duration) -> webhooks::DrainReport {
         self.delivery.drain(timeout).await
     }
 }

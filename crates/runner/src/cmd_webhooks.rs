@@ -49,6 +49,12 @@ pub enum WebhooksCommand {
 }
 
 fn open(state: &StateDirArg) -> Result<Outbox, CliError> {
+    if !state.state_dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "no state directory at {} (give the one apply and run use with --state-dir)",
+            state.state_dir.display()
+        )));
+    }
     Outbox::open(&state.state_dir).map_err(|e| CliError::Usage(e.to_string()))
 }
 

@@ -504,6 +504,36 @@ async fn a_drain_while_the_receiver_is_down_leaves_every_event_in_the_outbox() {
     assert_eq!(outbox.pending().unwrap().len(), 3);
 }
 
+#[tokio::test]
+async fn settling_before_exit_does_not_wait_for_a_receiver_that_is_down() {
+    let state = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{}/hook", free_port());
+    let outbox = Arc::new(Outbox::open(state.path()).unwrap());
+    let mut config = fast();
+    config.backoff_base = Duration::from_secs(3600);
+    config.backoff_cap = Duration::from_secs(3600);
+    let mut delivery = Delivery::new(outbox.clone(), config, env_with(&[])).unwrap();
+    delivery.spawn();
+    let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
+    for q in ["A", "B"] {
+        obs.on_outcome(&update(q, 2));
+    }
+    // The receiver's backoff is an hour: settle returns once it has tried, not after it.
+    let report = tokio::time::timeout(
+        Duration::from_secs(300),
+        delivery.settle(Duration::from_secs(3600)),
+    )
+    .await
+    .expect("settle waited for the backoff");
+    assert_eq!((report.delivered, report.pending), (0, 2));
+    let pending = outbox.pending().unwrap();
+    assert!(
+        pending
+            .iter()
+            .any(|(_, e)| e.attempts == 1 && e.last_error.is_some())
+    );
+}
+
 #[test]
 fn webhook_urls_must_be_https_except_for_loopback_and_a_missing_key_names_its_variable() {
     for ok in [
@@ -813,7 +843,12 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     let debug = format!("{recorder:?} {opts:?}");
     eventually("a refused attempt", || !receiver.got().is_empty()).await;
     receiver.status.store(200, Ordering::SeqCst);
-    let drained = recorder.shutdown(Duration::from_secs(60)).await;
+    eventually("three dead letters for /status", || {
+        recorder.webhook_status().dead.len() == 3
+    })
+    .await;
+    let status = serde_json::to_string(&recorder.webhook_status()).unwrap();
+    let drained = recorder.drain(Duration::from_secs(60)).await;
     assert_eq!(
         (drained.delivered, drained.dead_lettered, drained.pending),
         (3, 3, 0)
@@ -829,6 +864,7 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     assert_eq!(audit::verify(&audit_path).unwrap().records, 4);
 
     let mut outputs = vec![
+        status,
         debug,
         String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string(),
     ];
@@ -845,6 +881,11 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     let mut files = Vec::new();
     files_under(&state.state_dir, &mut files);
     assert!(files.iter().any(|f| f.ends_with("audit.jsonl")));
+    let ignore = std::fs::read_to_string(state.state_dir.join(".gitignore")).unwrap();
+    assert!(
+        ignore.lines().any(|l| l == "*"),
+        "the state directory ignores itself in git"
+    );
     assert_eq!(
         files
             .iter()
@@ -856,7 +897,7 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
         outputs.push(String::from_utf8_lossy(&std::fs::read(f).unwrap()).to_string());
     }
     assert!(
-        outputs[1].contains("webhook delivery failed"),
+        outputs[2].contains("webhook delivery failed"),
         "the refused attempt was logged, so the logs were captured"
     );
     for secret in [WFM_SECRET, sim::DEMO_CLIENT_SECRET] {

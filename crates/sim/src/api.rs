@@ -35,7 +35,9 @@ pub const SKILLS_PATH: &str = "/api/v2/routing/skills";
 /// `GET|PUT|DELETE /api/v2/routing/queues/{id}`, `GET /api/v2/routing/skills`.
 ///
 /// Admin endpoints (no auth, no faults, not counted): `GET /_sim/stats`,
-/// `POST /_sim/stats/reset`, `GET|POST /_sim/faults` (a JSON [`Faults`]), `GET /_sim/queues`.
+/// `POST /_sim/stats/reset`, `GET /_sim/faults`, `POST /_sim/faults` (a JSON [`Faults`]; fields
+/// left out take their defaults), `PATCH /_sim/faults` (the fields given replace those in force,
+/// the rest stay), `GET /_sim/queues`.
 ///
 /// Without a connection (as under `oneshot`), a dropped response cannot close anything: it
 /// is answered `502 {"code": "sim.dropped"}` with the header `x-sim-dropped: true` instead.
@@ -50,7 +52,10 @@ pub fn router(state: SimState) -> Router {
         .route(SKILLS_PATH, get(list_skills))
         .route("/_sim/stats", get(sim_stats))
         .route("/_sim/stats/reset", post(sim_reset_stats))
-        .route("/_sim/faults", get(sim_faults).post(sim_set_faults))
+        .route(
+            "/_sim/faults",
+            get(sim_faults).post(sim_set_faults).patch(sim_patch_faults),
+        )
         .route("/_sim/queues", get(sim_queues))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), fault_layer))
@@ -324,6 +329,28 @@ async fn sim_faults(State(st): State<SimState>) -> Json<Faults> {
 
 async fn sim_set_faults(State(st): State<SimState>, body: Bytes) -> Result<Json<Faults>, ApiError> {
     let faults: Faults = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(vec![format!("body: {e}")]))?;
+    faults
+        .validate()
+        .map_err(|e| ApiError::BadRequest(vec![e.to_string()]))?;
+    st.set_faults(faults);
+    Ok(Json(st.faults()))
+}
+
+async fn sim_patch_faults(
+    State(st): State<SimState>,
+    body: Bytes,
+) -> Result<Json<Faults>, ApiError> {
+    let Value::Object(patch) = parse_body(&body)? else {
+        return Err(ApiError::BadRequest(vec![
+            "body: must be a JSON object".into(),
+        ]));
+    };
+    let mut merged = serde_json::to_value(st.faults()).unwrap_or_default();
+    if let Value::Object(current) = &mut merged {
+        current.extend(patch);
+    }
+    let faults: Faults = serde_json::from_value(merged)
         .map_err(|e| ApiError::BadRequest(vec![format!("body: {e}")]))?;
     faults
         .validate()

@@ -2,7 +2,8 @@
 //!
 //! Set at start ([`Sim::start`](crate::Sim::start)), replaced with
 //! [`SimHandle::set_faults`](crate::SimHandle::set_faults) or `POST /_sim/faults` (a JSON
-//! [`Faults`], snake_case field names, every field optional), read back with
+//! [`Faults`], snake_case field names, every field optional and defaulted) or
+//! `PATCH /_sim/faults` (only the fields given change), read back with
 //! [`SimHandle::faults`](crate::SimHandle::faults) or `GET /_sim/faults` (counters such as
 //! [`RivalAdmin::times`] and [`Faults::drop_after_apply_next`] count down as they fire).
 //!

@@ -16,6 +16,9 @@
 //! anything else) are kept as given. `overflow.target` names the target queue (convenient in
 //! seeds) and is turned into `overflow.targetId`. Server-owned fields (`id`, `version`,
 //! `dateModified`, `modifiedBy`) may be given to pin them; otherwise the simulator sets them.
+//!
+//! YAML note: bare `y`, `n`, `yes`, `no`, `on`, `off` are read as booleans; quote names like
+//! those.
 
 use std::{fmt, path::Path};
 
@@ -423,7 +426,7 @@ license: {maxWaiters: 40}
         std::fs::write(&yaml, "skills: [x]\n").unwrap();
         assert_eq!(Seed::from_path(&yaml).unwrap().skills.len(), 1);
         let other = dir.join("s.state");
-        std::fs::write(&other, "skills: [x, y]\n").unwrap();
+        std::fs::write(&other, "skills: [alpha, beta]\n").unwrap();
         assert_eq!(Seed::from_path(&other).unwrap().skills.len(), 2);
         let json = dir.join("s.json");
         std::fs::write(&json, "skills: [x]\n").unwrap();

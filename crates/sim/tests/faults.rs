@@ -259,6 +259,23 @@ async fn faults_posted_to_sim_faults_take_effect_at_once() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let read = app.send(Method::GET, "/_sim/faults", &[], None).await;
     assert_eq!(read.body["rate_429"], 1.0);
+    // PATCH changes only the fields given.
+    let patched = app
+        .send(
+            Method::PATCH,
+            "/_sim/faults",
+            &[],
+            Some(json!({"rate_429": 0.0})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+    assert_eq!(patched.body["rate_429"], 0.0);
+    assert_eq!(patched.body["retry_after"], "http-date");
+    assert_eq!(patched.body["retry_after_secs"], 5);
+    let after = app
+        .call(&token, Method::GET, "/api/v2/routing/queues", &[], None)
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
     // /_sim itself is never faulted.
     let dump = app.send(Method::GET, "/_sim/queues", &[], None).await;
     assert_eq!(dump.status, StatusCode::OK);

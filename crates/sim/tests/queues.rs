@@ -694,7 +694,10 @@ async fn post_leaving_out_managed_fields_gets_the_tenants_defaults() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    assert_eq!(reply.body["serviceLevelTarget"], json!({"threshold": 80, "time": 20}));
+    assert_eq!(
+        reply.body["serviceLevelTarget"],
+        json!({"threshold": 80, "time": 20})
+    );
     assert_eq!(reply.body["skillRequirements"], json!([]));
     assert_eq!(reply.body["overflow"], Value::Null);
     assert_eq!(reply.body["maxWaitTime"], 300);
@@ -708,7 +711,13 @@ async fn put_leaving_out_a_managed_field_answers_400_required() {
     let mut body = queue_body("B");
     body.as_object_mut().unwrap().remove("maxWaitTime");
     let reply = app
-        .call(&token, Method::PUT, &queue_url(&id), &[("if-match", "1")], Some(body))
+        .call(
+            &token,
+            Method::PUT,
+            &queue_url(&id),
+            &[("if-match", "1")],
+            Some(body),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.body["errors"], json!(["maxWaitTime: required"]));

@@ -23,7 +23,7 @@ use model::LoadOptions;
 use reconcile::{Action as PlanAction, ApplyOptions, Observed, Plan, Status as ApplyStatus};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::git::{GitError, GitSource, Snapshot};
 use super::metrics::Metrics;
@@ -198,7 +198,12 @@ async fn newest(ctx: &Context) -> Result<Option<Arc<Snapshot>>, GitError> {
         return Ok(Some(s));
     }
     let git = ctx.git.clone();
+    let t = Instant::now();
     let snap = Arc::new(blocking(move || git.read_commit(&id, &LoadOptions::default())).await?);
+    debug!(
+        ms = t.elapsed().as_millis() as u64,
+        "read and checked the commit"
+    );
     ctx.memory().newest = Some(snap.clone());
     Ok(Some(snap))
 }
@@ -288,6 +293,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         head.clone()
     };
 
+    let t = Instant::now();
     let observed = match observe(&ctx.client).await {
         Ok(o) => o,
         Err(e) => {
@@ -298,7 +304,18 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
             return Err(e.into());
         }
     };
+    debug!(
+        ms = t.elapsed().as_millis() as u64,
+        queues = observed.queues.len(),
+        "read the tenant"
+    );
+    let t = Instant::now();
     let plan = reconcile::plan(&desired.repo, &observed);
+    debug!(
+        ms = t.elapsed().as_millis() as u64,
+        changes = plan.changes.len(),
+        "planned"
+    );
     if plan.has_errors() {
         let n = plan.diagnostics.iter().filter(|d| d.is_error()).count();
         for d in plan.diagnostics.iter().filter(|d| d.is_error()) {
@@ -382,7 +399,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
                 info!(queue = %o.name, action = %action, version = %version, "applied")
             }
             ApplyStatus::Applied => {
-                tracing::debug!(queue = %o.name, action = %action, version = %version, "applied")
+                debug!(queue = %o.name, action = %action, version = %version, "applied")
             }
             _ => warn!(
                 queue = %o.name,

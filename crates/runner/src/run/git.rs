@@ -6,10 +6,12 @@
 //! order), handed to `model::parse_files` and `reconcile::check_repository`. A symlink in the
 //! tree is an error and is never followed.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid, Repository as GitRepo, Tree};
-use model::{Diagnostic, LoadOptions, Loc, RepoFile, Repository, Rule, TenantDoc};
+use model::{Diagnostic, LoadOptions, Loc, QueueDef, RepoFile, Repository, Rule, TenantDoc};
 use serde::Serialize;
 
 /// The tree entry mode of a symbolic link.
@@ -62,6 +64,16 @@ impl Snapshot {
     }
 }
 
+/// A Queue file parsed on its own: keyed by the tenant document's blob, the file's path and
+/// its blob, so that a commit re-parses only the files it changed.
+type CacheKey = (Option<Oid>, String, Oid);
+
+#[derive(Debug)]
+struct ParsedFile {
+    queues: Vec<QueueDef>,
+    diagnostics: Vec<Diagnostic>,
+}
+
 /// Where the runner reads from: a git repository, the folder of the cxqueues repository
 /// inside it, and a branch.
 #[derive(Clone, Debug)]
@@ -73,6 +85,8 @@ pub struct GitSource {
     /// The cxqueues repository's folder relative to the top of the work tree (empty: the top).
     prefix: PathBuf,
     branch: String,
+    /// The Queue files of the last commit read, parsed (shared by clones).
+    cache: Arc<Mutex<HashMap<CacheKey, Arc<ParsedFile>>>>,
 }
 
 impl GitSource {
@@ -112,6 +126,7 @@ impl GitSource {
             common_dir: repo.commondir().to_path_buf(),
             prefix,
             branch,
+            cache: Arc::default(),
         })
     }
 
@@ -143,18 +158,19 @@ impl GitSource {
         }
     }
 
-    /// Reads and checks the repository as commit `id` holds it.
+    /// Reads and checks the repository as commit `id` holds it. Only the Queue files that
+    /// changed since the last commit read are parsed again.
     pub fn read_commit(&self, id: &str, opts: &LoadOptions) -> Result<Snapshot, GitError> {
         let repo = self.open_repo()?;
         let commit = repo.find_commit(Oid::from_str(id)?)?;
         let info = commit_info(&commit);
         let root = commit.tree()?;
         let mut diags = Vec::new();
-        let (tenant, files) = if self.prefix.as_os_str().is_empty() {
-            read_files(&repo, &root, opts, &mut diags)
+        let (tenant, entries) = if self.prefix.as_os_str().is_empty() {
+            list_files(&repo, &root, opts, &mut diags)
         } else {
             match subtree(&repo, &root, &self.prefix)? {
-                Some(tree) => read_files(&repo, &tree, opts, &mut diags),
+                Some(tree) => list_files(&repo, &tree, opts, &mut diags),
                 None => {
                     diags.push(Diagnostic::error(
                         Rule::File,
@@ -170,8 +186,50 @@ impl GitSource {
                 }
             }
         };
-        let mut parsed = model::parse_files(tenant, files, opts);
+        let tenant_oid = tenant.as_ref().map(|(_, oid)| *oid);
+        let tenant = tenant.map(|(file, _)| file);
+        let mut parsed = model::parse_files(tenant.clone(), Vec::new(), opts);
         diags.append(&mut parsed.diagnostics);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut fresh = HashMap::with_capacity(entries.len());
+        for (path, oid) in entries {
+            let key = (tenant_oid, path, oid);
+            let file = match cache.remove(&key) {
+                Some(f) => f,
+                None => match repo.find_blob(oid) {
+                    Ok(blob) => {
+                        let one = RepoFile {
+                            path: PathBuf::from(&key.1),
+                            bytes: blob.content().to_vec(),
+                        };
+                        let alone = model::parse_files(tenant.clone(), vec![one], opts);
+                        let tenant_path = Path::new(TENANT_FILE);
+                        Arc::new(ParsedFile {
+                            queues: alone.queues,
+                            diagnostics: alone
+                                .diagnostics
+                                .into_iter()
+                                .filter(|d| d.file != tenant_path)
+                                .collect(),
+                        })
+                    }
+                    Err(e) => {
+                        diags.push(Diagnostic::error(
+                            Rule::File,
+                            key.1.as_str(),
+                            Loc::UNKNOWN,
+                            format!("cannot read: {e}"),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            parsed.queues.extend(file.queues.iter().cloned());
+            diags.extend(file.diagnostics.iter().cloned());
+            fresh.insert(key, file);
+        }
+        *cache = fresh;
+        drop(cache);
         parsed.diagnostics = diags;
         let mut more = reconcile::check_repository(&parsed);
         parsed.diagnostics.append(&mut more);
@@ -243,13 +301,14 @@ fn symlink_error(path: &str) -> Diagnostic {
     .with_hint("commit the file itself instead of a link to it")
 }
 
-/// `cxqueues.yaml` and the Queue files of a commit's tree (paths relative to `root`).
-fn read_files(
+/// `cxqueues.yaml` (read) and the Queue files of a commit's tree (paths relative to `root`,
+/// sorted, with their blob ids).
+fn list_files(
     repo: &GitRepo,
     root: &Tree<'_>,
     opts: &LoadOptions,
     diags: &mut Vec<Diagnostic>,
-) -> (Option<RepoFile>, Vec<RepoFile>) {
+) -> (Option<(RepoFile, Oid)>, Vec<(String, Oid)>) {
     let tenant = match root.get_name(TENANT_FILE) {
         None => None,
         Some(e) if e.filemode() == MODE_SYMLINK => {
@@ -257,10 +316,13 @@ fn read_files(
             None
         }
         Some(e) => match repo.find_blob(e.id()) {
-            Ok(blob) => Some(RepoFile {
-                path: PathBuf::from(TENANT_FILE),
-                bytes: blob.content().to_vec(),
-            }),
+            Ok(blob) => Some((
+                RepoFile {
+                    path: PathBuf::from(TENANT_FILE),
+                    bytes: blob.content().to_vec(),
+                },
+                e.id(),
+            )),
             Err(err) => {
                 diags.push(Diagnostic::error(
                     Rule::File,
@@ -274,7 +336,7 @@ fn read_files(
     };
     let queues_dir = tenant
         .as_ref()
-        .and_then(|t| std::str::from_utf8(&t.bytes).ok())
+        .and_then(|(t, _)| std::str::from_utf8(&t.bytes).ok())
         .and_then(|text| model::yaml::from_str::<TenantDoc>(text, &opts.yaml).ok())
         .map(|doc| doc.spec.queues)
         .unwrap_or_else(|| "queues".to_string());
@@ -321,7 +383,7 @@ fn read_files(
     };
     let mut files = Vec::new();
     walk(repo, &tree, &slash_path(dir), &mut files, diags);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by(|a, b| Path::new(&a.0).cmp(Path::new(&b.0)));
     (tenant, files)
 }
 
@@ -329,7 +391,7 @@ fn walk(
     repo: &GitRepo,
     tree: &Tree<'_>,
     at: &str,
-    files: &mut Vec<RepoFile>,
+    files: &mut Vec<(String, Oid)>,
     diags: &mut Vec<Diagnostic>,
 ) {
     for entry in tree.iter() {
@@ -352,18 +414,7 @@ fn walk(
             Some(ObjectType::Blob) if entry.filemode() == MODE_SYMLINK => {
                 diags.push(symlink_error(&path));
             }
-            Some(ObjectType::Blob) if is_yaml(&name) => match repo.find_blob(entry.id()) {
-                Ok(blob) => files.push(RepoFile {
-                    path: PathBuf::from(&path),
-                    bytes: blob.content().to_vec(),
-                }),
-                Err(e) => diags.push(Diagnostic::error(
-                    Rule::File,
-                    path.as_str(),
-                    Loc::UNKNOWN,
-                    format!("cannot read: {e}"),
-                )),
-            },
+            Some(ObjectType::Blob) if is_yaml(&name) => files.push((path, entry.id())),
             Some(ObjectType::Commit) => diags.push(Diagnostic::warning(
                 Rule::File,
                 path.as_str(),
@@ -452,6 +503,53 @@ pub(crate) mod tests {
         assert_eq!(alpha.file, PathBuf::from("queues/a.yaml"));
         assert_eq!(snap.commit.author, "Ada Lovelace <ada@example.com>");
         assert_eq!(snap.commit.summary, "two queues");
+    }
+
+    #[test]
+    fn a_cached_read_equals_a_fresh_one_and_a_tenant_change_reparses_every_file() {
+        let t = TempRepo::new();
+        t.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        t.write(
+            "queues/b.yaml",
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Beta\nspec:\n  maxWaiters: 50\n",
+        );
+        let first = t.commit("two");
+        let src = GitSource::open(t.dir.path(), None).unwrap();
+        let opts = LoadOptions::default();
+        src.read_commit(&first, &opts).unwrap();
+
+        t.write("queues/a.yaml", &queue_yaml("Alpha", 700));
+        let second = t.commit("alpha out of range");
+        let cached = src.read_commit(&second, &opts).unwrap();
+        let fresh = GitSource::open(t.dir.path(), None)
+            .unwrap()
+            .read_commit(&second, &opts)
+            .unwrap();
+        assert_eq!(cached.repo.queues, fresh.repo.queues);
+        assert_eq!(cached.repo.diagnostics, fresh.repo.diagnostics);
+        assert!(
+            cached
+                .repo
+                .diagnostics
+                .iter()
+                .any(|d| d.rule == Rule::Range)
+        );
+
+        // A lower license limit makes the unchanged Beta file invalid too.
+        t.write(
+            "cxqueues.yaml",
+            "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: t}\nspec:\n  limits: {maxWaiters: 20}\n",
+        );
+        let third = t.commit("smaller license");
+        let snap = src.read_commit(&third, &opts).unwrap();
+        assert!(
+            snap.repo
+                .diagnostics
+                .iter()
+                .any(|d| d.rule == Rule::License && d.file == Path::new("queues/b.yaml")),
+            "{:#?}",
+            snap.repo.diagnostics
+        );
     }
 
     #[cfg(unix)]

@@ -87,8 +87,12 @@ pub struct DrainReport {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct WorkerStatus {
+    /// Reads of the outbox folder done.
+    rescans: u64,
     ingested: u64,
     pending: usize,
+    /// Nothing in flight, and nothing that may be sent now (every head waits for a backoff).
+    stalled: bool,
     delivered: u64,
     dead_lettered: u64,
 }
@@ -227,6 +231,7 @@ impl Delivery {
             known: HashSet::new(),
             urls: HashMap::new(),
             in_flight: HashSet::new(),
+            rescans: 0,
             ingested: 0,
             delivered: 0,
             dead_lettered: 0,
@@ -245,21 +250,42 @@ impl Delivery {
         self.outbox.dead_letters()
     }
 
-    /// Waits until every event handed over so far is delivered or dead-lettered, or until
-    /// `timeout`; then stops the task. What is left stays in the outbox.
-    pub async fn drain(mut self, timeout: Duration) -> DrainReport {
+    /// Waits until every event handed over so far (and every event in the folder) is
+    /// delivered or dead-lettered, or until `timeout`; then stops the task. What is left stays
+    /// in the outbox.
+    pub async fn drain(self, timeout: Duration) -> DrainReport {
+        self.stop_when(timeout, false).await
+    }
+
+    /// Like [`Delivery::drain`], but returns as soon as nothing can be sent right now: every
+    /// event left waits for its receiver's backoff. For a process about to exit (`apply`,
+    /// `run` on shutdown): each receiver got its attempt, and one that is down does not hold
+    /// the exit until `timeout`.
+    pub async fn settle(self, timeout: Duration) -> DrainReport {
+        self.stop_when(timeout, true).await
+    }
+
+    async fn stop_when(mut self, timeout: Duration, stalled_is_enough: bool) -> DrainReport {
         let Some(task) = self.task.take() else {
             return DrainReport {
                 pending: self.outbox.pending().map(|p| p.len()).unwrap_or(0),
                 ..DrainReport::default()
             };
         };
+        // Everything handed over so far, and everything on disk now (earlier processes'
+        // events, re-queued dead letters): wait for a read of the folder that began after
+        // this point.
         let target = self.shared.enqueued.load(Ordering::SeqCst);
-        self.shared.wake.notify_one();
+        let rescans = self.status_rx.borrow().rescans;
+        self.notify();
         let mut rx = self.status_rx.clone();
         let _ = tokio::time::timeout(
             timeout,
-            rx.wait_for(|s| s.ingested >= target && s.pending == 0),
+            rx.wait_for(|s| {
+                s.rescans > rescans
+                    && s.ingested >= target
+                    && (s.pending == 0 || (stalled_is_enough && s.stalled))
+            }),
         )
         .await;
         let _ = self.stop.send(true);
@@ -323,6 +349,7 @@ struct Worker {
     known: HashSet<String>,
     urls: HashMap<String, UrlState>,
     in_flight: HashSet<LaneKey>,
+    rescans: u64,
     ingested: u64,
     delivered: u64,
     dead_lettered: u64,
@@ -338,10 +365,11 @@ impl Worker {
             }
             let now = Instant::now();
             if self.shared.rescan.swap(false, Ordering::SeqCst) || now >= next_rescan {
-                self.rescan();
+                self.rescan().await;
                 next_rescan = now + self.config.rescan_every;
             }
-            self.ingest();
+            self.ingest().await;
+            let now = Instant::now();
             for (key, item_name, fut) in self.dispatch(now, requests.len()) {
                 requests.push(async move { (key, item_name, fut.await) });
             }
@@ -360,12 +388,38 @@ impl Worker {
 
     fn publish(&self) {
         let pending = self.lanes.values().map(VecDeque::len).sum();
+        let now = Instant::now();
+        let stalled = self.in_flight.is_empty()
+            && !self.lanes.iter().any(|(k, lane)| self.may_go(k, lane, now));
         self.status.send_replace(WorkerStatus {
+            rescans: self.rescans,
             ingested: self.ingested,
             pending,
+            stalled,
             delivered: self.delivered,
             dead_lettered: self.dead_lettered,
         });
+    }
+
+    /// Adds events found or handed over, once each, after making their files durable.
+    async fn admit(&mut self, found: Vec<(String, StoredEvent)>) {
+        let new: Vec<(String, StoredEvent)> = found
+            .into_iter()
+            .filter(|(name, _)| !self.known.contains(name))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let names: Vec<String> = new.iter().map(|(n, _)| n.clone()).collect();
+        let outbox = self.outbox.clone();
+        let synced = tokio::task::spawn_blocking(move || outbox.sync(&names)).await;
+        if let Ok(Err(e)) = synced {
+            // Still whole on disk (a killed process loses nothing); only a machine crash could.
+            tracing::error!(error = %e, "webhook events not fsynced");
+        }
+        for (name, ev) in new {
+            self.insert(name, ev);
+        }
     }
 
     fn insert(&mut self, name: String, ev: StoredEvent) {
@@ -390,35 +444,34 @@ impl Worker {
         lane.insert(pos, item);
     }
 
-    fn ingest(&mut self) {
+    async fn ingest(&mut self) {
         let new: Vec<_> =
             std::mem::take(&mut *self.shared.inbox.lock().unwrap_or_else(|p| p.into_inner()));
-        self.ingested += new.len() as u64;
-        for (name, ev) in new {
-            self.insert(name, ev);
-        }
+        let n = new.len() as u64;
+        self.admit(new).await;
+        self.ingested += n;
     }
 
-    fn rescan(&mut self) {
-        let found = match self.outbox.scan_pending() {
+    async fn rescan(&mut self) {
+        self.rescans += 1;
+        let found = match self.outbox.scan_pending_except(&self.known) {
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the webhook outbox");
                 return;
             }
         };
+        let mut readable = Vec::new();
         for (name, parsed) in found {
-            if self.known.contains(&name) {
-                continue;
-            }
             match parsed {
-                Ok(ev) => self.insert(name, ev),
+                Ok(ev) => readable.push((name, ev)),
                 Err(e) => {
                     tracing::warn!(file = %name, error = %e, "unreadable webhook outbox file skipped");
                     self.known.insert(name);
                 }
             }
         }
+        self.admit(readable).await;
     }
 
     fn key_for(&self, secret_env: &str) -> Option<Secret> {
@@ -439,6 +492,15 @@ impl Worker {
             .is_none_or(|t| t <= now)
     }
 
+    /// Whether the head of `lane` may be sent at `now`.
+    fn may_go(&self, key: &LaneKey, lane: &VecDeque<Item>, now: Instant) -> bool {
+        !self.in_flight.contains(key)
+            && self.url_ready(&key.0, now)
+            && lane
+                .front()
+                .is_some_and(|h| h.not_before.is_none_or(|t| t <= now))
+    }
+
     /// Starts the heads of the lanes that may go now, oldest first.
     fn dispatch(&mut self, now: Instant, busy: usize) -> Vec<(LaneKey, String, Request)> {
         let free = self.config.concurrency.max(1).saturating_sub(busy);
@@ -448,13 +510,8 @@ impl Worker {
         let mut ready: Vec<(u64, LaneKey)> = self
             .lanes
             .iter()
-            .filter(|(k, _)| !self.in_flight.contains(*k) && self.url_ready(&k.0, now))
-            .filter_map(|(k, lane)| {
-                let head = lane.front()?;
-                head.not_before
-                    .is_none_or(|t| t <= now)
-                    .then(|| (head.ev.seq, k.clone()))
-            })
+            .filter(|(k, lane)| self.may_go(k, lane, now))
+            .filter_map(|(k, lane)| Some((lane.front()?.ev.seq, k.clone())))
             .collect();
         ready.sort();
         ready.truncate(free);

@@ -204,6 +204,16 @@ pub struct Metrics {
     pub success_rate: f64,
 }
 
+/// The webhook part of the runner's `/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookStatus {
+    /// Events waiting in the outbox.
+    pub pending: usize,
+    /// Events the receivers rejected, until `cxqueues webhooks retry`.
+    pub dead: Vec<EventSummary>,
+}
+
 /// The event name of an action.
 pub fn event_name(action: Action) -> &'static str {
     match action {
@@ -302,7 +312,8 @@ impl ApplyObserver for WebhookObserver {
         let applied = self.applied.fetch_add(1, Ordering::SeqCst) + 1;
         let rate = applied as f64 / attempted as f64;
         let events = self.events_of(o, rate);
-        match self.outbox.persist(events) {
+        // Whole files in place now; the delivery task fsyncs them before the first attempt.
+        match self.outbox.stage(events) {
             Ok(saved) => self.sender.push(saved),
             Err(e) => {
                 self.unsaved

@@ -7,6 +7,7 @@
 //! leaves it either whole or absent. Later updates (attempts, last error) are renamed into
 //! place without fsync: losing one only loses a count. A delivered event's file is removed.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -154,12 +155,13 @@ fn seq_of(name: &str) -> Option<u64> {
     name.split('-').next()?.parse().ok()
 }
 
-/// The event files of `dir`, sorted by name (so by seq), each parsed or with why not.
-fn scan(dir: &Path) -> Result<Scanned, WebhookError> {
+/// The event files of `dir` but `skip`, sorted by name (so by seq), each parsed or with why
+/// not.
+fn scan(dir: &Path, skip: &HashSet<String>) -> Result<Scanned, WebhookError> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(io("read", dir))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.') && n.ends_with(".json"))
+        .filter(|n| !n.starts_with('.') && n.ends_with(".json") && !skip.contains(n))
         .collect();
     names.sort();
     Ok(names
@@ -257,6 +259,29 @@ impl Outbox {
         &self,
         events: Vec<StoredEvent>,
     ) -> Result<Vec<(String, StoredEvent)>, WebhookError> {
+        let saved = self.write_new(events, true)?;
+        if !saved.is_empty() {
+            sync_dir(&self.pending)?;
+        }
+        Ok(saved)
+    }
+
+    /// Like [`Outbox::persist`], without the fsyncs: the event files are whole and in place
+    /// (a killed process loses none), and [`Outbox::sync`] makes them durable against a
+    /// crash of the machine. The apply side stages; the delivery task syncs before the first
+    /// attempt, off the apply path.
+    pub fn stage(
+        &self,
+        events: Vec<StoredEvent>,
+    ) -> Result<Vec<(String, StoredEvent)>, WebhookError> {
+        self.write_new(events, false)
+    }
+
+    fn write_new(
+        &self,
+        events: Vec<StoredEvent>,
+        durable: bool,
+    ) -> Result<Vec<(String, StoredEvent)>, WebhookError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -265,11 +290,23 @@ impl Outbox {
         for (i, mut ev) in events.into_iter().enumerate() {
             ev.seq = first + i as u64;
             let name = ev.file_name();
-            write_atomic(&self.pending, &name, &encode(&ev), true)?;
+            write_atomic(&self.pending, &name, &encode(&ev), durable)?;
             saved.push((name, ev));
         }
-        sync_dir(&self.pending)?;
         Ok(saved)
+    }
+
+    /// Fsyncs pending event files (gone ones are skipped) and then the folder.
+    pub fn sync(&self, names: &[String]) -> Result<(), WebhookError> {
+        for name in names {
+            let path = self.pending.join(name);
+            match File::open(&path) {
+                Ok(f) => f.sync_data().map_err(io("fsync", &path))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("open", &path)(e)),
+            }
+        }
+        sync_dir(&self.pending)
     }
 
     /// Rewrites a pending event's delivery state (not fsynced).
@@ -295,17 +332,31 @@ impl Outbox {
 
     /// The pending events, in seq order (unreadable files are skipped, with a warning).
     pub fn pending(&self) -> Result<Vec<(String, StoredEvent)>, WebhookError> {
-        Ok(Self::readable(scan(&self.pending)?))
+        Ok(Self::readable(scan(&self.pending, &HashSet::new())?))
     }
 
-    /// The pending files as found, unreadable ones with the reason.
-    pub(crate) fn scan_pending(&self) -> Result<Scanned, WebhookError> {
-        scan(&self.pending)
+    /// The pending files but `known`, unreadable ones with the reason.
+    pub(crate) fn scan_pending_except(
+        &self,
+        known: &HashSet<String>,
+    ) -> Result<Scanned, WebhookError> {
+        scan(&self.pending, known)
+    }
+
+    /// How many events are pending (files counted, not read).
+    pub fn pending_count(&self) -> usize {
+        std::fs::read_dir(&self.pending)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| !n.starts_with('.') && n.ends_with(".json"))
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
     /// The dead letters, in seq order.
     pub fn dead(&self) -> Result<Vec<(String, StoredEvent)>, WebhookError> {
-        Ok(Self::readable(scan(&self.dead)?))
+        Ok(Self::readable(scan(&self.dead, &HashSet::new())?))
     }
 
     fn readable(found: Scanned) -> Vec<(String, StoredEvent)> {
@@ -365,7 +416,7 @@ impl Outbox {
                 hits
             }
         };
-        let already: std::collections::HashSet<Uuid> = self
+        let already: HashSet<Uuid> = self
             .pending()?
             .into_iter()
             .map(|(_, e)| e.event_id)
