@@ -1,7 +1,7 @@
 //! `cargo bench -p runner --bench commit_latency`: how long `cxqueues run` takes from a commit
 //! to the change being applied at the tenant.
 //!
-//! A generated repository of 1,000 queues (`reconcile::gen`) is committed to a fresh git
+//! A generated repository of 1,000 queues (`reconcile::generate`) is committed to a fresh git
 //! repository; the simulator (no added latency, no faults) starts in this process with the
 //! repository's queues; `cxqueues run` (the release binary) follows the branch. After the first
 //! reconcile, each of at least 20 commits changes `maxWaitTime` of one queue; the latency is
@@ -212,12 +212,13 @@ fn main() {
 
     let (mut child, addr) = start_runner(dir.path(), &sim);
     let t = Instant::now();
-    wait_status(&addr, "the first reconcile", |st| {
+    let st = wait_status(&addr, "the first reconcile", |st| {
         st["lastApplied"]["id"] == first.as_str() && st["running"] == false
     });
     println!(
-        "first reconcile of {n} queues (creates and updates): {:.1} s",
-        t.elapsed().as_secs_f64()
+        "first reconcile of {n} queues: {:.1} s ({})",
+        t.elapsed().as_secs_f64(),
+        st["lastRun"]["summary"].as_str().unwrap_or("?")
     );
 
     let def = &repo.queues[n / 2];

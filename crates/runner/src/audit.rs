@@ -702,7 +702,9 @@ pub enum RecorderError {
 pub struct Recorder {
     audit: Arc<AuditLog>,
     outbox: Arc<Outbox>,
-    delivery: Delivery,
+    sender: webhooks::Sender,
+    /// Taken by [`Recorder::shutdown`].
+    delivery: Mutex<Option<Delivery>>,
     env: webhooks::EnvLookup,
 }
 
@@ -735,7 +737,8 @@ impl Recorder {
         Ok(Self {
             audit,
             outbox,
-            delivery,
+            sender: delivery.sender(),
+            delivery: Mutex::new(Some(delivery)),
             env,
         })
     }
@@ -756,7 +759,7 @@ impl Recorder {
         if !targets.is_empty() {
             out.push(Arc::new(WebhookObserver::new(
                 self.outbox.clone(),
-                self.delivery.sender(),
+                self.sender.clone(),
                 targets,
                 ctx,
             )));
@@ -787,9 +790,16 @@ impl Recorder {
         &self.audit
     }
 
-    /// The delivery handle (`notify`, `dead_letters` for `/status`).
-    pub fn delivery(&self) -> &Delivery {
-        &self.delivery
+    /// Wakes the delivery task and has it read the outbox folder again.
+    pub fn notify(&self) {
+        if let Some(d) = self
+            .delivery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            d.notify();
+        }
     }
 
     /// Dead-lettered webhook events, for `/status`.
@@ -809,12 +819,33 @@ impl Recorder {
     /// delivery task. Returns early when all that is left waits for a receiver's backoff
     /// (a receiver that is down does not hold the exit); what is left stays in the outbox for
     /// the next process.
-    pub async fn shutdown(self, timeout: Duration) -> webhooks::DrainReport {
-        self.delivery.settle(timeout).await
+    /// Later calls return at once (nothing left running).
+    pub async fn shutdown(&self, timeout: Duration) -> webhooks::DrainReport {
+        match self.take_delivery() {
+            Some(d) => d.settle(timeout).await,
+            None => self.left(),
+        }
     }
 
     /// Waits (up to `timeout`) until the outbox is empty, then stops the delivery task.
-    pub async fn drain(self, timeout: Duration) -> webhooks::DrainReport {
-        self.delivery.drain(timeout).await
+    pub async fn drain(&self, timeout: Duration) -> webhooks::DrainReport {
+        match self.take_delivery() {
+            Some(d) => d.drain(timeout).await,
+            None => self.left(),
+        }
+    }
+
+    fn take_delivery(&self) -> Option<Delivery> {
+        self.delivery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    fn left(&self) -> webhooks::DrainReport {
+        webhooks::DrainReport {
+            pending: self.outbox.pending_count(),
+            ..webhooks::DrainReport::default()
+        }
     }
 }

@@ -59,6 +59,8 @@ pub struct ApplyArgs {
     /// Output format of the plan printed before applying.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    #[command(flatten)]
+    pub state: crate::audit::StateArgs,
 }
 
 pub fn color_on_stdout() -> bool {
@@ -182,10 +184,50 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         None => (plan, Vec::new()),
         Some(file) => saved_plan(file, &plan, &observed, args.replan)?,
     };
-    let _ = loaded;
     print_plan(&plan, args.format);
-    let report = run_apply(&conn.client, &plan, &observed, args.parallelism, Vec::new()).await;
+    // The audit log and the webhook outbox (both under --state-dir).
+    let loaded = webhooks_for(loaded, args.tenant.sim);
+    let recorder = crate::audit::Recorder::open(&args.state, &loaded)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let ctx = crate::audit::RunContext::new("cli");
+    let observers = recorder
+        .observers(&loaded, ctx.clone())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let report = run_apply(&conn.client, &plan, &observed, args.parallelism, observers).await;
+    if let Err(e) = recorder.finish_run(&ctx, &report) {
+        eprintln!("error: the audit log: {e}");
+    }
+    let left = recorder.shutdown(std::time::Duration::from_secs(10)).await;
+    if left.pending > 0 {
+        eprintln!(
+            "{} webhook event(s) wait in the outbox ({}); the next apply or run delivers them.",
+            left.pending,
+            args.state.state_dir.display()
+        );
+    }
     Ok(report_outcome(&report, &refused))
+}
+
+/// With the embedded tenant (`--sim`), only the webhooks that can work on this machine are
+/// kept: a loopback URL whose key variable is set. The others are left out, with a note, so
+/// that a demo needs no secrets and sends nothing to real WFM systems.
+pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
+    if sim {
+        repo.tenant.spec.webhooks.retain(|w| {
+            let local = w.url.starts_with("http://127.")
+                || w.url.starts_with("http://localhost")
+                || w.url.starts_with("http://[::1]");
+            let keyed = std::env::var_os(&w.secret_env).is_some();
+            if !(local && keyed) {
+                eprintln!(
+                    "note: with --sim, the webhook {} is off (only loopback URLs with their key variable set are called)",
+                    w.url
+                );
+            }
+            local && keyed
+        });
+    }
+    repo
 }
 
 /// Applies with a progress bar when stderr is a terminal; `observers` (audit, webhooks) hear

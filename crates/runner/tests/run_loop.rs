@@ -884,9 +884,7 @@ mod openmetrics {
                 continue;
             }
             assert!(!line.is_empty(), "no blank lines in OpenMetrics");
-            let name_end = line
-                .find(|c: char| c == '{' || c == ' ')
-                .expect("a sample has a value");
+            let name_end = line.find(['{', ' ']).expect("a sample has a value");
             let name = &line[..name_end];
             assert!(
                 name.chars()

@@ -504,6 +504,35 @@ async fn a_drain_while_the_receiver_is_down_leaves_every_event_in_the_outbox() {
     assert_eq!(outbox.pending().unwrap().len(), 3);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_same_state_directory_leaves_its_events_to_the_first() {
+    let state = tempfile::tempdir().unwrap();
+    let receiver = Receiver::new(KEY);
+    let listener = listen(0).await;
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = receiver.serve(listener);
+    // "run": holds the outbox.
+    let running_outbox = Arc::new(Outbox::open(state.path()).unwrap());
+    let mut running = Delivery::new(running_outbox, fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    running.spawn();
+    assert!(running.is_delivering());
+    // "apply" beside it: stages only.
+    let outbox = Arc::new(Outbox::open(state.path()).unwrap());
+    let mut apply = Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    apply.spawn();
+    assert!(!apply.is_delivering());
+    let obs = WebhookObserver::new(outbox.clone(), apply.sender(), vec![target(&url)], ctx());
+    obs.on_outcome(&update("Billing", 2));
+    obs.on_outcome(&update("Sales", 2));
+    let left = apply.settle(Duration::from_secs(60)).await;
+    assert_eq!((left.delivered, left.pending), (0, 2));
+    let report = running.drain(Duration::from_secs(60)).await;
+    assert_eq!((report.delivered, report.pending), (2, 0));
+    assert_eq!(receiver.got().len(), 2);
+    assert!(receiver.got().iter().all(|g| g.signature_ok));
+    server.abort();
+}
+
 #[tokio::test]
 async fn settling_before_exit_does_not_wait_for_a_receiver_that_is_down() {
     let state = tempfile::tempdir().unwrap();

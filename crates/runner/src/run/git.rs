@@ -67,6 +67,10 @@ impl Snapshot {
 /// A Queue file parsed on its own: keyed by the tenant document's blob, the file's path and
 /// its blob, so that a commit re-parses only the files it changed.
 type CacheKey = (Option<Oid>, String, Oid);
+/// The tenant document and its blob id.
+type TenantBlob = (RepoFile, Oid);
+/// A Queue file's path and blob id.
+type QueueBlob = (String, Oid);
 
 #[derive(Debug)]
 struct ParsedFile {
@@ -308,7 +312,7 @@ fn list_files(
     root: &Tree<'_>,
     opts: &LoadOptions,
     diags: &mut Vec<Diagnostic>,
-) -> (Option<(RepoFile, Oid)>, Vec<(String, Oid)>) {
+) -> (Option<TenantBlob>, Vec<QueueBlob>) {
     let tenant = match root.get_name(TENANT_FILE) {
         None => None,
         Some(e) if e.filemode() == MODE_SYMLINK => {
@@ -391,7 +395,7 @@ fn walk(
     repo: &GitRepo,
     tree: &Tree<'_>,
     at: &str,
-    files: &mut Vec<(String, Oid)>,
+    files: &mut Vec<QueueBlob>,
     diags: &mut Vec<Diagnostic>,
 ) {
     for entry in tree.iter() {

@@ -215,11 +215,34 @@ impl Delivery {
     }
 
     /// Starts the task on the current tokio runtime (once; later calls do nothing).
+    ///
+    /// One process delivers a state directory's outbox at a time: the task holds a lock on
+    /// `outbox/.lock`. When another process holds it (say `cxqueues apply` beside a running
+    /// `cxqueues run`), this one only stages its events, and the other delivers them (on its
+    /// next read of the folder); [`Delivery::is_delivering`] says which.
     pub fn spawn(&mut self) {
+        if self.status_tx.is_none() {
+            return;
+        }
+        let lock = match self.outbox.lock_delivery() {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                tracing::info!(
+                    dir = %self.outbox.pending_dir().display(),
+                    "another process delivers this webhook outbox; events are left for it"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot lock the webhook outbox; events are left in it");
+                return;
+            }
+        };
         let Some(status) = self.status_tx.take() else {
             return;
         };
         let worker = Worker {
+            _lock: lock,
             outbox: self.outbox.clone(),
             config: self.config.clone(),
             env: self.env.clone(),
@@ -237,6 +260,11 @@ impl Delivery {
             dead_lettered: 0,
         };
         self.task = Some(tokio::spawn(worker.run()));
+    }
+
+    /// Whether this process's task delivers the outbox (it was spawned and holds the lock).
+    pub fn is_delivering(&self) -> bool {
+        self.task.is_some()
     }
 
     /// Wakes the task and has it read the outbox folder again (new or re-queued events).
@@ -338,6 +366,8 @@ enum Attempt {
 }
 
 struct Worker {
+    /// Held while the task runs: one delivering process per outbox.
+    _lock: std::fs::File,
     outbox: Arc<Outbox>,
     config: DeliveryConfig,
     env: EnvLookup,

@@ -4,9 +4,11 @@
 //! - [`targets`] checks the `webhooks` of `cxqueues.yaml`: `https://` (plain `http://` only
 //!   for loopback hosts), no credentials in the URL, and the `secretEnv` variable set (the
 //!   error names the variable, never a value).
-//! - [`WebhookObserver`] is the apply side: for each applied queue it persists the events in
-//!   the [`Outbox`] (written, fsynced and renamed into place before anything is sent) and wakes
-//!   the [`Delivery`] task. It never sends, waits on the network, or fails the apply.
+//! - [`WebhookObserver`] is the apply side: for each applied queue it writes the events into
+//!   the [`Outbox`] (whole files renamed into place before `on_outcome` returns, so a killed
+//!   process loses none) and wakes the [`Delivery`] task, which fsyncs them (files and folder)
+//!   before their first attempt. It never sends, waits on the network or on fsync, or fails
+//!   the apply.
 //! - [`Delivery`] is the background task that sends them: `POST` with
 //!   `X-Cxqueues-Signature: sha256=<hex HMAC-SHA256 of the body>` and `X-Cxqueues-Event-Id`,
 //!   5 s timeout, no redirects; in order per queue and URL; capped exponential backoff per URL
@@ -14,6 +16,7 @@
 //!   and 429).
 //! - The outbox lives in `<state-dir>/outbox/` (pending) and `<state-dir>/dead/` (dead
 //!   letters), one JSON file per event; `cxqueues webhooks list|retry` read and move them.
+//!   One process at a time delivers it (a lock on `outbox/.lock`); another only stages.
 
 // A library surface for `apply`, `run`, `/status` and the tests: the binary does not use
 // every item of it.

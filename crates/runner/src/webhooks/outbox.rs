@@ -3,9 +3,11 @@
 //! `<state-dir>/outbox/<seq>-<eventId>.json` holds a pending event, `<state-dir>/dead/` the
 //! dead letters. `seq` (20 digits, so that names sort by it) grows across processes: it starts
 //! above every name on disk and above the clock in microseconds. A new event is written to a
-//! hidden temporary file, fsynced, renamed into place and the folder fsynced, so that a crash
-//! leaves it either whole or absent. Later updates (attempts, last error) are renamed into
-//! place without fsync: losing one only loses a count. A delivered event's file is removed.
+//! hidden temporary file and renamed into place, so that a killed process leaves it either
+//! whole or absent; [`Outbox::persist`] also fsyncs it and the folder at once, while
+//! [`Outbox::stage`] (the apply path) leaves that to [`Outbox::sync`], which the delivery task
+//! calls before the first attempt. Later updates (attempts, last error) are renamed into place
+//! without fsync: losing one only loses a count. A delivered event's file is removed.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -230,6 +232,22 @@ impl Outbox {
             dead,
             last_seq: Mutex::new(last),
         })
+    }
+
+    /// The delivery lock (`outbox/.lock`), when no other process holds it.
+    pub fn lock_delivery(&self) -> Result<Option<File>, WebhookError> {
+        let path = self.pending.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io("open", &path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(io("lock", &path)(e)),
+        }
     }
 
     /// The pending folder.
