@@ -69,8 +69,14 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let n: usize = std::env::var("CXQ_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let runs: usize = std::env::var("CXQ_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let n: usize = std::env::var("CXQ_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let runs: usize = std::env::var("CXQ_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let dir = tempfile::tempdir().unwrap();
     reconcile::generate::write_repository(dir.path(), n, 5).unwrap();
     // Pinned ids and targetIds of the generated repository must exist in the tenant: take them
@@ -107,8 +113,14 @@ async fn main() {
     let s2 = state.clone();
     let sim = std::sync::Arc::new(sim);
     let simc = sim.clone();
-    tokio::task::spawn_blocking(move || apply(&simc, &p, &s2)).await.unwrap();
-    sim.set_faults(Faults::none().with_latency_ms(20).with_rate_limit(50.0, None));
+    tokio::task::spawn_blocking(move || apply(&simc, &p, &s2))
+        .await
+        .unwrap();
+    sim.set_faults(
+        Faults::none()
+            .with_latency_ms(20)
+            .with_rate_limit(50.0, None),
+    );
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down_url = format!("http://{}/hooks", closed.local_addr().unwrap());
@@ -117,18 +129,31 @@ async fn main() {
     let mut without = Vec::new();
     let mut with_down = Vec::new();
     for round in 0..runs {
-        for (variant, out) in [(None, &mut without), (Some(down_url.as_str()), &mut with_down)] {
+        for (variant, out) in [
+            (None, &mut without),
+            (Some(down_url.as_str()), &mut with_down),
+        ] {
             std::fs::write(dir.path().join("cxqueues.yaml"), tenant_doc(variant)).unwrap();
             drift_all(&sim, round as u64 * 2 + u64::from(variant.is_some()));
             // Let the simulator's token bucket refill, so that both variants start alike.
             tokio::time::sleep(Duration::from_secs(2)).await;
             let (simc, p, s2) = (sim.clone(), dir.path().to_path_buf(), state.clone());
-            out.push(tokio::task::spawn_blocking(move || apply(&simc, &p, &s2)).await.unwrap());
+            out.push(
+                tokio::task::spawn_blocking(move || apply(&simc, &p, &s2))
+                    .await
+                    .unwrap(),
+            );
         }
     }
     let (a, b) = (median(without), median(with_down));
     let pending = std::fs::read_dir(state.join("outbox"))
-        .map(|d| d.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))).count())
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .count()
+        })
         .unwrap_or(0);
     println!("## apply {n} updated queues: webhook receiver down vs. no webhook");
     println!("| no webhook | receiver down | slowdown | events left in the outbox |");

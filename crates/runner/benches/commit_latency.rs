@@ -11,6 +11,7 @@
 //! events and the debounce) shows too.
 //!
 //! `CXQ_BENCH_RUN_N` (default 1000) and `CXQ_BENCH_COMMITS` (default 25) change the sizes;
+//! `CXQ_BENCH_GIT_CLI=1` commits with the `git` command instead of `git2`;
 //! `CXQ_BENCH_LOG` is the runner's `RUST_LOG` (default `warn`; `debug` shows each phase).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -131,6 +132,21 @@ fn wait_status(addr: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     }
 }
 
+/// Runs `git` in `dir` as a user would (author set through the environment).
+fn git_cli(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+        .status()
+        .expect("git runs")
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
 fn wait_of(sim: &SimHandle, name: &str) -> Option<u64> {
     sim.queue_by_name(name)?.get("maxWaitTime")?.as_u64()
 }
@@ -140,7 +156,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn start_runner(dir: &Path, sim: &SimHandle) -> (Child, String) {
+fn start_runner(dir: &Path, state: &Path, sim: &SimHandle) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
         .args([
             "run",
@@ -153,6 +169,8 @@ fn start_runner(dir: &Path, sim: &SimHandle) -> (Child, String) {
         ])
         .arg("--repo")
         .arg(dir)
+        .arg("--state-dir")
+        .arg(state)
         .arg("--base-url")
         .arg(sim.base_url())
         .env("CXONE_CLIENT_ID", sim::DEMO_CLIENT_ID)
@@ -188,6 +206,7 @@ fn main() {
     }
     let n = env_n("CXQ_BENCH_RUN_N", 1000);
     let commits = env_n("CXQ_BENCH_COMMITS", 25).max(1);
+    let use_cli = std::env::var_os("CXQ_BENCH_GIT_CLI").is_some();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -199,18 +218,21 @@ fn main() {
     reconcile::generate::write_repository(dir.path(), n, 7).unwrap();
     let tenant_file = dir.path().join("cxqueues.yaml");
     let text = std::fs::read_to_string(&tenant_file).unwrap();
-    std::fs::write(
-        &tenant_file,
-        text.replace("requestsPerSecond: 10\n", "requestsPerSecond: 1000\n"),
-    )
-    .unwrap();
+    // The loopback simulator takes any rate; and no webhooks (they would leave the machine).
+    let text = text.replace("requestsPerSecond: 10\n", "requestsPerSecond: 1000\n");
+    let text = match text.find("  webhooks:") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    };
+    std::fs::write(&tenant_file, text).unwrap();
     let repo = model::load_repository(dir.path(), &LoadOptions::default());
     assert!(!repo.has_errors(), "the generated repository is invalid");
     let git = Git::init(dir.path());
     let first = git.commit(&[], "1,000 queues");
     let sim = sim::Sim::start(seed_from(&repo), Faults::none()).unwrap();
 
-    let (mut child, addr) = start_runner(dir.path(), &sim);
+    let state = tempfile::tempdir().unwrap();
+    let (mut child, addr) = start_runner(dir.path(), state.path(), &sim);
     let t = Instant::now();
     let st = wait_status(&addr, "the first reconcile", |st| {
         st["lastApplied"]["id"] == first.as_str() && st["running"] == false
@@ -244,7 +266,14 @@ fn main() {
             + "\n";
         assert!(edited.contains(&format!("maxWaitTime: {wait}")));
         std::fs::write(&path, edited).unwrap();
-        let id = git.commit(&[file.as_str()], &format!("{name}: maxWaitTime {wait}"));
+        let message = format!("{name}: maxWaitTime {wait}");
+        let id = if use_cli {
+            git_cli(dir.path(), &["add", file.as_str()]);
+            git_cli(dir.path(), &["commit", "-q", "-m", &message]);
+            git.repo.head().unwrap().target().unwrap().to_string()
+        } else {
+            git.commit(&[file.as_str()], &message)
+        };
         let t0 = Instant::now();
         while wait_of(&sim, &name) != Some(wait) {
             assert!(
@@ -268,7 +297,10 @@ fn main() {
     sorted.sort_by(f64::total_cmp);
     let mut rsorted = reconciles.clone();
     rsorted.sort_by(f64::total_cmp);
-    println!("commit → applied, one queue changed in a {n}-queue repository, {commits} commits:");
+    println!(
+        "commit → applied, one queue changed in a {n}-queue repository, {commits} commits ({}):",
+        if use_cli { "git CLI" } else { "git2" }
+    );
     println!(
         "  latency   p50 {:>6.0} ms   p95 {:>6.0} ms   min {:>6.0} ms   max {:>6.0} ms",
         percentile(&sorted, 50.0),

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 use crate::RepoArgs;
+use crate::audit::{Recorder, StateArgs};
 use crate::exit::{CliError, Outcome};
 use crate::run::controller::{self, Backoff, Context, Options};
 use crate::run::git::GitSource;
@@ -39,6 +40,8 @@ pub struct RunArgs {
     pub repo: RepoArgs,
     #[command(flatten)]
     pub tenant: TenantArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// The branch to follow (default: the branch HEAD points at).
     #[arg(long)]
     pub branch: Option<String>,
@@ -122,6 +125,15 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     // The simulator (--sim) is seeded from the first commit's queues.
     let seed_repo = first.as_ref().map(|s| s.repo.clone()).unwrap_or_default();
     let conn = connect(&args.tenant, &seed_repo).await?;
+    // The audit log and the webhook outbox (--state-dir), as `apply` keeps them. Without
+    // --sim, a webhook whose key variable is missing stops the start; with --sim, each run
+    // keeps only the loopback webhooks (and says so once).
+    let mut check = seed_repo;
+    if args.tenant.sim {
+        check.tenant.spec.webhooks.clear();
+    }
+    let recorder =
+        Arc::new(Recorder::open(&args.state, &check).map_err(|e| CliError::Usage(e.to_string()))?);
 
     let token = std::env::var(TOKEN_ENV)
         .ok()
@@ -145,6 +157,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         triggers: trigger_tx.clone(),
         token: token.clone(),
         accepting: accepting.clone(),
+        recorder: Some(recorder.clone()),
     });
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -155,18 +168,22 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
             .await
     });
 
-    let ctx = Arc::new(Context::new(
-        git.clone(),
-        conn.client.clone(),
-        status.clone(),
-        metrics,
-        Options {
-            self_heal: !args.no_self_heal,
-            parallelism: args.parallelism,
-            resync: args.resync,
-            backoff: Backoff::default(),
-        },
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            git.clone(),
+            conn.client.clone(),
+            status.clone(),
+            metrics,
+            Options {
+                self_heal: !args.no_self_heal,
+                parallelism: args.parallelism,
+                resync: args.resync,
+                backoff: Backoff::default(),
+                sim: args.tenant.sim,
+            },
+        )
+        .with_recorder(recorder.clone()),
+    );
     if let Some(first) = first {
         ctx.prime(first);
     }
@@ -229,6 +246,14 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         .is_err()
     {
         warn!("the HTTP server did not stop in time");
+    }
+    let left = recorder.shutdown(Duration::from_secs(10)).await;
+    if left.pending > 0 {
+        warn!(
+            pending = left.pending,
+            state_dir = %args.state.state_dir.display(),
+            "webhook events wait in the outbox; the next apply or run delivers them"
+        );
     }
     if let Some(sim) = conn.sim {
         let _ = sim.shutdown().await;

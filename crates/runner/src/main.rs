@@ -15,8 +15,8 @@ mod cmd_webhooks;
 mod exit;
 mod plan_output;
 mod render;
-mod tenant;
 mod run;
+mod tenant;
 mod webhooks;
 
 use std::path::PathBuf;

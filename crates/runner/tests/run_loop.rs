@@ -109,6 +109,8 @@ fn wait_of(sim: &SimHandle, name: &str) -> Option<u64> {
 
 struct Runner {
     child: Child,
+    /// `--state-dir`: the audit log and the webhook outbox.
+    state: tempfile::TempDir,
     base: String,
     log: Arc<Mutex<String>>,
 }
@@ -116,10 +118,13 @@ struct Runner {
 impl Runner {
     /// Starts `cxqueues run` on `repo` against the simulator `sim` (or `--sim` when `None`).
     fn start(repo: &Repo, sim: Option<&SimHandle>, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let state = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
         cmd.arg("run")
             .arg("--repo")
             .arg(repo.path())
+            .arg("--state-dir")
+            .arg(state.path())
             .args(["--listen", "127.0.0.1:0", "--poll", "2s"])
             .args(args)
             .env_remove("CXQUEUES_TRIGGER_TOKEN")
@@ -170,7 +175,21 @@ impl Runner {
                 panic!("the runner printed no address:\n{}", log.lock().unwrap());
             }
         };
-        Self { child, base, log }
+        Self {
+            child,
+            state,
+            base,
+            log,
+        }
+    }
+
+    /// The audit log's records.
+    fn audit(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.state.path().join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON audit record"))
+            .collect()
     }
 
     fn log(&self) -> String {
@@ -355,6 +374,22 @@ async fn a_commit_is_applied_while_the_runner_runs() {
     assert_eq!(run["trigger"], "commit");
     assert_eq!(run["commit"], second.as_str());
     assert!(runner.is_running());
+    // Each apply is in the audit log, with its commit and trigger.
+    let audit = runner.audit();
+    let update = audit
+        .iter()
+        .find(|r| r["action"] == "QUEUE_UPDATE" && r["queueName"] == "Billing")
+        .unwrap_or_else(|| panic!("no update record: {audit:#?}"));
+    assert_eq!(update["commitId"], second.as_str());
+    assert_eq!(update["commitAuthor"], "Grace Hopper <grace@example.com>");
+    assert_eq!(update["trigger"], "commit");
+    assert_eq!(update["versionAfter"], billing["version"]);
+    assert_eq!(
+        audit.iter().filter(|r| r["action"] == "RECONCILE").count(),
+        2,
+        "one RECONCILE record per apply: {audit:#?}"
+    );
+    assert_eq!(st["webhooks"]["pending"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

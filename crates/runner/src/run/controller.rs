@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use cxone::{ApiError, HttpTenant, Tenant};
-use model::LoadOptions;
+use model::{LoadOptions, Repository, WebhookDoc};
 use reconcile::{Action as PlanAction, ApplyOptions, Observed, Plan, Status as ApplyStatus};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -29,6 +29,7 @@ use super::git::{GitError, GitSource, Snapshot};
 use super::metrics::Metrics;
 use super::status::{Problem, QueueState, QueueStatus, RunRecord, RunResult, SharedStatus};
 use super::{Trigger, TriggerKind, format_duration, rfc3339, wall_time_of};
+use crate::audit::{Recorder, RunContext};
 
 /// What failed a run (it is retried after [`error_policy`]'s backoff).
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,8 @@ pub struct Options {
     /// The drift check period.
     pub resync: Duration,
     pub backoff: Backoff,
+    /// The tenant is the embedded simulator: only loopback webhooks are called.
+    pub sim: bool,
 }
 
 /// What to do after a successful run: when to look again, and what the run found.
@@ -109,6 +112,8 @@ struct Memory {
     good: Option<Arc<Snapshot>>,
     /// The commit the tenant was last made to match completely.
     applied: Option<String>,
+    /// The webhooks of the last commit applied, as declared and as called.
+    hooks: Option<(Vec<WebhookDoc>, Arc<Repository>)>,
 }
 
 /// What a run needs: git, the tenant, where to report.
@@ -119,6 +124,8 @@ pub struct Context {
     pub status: SharedStatus,
     pub metrics: Arc<Metrics>,
     pub opts: Options,
+    /// The audit log and the webhook outbox (`--state-dir`), when kept.
+    pub recorder: Option<Arc<Recorder>>,
     memory: Mutex<Memory>,
 }
 
@@ -136,8 +143,15 @@ impl Context {
             status,
             metrics,
             opts,
+            recorder: None,
             memory: Mutex::new(Memory::default()),
         }
+    }
+
+    /// Records every apply in the audit log and sends its webhooks.
+    pub fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 
     /// Remembers a commit already read (the one the simulator was seeded from).
@@ -383,11 +397,40 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     if already_applied {
         info!(queues = plan.changes.len(), commit = %desired.commit.short_id, "drift: writing the repository's values back");
     }
+    let audit = RunContext {
+        commit_id: Some(desired.commit.id.clone()),
+        commit_author: Some(desired.commit.author.clone()),
+        trigger: run.kind.as_str().to_string(),
+    };
+    let observers = match &ctx.recorder {
+        None => Vec::new(),
+        Some(recorder) => match recorder.observers(&webhook_repo(ctx, &desired), audit.clone()) {
+            Ok(o) => o,
+            Err(e) => {
+                let message = format!("the webhooks of commit {}: {e}", desired.commit.short_id);
+                warn!("{message}; nothing was applied");
+                let mut st = ctx.status.write();
+                st.errors.push(Problem::message(&message));
+                st.result = Some(RunResult::Invalid);
+                return Ok(Action::done(RunResult::Invalid, message));
+            }
+        },
+    };
     let opts = ApplyOptions {
         parallelism: ctx.opts.parallelism.max(1),
+        observers,
         ..ApplyOptions::default()
     };
     let report = reconcile::apply(&ctx.client, &plan, &observed, &opts).await;
+    if let Some(recorder) = &ctx.recorder
+        && let Err(e) = recorder.finish_run(&audit, &report)
+    {
+        warn!(error = %e, "the audit log could not be written");
+        ctx.status
+            .write()
+            .errors
+            .push(Problem::message(format!("the audit log: {e}")));
+    }
     ctx.metrics
         .add_conflicts(u64::from(report.conflicts_retried()));
     let chatty = report.outcomes.len() <= 20;
@@ -478,6 +521,24 @@ pub fn error_policy(err: &Error, attempt: u32, ctx: &Context) -> Action {
         result: RunResult::Failed,
         summary: err.to_string(),
     }
+}
+
+/// The repository whose webhooks an apply of `desired` calls (with `--sim`, only loopback ones
+/// whose key variable is set, as `apply --sim` does); re-resolved only when they change.
+fn webhook_repo(ctx: &Context, desired: &Snapshot) -> Arc<Repository> {
+    let declared = &desired.repo.tenant.spec.webhooks;
+    if let Some((hooks, repo)) = &ctx.memory().hooks
+        && hooks == declared
+    {
+        return repo.clone();
+    }
+    let only_tenant = Repository {
+        tenant: desired.repo.tenant.clone(),
+        ..Repository::default()
+    };
+    let repo = Arc::new(crate::cmd_plan::webhooks_for(only_tenant, ctx.opts.sim));
+    ctx.memory().hooks = Some((declared.clone(), repo.clone()));
+    repo
 }
 
 fn mark_applied(ctx: &Context, desired: &Snapshot) {
@@ -727,6 +788,7 @@ mod tests {
                 parallelism: 4,
                 resync: Duration::from_secs(3600),
                 backoff: Backoff::default(),
+                sim: false,
             },
         ))
     }

@@ -25,6 +25,7 @@ use tracing::info;
 use super::metrics::{CONTENT_TYPE, Metrics};
 use super::status::SharedStatus;
 use super::{Trigger, TriggerKind};
+use crate::audit::Recorder;
 
 /// The trigger token, kept only as its digest. `Debug` shows nothing of it.
 #[derive(Clone)]
@@ -56,6 +57,8 @@ pub struct AppState {
     pub token: Option<TriggerToken>,
     /// Cleared when shutdown begins: no more triggers are taken.
     pub accepting: Arc<AtomicBool>,
+    /// The webhook outbox, shown in `/status` as `webhooks: {pending, dead}`.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 /// The router, for `axum::serve` or `tower::ServiceExt::oneshot`.
@@ -99,7 +102,13 @@ async fn metrics(State(s): State<AppState>) -> Response {
 async fn status(State(s): State<AppState>) -> Response {
     let body = serde_json::to_value(&*s.status.read());
     match body {
-        Ok(v) => Json(v).into_response(),
+        Ok(mut v) => {
+            if let (Some(r), Some(obj)) = (&s.recorder, v.as_object_mut()) {
+                let hooks = serde_json::to_value(r.webhook_status()).unwrap_or_default();
+                obj.insert("webhooks".to_string(), hooks);
+            }
+            Json(v).into_response()
+        }
         Err(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot encode the status",
@@ -187,6 +196,7 @@ mod tests {
             triggers: tx,
             token: token.map(TriggerToken::new),
             accepting: Arc::new(AtomicBool::new(true)),
+            recorder: None,
         };
         (router(state), rx, status)
     }

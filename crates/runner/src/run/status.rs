@@ -9,8 +9,13 @@
 //!  "errors": [{"message", "file", "line", "column", "rule", "hint"}], "warnings": [...],
 //!  "lastApplied": {commit}, "queues": {"Billing": {"state": "in_sync", "id", "file",
 //!  "lastAppliedVersion", "lastAppliedCommit", "drift": [{"path", "before", "after"}],
-//!  "lastError"}}, "lastRun": {run}, "recentRuns": [{run}], "nextResync", "nextRetry"}
+//!  "lastError"}}, "lastRun": {run}, "recentRuns": [{run}], "nextResync", "nextRetry",
+//!  "webhooks": {"pending", "dead": [...]}}
 //! ```
+//!
+//! A run is `{"id", "trigger", "triggers": [{"id", "kind", "commit"?}], "commit", "result",
+//! "started", "durationMs", "summary"}`; `webhooks` is added by the HTTP side when the
+//! runner keeps a state directory.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use notify_debouncer_full::notify::RecursiveMode;
+use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
@@ -26,52 +26,68 @@ pub fn spawn(
     seen: Option<String>,
     poll: Duration,
     triggers: mpsc::UnboundedSender<Trigger>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    let (events_tx, mut events) = mpsc::unbounded_channel::<()>();
+    let (events_tx, events) = mpsc::unbounded_channel::<()>();
     let debouncer = start_debouncer(&git, events_tx);
-    tokio::spawn(async move {
-        // Dropped (and so stopped) when the task ends.
-        let _debouncer = debouncer;
-        let mut seen = seen;
-        let mut ticker = tokio::time::interval(poll);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        loop {
-            let why = tokio::select! {
-                _ = shutdown.changed() => break,
-                Some(()) = events.recv() => "file event",
-                _ = ticker.tick() => "poll",
-            };
-            while events.try_recv().is_ok() {}
-            let g = git.clone();
-            let head = match tokio::task::spawn_blocking(move || g.head()).await {
-                Ok(Ok(h)) => h,
-                Ok(Err(e)) => {
-                    warn!(error = %e, "cannot read the branch");
-                    continue;
-                }
-                Err(e) => {
-                    warn!(error = %e, "the git task failed");
-                    continue;
-                }
-            };
-            if head != seen {
-                info!(
-                    branch = git.branch(),
-                    commit = head.as_deref().map(short).unwrap_or("none"),
-                    seen_by = why,
-                    "new commit"
-                );
-                seen = head.clone();
-                if triggers.send(Trigger::commit(head)).is_err() {
-                    break;
-                }
-            } else {
-                debug!(seen_by = why, "branch unchanged");
+    tokio::spawn(follow(
+        git, seen, poll, triggers, shutdown, events, debouncer,
+    ))
+}
+
+type GitDebouncer = notify_debouncer_full::Debouncer<
+    notify_debouncer_full::notify::RecommendedWatcher,
+    notify_debouncer_full::RecommendedCache,
+>;
+
+/// The watcher's loop: on a (debounced) file event or a poll tick, compares the branch.
+async fn follow(
+    git: GitSource,
+    mut seen: Option<String>,
+    poll: Duration,
+    triggers: mpsc::UnboundedSender<Trigger>,
+    mut shutdown: watch::Receiver<bool>,
+    mut events: mpsc::UnboundedReceiver<()>,
+    // Kept alive (watching) as long as the loop runs.
+    _debouncer: Option<GitDebouncer>,
+) {
+    let mut ticker = tokio::time::interval(poll);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        let why = tokio::select! {
+            _ = shutdown.changed() => break,
+            Some(()) = events.recv() => "file event",
+            _ = ticker.tick() => "poll",
+        };
+        while events.try_recv().is_ok() {}
+        let g = git.clone();
+        let head = match tokio::task::spawn_blocking(move || g.head()).await {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => {
+                warn!(error = %e, "cannot read the branch");
+                continue;
             }
+            Err(e) => {
+                warn!(error = %e, "the git task failed");
+                continue;
+            }
+        };
+        if head != seen {
+            info!(
+                branch = git.branch(),
+                commit = head.as_deref().map(short).unwrap_or("none"),
+                seen_by = why,
+                "new commit"
+            );
+            seen = head.clone();
+            if triggers.send(Trigger::commit(head)).is_err() {
+                break;
+            }
+        } else {
+            debug!(seen_by = why, "branch unchanged");
         }
-    })
+    }
 }
 
 fn short(id: &str) -> &str {
@@ -79,17 +95,15 @@ fn short(id: &str) -> &str {
 }
 
 /// A debounced watcher on the git directory, or `None` (polling only) when it cannot start.
-fn start_debouncer(
-    git: &GitSource,
-    events: mpsc::UnboundedSender<()>,
-) -> Option<
-    notify_debouncer_full::Debouncer<
-        notify_debouncer_full::notify::RecommendedWatcher,
-        notify_debouncer_full::RecommendedCache,
-    >,
-> {
+fn start_debouncer(git: &GitSource, events: mpsc::UnboundedSender<()>) -> Option<GitDebouncer> {
     let handler = move |res: DebounceEventResult| match res {
-        Ok(batch) if !batch.is_empty() => {
+        // Reads (ours included: comparing the branch opens files under .git) are not changes;
+        // reacting to them would loop.
+        Ok(batch)
+            if batch
+                .iter()
+                .any(|e| !matches!(e.kind, EventKind::Access(_))) =>
+        {
             let _ = events.send(());
         }
         Ok(_) => {}
@@ -119,4 +133,73 @@ fn start_debouncer(
         }
     }
     Some(debouncer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::TriggerKind;
+    use crate::run::git::tests::{TempRepo, queue_yaml};
+    use std::path::Path;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_commit_becomes_one_commit_trigger_and_other_writes_none() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        let first = repo.commit("one");
+        let git = GitSource::open(repo.dir.path(), None).unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let task = spawn(git, Some(first), Duration::from_secs(3600), tx, stop_rx);
+
+        // Work-tree edits and an index write are not commits.
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 200));
+        let mut index = repo.repo.index().unwrap();
+        index.add_path(Path::new("queues/a.yaml")).unwrap();
+        index.write().unwrap();
+        tokio::time::sleep(DEBOUNCE * 6).await;
+        assert!(rx.try_recv().is_err(), "no trigger without a commit");
+
+        let second = repo.commit("two");
+        let t = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("a trigger for the commit")
+            .unwrap();
+        assert_eq!(t.kind, TriggerKind::Commit);
+        assert_eq!(t.commit.as_deref(), Some(second.as_str()));
+        tokio::time::sleep(DEBOUNCE * 6).await;
+        assert!(rx.try_recv().is_err(), "one trigger per commit");
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn polling_alone_notices_a_commit() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        let first = repo.commit("one");
+        let git = GitSource::open(repo.dir.path(), None).unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        // A watcher whose events never come (the channel's sender is dropped at once).
+        let (events_tx, events) = mpsc::unbounded_channel::<()>();
+        drop(events_tx);
+        let task = tokio::spawn(follow(
+            git,
+            Some(first),
+            Duration::from_millis(100),
+            tx,
+            stop_rx,
+            events,
+            None,
+        ));
+        let second = repo.commit("two");
+        let t = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("a trigger from polling")
+            .unwrap();
+        assert_eq!(t.commit.as_deref(), Some(second.as_str()));
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+    }
 }
