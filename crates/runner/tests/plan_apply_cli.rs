@@ -13,9 +13,16 @@ fn bin() -> Command {
 
 fn against(sim: &SimHandle, args: &[&str]) -> Output {
     let c = sim.client();
-    bin()
-        .args(args)
-        .env("CXONE_BASE_URL", sim.base_url())
+    let mut cmd = bin();
+    cmd.args(args);
+    // apply keeps its audit log and outbox beside the test's repository.
+    if args.first() == Some(&"apply")
+        && let Some(i) = args.iter().position(|a| *a == "--repo")
+    {
+        cmd.arg("--state-dir")
+            .arg(Path::new(args[i + 1]).join(".cxqueues"));
+    }
+    cmd.env("CXONE_BASE_URL", sim.base_url())
         .env("CXONE_CLIENT_ID", &c.client_id)
         .env("CXONE_CLIENT_SECRET", &c.client_secret)
         .env("NO_COLOR", "1")
