@@ -37,37 +37,30 @@ fn load(dir: &Path) -> Repository {
 
 /// The repository's queues already in the tenant, each with other values: every one changes.
 fn seed_from(repo: &Repository) -> Seed {
-    let mut skills: Vec<String> = repo
-        .queues
+    let needs = reconcile::generate::tenant_needs(repo);
+    let pinned: std::collections::HashMap<&str, &str> = needs
+        .pinned
         .iter()
-        .filter_map(|q| q.doc.spec.skill_requirements.as_ref())
-        .flat_map(|s| s.value.iter().map(|r| r.skill.value.clone()))
+        .map(|(n, id)| (n.as_str(), id.as_str()))
         .collect();
-    skills.sort();
-    skills.dedup();
     let mut queues: Vec<SeedQueue> = repo
         .queues
         .iter()
         .map(|q| {
             let mut s = SeedQueue::named(q.name());
-            s.id = q.doc.metadata.id.as_ref().map(|id| id.value.clone());
+            s.id = pinned.get(q.name()).map(|id| id.to_string());
             s.max_wait_time = 599;
             s
         })
         .collect();
-    // The unmanaged tenant queues that `targetId`s point at.
-    for (i, q) in repo.queues.iter().enumerate() {
-        if let Some(Some(o)) = &q.doc.spec.overflow
-            && let Some(id) = &o.value.target_id
-        {
-            let mut s = SeedQueue::named(format!("Unmanaged {i}"));
-            s.id = Some(id.value.clone());
-            queues.push(s);
-        }
-    }
+    queues.extend(needs.external_targets.iter().enumerate().map(|(i, id)| {
+        let mut s = SeedQueue::named(format!("Unmanaged {i}"));
+        s.id = Some(id.clone());
+        s
+    }));
     Seed {
         queues,
-        skills: skills.into_iter().map(sim::SeedSkill::Name).collect(),
+        skills: needs.skills.into_iter().map(sim::SeedSkill::Name).collect(),
         ..Seed::default()
     }
 }

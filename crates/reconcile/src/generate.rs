@@ -271,3 +271,36 @@ mod tests {
         assert!(matches!(&ua[19..20], "8" | "9" | "a" | "b"), "{ua}");
     }
 }
+
+/// What a tenant must already hold for `repo` to plan without tenant errors: every skill it
+/// requires (sorted, once each), every pinned queue (name and id) and every `targetId` of a
+/// queue it does not manage. Benchmarks and demos seed their simulated tenants from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TenantNeeds {
+    pub skills: Vec<String>,
+    pub pinned: Vec<(String, String)>,
+    pub external_targets: Vec<String>,
+}
+
+/// The [`TenantNeeds`] of a loaded repository.
+pub fn tenant_needs(repo: &model::Repository) -> TenantNeeds {
+    let mut needs = TenantNeeds::default();
+    for q in &repo.queues {
+        if let Some(reqs) = &q.doc.spec.skill_requirements {
+            needs
+                .skills
+                .extend(reqs.value.iter().map(|r| r.skill.value.clone()));
+        }
+        if let Some(id) = &q.doc.metadata.id {
+            needs.pinned.push((q.name().to_string(), id.value.clone()));
+        }
+        if let Some(Some(o)) = &q.doc.spec.overflow
+            && let Some(id) = &o.value.target_id
+        {
+            needs.external_targets.push(id.value.clone());
+        }
+    }
+    needs.skills.sort();
+    needs.skills.dedup();
+    needs
+}

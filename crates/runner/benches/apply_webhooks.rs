@@ -82,29 +82,18 @@ async fn main() {
     // Pinned ids and targetIds of the generated repository must exist in the tenant: take them
     // from an import-free seed built like the tenant's own.
     let repo = model::load_repository(dir.path(), &model::LoadOptions::default());
+    let needs = reconcile::generate::tenant_needs(&repo);
     let mut seed = Seed::default();
-    let mut skills: Vec<String> = repo
-        .queues
-        .iter()
-        .filter_map(|q| q.doc.spec.skill_requirements.as_ref())
-        .flat_map(|s| s.value.iter().map(|r| r.skill.value.clone()))
-        .collect();
-    skills.sort();
-    skills.dedup();
-    seed.skills = skills.into_iter().map(sim::SeedSkill::Name).collect();
-    for (i, q) in repo.queues.iter().enumerate() {
-        if let Some(id) = &q.doc.metadata.id {
-            let mut s = sim::SeedQueue::named(q.name());
-            s.id = Some(id.value.clone());
-            seed.queues.push(s);
-        }
-        if let Some(Some(o)) = &q.doc.spec.overflow
-            && let Some(id) = &o.value.target_id
-        {
-            let mut s = sim::SeedQueue::named(format!("Unmanaged {i}"));
-            s.id = Some(id.value.clone());
-            seed.queues.push(s);
-        }
+    seed.skills = needs.skills.into_iter().map(sim::SeedSkill::Name).collect();
+    for (name, id) in needs.pinned {
+        let mut s = sim::SeedQueue::named(name);
+        s.id = Some(id);
+        seed.queues.push(s);
+    }
+    for (i, id) in needs.external_targets.into_iter().enumerate() {
+        let mut s = sim::SeedQueue::named(format!("Unmanaged {i}"));
+        s.id = Some(id);
+        seed.queues.push(s);
     }
     let sim = sim::Sim::start(seed, Faults::none()).unwrap();
     let state = dir.path().join(".state");

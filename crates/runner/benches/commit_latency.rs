@@ -34,35 +34,25 @@ fn env_n(var: &str, default: usize) -> usize {
 
 /// The repository's queues already in the tenant, as pinned ids and overflow `targetId`s need.
 fn seed_from(repo: &Repository) -> Seed {
-    let mut skills: Vec<String> = repo
-        .queues
-        .iter()
-        .filter_map(|q| q.doc.spec.skill_requirements.as_ref())
-        .flat_map(|s| s.value.iter().map(|r| r.skill.value.clone()))
-        .collect();
-    skills.sort();
-    skills.dedup();
+    let needs = reconcile::generate::tenant_needs(repo);
     let mut queues: Vec<SeedQueue> = repo
         .queues
         .iter()
-        .map(|q| {
-            let mut s = SeedQueue::named(q.name());
-            s.id = q.doc.metadata.id.as_ref().map(|id| id.value.clone());
-            s
-        })
+        .map(|q| SeedQueue::named(q.name()))
         .collect();
-    for (i, q) in repo.queues.iter().enumerate() {
-        if let Some(Some(o)) = &q.doc.spec.overflow
-            && let Some(id) = &o.value.target_id
-        {
-            let mut s = SeedQueue::named(format!("Unmanaged {i}"));
-            s.id = Some(id.value.clone());
-            queues.push(s);
+    for (name, id) in &needs.pinned {
+        if let Some(s) = queues.iter_mut().find(|s| &s.name == name) {
+            s.id = Some(id.clone());
         }
     }
+    queues.extend(needs.external_targets.iter().enumerate().map(|(i, id)| {
+        let mut s = SeedQueue::named(format!("Unmanaged {i}"));
+        s.id = Some(id.clone());
+        s
+    }));
     Seed {
         queues,
-        skills: skills.into_iter().map(sim::SeedSkill::Name).collect(),
+        skills: needs.skills.into_iter().map(sim::SeedSkill::Name).collect(),
         ..Seed::default()
     }
 }
