@@ -11,6 +11,7 @@ use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueO
 use crate::RepoArgs;
 use crate::exit::{CliError, Outcome};
 use crate::plan_output;
+use crate::render;
 use crate::tenant::{Connected, TenantArgs, connect};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,27 +64,48 @@ pub struct ApplyArgs {
     pub state: crate::audit::StateArgs,
 }
 
+/// Colour only on a terminal, and never with `NO_COLOR` (the rule `validate` follows too).
 pub fn color_on_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    render::TextStyle::detect() == render::TextStyle::Graphical
 }
 
-/// Loads and validates the whole repository; prints every diagnostic.
+/// Loads and validates the whole repository, as `validate` does; prints every diagnostic
+/// (to stderr, so that stdout holds only the plan).
 pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
-    let mut loaded = model::load_repository(&repo.repo, &LoadOptions::default());
-    let mut more = reconcile::check_repository(&loaded);
-    loaded.diagnostics.append(&mut more);
-    report_diagnostics(&loaded.diagnostics);
-    if loaded.has_errors() {
+    let checked = crate::cmd_validate::check(&repo.repo, &LoadOptions::default());
+    let report = checked.report(&repo.repo);
+    if !checked.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            render::text(&report, render::TextStyle::detect_stderr())
+        );
+    }
+    if !report.is_valid() {
         eprintln!("The repository is invalid: nothing was read from or written to the tenant.");
         return Err(Outcome::Invalid);
     }
-    Ok(loaded)
+    Ok(checked.repo)
 }
 
-pub fn report_diagnostics(diags: &[Diagnostic]) {
+/// Tenant-aware problems of a plan, rendered like `validate`'s.
+pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
+    let mut sources = std::collections::BTreeMap::new();
     for d in diags {
-        eprintln!("{d}");
+        if let Ok(text) = std::fs::read_to_string(root.join(&d.file)) {
+            sources.insert(d.file.clone(), text.into());
+        }
     }
+    let report = render::Report {
+        diagnostics: diags,
+        queues: 0,
+        files: sources.len(),
+        sources: &sources,
+        root,
+    };
+    eprint!(
+        "{}",
+        render::text(&report, render::TextStyle::detect_stderr())
+    );
 }
 
 /// Lists queues and skills (one token, the list pages, no GET per queue).
@@ -115,7 +137,7 @@ async fn make_plan(
     let observed = observe(&conn.client).await?;
     let plan = reconcile::plan(&loaded, &observed);
     if plan.has_errors() {
-        report_diagnostics(&plan.diagnostics);
+        report_diagnostics(&repo.repo, &plan.diagnostics);
         eprintln!("The plan has errors against the tenant: nothing was written.");
         return Ok(Err(Outcome::Invalid));
     }

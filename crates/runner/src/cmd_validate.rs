@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use model::{Diagnostic, LoadOptions};
+use model::{Diagnostic, LoadOptions, Repository};
 
 use crate::RepoArgs;
 use crate::exit::{CliError, Outcome};
@@ -33,13 +33,27 @@ pub enum Format {
 
 /// What checking a repository found.
 #[derive(Debug)]
-struct Checked {
+pub struct Checked {
     /// Loader and cross-queue diagnostics, sorted by file, line and column.
-    diagnostics: Vec<Diagnostic>,
-    queues: usize,
+    pub diagnostics: Vec<Diagnostic>,
     /// Every file read or reported on.
-    files: usize,
-    sources: BTreeMap<PathBuf, Arc<str>>,
+    pub files: usize,
+    /// The text of the files that diagnostics point into, for the source snippets.
+    pub sources: BTreeMap<PathBuf, Arc<str>>,
+    /// The repository as loaded (its `diagnostics` moved into [`Checked::diagnostics`]).
+    pub repo: Repository,
+}
+
+impl Checked {
+    pub fn report<'a>(&'a self, root: &'a Path) -> Report<'a> {
+        Report {
+            diagnostics: &self.diagnostics,
+            queues: self.repo.queues.len(),
+            files: self.files,
+            sources: &self.sources,
+            root,
+        }
+    }
 }
 
 pub fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
@@ -55,13 +69,7 @@ pub fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
         ..LoadOptions::default()
     };
     let checked = check(root, &opts);
-    let report = Report {
-        diagnostics: &checked.diagnostics,
-        queues: checked.queues,
-        files: checked.files,
-        sources: &checked.sources,
-        root,
-    };
+    let report = checked.report(root);
     let out = match args.format {
         Format::Text => render::text(&report, TextStyle::detect()),
         Format::Json => render::json(&report),
@@ -78,29 +86,32 @@ pub fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
     })
 }
 
-/// Loads the repository and runs the cross-queue rules. The files are read once: their text is
-/// kept for the source snippets of the text output.
-fn check(root: &Path, opts: &LoadOptions) -> Checked {
-    let (tenant, files, read_problems) = model::read_repository_files(root, opts);
-    let sources: BTreeMap<PathBuf, Arc<str>> = tenant
-        .iter()
-        .chain(&files)
-        .map(|f| (f.path.clone(), String::from_utf8_lossy(&f.bytes).into()))
-        .collect();
-    let repo = model::parse_files(tenant, files, opts);
-    let mut diagnostics = read_problems;
-    diagnostics.extend_from_slice(&repo.diagnostics);
+/// Loads the repository (every core parsing) and runs the cross-queue rules. Only the files
+/// that a diagnostic points into are read again, for the source snippets of the text output.
+pub fn check(root: &Path, opts: &LoadOptions) -> Checked {
+    let mut repo = model::load_repository(root, opts);
+    let mut diagnostics = std::mem::take(&mut repo.diagnostics);
     diagnostics.extend(reconcile::check_repository(&repo));
     reconcile::sort_diagnostics(&mut diagnostics);
-    let files: BTreeSet<&Path> = sources
-        .keys()
+    let mut sources = BTreeMap::new();
+    for d in &diagnostics {
+        if !sources.contains_key(&d.file)
+            && let Ok(bytes) = std::fs::read(root.join(&d.file))
+        {
+            sources.insert(d.file.clone(), String::from_utf8_lossy(&bytes).into());
+        }
+    }
+    let files: BTreeSet<&Path> = repo
+        .tenant_file
+        .iter()
         .map(PathBuf::as_path)
+        .chain(repo.queues.iter().map(|q| q.file.as_path()))
         .chain(diagnostics.iter().map(|d| d.file.as_path()))
         .collect();
     Checked {
         files: files.len(),
-        queues: repo.queues.len(),
         diagnostics,
         sources,
+        repo,
     }
 }

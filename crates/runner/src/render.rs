@@ -183,11 +183,20 @@ pub enum TextStyle {
 }
 
 impl TextStyle {
-    /// Graphical on a terminal, unless `NO_COLOR` is set (to anything but the empty string).
+    /// Graphical when stdout is a terminal, unless `NO_COLOR` is set (to anything but the
+    /// empty string).
     pub fn detect() -> Self {
-        use std::io::IsTerminal;
+        Self::for_terminal(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+    }
+
+    /// [`TextStyle::detect`] for output on stderr.
+    pub fn detect_stderr() -> Self {
+        Self::for_terminal(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    }
+
+    fn for_terminal(terminal: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        if std::io::stdout().is_terminal() && !no_color {
+        if terminal && !no_color {
             TextStyle::Graphical
         } else {
             TextStyle::Plain
