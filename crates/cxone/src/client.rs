@@ -521,7 +521,10 @@ fn same_content(current: &RemoteQueue, sent: &RemoteQueue) -> bool {
 }
 
 fn rate_limiter(requests_per_second: f64) -> DefaultDirectRateLimiter {
-    let period = Duration::from_secs_f64(1.0 / requests_per_second).max(Duration::from_nanos(1));
+    // A rate too small to express (1e-300/s) is one request a day.
+    let period = Duration::try_from_secs_f64(1.0 / requests_per_second)
+        .unwrap_or(Duration::from_secs(86_400))
+        .clamp(Duration::from_nanos(1), Duration::from_secs(86_400));
     let burst = NonZeroU32::new(requests_per_second.ceil().min(f64::from(u32::MAX)) as u32)
         .unwrap_or(NonZeroU32::MIN);
     let quota = Quota::with_period(period)
@@ -658,9 +661,12 @@ impl HttpTenant {
         let answer: TokenResponse =
             serde_json::from_slice(&reply.body).map_err(|e| ApiError::Unexpected {
                 status: reply.status.as_u16(),
+                // serde's message may quote a value of the body: say only where it broke.
                 body: format!(
-                    "the token endpoint {} answered without a usable access_token ({e})",
-                    inner.token_url
+                    "the token endpoint {} answered without a usable access_token (malformed JSON at line {}, column {})",
+                    inner.token_url,
+                    e.line(),
+                    e.column()
                 ),
             })?;
         let lifetime = answer

@@ -153,6 +153,20 @@ fn list_repository_files(
         return (tenant, files, diags);
     }
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    if !dir.canonicalize().is_ok_and(|d| d.starts_with(&canon_root)) {
+        diags.push(
+            Diagnostic::error(
+                Rule::Symlink,
+                TENANT_FILE,
+                Loc::UNKNOWN,
+                format!(
+                    "the queues folder `{queues_dir}` is outside the repository; it was not read"
+                ),
+            )
+            .with_hint("spec.queues names a folder inside the repository, e.g. `queues`"),
+        );
+        return (tenant, files, diags);
+    }
     let mut visited = HashSet::new();
     walk(
         &canon_root,
@@ -359,13 +373,48 @@ fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
                 .push(too_large(&t.path, t.bytes.len() as u64, opts.max_file_size));
         } else if let Some(text) = utf8(&t, &mut repo.diagnostics) {
             match yaml::from_str::<TenantDoc>(text, &opts.yaml) {
-                Ok(doc) => repo.tenant = doc,
+                Ok(doc) => {
+                    check_tenant(&doc, text, &t.path, &mut repo.diagnostics);
+                    repo.tenant = doc;
+                }
                 Err(e) => repo.diagnostics.push(from_yaml(&t.path, e)),
             }
         }
         repo.tenant_file = Some(t.path);
     }
     repo
+}
+
+/// The tenant document's own ranges.
+fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagnostic>) {
+    let rps = doc.spec.requests_per_second;
+    if !(ranges::REQUESTS_PER_SECOND.contains(&rps)) {
+        // The value is not spanned (it is a plain number): find its line in the text.
+        let loc = text
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| {
+                let col = l.find("requestsPerSecond:")?;
+                Some(Loc::new(
+                    i as u32 + 1,
+                    (col + "requestsPerSecond:".len() + 2) as u32,
+                ))
+            })
+            .unwrap_or(Loc::new(1, 1));
+        diags.push(
+            Diagnostic::error(
+                Rule::Range,
+                file,
+                loc,
+                format!(
+                    "spec.requestsPerSecond is {rps}, outside {}–{}",
+                    ranges::REQUESTS_PER_SECOND.start(),
+                    ranges::REQUESTS_PER_SECOND.end()
+                ),
+            )
+            .with_hint("set it below the tenant's own rate limit, e.g. 10"),
+        );
+    }
 }
 
 /// Parses one file of Queue documents and checks each on its own.

@@ -20,6 +20,7 @@ pub mod ranges {
     pub const MAX_WAITERS: RangeInclusive<i64> = 1..=100;
     pub const NAME_CHARS: RangeInclusive<usize> = 1..=64;
     pub const DESCRIPTION_CHARS: usize = 512;
+    pub const REQUESTS_PER_SECOND: RangeInclusive<f64> = 0.1..=1000.0;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -155,3 +155,32 @@ fn the_tenant_document_sets_the_queues_folder_and_the_license() {
         "defaults fill the rest"
     );
 }
+
+#[test]
+fn a_queues_folder_outside_the_repository_is_refused_and_not_read() {
+    let outer = tempfile::tempdir().unwrap();
+    let repo_dir = outer.path().join("repo");
+    write(
+        &repo_dir,
+        "cxqueues.yaml",
+        "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  queues: ../elsewhere\n",
+    );
+    write(outer.path(), "elsewhere/q.yaml", doc("Outside", ""));
+    let repo = load_repository(&repo_dir, &LoadOptions::default());
+    assert_eq!(rules(&repo), [(Rule::Symlink, "cxqueues.yaml".into(), 0)]);
+    assert!(repo.queues.is_empty());
+}
+
+#[test]
+fn requests_per_second_out_of_range_is_an_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "cxqueues.yaml",
+        "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  requestsPerSecond: 0\n",
+    );
+    write(dir.path(), "queues/q.yaml", doc("Q", ""));
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(rules(&repo), [(Rule::Range, "cxqueues.yaml".into(), 4)]);
+    assert_eq!(repo.diagnostics[0].column, 22);
+}

@@ -262,6 +262,18 @@ async fn run_phase<T: Tenant>(
         finish(ctx, o, failed, report);
         release(i, &users, &mut indeg, &mut ready);
     }
+    // What never became ready waits on itself (a cycle among `after`, possible only in a
+    // hand-edited saved plan): every change gets an outcome, these a skip.
+    for (i, c) in phase.iter().enumerate() {
+        if indeg[i] > 0 {
+            let o = outcome_of(
+                c,
+                Status::Skipped,
+                Some("skipped: its dependencies form a cycle (`after` in the plan)".into()),
+            );
+            finish(ctx, o, failed, report);
+        }
+    }
 }
 
 fn release(i: usize, users: &[Vec<usize>], indeg: &mut [usize], ready: &mut VecDeque<usize>) {

@@ -40,17 +40,20 @@ pub fn queue_docs(queues: &[RemoteQueue]) -> Vec<QueueDoc> {
                 },
                 spec: QueueSpec {
                     description: q.description.clone().map(sp),
-                    skill_requirements: Some(sp(q
+                    // A proficiency the format does not know cannot be written faithfully:
+                    // the requirements are then left unmanaged rather than changed.
+                    skill_requirements: q
                         .skill_requirements
                         .iter()
-                        .map(|r| SkillRequirementDoc {
-                            skill: sp(r.skill.clone()),
-                            proficiency: sp(
-                                Proficiency::parse(&r.proficiency).unwrap_or(Proficiency::Beginner)
-                            ),
-                            required: r.required,
+                        .map(|r| {
+                            Some(SkillRequirementDoc {
+                                skill: sp(r.skill.clone()),
+                                proficiency: sp(Proficiency::parse(&r.proficiency)?),
+                                required: r.required,
+                            })
                         })
-                        .collect())),
+                        .collect::<Option<Vec<_>>>()
+                        .map(sp),
                     service_level_target: q.service_level_target.map(|s| {
                         sp(ServiceLevelTargetDoc {
                             threshold: sp(i64::from(s.threshold)),
@@ -83,7 +86,7 @@ pub fn queue_docs(queues: &[RemoteQueue]) -> Vec<QueueDoc> {
 /// A file name for a queue: its name in lower-case kebab form (`Billing Tier 1` →
 /// `billing-tier-1.yaml`), made unique with a numeric suffix.
 pub fn file_names(docs: &[QueueDoc]) -> Vec<String> {
-    let mut used: HashMap<String, usize> = HashMap::new();
+    let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
     docs.iter()
         .map(|d| {
             let mut slug = String::new();
@@ -100,13 +103,62 @@ pub fn file_names(docs: &[QueueDoc]) -> Vec<String> {
             } else {
                 slug
             };
-            let n = used.entry(slug.clone()).or_default();
-            *n += 1;
-            if *n == 1 {
-                format!("{slug}.yaml")
-            } else {
-                format!("{slug}-{n}.yaml")
+            // Unique against every name given so far, suffixes included (`a-b-2` may be a
+            // queue's own slug).
+            let mut name = format!("{slug}.yaml");
+            let mut n = 1;
+            while !used.insert(name.clone()) {
+                n += 1;
+                name = format!("{slug}-{n}.yaml");
             }
+            name
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cxone::SkillRequirement;
+
+    #[test]
+    fn file_names_are_unique_even_when_a_name_looks_like_a_suffixed_one() {
+        let qs: Vec<RemoteQueue> = ["A B", "A B 2", "A B", "a-b"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| RemoteQueue {
+                id: Some(format!("id{i}")),
+                ..RemoteQueue::named(*n)
+            })
+            .collect();
+        let names = file_names(&queue_docs(&qs));
+        assert_eq!(
+            names,
+            ["a-b.yaml", "a-b-2.yaml", "a-b-3.yaml", "a-b-4.yaml"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_proficiency_leaves_the_skill_requirements_unmanaged() {
+        let mut q = RemoteQueue::named("Q");
+        q.skill_requirements = vec![SkillRequirement {
+            skill: "language:en".into(),
+            proficiency: "guru".into(),
+            required: true,
+        }];
+        let docs = queue_docs(&[q.clone()]);
+        assert!(docs[0].spec.skill_requirements.is_none());
+        q.skill_requirements[0].proficiency = "expert".into();
+        let docs = queue_docs(&[q]);
+        assert_eq!(
+            docs[0]
+                .spec
+                .skill_requirements
+                .as_ref()
+                .unwrap()
+                .value
+                .len(),
+            1
+        );
+    }
 }

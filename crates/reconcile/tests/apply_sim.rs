@@ -522,3 +522,33 @@ async fn a_failed_target_skips_the_queues_that_point_at_it() {
     assert_eq!(by_name("Other").status, Status::Applied);
     assert!(sim.queue_by_name("Front").is_none());
 }
+
+#[tokio::test]
+async fn a_saved_plan_whose_dependencies_form_a_cycle_skips_those_queues_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = write_repo(
+        dir.path(),
+        &[
+            ("a.yaml", queue("A", "  maxWaiters: 5\n")),
+            ("b.yaml", queue("B", "  maxWaiters: 6\n")),
+            ("c.yaml", queue("C", "  maxWaiters: 7\n")),
+        ],
+    );
+    let sim = sim::Sim::start(skills_seed(vec![]), Faults::none()).unwrap();
+    let t = client(&sim);
+    let (mut plan, observed) = plan_now(&t, &repo).await;
+    // A hand-edited plan: A waits for B, B for A.
+    plan.changes[0].after = vec!["B".into()];
+    plan.changes[1].after = vec!["A".into()];
+    let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
+    assert_eq!(report.outcomes.len(), 3, "every change has an outcome");
+    let skipped: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.status == Status::Skipped)
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(skipped, ["A", "B"]);
+    assert!(!report.is_complete());
+    assert!(sim.queue_by_name("C").is_some());
+}

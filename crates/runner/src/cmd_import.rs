@@ -46,15 +46,18 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
         "# yaml-language-server: $schema={}\n",
         schema_path(&args.repo.repo, &args.out)
     );
+    // Nothing is written when anything would be overwritten without --force.
+    if !args.force
+        && let Some(path) = names.iter().map(|n| args.out.join(n)).find(|p| p.exists())
+    {
+        return Err(CliError::Usage(format!(
+            "{} exists; pass --force to overwrite, or import into an empty folder (nothing was written)",
+            path.display()
+        )));
+    }
     let mut written = 0;
     for (doc, name) in docs.iter().zip(&names) {
         let path = args.out.join(name);
-        if path.exists() && !args.force {
-            return Err(CliError::Usage(format!(
-                "{} exists; pass --force to overwrite, or import into an empty folder",
-                path.display()
-            )));
-        }
         let yaml = model::yaml::to_string(doc)
             .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write YAML: {e}")))?;
         std::fs::write(&path, format!("{modeline}{yaml}"))

@@ -89,12 +89,8 @@ pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
 
 /// Tenant-aware problems of a plan, rendered like `validate`'s.
 pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
-    let mut sources = std::collections::BTreeMap::new();
-    for d in diags {
-        if let Ok(text) = std::fs::read_to_string(root.join(&d.file)) {
-            sources.insert(d.file.clone(), text.into());
-        }
-    }
+    let sources =
+        crate::cmd_validate::read_sources(root, diags, LoadOptions::default().max_file_size);
     let report = render::Report {
         diagnostics: diags,
         queues: 0,
@@ -216,8 +212,9 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         .observers(&loaded, ctx.clone())
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let report = run_apply(&conn.client, &plan, &observed, args.parallelism, observers).await;
-    if let Err(e) = recorder.finish_run(&ctx, &report) {
-        eprintln!("error: the audit log: {e}");
+    let audited = recorder.finish_run(&ctx, &report);
+    if let Err(e) = &audited {
+        eprintln!("error: the audit log is incomplete: {e}");
     }
     let left = recorder.shutdown(std::time::Duration::from_secs(10)).await;
     if left.pending > 0 {
@@ -227,7 +224,13 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             args.state.state_dir.display()
         );
     }
-    Ok(report_outcome(&report, &refused))
+    let outcome = report_outcome(&report, &refused);
+    // A change the audit log does not hold is not reconciled as far as compliance goes.
+    Ok(if audited.is_err() {
+        Outcome::Partial
+    } else {
+        outcome
+    })
 }
 
 /// With the embedded tenant (`--sim`), only the webhooks that can work on this machine are
@@ -236,9 +239,12 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
 pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
     if sim {
         repo.tenant.spec.webhooks.retain(|w| {
-            let local = w.url.starts_with("http://127.")
-                || w.url.starts_with("http://localhost")
-                || w.url.starts_with("http://[::1]");
+            let local = crate::webhooks::check_url(&w.url).is_ok_and(|u| {
+                let host = u.host_str().unwrap_or_default();
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                host.eq_ignore_ascii_case("localhost")
+                    || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            });
             let keyed = std::env::var_os(&w.secret_env).is_some();
             if !(local && keyed) {
                 eprintln!(

@@ -86,6 +86,28 @@ pub fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
     })
 }
 
+/// The text of each file a diagnostic points into, for its snippet: only regular files (never
+/// through a symlink) within the size limit, so that a reported file is never read unsafely.
+pub fn read_sources(
+    root: &Path,
+    diagnostics: &[Diagnostic],
+    max_file_size: u64,
+) -> BTreeMap<PathBuf, Arc<str>> {
+    let mut sources = BTreeMap::new();
+    for d in diagnostics {
+        if sources.contains_key(&d.file) {
+            continue;
+        }
+        let path = root.join(&d.file);
+        let readable =
+            std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= max_file_size);
+        if readable && let Ok(bytes) = std::fs::read(&path) {
+            sources.insert(d.file.clone(), String::from_utf8_lossy(&bytes).into());
+        }
+    }
+    sources
+}
+
 /// Loads the repository (every core parsing) and runs the cross-queue rules. Only the files
 /// that a diagnostic points into are read again, for the source snippets of the text output.
 pub fn check(root: &Path, opts: &LoadOptions) -> Checked {
@@ -93,14 +115,7 @@ pub fn check(root: &Path, opts: &LoadOptions) -> Checked {
     let mut diagnostics = std::mem::take(&mut repo.diagnostics);
     diagnostics.extend(reconcile::check_repository(&repo));
     reconcile::sort_diagnostics(&mut diagnostics);
-    let mut sources = BTreeMap::new();
-    for d in &diagnostics {
-        if !sources.contains_key(&d.file)
-            && let Ok(bytes) = std::fs::read(root.join(&d.file))
-        {
-            sources.insert(d.file.clone(), String::from_utf8_lossy(&bytes).into());
-        }
-    }
+    let sources = read_sources(root, &diagnostics, opts.max_file_size);
     let files: BTreeSet<&Path> = repo
         .tenant_file
         .iter()

@@ -117,6 +117,16 @@ fn field_diff(f: &FieldChange) -> Vec<(char, String)> {
         .collect()
 }
 
+/// A name from the tenant, safe to print: control characters (an ANSI escape, a newline)
+/// shown escaped.
+fn safe(name: &str) -> String {
+    if name.chars().any(char::is_control) {
+        name.escape_debug().to_string()
+    } else {
+        name.to_string()
+    }
+}
+
 struct Colors {
     on: bool,
 }
@@ -153,7 +163,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             out,
             "{} {}{}  {}",
             c.paint(code, &s.to_string()),
-            c.paint("1", &ch.name),
+            c.paint("1", &safe(&ch.name)),
             id,
             c.paint("2", &ch.file.display().to_string())
         );
@@ -181,7 +191,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
         out.push('\n');
     }
     if !plan.unmanaged.is_empty() {
-        let names: Vec<&str> = plan.unmanaged.iter().map(|u| u.name.as_str()).collect();
+        let names: Vec<String> = plan.unmanaged.iter().map(|u| safe(&u.name)).collect();
         let _ = writeln!(
             out,
             "{} tenant queues are not managed by this repository: {}",
@@ -194,7 +204,8 @@ pub fn text(plan: &Plan, color: bool) -> String {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
+    safe(s)
+        .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
@@ -231,7 +242,7 @@ pub fn markdown(plan: &Plan) -> String {
 
 pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
     let summary = plan.summary();
-    let mut out = format!("### cxqueues plan\n\n**{}**", summary_line(&summary));
+    let mut out = format!("**{}**", summary_line(&summary));
     if summary.unmanaged > 0 {
         let _ = write!(out, " {} tenant queues are unmanaged.", summary.unmanaged);
     }
@@ -354,7 +365,7 @@ mod tests {
     fn a_markdown_plan_of_5000_changed_queues_stays_under_the_limit_and_says_what_it_left_out() {
         let md = markdown(&plan_of(5000));
         assert!(md.len() <= MARKDOWN_LIMIT, "{} characters", md.len());
-        assert!(md.starts_with("### cxqueues plan\n\n**Plan: 500 to create, 4500 to update"));
+        assert!(md.starts_with("**Plan: 500 to create, 4500 to update"));
         assert!(md.contains("more changed queues are not shown"));
         let shown = md.matches("<details>").count();
         let said: usize = md
