@@ -83,8 +83,10 @@ async fn main() {
     // from an import-free seed built like the tenant's own.
     let repo = model::load_repository(dir.path(), &model::LoadOptions::default());
     let needs = reconcile::generate::tenant_needs(&repo);
-    let mut seed = Seed::default();
-    seed.skills = needs.skills.into_iter().map(sim::SeedSkill::Name).collect();
+    let mut seed = Seed {
+        skills: needs.skills.into_iter().map(sim::SeedSkill::Name).collect(),
+        ..Seed::default()
+    };
     for (name, id) in needs.pinned {
         let mut s = sim::SeedQueue::named(name);
         s.id = Some(id);
