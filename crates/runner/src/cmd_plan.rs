@@ -57,6 +57,12 @@ pub struct ApplyArgs {
     /// Only plan (same as `cxqueues plan`).
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: save the plan (JSON) to FILE, as `plan --out`.
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// With --dry-run: exit 0 when there are no changes, 2 when there are.
+    #[arg(long, requires = "dry_run")]
+    pub detailed_exitcode: bool,
     /// Output format of the plan printed before applying.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -189,8 +195,8 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             repo: args.repo,
             tenant: args.tenant,
             format: args.format,
-            out: None,
-            detailed_exitcode: false,
+            out: args.out,
+            detailed_exitcode: args.detailed_exitcode,
         })
         .await;
     }

@@ -168,6 +168,17 @@ async fn apply_then_plan_again_is_empty_and_a_second_apply_writes_nothing() {
         &doc("Back", "  maxWaiters: 7\n"),
     );
     let repo = dir.path().to_str().unwrap();
+    let out = against(
+        &sim,
+        &["apply", "--repo", repo, "--dry-run", "--detailed-exitcode"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--dry-run is plan: {}",
+        text(&out)
+    );
+    assert_eq!(writes(&sim), 0, "--dry-run writes nothing");
     let out = against(&sim, &["apply", "--repo", repo]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
