@@ -288,26 +288,9 @@ fn chain_hash(record: &Value) -> Option<String> {
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-04-14T09:30:00.123Z`.
 pub fn rfc3339(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    let whole = crate::civil::rfc3339_secs(i64::try_from(d.as_secs()).unwrap_or(0));
+    // `…:SSZ` → `…:SS.mmmZ`
+    format!("{}.{:03}Z", whole.trim_end_matches('Z'), d.subsec_millis())
 }
 
 /// The current time, RFC 3339.

@@ -4,6 +4,7 @@
 //! one place ([`exit::Outcome`]).
 
 mod audit;
+mod civil;
 mod cmd_audit;
 mod cmd_import;
 mod cmd_plan;

@@ -3,6 +3,8 @@
 
 #[path = "../src/audit.rs"]
 mod audit;
+#[path = "../src/civil.rs"]
+mod civil;
 #[path = "../src/webhooks/mod.rs"]
 #[allow(unused_imports)]
 mod webhooks;

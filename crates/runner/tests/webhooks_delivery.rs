@@ -4,6 +4,8 @@
 #[path = "../src/audit.rs"]
 #[allow(unused_imports)]
 mod audit;
+#[path = "../src/civil.rs"]
+mod civil;
 #[path = "../src/webhooks/mod.rs"]
 #[allow(unused_imports)]
 mod webhooks;
