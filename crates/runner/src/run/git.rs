@@ -300,9 +300,29 @@ fn symlink_error(path: &str) -> Diagnostic {
         Rule::Symlink,
         path,
         Loc::UNKNOWN,
-        "a symlink in the committed tree; it was not followed",
+        "a symlink that leaves the repository (or points to a folder or another link); it was not followed",
     )
     .with_hint("commit the file itself instead of a link to it")
+}
+
+/// The blob a symlink in folder `at` points to, when its target stays inside the repository
+/// (`root`) and is a plain file there.
+fn link_target(repo: &GitRepo, root: &Tree<'_>, at: &str, link: git2::Oid) -> Option<git2::Oid> {
+    let blob = repo.find_blob(link).ok()?;
+    let target = std::str::from_utf8(blob.content()).ok()?;
+    let mut parts: Vec<&str> = at.split('/').filter(|p| !p.is_empty()).collect();
+    for c in Path::new(target).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str()?),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    let entry = root.get_path(Path::new(&parts.join("/"))).ok()?;
+    (entry.kind() == Some(ObjectType::Blob) && entry.filemode() != MODE_SYMLINK).then(|| entry.id())
 }
 
 /// `cxqueues.yaml` (read) and the Queue files of a commit's tree (paths relative to `root`,
@@ -386,13 +406,14 @@ fn list_files(
         return (tenant, Vec::new());
     };
     let mut files = Vec::new();
-    walk(repo, &tree, &slash_path(dir), &mut files, diags);
+    walk(repo, root, &tree, &slash_path(dir), &mut files, diags);
     files.sort_by(|a, b| Path::new(&a.0).cmp(Path::new(&b.0)));
     (tenant, files)
 }
 
 fn walk(
     repo: &GitRepo,
+    root: &Tree<'_>,
     tree: &Tree<'_>,
     at: &str,
     files: &mut Vec<QueueBlob>,
@@ -407,7 +428,7 @@ fn walk(
         };
         match entry.kind() {
             Some(ObjectType::Tree) => match repo.find_tree(entry.id()) {
-                Ok(sub) => walk(repo, &sub, &path, files, diags),
+                Ok(sub) => walk(repo, root, &sub, &path, files, diags),
                 Err(e) => diags.push(Diagnostic::error(
                     Rule::File,
                     path.as_str(),
@@ -415,8 +436,13 @@ fn walk(
                     format!("cannot read the folder: {e}"),
                 )),
             },
+            // As on disk: a link that stays inside the repository is followed, to a file.
             Some(ObjectType::Blob) if entry.filemode() == MODE_SYMLINK => {
-                diags.push(symlink_error(&path));
+                match link_target(repo, root, at, entry.id()) {
+                    Some(target) if is_yaml(&name) => files.push((path, target)),
+                    Some(_) => {}
+                    None => diags.push(symlink_error(&path)),
+                }
             }
             Some(ObjectType::Blob) if is_yaml(&name) => files.push((path, entry.id())),
             Some(ObjectType::Commit) => diags.push(Diagnostic::warning(
@@ -558,11 +584,10 @@ pub(crate) mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_symlink_in_the_tree_is_an_error_and_is_not_followed() {
+    fn a_symlink_that_leaves_the_repository_is_an_error_and_is_not_followed() {
         let t = TempRepo::new();
         t.write("queues/a.yaml", &queue_yaml("Alpha", 100));
-        t.write("elsewhere/b.yaml", &queue_yaml("Beta", 200));
-        std::os::unix::fs::symlink("../elsewhere/b.yaml", t.dir.path().join("queues/b.yaml"))
+        std::os::unix::fs::symlink("../../elsewhere/b.yaml", t.dir.path().join("queues/b.yaml"))
             .unwrap();
         let id = t.commit("a link");
         let src = GitSource::open(t.dir.path(), None).unwrap();
@@ -576,6 +601,29 @@ pub(crate) mod tests {
             .expect("a symlink diagnostic");
         assert_eq!(d.file, PathBuf::from("queues/b.yaml"));
         assert!(snap.repo.queues.iter().all(|q| q.name() != "Beta"));
+    }
+
+    #[test]
+    fn a_symlink_inside_the_repository_is_followed_as_on_disk() {
+        let t = TempRepo::new();
+        t.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        t.write("shared/b.yaml", &queue_yaml("Beta", 200));
+        std::os::unix::fs::symlink("../shared/b.yaml", t.dir.path().join("queues/b.yaml")).unwrap();
+        let id = t.commit("an inside link");
+        let src = GitSource::open(t.dir.path(), None).unwrap();
+        let snap = src.read_commit(&id, &LoadOptions::default()).unwrap();
+        assert!(!snap.has_errors(), "{:#?}", snap.repo.diagnostics);
+        let beta = snap
+            .repo
+            .queues
+            .iter()
+            .find(|q| q.name() == "Beta")
+            .expect("followed");
+        assert_eq!(beta.file, PathBuf::from("queues/b.yaml"));
+        // The same repository validates the same way from disk.
+        let disk = model::load_repository(t.dir.path(), &LoadOptions::default());
+        assert!(disk.diagnostics.is_empty());
+        assert_eq!(disk.queues.len(), snap.repo.queues.len());
     }
 
     #[test]
