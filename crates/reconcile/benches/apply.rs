@@ -43,7 +43,7 @@ fn seed_from(repo: &Repository) -> Seed {
         .iter()
         .map(|(n, id)| (n.as_str(), id.as_str()))
         .collect();
-    let mut queues: Vec<SeedQueue> = repo
+    let queues: Vec<SeedQueue> = repo
         .queues
         .iter()
         .map(|q| {
@@ -53,16 +53,13 @@ fn seed_from(repo: &Repository) -> Seed {
             s
         })
         .collect();
-    queues.extend(needs.external_targets.iter().enumerate().map(|(i, id)| {
-        let mut s = SeedQueue::named(format!("Unmanaged {i}"));
-        s.id = Some(id.clone());
-        s
-    }));
-    Seed {
+    let mut seed = Seed {
         queues,
         skills: needs.skills.into_iter().map(sim::SeedSkill::Name).collect(),
         ..Seed::default()
-    }
+    };
+    seed.add_unmanaged(needs.external_targets);
+    seed
 }
 
 fn client(base: &str, id: &str, secret: &str, rps: f64) -> HttpTenant {

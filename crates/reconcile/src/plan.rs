@@ -196,7 +196,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
         .filter(|q| q.id.as_deref().is_some_and(|id| !managed_ids.contains(id)))
         .collect();
 
-    check_tenant_graph(repo, &matched, &unmanaged, &mut diags);
+    crate::tenant_graph::check(repo, &matched, &unmanaged, &mut diags);
 
     // The changes.
     let mut changes = Vec::new();
@@ -437,16 +437,6 @@ fn check_tenant_refs(
             .with_hint("use `target: <name>` for a queue of this repository"),
         );
     }
-}
-
-/// Rules 4 and 5 again, on repo queues plus the unmanaged tenant queues' overflow edges.
-fn check_tenant_graph(
-    repo: &Repository,
-    matched: &HashMap<&str, Option<&RemoteQueue>>,
-    unmanaged: &[&RemoteQueue],
-    diags: &mut Vec<Diagnostic>,
-) {
-    crate::tenant_graph::check(repo, matched, unmanaged, diags);
 }
 
 /// Orders changes: creates/updates topologically by overflow target (targets first), then

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use cxone::RemoteQueue;
 use model::{Diagnostic, Repository, Rule};
 
-use crate::desired::{Desired, TargetRef};
 use crate::graph::{MAX_HOPS_SHOWN, RoutingGraph, Site};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -63,20 +62,11 @@ pub(crate) fn check(
         let from = Key::Repo(def.name().to_string());
         match &def.doc.spec.overflow {
             Some(Some(o)) => {
-                let to = match &Desired::from_doc(&def.doc).overflow {
-                    Some(Some(d)) => match &d.target {
-                        TargetRef::Name(n) => Key::Repo(n.clone()),
-                        TargetRef::Id(id) => key_of_id(id),
-                    },
-                    _ => continue,
+                let (to, loc) = match (&o.value.target, &o.value.target_id) {
+                    (Some(name), _) => (Key::Repo(name.value.clone()), name.loc),
+                    (None, Some(id)) => (key_of_id(&id.value), id.loc),
+                    (None, None) => continue,
                 };
-                let loc = o
-                    .value
-                    .target
-                    .as_ref()
-                    .map(|t| t.loc)
-                    .or(o.value.target_id.as_ref().map(|t| t.loc))
-                    .unwrap_or(o.loc);
                 edge(&mut g, &from, to, Site::in_file(&def.file, loc));
             }
             Some(None) => {}

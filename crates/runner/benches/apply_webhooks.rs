@@ -92,11 +92,7 @@ async fn main() {
         s.id = Some(id);
         seed.queues.push(s);
     }
-    for (i, id) in needs.external_targets.into_iter().enumerate() {
-        let mut s = sim::SeedQueue::named(format!("Unmanaged {i}"));
-        s.id = Some(id);
-        seed.queues.push(s);
-    }
+    seed.add_unmanaged(needs.external_targets);
     let sim = sim::Sim::start(seed, Faults::none()).unwrap();
     let state = dir.path().join(".state");
     std::fs::write(dir.path().join("cxqueues.yaml"), tenant_doc(None)).unwrap();

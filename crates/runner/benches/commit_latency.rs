@@ -45,16 +45,13 @@ fn seed_from(repo: &Repository) -> Seed {
             s.id = Some(id.clone());
         }
     }
-    queues.extend(needs.external_targets.iter().enumerate().map(|(i, id)| {
-        let mut s = SeedQueue::named(format!("Unmanaged {i}"));
-        s.id = Some(id.clone());
-        s
-    }));
-    Seed {
+    let mut seed = Seed {
         queues,
         skills: needs.skills.into_iter().map(sim::SeedSkill::Name).collect(),
         ..Seed::default()
-    }
+    };
+    seed.add_unmanaged(needs.external_targets);
+    seed
 }
 
 struct Git {

@@ -99,13 +99,8 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
 /// the repository already present with other values (some updates), the rest missing
 /// (creates), and three queues the repository does not manage.
 pub fn demo_seed(repo: &Repository) -> Seed {
-    let mut skills: Vec<String> = repo
-        .queues
-        .iter()
-        .filter_map(|q| q.doc.spec.skill_requirements.as_ref())
-        .flat_map(|s| s.value.iter().map(|r| r.skill.value.clone()))
-        .chain(["language:de".to_string(), "product:legacy".to_string()])
-        .collect();
+    let mut skills = reconcile::generate::tenant_needs(repo).skills;
+    skills.extend(["language:de".to_string(), "product:legacy".to_string()]);
     skills.sort();
     skills.dedup();
     let mut queues = Vec::new();

@@ -352,6 +352,16 @@ impl Seed {
         }
     }
 
+    /// Adds one queue per id, named `Unmanaged 0`, `Unmanaged 1`, …: the tenant queues that a
+    /// repository's `targetId`s point at and that it does not manage.
+    pub fn add_unmanaged(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.queues
+            .extend(ids.into_iter().enumerate().map(|(i, id)| SeedQueue {
+                id: Some(id),
+                ..SeedQueue::named(format!("Unmanaged {i}"))
+            }));
+    }
+
     /// The clients the tenant will know: the seed's, or the demo client when none is given.
     pub fn effective_clients(&self) -> Vec<SimClient> {
         if self.clients.is_empty() {
