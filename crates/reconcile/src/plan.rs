@@ -359,34 +359,26 @@ fn diff(
         );
     }
     if let Some(o) = &d.overflow {
-        let before = cur.and_then(|q| q.overflow.as_ref());
-        match (before, o) {
+        let name_of = |id: &str| id_to_name(id).unwrap_or_else(|| id.to_string());
+        match (cur.and_then(|q| q.overflow.as_ref()), o) {
             (Some(b), Some(a)) => {
                 let target_now = current_target_id(&a.target, matched);
                 if target_now.as_deref() != Some(b.target_id.as_str()) {
-                    let bname = id_to_name(&b.target_id).unwrap_or_else(|| b.target_id.clone());
-                    field("overflow.target", Value::String(bname), resolve(&a.target));
+                    field(
+                        "overflow.target",
+                        Value::String(name_of(&b.target_id)),
+                        resolve(&a.target),
+                    );
                 }
                 field("overflow.waitTime", json!(b.wait_time), json!(a.wait_time));
                 field("overflow.enabled", json!(b.enabled), json!(a.enabled));
             }
-            (None, None) if cur.is_some() => {}
+            // To or from "none" (`field` skips none → none).
             (b, a) => {
-                let before = match (cur, b) {
-                    (None, _) => Value::Null,
-                    (Some(_), None) => Value::Null,
-                    (Some(_), Some(b)) => json!({
-                        "target": id_to_name(&b.target_id).unwrap_or_else(|| b.target_id.clone()),
-                        "waitTime": b.wait_time,
-                        "enabled": b.enabled
-                    }),
-                };
-                let after = overflow_display(a, resolve);
-                if cur.is_none() && after.is_null() {
-                    // A create with overflow: null — nothing to show.
-                } else {
-                    field("overflow", before, after);
-                }
+                let before = b.map_or(Value::Null, |b| {
+                    json!({"target": name_of(&b.target_id), "waitTime": b.wait_time, "enabled": b.enabled})
+                });
+                field("overflow", before, overflow_display(a, resolve));
             }
         }
     }
