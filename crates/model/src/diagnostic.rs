@@ -35,6 +35,8 @@ pub enum Rule {
     Kind,
     /// A value out of range.
     Range,
+    /// A field the tenant's platform cannot hold (its `Capabilities`).
+    Unsupported,
     // Rule 2.
     DuplicateName,
     DuplicateId,
@@ -72,6 +74,7 @@ impl Rule {
             Rule::DuplicateKey => "duplicate-key",
             Rule::Kind => "kind",
             Rule::Range => "range",
+            Rule::Unsupported => "unsupported",
             Rule::DuplicateName => "duplicate-name",
             Rule::DuplicateId => "duplicate-id",
             Rule::InvalidId => "invalid-id",
@@ -97,7 +100,12 @@ impl Rule {
     pub fn number(self) -> u8 {
         match self {
             Rule::File | Rule::Symlink | Rule::EmptyFile => 0,
-            Rule::Parse | Rule::UnknownField | Rule::DuplicateKey | Rule::Kind | Rule::Range => 1,
+            Rule::Parse
+            | Rule::UnknownField
+            | Rule::DuplicateKey
+            | Rule::Kind
+            | Rule::Range
+            | Rule::Unsupported => 1,
             Rule::DuplicateName | Rule::DuplicateId | Rule::InvalidId => 2,
             Rule::OverflowTarget | Rule::SelfOverflow | Rule::DanglingTarget => 3,
             Rule::Cycle => 4,

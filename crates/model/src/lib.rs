@@ -25,7 +25,7 @@ pub use load::{
 };
 pub use spanned::{Loc, Spanned};
 pub use types::{
-    API_VERSION, ApiVersion, Limits, OverflowDoc, Proficiency, QueueDoc, QueueKind, QueueMetadata,
-    QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind, TenantMetadata,
-    TenantSpec, WebhookDoc, ranges,
+    API_VERSION, ApiVersion, Limits, OverflowDoc, Platform, Proficiency, QueueDoc, QueueKind,
+    QueueMetadata, QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind,
+    TenantMetadata, TenantSpec, WebhookDoc, ranges,
 };

@@ -219,6 +219,9 @@ pub struct TenantMetadata {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenantSpec {
+    /// The platform the tenant runs on, which picks the adapter.
+    #[serde(default)]
+    pub platform: Platform,
     /// The tenant API's base URL; `CXONE_BASE_URL` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "uri"))]
@@ -241,11 +244,36 @@ pub struct TenantSpec {
 impl Default for TenantSpec {
     fn default() -> Self {
         Self {
+            platform: Platform::default(),
             base_url: None,
             queues: default_queues_dir(),
             limits: Limits::default(),
             requests_per_second: default_rps(),
             webhooks: Vec::new(),
+        }
+    }
+}
+
+/// The contact-center platform a tenant runs on (`spec.platform`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    /// The routing API as `cxone-api.md` describes it (the simulator's default face).
+    #[default]
+    RoutingApi,
+    /// Genesys Cloud's routing queues.
+    GenesysCloud,
+    /// NICE CXone's ACD skills.
+    NiceCxone,
+}
+
+impl Platform {
+    /// The name `spec.platform` writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::RoutingApi => "routing-api",
+            Platform::GenesysCloud => "genesys-cloud",
+            Platform::NiceCxone => "nice-cxone",
         }
     }
 }

@@ -15,9 +15,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cxone::{ClientConfig, HttpTenant, Secret, Tenant};
 use model::{LoadOptions, Repository};
-use reconcile::{ApplyOptions, Observed};
+use reconcile::ApplyOptions;
+use routing_api::{ClientConfig, HttpTenant, Secret};
 use sim::{Faults, Seed, SeedQueue, SimHandle};
 
 const CHILD_ENV: &str = "CXQ_BENCH_CHILD";
@@ -97,10 +97,7 @@ async fn bench_apply(n: usize) {
     sim.reset_stats();
     let t = client(&sim.base_url(), &c.client_id, &c.client_secret, rate);
     let start = Instant::now();
-    let observed = Observed {
-        queues: t.list_queues().await.unwrap(),
-        skills: t.list_skills().await.unwrap(),
-    };
+    let observed = reconcile::observe(&t).await.unwrap();
     let plan = reconcile::plan(&repo, &observed);
     assert!(
         !plan.has_errors(),
@@ -185,10 +182,7 @@ async fn child(spec: &str) {
     let start = Instant::now();
     let repo = load(Path::new(dir));
     let t = client(base, id, secret, 1000.0);
-    let observed = Observed {
-        queues: t.list_queues().await.unwrap(),
-        skills: t.list_skills().await.unwrap(),
-    };
+    let observed = reconcile::observe(&t).await.unwrap();
     let plan = reconcile::plan(&repo, &observed);
     println!(
         "{} {} {} {}",

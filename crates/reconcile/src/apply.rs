@@ -8,17 +8,27 @@
 //! others: the queues that depend on it are skipped, with the reason.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use cxone::{ApiError, RemoteQueue, Tenant};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde::Serialize;
-use tokio::time::Instant;
+use tenant::{Backoff, Jitter, Queue, Tenant, TenantError, UpdateMode, WriteMode};
 
 use crate::desired::TargetRef;
-use crate::plan::{Action, Change, FieldChange, Observed, Plan};
+use crate::order::Schedule;
+use crate::plan::{Action, Change, FieldChange, Observed, Op, Plan};
+
+/// How apply waits between conflict retries: the caller's timer (the runner passes tokio's,
+/// so paused test clocks apply). The default is a plain timer thread.
+pub type Sleep = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+fn default_sleep() -> Sleep {
+    Arc::new(|d| Box::pin(futures_timer::Delay::new(d)))
+}
 
 /// How to apply.
 #[derive(Clone)]
@@ -31,6 +41,8 @@ pub struct ApplyOptions {
     pub conflict_backoff: Duration,
     /// Told about each queue as it finishes (audit, webhooks, progress bars), in order.
     pub observers: Vec<Arc<dyn ApplyObserver>>,
+    /// How to wait between conflict retries.
+    pub sleep: Sleep,
 }
 
 impl Default for ApplyOptions {
@@ -40,6 +52,7 @@ impl Default for ApplyOptions {
             max_conflict_retries: 5,
             conflict_backoff: Duration::from_millis(100),
             observers: Vec::new(),
+            sleep: default_sleep(),
         }
     }
 }
@@ -96,7 +109,7 @@ pub struct QueueOutcome {
     pub fields: Vec<FieldChange>,
     /// The object as the tenant holds it after the write (creates and updates).
     #[serde(skip)]
-    pub written: Option<RemoteQueue>,
+    pub written: Option<Queue>,
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -154,7 +167,7 @@ impl ApplyReport {
 struct Ctx<'a, T> {
     tenant: &'a T,
     opts: &'a ApplyOptions,
-    objects: HashMap<&'a str, &'a RemoteQueue>,
+    objects: HashMap<&'a str, &'a Queue>,
     ids: Mutex<HashMap<String, String>>,
 }
 
@@ -200,7 +213,7 @@ pub async fn apply<T: Tenant>(
         let phase: Vec<&Change> = plan
             .changes
             .iter()
-            .filter(|c| (c.action == Action::Delete) == deletes)
+            .filter(|c| (c.action() == Action::Delete) == deletes)
             .collect();
         run_phase(&ctx, &phase, &mut failed, &mut report).await;
     }
@@ -219,17 +232,15 @@ async fn run_phase<T: Tenant>(
         .enumerate()
         .map(|(i, c)| (c.name.as_str(), i))
         .collect();
-    let mut indeg = vec![0usize; phase.len()];
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); phase.len()];
-    for (i, c) in phase.iter().enumerate() {
-        for dep in &c.after {
-            if let Some(&j) = index.get(dep.as_str()) {
-                indeg[i] += 1;
-                users[j].push(i);
-            }
-        }
-    }
-    let mut ready: VecDeque<usize> = (0..phase.len()).filter(|&i| indeg[i] == 0).collect();
+    let deps = phase.iter().enumerate().flat_map(|(i, c)| {
+        c.after
+            .iter()
+            .filter_map(|dep| index.get(dep.as_str()))
+            .map(move |&j| (i, j))
+            .collect::<Vec<_>>()
+    });
+    let mut schedule = Schedule::new(phase.len(), deps);
+    let mut ready: VecDeque<usize> = schedule.ready().into();
     let mut in_flight = FuturesUnordered::new();
     let parallelism = ctx.opts.parallelism.max(1);
     loop {
@@ -251,7 +262,7 @@ async fn run_phase<T: Tenant>(
                     )),
                 );
                 finish(ctx, o, failed, report);
-                release(i, &users, &mut indeg, &mut ready);
+                ready.extend(schedule.finish(i));
                 continue;
             }
             in_flight.push(async move { (i, run_change(ctx, c).await) });
@@ -260,27 +271,19 @@ async fn run_phase<T: Tenant>(
             break;
         };
         finish(ctx, o, failed, report);
-        release(i, &users, &mut indeg, &mut ready);
+        ready.extend(schedule.finish(i));
     }
     // What never became ready waits on itself (a cycle among `after`, possible only in a
     // hand-edited saved plan): every change gets an outcome, these a skip.
-    for (i, c) in phase.iter().enumerate() {
-        if indeg[i] > 0 {
+    for i in schedule.still_waiting().collect::<Vec<_>>() {
+        {
+            let c = phase[i];
             let o = outcome_of(
                 c,
                 Status::Skipped,
                 Some("skipped: its dependencies form a cycle (`after` in the plan)".into()),
             );
             finish(ctx, o, failed, report);
-        }
-    }
-}
-
-fn release(i: usize, users: &[Vec<usize>], indeg: &mut [usize], ready: &mut VecDeque<usize>) {
-    for &u in &users[i] {
-        indeg[u] -= 1;
-        if indeg[u] == 0 {
-            ready.push_back(u);
         }
     }
 }
@@ -303,10 +306,10 @@ fn finish<T>(
 fn outcome_of(c: &Change, status: Status, error: Option<String>) -> QueueOutcome {
     QueueOutcome {
         name: c.name.clone(),
-        id: c.id.clone(),
-        action: c.action,
+        id: c.id().map(str::to_string),
+        action: c.action(),
         status,
-        version_before: c.version,
+        version_before: c.version(),
         version_after: None,
         conflicts: 0,
         overridden: Vec::new(),
@@ -320,10 +323,10 @@ fn outcome_of(c: &Change, status: Status, error: Option<String>) -> QueueOutcome
 async fn run_change<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> QueueOutcome {
     let start = Instant::now();
     let mut o = outcome_of(c, Status::Applied, None);
-    let result = match c.action {
-        Action::Create => create(ctx, c).await,
-        Action::Update => update(ctx, c, &mut o).await,
-        Action::Delete => delete(ctx, c, &mut o).await,
+    let result = match &c.op {
+        Op::Create => create(ctx, c).await,
+        Op::Update { id, .. } => update(ctx, c, id, &mut o).await,
+        Op::Delete { id, .. } => delete(ctx, c, id, &mut o).await,
     };
     match result {
         Ok(written) => {
@@ -342,10 +345,10 @@ async fn run_change<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> QueueOutcome {
     o
 }
 
-async fn create<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> Result<Option<RemoteQueue>, ApiError> {
+async fn create<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> Result<Option<Queue>, TenantError> {
     let body = c
         .desired
-        .apply_onto(&RemoteQueue::named(&c.name), &|t| ctx.resolve(t));
+        .apply_onto(&Queue::named(&c.name), &|t| ctx.resolve(t));
     let q = ctx.tenant.create_queue(&body).await?;
     if let Some(id) = &q.id {
         ctx.ids
@@ -356,43 +359,67 @@ async fn create<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> Result<Option<Remote
     Ok(Some(q))
 }
 
-fn backoff(opts: &ApplyOptions, round: u32) -> Duration {
-    let base = opts.conflict_backoff.saturating_mul(1 << round.min(6));
-    // Full jitter, between half and the whole step, so that two writers part ways.
-    let frac = 0.5 + rand::random::<f64>() * 0.5;
-    base.mul_f64(frac)
+/// Whether an update must read the queue first: a whole-object write with no version.
+fn read_before_write(caps: &tenant::Capabilities) -> bool {
+    caps.writes == WriteMode::LastWriterWins && caps.updates == UpdateMode::Replace
+}
+
+/// Records the declared fields that changed between `base` and `fresh`: someone else's edit
+/// that our write overrides (git is the source of truth).
+fn note_overrides(c: &Change, base: &Queue, fresh: &Queue, o: &mut QueueOutcome) {
+    for field in c.desired.concurrently_changed(base, fresh) {
+        let by = fresh.modified_by().map(str::to_string);
+        o.overridden.retain(|x| x.field != field);
+        o.overridden.push(Override { field, by });
+    }
+}
+
+/// Doubling from `conflict_backoff`, between half and the whole step, so that two writers
+/// part ways.
+async fn pause(opts: &ApplyOptions, round: u32) {
+    let policy = Backoff::doubling(
+        opts.conflict_backoff,
+        opts.conflict_backoff.saturating_mul(64),
+    )
+    .with_jitter(Jitter::Equal);
+    (opts.sleep)(policy.delay(round, rand::random::<f64>())).await;
 }
 
 async fn update<T: Tenant>(
     ctx: &Ctx<'_, T>,
     c: &Change,
+    id: &str,
     o: &mut QueueOutcome,
-) -> Result<Option<RemoteQueue>, ApiError> {
-    let id = c.id.as_deref().unwrap_or_default();
-    let mut base = match ctx.objects.get(id) {
-        Some(q) => (*q).clone(),
-        None => ctx.tenant.get_queue(id).await?,
+) -> Result<Option<Queue>, TenantError> {
+    let caps = ctx.tenant.capabilities();
+    let snapshot = ctx.objects.get(id).map(|q| (*q).clone());
+    let mut base = match &snapshot {
+        // Without versions, a whole-object write is based on a fresh read, so that the window
+        // in which a rival edit can be lost is this read-write round trip and no longer.
+        Some(q) if !read_before_write(caps) => q.clone(),
+        _ => ctx.tenant.get_queue(id).await?,
     };
-    let mut version = c.version.or(base.version).unwrap_or_default();
+    if let Some(then) = &snapshot
+        && read_before_write(caps)
+    {
+        note_overrides(c, then, &base, o);
+    }
+    let mut version = match caps.writes {
+        WriteMode::Conditional => c.version().or(base.version),
+        WriteMode::LastWriterWins => None,
+    };
     let mut round = 0;
     loop {
         let body = c.desired.apply_onto(&base, &|t| ctx.resolve(t));
-        match ctx.tenant.update_queue(&body, version).await {
+        match ctx.tenant.update_queue(id, &base, &body, version).await {
             Ok(q) => return Ok(Some(q)),
-            Err(ApiError::Conflict { .. }) if round < ctx.opts.max_conflict_retries => {
+            Err(TenantError::Conflict { .. }) if round < ctx.opts.max_conflict_retries => {
                 o.conflicts += 1;
-                tokio::time::sleep(backoff(ctx.opts, round)).await;
+                pause(ctx.opts, round).await;
                 round += 1;
                 let fresh = ctx.tenant.get_queue(id).await?;
-                for field in c.desired.concurrently_changed(&base, &fresh) {
-                    let by = fresh.modified_by().map(str::to_string);
-                    o.overridden.retain(|x| x.field != field);
-                    o.overridden.push(Override {
-                        field: field.to_string(),
-                        by,
-                    });
-                }
-                version = fresh.version.unwrap_or_default();
+                note_overrides(c, &base, &fresh, o);
+                version = fresh.version;
                 base = fresh;
             }
             Err(e) => return Err(e),
@@ -403,19 +430,19 @@ async fn update<T: Tenant>(
 async fn delete<T: Tenant>(
     ctx: &Ctx<'_, T>,
     c: &Change,
+    id: &str,
     o: &mut QueueOutcome,
-) -> Result<Option<RemoteQueue>, ApiError> {
-    let id = c.id.as_deref().unwrap_or_default();
-    let mut version = c.version.unwrap_or_default();
+) -> Result<Option<Queue>, TenantError> {
+    let mut version = c.version();
     let mut round = 0;
     loop {
         match ctx.tenant.delete_queue(id, version).await {
-            Ok(()) | Err(ApiError::NotFound { .. }) => return Ok(None),
-            Err(ApiError::Conflict { .. }) if round < ctx.opts.max_conflict_retries => {
+            Ok(()) | Err(TenantError::NotFound { .. }) => return Ok(None),
+            Err(TenantError::Conflict { .. }) if round < ctx.opts.max_conflict_retries => {
                 o.conflicts += 1;
-                tokio::time::sleep(backoff(ctx.opts, round)).await;
+                pause(ctx.opts, round).await;
                 round += 1;
-                version = ctx.tenant.get_queue(id).await?.version.unwrap_or_default();
+                version = ctx.tenant.get_queue(id).await?.version;
             }
             Err(e) => return Err(e),
         }

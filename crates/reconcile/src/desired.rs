@@ -1,8 +1,11 @@
 //! What a Queue document asks of the tenant, in wire terms: only the declared fields.
 
-use cxone::{Overflow, RemoteQueue, ServiceLevelTarget, SkillRequirement};
+use std::collections::BTreeMap;
+
 use model::QueueDoc;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tenant::{Overflow, Queue, ServiceLevelTarget, SkillRequirement};
 
 /// Where an overflow goes: a queue of the repository (by name, resolved to a tenant id when
 /// the plan is applied, so that a queue created in the same plan can be a target) or a tenant
@@ -40,6 +43,9 @@ pub struct Desired {
     /// `Some(None)`: managed as "no overflow".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overflow: Option<Option<DesiredOverflow>>,
+    /// Declared platform-only settings (`spec.genesys`, `spec.cxone`), by dotted path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, Value>,
 }
 
 fn u32_of(v: i64) -> u32 {
@@ -59,7 +65,7 @@ impl Desired {
                     .iter()
                     .map(|r| SkillRequirement {
                         skill: r.skill.value.clone(),
-                        proficiency: r.proficiency.value.as_str().to_string(),
+                        proficiency: r.proficiency.value,
                         required: r.required,
                     })
                     .collect();
@@ -86,6 +92,7 @@ impl Desired {
                     enabled: o.value.enabled.value,
                 })
             }),
+            settings: BTreeMap::new(),
         }
     }
 
@@ -105,16 +112,16 @@ impl Desired {
     /// (yet), which leaves an empty id that the tenant will refuse.
     pub fn apply_onto(
         &self,
-        base: &RemoteQueue,
+        base: &Queue,
         resolve: &dyn Fn(&TargetRef) -> Option<String>,
-    ) -> RemoteQueue {
+    ) -> Queue {
         let mut q = base.clone();
         q.name = self.name.clone();
         if let Some(d) = &self.description {
             q.description = Some(d.clone());
         }
         if let Some(s) = &self.skill_requirements {
-            q.skill_requirements = s.clone();
+            q.skill_requirements = Some(s.clone());
         }
         if let Some(s) = self.service_level_target {
             q.service_level_target = Some(s);
@@ -132,38 +139,43 @@ impl Desired {
                 wait_time: o.wait_time,
             });
         }
+        for (path, value) in &self.settings {
+            q.settings.insert(path.clone(), value.clone());
+        }
         q
     }
 
     /// The declared fields whose value in `fresh` differs from `base`: a concurrent edit of
     /// a field we manage, which our write will override.
-    pub fn concurrently_changed(
-        &self,
-        base: &RemoteQueue,
-        fresh: &RemoteQueue,
-    ) -> Vec<&'static str> {
-        let mut out = Vec::new();
+    pub fn concurrently_changed(&self, base: &Queue, fresh: &Queue) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         if self.description.is_some() && base.description != fresh.description {
-            out.push("description");
+            out.push("description".into());
         }
         if self.skill_requirements.is_some()
-            && sorted(&base.skill_requirements) != sorted(&fresh.skill_requirements)
+            && base.skill_requirements.as_deref().map(sorted)
+                != fresh.skill_requirements.as_deref().map(sorted)
         {
-            out.push("skillRequirements");
+            out.push("skillRequirements".into());
         }
         if self.service_level_target.is_some()
             && base.service_level_target != fresh.service_level_target
         {
-            out.push("serviceLevelTarget");
+            out.push("serviceLevelTarget".into());
         }
         if self.max_wait_time.is_some() && base.max_wait_time != fresh.max_wait_time {
-            out.push("maxWaitTime");
+            out.push("maxWaitTime".into());
         }
         if self.max_waiters.is_some() && base.max_waiters != fresh.max_waiters {
-            out.push("maxWaiters");
+            out.push("maxWaiters".into());
         }
         if self.overflow.is_some() && base.overflow != fresh.overflow {
-            out.push("overflow");
+            out.push("overflow".into());
+        }
+        for path in self.settings.keys() {
+            if base.settings.get(path) != fresh.settings.get(path) {
+                out.push(path.clone());
+            }
         }
         out
     }

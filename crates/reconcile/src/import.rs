@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use cxone::RemoteQueue;
 use model::{
-    OverflowDoc, Proficiency, QueueDoc, QueueMetadata, QueueSpec, ServiceLevelTargetDoc,
-    SkillRequirementDoc, Spanned,
+    OverflowDoc, QueueDoc, QueueMetadata, QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc,
+    Spanned,
 };
+use tenant::Queue;
 
 fn sp<T>(v: T) -> Spanned<T> {
     Spanned::unlocated(v)
@@ -15,7 +15,7 @@ fn sp<T>(v: T) -> Spanned<T> {
 /// One Queue document per tenant queue, with only the fields the format knows. An overflow
 /// target is written by name when that queue is imported too (always, here: every queue
 /// is), by id otherwise.
-pub fn queue_docs(queues: &[RemoteQueue]) -> Vec<QueueDoc> {
+pub fn queue_docs(queues: &[Queue]) -> Vec<QueueDoc> {
     let names: HashMap<&str, &str> = queues
         .iter()
         .filter_map(|q| Some((q.id.as_deref()?, q.name.as_str())))
@@ -40,20 +40,18 @@ pub fn queue_docs(queues: &[RemoteQueue]) -> Vec<QueueDoc> {
                 },
                 spec: QueueSpec {
                     description: q.description.clone().map(sp),
-                    // A proficiency the format does not know cannot be written faithfully:
-                    // the requirements are then left unmanaged rather than changed.
-                    skill_requirements: q
-                        .skill_requirements
-                        .iter()
-                        .map(|r| {
-                            Some(SkillRequirementDoc {
+                    // Requirements the port cannot express (an adapter met a proficiency the
+                    // format does not know) are left unmanaged rather than changed.
+                    skill_requirements: q.skill_requirements.as_ref().map(|reqs| {
+                        sp(reqs
+                            .iter()
+                            .map(|r| SkillRequirementDoc {
                                 skill: sp(r.skill.clone()),
-                                proficiency: sp(Proficiency::parse(&r.proficiency)?),
+                                proficiency: sp(r.proficiency),
                                 required: r.required,
                             })
-                        })
-                        .collect::<Option<Vec<_>>>()
-                        .map(sp),
+                            .collect())
+                    }),
                     service_level_target: q.service_level_target.map(|s| {
                         sp(ServiceLevelTargetDoc {
                             threshold: sp(i64::from(s.threshold)),
@@ -119,16 +117,17 @@ pub fn file_names(docs: &[QueueDoc]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cxone::SkillRequirement;
+    use model::Proficiency;
+    use tenant::SkillRequirement;
 
     #[test]
     fn file_names_are_unique_even_when_a_name_looks_like_a_suffixed_one() {
-        let qs: Vec<RemoteQueue> = ["A B", "A B 2", "A B", "a-b"]
+        let qs: Vec<Queue> = ["A B", "A B 2", "A B", "a-b"]
             .iter()
             .enumerate()
-            .map(|(i, n)| RemoteQueue {
+            .map(|(i, n)| Queue {
                 id: Some(format!("id{i}")),
-                ..RemoteQueue::named(*n)
+                ..Queue::named(*n)
             })
             .collect();
         let names = file_names(&queue_docs(&qs));
@@ -140,15 +139,16 @@ mod tests {
 
     #[test]
     fn an_unknown_proficiency_leaves_the_skill_requirements_unmanaged() {
-        let mut q = RemoteQueue::named("Q");
-        q.skill_requirements = vec![SkillRequirement {
-            skill: "language:en".into(),
-            proficiency: "guru".into(),
-            required: true,
-        }];
+        // What an adapter hands over for a proficiency the format does not know.
+        let mut q = Queue::named("Q");
+        q.skill_requirements = None;
         let docs = queue_docs(&[q.clone()]);
         assert!(docs[0].spec.skill_requirements.is_none());
-        q.skill_requirements[0].proficiency = "expert".into();
+        q.skill_requirements = Some(vec![SkillRequirement {
+            skill: "language:en".into(),
+            proficiency: Proficiency::Expert,
+            required: true,
+        }]);
         let docs = queue_docs(&[q]);
         assert_eq!(
             docs[0]

@@ -3,17 +3,18 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use cxone::{RemoteQueue, Skill};
 use model::{Diagnostic, QueueDef, Repository, Rule};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tenant::{Queue, Skill};
 
 use crate::desired::{Desired, DesiredOverflow, TargetRef, sorted};
+use crate::order::Schedule;
 
 /// What the tenant holds now.
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
-    pub queues: Vec<RemoteQueue>,
+    pub queues: Vec<Queue>,
     pub skills: Vec<Skill>,
 }
 
@@ -33,24 +34,146 @@ pub struct FieldChange {
     pub after: Value,
 }
 
+/// What a change does to the tenant. An update or a delete cannot exist without the tenant
+/// id of its queue, and carries the revision it was planned against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Update { id: String, revision: Revision },
+    Delete { id: String, revision: Revision },
+}
+
+/// The state of a tenant queue a change was planned against: its version on platforms with
+/// conditional writes, its modification marker where the platform has one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Revision {
+    pub version: Option<u64>,
+    pub modified_at: Option<String>,
+}
+
+impl Revision {
+    /// The revision of a tenant queue as observed.
+    pub fn of(q: &Queue) -> Self {
+        Self {
+            version: q.version,
+            modified_at: q.modified_at.clone(),
+        }
+    }
+}
+
 /// One queue to create, update or delete.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(into = "ChangeRepr", try_from = "ChangeRepr")]
 pub struct Change {
     pub name: String,
-    /// The tenant id (none for a create).
-    pub id: Option<String>,
-    pub action: Action,
-    /// The tenant version the change was planned against (none for a create).
-    pub version: Option<u64>,
+    pub op: Op,
     pub fields: Vec<FieldChange>,
     /// The repository file that declares the queue.
     pub file: PathBuf,
     /// The declared fields, re-applied onto the tenant object at apply time.
     pub desired: Desired,
     /// Names of queues changed in this plan that must be applied before this one.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<String>,
+}
+
+impl Change {
+    pub fn action(&self) -> Action {
+        match self.op {
+            Op::Create => Action::Create,
+            Op::Update { .. } => Action::Update,
+            Op::Delete { .. } => Action::Delete,
+        }
+    }
+
+    /// The tenant id (none for a create).
+    pub fn id(&self) -> Option<&str> {
+        match &self.op {
+            Op::Create => None,
+            Op::Update { id, .. } | Op::Delete { id, .. } => Some(id),
+        }
+    }
+
+    /// The revision the change was planned against (none for a create).
+    pub fn revision(&self) -> Option<&Revision> {
+        match &self.op {
+            Op::Create => None,
+            Op::Update { revision, .. } | Op::Delete { revision, .. } => Some(revision),
+        }
+    }
+
+    /// The tenant version the change was planned against (none for a create, and on
+    /// platforms without versions).
+    pub fn version(&self) -> Option<u64> {
+        self.revision().and_then(|r| r.version)
+    }
+}
+
+/// A change as a saved plan writes it (cli.md: `name`, `id`, `action`, `version`, `fields`).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeRepr {
+    name: String,
+    id: Option<String>,
+    action: Action,
+    version: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    modified_at: Option<String>,
+    fields: Vec<FieldChange>,
+    file: PathBuf,
+    desired: Desired,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    after: Vec<String>,
+}
+
+impl From<Change> for ChangeRepr {
+    fn from(c: Change) -> Self {
+        let action = c.action();
+        let (id, revision) = match c.op {
+            Op::Create => (None, Revision::default()),
+            Op::Update { id, revision } | Op::Delete { id, revision } => (Some(id), revision),
+        };
+        Self {
+            name: c.name,
+            id,
+            action,
+            version: revision.version,
+            modified_at: revision.modified_at,
+            fields: c.fields,
+            file: c.file,
+            desired: c.desired,
+            after: c.after,
+        }
+    }
+}
+
+impl TryFrom<ChangeRepr> for Change {
+    type Error = String;
+
+    fn try_from(r: ChangeRepr) -> Result<Self, String> {
+        let revision = Revision {
+            version: r.version,
+            modified_at: r.modified_at,
+        };
+        let op = match (r.action, r.id) {
+            (Action::Create, _) => Op::Create,
+            (Action::Update, Some(id)) if !id.is_empty() => Op::Update { id, revision },
+            (Action::Delete, Some(id)) if !id.is_empty() => Op::Delete { id, revision },
+            (action, _) => {
+                return Err(format!(
+                    "the {action:?} of queue {:?} has no tenant id",
+                    r.name
+                ));
+            }
+        };
+        Ok(Change {
+            name: r.name,
+            op,
+            fields: r.fields,
+            file: r.file,
+            desired: r.desired,
+            after: r.after,
+        })
+    }
 }
 
 /// A tenant queue that no document manages.
@@ -88,7 +211,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn summary(&self) -> Summary {
-        let count = |a| self.changes.iter().filter(|c| c.action == a).count();
+        let count = |a| self.changes.iter().filter(|c| c.action() == a).count();
         Summary {
             create: count(Action::Create),
             update: count(Action::Update),
@@ -109,20 +232,20 @@ impl Plan {
 
 enum Match<'a> {
     None,
-    One(&'a RemoteQueue),
-    Many(Vec<&'a RemoteQueue>),
+    One(&'a Queue),
+    Many(Vec<&'a Queue>),
 }
 
 /// Diffs `repo` (already validated offline) against `observed`, and runs the checks that need
 /// the tenant: skills exist, `targetId`s and pinned ids exist, no cycle or over-long chain on
 /// the graph of repo queues plus the unmanaged tenant queues' own overflow edges.
 pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
-    let by_id: HashMap<&str, &RemoteQueue> = observed
+    let by_id: HashMap<&str, &Queue> = observed
         .queues
         .iter()
         .filter_map(|q| q.id.as_deref().map(|id| (id, q)))
         .collect();
-    let mut by_name: HashMap<&str, Vec<&RemoteQueue>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<&Queue>> = HashMap::new();
     for q in &observed.queues {
         by_name.entry(q.name.as_str()).or_default().push(q);
     }
@@ -130,7 +253,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
     let id_to_name = |id: &str| by_id.get(id).map(|q| q.name.clone());
 
     let mut diags = Vec::new();
-    let mut matched: HashMap<&str, Option<&RemoteQueue>> = HashMap::new();
+    let mut matched: HashMap<&str, Option<&Queue>> = HashMap::new();
     let mut managed_ids: HashSet<&str> = HashSet::new();
 
     for def in &repo.queues {
@@ -190,7 +313,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
     }
 
     // The unmanaged tenant queues.
-    let unmanaged: Vec<&RemoteQueue> = observed
+    let unmanaged: Vec<&Queue> = observed
         .queues
         .iter()
         .filter(|q| q.id.as_deref().is_some_and(|id| !managed_ids.contains(id)))
@@ -208,12 +331,15 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
         };
         let desired = Desired::from_doc(&def.doc);
         if def.doc.metadata.deleted {
-            if let Some(q) = current {
+            if let Some(q) = current
+                && let Some(id) = q.id.clone()
+            {
                 changes.push(Change {
                     name: name.to_string(),
-                    id: q.id.clone(),
-                    action: Action::Delete,
-                    version: q.version,
+                    op: Op::Delete {
+                        id,
+                        revision: Revision::of(q),
+                    },
                     fields: Vec::new(),
                     file: def.file.clone(),
                     desired,
@@ -235,19 +361,24 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
             &id_to_name,
             &matched,
         );
-        let action = match current {
-            None => Action::Create,
+        let op = match current {
+            None => Op::Create,
             Some(_) if fields.is_empty() => {
                 unchanged.push(name.to_string());
                 continue;
             }
-            Some(_) => Action::Update,
+            Some(q) => match q.id.clone() {
+                Some(id) => Op::Update {
+                    id,
+                    revision: Revision::of(q),
+                },
+                // A tenant queue without an id cannot be addressed: nothing to write.
+                None => continue,
+            },
         };
         changes.push(Change {
             name: name.to_string(),
-            id: current.and_then(|q| q.id.clone()),
-            action,
-            version: current.and_then(|q| q.version),
+            op,
             fields,
             file: def.file.clone(),
             desired,
@@ -276,10 +407,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
 
 /// The target id a desired overflow resolves to now (a name whose queue does not exist yet
 /// resolves to `None`).
-fn current_target_id(
-    t: &TargetRef,
-    matched: &HashMap<&str, Option<&RemoteQueue>>,
-) -> Option<String> {
+fn current_target_id(t: &TargetRef, matched: &HashMap<&str, Option<&Queue>>) -> Option<String> {
     match t {
         TargetRef::Id(id) => Some(id.clone()),
         TargetRef::Name(n) => matched
@@ -301,10 +429,10 @@ fn overflow_display(o: &Option<DesiredOverflow>, resolve: &dyn Fn(&TargetRef) ->
 
 fn diff(
     d: &Desired,
-    current: Option<&RemoteQueue>,
+    current: Option<&Queue>,
     resolve: &dyn Fn(&TargetRef) -> Value,
     id_to_name: &dyn Fn(&str) -> Option<String>,
-    matched: &HashMap<&str, Option<&RemoteQueue>>,
+    matched: &HashMap<&str, Option<&Queue>>,
 ) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut field = |path: &str, before: Value, after: Value| {
@@ -326,7 +454,9 @@ fn diff(
         );
     }
     if let Some(s) = &d.skill_requirements {
-        let before = cur.map_or(Value::Null, |q| json!(sorted(&q.skill_requirements)));
+        let before = cur
+            .and_then(|q| q.skill_requirements.as_deref())
+            .map_or(Value::Null, |b| json!(sorted(b)));
         field("skillRequirements", before, json!(sorted(s)));
     }
     if let Some(s) = &d.service_level_target {
@@ -382,13 +512,22 @@ fn diff(
             }
         }
     }
+    for (path, value) in &d.settings {
+        field(
+            path,
+            cur.and_then(|q| q.settings.get(path))
+                .cloned()
+                .unwrap_or(Value::Null),
+            value.clone(),
+        );
+    }
     out
 }
 
 fn check_tenant_refs(
     def: &QueueDef,
     skills: &HashSet<&str>,
-    by_id: &HashMap<&str, &RemoteQueue>,
+    by_id: &HashMap<&str, &Queue>,
     diags: &mut Vec<Diagnostic>,
 ) {
     if def.doc.metadata.deleted {
@@ -442,12 +581,12 @@ fn order(changes: &mut Vec<Change>) {
         .collect();
     // Dependencies: for creates/updates, the changed target; for deletes, the reverse.
     for i in 0..changes.len() {
-        if changes[i].action == Action::Delete {
+        if changes[i].action() == Action::Delete {
             continue;
         }
         if let Some(t) = changes[i].desired.target_name()
             && let Some(&j) = index.get(t)
-            && changes[j].action != Action::Delete
+            && changes[j].action() != Action::Delete
             && j != i
         {
             let t = t.to_string();
@@ -457,12 +596,12 @@ fn order(changes: &mut Vec<Change>) {
     let deleted: HashMap<&str, usize> = changes
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.action == Action::Delete)
+        .filter(|(_, c)| c.action() == Action::Delete)
         .map(|(i, c)| (c.name.as_str(), i))
         .collect();
     let mut delete_after: Vec<(usize, String)> = Vec::new();
     for (i, c) in changes.iter().enumerate() {
-        if c.action == Action::Delete
+        if c.action() == Action::Delete
             && let Some(t) = c.desired.target_name()
             && let Some(&j) = deleted.get(t)
             && j != i
@@ -474,38 +613,16 @@ fn order(changes: &mut Vec<Change>) {
     for (j, name) in delete_after {
         changes[j].after.push(name);
     }
-    // Kahn's algorithm, stable by original order (creates/updates before deletes).
-    let n = changes.len();
-    let mut indeg = vec![0usize; n];
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, c) in changes.iter().enumerate() {
-        for dep in &c.after {
-            if let Some(&j) = index.get(dep) {
-                indeg[i] += 1;
-                users[j].push(i);
-            }
-        }
-    }
-    let mut ready: std::collections::BTreeSet<(u8, usize)> = (0..n)
-        .filter(|&i| indeg[i] == 0)
-        .map(|i| (u8::from(changes[i].action == Action::Delete), i))
-        .collect();
-    let mut out = Vec::with_capacity(n);
-    while let Some(first) = ready.pop_first() {
-        let i = first.1;
-        out.push(i);
-        for &u in &users[i] {
-            indeg[u] -= 1;
-            if indeg[u] == 0 {
-                ready.insert((u8::from(changes[u].action == Action::Delete), u));
-            }
-        }
-    }
-    // A cycle among changes cannot happen in a valid repository; keep any leftovers in order.
-    if out.len() < n {
-        let seen: HashSet<usize> = out.iter().copied().collect();
-        out.extend((0..n).filter(|i| !seen.contains(i)));
-    }
+    // Creates and updates before deletes, otherwise in the original order.
+    let deps = changes.iter().enumerate().flat_map(|(i, c)| {
+        c.after
+            .iter()
+            .filter_map(|dep| index.get(dep))
+            .map(move |&j| (i, j))
+            .collect::<Vec<_>>()
+    });
+    let out = Schedule::new(changes.len(), deps)
+        .order(|i| (u8::from(changes[i].action() == Action::Delete), i));
     let mut taken: Vec<Option<Change>> = std::mem::take(changes).into_iter().map(Some).collect();
     *changes = out.into_iter().filter_map(|i| taken[i].take()).collect();
 }

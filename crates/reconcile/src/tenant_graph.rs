@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use cxone::RemoteQueue;
 use model::{Diagnostic, Repository, Rule};
+use tenant::Queue;
 
 use crate::graph::{MAX_HOPS_SHOWN, RoutingGraph, Site};
 
@@ -17,8 +17,8 @@ enum Key {
 
 pub(crate) fn check(
     repo: &Repository,
-    matched: &HashMap<&str, Option<&RemoteQueue>>,
-    unmanaged: &[&RemoteQueue],
+    matched: &HashMap<&str, Option<&Queue>>,
+    unmanaged: &[&Queue],
     diags: &mut Vec<Diagnostic>,
 ) {
     // Tenant id → the repository queue that manages it.

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use cxone::{ClientConfig, HttpTenant, Secret, Tenant};
 use model::{LoadOptions, Repository};
 use reconcile::{Action, ApplyOptions, Observed, Plan, Status};
+use routing_api::{ClientConfig, HttpTenant, Secret};
 use serde_json::json;
 use sim::{Faults, RivalAdmin, Seed, SeedOverflow, SeedQueue, SimHandle};
 
@@ -59,10 +59,7 @@ fn client(sim: &SimHandle) -> HttpTenant {
 }
 
 async fn observe(t: &HttpTenant) -> Observed {
-    Observed {
-        queues: t.list_queues().await.unwrap(),
-        skills: t.list_skills().await.unwrap(),
-    }
+    reconcile::observe(t).await.unwrap()
 }
 
 async fn plan_now(t: &HttpTenant, repo: &Repository) -> (Plan, Observed) {
@@ -394,7 +391,7 @@ async fn a_tombstone_deletes_after_the_queue_pointing_at_it_is_retargeted() {
     let actions: Vec<_> = plan
         .changes
         .iter()
-        .map(|c| (c.name.as_str(), c.action))
+        .map(|c| (c.name.as_str(), c.action()))
         .collect();
     assert_eq!(
         actions,

@@ -30,11 +30,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cxone::RemoteQueue;
 use reconcile::{Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, Status};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tenant::Queue;
 use uuid::Uuid;
 
 use crate::webhooks::{self, Delivery, DeliveryConfig, Outbox, WebhookError, WebhookObserver};
@@ -216,19 +216,21 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// sha256 hex of the canonical JSON of a queue.
-pub fn configuration_hash(q: &RemoteQueue) -> String {
+pub fn configuration_hash(q: &Queue) -> String {
     let v = serde_json::to_value(q).unwrap_or(Value::Null);
     sha256_hex(canonical_json(&v).as_bytes())
 }
 
-/// Skill requirements present, each with a known proficiency, no skill twice.
-fn skill_requirements_valid(q: &RemoteQueue) -> bool {
-    const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
+/// Skill requirements present, each with a known proficiency (the port holds only known
+/// ones), no skill twice.
+fn skill_requirements_valid(q: &Queue) -> bool {
     let mut seen = std::collections::HashSet::new();
-    !q.skill_requirements.is_empty()
-        && q.skill_requirements.iter().all(|r| {
-            !r.skill.is_empty() && LEVELS.contains(&r.proficiency.as_str()) && seen.insert(&r.skill)
-        })
+    q.skill_requirements.as_deref().is_some_and(|reqs| {
+        !reqs.is_empty()
+            && reqs
+                .iter()
+                .all(|r| !r.skill.is_empty() && seen.insert(&r.skill))
+    })
 }
 
 /// Lowercase hex sha256.

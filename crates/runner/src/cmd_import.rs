@@ -5,7 +5,6 @@ use std::path::{Component, Path, PathBuf};
 use model::LoadOptions;
 
 use crate::RepoArgs;
-use crate::cmd_plan::observe;
 use crate::exit::{CliError, Outcome};
 use crate::tenant::{TenantArgs, connect};
 
@@ -37,7 +36,7 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     // The tenant document (if any) says where the tenant is; the queues are not needed.
     let repo = model::load_repository(&args.repo.repo, &LoadOptions::default());
     let conn = connect(&args.tenant, &repo).await?;
-    let observed = observe(&conn.client).await?;
+    let observed = reconcile::observe(&conn.client).await?;
     let docs = reconcile::import::queue_docs(&observed.queues);
     let names = reconcile::import::file_names(&docs);
     std::fs::create_dir_all(&args.out)

@@ -4,7 +4,6 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cxone::{HttpTenant, Tenant};
 use model::{Diagnostic, LoadOptions, Repository};
 use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueOutcome, Status};
 
@@ -110,15 +109,6 @@ pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
     );
 }
 
-/// Lists queues and skills (one token, the list pages, no GET per queue).
-pub async fn observe<T: Tenant>(tenant: &T) -> Result<Observed, CliError> {
-    let (queues, skills) = tokio::join!(tenant.list_queues(), tenant.list_skills());
-    Ok(Observed {
-        queues: queues?,
-        skills: skills?,
-    })
-}
-
 /// Validates, connects, observes and plans. Tenant-aware errors are printed; the plan is
 /// returned only when it has none.
 async fn make_plan(
@@ -136,7 +126,7 @@ async fn make_plan(
             sim.base_url()
         );
     }
-    let observed = observe(&conn.client).await?;
+    let observed = reconcile::observe(&conn.client).await?;
     let plan = reconcile::plan(&loaded, &observed);
     if plan.has_errors() {
         report_diagnostics(&repo.repo, &plan.diagnostics);
@@ -267,7 +257,7 @@ pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
 /// Applies with a progress bar when stderr is a terminal; `observers` (audit, webhooks) hear
 /// about every queue.
 pub async fn run_apply(
-    client: &HttpTenant,
+    client: &impl tenant::Tenant,
     plan: &Plan,
     observed: &Observed,
     parallelism: usize,
@@ -276,6 +266,7 @@ pub async fn run_apply(
     let mut opts = ApplyOptions {
         parallelism,
         observers,
+        sleep: crate::tokio_sleep(),
         ..ApplyOptions::default()
     };
     let bar = if std::io::stderr().is_terminal() && !plan.changes.is_empty() {
@@ -332,7 +323,7 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
     }
 }
 
-/// The saved plan, less the queues whose tenant version moved since it was made (refused,
+/// The saved plan, less the queues whose tenant state moved since it was made (refused,
 /// with the reason) — or, with `replan`, with those queues planned afresh.
 fn saved_plan(
     file: &PathBuf,
@@ -355,59 +346,10 @@ fn saved_plan(
             saved.format_version
         )));
     }
-    let current: std::collections::HashMap<&str, Option<u64>> = observed
-        .queues
-        .iter()
-        .filter_map(|q| Some((q.id.as_deref()?, q.version)))
-        .collect();
-    let mut plan = saved.into_plan();
-    let mut refused = Vec::new();
-    let mut moved = std::collections::HashSet::new();
-    plan.changes.retain(|c| {
-        let Some(id) = c.id.as_deref() else {
-            return true;
-        };
-        let now = current.get(id).copied().flatten();
-        if now == c.version {
-            return true;
-        }
-        moved.insert(c.name.clone());
-        if !replan {
-            refused.push(format!(
-                "{}: its tenant version moved from {:?} to {:?} since the plan was made; run plan again, or apply with --replan",
-                c.name, c.version, now
-            ));
-        }
-        false
-    });
-    if replan {
-        for c in &fresh.changes {
-            if moved.contains(&c.name) {
-                eprintln!(
-                    "re-planned {}: its tenant version moved since the plan was made",
-                    c.name
-                );
-                plan.changes.push(c.clone());
-            }
-        }
-    } else {
-        // Queues that wait on a refused one are not applied either.
-        loop {
-            let before = plan.changes.len();
-            let gone: std::collections::HashSet<String> = moved.clone();
-            plan.changes.retain(|c| {
-                let blocked = c.after.iter().any(|a| gone.contains(a))
-                    || c.desired.target_name().is_some_and(|t| gone.contains(t));
-                if blocked {
-                    refused.push(format!("{}: depends on a refused queue", c.name));
-                    moved.insert(c.name.clone());
-                }
-                !blocked
-            });
-            if plan.changes.len() == before {
-                break;
-            }
-        }
+    let rebased = saved.into_plan().rebase(fresh, observed, replan);
+    for name in &rebased.replanned {
+        eprintln!("re-planned {name}: its tenant state moved since the plan was made");
     }
+    let (plan, refused) = (rebased.plan, rebased.refused);
     Ok((plan, refused))
 }

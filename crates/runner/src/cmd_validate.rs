@@ -113,7 +113,8 @@ pub fn read_sources(
 pub fn check(root: &Path, opts: &LoadOptions) -> Checked {
     let mut repo = model::load_repository(root, opts);
     let mut diagnostics = std::mem::take(&mut repo.diagnostics);
-    diagnostics.extend(reconcile::check_repository(&repo));
+    let caps = crate::tenant::capabilities(repo.tenant.spec.platform);
+    diagnostics.extend(reconcile::check_offline(&repo, caps));
     reconcile::sort_diagnostics(&mut diagnostics);
     let sources = read_sources(root, &diagnostics, opts.max_file_size);
     let files: BTreeSet<&Path> = repo

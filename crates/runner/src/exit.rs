@@ -24,10 +24,16 @@ pub enum CliError {
     Usage(String),
     /// The tenant could not be read or written (exit 3).
     #[error(transparent)]
-    Tenant(#[from] cxone::ApiError),
+    Tenant(#[from] tenant::TenantError),
     /// Anything else (exit 1).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+impl From<routing_api::ApiError> for CliError {
+    fn from(e: routing_api::ApiError) -> Self {
+        CliError::Tenant(e.into())
+    }
 }
 
 pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
@@ -42,7 +48,7 @@ pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
                 CliError::Usage(_) | CliError::Other(_) => 1,
                 // A wrong local setting (a plain-http URL to a remote host, …) is the
                 // command line's fault, not the tenant's.
-                CliError::Tenant(cxone::ApiError::Config(_)) => 1,
+                CliError::Tenant(tenant::TenantError::Config(_)) => 1,
                 CliError::Tenant(_) => 3,
             }
         }

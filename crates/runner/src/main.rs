@@ -92,6 +92,11 @@ fn main() -> ExitCode {
     exit::finish(outcome)
 }
 
+/// The runtime's timer, for apply's waits between conflict retries.
+pub fn tokio_sleep() -> reconcile::Sleep {
+    std::sync::Arc::new(|d| Box::pin(tokio::time::sleep(d)))
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

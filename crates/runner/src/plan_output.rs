@@ -154,8 +154,8 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let c = Colors { on: color };
     let mut out = String::new();
     for ch in &plan.changes {
-        let (s, code) = sign(ch.action);
-        let id = match (&ch.id, ch.version) {
+        let (s, code) = sign(ch.action());
+        let id = match (ch.id(), ch.version()) {
             (Some(id), Some(v)) => format!(" (id {id}, version {v})"),
             _ => String::new(),
         };
@@ -211,7 +211,7 @@ fn md_escape(s: &str) -> String {
 }
 
 fn details(ch: &Change) -> String {
-    let (s, _) = sign(ch.action);
+    let (s, _) = sign(ch.action());
     let mut body = String::new();
     for f in &ch.fields {
         if is_multiline(f) {
@@ -224,7 +224,7 @@ fn details(ch: &Change) -> String {
             let _ = writeln!(body, "+ {}: {}", f.path, show(&f.after));
         }
     }
-    if ch.action == Action::Delete {
+    if ch.action() == Action::Delete {
         let _ = writeln!(body, "- {} (deleted by tombstone)", ch.name);
     }
     let body = body.replace("```", "` ` `");
@@ -260,8 +260,8 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
         let fields: Vec<&str> = ch.fields.iter().map(|f| f.path.as_str()).collect();
         let row = format!(
             "| {} {} | {} | {} | `{}` |\n",
-            sign(ch.action).0,
-            match ch.action {
+            sign(ch.action()).0,
+            match ch.action() {
                 Action::Create => "create",
                 Action::Update => "update",
                 Action::Delete => "delete",
@@ -291,7 +291,7 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
     }
     if detailed < plan.changes.len() {
         let rest = &plan.changes[detailed..];
-        let n = |a| rest.iter().filter(|c| c.action == a).count();
+        let n = |a| rest.iter().filter(|c| c.action() == a).count();
         let _ = write!(
             out,
             "\n> **{} more changed queues are not shown** ({} to create, {} to update, {} to delete): \
@@ -314,9 +314,20 @@ mod tests {
     fn change(i: usize, action: Action) -> Change {
         Change {
             name: format!("Queue {i:05}"),
-            id: Some(format!("id-{i}")),
-            action,
-            version: Some(3),
+            op: {
+                let (id, revision) = (
+                    format!("id-{i}"),
+                    reconcile::Revision {
+                        version: Some(3),
+                        modified_at: None,
+                    },
+                );
+                match action {
+                    Action::Create => reconcile::Op::Create,
+                    Action::Update => reconcile::Op::Update { id, revision },
+                    Action::Delete => reconcile::Op::Delete { id, revision },
+                }
+            },
             fields: vec![
                 FieldChange {
                     path: "maxWaitTime".into(),
@@ -338,6 +349,7 @@ mod tests {
                 max_wait_time: Some(240),
                 max_waiters: None,
                 overflow: None,
+                settings: Default::default(),
             },
             after: Vec::new(),
         }

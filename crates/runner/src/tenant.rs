@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use cxone::{ClientConfig, HttpTenant, Secret};
 use model::Repository;
+use routing_api::{ClientConfig, HttpTenant};
 use sim::{Faults, Seed, SeedOverflow, SeedQueue, SimHandle, SkillRequirement};
+use tenant::{Capabilities, ClientStats, Queue, Secret, Skill, Tenant, TenantError};
 
 use crate::exit::CliError;
 
@@ -23,10 +24,75 @@ pub struct TenantArgs {
     pub token_url: Option<String>,
 }
 
+/// The tenant of any platform: the one place that knows every adapter. Everything else takes
+/// an `impl Tenant`.
+#[derive(Clone, Debug)]
+pub enum AnyTenant {
+    /// The routing API of `cxone-api.md`.
+    RoutingApi(HttpTenant),
+}
+
+/// Calls the same port method on whichever adapter is inside.
+macro_rules! each_adapter {
+    ($self:ident, $t:ident => $call:expr) => {
+        match $self {
+            AnyTenant::RoutingApi($t) => $call,
+        }
+    };
+}
+
+/// The capabilities of a platform, known before connecting (for offline validation).
+pub fn capabilities(platform: model::Platform) -> &'static Capabilities {
+    match platform {
+        model::Platform::RoutingApi => &routing_api::CAPABILITIES,
+        model::Platform::GenesysCloud | model::Platform::NiceCxone => &routing_api::CAPABILITIES,
+    }
+}
+
+impl Tenant for AnyTenant {
+    fn capabilities(&self) -> &Capabilities {
+        each_adapter!(self, t => t.capabilities())
+    }
+
+    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+        each_adapter!(self, t => Tenant::list_queues(t).await)
+    }
+
+    async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
+        each_adapter!(self, t => Tenant::get_queue(t, id).await)
+    }
+
+    async fn create_queue(&self, queue: &Queue) -> Result<Queue, TenantError> {
+        each_adapter!(self, t => Tenant::create_queue(t, queue).await)
+    }
+
+    async fn update_queue(
+        &self,
+        id: &str,
+        base: &Queue,
+        queue: &Queue,
+        if_match: Option<u64>,
+    ) -> Result<Queue, TenantError> {
+        each_adapter!(self, t => Tenant::update_queue(t, id, base, queue, if_match).await)
+    }
+
+    async fn delete_queue(&self, id: &str, if_match: Option<u64>) -> Result<(), TenantError> {
+        each_adapter!(self, t => Tenant::delete_queue(t, id, if_match).await)
+    }
+
+    async fn list_skills(&self) -> Result<Vec<Skill>, TenantError> {
+        each_adapter!(self, t => Tenant::list_skills(t).await)
+    }
+
+    fn stats(&self) -> ClientStats {
+        each_adapter!(self, t => Tenant::stats(t))
+    }
+}
+
 /// A client, and the simulator it talks to when `--sim` started one (kept alive with it).
 #[derive(Debug)]
 pub struct Connected {
-    pub client: HttpTenant,
+    pub client: AnyTenant,
     pub sim: Option<SimHandle>,
 }
 
@@ -66,7 +132,7 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
         let mut cfg = ClientConfig::new(handle.base_url(), id, Secret::new(secret));
         // The embedded tenant has no real limit; keep the ceiling generous.
         cfg.requests_per_second = rps.max(200.0);
-        let client = HttpTenant::new(cfg)?;
+        let client = AnyTenant::RoutingApi(HttpTenant::new(cfg)?);
         return Ok(Connected {
             client,
             sim: Some(handle),
@@ -89,7 +155,7 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
     cfg.token_url = args.token_url.clone();
     cfg.requests_per_second = rps;
     Ok(Connected {
-        client: HttpTenant::new(cfg)?,
+        client: AnyTenant::RoutingApi(HttpTenant::new(cfg)?),
         sim: None,
     })
 }
@@ -124,7 +190,7 @@ pub fn demo_seed(repo: &Repository) -> Seed {
                 .iter()
                 .map(|r| SkillRequirement {
                     skill: r.skill.value.clone(),
-                    proficiency: "beginner".into(),
+                    proficiency: model::Proficiency::Beginner.as_str().into(),
                     required: r.required,
                 })
                 .collect();

@@ -15,20 +15,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use audit::{AuditLog, AuditObserver, RunContext, VerifyError, canonical_json, verify};
-use cxone::{Overflow, RemoteQueue, ServiceLevelTarget, SkillRequirement};
+use model::Proficiency;
 use reconcile::{Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, Status};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tenant::{Overflow, Queue, ServiceLevelTarget, SkillRequirement};
 
-fn written(name: &str, version: u64) -> RemoteQueue {
-    let mut q = RemoteQueue::named(name);
+fn written(name: &str, version: u64) -> Queue {
+    let mut q = Queue::named(name);
     q.id = Some(format!("id-{name}"));
     q.version = Some(version);
-    q.skill_requirements = vec![SkillRequirement {
+    q.skill_requirements = Some(vec![SkillRequirement {
         skill: "language:en".into(),
-        proficiency: "advanced".into(),
+        proficiency: Proficiency::Advanced,
         required: true,
-    }];
+    }]);
     q.service_level_target = Some(ServiceLevelTarget {
         threshold: 80,
         time: 20,
@@ -348,7 +349,7 @@ fn the_compliance_flags_say_what_the_written_queue_lacks() {
     let path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&path).unwrap();
     let mut o = outcome("Bare", Action::Create, Status::Applied, 0);
-    o.written = Some(RemoteQueue::named("Bare"));
+    o.written = Some(Queue::named("Bare"));
     let r = log.record_outcome(&ctx(), &o).unwrap();
     assert_eq!(r.skill_requirements_valid, Some(false));
     assert_eq!(r.sla_configured, Some(false));

@@ -22,10 +22,11 @@ use audit::{Recorder, RunContext, StateArgs};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use cxone::{RemoteQueue, Secret, ServiceLevelTarget, SkillRequirement, Tenant};
 use hmac::Mac;
+use model::Proficiency;
 use reconcile::{Action, ApplyObserver, ApplyOptions, QueueOutcome, Status};
 use serde_json::Value;
+use tenant::{Queue, Secret, ServiceLevelTarget, SkillRequirement};
 use webhooks::{
     Delivery, DeliveryConfig, EnvLookup, EventBody, HookTarget, Outbox, WebhookObserver,
 };
@@ -172,7 +173,7 @@ fn ctx() -> RunContext {
 
 /// An applied update of queue `name` that wrote version `version`.
 fn update(name: &str, version: u64) -> QueueOutcome {
-    let mut q = RemoteQueue::named(name);
+    let mut q = Queue::named(name);
     q.id = Some(format!("id-{name}"));
     q.version = Some(version);
     q.max_wait_time = Some(300);
@@ -181,11 +182,11 @@ fn update(name: &str, version: u64) -> QueueOutcome {
         threshold: 80,
         time: 20,
     });
-    q.skill_requirements = vec![SkillRequirement {
+    q.skill_requirements = Some(vec![SkillRequirement {
         skill: "language:en".into(),
-        proficiency: "advanced".into(),
+        proficiency: Proficiency::Advanced,
         required: true,
-    }];
+    }]);
     QueueOutcome {
         name: name.into(),
         id: q.id.clone(),
@@ -838,17 +839,14 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
         license: sim::License::default(),
     };
     let tenant = sim::Sim::start(seed, sim::Faults::default()).unwrap();
-    let mut cfg = cxone::ClientConfig::new(
+    let mut cfg = routing_api::ClientConfig::new(
         tenant.base_url(),
         sim::DEMO_CLIENT_ID,
         Secret::new(sim::DEMO_CLIENT_SECRET),
     );
     cfg.requests_per_second = 200.0;
-    let client = cxone::HttpTenant::new(cfg).unwrap();
-    let observed = reconcile::Observed {
-        queues: client.list_queues().await.unwrap(),
-        skills: client.list_skills().await.unwrap(),
-    };
+    let client = routing_api::HttpTenant::new(cfg).unwrap();
+    let observed = reconcile::observe(&client).await.unwrap();
     let plan = reconcile::plan(&repo, &observed);
     assert_eq!(plan.changes.len(), 3, "{:?}", plan.diagnostics);
 

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use cxone::{ApiError, HttpTenant, Tenant};
+use tenant::TenantError;
+
+use crate::tenant::AnyTenant;
 use model::{LoadOptions, Repository, WebhookDoc};
 use reconcile::{Action as PlanAction, ApplyOptions, Observed, Plan, Status as ApplyStatus};
 use tokio::sync::{mpsc, watch};
@@ -37,7 +39,7 @@ pub enum Error {
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("the tenant could not be read: {0}")]
-    Tenant(#[from] ApiError),
+    Tenant(#[from] TenantError),
     #[error("{failed} of {total} queue changes were not applied (first: {first})")]
     Incomplete {
         failed: usize,
@@ -120,7 +122,7 @@ struct Memory {
 #[derive(Debug)]
 pub struct Context {
     pub git: GitSource,
-    pub client: HttpTenant,
+    pub client: AnyTenant,
     pub status: SharedStatus,
     pub metrics: Arc<Metrics>,
     pub opts: Options,
@@ -132,7 +134,7 @@ pub struct Context {
 impl Context {
     pub fn new(
         git: GitSource,
-        client: HttpTenant,
+        client: AnyTenant,
         status: SharedStatus,
         metrics: Arc<Metrics>,
         opts: Options,
@@ -222,14 +224,6 @@ async fn newest(ctx: &Context) -> Result<Option<Arc<Snapshot>>, GitError> {
     Ok(Some(snap))
 }
 
-async fn observe(client: &HttpTenant) -> Result<Observed, ApiError> {
-    let (queues, skills) = tokio::join!(client.list_queues(), client.list_skills());
-    Ok(Observed {
-        queues: queues?,
-        skills: skills?,
-    })
-}
-
 fn problems(diags: &[model::Diagnostic], errors: bool) -> Vec<Problem> {
     diags
         .iter()
@@ -308,7 +302,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     };
 
     let t = Instant::now();
-    let observed = match observe(&ctx.client).await {
+    let observed = match reconcile::observe(&ctx.client).await {
         Ok(o) => o,
         Err(e) => {
             let mut st = ctx.status.write();
@@ -419,6 +413,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     let opts = ApplyOptions {
         parallelism: ctx.opts.parallelism.max(1),
         observers,
+        sleep: crate::tokio_sleep(),
         ..ApplyOptions::default()
     };
     let report = reconcile::apply(&ctx.client, &plan, &observed, &opts).await;
@@ -602,7 +597,7 @@ fn record_queues(
         let carried_commit = before.and_then(|q| q.last_applied_commit.clone());
         let mut q = QueueStatus {
             state: QueueState::Drifted,
-            id: c.id.clone(),
+            id: c.id().map(str::to_string),
             file: files.get(c.name.as_str()).cloned(),
             last_applied_version: carried_version,
             last_applied_commit: carried_commit,
@@ -611,7 +606,7 @@ fn record_queues(
         };
         match (&outcome, outcomes.get(c.name.as_str())) {
             (QueuesOutcome::Applied(_), Some(o)) if o.status == ApplyStatus::Applied => {
-                if c.action == PlanAction::Delete {
+                if c.action() == PlanAction::Delete {
                     continue;
                 }
                 q.state = QueueState::InSync;
@@ -763,7 +758,7 @@ mod tests {
     use super::*;
     use crate::run::git::tests::{TempRepo, queue_yaml};
     use crate::run::status::Status;
-    use cxone::{ClientConfig, Secret};
+    use routing_api::{ClientConfig, HttpTenant, Secret};
     use serde_json::json;
     use sim::{Faults, Seed, Sim, SimHandle};
 
@@ -775,7 +770,7 @@ mod tests {
             Secret::new(sim::DEMO_CLIENT_SECRET),
         );
         cfg.requests_per_second = 1000.0;
-        let client = HttpTenant::new(cfg).unwrap();
+        let client = AnyTenant::RoutingApi(HttpTenant::new(cfg).unwrap());
         let status = SharedStatus::new(Status::new("main", self_heal));
         let metrics = Arc::new(Metrics::new(client.clone(), status.clone()));
         Arc::new(Context::new(

@@ -235,8 +235,10 @@ impl GitSource {
         *cache = fresh;
         drop(cache);
         parsed.diagnostics = diags;
-        let mut more = reconcile::check_repository(&parsed);
+        let caps = crate::tenant::capabilities(parsed.tenant.spec.platform);
+        let mut more = reconcile::check_offline(&parsed, caps);
         parsed.diagnostics.append(&mut more);
+        reconcile::sort_diagnostics(&mut parsed.diagnostics);
         Ok(Snapshot {
             commit: info,
             repo: parsed,

@@ -178,13 +178,13 @@ mod tests {
 
     use crate::run::status::Status;
 
-    fn client() -> cxone::HttpTenant {
-        let cfg = cxone::ClientConfig::new(
+    fn client() -> crate::tenant::AnyTenant {
+        let cfg = routing_api::ClientConfig::new(
             "http://127.0.0.1:9",
             "id",
-            cxone::Secret::new("s".to_string()),
+            tenant::Secret::new("s".to_string()),
         );
-        cxone::HttpTenant::new(cfg).unwrap()
+        crate::tenant::AnyTenant::RoutingApi(routing_api::HttpTenant::new(cfg).unwrap())
     }
 
     fn app(token: Option<&str>) -> (Router, mpsc::UnboundedReceiver<Trigger>, SharedStatus) {

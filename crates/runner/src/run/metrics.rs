@@ -12,7 +12,9 @@
 //! - `cxqueues_queues{state}` (in_sync, drifted, failed), `cxqueues_ready`, and
 //!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status.
 
-use cxone::HttpTenant;
+use tenant::Tenant;
+
+use crate::tenant::AnyTenant;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -43,7 +45,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// A registry with every metric; `client` and `status` are read at each scrape.
-    pub fn new(client: HttpTenant, status: SharedStatus) -> Self {
+    pub fn new(client: AnyTenant, status: SharedStatus) -> Self {
         let mut registry = Registry::default();
         let reconciles = Family::<RunLabels, Counter>::default();
         registry.register(
@@ -121,7 +123,7 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// Metrics read at scrape time.
 #[derive(Debug)]
 struct Scraped {
-    client: HttpTenant,
+    client: AnyTenant,
     status: SharedStatus,
 }
 

@@ -28,10 +28,10 @@ mod outbox;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cxone::{RemoteQueue, Secret, ServiceLevelTarget, SkillRequirement};
 use reconcile::{Action, ApplyObserver, QueueOutcome, Status};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
+use tenant::{Queue, Secret, ServiceLevelTarget, SkillRequirement};
 use uuid::Uuid;
 
 use crate::audit::{RunContext, now_rfc3339};
@@ -187,14 +187,14 @@ pub struct Configuration {
 }
 
 impl Configuration {
-    fn of(q: &RemoteQueue) -> Self {
+    fn of(q: &Queue) -> Self {
         Self {
             version: q.version,
             max_wait_time: q.max_wait_time,
             max_waiters: q.max_waiters,
             service_level_target: q.service_level_target,
             overflow_enabled: q.overflow.as_ref().is_some_and(|o| o.enabled),
-            skill_requirements: q.skill_requirements.clone(),
+            skill_requirements: q.skill_requirements.clone().unwrap_or_default(),
         }
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::{ApiError, Secret};
+use tenant::Secret;
+
+use crate::ApiError;
 
 /// A token and when to stop using it.
 #[derive(Clone)]

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use cxone::{
-    ApiError, ClientConfig, HttpTenant, RemoteQueue, RetryPolicy, ServiceLevelTarget, Tenant,
+use routing_api::{
+    ApiError, ClientConfig, HttpTenant, RemoteQueue, RetryPolicy, ServiceLevelTarget,
 };
 use serde_json::json;
 use sim::{Faults, RivalAdmin, Seed, SeedQueue, Sim, SimClient, SimHandle};

@@ -1,5 +1,5 @@
-//! [`HttpTenant`]: the [`Tenant`] spoken over HTTP to the routing API of
-//! `shared/spec/cxone-api.md`.
+//! [`HttpTenant`]: the routing API of `shared/spec/cxone-api.md` spoken over HTTP (the port,
+//! [`tenant::Tenant`], is implemented over it in `port.rs`).
 //!
 //! Everything vendor-specific lives here: paths, JSON shapes, page-number pagination,
 //! OAuth 2.0 client credentials, `If-Match` versions and the error bodies. Callers see
@@ -16,7 +16,6 @@
 //!    lost is never repeated blindly: the client first looks the name up.
 
 mod retry;
-mod stats;
 mod token;
 
 use std::collections::HashSet;
@@ -36,13 +35,15 @@ use tokio::time::Instant;
 use tracing::debug;
 
 pub use retry::RetryPolicy;
-pub use stats::ClientStats;
+pub use tenant::ClientStats;
 
 use retry::{Budget, Failure};
-use stats::Recorder;
+use tenant::StatsRecorder as Recorder;
 use token::{TokenCache, TokenError, TokenResponse};
 
-use crate::{ApiError, RemoteQueue, Secret, Skill, Tenant};
+use tenant::Secret;
+
+use crate::{ApiError, RemoteQueue, Skill};
 
 /// The scopes a reconciler needs: read and write queues, read skills, read overflow targets.
 pub const DEFAULT_SCOPES: &[&str] = &[
@@ -248,7 +249,7 @@ fn is_loopback(url: &Url) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The HTTP client for the routing API: a [`Tenant`].
+/// The HTTP client for the routing API (a [`tenant::Tenant`]).
 ///
 /// Cheap to clone; clones share the token, the rate limit and the stats, so one client
 /// serves any number of concurrent tasks. `Debug` never shows the secret or the token.
@@ -1148,20 +1149,26 @@ fn unreachable_outcome<T>(endpoint: &str) -> Result<T, ApiError> {
     })
 }
 
-impl Tenant for HttpTenant {
-    async fn list_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
+/// The routing API's own calls, in its wire types. The port ([`tenant::Tenant`]) is
+/// implemented over these in `port.rs`.
+impl HttpTenant {
+    /// Every queue, all pages.
+    pub async fn list_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
         self.all_queues().await
     }
 
-    async fn get_queue(&self, id: &str) -> Result<RemoteQueue, ApiError> {
+    /// One queue by id.
+    pub async fn get_queue(&self, id: &str) -> Result<RemoteQueue, ApiError> {
         self.get(id).await
     }
 
-    async fn create_queue(&self, queue: &RemoteQueue) -> Result<RemoteQueue, ApiError> {
+    /// Creates a queue, never twice (see [`HttpTenant::find_queue_by_name`]).
+    pub async fn create_queue(&self, queue: &RemoteQueue) -> Result<RemoteQueue, ApiError> {
         self.create(queue).await
     }
 
-    async fn update_queue(
+    /// Replaces queue `queue.id` if its version is still `if_match`.
+    pub async fn update_queue(
         &self,
         queue: &RemoteQueue,
         if_match: u64,
@@ -1169,11 +1176,13 @@ impl Tenant for HttpTenant {
         self.update(queue, if_match).await
     }
 
-    async fn delete_queue(&self, id: &str, if_match: u64) -> Result<(), ApiError> {
+    /// Deletes queue `id` if its version is still `if_match`.
+    pub async fn delete_queue(&self, id: &str, if_match: u64) -> Result<(), ApiError> {
         self.delete(id, if_match).await
     }
 
-    async fn list_skills(&self) -> Result<Vec<Skill>, ApiError> {
+    /// Every skill, all pages.
+    pub async fn list_skills(&self) -> Result<Vec<Skill>, ApiError> {
         let mut skills: Vec<Skill> = self.list_all(&SKILLS_PATH, LIST_SKILLS).await?;
         let mut seen = HashSet::new();
         skills.retain(|s| seen.insert(s.id.clone()));

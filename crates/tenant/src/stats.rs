@@ -1,4 +1,5 @@
-//! Counters for metrics: what the client sent, what came back, how long it waited.
+//! Counters for metrics that every HTTP adapter keeps: what it sent, what came back, how long
+//! it waited. The runner's `/metrics` reads them through [`crate::Tenant::stats`].
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -6,10 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// A snapshot of what one [`HttpTenant`](crate::HttpTenant) (and its clones) has done since it
-/// was built. Endpoints are named by method and path template, e.g.
-/// `GET /api/v2/routing/queues`, `GET /api/v2/routing/queues/{id}`,
-/// `PUT /api/v2/routing/queues/{id}`, `POST /oauth2/token`.
+/// A snapshot of what one adapter's client (and its clones) has done since it was built.
+/// Endpoints are named by method and path template, e.g. `GET /api/v2/routing/queues`,
+/// `GET /api/v2/routing/queues/{id}`, `PUT /api/v2/routing/queues/{id}`, `POST /oauth2/token`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClientStats {
     /// Requests sent, by endpoint, then by HTTP status (`"200"`, `"429"`, …) or `"error"`
@@ -59,9 +59,9 @@ impl ClientStats {
 
 /// The live counters behind [`ClientStats`].
 #[derive(Debug, Default)]
-pub(crate) struct Recorder(Mutex<ClientStats>);
+pub struct StatsRecorder(Mutex<ClientStats>);
 
-impl Recorder {
+impl StatsRecorder {
     fn lock(&self) -> MutexGuard<'_, ClientStats> {
         // The counters stay meaningful even if a panic poisoned the lock.
         self.0
@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn counters_add_up_and_serialize() {
-        let r = Recorder::default();
+        let r = StatsRecorder::default();
         r.request("GET /a", Some(200), false);
         r.request("GET /a", Some(429), false);
         r.request("GET /a", None, false);

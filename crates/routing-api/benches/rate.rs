@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use cxone::{ClientConfig, HttpTenant, Secret, Tenant};
+use routing_api::{ClientConfig, HttpTenant, Secret};
 use sim::{Faults, Seed, SeedQueue};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,7 @@
-//! Vendor-neutral wire types and the [`Tenant`] trait.
-
-use std::future::Future;
+//! The wire types of the routing API (`cxone-api.md`): the JSON as it crosses the wire.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::ApiError;
 
 /// A routing queue as the tenant holds it.
 ///
@@ -95,40 +91,6 @@ pub struct Skill {
     pub name: String,
     #[serde(default)]
     pub state: String,
-}
-
-/// What reconcile needs from a tenant. One value serves many concurrent tasks.
-pub trait Tenant: Send + Sync {
-    /// Every queue, all pages.
-    fn list_queues(&self) -> impl Future<Output = Result<Vec<RemoteQueue>, ApiError>> + Send;
-
-    /// One queue by id ([`ApiError::NotFound`] when it does not exist).
-    fn get_queue(&self, id: &str) -> impl Future<Output = Result<RemoteQueue, ApiError>> + Send;
-
-    /// Creates a queue (id and version are ignored). An implementation never creates a
-    /// duplicate after a lost response: it looks the name up before posting again.
-    fn create_queue(
-        &self,
-        queue: &RemoteQueue,
-    ) -> impl Future<Output = Result<RemoteQueue, ApiError>> + Send;
-
-    /// Replaces the whole queue `queue.id`, if its version is still `if_match`.
-    /// A moved version is [`ApiError::Conflict`].
-    fn update_queue(
-        &self,
-        queue: &RemoteQueue,
-        if_match: u64,
-    ) -> impl Future<Output = Result<RemoteQueue, ApiError>> + Send;
-
-    /// Deletes queue `id`, if its version is still `if_match`.
-    fn delete_queue(
-        &self,
-        id: &str,
-        if_match: u64,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
-
-    /// Every skill, all pages.
-    fn list_skills(&self) -> impl Future<Output = Result<Vec<Skill>, ApiError>> + Send;
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use cxone::{ApiError, ClientConfig, HttpTenant, RemoteQueue, RetryPolicy, Tenant};
+use routing_api::{ApiError, ClientConfig, HttpTenant, RemoteQueue, RetryPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};

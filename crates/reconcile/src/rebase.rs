@@ -1,0 +1,144 @@
+//! Reading the tenant ([`observe`]) and re-checking a saved plan against what it holds now
+//! ([`Plan::rebase`]).
+
+use std::collections::{HashMap, HashSet};
+
+use tenant::{Queue, Tenant, TenantError};
+
+use crate::plan::{Change, Observed, Plan};
+
+/// Every queue and skill of the tenant, read concurrently.
+pub async fn observe<T: Tenant>(tenant: &T) -> Result<Observed, TenantError> {
+    let (queues, skills) = futures::join!(tenant.list_queues(), tenant.list_skills());
+    Ok(Observed {
+        queues: queues?,
+        skills: skills?,
+    })
+}
+
+/// A saved plan re-checked against the tenant.
+#[derive(Clone, Debug, Default)]
+pub struct Rebased {
+    /// What may still be applied.
+    pub plan: Plan,
+    /// Each queue left out, with the reason.
+    pub refused: Vec<String>,
+    /// Queues planned afresh (`replan`) because the tenant moved since the saved plan.
+    pub replanned: Vec<String>,
+}
+
+impl Plan {
+    /// This (saved) plan, less the queues whose tenant state moved since it was made —
+    /// refused with the reason, and the queues waiting on them too — or, with `replan`, with
+    /// those queues taken from `fresh` (a plan made now against `observed`).
+    ///
+    /// A queue moved when its version differs (platforms with versions), or else when the
+    /// values of the fields the plan changes are no longer what the plan saw.
+    pub fn rebase(self, fresh: &Plan, observed: &Observed, replan: bool) -> Rebased {
+        let current: HashMap<&str, &Queue> = observed
+            .queues
+            .iter()
+            .filter_map(|q| Some((q.id.as_deref()?, q)))
+            .collect();
+        let fresh_by_name: HashMap<&str, &Change> =
+            fresh.changes.iter().map(|c| (c.name.as_str(), c)).collect();
+        let mut plan = self;
+        let mut refused = Vec::new();
+        let mut moved: HashSet<String> = HashSet::new();
+        plan.changes.retain(|c| {
+            let Some(id) = c.id() else {
+                return true;
+            };
+            let now = current.get(id).copied();
+            let why = match c.version() {
+                Some(_) => {
+                    let now_version = now.and_then(|q| q.version);
+                    (now_version != c.version()).then(|| {
+                        format!(
+                            "its tenant version moved from {:?} to {:?} since the plan was made",
+                            c.version(),
+                            now_version
+                        )
+                    })
+                }
+                None => {
+                    fields_moved(c, now, fresh_by_name.get(c.name.as_str()).copied()).then(|| {
+                        "the fields it changes were changed in the tenant since the plan was made"
+                            .to_string()
+                    })
+                }
+            };
+            let Some(why) = why else {
+                return true;
+            };
+            moved.insert(c.name.clone());
+            if !replan {
+                refused.push(format!(
+                    "{}: {why}; run plan again, or apply with --replan",
+                    c.name
+                ));
+            }
+            false
+        });
+        let mut replanned = Vec::new();
+        if replan {
+            for c in &fresh.changes {
+                if moved.contains(&c.name) {
+                    replanned.push(c.name.clone());
+                    plan.changes.push(c.clone());
+                }
+            }
+        } else {
+            // Queues that wait on a refused one are not applied either.
+            loop {
+                let before = plan.changes.len();
+                let gone = moved.clone();
+                plan.changes.retain(|c| {
+                    let blocked = c.after.iter().any(|a| gone.contains(a))
+                        || c.desired.target_name().is_some_and(|t| gone.contains(t));
+                    if blocked {
+                        refused.push(format!("{}: depends on a refused queue", c.name));
+                        moved.insert(c.name.clone());
+                    }
+                    !blocked
+                });
+                if plan.changes.len() == before {
+                    break;
+                }
+            }
+        }
+        Rebased {
+            plan,
+            refused,
+            replanned,
+        }
+    }
+}
+
+/// On a platform without versions: whether the fields a saved change sets hold other values
+/// now than when it was planned. The same modification marker means nothing moved.
+fn fields_moved(saved: &Change, now: Option<&Queue>, fresh: Option<&Change>) -> bool {
+    let Some(now) = now else {
+        return true;
+    };
+    if let (Some(then), Some(at)) = (saved.revision(), now.modified_at.as_deref())
+        && then.modified_at.as_deref() == Some(at)
+    {
+        return false;
+    }
+    let Some(fresh) = fresh else {
+        // Nothing left to change: someone already set these fields.
+        return !saved.fields.is_empty();
+    };
+    let befores = |c: &Change| -> HashMap<String, serde_json::Value> {
+        c.fields
+            .iter()
+            .map(|f| (f.path.clone(), f.before.clone()))
+            .collect()
+    };
+    let then = befores(saved);
+    let now = befores(fresh);
+    then.iter()
+        .any(|(path, before)| now.get(path).is_some_and(|b| b != before))
+        || then.len() != now.len()
+}

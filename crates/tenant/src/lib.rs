@@ -1,0 +1,86 @@
+//! The port between cxqueues and a contact-center platform.
+//!
+//! Everything above this crate (`reconcile`, the runner) speaks only these types; everything
+//! below it (one adapter crate per platform) turns them into one vendor's wire format.
+//!
+//! - [`Queue`], [`Skill`]: a tenant's routing queue and skill, vendor-neutral and typed.
+//!   Fields a platform has and cxqueues does not model ride along in [`Queue::passthrough`],
+//!   opaque to everyone but the adapter that filled it.
+//! - [`Tenant`]: list, get, create, update, delete queues and list skills.
+//! - [`TenantError`]: the one error enum of the port.
+//! - [`Capabilities`]: what a platform can hold and how it writes, so that `validate` and
+//!   `plan` can reject, at file:line, a field that platform cannot hold before anything is
+//!   written.
+//! - [`Secret`]: the one way credentials are held.
+//! - [`Backoff`]: the one exponential-backoff policy (capped, with jitter).
+//! - [`ClientStats`], [`StatsRecorder`]: the request counters every HTTP adapter keeps.
+//! - `FakeTenant` (feature `testing`): an in-memory tenant for pure tests.
+
+mod backoff;
+mod capabilities;
+mod error;
+#[cfg(feature = "testing")]
+mod fake;
+mod queue;
+mod secret;
+mod stats;
+
+pub use backoff::{Backoff, Jitter};
+pub use capabilities::{Capabilities, DeleteMode, IdKind, QueueField, UpdateMode, WriteMode};
+pub use error::TenantError;
+#[cfg(feature = "testing")]
+pub use fake::FakeTenant;
+pub use queue::{Overflow, Queue, ServiceLevelTarget, Skill, SkillRequirement};
+pub use secret::Secret;
+pub use stats::{ClientStats, StatsRecorder};
+
+use std::future::Future;
+
+/// What reconcile needs from a tenant. One value serves many concurrent tasks.
+///
+/// Implementations keep their vendor's paths, JSON shapes, auth and paging to themselves.
+pub trait Tenant: Send + Sync {
+    /// What this platform supports (fields, conditional writes, page size).
+    fn capabilities(&self) -> &Capabilities;
+
+    /// Every queue, all pages.
+    fn list_queues(&self) -> impl Future<Output = Result<Vec<Queue>, TenantError>> + Send;
+
+    /// One queue by id ([`TenantError::NotFound`] when it does not exist).
+    fn get_queue(&self, id: &str) -> impl Future<Output = Result<Queue, TenantError>> + Send;
+
+    /// Creates a queue (its id and version are ignored). An implementation never creates a
+    /// duplicate after a lost response or a lagging list: it looks the name up before posting
+    /// again.
+    fn create_queue(
+        &self,
+        queue: &Queue,
+    ) -> impl Future<Output = Result<Queue, TenantError>> + Send;
+
+    /// Writes queue `id` as `queue`; `base` is the tenant object `queue` was derived from, so
+    /// that a platform whose updates are partial sends only what differs. On a platform with
+    /// conditional writes, only if its version is still `if_match` (a moved version is
+    /// [`TenantError::Conflict`]); on a last-writer-wins platform `if_match` is `None`.
+    fn update_queue(
+        &self,
+        id: &str,
+        base: &Queue,
+        queue: &Queue,
+        if_match: Option<u64>,
+    ) -> impl Future<Output = Result<Queue, TenantError>> + Send;
+
+    /// Deletes (or, where the platform cannot delete, deactivates) queue `id`.
+    fn delete_queue(
+        &self,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> impl Future<Output = Result<(), TenantError>> + Send;
+
+    /// Every skill, all pages.
+    fn list_skills(&self) -> impl Future<Output = Result<Vec<Skill>, TenantError>> + Send;
+
+    /// What the adapter's client has sent so far (empty for a tenant without HTTP).
+    fn stats(&self) -> ClientStats {
+        ClientStats::default()
+    }
+}
