@@ -88,7 +88,10 @@ pub fn file_names(docs: &[QueueDoc]) -> Vec<String> {
     docs.iter()
         .map(|d| {
             let mut slug = String::new();
-            for ch in d.metadata.name.value.chars() {
+            // Accented and other scripts' letters become their ASCII spelling
+            // (`Facturación` → `facturacion`), not dashes.
+            let ascii = deunicode::deunicode(&d.metadata.name.value);
+            for ch in ascii.chars() {
                 if ch.is_ascii_alphanumeric() {
                     slug.push(ch.to_ascii_lowercase());
                 } else if !slug.ends_with('-') {
@@ -99,7 +102,7 @@ pub fn file_names(docs: &[QueueDoc]) -> Vec<String> {
             let slug = if slug.is_empty() {
                 "queue".to_string()
             } else {
-                slug
+                shorten(slug, &d.metadata.name.value)
             };
             // Unique against every name given so far, suffixes included (`a-b-2` may be a
             // queue's own slug).
@@ -112,6 +115,23 @@ pub fn file_names(docs: &[QueueDoc]) -> Vec<String> {
             name
         })
         .collect()
+}
+
+/// The longest file-name stem import writes (file systems allow 255 bytes).
+const MAX_STEM: usize = 80;
+
+/// A stem within [`MAX_STEM`]: a long one is cut and given a suffix that depends on the whole
+/// name (FNV-1a), so the same name always gives the same file and two long names that share a
+/// beginning do not collide.
+fn shorten(slug: String, name: &str) -> String {
+    if slug.len() <= MAX_STEM {
+        return slug;
+    }
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let keep = slug[..MAX_STEM - 9].trim_end_matches('-');
+    format!("{keep}-{:08x}", hash as u32)
 }
 
 #[cfg(test)]
@@ -135,6 +155,26 @@ mod tests {
             names,
             ["a-b.yaml", "a-b-2.yaml", "a-b-3.yaml", "a-b-4.yaml"]
         );
+    }
+
+    #[test]
+    fn names_become_ascii_file_names_and_long_ones_are_shortened_deterministically() {
+        let long = "Queue ".repeat(2000);
+        let other_long = format!("{long}X");
+        let table: [(&str, &str); 3] = [
+            ("Facturación en Español", "facturacion-en-espanol.yaml"),
+            ("Kundenservice Größe", "kundenservice-grosse.yaml"),
+            ("日本語", "ri-ben-yu.yaml"),
+        ];
+        for (name, file) in table {
+            let docs = queue_docs(&[Queue::named(name)]);
+            assert_eq!(file_names(&docs), [file], "{name}");
+        }
+        let docs = queue_docs(&[Queue::named(&long), Queue::named(&other_long)]);
+        let names = file_names(&docs);
+        assert!(names.iter().all(|n| n.len() <= MAX_STEM + 5), "{names:?}");
+        assert_ne!(names[0], names[1]);
+        assert_eq!(file_names(&queue_docs(&[Queue::named(&long)]))[0], names[0]);
     }
 
     #[test]

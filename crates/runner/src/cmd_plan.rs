@@ -35,6 +35,9 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// With --sim: where the simulated tenant keeps its state (<DIR>/sim/).
+    #[arg(long, value_name = "DIR", default_value = ".cxqueues")]
+    pub state_dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -114,12 +117,13 @@ pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
 async fn make_plan(
     repo: &RepoArgs,
     tenant: &TenantArgs,
+    state_dir: &std::path::Path,
 ) -> Result<Result<(Repository, Connected, Observed, Plan), Outcome>, CliError> {
     let loaded = match load_valid(repo) {
         Ok(r) => r,
         Err(o) => return Ok(Err(o)),
     };
-    let conn = connect(tenant, &loaded).await?;
+    let conn = connect(tenant, &loaded, state_dir).await?;
     if let Some(sim) = &conn.sim {
         eprintln!(
             "Using the embedded simulated tenant at {} (demo state; nothing real is touched).",
@@ -145,7 +149,7 @@ fn print_plan(plan: &Plan, format: PlanFormat) {
 }
 
 pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
-    let (_, _conn, _, plan) = match make_plan(&args.repo, &args.tenant).await? {
+    let (_, _conn, _, plan) = match make_plan(&args.repo, &args.tenant, &args.state_dir).await? {
         Ok(x) => x,
         Err(o) => return Ok(o),
     };
@@ -187,13 +191,15 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             format: args.format,
             out: args.out,
             detailed_exitcode: args.detailed_exitcode,
+            state_dir: args.state.state_dir,
         })
         .await;
     }
-    let (loaded, conn, observed, plan) = match make_plan(&args.repo, &args.tenant).await? {
-        Ok(x) => x,
-        Err(o) => return Ok(o),
-    };
+    let (loaded, conn, observed, plan) =
+        match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
+            Ok(x) => x,
+            Err(o) => return Ok(o),
+        };
     let (plan, refused) = match &args.plan {
         None => (plan, Vec::new()),
         Some(file) => saved_plan(file, &plan, &observed, args.replan)?,
@@ -201,7 +207,8 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     print_plan(&plan, args.format);
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = webhooks_for(loaded, args.tenant.sim);
-    let recorder = crate::audit::Recorder::open(&args.state, &loaded)
+    let state = sim_state_args(&args.state, args.tenant.sim);
+    let recorder = crate::audit::Recorder::open(&state, &loaded)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let ctx = crate::audit::RunContext::new("cli");
     let observers = recorder
@@ -217,7 +224,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         eprintln!(
             "{} webhook event(s) wait in the outbox ({}); the next apply or run delivers them.",
             left.pending,
-            args.state.state_dir.display()
+            state.state_dir.display()
         );
     }
     let outcome = report_outcome(&report, &refused);
@@ -227,6 +234,18 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     } else {
         outcome
     })
+}
+
+/// With the embedded tenant (`--sim`), the audit log and the outbox live in the simulator's
+/// own folder (`<state-dir>/sim/`), never in a real tenant's chain.
+pub fn sim_state_args(state: &crate::audit::StateArgs, sim: bool) -> crate::audit::StateArgs {
+    if !sim {
+        return state.clone();
+    }
+    crate::audit::StateArgs {
+        state_dir: crate::tenant::sim_dir(&state.state_dir),
+        audit_log: state.audit_log.clone(),
+    }
 }
 
 /// With the embedded tenant (`--sim`), only the webhooks that can work on this machine are

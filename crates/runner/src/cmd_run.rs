@@ -124,7 +124,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     };
     // The simulator (--sim) is seeded from the first commit's queues.
     let seed_repo = first.as_ref().map(|s| s.repo.clone()).unwrap_or_default();
-    let conn = connect(&args.tenant, &seed_repo).await?;
+    let conn = connect(&args.tenant, &seed_repo, &args.state.state_dir).await?;
     // The audit log and the webhook outbox (--state-dir), as `apply` keeps them. Without
     // --sim, a webhook whose key variable is missing stops the start; with --sim, each run
     // keeps only the loopback webhooks (and says so once).
@@ -132,8 +132,13 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     if args.tenant.sim {
         check.tenant.spec.webhooks.clear();
     }
-    let recorder =
-        Arc::new(Recorder::open(&args.state, &check).map_err(|e| CliError::Usage(e.to_string()))?);
+    let recorder = Arc::new(
+        Recorder::open(
+            &crate::cmd_plan::sim_state_args(&args.state, args.tenant.sim),
+            &check,
+        )
+        .map_err(|e| CliError::Usage(e.to_string()))?,
+    );
 
     let token = std::env::var(TOKEN_ENV)
         .ok()
@@ -255,9 +260,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
             "webhook events wait in the outbox; the next apply or run delivers them"
         );
     }
-    if let Some(sim) = conn.sim {
-        let _ = sim.shutdown().await;
-    }
+    conn.close().await;
     info!("stopped");
     if crashed {
         return Err(CliError::Other(anyhow::anyhow!(

@@ -2,7 +2,7 @@
 //! model's types. `schemas/` at the repository root is this command's output.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::exit::{CliError, Outcome};
 
@@ -12,31 +12,71 @@ pub struct SchemaArgs {
     /// missing) instead of printing them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Print only this document's schema (without --out).
+    #[arg(long, value_enum, conflicts_with = "out")]
+    pub kind: Option<SchemaKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    Queue,
+    Tenant,
+}
+
+impl SchemaKind {
+    fn file(self) -> &'static str {
+        match self {
+            SchemaKind::Queue => "queue.schema.json",
+            SchemaKind::Tenant => "tenant.schema.json",
+        }
+    }
+}
+
+/// Writes `queue.schema.json` and `tenant.schema.json` into `dir` (created if missing).
+pub fn write_schemas(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::Usage(format!("{}: cannot create: {e}", dir.display())))?;
+    for (name, json) in model::schema::all() {
+        let path = dir.join(name);
+        std::fs::write(&path, json)
+            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 pub fn run(args: SchemaArgs) -> Result<Outcome, CliError> {
-    let schemas = model::schema::all();
-    match args.out {
-        None => {
-            // One JSON document after the other (a JSON stream, as `jq` reads it).
-            let text: String = schemas.into_iter().map(|(_, json)| json).collect();
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .map_err(|e| CliError::Other(e.into()))?;
-        }
-        Some(dir) => {
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                CliError::Usage(format!("--out {}: cannot create: {e}", dir.display()))
-            })?;
-            for (name, json) in schemas {
-                let path = dir.join(name);
-                std::fs::write(&path, json).map_err(|e| {
-                    CliError::Usage(format!("cannot write {}: {e}", path.display()))
-                })?;
-                eprintln!("wrote {}", path.display());
-            }
-        }
+    if let Some(dir) = args.out {
+        write_schemas(&dir)?;
+        return Ok(Outcome::Success);
     }
+    let schemas = model::schema::all();
+    let parse = |json: &str| -> Result<serde_json::Value, CliError> {
+        serde_json::from_str(json).map_err(|e| CliError::Other(e.into()))
+    };
+    // One JSON document: the schema asked for, or both under named keys.
+    let doc = match args.kind {
+        Some(kind) => {
+            let (_, json) = schemas
+                .iter()
+                .find(|(name, _)| *name == kind.file())
+                .ok_or_else(|| CliError::Other(anyhow::anyhow!("no schema {}", kind.file())))?;
+            parse(json)?
+        }
+        None => {
+            let mut both = serde_json::Map::new();
+            for (name, json) in &schemas {
+                let key = name.trim_end_matches(".schema.json").to_string();
+                both.insert(key, parse(json)?);
+            }
+            serde_json::Value::Object(both)
+        }
+    };
+    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| CliError::Other(e.into()))?;
+    text.push('\n');
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Other(e.into()))?;
     Ok(Outcome::Success)
 }

@@ -15,6 +15,8 @@ use sim::{Faults, RetryAfterFormat, Seed, SimState};
 /// Options of `cxqueues sim`.
 #[derive(clap::Args, Debug)]
 pub struct SimArgs {
+    #[command(flatten)]
+    pub repo: crate::RepoArgs,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8089")]
     pub listen: SocketAddr,
@@ -107,7 +109,16 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let seed = match &args.state {
         Some(path) => Seed::from_path(path)
             .with_context(|| format!("cannot load the state file {}", path.display()))?,
-        None => Seed::demo(),
+        // The same demo state as `--sim`, made from the repository, so that the example
+        // repository plans against it as it does against the embedded tenant.
+        None => {
+            let repo = model::load_repository(&args.repo.repo, &model::LoadOptions::default());
+            if repo.queues.is_empty() {
+                Seed::demo()
+            } else {
+                crate::tenant::demo_seed(&repo)
+            }
+        }
     };
     let faults = args.faults();
     faults.validate()?;

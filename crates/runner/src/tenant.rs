@@ -1,6 +1,6 @@
 //! Reaching a tenant: the real one from the environment, or the embedded simulator (`--sim`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use model::Repository;
 use routing_api::{ClientConfig, HttpTenant};
@@ -22,6 +22,10 @@ pub struct TenantArgs {
     /// The OAuth token URL, when it is not {base-url}/oauth2/token.
     #[arg(long, env = "CXONE_TOKEN_URL")]
     pub token_url: Option<String>,
+    /// With --sim: start the simulated tenant over from the demo state (it otherwise keeps
+    /// its state in <state-dir>/sim/ between commands).
+    #[arg(long, requires = "sim")]
+    pub sim_reset: bool,
 }
 
 /// The tenant of any platform: the one place that knows every adapter. Everything else takes
@@ -94,6 +98,86 @@ impl Tenant for AnyTenant {
 pub struct Connected {
     pub client: AnyTenant,
     pub sim: Option<SimHandle>,
+    /// Where the simulated tenant's state is saved when this connection ends.
+    sim_state: Option<PathBuf>,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        if let (Some(sim), Some(path)) = (&self.sim, &self.sim_state)
+            && let Err(e) = save_sim_state(sim, path)
+        {
+            eprintln!(
+                "warning: the simulated tenant's state could not be saved to {}: {e}",
+                path.display()
+            );
+        }
+    }
+}
+
+impl Connected {
+    /// Saves the simulated tenant's state (if any) and stops it.
+    pub async fn close(mut self) {
+        if let Some(sim) = self.sim.take() {
+            if let Some(path) = &self.sim_state
+                && let Err(e) = save_sim_state(&sim, path)
+            {
+                eprintln!(
+                    "warning: the simulated tenant's state could not be saved to {}: {e}",
+                    path.display()
+                );
+            }
+            let _ = sim.shutdown().await;
+        }
+    }
+}
+
+/// The folder under `--state-dir` that belongs to the embedded simulated tenant: its state
+/// and, for `apply --sim` and `run --sim`, its own audit log and outbox, apart from a real
+/// tenant's.
+pub fn sim_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("sim")
+}
+
+fn sim_state_file(state_dir: &Path) -> PathBuf {
+    sim_dir(state_dir).join("tenant.json")
+}
+
+/// The simulated tenant as a seed that recreates it (ids, versions and all).
+fn save_sim_state(sim: &SimHandle, path: &Path) -> std::io::Result<()> {
+    let state = serde_json::json!({
+        "queues": sim.queues(),
+        "skills": sim.skills(),
+        "license": sim.license(),
+    });
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The embedded tenant's starting state: what the last command on this state dir left, or
+/// the demo state (first use, or `--sim-reset`).
+fn sim_seed(args: &TenantArgs, repo: &Repository, file: &Path) -> Result<Seed, CliError> {
+    if args.sim_reset && file.exists() {
+        std::fs::remove_file(file).map_err(|e| {
+            CliError::Usage(format!(
+                "cannot reset the simulated tenant {}: {e}",
+                file.display()
+            ))
+        })?;
+    }
+    if file.exists() {
+        return Seed::from_path(file).map_err(|e| {
+            CliError::Usage(format!(
+                "the simulated tenant's state {} is unreadable ({e}); start over with --sim-reset",
+                file.display()
+            ))
+        });
+    }
+    Ok(demo_seed(repo))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -122,10 +206,17 @@ fn secret_from_env() -> Result<Secret, CliError> {
 }
 
 /// Connects to the tenant the arguments name.
-pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, CliError> {
+/// `state_dir` is where the simulated tenant (`--sim`) keeps its state.
+pub async fn connect(
+    args: &TenantArgs,
+    repo: &Repository,
+    state_dir: &Path,
+) -> Result<Connected, CliError> {
     let rps = repo.tenant.spec.requests_per_second;
     if args.sim {
-        let handle = sim::Sim::start(demo_seed(repo), Faults::default()).map_err(|e| {
+        let file = sim_state_file(state_dir);
+        let seed = sim_seed(args, repo, &file)?;
+        let handle = sim::Sim::start(seed, Faults::default()).map_err(|e| {
             CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}"))
         })?;
         let (id, secret) = (sim::DEMO_CLIENT_ID, sim::DEMO_CLIENT_SECRET);
@@ -136,6 +227,7 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
         return Ok(Connected {
             client,
             sim: Some(handle),
+            sim_state: Some(file),
         });
     }
     let base = args
@@ -157,6 +249,7 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
     Ok(Connected {
         client: AnyTenant::RoutingApi(HttpTenant::new(cfg)?),
         sim: None,
+        sim_state: None,
     })
 }
 

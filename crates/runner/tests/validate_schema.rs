@@ -61,19 +61,25 @@ fn schema_out_writes_each_schema_into_the_folder() {
 }
 
 #[test]
-fn schema_without_out_prints_both_schemas_one_after_the_other() {
+fn schema_without_out_prints_one_document_with_both_schemas_under_named_keys() {
     let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
         .arg("schema")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let printed = String::from_utf8(out.stdout).unwrap();
-    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&printed)
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .expect("a stream of JSON documents");
-    let titles: Vec<&str> = docs.iter().map(|d| d["title"].as_str().unwrap()).collect();
+    let doc: serde_json::Value = serde_json::from_str(&printed).expect("one JSON document");
+    let titles: Vec<&str> = ["queue", "tenant"]
+        .iter()
+        .map(|k| doc[k]["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, ["cxqueues Queue", "cxqueues Tenant"]);
+    let only = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+        .args(["schema", "--kind", "tenant"])
+        .output()
+        .unwrap();
+    let tenant: serde_json::Value = serde_json::from_slice(&only.stdout).unwrap();
+    assert_eq!(tenant["title"], "cxqueues Tenant");
 }
 
 /// `tests/schema_agreement.py` validates each document with python's `jsonschema` and

@@ -80,17 +80,30 @@ impl FakeTenant {
             .clone()
             .unwrap_or_else(|| format!("00000000-0000-4000-8000-{:012}", s.next_id));
         queue.id = Some(id.clone());
-        queue.version.get_or_insert(1);
+        self.stamp(&mut queue, None, s.next_id);
         s.queues.insert(id.clone(), queue);
         id
+    }
+
+    /// Marks a write: the next version where writes are conditional (none otherwise), and a
+    /// new modification marker.
+    fn stamp(&self, q: &mut Queue, previous: Option<u64>, tick: u64) {
+        q.version = match self.caps.writes {
+            WriteMode::Conditional => Some(previous.map_or(1, |v| v + 1)),
+            WriteMode::LastWriterWins => None,
+        };
+        q.modified_at = Some(format!("tick-{tick}"));
     }
 
     /// Edits a queue behind reconcile's back (a rival admin), bumping its version.
     pub fn edit(&self, id: &str, f: impl FnOnce(&mut Queue)) {
         let mut s = self.state();
+        s.next_id += 1;
+        let tick = s.next_id;
         if let Some(q) = s.queues.get_mut(id) {
             f(q);
-            q.version = Some(q.version.unwrap_or(0) + 1);
+            let previous = q.version;
+            self.stamp(q, previous, tick);
             q.modified_by = Some("rival".into());
         }
     }
@@ -162,7 +175,9 @@ impl Tenant for FakeTenant {
         self.check_version(&current, if_match)?;
         let mut q = queue.clone();
         q.id = Some(id.to_string());
-        q.version = Some(current.version.unwrap_or(0) + 1);
+        s.next_id += 1;
+        let tick = s.next_id;
+        self.stamp(&mut q, current.version, tick);
         q.modified_by = Some("cxqueues".into());
         s.queues.insert(id.to_string(), q.clone());
         s.writes += 1;

@@ -1,0 +1,280 @@
+//! `plan` and `apply` from literal tenant states, with no simulator: the pure diff as a table,
+//! and apply over the in-memory `FakeTenant` for what each write mode does.
+
+use model::{LoadOptions, Proficiency, RepoFile, Repository};
+use reconcile::{Action, ApplyOptions, Observed, Op, Status};
+use serde_json::json;
+use tenant::{
+    Capabilities, DeleteMode, FakeTenant, IdKind, Overflow, Queue, QueueField, ServiceLevelTarget,
+    Skill, SkillRequirement, UpdateMode, WriteMode,
+};
+
+fn repo(docs: &[&str]) -> Repository {
+    let files = docs.iter().enumerate().map(|(i, d)| RepoFile {
+        path: format!("queues/q{i}.yaml").into(),
+        bytes: format!("apiVersion: cxqueues/v1\nkind: Queue\n{d}").into_bytes(),
+    });
+    let mut repo = model::parse_files(None, files, &LoadOptions::default());
+    repo.diagnostics.extend(reconcile::check_repository(&repo));
+    assert!(!repo.has_errors(), "{:#?}", repo.diagnostics);
+    repo
+}
+
+fn tenant_queue(id: &str, name: &str, version: u64) -> Queue {
+    Queue {
+        id: Some(id.into()),
+        version: Some(version),
+        skill_requirements: Some(Vec::new()),
+        service_level_target: Some(ServiceLevelTarget {
+            threshold: 80,
+            time: 20,
+        }),
+        max_wait_time: Some(300),
+        max_waiters: Some(10),
+        ..Queue::named(name)
+    }
+}
+
+const A: &str = "00000000-0000-4000-8000-00000000000a";
+const B: &str = "00000000-0000-4000-8000-00000000000b";
+
+fn observed(queues: Vec<Queue>) -> Observed {
+    Observed {
+        queues,
+        skills: vec![Skill {
+            id: "s1".into(),
+            name: "language:en".into(),
+            state: "active".into(),
+        }],
+    }
+}
+
+#[test]
+fn plan_diffs_only_declared_fields_against_literal_tenant_states() {
+    // (documents, tenant queues, expected [(name, action, changed paths)], unchanged)
+    type Row = (
+        &'static [&'static str],
+        Vec<Queue>,
+        &'static [(&'static str, Action, &'static [&'static str])],
+        usize,
+    );
+    let table: Vec<Row> = vec![
+        // Nothing declared but the name: unchanged, whatever the tenant holds.
+        (
+            &["metadata: {name: A}\nspec: {}\n"],
+            vec![tenant_queue(A, "A", 1)],
+            &[],
+            1,
+        ),
+        // A declared value that differs: one update of that field only.
+        (
+            &["metadata: {name: A}\nspec: {maxWaitTime: 240, maxWaiters: 10}\n"],
+            vec![tenant_queue(A, "A", 3)],
+            &[("A", Action::Update, &["maxWaitTime"])],
+            0,
+        ),
+        // Missing in the tenant: a create listing every declared field.
+        (
+            &["metadata: {name: A}\nspec: {description: d, maxWaiters: 5}\n"],
+            vec![],
+            &[("A", Action::Create, &["description", "maxWaiters"])],
+            0,
+        ),
+        // A tombstone of a queue the tenant has: a delete; of one it lacks: nothing.
+        (
+            &[
+                "metadata: {name: A, deleted: true}\n",
+                "metadata: {name: B, deleted: true}\n",
+            ],
+            vec![tenant_queue(A, "A", 2)],
+            &[("A", Action::Delete, &[])],
+            0,
+        ),
+        // Skills are a set: the same requirements in another order are no change.
+        (
+            &[
+                "metadata: {name: A}\nspec:\n  skillRequirements:\n    - {skill: language:en, proficiency: expert}\n",
+            ],
+            vec![Queue {
+                skill_requirements: Some(vec![SkillRequirement {
+                    skill: "language:en".into(),
+                    proficiency: Proficiency::Expert,
+                    required: true,
+                }]),
+                ..tenant_queue(A, "A", 1)
+            }],
+            &[],
+            1,
+        ),
+        // overflow: null manages "none": an existing overflow is removed.
+        (
+            &["metadata: {name: A}\nspec: {overflow: null}\n"],
+            vec![
+                Queue {
+                    overflow: Some(Overflow {
+                        enabled: true,
+                        target_id: B.into(),
+                        wait_time: 60,
+                    }),
+                    ..tenant_queue(A, "A", 1)
+                },
+                tenant_queue(B, "B", 1),
+            ],
+            &[("A", Action::Update, &["overflow"])],
+            0,
+        ),
+    ];
+    for (i, (docs, queues, expected, unchanged)) in table.into_iter().enumerate() {
+        let plan = reconcile::plan(&repo(docs), &observed(queues));
+        assert!(
+            plan.diagnostics.is_empty(),
+            "row {i}: {:?}",
+            plan.diagnostics
+        );
+        let got: Vec<(String, Action, Vec<String>)> = plan
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.action(),
+                    c.fields.iter().map(|f| f.path.clone()).collect(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, Action, Vec<String>)> = expected
+            .iter()
+            .map(|(n, a, f)| (n.to_string(), *a, f.iter().map(|s| s.to_string()).collect()))
+            .collect();
+        assert_eq!(got, want, "row {i}");
+        assert_eq!(plan.unchanged.len(), unchanged, "row {i}");
+    }
+}
+
+#[test]
+fn an_update_or_delete_always_carries_the_tenant_id_and_version_it_was_planned_against() {
+    let plan = reconcile::plan(
+        &repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]),
+        &observed(vec![tenant_queue(A, "A", 7)]),
+    );
+    match &plan.changes[0].op {
+        Op::Update { id, revision } => {
+            assert_eq!(id, A);
+            assert_eq!(revision.version, Some(7));
+        }
+        other => panic!("expected an update, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_saved_update_without_a_tenant_id_is_refused_when_read() {
+    let plan = reconcile::plan(
+        &repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]),
+        &observed(vec![tenant_queue(A, "A", 7)]),
+    );
+    let mut json = serde_json::to_value(&plan.changes[0]).unwrap();
+    assert_eq!(json["id"], json!(A));
+    json["id"] = json!(null);
+    let err = serde_json::from_value::<reconcile::Change>(json).unwrap_err();
+    assert!(err.to_string().contains("has no tenant id"), "{err}");
+}
+
+const LAST_WRITER_WINS: Capabilities = Capabilities {
+    platform: "lww",
+    fields: &QueueField::ALL,
+    elsewhere: &[],
+    settings_block: None,
+    writes: WriteMode::LastWriterWins,
+    updates: UpdateMode::Replace,
+    deletes: DeleteMode::Delete,
+    ids: IdKind::Uuid,
+    page_size: 100,
+};
+
+fn fast() -> ApplyOptions {
+    ApplyOptions {
+        conflict_backoff: std::time::Duration::from_millis(1),
+        ..ApplyOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn without_versions_apply_reads_the_queue_first_keeps_rival_edits_and_reports_overrides() {
+    let t = FakeTenant::new(LAST_WRITER_WINS).with_skills(&["language:en"]);
+    let id = t.insert(Queue {
+        id: None,
+        ..tenant_queue(A, "A", 1)
+    });
+    let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
+    let observed = reconcile::observe(&t).await.unwrap();
+    let plan = reconcile::plan(&repo, &observed);
+    // A rival edits a managed field and an unmanaged one after our snapshot.
+    t.edit(&id, |q| {
+        q.max_wait_time = Some(500);
+        q.description = Some("rival".into());
+    });
+    let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
+    assert!(report.is_complete(), "{report:?}");
+    let now = t.queue(&id).unwrap();
+    assert_eq!(now.max_wait_time, Some(240));
+    assert_eq!(now.description.as_deref(), Some("rival"));
+    let o = &report.outcomes[0];
+    assert_eq!(o.status, Status::Applied);
+    assert_eq!(o.overridden.len(), 1);
+    assert_eq!(o.overridden[0].field, "maxWaitTime");
+    assert_eq!(o.overridden[0].by.as_deref(), Some("rival"));
+}
+
+#[tokio::test]
+async fn with_versions_a_rival_write_is_a_conflict_that_is_retried_on_the_fresh_object() {
+    let t = FakeTenant::default().with_skills(&["language:en"]);
+    let id = t.insert(Queue {
+        id: None,
+        ..tenant_queue(A, "A", 1)
+    });
+    let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
+    let observed = reconcile::observe(&t).await.unwrap();
+    let plan = reconcile::plan(&repo, &observed);
+    t.edit(&id, |q| q.description = Some("rival".into()));
+    let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(report.outcomes[0].conflicts, 1);
+    assert!(report.outcomes[0].overridden.is_empty());
+    let now = t.queue(&id).unwrap();
+    assert_eq!(
+        (now.max_wait_time, now.description.as_deref()),
+        (Some(240), Some("rival"))
+    );
+}
+
+#[tokio::test]
+async fn a_saved_plan_on_a_platform_without_versions_is_refused_when_its_fields_moved() {
+    let t = FakeTenant::new(LAST_WRITER_WINS).with_skills(&["language:en"]);
+    let id = t.insert(Queue {
+        id: None,
+        version: None,
+        ..tenant_queue(A, "A", 1)
+    });
+    let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
+    let then = reconcile::observe(&t).await.unwrap();
+    let saved = reconcile::plan(&repo, &then);
+    // Unmanaged edits do not move the plan; a managed one does.
+    t.edit(&id, |q| q.description = Some("rival".into()));
+    let now = reconcile::observe(&t).await.unwrap();
+    let fresh = reconcile::plan(&repo, &now);
+    let kept = saved.clone().rebase(&fresh, &now, false);
+    assert_eq!((kept.plan.changes.len(), kept.refused.len()), (1, 0));
+    t.edit(&id, |q| q.max_wait_time = Some(100));
+    let now = reconcile::observe(&t).await.unwrap();
+    let fresh = reconcile::plan(&repo, &now);
+    let refused = saved.clone().rebase(&fresh, &now, false);
+    assert!(refused.plan.changes.is_empty());
+    assert!(
+        refused.refused[0].contains("were changed in the tenant"),
+        "{:?}",
+        refused.refused
+    );
+    let replanned = saved.rebase(&fresh, &now, true);
+    assert_eq!(replanned.replanned, ["A"]);
+    assert_eq!(replanned.plan.changes[0].fields[0].before, json!(100));
+}
