@@ -15,7 +15,7 @@ use tracing::{error, info, warn};
 use crate::RepoArgs;
 use crate::audit::{Recorder, StateArgs};
 use crate::exit::{CliError, Outcome};
-use crate::run::controller::{self, Backoff, Context, Options};
+use crate::run::controller::{self, Context, Options};
 use crate::run::git::GitSource;
 use crate::run::http::{AppState, TriggerToken, router};
 use crate::run::metrics::Metrics;
@@ -183,7 +183,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
                 self_heal: !args.no_self_heal,
                 parallelism: args.parallelism,
                 resync: args.resync,
-                backoff: Backoff::default(),
+                backoff: controller::default_backoff(),
                 sim: args.tenant.sim,
             },
         )

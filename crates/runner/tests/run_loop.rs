@@ -999,3 +999,32 @@ mod openmetrics {
         }
     }
 }
+
+/// Issue: with a wrong secret and a short resync, the loop ignored its backoff once the resync
+/// was due and asked for a token hundreds of times. Now every attempt waits for the error
+/// policy's backoff, and the same error is not logged at every attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_is_retried_with_backoff_even_when_a_resync_is_due() {
+    let sim = sim();
+    let (repo, _) = repo_with(&[("Billing", 300, "bills")]);
+    let runner = Runner::start(
+        &repo,
+        Some(&sim),
+        &["--resync", "1s"],
+        &[("CXONE_CLIENT_SECRET", "not-the-secret")],
+    );
+    // Six seconds of a 1 s resync: without backoff that is hundreds of token requests; with
+    // the 1 s, 2 s, 4 s backoff (each between half and the whole step) at most five.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let tokens = sim.stats().token_requests;
+    assert!(
+        (1..=5).contains(&tokens),
+        "{tokens} token requests in 6 s\n{}",
+        runner.log()
+    );
+    let warned = runner.log().matches("reconcile failed").count();
+    assert!(
+        warned <= tokens as usize,
+        "{warned} warnings for {tokens} attempts"
+    );
+}

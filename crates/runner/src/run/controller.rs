@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use tenant::TenantError;
+use tenant::{Backoff, Jitter, TenantError};
 
 use crate::tenant::AnyTenant;
 use model::{LoadOptions, Repository, WebhookDoc};
@@ -48,27 +48,30 @@ pub enum Error {
     },
 }
 
-/// Exponential backoff for failed runs: `initial`, doubled each failure, at most `max`.
-#[derive(Clone, Copy, Debug)]
-pub struct Backoff {
-    pub initial: Duration,
-    pub max: Duration,
+/// The error policy's backoff for failed runs: 1 s, doubled each failure, at most 60 s, each
+/// wait between half and the whole step (so that many runners part ways).
+pub fn default_backoff() -> Backoff {
+    Backoff::doubling(Duration::from_secs(1), Duration::from_secs(60)).with_jitter(Jitter::Equal)
 }
 
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            initial: Duration::from_secs(1),
-            max: Duration::from_secs(60),
-        }
+/// When the loop runs next without a trigger: the next resync, and after a failure the retry.
+/// A failure pushes the resync back too, so that a due resync never skips the backoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Timers {
+    next_resync: Instant,
+    retry_at: Option<Instant>,
+}
+
+impl Timers {
+    fn after_success(&mut self, now: Instant, requeue: Duration) {
+        self.retry_at = None;
+        self.next_resync = now + requeue;
     }
-}
 
-impl Backoff {
-    /// The wait before retry number `attempt` (1 for the first).
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
-        self.initial.saturating_mul(factor).min(self.max)
+    fn after_failure(&mut self, now: Instant, delay: Duration) {
+        let at = now + delay;
+        self.retry_at = Some(at);
+        self.next_resync = self.next_resync.max(at);
     }
 }
 
@@ -116,6 +119,8 @@ struct Memory {
     applied: Option<String>,
     /// The webhooks of the last commit applied, as declared and as called.
     hooks: Option<(Vec<WebhookDoc>, Arc<Repository>)>,
+    /// The last run's error, so that the same error again is not logged at every attempt.
+    last_error: Option<String>,
 }
 
 /// What a run needs: git, the tenant, where to report.
@@ -501,16 +506,31 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     ))
 }
 
-/// After a failed run: try again after the backoff (the newest commit, then).
+/// After a failed run: try again after the backoff (the newest commit, then). The same error
+/// again is logged while the backoff still grows, then only every tenth attempt.
 pub fn error_policy(err: &Error, attempt: u32, ctx: &Context) -> Action {
-    let delay = ctx.opts.backoff.delay(attempt);
+    let step = attempt.saturating_sub(1);
+    let delay = ctx.opts.backoff.delay(step, rand::random::<f64>());
+    let message = err.to_string();
+    let repeated = {
+        let mut memory = ctx.memory();
+        let same = memory.last_error.as_deref() == Some(message.as_str());
+        memory.last_error = Some(message.clone());
+        same
+    };
+    let growing = ctx.opts.backoff.ceiling(step) < ctx.opts.backoff.max;
+    let loud = !repeated || growing || attempt % 10 == 0;
     let hint = match err {
         Error::Tenant(e) if e.is_unauthorized() => {
             " (check CXONE_CLIENT_ID and CXONE_CLIENT_SECRET)"
         }
         _ => "",
     };
-    warn!(error = %err, attempt, retry_in = %format_duration(delay), "reconcile failed; retrying{hint}");
+    if loud {
+        warn!(error = %err, attempt, retry_in = %format_duration(delay), "reconcile failed; retrying{hint}");
+    } else {
+        debug!(error = %err, attempt, retry_in = %format_duration(delay), "reconcile failed again; retrying{hint}");
+    }
     Action {
         requeue_after: Some(delay),
         result: RunResult::Failed,
@@ -637,13 +657,16 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let resync = ctx.opts.resync;
-    let mut next_resync = Instant::now() + resync;
-    let mut retry_at: Option<Instant> = None;
+    let mut timers = Timers {
+        next_resync: Instant::now() + resync,
+        retry_at: None,
+    };
     let mut attempts = 0u32;
     let mut pending: Vec<Trigger> = Vec::new();
-    ctx.status.write().next_resync = Some(rfc3339(wall_time_of(next_resync)));
+    ctx.status.write().next_resync = Some(rfc3339(wall_time_of(timers.next_resync)));
     loop {
         if pending.is_empty() {
+            let (retry_at, next_resync) = (timers.retry_at, timers.next_resync);
             let retry_due = retry_at.unwrap_or(next_resync);
             tokio::select! {
                 biased;
@@ -668,7 +691,6 @@ pub async fn run(
             pending.push(t);
         }
         let run = Run::new(std::mem::take(&mut pending));
-        retry_at = None;
         let seen = run
             .triggers
             .iter()
@@ -698,13 +720,15 @@ pub async fn run(
         let action = match &outcome {
             Ok(action) => {
                 attempts = 0;
-                next_resync = Instant::now() + action.requeue_after.unwrap_or(resync);
+                ctx.memory().last_error = None;
+                timers.after_success(Instant::now(), action.requeue_after.unwrap_or(resync));
                 action.clone()
             }
             Err(e) => {
                 attempts += 1;
                 let action = error_policy(e, attempts, &ctx);
-                retry_at = action.requeue_after.map(|d| Instant::now() + d);
+                let delay = action.requeue_after.unwrap_or_default();
+                timers.after_failure(Instant::now(), delay);
                 action
             }
         };
@@ -718,8 +742,8 @@ pub async fn run(
             } else {
                 st.result = Some(RunResult::Failed);
             }
-            st.next_resync = Some(rfc3339(wall_time_of(next_resync)));
-            st.next_retry = retry_at.map(|at| rfc3339(wall_time_of(at)));
+            st.next_resync = Some(rfc3339(wall_time_of(timers.next_resync)));
+            st.next_retry = timers.retry_at.map(|at| rfc3339(wall_time_of(at)));
             let commit = st.commit.as_ref().map(|c| c.id.clone());
             st.push_run(RunRecord {
                 id: run.id.clone(),
@@ -782,7 +806,7 @@ mod tests {
                 self_heal,
                 parallelism: 4,
                 resync: Duration::from_secs(3600),
-                backoff: Backoff::default(),
+                backoff: default_backoff(),
                 sim: false,
             },
         ))
@@ -798,13 +822,32 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {
-        let b = Backoff {
-            initial: Duration::from_millis(500),
-            max: Duration::from_secs(5),
-        };
-        let delays: Vec<u64> = (1..=7).map(|a| b.delay(a).as_millis() as u64).collect();
+        let b = Backoff::doubling(Duration::from_millis(500), Duration::from_secs(5));
+        let delays: Vec<u64> = (1..=7)
+            .map(|a| b.delay(a - 1, 0.0).as_millis() as u64)
+            .collect();
         assert_eq!(delays, [500, 1000, 2000, 4000, 5000, 5000, 5000]);
-        assert_eq!(b.delay(1000), Duration::from_secs(5));
+        assert_eq!(b.delay(1000 - 1, 0.0), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_failure_pushes_a_due_resync_past_its_backoff() {
+        let start = Instant::now();
+        let mut t = Timers {
+            next_resync: start,
+            retry_at: None,
+        };
+        // The resync is already due when the run fails: it may not fire before the retry.
+        t.after_failure(start + Duration::from_secs(10), Duration::from_secs(4));
+        assert_eq!(t.retry_at, Some(start + Duration::from_secs(14)));
+        assert_eq!(t.next_resync, start + Duration::from_secs(14));
+        // A resync that is further away than the retry stays where it was.
+        t.next_resync = start + Duration::from_secs(300);
+        t.after_failure(start + Duration::from_secs(20), Duration::from_secs(8));
+        assert_eq!(t.next_resync, start + Duration::from_secs(300));
+        t.after_success(start + Duration::from_secs(30), Duration::from_secs(60));
+        assert_eq!(t.retry_at, None);
+        assert_eq!(t.next_resync, start + Duration::from_secs(90));
     }
 
     #[test]
