@@ -519,7 +519,7 @@ pub fn error_policy(err: &Error, attempt: u32, ctx: &Context) -> Action {
         same
     };
     let growing = ctx.opts.backoff.ceiling(step) < ctx.opts.backoff.max;
-    let loud = !repeated || growing || attempt % 10 == 0;
+    let loud = !repeated || growing || attempt.is_multiple_of(10);
     let hint = match err {
         Error::Tenant(e) if e.is_unauthorized() => {
             " (check CXONE_CLIENT_ID and CXONE_CLIENT_SECRET)"
