@@ -34,6 +34,12 @@ impl Plan {
     ///
     /// A queue moved when its version differs (platforms with versions), or else when the
     /// values of the fields the plan changes are no longer what the plan saw.
+    ///
+    /// A saved plan is never trusted beyond what the repository asks for now: a change that
+    /// `fresh` (made from the repository and the tenant as they are) does not hold with the
+    /// same action, tenant id and declared fields is refused — a hand-edited plan cannot delete
+    /// a queue without a tombstone, touch a queue it does not own, or write an overflow the
+    /// graph rules would reject.
     pub fn rebase(self, fresh: &Plan, observed: &Observed, replan: bool) -> Rebased {
         let current: HashMap<&str, &Queue> = observed
             .queues
@@ -46,8 +52,15 @@ impl Plan {
         let mut refused = Vec::new();
         let mut moved: HashSet<String> = HashSet::new();
         plan.changes.retain(|c| {
+            let justified = fresh_by_name.get(c.name.as_str()).is_some_and(|f| {
+                f.action() == c.action() && f.id() == c.id() && f.desired == c.desired
+            });
             let Some(id) = c.id() else {
-                return true;
+                if !justified {
+                    refused.push(unjustified(c));
+                    moved.insert(c.name.clone());
+                }
+                return justified;
             };
             let now = current.get(id).copied();
             let why = match c.version() {
@@ -69,7 +82,11 @@ impl Plan {
                 }
             };
             let Some(why) = why else {
-                return true;
+                if !justified {
+                    refused.push(unjustified(c));
+                    moved.insert(c.name.clone());
+                }
+                return justified;
             };
             moved.insert(c.name.clone());
             if !replan {
@@ -113,6 +130,14 @@ impl Plan {
             replanned,
         }
     }
+}
+
+fn unjustified(c: &Change) -> String {
+    format!(
+        "{}: the repository does not ask for this {:?} now (the plan was edited, or the repository changed since it was made); run plan again",
+        c.name,
+        c.action()
+    )
 }
 
 /// On a platform without versions: whether the fields a saved change sets hold other values

@@ -278,3 +278,54 @@ async fn a_saved_plan_on_a_platform_without_versions_is_refused_when_its_fields_
     assert_eq!(replanned.replanned, ["A"]);
     assert_eq!(replanned.plan.changes[0].fields[0].before, json!(100));
 }
+
+#[test]
+fn a_hand_edited_saved_plan_gets_nothing_the_repository_does_not_ask_for() {
+    let repo = repo(&[
+        "metadata: {name: A}\nspec: {maxWaitTime: 240}\n",
+        "metadata: {name: B}\nspec: {maxWaitTime: 100}\n",
+    ]);
+    let now = observed(vec![
+        tenant_queue(A, "A", 1),
+        tenant_queue(B, "B", 1),
+        tenant_queue("00000000-0000-4000-8000-0000000000cc", "Unmanaged", 4),
+    ]);
+    let fresh = reconcile::plan(&repo, &now);
+    assert_eq!(fresh.changes.len(), 2);
+
+    // 1. A delete of an unmanaged queue that has no tombstone.
+    let mut edited = fresh.clone();
+    let mut delete = edited.changes[0].clone();
+    delete.name = "Unmanaged".into();
+    delete.op = Op::Delete {
+        id: "00000000-0000-4000-8000-0000000000cc".into(),
+        revision: reconcile::Revision {
+            version: Some(4),
+            modified_at: None,
+        },
+    };
+    edited.changes.push(delete);
+    // 2. An overflow the repository does not declare (A → B → A would be a cycle).
+    edited.changes[1].desired.overflow = Some(Some(reconcile::DesiredOverflow {
+        target: reconcile::TargetRef::Name("A".into()),
+        wait_time: 60,
+        enabled: true,
+    }));
+    let rebased = edited.rebase(&fresh, &now, false);
+    let kept: Vec<&str> = rebased
+        .plan
+        .changes
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(kept, ["A"]);
+    assert_eq!(rebased.refused.len(), 2, "{:?}", rebased.refused);
+    assert!(rebased.refused.iter().any(|r| r.starts_with("Unmanaged:")));
+    assert!(rebased.refused.iter().any(|r| r.starts_with("B:")));
+    assert!(
+        rebased
+            .refused
+            .iter()
+            .all(|r| r.contains("does not ask for"))
+    );
+}
