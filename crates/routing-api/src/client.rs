@@ -967,20 +967,12 @@ impl HttpTenant {
                 );
                 Ok(reply)
             }
-            Err(SendError::Refused(error)) => {
+            Err(failed) => {
                 inner.stats.request(call.endpoint, None, is_token);
-                debug!(
-                    endpoint = call.endpoint,
-                    path = call.url.path(),
-                    attempt,
-                    elapsed_ms,
-                    error = %error,
-                    "cxone: answer refused"
-                );
-                Err(SendError::Refused(error))
-            }
-            Err(SendError::Transport(reason)) => {
-                inner.stats.request(call.endpoint, None, is_token);
+                let reason = match &failed {
+                    SendError::Transport(reason) => reason.clone(),
+                    SendError::Refused(error) => error.to_string(),
+                };
                 debug!(
                     endpoint = call.endpoint,
                     path = call.url.path(),
@@ -989,7 +981,7 @@ impl HttpTenant {
                     reason = %reason,
                     "cxone: request failed"
                 );
-                Err(SendError::Transport(reason))
+                Err(failed)
             }
         }
     }

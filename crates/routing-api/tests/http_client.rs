@@ -940,33 +940,22 @@ async fn list_against(
 }
 
 #[tokio::test]
-async fn a_tenant_that_serves_full_pages_forever_is_stopped_at_max_list_items() {
-    let (server, result) = list_against(hostile_pages(500, json!({}), endless), |c| {
-        c.max_list_items = 1200;
-    })
-    .await;
-    let err = result.unwrap_err();
-    assert!(
-        matches!(err, ApiError::BadListing { page: 3, .. }),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("max_list_items (1200)"), "{err}");
-    assert_eq!(count(&server, "GET", QUEUES).await, 3);
-}
-
-#[tokio::test]
-async fn a_tenant_that_serves_full_pages_forever_is_stopped_at_max_list_pages() {
-    let (server, result) = list_against(hostile_pages(500, json!({}), endless), |c| {
-        c.max_list_pages = 4;
-    })
-    .await;
-    let err = result.unwrap_err();
-    assert!(
-        matches!(err, ApiError::BadListing { page: 4, .. }),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("max_list_pages (4)"), "{err}");
-    assert_eq!(count(&server, "GET", QUEUES).await, 4);
+async fn a_tenant_that_serves_full_pages_forever_is_stopped_at_max_list_items_or_pages() {
+    type Tune = fn(&mut ClientConfig);
+    let cases: [(Tune, u64, &str); 2] = [
+        (|c| c.max_list_items = 1200, 3, "max_list_items (1200)"),
+        (|c| c.max_list_pages = 4, 4, "max_list_pages (4)"),
+    ];
+    for (tune, pages, named) in cases {
+        let (server, result) = list_against(hostile_pages(500, json!({}), endless), tune).await;
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadListing { page, .. } if *page == pages),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(named), "{err}");
+        assert_eq!(count(&server, "GET", QUEUES).await, pages as usize);
+    }
 }
 
 #[tokio::test]
@@ -1167,6 +1156,20 @@ async fn an_endless_chunked_body_is_read_only_up_to_the_limit() {
 
 // ---- hostile tenants: redirects ----
 
+/// `err` is a redirect with `status` whose Display names `location` and whose Display and
+/// Debug show none of `hidden`.
+fn assert_redirect_named(err: &ApiError, status: u16, location: &str, hidden: &[&str]) {
+    assert!(
+        matches!(err, ApiError::Redirected { status: s, .. } if *s == status),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(location), "{err}");
+    let shown = format!("{err} {err:?}");
+    for secret in hidden {
+        assert!(!shown.contains(secret), "{secret}: {shown}");
+    }
+}
+
 #[tokio::test]
 async fn a_307_from_the_token_endpoint_is_an_error_and_the_form_is_sent_nowhere_else() {
     let elsewhere = MockServer::start().await;
@@ -1183,19 +1186,8 @@ async fn a_307_from_the_token_endpoint_is_an_error_and_the_form_is_sent_nowhere_
     let client = HttpTenant::new(config(&server)).unwrap();
 
     let err = client.get_queue("q1").await.unwrap_err();
-    assert!(
-        matches!(err, ApiError::Redirected { status: 307, .. }),
-        "{err:?}"
-    );
-    let message = err.to_string();
-    assert!(
-        message.contains(&format!("{}{TOKEN_PATH}", elsewhere.uri())),
-        "{message}"
-    );
-    assert!(
-        !message.contains("STOLEN") && !message.contains("frag"),
-        "{message}"
-    );
+    let location = format!("{}{TOKEN_PATH}", elsewhere.uri());
+    assert_redirect_named(&err, 307, &location, &["STOLEN", "frag"]);
     assert_eq!(count(&elsewhere, "POST", TOKEN_PATH).await, 0);
     assert_eq!(count(&server, "POST", TOKEN_PATH).await, 1);
 }
@@ -1218,19 +1210,8 @@ async fn a_302_on_the_queue_list_is_an_error_and_nothing_is_read_from_the_other_
         .await;
 
     let err = client.list_queues().await.unwrap_err();
-    assert!(
-        matches!(err, ApiError::Redirected { status: 302, .. }),
-        "{err:?}"
-    );
-    let shown = format!("{err} {err:?}");
-    assert!(
-        shown.contains(&format!("{}{QUEUES}", elsewhere.uri())),
-        "{shown}"
-    );
-    assert!(
-        !shown.contains("pa55word") && !shown.contains("token=abc"),
-        "{shown}"
-    );
+    let bare = format!("{}{QUEUES}", elsewhere.uri());
+    assert_redirect_named(&err, 302, &bare, &["pa55word", "token=abc"]);
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
     assert_eq!(count(&server, "GET", QUEUES).await, 1);
 }
@@ -1273,37 +1254,29 @@ async fn a_token_endpoint_echoing_the_request_never_shows_the_client_secret() {
     }
 }
 
+/// What the request's `Authorization` header said, echoed back.
+fn echoed_authorization(request: &Request) -> String {
+    let auth = request.headers.get("authorization").unwrap();
+    format!("you sent {}", auth.to_str().unwrap())
+}
+
 #[tokio::test]
 async fn an_api_error_echoing_the_bearer_token_is_redacted() {
     let (server, client) = setup().await;
-    let echo_headers = |request: &Request| {
-        let auth = request
-            .headers
-            .get("authorization")
-            .unwrap()
-            .to_str()
-            .unwrap();
-        ResponseTemplate::new(400).set_body_json(json!({
-            "message": format!("you sent {auth}"),
-        }))
+    let echo_in_json = |request: &Request| {
+        ResponseTemplate::new(400).set_body_json(json!({"message": echoed_authorization(request)}))
+    };
+    let echo_as_text = |request: &Request| {
+        ResponseTemplate::new(418).set_body_string(echoed_authorization(request))
     };
     Mock::given(method("GET"))
         .and(path(queue_path("q1")))
-        .respond_with(echo_headers)
+        .respond_with(echo_in_json)
         .mount(&server)
         .await;
-    let echo_raw = |request: &Request| {
-        let auth = request
-            .headers
-            .get("authorization")
-            .unwrap()
-            .to_str()
-            .unwrap();
-        ResponseTemplate::new(418).set_body_string(format!("you sent {auth}"))
-    };
     Mock::given(method("GET"))
         .and(path(queue_path("q2")))
-        .respond_with(echo_raw)
+        .respond_with(echo_as_text)
         .mount(&server)
         .await;
 
@@ -1344,18 +1317,25 @@ async fn server_text_is_shown_escaped_and_bounded() {
 
 // ---- hostile tenants: token answers ----
 
-#[tokio::test]
-async fn expires_in_as_a_string_is_accepted_and_honoured() {
+/// A server whose token endpoint answers 200 with `expires_in` as given, serving queue q1,
+/// and a client for it.
+async fn token_answer_with_expires_in(expires_in: Value) -> (MockServer, HttpTenant) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(TOKEN_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"access_token": format!("tok-{TOKEN_MARK}"), "expires_in": "3600"}),
+            json!({"access_token": format!("tok-{TOKEN_MARK}"), "expires_in": expires_in}),
         ))
         .mount(&server)
         .await;
     mount_queue(&server, "q1").await;
     let client = HttpTenant::new(config(&server)).unwrap();
+    (server, client)
+}
+
+#[tokio::test]
+async fn expires_in_as_a_string_is_accepted_and_honoured() {
+    let (server, client) = token_answer_with_expires_in(json!("3600")).await;
 
     client.get_queue("q1").await.unwrap();
     client.get_queue("q1").await.unwrap();
@@ -1364,15 +1344,7 @@ async fn expires_in_as_a_string_is_accepted_and_honoured() {
 
 #[tokio::test]
 async fn an_unusable_expires_in_is_named_precisely() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"access_token": format!("tok-{TOKEN_MARK}"), "expires_in": "soon"}),
-        ))
-        .mount(&server)
-        .await;
-    let client = HttpTenant::new(config(&server)).unwrap();
+    let (_server, client) = token_answer_with_expires_in(json!("soon")).await;
 
     let message = client.get_queue("q1").await.unwrap_err().to_string();
     assert!(message.contains("expires_in"), "{message}");
