@@ -16,6 +16,7 @@
 //!    lost is never repeated blindly: the client first looks the name up.
 
 mod retry;
+mod shown;
 mod token;
 
 use std::collections::HashSet;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, HeaderMap, IF_MATCH, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, HeaderMap, IF_MATCH, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -38,6 +39,7 @@ pub use retry::RetryPolicy;
 pub use tenant::ClientStats;
 
 use retry::{Budget, Failure};
+use shown::{Redactor, sanitised};
 use tenant::StatsRecorder as Recorder;
 use token::{TokenCache, TokenError, TokenResponse};
 
@@ -59,8 +61,10 @@ const MAX_PAGE_SIZE: u32 = 500;
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 /// A token is never trusted for longer than this, whatever `expires_in` says.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-/// A list that goes on for more pages than this is a tenant bug, not data.
-const MAX_PAGES: u64 = 100_000;
+/// An API error body's `errors` shown at most; the rest are counted.
+const MAX_SHOWN_ERRORS: usize = 20;
+/// The most characters of an id quoted in a paging error.
+const MAX_SHOWN_ID_CHARS: usize = 100;
 
 // Endpoint labels (method + path template) for stats and logs.
 const LIST_QUEUES: &str = "GET /api/v2/routing/queues";
@@ -100,6 +104,16 @@ pub struct ClientConfig {
     pub token_refresh_skew: Duration,
     /// Items per list request, 1–500. Default 500.
     pub page_size: u32,
+    /// The most bytes read from one response body; a longer body is an error
+    /// ([`ApiError::ResponseTooLarge`]) and the rest is never read. Default 64 MiB, far above
+    /// any real page (500 queues are about 0.5 MiB).
+    pub max_response_bytes: u64,
+    /// The most items one list (all its pages) may hold; a list that grows past it, or whose
+    /// `total` says it would, is an error ([`ApiError::BadListing`]). Default 100,000.
+    pub max_list_items: usize,
+    /// The most pages one list may take; a list that goes on longer, or whose `pageCount`
+    /// says it would, is an error ([`ApiError::BadListing`]). Default 10,000.
+    pub max_list_pages: u64,
 }
 
 impl ClientConfig {
@@ -111,9 +125,16 @@ impl ClientConfig {
     pub const DEFAULT_TOKEN_REFRESH_SKEW: Duration = Duration::from_secs(30);
     /// The default page size (the largest the API allows).
     pub const DEFAULT_PAGE_SIZE: u32 = MAX_PAGE_SIZE;
+    /// The default cap on one response body: 64 MiB.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+    /// The default cap on the items of one list.
+    pub const DEFAULT_MAX_LIST_ITEMS: usize = 100_000;
+    /// The default cap on the pages of one list.
+    pub const DEFAULT_MAX_LIST_PAGES: u64 = 10_000;
 
     /// A configuration with every default: [`DEFAULT_SCOPES`], 10 requests per second,
-    /// 15 s timeout, [`RetryPolicy::default`], 30 s refresh skew, pages of 500.
+    /// 15 s timeout, [`RetryPolicy::default`], 30 s refresh skew, pages of 500, responses of
+    /// at most 64 MiB, lists of at most 100,000 items and 10,000 pages.
     pub fn new(
         base_url: impl Into<String>,
         client_id: impl Into<String>,
@@ -130,6 +151,9 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             token_refresh_skew: Self::DEFAULT_TOKEN_REFRESH_SKEW,
             page_size: Self::DEFAULT_PAGE_SIZE,
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
+            max_list_items: Self::DEFAULT_MAX_LIST_ITEMS,
+            max_list_pages: Self::DEFAULT_MAX_LIST_PAGES,
         }
     }
 
@@ -181,6 +205,18 @@ impl ClientConfig {
                 "request_timeout is zero: every request would time out".into(),
             ));
         }
+        for (name, value) in [
+            ("max_response_bytes", self.max_response_bytes),
+            ("max_list_items", self.max_list_items as u64),
+            ("max_list_pages", self.max_list_pages),
+        ] {
+            if value == 0 {
+                return Err(ApiError::Config(format!(
+                    "{name} is 0: no answer or list would fit; leave the default or give a \
+                     positive limit"
+                )));
+            }
+        }
         self.retry.validate()?;
         Ok((base, token))
     }
@@ -199,6 +235,9 @@ impl fmt::Debug for ClientConfig {
             .field("retry", &self.retry)
             .field("token_refresh_skew", &self.token_refresh_skew)
             .field("page_size", &self.page_size)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_list_items", &self.max_list_items)
+            .field("max_list_pages", &self.max_list_pages)
             .finish()
     }
 }
@@ -317,11 +356,13 @@ enum Outcome {
     Lost,
 }
 
-/// A complete HTTP answer.
+/// A complete HTTP answer (its body at most `max_response_bytes`).
 struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
+    /// The secrets in play when it was received: any text from it is shown through this.
+    redactor: Redactor,
 }
 
 impl Reply {
@@ -341,18 +382,14 @@ impl Reply {
             .ok()
     }
 
-    /// The start of the body, for error messages.
+    /// The start of the body, redacted and sanitised, for error messages.
     fn snippet(&self) -> String {
-        const MAX: usize = 500;
-        let text = String::from_utf8_lossy(&self.body);
-        let text = text.trim();
-        if text.is_empty() {
-            return "(empty body)".into();
-        }
-        match text.char_indices().nth(MAX) {
-            Some((cut, _)) => format!("{}…", &text[..cut]),
-            None => text.to_owned(),
-        }
+        self.redactor.show_body(&self.body)
+    }
+
+    /// Server text from this answer (a code, a message), redacted and sanitised.
+    fn show(&self, text: &str) -> String {
+        self.redactor.show(text)
     }
 
     /// A short description for retry logs and exhausted-retry messages.
@@ -360,7 +397,7 @@ impl Reply {
         let code = serde_json::from_slice::<ErrorBody>(&self.body)
             .ok()
             .and_then(|b| b.code)
-            .map(|c| format!(" {c}"))
+            .map(|c| format!(" {}", self.show(&c)))
             .unwrap_or_default();
         format!("HTTP {}{code} from {endpoint}", self.status.as_u16())
     }
@@ -369,7 +406,8 @@ impl Reply {
         serde_json::from_slice(&self.body).map_err(|e| ApiError::Unexpected {
             status: self.status.as_u16(),
             body: format!(
-                "{endpoint} answered with a body that is not what the API describes ({e}): {}",
+                "{endpoint} answered with a body that is not what the API describes ({}): {}",
+                self.show(&e.to_string()),
                 self.snippet()
             ),
         })
@@ -406,6 +444,69 @@ struct Page<T> {
     entities: Vec<T>,
     #[serde(default)]
     page_count: Option<u64>,
+    /// The items of the whole list, as the tenant counts them.
+    #[serde(default)]
+    total: Option<u64>,
+    /// The page size the tenant used (it may serve fewer than asked).
+    #[serde(default)]
+    page_size: Option<u64>,
+}
+
+/// An item of a list, by the id that tells a repeated item from a new one.
+trait Listed {
+    fn list_id(&self) -> Option<&str>;
+}
+
+impl Listed for RemoteQueue {
+    fn list_id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+}
+
+impl Listed for Skill {
+    fn list_id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+}
+
+/// Adds one page's items to a list. Ids already seen may open the page (a delete between two
+/// page requests shifts items back onto the next page; they are dropped), but a page that
+/// brings nothing new, or repeats an id after new ones, is the tenant serving pages in a loop.
+fn accept_page<T: Listed>(
+    entities: Vec<T>,
+    seen: &mut HashSet<String>,
+    items: &mut Vec<T>,
+) -> Result<(), String> {
+    let total = entities.len();
+    let mut fresh = 0usize;
+    for item in entities {
+        match item.list_id() {
+            Some(id) if seen.contains(id) => {
+                if fresh > 0 {
+                    return Err(format!(
+                        "it repeats the id {:?}, already listed, after new items",
+                        sanitised(id, MAX_SHOWN_ID_CHARS)
+                    ));
+                }
+            }
+            Some(id) => {
+                seen.insert(id.to_owned());
+                items.push(item);
+                fresh += 1;
+            }
+            None => {
+                items.push(item);
+                fresh += 1;
+            }
+        }
+    }
+    if total > 0 && fresh == 0 {
+        return Err(format!(
+            "it repeats only ids already listed ({total} of them): the tenant serves the same \
+             items again"
+        ));
+    }
+    Ok(())
 }
 
 /// What a call was about, for error messages.
@@ -435,16 +536,26 @@ fn api_error(subject: Subject<'_>, reply: &Reply) -> ApiError {
             let mut errors: Vec<String> = body
                 .errors
                 .iter()
-                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
+                .take(MAX_SHOWN_ERRORS)
+                .map(|e| reply.show(&e.as_str().map_or_else(|| e.to_string(), str::to_owned)))
                 .collect();
+            if body.errors.len() > MAX_SHOWN_ERRORS {
+                errors.push(format!(
+                    "… and {} more",
+                    body.errors.len() - MAX_SHOWN_ERRORS
+                ));
+            }
             if errors.is_empty() {
-                errors.push(body.message.or(body.code).unwrap_or_else(|| {
-                    format!(
-                        "HTTP 400 from {} without details: {}",
-                        subject.endpoint,
-                        reply.snippet()
-                    )
-                }));
+                errors.push(body.message.or(body.code).map_or_else(
+                    || {
+                        format!(
+                            "HTTP 400 from {} without details: {}",
+                            subject.endpoint,
+                            reply.snippet()
+                        )
+                    },
+                    |said| reply.show(&said),
+                ));
             }
             ApiError::BadRequest { errors }
         }
@@ -452,13 +563,16 @@ fn api_error(subject: Subject<'_>, reply: &Reply) -> ApiError {
             reason: format!("{} answered 401", subject.endpoint),
         },
         403 => ApiError::Forbidden {
-            scope: scope_named_in(body.message.as_deref()).unwrap_or_else(|| {
-                format!(
-                    "(not named by the tenant, which answered 403 to {}: {})",
-                    subject.endpoint,
-                    reply.snippet()
-                )
-            }),
+            scope: scope_named_in(body.message.as_deref()).map_or_else(
+                || {
+                    format!(
+                        "(not named by the tenant, which answered 403 to {}: {})",
+                        subject.endpoint,
+                        reply.snippet()
+                    )
+                },
+                |scope| reply.show(&scope),
+            ),
         },
         404 => ApiError::NotFound {
             what: subject.describe(),
@@ -546,6 +660,9 @@ impl HttpTenant {
             .timeout(config.request_timeout)
             .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("cxqueues-cxone/", env!("CARGO_PKG_VERSION")))
+            // A redirect is an error (see `execute`): following one would send the token,
+            // or re-send the client-credentials form, to wherever the server points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Config(format!("cannot build the HTTP client: {e}")))?;
         let token_endpoint = format!("POST {}", token_url.path());
@@ -659,24 +776,20 @@ impl HttpTenant {
             return Err(self.token_error(&reply));
         }
         // Never echo this body: it holds the token.
-        let answer: TokenResponse =
-            serde_json::from_slice(&reply.body).map_err(|e| ApiError::Unexpected {
-                status: reply.status.as_u16(),
-                // serde's message may quote a value of the body: say only where it broke.
-                body: format!(
-                    "the token endpoint {} answered without a usable access_token (malformed JSON at line {}, column {})",
-                    inner.token_url,
-                    e.line(),
-                    e.column()
-                ),
-            })?;
+        let answer = TokenResponse::parse(&reply.body).map_err(|problem| ApiError::Unexpected {
+            status: reply.status.as_u16(),
+            body: format!(
+                "the token endpoint {} answered 200 with a body that {problem}",
+                inner.token_url
+            ),
+        })?;
         let lifetime = answer
             .expires_in
             .filter(|secs| secs.is_finite() && *secs > 0.0)
             .map_or(DEFAULT_TOKEN_LIFETIME, |secs| {
                 Duration::from_secs_f64(secs.min(MAX_TOKEN_LIFETIME.as_secs_f64()))
             });
-        let token = Secret::new(answer.access_token);
+        let token = answer.access_token;
         inner.tokens.store(
             token.clone(),
             sent_at,
@@ -693,10 +806,15 @@ impl HttpTenant {
     fn token_error(&self, reply: &Reply) -> ApiError {
         let body: TokenError = serde_json::from_slice(&reply.body).unwrap_or_default();
         let status = reply.status.as_u16();
-        let code = body.error.as_deref().unwrap_or("");
+        let code = body
+            .error
+            .as_deref()
+            .map(|code| reply.show(code))
+            .unwrap_or_default();
+        let code = code.as_str();
         let detail = body
             .error_description
-            .map(|d| format!(" ({d})"))
+            .map(|d| format!(" ({})", reply.show(&d)))
             .unwrap_or_default();
         let url = &self.inner.token_url;
         let said = if code.is_empty() {
@@ -756,13 +874,13 @@ impl HttpTenant {
         );
     }
 
-    /// Sends one try. `Err` is a transport failure in words.
+    /// Sends one try and reads the answer, at most `max_response_bytes` of it.
     async fn send_once(
         &self,
         call: &Call<'_>,
         bearer: Option<&Secret>,
         attempt: u32,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, SendError> {
         let inner = &self.inner;
         self.throttle().await;
         let mut request = inner
@@ -795,15 +913,40 @@ impl HttpTenant {
             }
         };
         let started = Instant::now();
+        let limit = inner.config.max_response_bytes;
+        let too_large = || {
+            SendError::Refused(ApiError::ResponseTooLarge {
+                endpoint: call.endpoint.to_owned(),
+                limit,
+            })
+        };
+        let transport =
+            |error| SendError::Transport(describe_transport(error, inner.config.request_timeout));
         let result = async {
-            let response = request.send().await?;
+            let mut response = request.send().await.map_err(transport)?;
+            if response
+                .content_length()
+                .is_some_and(|length| length > limit)
+            {
+                return Err(too_large());
+            }
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(Reply {
+            // Read chunk by chunk, so that a body past the limit is never held whole.
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(transport)? {
+                if (body.len() as u64).saturating_add(chunk.len() as u64) > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let cached = inner.tokens.current();
+            let secrets = [Some(&inner.config.client_secret), bearer, cached.as_ref()];
+            Ok(Reply {
                 status,
                 headers,
                 body,
+                redactor: Redactor::new(secrets.into_iter().flatten()),
             })
         }
         .await;
@@ -824,9 +967,12 @@ impl HttpTenant {
                 );
                 Ok(reply)
             }
-            Err(error) => {
+            Err(failed) => {
                 inner.stats.request(call.endpoint, None, is_token);
-                let reason = describe_transport(error, inner.config.request_timeout);
+                let reason = match &failed {
+                    SendError::Transport(reason) => reason.clone(),
+                    SendError::Refused(error) => error.to_string(),
+                };
                 debug!(
                     endpoint = call.endpoint,
                     path = call.url.path(),
@@ -835,7 +981,7 @@ impl HttpTenant {
                     reason = %reason,
                     "cxone: request failed"
                 );
-                Err(reason)
+                Err(failed)
             }
         }
     }
@@ -852,6 +998,7 @@ impl HttpTenant {
             budget.attempts += 1;
             let failure = match self.send_once(call, bearer.as_ref(), budget.attempts).await {
                 Ok(reply) => match reply.status.as_u16() {
+                    300..=399 => return Err(redirected(call, &reply)),
                     401 if bearer.is_some() => {
                         // The re-send with a new token is not a retry: it is free once.
                         budget.attempts -= 1;
@@ -889,7 +1036,8 @@ impl HttpTenant {
                     },
                     _ => return Ok(Outcome::Reply(reply)),
                 },
-                Err(reason) => Failure {
+                Err(SendError::Refused(error)) => return Err(error),
+                Err(SendError::Transport(reason)) => Failure {
                     reason,
                     retry_after: None,
                     maybe_applied: true,
@@ -926,14 +1074,19 @@ impl HttpTenant {
         }
     }
 
-    /// Every item of a paged list, from page 1 until `pageCount` (or an empty or short page).
-    async fn list_all<T: DeserializeOwned + Send>(
+    /// Every item of a paged list, from page 1 until a page is empty or short, `pageCount`
+    /// pages were read, or `total` items were listed, whichever comes first. A list past
+    /// `max_list_items` or `max_list_pages` (or announcing it), or a page that repeats what
+    /// was listed, is [`ApiError::BadListing`].
+    async fn list_all<T: DeserializeOwned + Send + Listed>(
         &self,
         path: &[&str],
         endpoint: &'static str,
     ) -> Result<Vec<T>, ApiError> {
-        let page_size = self.inner.config.page_size;
+        let config = &self.inner.config;
+        let page_size = config.page_size;
         let mut items = Vec::new();
+        let mut seen = HashSet::new();
         let mut page_number: u64 = 1;
         loop {
             let mut url = self.url(path);
@@ -954,20 +1107,48 @@ impl HttpTenant {
                 name: None,
             };
             let page: Page<T> = self.fetch(call, subject).await?.json(endpoint)?;
-            let count = page.entities.len();
-            items.extend(page.entities);
-            let last = match page.page_count {
-                Some(page_count) => page_number >= page_count,
-                None => count < page_size as usize,
+            let bad = |reason: String| ApiError::BadListing {
+                endpoint: endpoint.to_owned(),
+                page: page_number,
+                reason,
             };
-            if count == 0 || last {
+            if let Some(total) = page.total.filter(|t| *t > config.max_list_items as u64) {
+                return Err(bad(format!(
+                    "the tenant says the list holds {total} items, more than max_list_items \
+                     ({})",
+                    config.max_list_items
+                )));
+            }
+            if let Some(count) = page.page_count.filter(|c| *c > config.max_list_pages) {
+                return Err(bad(format!(
+                    "the tenant says the list takes {count} pages, more than max_list_pages ({})",
+                    config.max_list_pages
+                )));
+            }
+            let count = page.entities.len() as u64;
+            accept_page(page.entities, &mut seen, &mut items).map_err(bad)?;
+            if items.len() > config.max_list_items {
+                return Err(bad(format!(
+                    "the list grew past max_list_items ({})",
+                    config.max_list_items
+                )));
+            }
+            // The tenant may serve smaller pages than asked; it says so in `pageSize`.
+            let served_size = page
+                .page_size
+                .filter(|size| (1..=u64::from(page_size)).contains(size))
+                .unwrap_or(u64::from(page_size));
+            let done = count < served_size
+                || page.page_count.is_some_and(|c| page_number >= c)
+                || page.total.is_some_and(|t| items.len() as u64 >= t);
+            if done {
                 break;
             }
-            if page_number >= MAX_PAGES {
-                return Err(ApiError::Unexpected {
-                    status: 200,
-                    body: format!("{endpoint} kept answering past {MAX_PAGES} pages"),
-                });
+            if page_number >= config.max_list_pages {
+                return Err(bad(format!(
+                    "the list goes on past max_list_pages ({}), each page full",
+                    config.max_list_pages
+                )));
             }
             page_number += 1;
         }
@@ -981,11 +1162,7 @@ impl HttpTenant {
     }
 
     async fn all_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
-        let mut queues: Vec<RemoteQueue> = self.list_all(&QUEUES_PATH, LIST_QUEUES).await?;
-        // A write between two page requests can shift an item onto the next page too.
-        let mut seen = HashSet::new();
-        queues.retain(|q| q.id.as_ref().is_none_or(|id| seen.insert(id.clone())));
-        Ok(queues)
+        self.list_all(&QUEUES_PATH, LIST_QUEUES).await
     }
 
     async fn create(&self, queue: &RemoteQueue) -> Result<RemoteQueue, ApiError> {
@@ -1141,6 +1318,27 @@ impl HttpTenant {
     }
 }
 
+/// Why one try got no usable answer.
+enum SendError {
+    /// The request or the body failed in transit, in words (retried where safe).
+    Transport(String),
+    /// An answer that is refused outright, never retried (a body past the limit).
+    Refused(ApiError),
+}
+
+/// A 3xx answer as an error: redirects are never followed, so nothing (a token, the
+/// client-credentials form) goes to the address it names, and nothing from there is trusted.
+fn redirected(call: &Call<'_>, reply: &Reply) -> ApiError {
+    let location = reply
+        .redactor
+        .show_location(reply.headers.get(LOCATION).map(|v| v.as_bytes()), &call.url);
+    ApiError::Redirected {
+        endpoint: call.endpoint.to_owned(),
+        status: reply.status.as_u16(),
+        location,
+    }
+}
+
 /// `Outcome::Lost` only comes back for creates.
 fn unreachable_outcome<T>(endpoint: &str) -> Result<T, ApiError> {
     Err(ApiError::Unexpected {
@@ -1183,10 +1381,7 @@ impl HttpTenant {
 
     /// Every skill, all pages.
     pub async fn list_skills(&self) -> Result<Vec<Skill>, ApiError> {
-        let mut skills: Vec<Skill> = self.list_all(&SKILLS_PATH, LIST_SKILLS).await?;
-        let mut seen = HashSet::new();
-        skills.retain(|s| seen.insert(s.id.clone()));
-        Ok(skills)
+        self.list_all(&SKILLS_PATH, LIST_SKILLS).await
     }
 }
 

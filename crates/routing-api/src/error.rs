@@ -36,6 +36,29 @@ pub enum ApiError {
     /// The tenant could not be reached.
     #[error("cannot reach the tenant at {base_url}: {reason}")]
     Network { base_url: String, reason: String },
+    /// The tenant answered with a redirect. Redirects are never followed: the token, or the
+    /// client-credentials form, would go wherever the server points. `location` is shown
+    /// without its query, fragment or userinfo.
+    #[error(
+        "{endpoint} answered HTTP {status} redirecting to {location}; redirects are never followed, so nothing was sent there: check base_url and token_url"
+    )]
+    Redirected {
+        endpoint: String,
+        status: u16,
+        location: String,
+    },
+    /// An answer's body was longer than `max_response_bytes`; the rest was not read.
+    #[error(
+        "{endpoint} answered with a body larger than {limit} bytes (max_response_bytes); it was not read further"
+    )]
+    ResponseTooLarge { endpoint: String, limit: u64 },
+    /// A paged list the client will not trust: too long, or a page repeating what was listed.
+    #[error("listing {endpoint} stopped at page {page}: {reason}")]
+    BadListing {
+        endpoint: String,
+        page: u64,
+        reason: String,
+    },
     /// Any other unexpected answer.
     #[error("unexpected answer from the tenant: HTTP {status}: {body}")]
     Unexpected { status: u16, body: String },

@@ -53,6 +53,9 @@ impl From<ApiError> for TenantError {
             | ApiError::RetriesExhausted { .. }
             | ApiError::Network { .. }
             | ApiError::Unexpected { .. }
+            | ApiError::Redirected { .. }
+            | ApiError::ResponseTooLarge { .. }
+            | ApiError::BadListing { .. }
             | ApiError::InvalidInput(_)) => TenantError::Transport {
                 message: e.to_string(),
             },

@@ -887,3 +887,467 @@ async fn one_client_is_shared_across_tasks_through_an_arc_too() {
         1
     );
 }
+
+// ---- hostile tenants: lists that never end ----
+
+/// Serves pages of `size` queues: `ids(page)` picks the ids of each page, and every page
+/// carries the envelope fields in `envelope` (a lying `pageCount` or `total`).
+fn hostile_pages(
+    size: usize,
+    envelope: Value,
+    ids: impl Fn(usize) -> Vec<usize> + Send + Sync + 'static,
+) -> impl Respond {
+    move |request: &Request| {
+        let page: usize = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "pageNumber")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        let entities: Vec<Value> = ids(page)
+            .into_iter()
+            .take(size)
+            .map(|i| queue_json(&format!("q-{i:07}"), &format!("Queue {i}"), 1))
+            .collect();
+        let mut body = json!({"entities": entities, "pageNumber": page, "pageSize": size});
+        for (key, value) in envelope.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+/// Ids `(page - 1) * 500 .. page * 500`: a full page of new queues, forever.
+fn endless(page: usize) -> Vec<usize> {
+    ((page - 1) * 500..page * 500).collect()
+}
+
+async fn list_against(
+    responder: impl Respond + 'static,
+    tune: impl FnOnce(&mut ClientConfig),
+) -> (MockServer, Result<Vec<RemoteQueue>, ApiError>) {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600, Duration::ZERO).await;
+    Mock::given(method("GET"))
+        .and(path(QUEUES))
+        .respond_with(responder)
+        .mount(&server)
+        .await;
+    let mut config = config(&server);
+    tune(&mut config);
+    let result = HttpTenant::new(config).unwrap().list_queues().await;
+    (server, result)
+}
+
+#[tokio::test]
+async fn a_tenant_that_serves_full_pages_forever_is_stopped_at_max_list_items_or_pages() {
+    type Tune = fn(&mut ClientConfig);
+    let cases: [(Tune, u64, &str); 2] = [
+        (|c| c.max_list_items = 1200, 3, "max_list_items (1200)"),
+        (|c| c.max_list_pages = 4, 4, "max_list_pages (4)"),
+    ];
+    for (tune, pages, named) in cases {
+        let (server, result) = list_against(hostile_pages(500, json!({}), endless), tune).await;
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadListing { page, .. } if *page == pages),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(named), "{err}");
+        assert_eq!(count(&server, "GET", QUEUES).await, pages as usize);
+    }
+}
+
+#[tokio::test]
+async fn a_page_count_or_total_beyond_the_limits_is_refused_at_the_first_page() {
+    let cases = [
+        (
+            json!({"pageCount": 100_000}),
+            "100000 pages, more than max_list_pages (10000)",
+        ),
+        (
+            json!({"total": 1_000_000_000u64}),
+            "1000000000 items, more than max_list_items (100000)",
+        ),
+    ];
+    for (envelope, named) in cases {
+        let (server, result) =
+            list_against(hostile_pages(500, envelope.clone(), endless), |_| {}).await;
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, ApiError::BadListing { page: 1, .. }),
+            "{envelope}: {err:?}"
+        );
+        assert!(err.to_string().contains(named), "{envelope}: {err}");
+        assert_eq!(count(&server, "GET", QUEUES).await, 1, "{envelope}");
+    }
+}
+
+#[tokio::test]
+async fn a_short_or_empty_page_ends_the_list_whatever_page_count_says() {
+    let cases: [(usize, Vec<usize>); 2] = [(3, vec![0, 1, 2]), (0, vec![])];
+    for (expected, ids) in cases {
+        let (server, result) = list_against(
+            hostile_pages(500, json!({"pageCount": 9000}), move |_| ids.clone()),
+            |_| {},
+        )
+        .await;
+        assert_eq!(result.unwrap().len(), expected);
+        assert_eq!(count(&server, "GET", QUEUES).await, 1, "{expected} items");
+    }
+}
+
+#[tokio::test]
+async fn the_list_ends_when_total_is_reached_even_while_pages_stay_full() {
+    let (server, result) = list_against(
+        hostile_pages(500, json!({"total": 1000, "pageCount": 9000}), endless),
+        |_| {},
+    )
+    .await;
+    assert_eq!(result.unwrap().len(), 1000);
+    assert_eq!(count(&server, "GET", QUEUES).await, 2);
+}
+
+#[tokio::test]
+async fn a_tenant_serving_the_same_page_again_is_refused_naming_the_page() {
+    let (server, result) = list_against(
+        hostile_pages(500, json!({"pageCount": 50}), |_| (0..500).collect()),
+        |_| {},
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, ApiError::BadListing { page: 2, .. }),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("page 2"), "{message}");
+    assert!(
+        message.contains("repeats only ids already listed"),
+        "{message}"
+    );
+    assert_eq!(count(&server, "GET", QUEUES).await, 2);
+}
+
+#[tokio::test]
+async fn a_page_repeating_an_id_after_new_ones_is_refused_naming_the_id() {
+    let (_, result) = list_against(
+        hostile_pages(3, json!({}), |page| match page {
+            1 => vec![0, 1, 2],
+            _ => vec![3, 0, 4],
+        }),
+        |c| c.page_size = 3,
+    )
+    .await;
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("page 2"), "{err}");
+    assert!(err.contains("\"q-0000000\""), "{err}");
+}
+
+#[tokio::test]
+async fn ids_shifted_onto_the_next_page_by_a_concurrent_delete_are_listed_once() {
+    let (_, result) = list_against(
+        hostile_pages(3, json!({}), |page| match page {
+            1 => vec![0, 1, 2],
+            2 => vec![2, 3, 4],
+            _ => vec![5],
+        }),
+        |c| c.page_size = 3,
+    )
+    .await;
+    let ids: Vec<String> = result.unwrap().into_iter().filter_map(|q| q.id).collect();
+    assert_eq!(ids.len(), 6);
+    assert_eq!(ids[2], "q-0000002");
+    assert_eq!(ids[5], "q-0000005");
+}
+
+// ---- hostile tenants: huge bodies ----
+
+#[tokio::test]
+async fn a_body_past_max_response_bytes_is_refused_naming_the_limit_and_not_retried() {
+    let (server, _) = setup().await;
+    let mut huge = queue_json("q1", "Billing", 1);
+    huge["description"] = json!("x".repeat(8192));
+    Mock::given(method("GET"))
+        .and(path(queue_path("q1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(huge))
+        .mount(&server)
+        .await;
+    let mut config = config(&server);
+    config.max_response_bytes = 4096;
+    let client = HttpTenant::new(config).unwrap();
+
+    let err = client.get_queue("q1").await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::ResponseTooLarge { limit: 4096, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("max_response_bytes"), "{err}");
+    assert_eq!(count(&server, "GET", &queue_path("q1")).await, 1);
+}
+
+/// A raw HTTP server that answers one request with a chunked body (no `Content-Length`) of
+/// up to 1 GiB, and reports how many body bytes it managed to write before the client
+/// hung up.
+async fn endless_chunked_body() -> (String, tokio::task::JoinHandle<usize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the client hung up before sending a request");
+            request.extend_from_slice(&buf[..n]);
+        }
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                    Transfer-Encoding: chunked\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b' '; 64 * 1024];
+        let framed = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk,
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        let mut written = 0usize;
+        while written < 1 << 30 {
+            if socket.write_all(&framed).await.is_err() {
+                break;
+            }
+            written += 64 * 1024;
+        }
+        written
+    });
+    (base, task)
+}
+
+#[tokio::test]
+async fn an_endless_chunked_body_is_read_only_up_to_the_limit() {
+    let tokens = MockServer::start().await;
+    mount_tokens(&tokens, 3600, Duration::ZERO).await;
+    let (base, server) = endless_chunked_body().await;
+    let mut config = ClientConfig::new(base, "client-1", SECRET);
+    config.token_url = Some(format!("{}{TOKEN_PATH}", tokens.uri()));
+    config.retry = fast_retries();
+    config.max_response_bytes = 1024 * 1024;
+    let client = HttpTenant::new(config).unwrap();
+
+    let err = client.get_queue("q1").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApiError::ResponseTooLarge {
+                limit: 1_048_576,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    drop(client);
+    let written = server.await.unwrap();
+    assert!(
+        written < 256 * 1024 * 1024,
+        "the server wrote {written} bytes before the client hung up"
+    );
+}
+
+// ---- hostile tenants: redirects ----
+
+/// `err` is a redirect with `status` whose Display names `location` and whose Display and
+/// Debug show none of `hidden`.
+fn assert_redirect_named(err: &ApiError, status: u16, location: &str, hidden: &[&str]) {
+    assert!(
+        matches!(err, ApiError::Redirected { status: s, .. } if *s == status),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(location), "{err}");
+    let shown = format!("{err} {err:?}");
+    for secret in hidden {
+        assert!(!shown.contains(secret), "{secret}: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_307_from_the_token_endpoint_is_an_error_and_the_form_is_sent_nowhere_else() {
+    let elsewhere = MockServer::start().await;
+    mount_tokens(&elsewhere, 3600, Duration::ZERO).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "Location",
+            format!("{}{TOKEN_PATH}?code=STOLEN#frag", elsewhere.uri()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    let client = HttpTenant::new(config(&server)).unwrap();
+
+    let err = client.get_queue("q1").await.unwrap_err();
+    let location = format!("{}{TOKEN_PATH}", elsewhere.uri());
+    assert_redirect_named(&err, 307, &location, &["STOLEN", "frag"]);
+    assert_eq!(count(&elsewhere, "POST", TOKEN_PATH).await, 0);
+    assert_eq!(count(&server, "POST", TOKEN_PATH).await, 1);
+}
+
+#[tokio::test]
+async fn a_302_on_the_queue_list_is_an_error_and_nothing_is_read_from_the_other_origin() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(QUEUES))
+        .respond_with(Pages { total: 3 })
+        .mount(&elsewhere)
+        .await;
+    let (server, client) = setup().await;
+    let location =
+        elsewhere.uri().replace("http://", "http://user:pa55word@") + QUEUES + "?token=abc";
+    Mock::given(method("GET"))
+        .and(path(QUEUES))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", location.as_str()))
+        .mount(&server)
+        .await;
+
+    let err = client.list_queues().await.unwrap_err();
+    let bare = format!("{}{QUEUES}", elsewhere.uri());
+    assert_redirect_named(&err, 302, &bare, &["pa55word", "token=abc"]);
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    assert_eq!(count(&server, "GET", QUEUES).await, 1);
+}
+
+// ---- hostile tenants: what the server says ----
+
+#[tokio::test]
+async fn a_token_endpoint_echoing_the_request_never_shows_the_client_secret() {
+    let echo_in_json = |request: &Request| {
+        ResponseTemplate::new(400).set_body_json(json!({
+            "error": format!("bad {}", String::from_utf8_lossy(&request.body)),
+            "error_description": String::from_utf8_lossy(&request.body),
+        }))
+    };
+    let echo_as_text =
+        |request: &Request| ResponseTemplate::new(418).set_body_bytes(request.body.clone());
+    let echo_as_401 = |request: &Request| {
+        ResponseTemplate::new(401).set_body_json(json!({
+            "error": "invalid_client",
+            "error_description": format!("secret {SECRET} is wrong ({})", String::from_utf8_lossy(&request.body)),
+        }))
+    };
+    let responders: [fn(&Request) -> ResponseTemplate; 3] =
+        [echo_in_json, echo_as_text, echo_as_401];
+    for (i, responder) in responders.into_iter().enumerate() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(TOKEN_PATH))
+            .respond_with(responder)
+            .mount(&server)
+            .await;
+        let client = HttpTenant::new(config(&server)).unwrap();
+        let err = client.get_queue("q1").await.unwrap_err();
+        let shown = format!("{err} {err:?} {err:#?}");
+        assert!(!shown.contains(SECRET), "responder {i}: {shown}");
+        assert!(
+            shown.contains("client_secret=***"),
+            "responder {i}: {shown}"
+        );
+    }
+}
+
+/// What the request's `Authorization` header said, echoed back.
+fn echoed_authorization(request: &Request) -> String {
+    let auth = request.headers.get("authorization").unwrap();
+    format!("you sent {}", auth.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn an_api_error_echoing_the_bearer_token_is_redacted() {
+    let (server, client) = setup().await;
+    let echo_in_json = |request: &Request| {
+        ResponseTemplate::new(400).set_body_json(json!({"message": echoed_authorization(request)}))
+    };
+    let echo_as_text = |request: &Request| {
+        ResponseTemplate::new(418).set_body_string(echoed_authorization(request))
+    };
+    Mock::given(method("GET"))
+        .and(path(queue_path("q1")))
+        .respond_with(echo_in_json)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(queue_path("q2")))
+        .respond_with(echo_as_text)
+        .mount(&server)
+        .await;
+
+    for id in ["q1", "q2"] {
+        let err = client.get_queue(id).await.unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(TOKEN_MARK), "{id}: {shown}");
+        assert!(shown.contains("Bearer ***"), "{id}: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn server_text_is_shown_escaped_and_bounded() {
+    let (server, client) = setup().await;
+    let text = format!("\u{202e}gnp.exe\u{1b}[2J\nline two{}", "y".repeat(100_000));
+    Mock::given(method("GET"))
+        .and(path(queue_path("q1")))
+        .respond_with(ResponseTemplate::new(418).set_body_string(text))
+        .mount(&server)
+        .await;
+
+    let message = client.get_queue("q1").await.unwrap_err().to_string();
+    assert!(
+        !message.contains('\u{202e}') && !message.contains('\u{1b}'),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        message.contains("\\u{202e}gnp.exe\\u{1b}[2J\\nline two"),
+        "{message}"
+    );
+    assert!(
+        message.chars().count() < 1000,
+        "{} chars",
+        message.chars().count()
+    );
+}
+
+// ---- hostile tenants: token answers ----
+
+/// A server whose token endpoint answers 200 with `expires_in` as given, serving queue q1,
+/// and a client for it.
+async fn token_answer_with_expires_in(expires_in: Value) -> (MockServer, HttpTenant) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": format!("tok-{TOKEN_MARK}"), "expires_in": expires_in}),
+        ))
+        .mount(&server)
+        .await;
+    mount_queue(&server, "q1").await;
+    let client = HttpTenant::new(config(&server)).unwrap();
+    (server, client)
+}
+
+#[tokio::test]
+async fn expires_in_as_a_string_is_accepted_and_honoured() {
+    let (server, client) = token_answer_with_expires_in(json!("3600")).await;
+
+    client.get_queue("q1").await.unwrap();
+    client.get_queue("q1").await.unwrap();
+    assert_eq!(count(&server, "POST", TOKEN_PATH).await, 1);
+}
+
+#[tokio::test]
+async fn an_unusable_expires_in_is_named_precisely() {
+    let (_server, client) = token_answer_with_expires_in(json!("soon")).await;
+
+    let message = client.get_queue("q1").await.unwrap_err().to_string();
+    assert!(message.contains("expires_in"), "{message}");
+    assert!(!message.contains("malformed JSON"), "{message}");
+    assert!(!message.contains(TOKEN_MARK), "{message}");
+}

@@ -4,6 +4,7 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde_json::Value;
 use tokio::time::Instant;
 
 use tenant::Secret;
@@ -51,6 +52,12 @@ impl TokenCache {
             .map(|c| c.token.clone())
     }
 
+    /// The cached token, fresh or not (to redact it from anything a server says).
+    pub fn current(&self) -> Option<Secret> {
+        let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(|c| c.token.clone())
+    }
+
     /// Whether any token (fresh or not) is cached.
     pub fn has_token(&self) -> bool {
         self.current
@@ -79,11 +86,64 @@ impl TokenCache {
 }
 
 /// The token endpoint's 200 answer.
-#[derive(Deserialize)]
 pub(crate) struct TokenResponse {
-    pub access_token: String,
-    #[serde(default)]
+    pub access_token: Secret,
+    /// Seconds, as a JSON number or a string holding one (`"3600"`, as some servers send).
     pub expires_in: Option<f64>,
+}
+
+impl TokenResponse {
+    /// Reads the answer field by field. `Err` says what is wrong (completing "a body that
+    /// …") without quoting the body, which holds the token.
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            format!(
+                "is not JSON (it breaks at line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let Value::Object(fields) = value else {
+            return Err(format!("is JSON {}, not an object", kind(&value)));
+        };
+        let access_token = match fields.get("access_token") {
+            Some(Value::String(token)) if !token.trim().is_empty() => Secret::new(token.clone()),
+            Some(Value::String(_)) => return Err("has an empty access_token".into()),
+            Some(other) => {
+                return Err(format!("has access_token as {}, not a string", kind(other)));
+            }
+            None => return Err("has no access_token".into()),
+        };
+        let expires_in = match fields.get("expires_in") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(text)) => Some(text.trim().parse::<f64>().map_err(|_| {
+                "has expires_in as a string that is not a number of seconds".to_owned()
+            })?),
+            Some(other) => {
+                return Err(format!(
+                    "has expires_in as {}, not a number of seconds",
+                    kind(other)
+                ));
+            }
+        };
+        Ok(Self {
+            access_token,
+            expires_in,
+        })
+    }
+}
+
+/// What kind of JSON value `value` is, in words.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// The token endpoint's error answer (RFC 6749 §5.2).
@@ -119,6 +179,42 @@ mod tests {
         );
         let at = cache.current.read().unwrap().as_ref().unwrap().refresh_at;
         assert_eq!(at - now, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_token_answer_is_read_field_by_field_and_problems_are_named() {
+        let ok = [
+            (r#"{"access_token":"t","expires_in":3600}"#, Some(3600.0)),
+            (r#"{"access_token":"t","expires_in":"3600"}"#, Some(3600.0)),
+            (r#"{"access_token":"t","expires_in":" 1.5 "}"#, Some(1.5)),
+            (r#"{"access_token":"t","expires_in":null}"#, None),
+            (r#"{"access_token":"t"}"#, None),
+        ];
+        for (body, expires_in) in ok {
+            let answer = TokenResponse::parse(body.as_bytes()).unwrap();
+            assert_eq!(answer.access_token, Secret::new("t"), "{body}");
+            assert_eq!(answer.expires_in, expires_in, "{body}");
+        }
+        let bad = [
+            (
+                r#"{"access_token":"t","expires_in":"soon"}"#,
+                "expires_in as a string",
+            ),
+            (
+                r#"{"access_token":"t","expires_in":[1]}"#,
+                "expires_in as an array",
+            ),
+            (r#"{"access_token":7}"#, "access_token as a number"),
+            (r#"{"access_token":" "}"#, "empty access_token"),
+            (r#"{"token":"t"}"#, "no access_token"),
+            (r#"["t"]"#, "JSON an array, not an object"),
+            ("{\"access_token\":\"SENSITIVE", "is not JSON"),
+        ];
+        for (body, named) in bad {
+            let problem = TokenResponse::parse(body.as_bytes()).err().unwrap();
+            assert!(problem.contains(named), "{body}: {problem}");
+            assert!(!problem.contains("SENSITIVE"), "{problem}");
+        }
     }
 
     #[test]
