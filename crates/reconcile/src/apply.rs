@@ -365,8 +365,12 @@ fn read_before_write(caps: &tenant::Capabilities) -> bool {
 }
 
 /// Records the declared fields that changed between `base` and `fresh`: someone else's edit
-/// that our write overrides (git is the source of truth).
-fn note_overrides(c: &Change, base: &Queue, fresh: &Queue, o: &mut QueueOutcome) {
+/// that our write overrides (git is the source of truth). A change whose author is this
+/// client itself (`me`: a write of ours whose answer was lost, say) is nobody's to override.
+fn note_overrides(c: &Change, base: &Queue, fresh: &Queue, me: Option<&str>, o: &mut QueueOutcome) {
+    if me.is_some() && fresh.modified_by() == me {
+        return;
+    }
     for field in c.desired.concurrently_changed(base, fresh) {
         let by = fresh.modified_by().map(str::to_string);
         o.overridden.retain(|x| x.field != field);
@@ -402,7 +406,7 @@ async fn update<T: Tenant>(
     if let Some(then) = &snapshot
         && read_before_write(caps)
     {
-        note_overrides(c, then, &base, o);
+        note_overrides(c, then, &base, ctx.tenant.actor(), o);
     }
     let mut version = match caps.writes {
         WriteMode::Conditional => c.version().or(base.version),
@@ -418,7 +422,7 @@ async fn update<T: Tenant>(
                 pause(ctx.opts, round).await;
                 round += 1;
                 let fresh = ctx.tenant.get_queue(id).await?;
-                note_overrides(c, &base, &fresh, o);
+                note_overrides(c, &base, &fresh, ctx.tenant.actor(), o);
                 version = fresh.version;
                 base = fresh;
             }

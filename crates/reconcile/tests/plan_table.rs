@@ -329,3 +329,21 @@ fn a_hand_edited_saved_plan_gets_nothing_the_repository_does_not_ask_for() {
             .all(|r| r.contains("does not ask for"))
     );
 }
+
+#[tokio::test]
+async fn our_own_earlier_write_is_not_reported_as_a_rival_change() {
+    let t = FakeTenant::new(LAST_WRITER_WINS).with_skills(&["language:en"]);
+    let id = t.insert(Queue {
+        id: None,
+        ..tenant_queue(A, "A", 1)
+    });
+    let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
+    let observed = reconcile::observe(&t).await.unwrap();
+    let plan = reconcile::plan(&repo, &observed);
+    // A write of ours (say, an earlier apply whose answer was lost) lands after the snapshot.
+    t.edit_as(&id, "cxqueues", |q| q.max_wait_time = Some(239));
+    let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
+    assert!(report.is_complete(), "{report:?}");
+    assert!(report.outcomes[0].overridden.is_empty(), "{report:?}");
+    assert_eq!(t.queue(&id).unwrap().max_wait_time, Some(240));
+}

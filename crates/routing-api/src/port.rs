@@ -202,6 +202,10 @@ impl Tenant for HttpTenant {
         Ok(HttpTenant::delete_queue(self, id, version).await?)
     }
 
+    fn actor(&self) -> Option<&str> {
+        Some(&self.config().client_id)
+    }
+
     fn stats(&self) -> tenant::ClientStats {
         HttpTenant::stats(self)
     }

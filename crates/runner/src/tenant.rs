@@ -88,6 +88,10 @@ impl Tenant for AnyTenant {
         each_adapter!(self, t => Tenant::list_skills(t).await)
     }
 
+    fn actor(&self) -> Option<&str> {
+        each_adapter!(self, t => Tenant::actor(t))
+    }
+
     fn stats(&self) -> ClientStats {
         each_adapter!(self, t => Tenant::stats(t))
     }

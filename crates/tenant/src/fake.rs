@@ -97,6 +97,11 @@ impl FakeTenant {
 
     /// Edits a queue behind reconcile's back (a rival admin), bumping its version.
     pub fn edit(&self, id: &str, f: impl FnOnce(&mut Queue)) {
+        self.edit_as(id, "rival", f);
+    }
+
+    /// Edits a queue as `who` (the tenant's `modified_by`), bumping its version.
+    pub fn edit_as(&self, id: &str, who: &str, f: impl FnOnce(&mut Queue)) {
         let mut s = self.state();
         s.next_id += 1;
         let tick = s.next_id;
@@ -104,7 +109,7 @@ impl FakeTenant {
             f(q);
             let previous = q.version;
             self.stamp(q, previous, tick);
-            q.modified_by = Some("rival".into());
+            q.modified_by = Some(who.into());
         }
     }
 
@@ -138,6 +143,10 @@ fn not_found(id: &str) -> TenantError {
 impl Tenant for FakeTenant {
     fn capabilities(&self) -> &Capabilities {
         &self.caps
+    }
+
+    fn actor(&self) -> Option<&str> {
+        Some("cxqueues")
     }
 
     async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {

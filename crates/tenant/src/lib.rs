@@ -79,6 +79,12 @@ pub trait Tenant: Send + Sync {
     /// Every skill, all pages.
     fn list_skills(&self) -> impl Future<Output = Result<Vec<Skill>, TenantError>> + Send;
 
+    /// Who this client writes as, in the terms the tenant reports in `modified_by` (a client
+    /// id), so that reconcile recognises its own writes and never reports them as a rival's.
+    fn actor(&self) -> Option<&str> {
+        None
+    }
+
     /// What the adapter's client has sent so far (empty for a tenant without HTTP).
     fn stats(&self) -> ClientStats {
         ClientStats::default()
