@@ -244,6 +244,22 @@ impl Client {
         Ok(url)
     }
 
+    /// A transport failure, with its causes (connection refused, TLS, timeout), never a URL.
+    fn network_error(&self, what: &str, e: reqwest::Error) -> GitHubError {
+        let e = e.without_url();
+        let mut reason = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            reason.push_str(": ");
+            reason.push_str(&c.to_string());
+            cause = c.source();
+        }
+        GitHubError::Network {
+            what: format!("{what} at {}", self.base.host_str().unwrap_or_default()),
+            reason: scrub(&reason, &self.token),
+        }
+    }
+
     fn headers(&self) -> Result<HeaderMap, GitHubError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
             .map_err(|_| config_error("GITHUB_TOKEN holds characters a header cannot carry"))?;
@@ -280,16 +296,10 @@ impl Client {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(|e| GitHubError::Network {
-                what: what.to_string(),
-                reason: scrub(&e.without_url().to_string(), &self.token),
-            })?;
+            let resp = req.send().await.map_err(|e| self.network_error(what, e))?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let text = resp.text().await.map_err(|e| GitHubError::Network {
-                what: what.to_string(),
-                reason: scrub(&e.without_url().to_string(), &self.token),
-            })?;
+            let text = resp.text().await.map_err(|e| self.network_error(what, e))?;
             if (200..300).contains(&status) {
                 return Ok((headers, text));
             }

@@ -200,3 +200,20 @@ async fn a_body_over_the_limit_is_refused_without_a_request() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_api_names_the_host_and_the_cause() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let c = Client::new(Config {
+        api_url: format!("http://{addr}"),
+        ..Config::new("octo/queues", Secret::new(TOKEN))
+    })
+    .unwrap();
+    let e = c.comments(7).await.unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, GitHubError::Network { .. }), "{e:?}");
+    assert!(msg.contains("127.0.0.1"), "{msg}");
+    assert!(msg.to_lowercase().contains("refused"), "{msg}");
+}

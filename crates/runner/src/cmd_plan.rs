@@ -460,7 +460,7 @@ fn refuse_saved(file: &std::path::Path, saved: &PlanFile, here: &Origin) -> Opti
 /// The saved plan, less the queues whose tenant version moved since it was made (refused,
 /// with the reason) — or, with `replan`, with those queues planned afresh.
 fn saved_plan(
-    file: &PathBuf,
+    file: &std::path::Path,
     fresh: &Plan,
     observed: &Observed,
     here: &Origin,
