@@ -535,6 +535,41 @@ fn queue_doc(spec: &str) -> String {
     format!("apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Support\nspec:\n{spec}")
 }
 
+/// A repository for the tenant `acme` with one queue, `Support`, of this spec; and where its
+/// plan is saved.
+fn repo_with(spec: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cxqueues.yaml", TENANT_DOC);
+    write(dir.path(), "queues/support.yaml", &queue_doc(spec));
+    let plan = dir.path().join("plan.json");
+    (dir, plan)
+}
+
+/// `cxqueues ARGS --repo DIR` with `--out`/`--plan` FILE (and apply's state beside it).
+fn cxqueues(args: &[&str], dir: &Path, file_flag: &str, file: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
+    cmd.args(args)
+        .arg("--repo")
+        .arg(dir)
+        .arg(file_flag)
+        .arg(file)
+        .env("NO_COLOR", "1");
+    if args.first() == Some(&"apply") {
+        cmd.arg("--state-dir").arg(dir.join(".cxqueues"));
+    }
+    cmd
+}
+
+/// The environment that reaches `tenant` as a real tenant is reached.
+fn real(cmd: &mut Command, tenant: &sim::SimHandle) -> Output {
+    let c = tenant.client();
+    cmd.env("CXONE_BASE_URL", tenant.base_url())
+        .env("CXONE_CLIENT_ID", &c.client_id)
+        .env("CXONE_CLIENT_SECRET", &c.client_secret)
+        .output()
+        .unwrap()
+}
+
 /// `comment --dry-run` without GitHub: the body it would post.
 fn dry_body(plan: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
@@ -549,20 +584,8 @@ fn dry_body(plan: &Path) -> String {
 
 #[test]
 fn an_invalid_repository_saves_an_invalid_plan_that_comments_why_and_that_apply_refuses() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "cxqueues.yaml", TENANT_DOC);
-    write(
-        dir.path(),
-        "queues/support.yaml",
-        &queue_doc("  maxWaitTime: 5\n"),
-    );
-    let plan = dir.path().join("plan.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
-        .args(["plan", "--sim", "--repo"])
-        .arg(dir.path())
-        .arg("--out")
-        .arg(&plan)
-        .env("NO_COLOR", "1")
+    let (dir, plan) = repo_with("  maxWaitTime: 5\n");
+    let out = cxqueues(&["plan", "--sim"], dir.path(), "--out", &plan)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -589,14 +612,7 @@ fn an_invalid_repository_saves_an_invalid_plan_that_comments_why_and_that_apply_
         "queues/support.yaml",
         &queue_doc("  maxWaitTime: 240\n"),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
-        .args(["apply", "--sim", "--repo"])
-        .arg(dir.path())
-        .arg("--plan")
-        .arg(&plan)
-        .arg("--state-dir")
-        .arg(dir.path().join(".cxqueues"))
-        .env("NO_COLOR", "1")
+    let out = cxqueues(&["apply", "--sim"], dir.path(), "--plan", &plan)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -614,26 +630,12 @@ async fn a_tenant_aware_error_saves_an_invalid_plan_naming_file_and_line() {
         ..sim::Seed::default()
     };
     let tenant = sim::Sim::start(seed, sim::Faults::none()).unwrap();
-    let c = tenant.client();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "cxqueues.yaml", TENANT_DOC);
-    write(
-        dir.path(),
-        "queues/support.yaml",
-        &queue_doc("  skillRequirements:\n    - skill: language:fr\n      proficiency: expert\n"),
+    let (dir, plan) =
+        repo_with("  skillRequirements:\n    - skill: language:fr\n      proficiency: expert\n");
+    let out = real(
+        &mut cxqueues(&["plan"], dir.path(), "--out", &plan),
+        &tenant,
     );
-    let plan = dir.path().join("plan.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
-        .args(["plan", "--repo"])
-        .arg(dir.path())
-        .arg("--out")
-        .arg(&plan)
-        .env("CXONE_BASE_URL", tenant.base_url())
-        .env("CXONE_CLIENT_ID", &c.client_id)
-        .env("CXONE_CLIENT_SECRET", &c.client_secret)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let body = dry_body(&plan);
     assert!(
@@ -645,19 +647,8 @@ async fn a_tenant_aware_error_saves_an_invalid_plan_naming_file_and_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_made_against_the_simulator_is_not_applied_to_a_real_tenant() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "cxqueues.yaml", TENANT_DOC);
-    write(
-        dir.path(),
-        "queues/support.yaml",
-        &queue_doc("  maxWaitTime: 240\n"),
-    );
-    let plan = dir.path().join("plan.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
-        .args(["plan", "--sim", "--repo"])
-        .arg(dir.path())
-        .arg("--out")
-        .arg(&plan)
+    let (dir, plan) = repo_with("  maxWaitTime: 240\n");
+    let out = cxqueues(&["plan", "--sim"], dir.path(), "--out", &plan)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -665,19 +656,10 @@ async fn a_plan_made_against_the_simulator_is_not_applied_to_a_real_tenant() {
 
     // A tenant reached by URL and credentials, as a real one is.
     let tenant = sim::Sim::start(sim::Seed::default(), sim::Faults::none()).unwrap();
-    let c = tenant.client();
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
-        .args(["apply", "--repo"])
-        .arg(dir.path())
-        .arg("--plan")
-        .arg(&plan)
-        .arg("--state-dir")
-        .arg(dir.path().join(".cxqueues"))
-        .env("CXONE_BASE_URL", tenant.base_url())
-        .env("CXONE_CLIENT_ID", &c.client_id)
-        .env("CXONE_CLIENT_SECRET", &c.client_secret)
-        .output()
-        .unwrap();
+    let out = real(
+        &mut cxqueues(&["apply"], dir.path(), "--plan", &plan),
+        &tenant,
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr)
