@@ -277,8 +277,8 @@ impl Client {
         Ok(h)
     }
 
-    /// Sends one request; waits out rate limits (within `max_wait`, for `attempts`); maps a
-    /// refusal to the error that says what to do.
+    /// Sends one request; waits out rate limits (within `max_wait`, for `attempts`), repeats a
+    /// GET or PATCH that met a server error; maps a refusal to the error that says what to do.
     async fn send(
         &self,
         method: Method,
@@ -317,6 +317,17 @@ impl Client {
                 }
                 eprintln!(
                     "GitHub rate-limits {what} ({status}): waiting {}s as it asks",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            // A server error on a call that can be repeated safely (a POST might have created
+            // the comment before failing: never repeated, so never a second comment).
+            if status >= 500 && method != Method::POST && attempt < self.attempts {
+                let wait = Duration::from_secs(u64::from(attempt));
+                eprintln!(
+                    "GitHub answered {status} to {what}: trying again in {}s",
                     wait.as_secs()
                 );
                 tokio::time::sleep(wait).await;

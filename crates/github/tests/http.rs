@@ -217,3 +217,35 @@ async fn an_unreachable_api_names_the_host_and_the_cause() {
     assert!(msg.contains("127.0.0.1"), "{msg}");
     assert!(msg.to_lowercase().contains("refused"), "{msg}");
 }
+
+#[tokio::test]
+async fn a_server_error_repeats_a_read_but_never_a_create() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(COMMENTS))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .upsert_marked(7, MARK, &format!("{MARK}\nplan"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, GitHubError::Status { status: 502, .. }),
+        "{e:?}"
+    );
+}

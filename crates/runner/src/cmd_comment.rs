@@ -29,8 +29,11 @@ pub struct CommentArgs {
 }
 
 /// `<!-- cxqueues:plan tenant=NAME -->`; a character of the name that could end the HTML
-/// comment or the line (anything but letters, digits and `._:/-`) is percent-encoded.
+/// comment or the line (anything but letters, digits and `._:/-`) is percent-encoded. A plan
+/// saved before plans named their tenant counts as the tenant `default`, as an unnamed
+/// `cxqueues.yaml` does.
 pub fn marker(tenant: &str) -> String {
+    let tenant = if tenant.is_empty() { "default" } else { tenant };
     let mut name = String::new();
     for c in tenant.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '/' | '-') {
@@ -191,6 +194,7 @@ mod tests {
             assert_eq!(marker(name), want, "{name:?}");
         }
         assert_ne!(marker("a b"), marker("a_b"));
+        assert_eq!(marker(""), marker("default"));
     }
 
     #[test]
