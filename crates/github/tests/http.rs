@@ -27,6 +27,23 @@ fn comment(id: u64, body: &str) -> serde_json::Value {
 
 const COMMENTS: &str = "/repos/octo/queues/issues/7/comments";
 
+/// The first listing gets `first`; the one after it, an empty list.
+async fn first_list_answer(server: &MockServer, first: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn upsert_creates_when_no_comment_carries_the_marker() {
     let server = MockServer::start().await;
@@ -97,19 +114,11 @@ async fn upsert_updates_the_marked_comment_found_on_the_next_page() {
 #[tokio::test]
 async fn a_429_is_retried_after_the_seconds_retry_after_names() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(COMMENTS))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .expect(1)
-        .mount(&server)
-        .await;
+    first_list_answer(
+        &server,
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+    )
+    .await;
     let started = std::time::Instant::now();
     let all = client(&server).comments(7).await.unwrap();
     assert!(all.is_empty());
@@ -221,19 +230,7 @@ async fn an_unreachable_api_names_the_host_and_the_cause() {
 #[tokio::test]
 async fn a_server_error_repeats_a_read_but_never_a_create() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(COMMENTS))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .expect(1)
-        .mount(&server)
-        .await;
+    first_list_answer(&server, ResponseTemplate::new(502)).await;
     Mock::given(method("POST"))
         .and(path(COMMENTS))
         .respond_with(ResponseTemplate::new(502))
