@@ -9,7 +9,7 @@ use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueO
 
 use crate::RepoArgs;
 use crate::exit::{CliError, Outcome};
-use crate::plan_output;
+use crate::plan_output::{self, Origin, PlanFile, PlanStatus};
 use crate::render;
 use crate::tenant::{Connected, TenantArgs, connect};
 
@@ -77,9 +77,15 @@ pub fn color_on_stdout() -> bool {
     render::TextStyle::detect() == render::TextStyle::Graphical
 }
 
+/// An invalid repository, as loaded, and its diagnostics.
+struct InvalidRepo {
+    repo: Repository,
+    diagnostics: Vec<Diagnostic>,
+}
+
 /// Loads and validates the whole repository, as `validate` does; prints every diagnostic
 /// (to stderr, so that stdout holds only the plan).
-pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
+fn load_or_errors(repo: &RepoArgs) -> Result<Repository, Box<InvalidRepo>> {
     let checked = crate::cmd_validate::check(&repo.repo, &LoadOptions::default());
     let report = checked.report(&repo.repo);
     if !checked.diagnostics.is_empty() {
@@ -90,9 +96,27 @@ pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
     }
     if !report.is_valid() {
         eprintln!("The repository is invalid: nothing was read from or written to the tenant.");
-        return Err(Outcome::Invalid);
+        return Err(Box::new(InvalidRepo {
+            repo: checked.repo,
+            diagnostics: checked.diagnostics,
+        }));
     }
     Ok(checked.repo)
+}
+
+/// The tenant's name and the checked-out commit, recorded in the saved plan and shown in
+/// the markdown header.
+fn origin(dir: &std::path::Path, repo: &Repository, sim: bool) -> Origin {
+    let name = repo.tenant.metadata.name.trim();
+    let commit = git2::Repository::discover(dir).ok().and_then(|r| {
+        let head = r.head().ok()?.peel_to_commit().ok()?;
+        Some(head.id().to_string())
+    });
+    Origin {
+        tenant: if name.is_empty() { "default" } else { name }.to_string(),
+        commit,
+        simulated: sim,
+    }
 }
 
 /// Tenant-aware problems of a plan, rendered like `validate`'s.
@@ -112,17 +136,30 @@ pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
     );
 }
 
-/// Validates, connects, observes and plans. Tenant-aware errors are printed; the plan is
-/// returned only when it has none.
+/// A plan made, with everything that made it.
+struct Planned {
+    repo: Repository,
+    conn: Connected,
+    observed: Observed,
+    plan: Plan,
+    origin: Origin,
+}
+
+/// Validates, connects, observes and plans. Errors (the repository's, or tenant-aware) are
+/// printed, and come back as the "invalid" plan document that `plan --out` saves.
 async fn make_plan(
     repo: &RepoArgs,
     tenant: &TenantArgs,
     state_dir: &std::path::Path,
-) -> Result<Result<(Repository, Connected, Observed, Plan), Outcome>, CliError> {
-    let loaded = match load_valid(repo) {
+) -> Result<Result<Planned, Box<PlanFile>>, CliError> {
+    let loaded = match load_or_errors(repo) {
         Ok(r) => r,
-        Err(o) => return Ok(Err(o)),
+        Err(bad) => {
+            let origin = origin(&repo.repo, &bad.repo, tenant.sim);
+            return Ok(Err(Box::new(PlanFile::invalid(origin, &bad.diagnostics))));
+        }
     };
+    let origin = origin(&repo.repo, &loaded, tenant.sim);
     let conn = connect(tenant, &loaded, state_dir).await?;
     if let Some(sim) = &conn.sim {
         eprintln!(
@@ -135,29 +172,54 @@ async fn make_plan(
     if plan.has_errors() {
         report_diagnostics(&repo.repo, &plan.diagnostics);
         eprintln!("The plan has errors against the tenant: nothing was written.");
-        return Ok(Err(Outcome::Invalid));
+        return Ok(Err(Box::new(PlanFile::invalid(origin, &plan.diagnostics))));
     }
-    Ok(Ok((loaded, conn, observed, plan)))
+    Ok(Ok(Planned {
+        repo: loaded,
+        conn,
+        observed,
+        plan,
+        origin,
+    }))
 }
 
-fn print_plan(plan: &Plan, format: PlanFormat) {
+fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) {
     match format {
         PlanFormat::Text => print!("{}", plan_output::text(plan, color_on_stdout())),
-        PlanFormat::Markdown => print!("{}", plan_output::markdown(plan)),
-        PlanFormat::Json => print!("{}", plan_output::json(plan)),
+        PlanFormat::Markdown => print!(
+            "{}",
+            plan_output::markdown(&PlanFile::from_plan(plan, origin.clone()))
+        ),
+        PlanFormat::Json => print!(
+            "{}",
+            plan_output::json(&PlanFile::from_plan(plan, origin.clone()))
+        ),
     }
+}
+
+fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
+    std::fs::write(out, plan_output::json(doc))
+        .map_err(|e| CliError::Usage(format!("cannot write the plan to {}: {e}", out.display())))
 }
 
 pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
-    let (_, _conn, _, plan) = match make_plan(&args.repo, &args.tenant, &args.state_dir).await? {
-        Ok(x) => x,
-        Err(o) => return Ok(o),
+    let planned = match make_plan(&args.repo, &args.tenant, &args.state_dir).await? {
+        Ok(p) => p,
+        Err(invalid) => {
+            if let Some(out) = &args.out {
+                save(out, &invalid)?;
+                eprintln!(
+                    "Saved the reasons to {} (an \"invalid\" plan: `cxqueues comment` posts them; apply refuses it).",
+                    out.display()
+                );
+            }
+            return Ok(Outcome::Invalid);
+        }
     };
-    print_plan(&plan, args.format);
+    let plan = &planned.plan;
+    print_plan(plan, &planned.origin, args.format);
     if let Some(out) = &args.out {
-        std::fs::write(out, plan_output::json(&plan)).map_err(|e| {
-            CliError::Usage(format!("cannot write the plan to {}: {e}", out.display()))
-        })?;
+        save(out, &PlanFile::from_plan(plan, planned.origin.clone()))?;
         eprintln!(
             "Saved the plan to {}; apply it with `cxqueues apply --plan {}`.",
             out.display(),
@@ -195,16 +257,21 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         })
         .await;
     }
-    let (loaded, conn, observed, plan) =
-        match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
-            Ok(x) => x,
-            Err(o) => return Ok(o),
-        };
+    let Planned {
+        repo: loaded,
+        conn,
+        observed,
+        plan,
+        origin,
+    } = match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
+        Ok(x) => x,
+        Err(_) => return Ok(Outcome::Invalid),
+    };
     let (plan, refused) = match &args.plan {
         None => (plan, Vec::new()),
-        Some(file) => saved_plan(file, &plan, &observed, args.replan)?,
+        Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
     };
-    print_plan(&plan, args.format);
+    print_plan(&plan, &origin, args.format);
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = webhooks_for(loaded, args.tenant.sim);
     let state = sim_state_args(&args.state, args.tenant.sim);
@@ -342,20 +409,16 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
     }
 }
 
-/// The saved plan, less the queues whose tenant state moved since it was made (refused,
-/// with the reason) — or, with `replan`, with those queues planned afresh.
-fn saved_plan(
-    file: &PathBuf,
-    fresh: &Plan,
-    observed: &Observed,
-    replan: bool,
-) -> Result<(Plan, Vec<String>), CliError> {
+/// Reads a plan saved by `plan --out`.
+pub fn read_plan_file(file: &std::path::Path) -> Result<PlanFile, CliError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::Usage(format!("cannot read the plan {}: {e}", file.display())))?;
-    let saved: plan_output::PlanFile = serde_json::from_str(&text).map_err(|e| {
+    let saved: PlanFile = serde_json::from_str(&text).map_err(|e| {
         CliError::Usage(format!(
-            "{} is not a cxqueues plan (JSON, formatVersion 1): {e}",
-            file.display()
+            "{}:{}:{}: not a cxqueues plan (JSON, formatVersion 1): {e}",
+            file.display(),
+            e.line(),
+            e.column()
         ))
     })?;
     if saved.format_version != 1 {
@@ -364,6 +427,57 @@ fn saved_plan(
             file.display(),
             saved.format_version
         )));
+    }
+    Ok(saved)
+}
+
+/// Why a saved plan may not be applied here at all: it records errors instead of changes,
+/// was made against the simulator for a real tenant, or against another tenant.
+fn refuse_saved(file: &std::path::Path, saved: &PlanFile, here: &Origin) -> Option<String> {
+    let f = file.display();
+    if saved.status == PlanStatus::Invalid {
+        let first = saved.errors.first().map_or(String::new(), |e| {
+            format!(
+                "; the first: {}:{}:{}: {}",
+                e.file.display(),
+                e.line,
+                e.column,
+                e.message
+            )
+        });
+        return Some(format!(
+            "{f} is an invalid plan: no plan could be made from its commit ({} error(s){first}); \
+             fix them, run plan again and apply that plan",
+            saved.errors.len()
+        ));
+    }
+    if saved.origin.simulated && !here.simulated {
+        return Some(format!(
+            "{f} was planned against the embedded simulated tenant (--sim), not this tenant; \
+             plan against this tenant and apply that plan"
+        ));
+    }
+    if !saved.origin.tenant.is_empty() && saved.origin.tenant != here.tenant {
+        return Some(format!(
+            "{f} was planned for the tenant {:?}, and this repository names {:?}",
+            saved.origin.tenant, here.tenant
+        ));
+    }
+    None
+}
+
+/// The saved plan, less the queues whose tenant state moved since it was made (refused,
+/// with the reason) — or, with `replan`, with those queues planned afresh.
+fn saved_plan(
+    file: &std::path::Path,
+    fresh: &Plan,
+    observed: &Observed,
+    here: &Origin,
+    replan: bool,
+) -> Result<(Plan, Vec<String>), CliError> {
+    let saved = read_plan_file(file)?;
+    if let Some(why) = refuse_saved(file, &saved, here) {
+        return Err(CliError::Usage(why));
     }
     let rebased = saved.into_plan().rebase(fresh, observed, replan);
     for name in &rebased.replanned {

@@ -25,6 +25,9 @@ pub enum CliError {
     /// The tenant could not be read or written (exit 3).
     #[error(transparent)]
     Tenant(#[from] tenant::TenantError),
+    /// GitHub refused or could not be reached (exit 3; a wrong setting is exit 1).
+    #[error(transparent)]
+    GitHub(#[from] github::GitHubError),
     /// Anything else (exit 1).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -50,6 +53,8 @@ pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
                 // command line's fault, not the tenant's.
                 CliError::Tenant(tenant::TenantError::Config(_)) => 1,
                 CliError::Tenant(_) => 3,
+                CliError::GitHub(g) if g.is_config() => 1,
+                CliError::GitHub(_) => 3,
             }
         }
     };

@@ -6,6 +6,7 @@
 mod audit;
 mod civil;
 mod cmd_audit;
+mod cmd_comment;
 mod cmd_import;
 mod cmd_plan;
 mod cmd_run;
@@ -55,6 +56,8 @@ enum Command {
     Audit(cmd_audit::AuditArgs),
     /// The webhook outbox: `webhooks list`, `webhooks retry [EVENT_ID|--all]`.
     Webhooks(cmd_webhooks::WebhooksArgs),
+    /// Posts a saved plan as one pull-request comment, or updates the one posted before.
+    Comment(cmd_comment::CommentArgs),
 }
 
 /// Options every repository-reading command shares.
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         }),
         Command::Audit(args) => cmd_audit::run(args),
         Command::Webhooks(args) => cmd_webhooks::run(args),
+        Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd_comment::run(args))),
     };
     exit::finish(outcome)
 }

@@ -23,10 +23,60 @@ pub struct PlanFile {
     pub unmanaged: Vec<reconcile::Unmanaged>,
     #[serde(default)]
     pub ids: std::collections::BTreeMap<String, String>,
+    /// Where the plan comes from (tenant, commit, `--sim`); absent from older plans.
+    #[serde(flatten)]
+    pub origin: Origin,
+    /// `invalid` when no plan could be made: `errors` says why, and nothing may be applied.
+    #[serde(default)]
+    pub status: PlanStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<PlanError>,
+}
+
+/// The tenant and the commit a plan was made from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Origin {
+    /// `metadata.name` of `cxqueues.yaml`.
+    #[serde(default)]
+    pub tenant: String,
+    /// The full sha of the repository's checked-out commit, when it is a git checkout.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// Made against the embedded simulated tenant (`--sim`), not a real one.
+    #[serde(default)]
+    pub simulated: bool,
+}
+
+impl Origin {
+    /// The commit's first 7 characters, as git shows it.
+    pub fn short_commit(&self) -> Option<&str> {
+        self.commit.as_deref().map(|c| c.get(..7).unwrap_or(c))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    #[default]
+    Valid,
+    Invalid,
+}
+
+/// Why a plan could not be made: one error, at `file:line:column`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanError {
+    pub file: std::path::PathBuf,
+    pub line: u32,
+    pub column: u32,
+    pub rule: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl PlanFile {
-    pub fn from_plan(plan: &Plan) -> Self {
+    pub fn from_plan(plan: &Plan, origin: Origin) -> Self {
         Self {
             format_version: 1,
             summary: plan.summary(),
@@ -34,6 +84,29 @@ impl PlanFile {
             unchanged: plan.unchanged.clone(),
             unmanaged: plan.unmanaged.clone(),
             ids: plan.ids.clone(),
+            origin,
+            status: PlanStatus::Valid,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The document `plan --out` saves when no plan can be made: the errors, no changes.
+    pub fn invalid(origin: Origin, diagnostics: &[model::Diagnostic]) -> Self {
+        Self {
+            status: PlanStatus::Invalid,
+            errors: diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| PlanError {
+                    file: d.file.clone(),
+                    line: d.line,
+                    column: d.column,
+                    rule: d.rule.code().to_string(),
+                    message: d.message.clone(),
+                    hint: d.hint.clone(),
+                })
+                .collect(),
+            ..Self::from_plan(&Plan::default(), origin)
         }
     }
 
@@ -48,8 +121,8 @@ impl PlanFile {
     }
 }
 
-pub fn json(plan: &Plan) -> String {
-    let mut s = serde_json::to_string_pretty(&PlanFile::from_plan(plan)).expect("plan is JSON");
+pub fn json(file: &PlanFile) -> String {
+    let mut s = serde_json::to_string_pretty(file).expect("plan is JSON");
     s.push('\n');
     s
 }
@@ -210,11 +283,27 @@ fn md_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The fields a reviewer reads: for a create, only those the document sets.
+fn shown_fields(ch: &Change) -> impl Iterator<Item = &FieldChange> {
+    ch.fields
+        .iter()
+        .filter(move |f| ch.action() != Action::Create || !f.after.is_null())
+}
+
 fn details(ch: &Change) -> String {
     let (s, _) = sign(ch.action());
     let mut body = String::new();
-    for f in &ch.fields {
-        if is_multiline(f) {
+    for f in shown_fields(ch) {
+        if ch.action() == Action::Create {
+            if is_multiline(f) {
+                let _ = writeln!(body, "+ {}:", f.path);
+                for line in pretty(&f.after).lines() {
+                    let _ = writeln!(body, "+   {line}");
+                }
+            } else {
+                let _ = writeln!(body, "+ {}: {}", f.path, show(&f.after));
+            }
+        } else if is_multiline(f) {
             let _ = writeln!(body, "  {}:", f.path);
             for (sg, line) in field_diff(f) {
                 let _ = writeln!(body, "{sg}   {line}");
@@ -234,30 +323,136 @@ fn details(ch: &Change) -> String {
     )
 }
 
-/// The markdown plan: the summary first, a table of changed queues, then a collapsed diff per
-/// queue; never longer than [`MARKDOWN_LIMIT`] characters.
-pub fn markdown(plan: &Plan) -> String {
-    markdown_limited(plan, MARKDOWN_LIMIT)
+/// `### cxqueues plan · tenant acme-us · commit `abc1234``: a stale comment shows itself.
+fn header(origin: &Origin) -> String {
+    let mut h = format!("### cxqueues plan · tenant {}", md_escape(&origin.tenant));
+    match origin.short_commit() {
+        Some(c) => {
+            let _ = write!(h, " · commit `{}`", md_escape(c));
+        }
+        None => h.push_str(" · not a git commit"),
+    }
+    if origin.simulated {
+        h.push_str(" · simulated tenant (`--sim`)");
+    }
+    h.push_str("\n\n");
+    h
 }
 
-pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
-    let summary = plan.summary();
-    let mut out = format!("**{}**", summary_line(&summary));
+/// The unmanaged tenant queues, named in a collapsed block of at most `room` characters.
+fn unmanaged_block(unmanaged: &[reconcile::Unmanaged], room: usize) -> String {
+    if unmanaged.is_empty() {
+        return String::new();
+    }
+    let open = format!(
+        "\n<details><summary>{} tenant queues are not managed by this repository</summary>\n\n",
+        unmanaged.len()
+    );
+    let close = "\n</details>\n";
+    let mut list = String::new();
+    let mut named = 0;
+    for u in unmanaged {
+        let line = format!("- {}\n", md_escape(&u.name));
+        if open.len() + list.len() + line.len() + close.len() + 40 > room {
+            break;
+        }
+        list.push_str(&line);
+        named += 1;
+    }
+    if named < unmanaged.len() {
+        let _ = writeln!(list, "- … and {} more", unmanaged.len() - named);
+    }
+    format!("{open}{list}{close}")
+}
+
+/// The markdown of a plan that could not be made: every error at `file:line:column`.
+fn invalid_markdown(mut out: String, file: &PlanFile, limit: usize) -> String {
+    let n = file.errors.len();
+    let _ = write!(
+        out,
+        "**The plan cannot be made: {n} error{}.** Nothing can be applied from this commit until {} fixed.\n\n",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it is" } else { "they are" },
+    );
+    let budget = limit.saturating_sub(200);
+    let mut shown = 0;
+    for e in &file.errors {
+        let mut line = format!(
+            "- `{}:{}:{}` {}: {}",
+            e.file.display(),
+            e.line,
+            e.column,
+            e.rule,
+            md_escape(&e.message)
+        );
+        if let Some(h) = &e.hint {
+            let _ = write!(line, " (hint: {})", md_escape(h));
+        }
+        line.push('\n');
+        if out.len() + line.len() > budget {
+            break;
+        }
+        out.push_str(&line);
+        shown += 1;
+    }
+    if shown < n {
+        let _ = writeln!(
+            out,
+            "\n> **{} more errors**; the full list is in the job log.",
+            n - shown
+        );
+    }
+    out
+}
+
+/// The markdown plan: the header (tenant, commit), the summary, a table of changed queues,
+/// a collapsed diff per queue, the unmanaged queues; never longer than [`MARKDOWN_LIMIT`]
+/// characters.
+pub fn markdown(file: &PlanFile) -> String {
+    markdown_limited(file, MARKDOWN_LIMIT)
+}
+
+/// The markdown plan with nothing left out (for a job log).
+pub fn markdown_full(file: &PlanFile) -> String {
+    markdown_limited(file, usize::MAX)
+}
+
+/// The markdown plan in at most `limit` bytes (so at most `limit` characters): the summary
+/// first, then the table, then the per-queue diffs while they fit, then a note of what was
+/// left out.
+pub fn markdown_limited(file: &PlanFile, limit: usize) -> String {
+    let mut out = header(&file.origin);
+    if file.status == PlanStatus::Invalid {
+        return invalid_markdown(out, file, limit);
+    }
+    let summary = file.summary;
+    let _ = write!(out, "**{}**", summary_line(&summary));
     if summary.unmanaged > 0 {
         let _ = write!(out, " {} tenant queues are unmanaged.", summary.unmanaged);
     }
     out.push_str("\n\n");
-    if plan.changes.is_empty() {
-        out.push_str("No changes. The tenant matches the repository.\n");
+    let unmanaged = unmanaged_block(&file.unmanaged, limit / 10);
+    if file.changes.is_empty() {
+        match file.origin.short_commit() {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "No changes. The tenant matches the repository at commit `{}`.",
+                    md_escape(c)
+                );
+            }
+            None => out.push_str("No changes. The tenant matches the repository.\n"),
+        }
+        out.push_str(&unmanaged);
         return out;
     }
-    // Room for the closing note.
-    let budget = limit.saturating_sub(400);
-    let table_budget = budget * 2 / 5;
+    // Room for the closing note and the unmanaged queues.
+    let budget = limit.saturating_sub(400 + unmanaged.len());
+    let table_budget = budget / 5 * 2;
     out.push_str("| | queue | changed fields | file |\n|---|---|---|---|\n");
     let mut in_table = 0;
-    for ch in &plan.changes {
-        let fields: Vec<&str> = ch.fields.iter().map(|f| f.path.as_str()).collect();
+    for ch in &file.changes {
+        let fields: Vec<&str> = shown_fields(ch).map(|f| f.path.as_str()).collect();
         let row = format!(
             "| {} {} | {} | {} | `{}` |\n",
             sign(ch.action()).0,
@@ -276,12 +471,12 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
         out.push_str(&row);
         in_table += 1;
     }
-    if in_table < plan.changes.len() {
-        let _ = writeln!(out, "| … | {} more | | |", plan.changes.len() - in_table);
+    if in_table < file.changes.len() {
+        let _ = writeln!(out, "| … | {} more | | |", file.changes.len() - in_table);
     }
     out.push('\n');
     let mut detailed = 0;
-    for ch in &plan.changes {
+    for ch in &file.changes {
         let d = details(ch);
         if out.len() + d.len() > budget {
             break;
@@ -289,19 +484,20 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
         out.push_str(&d);
         detailed += 1;
     }
-    if detailed < plan.changes.len() {
-        let rest = &plan.changes[detailed..];
+    if detailed < file.changes.len() {
+        let rest = &file.changes[detailed..];
         let n = |a| rest.iter().filter(|c| c.action() == a).count();
         let _ = write!(
             out,
-            "\n> **{} more changed queues are not shown** ({} to create, {} to update, {} to delete): \
-             this comment is limited to {limit} characters. Run `cxqueues plan` for the full plan.\n",
+            "\n> **{} more queues changed; the full plan is in the job log** ({} to create, {} to \
+             update, {} to delete): this comment is limited to {limit} characters.\n",
             rest.len(),
             n(Action::Create),
             n(Action::Update),
             n(Action::Delete),
         );
     }
+    out.push_str(&unmanaged);
     out
 }
 
@@ -373,24 +569,39 @@ mod tests {
         }
     }
 
+    fn origin() -> Origin {
+        Origin {
+            tenant: "acme-us".into(),
+            commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            simulated: false,
+        }
+    }
+
+    fn file(p: &Plan) -> PlanFile {
+        PlanFile::from_plan(p, origin())
+    }
+
     #[test]
     fn a_markdown_plan_of_5000_changed_queues_stays_under_the_limit_and_says_what_it_left_out() {
-        let md = markdown(&plan_of(5000));
+        let md = markdown(&file(&plan_of(5000)));
         assert!(md.len() <= MARKDOWN_LIMIT, "{} characters", md.len());
-        assert!(md.starts_with("**Plan: 500 to create, 4500 to update"));
-        assert!(md.contains("more changed queues are not shown"));
+        assert!(md.contains("\n\n**Plan: 500 to create, 4500 to update"));
+        assert!(md.contains("the full plan is in the job log"));
         let shown = md.matches("<details>").count();
         let said: usize = md
             .split("**")
-            .find_map(|s| s.strip_suffix(" more changed queues are not shown"))
+            .find_map(|s| s.strip_suffix(" more queues changed; the full plan is in the job log"))
             .and_then(|n| n.parse().ok())
             .unwrap();
         assert_eq!(shown + said, 5000, "every queue is either shown or counted");
+        let full = markdown_full(&file(&plan_of(5000)));
+        assert_eq!(full.matches("<details>").count(), 5000);
+        assert!(!full.contains("job log"));
     }
 
     #[test]
     fn a_small_markdown_plan_shows_every_queue_in_the_table_and_in_details() {
-        let md = markdown(&plan_of(3));
+        let md = markdown(&file(&plan_of(3)));
         assert_eq!(md.matches("<details>").count(), 3);
         assert_eq!(md.matches("| ~ update |").count(), 2);
         assert!(md.contains("```diff\n- maxWaitTime: 300\n+ maxWaitTime: 240\n"));
@@ -398,7 +609,136 @@ mod tests {
             md.contains("-   language:en beginner\n+   language:en expert\n"),
             "{md}"
         );
-        assert!(!md.contains("not shown"));
+        assert!(!md.contains("job log"));
+    }
+
+    #[test]
+    fn the_markdown_header_names_the_tenant_and_the_short_commit() {
+        let md = markdown(&file(&plan_of(1)));
+        assert!(
+            md.starts_with("### cxqueues plan · tenant acme-us · commit `0123456`\n\n**Plan:"),
+            "{md}"
+        );
+        let sim = PlanFile::from_plan(
+            &plan_of(1),
+            Origin {
+                commit: None,
+                simulated: true,
+                ..origin()
+            },
+        );
+        assert!(markdown(&sim).starts_with(
+            "### cxqueues plan · tenant acme-us · not a git commit · simulated tenant (`--sim`)\n"
+        ));
+    }
+
+    #[test]
+    fn a_create_lists_only_the_fields_its_document_sets() {
+        let mut ch = change(1, Action::Create);
+        ch.fields = vec![
+            FieldChange {
+                path: "description".into(),
+                before: Value::Null,
+                after: Value::Null,
+            },
+            FieldChange {
+                path: "maxWaitTime".into(),
+                before: Value::Null,
+                after: json!(240),
+            },
+            FieldChange {
+                path: "skillRequirements".into(),
+                before: Value::Null,
+                after: json!([{"skill": "billing", "proficiency": "expert", "required": false}]),
+            },
+        ];
+        let p = Plan {
+            changes: vec![ch],
+            ..Plan::default()
+        };
+        let md = markdown(&file(&p));
+        assert!(!md.contains("(none)"), "{md}");
+        assert!(!md.contains("description"), "{md}");
+        assert!(
+            md.contains("```diff\n+ maxWaitTime: 240\n+ skillRequirements:\n+   billing expert (optional)\n```"),
+            "{md}"
+        );
+        assert!(md.contains("| maxWaitTime, skillRequirements |"), "{md}");
+    }
+
+    #[test]
+    fn an_empty_plan_says_no_changes_at_its_commit_and_names_unmanaged_queues_collapsed() {
+        let p = Plan {
+            unmanaged: vec![
+                reconcile::Unmanaged {
+                    id: "u1".into(),
+                    name: "Legacy IVR".into(),
+                },
+                reconcile::Unmanaged {
+                    id: "u2".into(),
+                    name: "Test <x>".into(),
+                },
+            ],
+            ..Plan::default()
+        };
+        let md = markdown(&file(&p));
+        assert!(md.contains("No changes. The tenant matches the repository at commit `0123456`."));
+        assert!(md.contains(
+            "<details><summary>2 tenant queues are not managed by this repository</summary>\n\n- Legacy IVR\n- Test &lt;x&gt;\n\n</details>"
+        ), "{md}");
+    }
+
+    #[test]
+    fn thousands_of_unmanaged_queues_are_counted_past_a_tenth_of_the_limit() {
+        let p = Plan {
+            unmanaged: (0..20_000)
+                .map(|i| reconcile::Unmanaged {
+                    id: format!("u{i}"),
+                    name: format!("Unmanaged {i}"),
+                })
+                .collect(),
+            ..plan_of(2)
+        };
+        let md = markdown_limited(&file(&p), 65_000);
+        assert!(md.len() <= 65_000);
+        assert_eq!(
+            md.matches("<details><summary>").count(),
+            3,
+            "two changes, one list"
+        );
+        assert!(md.contains("- … and "), "{}", &md[md.len() - 300..]);
+    }
+
+    #[test]
+    fn an_invalid_plan_names_each_error_at_file_line_column() {
+        let diags = vec![
+            model::Diagnostic::error(
+                model::Rule::UnknownSkill,
+                "queues/billing.yaml",
+                model::Loc::new(12, 9),
+                "skill \"biling\" does not exist in the tenant",
+            )
+            .with_hint("did you mean `billing`?"),
+            model::Diagnostic::warning(
+                model::Rule::OverflowNeverFires,
+                "queues/x.yaml",
+                model::Loc::new(3, 1),
+                "a warning is not a reason",
+            ),
+        ];
+        let doc = PlanFile::invalid(origin(), &diags);
+        let md = markdown(&doc);
+        assert!(md.contains("**The plan cannot be made: 1 error.**"), "{md}");
+        assert!(md.contains(
+            "- `queues/billing.yaml:12:9` unknown-skill: skill \"biling\" does not exist in the tenant (hint: did you mean `billing`?)\n"
+        ), "{md}");
+        assert!(!md.contains("warning"));
+        let back: PlanFile = serde_json::from_str(&json(&doc)).unwrap();
+        assert_eq!(back.status, PlanStatus::Invalid);
+        assert_eq!(back.errors.len(), 1);
+        let v: Value = serde_json::from_str(&json(&doc)).unwrap();
+        assert_eq!(v["status"], "invalid");
+        assert_eq!(v["errors"][0]["line"], 12);
     }
 
     #[test]
@@ -412,15 +752,28 @@ mod tests {
     }
 
     #[test]
-    fn the_json_plan_round_trips_for_apply_plan() {
+    fn the_json_plan_round_trips_for_apply_plan_with_its_origin() {
         let p = plan_of(4);
-        let back = serde_json::from_str::<PlanFile>(&json(&p))
-            .unwrap()
-            .into_plan();
-        assert_eq!(back.changes, p.changes);
-        let v: Value = serde_json::from_str(&json(&p)).unwrap();
+        let back = serde_json::from_str::<PlanFile>(&json(&file(&p))).unwrap();
+        assert_eq!(back.origin, origin());
+        assert_eq!(back.status, PlanStatus::Valid);
+        assert_eq!(back.into_plan().changes, p.changes);
+        let v: Value = serde_json::from_str(&json(&file(&p))).unwrap();
         assert_eq!(v["formatVersion"], 1);
         assert_eq!(v["summary"]["update"], 3);
         assert_eq!(v["changes"][1]["fields"][0]["path"], "maxWaitTime");
+        assert_eq!(v["tenant"], "acme-us");
+        assert_eq!(v["commit"], "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(v["status"], "valid");
+    }
+
+    #[test]
+    fn a_plan_saved_before_origin_and_status_existed_still_reads_as_valid() {
+        let old = r#"{"formatVersion": 1, "summary": {"create": 0, "update": 0, "delete": 0,
+            "unchanged": 2, "unmanaged": 0}, "changes": [], "unchanged": ["A", "B"]}"#;
+        let f: PlanFile = serde_json::from_str(old).unwrap();
+        assert_eq!(f.status, PlanStatus::Valid);
+        assert_eq!(f.origin, Origin::default());
+        assert_eq!(f.unchanged, ["A", "B"]);
     }
 }

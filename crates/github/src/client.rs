@@ -1,0 +1,559 @@
+//! The client: three REST calls, with GitHub's rate limits waited out within a bound.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK};
+use reqwest::{Method, Url};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tenant::Secret;
+
+use crate::error::GitHubError;
+use crate::wire::{next_link, rate_limit_wait};
+use crate::{COMMENT_LIMIT, DEFAULT_API_URL};
+
+/// The most pages of comments read (100 each): far more than a pull request holds, and a
+/// stop should a server's `Link` header ever loop.
+const MAX_PAGES: usize = 500;
+
+/// Where and how to reach GitHub.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The API root: `https://api.github.com`, or a GitHub Enterprise Server's
+    /// `https://HOST/api/v3`. Plain `http://` only for loopback hosts.
+    pub api_url: String,
+    /// `owner/name`.
+    pub repository: String,
+    pub token: Secret,
+    /// The longest rate-limit wait this client sits out; GitHub asking for more is an error.
+    pub max_wait: Duration,
+    /// Attempts per request, the first one included, while GitHub answers with a rate limit.
+    pub attempts: u32,
+    /// Per request.
+    pub timeout: Duration,
+}
+
+impl Config {
+    pub fn new(repository: impl Into<String>, token: Secret) -> Self {
+        Self {
+            api_url: DEFAULT_API_URL.to_string(),
+            repository: repository.into(),
+            token,
+            max_wait: Duration::from_secs(90),
+            attempts: 4,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An issue or pull-request comment, as far as this crate reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+impl Comment {
+    /// Whether the body's first line is `marker`.
+    pub fn is_marked(&self, marker: &str) -> bool {
+        self.body
+            .as_deref()
+            .and_then(|b| b.lines().next())
+            .is_some_and(|first| first.trim() == marker)
+    }
+}
+
+/// What [`Client::upsert_marked`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    Created,
+    Updated,
+}
+
+/// The comment posted, and whether it is new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub action: Upsert,
+    pub comment: Comment,
+}
+
+/// A GitHub REST client for one repository. `Debug` never shows the token.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    owner: String,
+    name: String,
+    token: Secret,
+    max_wait: Duration,
+    attempts: u32,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("repository", &self.repository())
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+fn config_error(msg: impl Into<String>) -> GitHubError {
+    GitHubError::Config(msg.into())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `GITHUB_API_URL`: https anywhere, plain http to this machine only (the token would
+/// otherwise cross the network unencrypted).
+fn checked_api_url(raw: &str) -> Result<Url, GitHubError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| config_error(format!("GITHUB_API_URL {raw:?} is not a valid URL: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(config_error(
+            "GITHUB_API_URL carries credentials; the token comes from GITHUB_TOKEN only",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(config_error(format!("GITHUB_API_URL {raw:?} has no host")));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(config_error(format!(
+                "GITHUB_API_URL {raw:?} uses plain http:// to a host that is not this machine, \
+                 which would send the token unencrypted: use https:// (http:// is accepted only \
+                 for loopback hosts: 127.0.0.0/8, ::1 and localhost)"
+            )));
+        }
+        other => {
+            return Err(config_error(format!(
+                "GITHUB_API_URL {raw:?} has the scheme {other:?}: use https://"
+            )));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(config_error(format!(
+            "GITHUB_API_URL {raw:?} has a query or fragment: give the bare API root"
+        )));
+    }
+    Ok(url)
+}
+
+fn checked_repository(raw: &str) -> Result<(String, String), GitHubError> {
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match raw.trim().split_once('/') {
+        Some((owner, name)) if ok(owner) && ok(name) => Ok((owner.into(), name.into())),
+        _ => Err(config_error(format!(
+            "GITHUB_REPOSITORY {raw:?} is not `owner/name`"
+        ))),
+    }
+}
+
+/// GitHub's `message` from an error body, short, without the token.
+fn github_message(body: &str, token: &Secret) -> String {
+    let msg = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let msg: String = msg.chars().take(300).collect();
+    let msg = scrub(&msg, token);
+    if msg.trim().is_empty() {
+        String::new()
+    } else {
+        format!(": {}", msg.trim())
+    }
+}
+
+fn scrub(text: &str, token: &Secret) -> String {
+    let t = token.expose();
+    if t.is_empty() {
+        text.to_string()
+    } else {
+        text.replace(t, "***")
+    }
+}
+
+impl Client {
+    /// Checks the configuration ([`GitHubError::Config`] says what is wrong); sends nothing.
+    pub fn new(config: Config) -> Result<Self, GitHubError> {
+        let base = checked_api_url(&config.api_url)?;
+        let (owner, name) = checked_repository(&config.repository)?;
+        if config.token.expose().trim().is_empty() {
+            return Err(config_error("GITHUB_TOKEN is empty"));
+        }
+        // reqwest is built without a bundled crypto provider: install ring, unless the
+        // process already chose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("cxqueues/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            base,
+            owner,
+            name,
+            token: Secret::new(config.token.expose().trim()),
+            max_wait: config.max_wait,
+            attempts: config.attempts.max(1),
+        })
+    }
+
+    /// `owner/name`.
+    pub fn repository(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    fn url(&self, tail: &str) -> Url {
+        let mut url = self.base.clone();
+        let path = format!("{}/{tail}", self.base.path().trim_end_matches('/'));
+        url.set_path(&path);
+        url
+    }
+
+    /// A `Link` target, only on the API's own origin: the token is never sent elsewhere.
+    fn same_origin(&self, raw: &str) -> Result<Url, GitHubError> {
+        let url = Url::parse(raw)
+            .map_err(|e| config_error(format!("GitHub's Link header {raw:?} is not a URL: {e}")))?;
+        if url.origin() != self.base.origin() {
+            return Err(config_error(format!(
+                "GitHub's next page is on another host ({}); not sending the token there",
+                url.host_str().unwrap_or("none")
+            )));
+        }
+        Ok(url)
+    }
+
+    /// A transport failure, with its causes (connection refused, TLS, timeout), never a URL.
+    fn network_error(&self, what: &str, e: reqwest::Error) -> GitHubError {
+        let e = e.without_url();
+        let mut reason = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            reason.push_str(": ");
+            reason.push_str(&c.to_string());
+            cause = c.source();
+        }
+        GitHubError::Network {
+            what: format!("{what} at {}", self.base.host_str().unwrap_or_default()),
+            reason: scrub(&reason, &self.token),
+        }
+    }
+
+    fn headers(&self) -> Result<HeaderMap, GitHubError> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
+            .map_err(|_| config_error("GITHUB_TOKEN holds characters a header cannot carry"))?;
+        auth.set_sensitive(true);
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, auth);
+        h.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/vnd.github+json"),
+        );
+        h.insert(
+            "x-github-api-version",
+            HeaderValue::from_static("2022-11-28"),
+        );
+        Ok(h)
+    }
+
+    /// Sends one request; waits out rate limits (within `max_wait`, for `attempts`), repeats a
+    /// GET or PATCH that met a server error; maps a refusal to the error that says what to do.
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<(HeaderMap, String), GitHubError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .headers(self.headers()?);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await.map_err(|e| self.network_error(what, e))?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let text = resp.text().await.map_err(|e| self.network_error(what, e))?;
+            if (200..300).contains(&status) {
+                return Ok((headers, text));
+            }
+            if let Some(wait) = rate_limit_wait(status, &headers, &text, SystemTime::now()) {
+                if wait > self.max_wait || attempt >= self.attempts {
+                    return Err(GitHubError::RateLimited {
+                        what: what.to_string(),
+                        reason: format!(
+                            "answered {status} {} time(s), asking to wait {}s more",
+                            attempt,
+                            wait.as_secs()
+                        ),
+                        max_wait: self.max_wait,
+                    });
+                }
+                eprintln!(
+                    "GitHub rate-limits {what} ({status}): waiting {}s as it asks",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            // A server error on a call that can be repeated safely (a POST might have created
+            // the comment before failing: never repeated, so never a second comment).
+            if status >= 500 && method != Method::POST && attempt < self.attempts {
+                let wait = Duration::from_secs(u64::from(attempt));
+                eprintln!(
+                    "GitHub answered {status} to {what}: trying again in {}s",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let detail = github_message(&text, &self.token);
+            return Err(match status {
+                401 => GitHubError::Unauthorized {
+                    what: what.to_string(),
+                },
+                403 | 404 => GitHubError::Forbidden {
+                    status,
+                    what: what.to_string(),
+                    repository: self.repository(),
+                    detail,
+                },
+                422 => GitHubError::BodyRejected {
+                    chars: body
+                        .and_then(|b| b.get("body")?.as_str().map(|s| s.chars().count()))
+                        .unwrap_or(0),
+                    detail,
+                },
+                _ => GitHubError::Status {
+                    status,
+                    what: what.to_string(),
+                    detail,
+                },
+            });
+        }
+    }
+
+    fn decode<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> Result<T, GitHubError> {
+        serde_json::from_str(text).map_err(|e| GitHubError::Decode {
+            what: what.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn comments_path(&self, issue: u64) -> String {
+        format!("repos/{}/{}/issues/{issue}/comments", self.owner, self.name)
+    }
+
+    /// Every comment of an issue or pull request, oldest first: 100 a page, following the
+    /// `Link` header's `rel="next"`.
+    pub async fn comments(&self, issue: u64) -> Result<Vec<Comment>, GitHubError> {
+        let what = format!("GET /{}", self.comments_path(issue));
+        let mut url = self.url(&self.comments_path(issue));
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let mut all = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let (headers, text) = self.send(Method::GET, url, None, &what).await?;
+            all.extend(Self::decode::<Vec<Comment>>(&text, &what)?);
+            let next = headers
+                .get_all(LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_link);
+            match next {
+                Some(n) => url = self.same_origin(&n)?,
+                None => return Ok(all),
+            }
+        }
+        Err(GitHubError::Status {
+            status: 200,
+            what,
+            detail: format!(": more than {MAX_PAGES} pages of comments"),
+        })
+    }
+
+    fn check_length(body: &str) -> Result<(), GitHubError> {
+        let chars = body.chars().count();
+        if chars > COMMENT_LIMIT {
+            return Err(GitHubError::BodyRejected {
+                chars,
+                detail: ", not sent".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// `POST /repos/{owner}/{repo}/issues/{n}/comments`.
+    pub async fn create_comment(&self, issue: u64, body: &str) -> Result<Comment, GitHubError> {
+        Self::check_length(body)?;
+        let what = format!("POST /{}", self.comments_path(issue));
+        let url = self.url(&self.comments_path(issue));
+        let (_, text) = self
+            .send(Method::POST, url, Some(&json!({ "body": body })), &what)
+            .await?;
+        Self::decode(&text, &what)
+    }
+
+    /// `PATCH /repos/{owner}/{repo}/issues/comments/{id}`.
+    pub async fn update_comment(&self, id: u64, body: &str) -> Result<Comment, GitHubError> {
+        Self::check_length(body)?;
+        let tail = format!("repos/{}/{}/issues/comments/{id}", self.owner, self.name);
+        let what = format!("PATCH /{tail}");
+        let (_, text) = self
+            .send(
+                Method::PATCH,
+                self.url(&tail),
+                Some(&json!({ "body": body })),
+                &what,
+            )
+            .await?;
+        Self::decode(&text, &what)
+    }
+
+    /// The first comment whose first line is `marker`, if any.
+    pub async fn find_marked(
+        &self,
+        issue: u64,
+        marker: &str,
+    ) -> Result<Option<Comment>, GitHubError> {
+        Ok(self
+            .comments(issue)
+            .await?
+            .into_iter()
+            .find(|c| c.is_marked(marker)))
+    }
+
+    /// Updates the comment that `marker` identifies, or creates it: never a second one.
+    /// `body` must start with the marker line.
+    pub async fn upsert_marked(
+        &self,
+        issue: u64,
+        marker: &str,
+        body: &str,
+    ) -> Result<Posted, GitHubError> {
+        match self.find_marked(issue, marker).await? {
+            Some(c) => Ok(Posted {
+                action: Upsert::Updated,
+                comment: self.update_comment(c.id, body).await?,
+            }),
+            None => Ok(Posted {
+                action: Upsert::Created,
+                comment: self.create_comment(issue, body).await?,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str, repo: &str) -> Config {
+        Config {
+            api_url: url.into(),
+            ..Config::new(repo, Secret::new("ghs_tok"))
+        }
+    }
+
+    #[test]
+    fn api_urls_are_https_or_loopback_http_and_repositories_are_owner_slash_name() {
+        let cases = [
+            ("https://api.github.com", "o/r", true),
+            ("https://ghe.example.com/api/v3", "my-org/repo.name", true),
+            ("http://127.0.0.1:9000", "o/r", true),
+            ("http://localhost:1", "o/r", true),
+            ("http://[::1]:9", "o/r", true),
+            ("http://api.github.com", "o/r", false),
+            ("ftp://api.github.com", "o/r", false),
+            ("https://user:pw@api.github.com", "o/r", false),
+            ("https://api.github.com?x=1", "o/r", false),
+            ("not a url", "o/r", false),
+            ("https://api.github.com", "o", false),
+            ("https://api.github.com", "o/r/x", false),
+            ("https://api.github.com", "/r", false),
+            ("https://api.github.com", "o r/x", false),
+        ];
+        for (url, repo, ok) in cases {
+            let got = Client::new(config(url, repo));
+            assert_eq!(got.is_ok(), ok, "{url} {repo}: {got:?}");
+            if let Err(e) = got {
+                assert!(e.is_config(), "{e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn paths_keep_an_enterprise_api_root() {
+        let c = Client::new(config("https://ghe.example.com/api/v3/", "o/r")).unwrap();
+        assert_eq!(
+            c.url(&c.comments_path(7)).as_str(),
+            "https://ghe.example.com/api/v3/repos/o/r/issues/7/comments"
+        );
+    }
+
+    #[test]
+    fn a_next_page_on_another_host_is_not_followed() {
+        let c = Client::new(config("https://api.github.com", "o/r")).unwrap();
+        assert!(c.same_origin("https://api.github.com/x?page=2").is_ok());
+        let e = c
+            .same_origin("https://evil.example.com/x?page=2")
+            .unwrap_err();
+        assert!(e.to_string().contains("evil.example.com"), "{e}");
+        assert!(c.same_origin("http://api.github.com/x?page=2").is_err());
+    }
+
+    #[test]
+    fn the_token_shows_in_neither_debug_nor_errors() {
+        let c = Client::new(config("https://api.github.com", "o/r")).unwrap();
+        assert!(!format!("{c:?}").contains("ghs_tok"));
+        let msg = github_message(r#"{"message":"bad credentials ghs_tok"}"#, &c.token);
+        assert_eq!(msg, ": bad credentials ***");
+    }
+
+    #[test]
+    fn only_a_first_line_marker_marks_a_comment() {
+        let m = "<!-- cxqueues:plan tenant=a -->";
+        let c = |b: &str| Comment {
+            id: 1,
+            body: Some(b.into()),
+            html_url: None,
+        };
+        assert!(c(&format!("{m}\n### plan")).is_marked(m));
+        assert!(c(&format!("{m}\r\nx")).is_marked(m));
+        assert!(!c(&format!("> {m}\nquoted")).is_marked(m));
+        assert!(!c("<!-- cxqueues:plan tenant=ab -->\n").is_marked(m));
+        assert!(
+            !Comment {
+                id: 1,
+                body: None,
+                html_url: None
+            }
+            .is_marked(m)
+        );
+    }
+}
