@@ -280,6 +280,10 @@ fn read_file(
 ) -> Option<RepoFile> {
     let relp = rel(root, path);
     match fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            diags.push(not_a_regular_file(&relp, &m.file_type()));
+            return None;
+        }
         Ok(m) if m.len() > opts.max_file_size => {
             diags.push(too_large(&relp, m.len(), opts.max_file_size));
             return None;
@@ -307,6 +311,35 @@ fn read_file(
             None
         }
     }
+}
+
+/// Only regular files are read: opening a FIFO (or a device) named `*.yaml` would block or
+/// never end, so anything else is an error at its path, unread.
+fn not_a_regular_file(path: &Path, ft: &fs::FileType) -> Diagnostic {
+    Diagnostic::error(
+        Rule::File,
+        path,
+        Loc::UNKNOWN,
+        format!("{} is not a regular file; it was not read", file_kind(ft)),
+    )
+    .with_hint("keep only regular YAML files (or symlinks to them) in the repository")
+}
+
+fn file_kind(ft: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "a device";
+        }
+    }
+    if ft.is_dir() { "a folder" } else { "this" }
 }
 
 fn too_large(path: &Path, len: u64, max: u64) -> Diagnostic {

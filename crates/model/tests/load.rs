@@ -184,3 +184,57 @@ fn requests_per_second_out_of_range_is_an_error_at_its_line() {
     assert_eq!(rules(&repo), [(Rule::Range, "cxqueues.yaml".into(), 4)]);
     assert_eq!(repo.diagnostics[0].column, 22);
 }
+
+/// Loads `root` on another thread: `None` when it has not finished within ten seconds (a load
+/// that blocks on a FIFO would otherwise hang the test run).
+#[cfg(unix)]
+fn load_within_bound(root: &Path) -> Option<model::Repository> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = root.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(load_repository(&root, &LoadOptions::default()));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10)).ok()
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_an_error_at_its_path_and_is_never_opened_also_through_a_symlink_or_as_the_tenant_file()
+{
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "queues/ok.yaml", doc("Ok", "  maxWaiters: 3\n"));
+    mkfifo(&dir.path().join("queues/pipe.yaml"));
+    mkfifo(&dir.path().join("elsewhere/pipe2.yaml"));
+    std::os::unix::fs::symlink(
+        "../elsewhere/pipe2.yaml",
+        dir.path().join("queues/link.yaml"),
+    )
+    .unwrap();
+    mkfifo(&dir.path().join("cxqueues.yaml"));
+    let repo = load_within_bound(dir.path()).expect("the load finished: no FIFO was opened");
+    let fifos: Vec<_> = repo
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::File && d.message.contains("FIFO"))
+        .map(|d| d.file.display().to_string())
+        .collect();
+    assert_eq!(
+        fifos,
+        ["cxqueues.yaml", "queues/link.yaml", "queues/pipe.yaml"],
+        "{:#?}",
+        repo.diagnostics
+    );
+    assert!(repo.diagnostics[0].message.contains("not a regular file"));
+    let names: Vec<_> = repo.queues.iter().map(|q| q.name()).collect();
+    assert_eq!(names, ["Ok"], "the regular file is still read");
+}
