@@ -40,6 +40,8 @@ pub struct RepoFile {
 pub struct QueueDef {
     pub file: PathBuf,
     pub doc: QueueDoc,
+    /// The lines of `file` that its document spans (first and last, 1-based, inclusive).
+    pub lines: (u32, u32),
 }
 
 impl QueueDef {
@@ -55,12 +57,45 @@ pub struct Repository {
     /// `cxqueues.yaml` when the repository has one.
     pub tenant_file: Option<PathBuf>,
     pub queues: Vec<QueueDef>,
+    /// Queue documents (or whole Queue files) that could not be read at all: each has an
+    /// error in `diagnostics` and no entry in `queues`.
+    pub unread: usize,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Repository {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// How many queues were checked (read or not), and how many of them have an error: a
+    /// queue has an error when one is reported inside its document, or when it could not be
+    /// read. `others` are diagnostics found after loading (the cross-queue rules).
+    pub fn queue_counts(&self, others: &[Diagnostic]) -> (usize, usize) {
+        // The lines with an error, by file, sorted: each queue looks for one in its lines.
+        let mut error_lines: std::collections::HashMap<&Path, Vec<u32>> = Default::default();
+        for d in self
+            .diagnostics
+            .iter()
+            .chain(others)
+            .filter(|d| d.is_error())
+        {
+            error_lines.entry(&d.file).or_default().push(d.line.max(1));
+        }
+        for lines in error_lines.values_mut() {
+            lines.sort_unstable();
+        }
+        let with_errors = self
+            .queues
+            .iter()
+            .filter(|q| {
+                error_lines.get(q.file.as_path()).is_some_and(|lines| {
+                    let first = lines.partition_point(|l| *l < q.lines.0);
+                    lines.get(first).is_some_and(|l| *l <= q.lines.1)
+                })
+            })
+            .count();
+        (self.queues.len() + self.unread, with_errors + self.unread)
     }
 }
 
@@ -76,19 +111,19 @@ pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
         .min(8);
     let per = paths.len().div_ceil(cores).max(1);
     let tenant_doc = &repo.tenant;
-    let parts: Vec<(Vec<QueueDef>, Vec<Diagnostic>)> = std::thread::scope(|s| {
+    let parts: Vec<Parsed> = std::thread::scope(|s| {
         let workers: Vec<_> = paths
             .chunks(per)
             .map(|chunk| {
                 s.spawn(move || {
-                    let mut queues = Vec::new();
-                    let mut diags = Vec::new();
+                    let mut part = Parsed::default();
                     for p in chunk {
-                        if let Some(f) = read_file(root, p, opts, &mut diags) {
-                            parse_queue_file(&f, tenant_doc, opts, &mut queues, &mut diags);
+                        match read_file(root, p, opts, &mut part.diags) {
+                            Some(f) => parse_queue_file(&f, tenant_doc, opts, &mut part),
+                            None => part.unread += 1,
                         }
                     }
-                    (queues, diags)
+                    part
                 })
             })
             .collect();
@@ -98,9 +133,10 @@ pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
             .collect()
     });
     diags.append(&mut repo.diagnostics);
-    for (mut q, mut d) in parts {
-        repo.queues.append(&mut q);
-        diags.append(&mut d);
+    for mut part in parts {
+        repo.queues.append(&mut part.queues);
+        diags.append(&mut part.diags);
+        repo.unread += part.unread;
     }
     repo.diagnostics = diags;
     repo
@@ -385,16 +421,22 @@ pub fn parse_files(
     opts: &LoadOptions,
 ) -> Repository {
     let mut repo = parse_tenant(tenant, opts);
+    let mut part = Parsed::default();
     for f in files {
-        parse_queue_file(
-            &f,
-            &repo.tenant,
-            opts,
-            &mut repo.queues,
-            &mut repo.diagnostics,
-        );
+        parse_queue_file(&f, &repo.tenant, opts, &mut part);
     }
+    repo.queues = part.queues;
+    repo.diagnostics.append(&mut part.diags);
+    repo.unread = part.unread;
     repo
+}
+
+/// What parsing some Queue files found.
+#[derive(Default)]
+struct Parsed {
+    queues: Vec<QueueDef>,
+    diags: Vec<Diagnostic>,
+    unread: usize,
 }
 
 /// A repository with only its tenant document parsed (the defaults when there is none).
@@ -405,12 +447,26 @@ fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
             repo.diagnostics
                 .push(too_large(&t.path, t.bytes.len() as u64, opts.max_file_size));
         } else if let Some(text) = utf8(&t, &mut repo.diagnostics) {
-            match yaml::from_str::<TenantDoc>(text, &opts.yaml) {
-                Ok(doc) => {
+            let docs = yaml::documents::<TenantDoc>(text, &opts.yaml);
+            if let Some(extra) = docs.get(1) {
+                repo.diagnostics.push(
+                    Diagnostic::error(
+                        Rule::Parse,
+                        &t.path,
+                        Loc::new(extra.line, 1),
+                        format!("{TENANT_FILE} holds one document; this is a second one"),
+                    )
+                    .with_hint("merge the documents into one"),
+                );
+            }
+            if let Some(doc) = docs.into_iter().next() {
+                for p in doc.problems {
+                    repo.diagnostics.push(from_yaml(&t.path, p));
+                }
+                if let Some(doc) = doc.value {
                     check_tenant(&doc, text, &t.path, &mut repo.diagnostics);
                     repo.tenant = doc;
                 }
-                Err(e) => repo.diagnostics.push(from_yaml(&t.path, e)),
             }
         }
         repo.tenant_file = Some(t.path);
@@ -451,18 +507,15 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
 }
 
 /// Parses one file of Queue documents and checks each on its own.
-fn parse_queue_file(
-    f: &RepoFile,
-    tenant: &TenantDoc,
-    opts: &LoadOptions,
-    queues: &mut Vec<QueueDef>,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn parse_queue_file(f: &RepoFile, tenant: &TenantDoc, opts: &LoadOptions, out: &mut Parsed) {
+    let diags = &mut out.diags;
     if f.bytes.len() as u64 > opts.max_file_size {
         diags.push(too_large(&f.path, f.bytes.len() as u64, opts.max_file_size));
+        out.unread += 1;
         return;
     }
     let Some(text) = utf8(f, diags) else {
+        out.unread += 1;
         return;
     };
     if text.trim().is_empty() || only_comments(text) {
@@ -477,18 +530,27 @@ fn parse_queue_file(
         );
         return;
     }
-    match yaml::from_str_multi::<Option<QueueDoc>>(text, &opts.yaml) {
-        Ok(docs) => {
-            for doc in docs.into_iter().flatten() {
+    let docs = yaml::documents::<QueueDoc>(text, &opts.yaml);
+    let starts: Vec<u32> = docs.iter().map(|d| d.line).collect();
+    for (i, doc) in docs.into_iter().enumerate() {
+        for p in doc.problems {
+            diags.push(from_yaml(&f.path, p));
+        }
+        let last = starts
+            .get(i + 1)
+            .map_or(u32::MAX, |next| next.saturating_sub(1));
+        match doc.value {
+            Some(value) => {
                 let def = QueueDef {
                     file: f.path.clone(),
-                    doc,
+                    doc: value,
+                    lines: (doc.line, last.max(doc.line)),
                 };
                 check_queue(&def, tenant, diags);
-                queues.push(def);
+                out.queues.push(def);
             }
+            None => out.unread += 1,
         }
-        Err(e) => diags.push(from_yaml(&f.path, e)),
     }
 }
 

@@ -5,6 +5,8 @@ use serde::de::DeserializeOwned;
 
 use crate::{Loc, Rule};
 
+mod node;
+
 /// Limits for one YAML file.
 #[derive(Clone, Copy, Debug)]
 pub struct YamlLimits {
@@ -47,24 +49,201 @@ fn options(limits: &YamlLimits) -> serde_saphyr::Options {
     }
     opts.alias_limits.max_total_replayed_events = limits.max_replayed_events;
     opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    // YAML 1.2 core schema, strictly: `yes`/`no`/`on`/`off`, `3_00` and `0755` are text, and
+    // a tag cxqueues does not know (`!Ref`, `!!python/object:…`) is an error, not ignored.
+    opts.strict_booleans = true;
+    opts.underscored_numbers_as_strings = true;
+    opts.leading_zero_numbers_as_strings = true;
+    opts.reject_unsupported_tags = true;
+    opts.reject_tagged_field_names = true;
     opts.with_snippet = false;
     // Comments are never read: skipping them is cheaper.
     opts.emit_comments = false;
     opts
 }
 
-/// Every document of `text`, each read as a `T`.
-pub fn from_str_multi<T: DeserializeOwned>(
-    text: &str,
-    limits: &YamlLimits,
-) -> Result<Vec<T>, YamlError> {
-    serde_saphyr::from_str_multiple_with_options::<T, Vec<T>>(text, options(limits))
-        .map_err(convert)
+/// One document of a file: the value read from it, when it could be read, and every problem
+/// found in it (unknown fields do not stop the read; a wrong type or a missing field does).
+#[derive(Clone, Debug)]
+pub struct Document<T> {
+    pub value: Option<T>,
+    pub problems: Vec<YamlError>,
+    /// The line the document starts on.
+    pub line: u32,
 }
 
-/// One document of `text` read as a `T`.
+/// Every document of `text`, each read as a `T`, each with all its problems: one broken
+/// document does not hide another. A syntax error ends the file (the parser cannot resume);
+/// it is reported as a document of its own, at its line.
+pub fn documents<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Vec<Document<T>> {
+    let opts = options(limits);
+    // The whole file at once is the fast path; only when it fails is it read again one
+    // document at a time, so that the documents around the broken one are still read.
+    let nodes: Vec<Result<node::Node, YamlError>> =
+        match serde_saphyr::from_str_multiple_with_options::<node::Node, Vec<_>>(text, opts.clone())
+        {
+            Ok(nodes) => nodes.into_iter().map(Ok).collect(),
+            Err(_) => {
+                let mut cursor = std::io::Cursor::new(text.as_bytes());
+                serde_saphyr::read_with_options::<_, node::Node>(&mut cursor, opts)
+                    .take(limits.max_documents.saturating_add(1))
+                    .map(|r| r.map_err(convert))
+                    .collect()
+            }
+        };
+    let mut docs: Vec<Document<T>> = Vec::with_capacity(nodes.len());
+    for (i, n) in nodes.into_iter().enumerate() {
+        if i == limits.max_documents {
+            docs.push(Document {
+                value: None,
+                line: docs.last().map_or(1, |d| d.line),
+                problems: vec![YamlError {
+                    rule: Rule::Parse,
+                    loc: Loc::new(docs.last().map_or(1, |d| d.line), 1),
+                    message: format!("more than {} documents in one file", limits.max_documents),
+                    hint: Some("split the queues over several files".into()),
+                }],
+            });
+            break;
+        }
+        docs.push(match n {
+            Ok(n) => {
+                let unknown = std::cell::RefCell::new(Vec::new());
+                let value = node::read::<T>(&n, &unknown);
+                let mut problems = unknown.into_inner();
+                let value = match value {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        problems.push(e);
+                        None
+                    }
+                };
+                Document {
+                    value,
+                    problems,
+                    line: n.loc.line,
+                }
+            }
+            Err(e) => Document {
+                value: None,
+                line: e.loc.line,
+                problems: vec![e],
+            },
+        });
+    }
+    for loc in null_documents(text) {
+        docs.push(Document {
+            value: None,
+            line: loc.line,
+            problems: vec![YamlError {
+                rule: Rule::Parse,
+                loc,
+                message: "the document is only `null`".into(),
+                hint: Some("write the document out, or delete it and its `---`".into()),
+            }],
+        });
+    }
+    if text.contains("<<") {
+        for e in repeated_merge_keys(text, limits) {
+            let at = docs.iter().rposition(|d| d.line <= e.loc.line).unwrap_or(0);
+            match docs.get_mut(at) {
+                Some(d) => {
+                    d.problems.push(e);
+                    d.value = None;
+                }
+                None => docs.push(Document {
+                    value: None,
+                    line: e.loc.line,
+                    problems: vec![e],
+                }),
+            }
+        }
+    }
+    docs.sort_by_key(|d| d.line);
+    docs
+}
+
+/// The first document of `text` read as a `T`: its value when it could be read (unknown fields
+/// are skipped here; [`documents`] reports them), else its first problem.
 pub fn from_str<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Result<T, YamlError> {
-    serde_saphyr::from_str_with_options::<T>(text, options(limits)).map_err(convert)
+    let mut docs = documents::<T>(text, limits).into_iter();
+    match docs.next() {
+        Some(Document {
+            value: Some(v),
+            problems,
+            ..
+        }) if problems.iter().all(|p| p.rule == Rule::UnknownField) => Ok(v),
+        Some(Document { problems, .. }) => Err(problems
+            .into_iter()
+            .find(|p| p.rule != Rule::UnknownField)
+            .unwrap_or_else(|| empty_document(Loc::new(1, 1)))),
+        None => Err(empty_document(Loc::new(1, 1))),
+    }
+}
+
+fn empty_document(loc: Loc) -> YamlError {
+    YamlError {
+        rule: Rule::Parse,
+        loc,
+        message: "the file holds no document".into(),
+        hint: None,
+    }
+}
+
+/// Where a document holds nothing but a `null` (`null`, `~`): the parser skips such documents,
+/// so they are found in the text. Documents start after a `---` line, or at the top.
+fn null_documents(text: &str) -> Vec<Loc> {
+    fn check(content: &[(usize, usize, &str)], out: &mut Vec<Loc>) {
+        if let [(line, col, only)] = content
+            && matches!(*only, "null" | "Null" | "NULL" | "~")
+        {
+            out.push(Loc::new(*line as u32 + 1, *col as u32 + 1));
+        }
+    }
+    let mut out = Vec::new();
+    let mut content: Vec<(usize, usize, &str)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let marker =
+            line.starts_with("---") && line[3..].chars().next().is_none_or(char::is_whitespace);
+        if marker || line.starts_with("...") {
+            check(&content, &mut out);
+            content.clear();
+        }
+        let (body, offset) = if marker { (&line[3..], 3) } else { (line, 0) };
+        let body = match body.find(" #") {
+            Some(cut) => &body[..cut],
+            None => body,
+        };
+        let trimmed = body.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || (!marker && line.starts_with("...")) {
+            continue;
+        }
+        if line.starts_with('%') && content.is_empty() {
+            continue;
+        }
+        let col = offset + body.len() - body.trim_start().len();
+        content.push((i, col, trimmed));
+    }
+    check(&content, &mut out);
+    out
+}
+
+/// A merge key `<<` given twice in one mapping: the parser merges both silently, so the text
+/// is read once more with `<<` as an ordinary key, where a repeat is a duplicate key.
+fn repeated_merge_keys(text: &str, limits: &YamlLimits) -> Vec<YamlError> {
+    let mut opts = options(limits);
+    opts.merge_keys = serde_saphyr::MergeKeyPolicy::AsOrdinary;
+    let mut cursor = std::io::Cursor::new(text.as_bytes());
+    serde_saphyr::read_with_options::<_, serde::de::IgnoredAny>(&mut cursor, opts)
+        .filter_map(Result::err)
+        .map(convert)
+        .filter(|e| e.rule == Rule::DuplicateKey && e.message.contains("`<<`"))
+        .map(|e| YamlError {
+            message: "the merge key `<<` is given twice in one mapping".into(),
+            hint: Some("merge several mappings with one key: `<<: [*first, *second]`".into()),
+            ..e
+        })
+        .collect()
 }
 
 fn convert(err: serde_saphyr::Error) -> YamlError {
@@ -77,7 +256,7 @@ fn convert(err: serde_saphyr::Error) -> YamlError {
 fn strip_location_suffix(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or(msg).trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    match first.rfind(" at line ") {
+    match first.find(" at line ") {
         Some(i) => first[..i].trim_end_matches(',').to_string(),
         None => first.to_string(),
     }
@@ -86,16 +265,16 @@ fn strip_location_suffix(msg: &str) -> String {
 fn classify(msg: &str, loc: Loc) -> YamlError {
     let lower = msg.to_ascii_lowercase();
     if let Some((field, expected)) = parse_unknown_field(msg) {
-        let hint = nearest(&field, &expected)
-            .map(|s| format!("did you mean `{s}`?"))
-            .or_else(|| {
-                (!expected.is_empty()).then(|| format!("known fields: {}", expected.join(", ")))
-            });
+        return unknown_field(&field, &expected, loc);
+    }
+    if let Some(rest) = msg.strip_prefix("unsupported tag ") {
         return YamlError {
-            rule: Rule::UnknownField,
+            rule: Rule::Parse,
             loc,
-            message: format!("unknown field `{field}`"),
-            hint,
+            message: format!("unsupported tag {rest}"),
+            hint: Some(
+                "cxqueues reads plain YAML: remove the tag and write the value itself".into(),
+            ),
         };
     }
     if lower.contains("duplicate") && lower.contains("key") {
@@ -182,6 +361,21 @@ fn classify(msg: &str, loc: Loc) -> YamlError {
     }
 }
 
+/// An unknown field, with the nearest known field as a hint.
+fn unknown_field(field: &str, expected: &[String], loc: Loc) -> YamlError {
+    let hint = nearest(field, expected)
+        .map(|s| format!("did you mean `{s}`?"))
+        .or_else(|| {
+            (!expected.is_empty()).then(|| format!("known fields: {}", expected.join(", ")))
+        });
+    YamlError {
+        rule: Rule::UnknownField,
+        loc,
+        message: format!("unknown field `{field}`"),
+        hint,
+    }
+}
+
 /// `unknown field `x`, expected one of `a`, `b`` (serde's wording) → ("x", ["a", "b"]).
 fn parse_unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
     let rest = &msg[msg.find("unknown field `")? + "unknown field `".len()..];
@@ -240,7 +434,7 @@ mod tests {
     fn a_typo_in_a_field_suggests_the_nearest_known_field() {
         let text =
             "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: A}\nspec:\n  maxWaiter: 5\n";
-        let err = from_str_multi::<QueueDoc>(text, &YamlLimits::default()).unwrap_err();
+        let err = first_problem(text);
         assert_eq!(err.rule, Rule::UnknownField);
         assert_eq!(err.message, "unknown field `maxWaiter`");
         assert_eq!(err.hint.as_deref(), Some("did you mean `maxWaiters`?"));
@@ -250,9 +444,242 @@ mod tests {
     #[test]
     fn a_duplicate_key_is_an_error_with_its_line() {
         let text = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: A}\nspec:\n  maxWaiters: 5\n  maxWaiters: 6\n";
-        let err = from_str_multi::<QueueDoc>(text, &YamlLimits::default()).unwrap_err();
+        let err = first_problem(text);
         assert_eq!(err.rule, Rule::DuplicateKey, "{err:?}");
         assert_eq!(err.loc.line, 6);
+    }
+
+    fn first_problem(text: &str) -> YamlError {
+        let docs = documents::<QueueDoc>(text, &YamlLimits::default());
+        docs.into_iter()
+            .flat_map(|d| d.problems)
+            .next()
+            .expect("a problem")
+    }
+
+    const HEAD: &str = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\nspec:\n";
+
+    #[test]
+    fn values_the_json_schema_rejects_are_errors_at_their_line_with_a_hint() {
+        // (spec lines, line of the error, words of the message, words of the hint, rule)
+        let cases: &[(&str, u32, &str, &str, Rule)] = &[
+            (
+                "  maxWaiters: \"60\"\n",
+                6,
+                "expected an integer, found the string \"60\"",
+                "without quotes: 60",
+                Rule::Parse,
+            ),
+            (
+                "  maxWaitTime: 3_00\n",
+                6,
+                "expected an integer",
+                "write 300",
+                Rule::Parse,
+            ),
+            (
+                "  maxWaitTime: 0300\n",
+                6,
+                "expected an integer",
+                "",
+                Rule::Parse,
+            ),
+            (
+                "  maxWaitTime: 1.5\n",
+                6,
+                "expected an integer, found the number 1.5",
+                "",
+                Rule::Parse,
+            ),
+            (
+                "  overflow: {target: B, waitTime: 60, enabled: \"true\"}\n",
+                6,
+                "expected a boolean",
+                "write true",
+                Rule::Parse,
+            ),
+            (
+                "  overflow:\n    target: B\n    waitTime: 60\n    enabled: yes\n",
+                9,
+                "found the string \"yes\"",
+                "write true",
+                Rule::Parse,
+            ),
+            (
+                "  overflow: {target: B, waitTime: 60, enabled: no}\n",
+                6,
+                "expected a boolean",
+                "write false",
+                Rule::Parse,
+            ),
+            (
+                "  overflow: {target: B, waitTime: 60, enabled: on}\n",
+                6,
+                "expected a boolean",
+                "write true",
+                Rule::Parse,
+            ),
+            (
+                "  overflow: {target: B, waitTime: 60, enabled: off}\n",
+                6,
+                "expected a boolean",
+                "write false",
+                Rule::Parse,
+            ),
+            (
+                "  description: 2024\n",
+                6,
+                "expected a string, found the integer 2024",
+                "quote",
+                Rule::Parse,
+            ),
+            (
+                "  description: true\n",
+                6,
+                "expected a string",
+                "quote",
+                Rule::Parse,
+            ),
+            (
+                "  maxWaiters: !custom 5\n",
+                6,
+                "unsupported tag `!custom`",
+                "remove the tag",
+                Rule::Parse,
+            ),
+            (
+                "  description: !Ref other\n",
+                6,
+                "unsupported tag `!Ref`",
+                "remove the tag",
+                Rule::Parse,
+            ),
+            (
+                "  serviceLevelTarget: !!python/object:x.Y {threshold: 1, time: 2}\n",
+                6,
+                "unsupported tag `!!python/object:x.Y`",
+                "remove the tag",
+                Rule::Parse,
+            ),
+            (
+                "  <<: {maxWaiters: 5}\n  <<: {maxWaitTime: 60}\n",
+                7,
+                "`<<` is given twice",
+                "<<: [*first, *second]",
+                Rule::DuplicateKey,
+            ),
+        ];
+        for (spec, line, message, hint, rule) in cases {
+            let text = format!("{HEAD}{spec}");
+            let err = first_problem(&text);
+            assert_eq!(err.rule, *rule, "{spec}: {err:?}");
+            assert_eq!(err.loc.line, *line, "{spec}: {err:?}");
+            assert!(err.message.contains(message), "{spec}: {err:?}");
+            assert!(
+                err.hint.as_deref().unwrap_or("").contains(hint),
+                "{spec}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn yaml_1_2_values_that_look_alike_but_are_right_are_read() {
+        let text = format!(
+            "{HEAD}  maxWaiters: !!int \"60\"\n  maxWaitTime: 0x3C\n  description: \"yes\"\n  overflow: {{target: B, waitTime: 60, enabled: False}}\n"
+        );
+        let docs = documents::<QueueDoc>(&text, &YamlLimits::default());
+        assert!(docs[0].problems.is_empty(), "{:?}", docs[0].problems);
+        let spec = &docs[0].value.as_ref().unwrap().spec;
+        assert_eq!(spec.max_waiters.as_ref().unwrap().value, 60);
+        assert_eq!(spec.max_wait_time.as_ref().unwrap().value, 60);
+        assert_eq!(spec.description.as_ref().unwrap().value, "yes");
+        assert!(!spec.overflow.clone().flatten().unwrap().value.enabled.value);
+    }
+
+    #[test]
+    fn a_single_merge_key_still_merges() {
+        let text = format!("{HEAD}  <<: [{{maxWaiters: 5}}, {{maxWaitTime: 60}}]\n");
+        let docs = documents::<QueueDoc>(&text, &YamlLimits::default());
+        assert!(docs[0].problems.is_empty(), "{:?}", docs[0].problems);
+        let spec = &docs[0].value.as_ref().unwrap().spec;
+        assert_eq!(spec.max_waiters.as_ref().unwrap().value, 5);
+        assert_eq!(spec.max_wait_time.as_ref().unwrap().value, 60);
+    }
+
+    #[test]
+    fn a_document_that_is_only_null_is_an_error_at_its_line() {
+        for (text, line) in [
+            ("null\n".to_string(), 1),
+            ("# a comment\n~\n".to_string(), 2),
+            (format!("{HEAD}---\nnull # nothing\n---\n{HEAD}"), 7),
+            (format!("{HEAD}--- null\n"), 6),
+        ] {
+            let docs = documents::<QueueDoc>(&text, &YamlLimits::default());
+            let nulls: Vec<_> = docs
+                .iter()
+                .flat_map(|d| &d.problems)
+                .filter(|p| p.message.contains("only `null`"))
+                .map(|p| p.loc.line)
+                .collect();
+            assert_eq!(nulls, [line], "{text:?}: {docs:?}");
+        }
+        // A block scalar that says null, and an empty document, are not null documents.
+        let text = format!("{HEAD}---\n---\n{HEAD}  description: |\n    null\n");
+        let docs = documents::<QueueDoc>(&text, &YamlLimits::default());
+        assert!(docs.iter().all(|d| d.problems.is_empty()), "{docs:?}");
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn unknown_fields_are_all_reported_and_the_document_is_still_read() {
+        let text = format!("{HEAD}  maxWaitTme: 5\n  maxWaiters: 500\n  bogus: 1\n");
+        let docs = documents::<QueueDoc>(&text, &YamlLimits::default());
+        let problems: Vec<_> = docs[0]
+            .problems
+            .iter()
+            .map(|p| (p.rule, p.loc.line, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (Rule::UnknownField, 6, "unknown field `maxWaitTme`"),
+                (Rule::UnknownField, 8, "unknown field `bogus`"),
+            ]
+        );
+        assert_eq!(
+            docs[0].problems[0].hint.as_deref(),
+            Some("did you mean `maxWaitTime`?")
+        );
+        let spec = &docs[0].value.as_ref().expect("still read").spec;
+        assert_eq!(spec.max_waiters.as_ref().unwrap().value, 500);
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_the_documents_after_it() {
+        let text = format!(
+            "{HEAD}  maxWaiters: 1\n  maxWaiters: 2\n---\n{}  maxWaiters: x\n---\n{}",
+            HEAD.replace("name: A", "name: B"),
+            HEAD.replace("name: A", "name: C")
+        );
+        let docs = documents::<QueueDoc>(&text, &YamlLimits::default());
+        let summary: Vec<_> = docs
+            .iter()
+            .map(|d| {
+                (
+                    d.value.is_some(),
+                    d.problems.iter().map(|p| p.rule).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (false, vec![Rule::DuplicateKey]),
+                (false, vec![Rule::Parse]),
+                (true, vec![]),
+            ]
+        );
+        assert_eq!(docs[2].value.as_ref().unwrap().metadata.name.value, "C");
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
     let report = render::Report {
         diagnostics: diags,
         queues: 0,
+        queues_with_errors: 0,
         files: sources.len(),
         sources: &sources,
         root,

@@ -46,9 +46,11 @@ pub struct Checked {
 
 impl Checked {
     pub fn report<'a>(&'a self, root: &'a Path) -> Report<'a> {
+        let (queues, queues_with_errors) = self.repo.queue_counts(&self.diagnostics);
         Report {
             diagnostics: &self.diagnostics,
-            queues: self.repo.queues.len(),
+            queues,
+            queues_with_errors,
             files: self.files,
             sources: &self.sources,
             root,

@@ -361,6 +361,29 @@ fn a_typo_in_the_second_document_of_a_file_is_reported_at_its_line_in_the_file()
     assert_eq!(hint(&found[0]), "did you mean `enabled`?");
 }
 
+#[test]
+fn a_typo_does_not_hide_a_range_error_or_a_cycle_in_the_same_file() {
+    let run = validate_json(&case("typo_range_cycle"), &[]);
+    let found = assert_fails_with(
+        &run,
+        &[
+            at("unknown-field", "queues/a.yaml", 7, 3),
+            at("range", "queues/a.yaml", 17, 15),
+            at_line("cycle", "queues/a.yaml", 9),
+        ],
+    );
+    assert_eq!(hint(&found[0]), "did you mean `maxWaitTime`?");
+    assert_eq!(run.1["queues"], 2, "{}", run.1);
+    assert_eq!(run.1["queuesWithErrors"], 2, "{}", run.1);
+    let out = cxqueues(&["validate", "--repo", "."], &case("typo_range_cycle"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().last(),
+        Some("3 errors, 0 warnings in 1 file: 2 queues checked, 2 with errors"),
+        "{text}"
+    );
+}
+
 /// A range case: one error of rule `range` at `line:column` of `queues/a.yaml`, whose message
 /// names the value.
 fn assert_out_of_range(name: &str, line: u64, column: u64, value: &str) {
@@ -597,7 +620,11 @@ fn a_billion_laughs_alias_bomb_is_refused_quickly() {
     let started = Instant::now();
     let run = validate_json(&case("alias_bomb"), &[]);
     let elapsed = started.elapsed();
-    assert_fails_with(&run, &[at("parse", "queues/a.yaml", 7, 17)]);
+    // Refused where the expansion crosses the budget (the values are read whole, so no
+    // wrong type of a label stops the read before it).
+    let found = assert_fails_with(&run, &[at_line("parse", "queues/a.yaml", 11)]);
+    assert!(message(&found[0]).contains("alias"), "{found:?}");
+    assert!(!message(&found[0]).contains("(used"), "{found:?}");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
@@ -659,7 +686,7 @@ fn text_output_names_file_line_and_column_the_rule_and_the_hint() {
     assert!(text.contains("help: use a value from 0 to 100"), "{text}");
     assert_eq!(
         text.lines().last(),
-        Some("1 error, 0 warnings in 1 file (1 queue)")
+        Some("1 error, 0 warnings in 1 file: 1 queue checked, 1 with errors")
     );
     assert!(!text.contains('\u{1b}'), "no colour off a terminal: {text}");
 }
