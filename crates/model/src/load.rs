@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::yaml::{self, YamlLimits};
-use crate::{Diagnostic, Loc, QueueDoc, Rule, Spanned, TenantDoc, ranges};
+use crate::{Diagnostic, IdKind, Loc, QueueDoc, Rule, Spanned, TenantDoc, ranges};
 
 /// The name of the tenant document at the repository root.
 pub const TENANT_FILE: &str = "cxqueues.yaml";
@@ -17,6 +17,8 @@ pub struct LoadOptions {
     /// Largest file read, in bytes (default 1 MiB).
     pub max_file_size: u64,
     pub yaml: YamlLimits,
+    /// How the platform spells queue ids (`metadata.id`, `overflow.targetId`).
+    pub id_kind: IdKind,
 }
 
 impl Default for LoadOptions {
@@ -24,6 +26,7 @@ impl Default for LoadOptions {
         Self {
             max_file_size: 1024 * 1024,
             yaml: YamlLimits::default(),
+            id_kind: IdKind::default(),
         }
     }
 }
@@ -61,6 +64,8 @@ pub struct Repository {
     /// error in `diagnostics` and no entry in `queues`.
     pub unread: usize,
     pub diagnostics: Vec<Diagnostic>,
+    /// How ids are spelled and compared; every valid id in `queues` is in its canonical form.
+    pub id_kind: IdKind,
 }
 
 impl Repository {
@@ -441,7 +446,10 @@ struct Parsed {
 
 /// A repository with only its tenant document parsed (the defaults when there is none).
 fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
-    let mut repo = Repository::default();
+    let mut repo = Repository {
+        id_kind: opts.id_kind,
+        ..Repository::default()
+    };
     if let Some(t) = tenant {
         if t.bytes.len() as u64 > opts.max_file_size {
             repo.diagnostics
@@ -541,12 +549,13 @@ fn parse_queue_file(f: &RepoFile, tenant: &TenantDoc, opts: &LoadOptions, out: &
             .map_or(u32::MAX, |next| next.saturating_sub(1));
         match doc.value {
             Some(value) => {
-                let def = QueueDef {
+                let mut def = QueueDef {
                     file: f.path.clone(),
                     doc: value,
                     lines: (doc.line, last.max(doc.line)),
                 };
-                check_queue(&def, tenant, diags);
+                check_queue(&def, tenant, opts.id_kind, diags);
+                canonical_ids(&mut def.doc, opts.id_kind);
                 out.queues.push(def);
             }
             None => out.unread += 1,
@@ -596,8 +605,41 @@ fn check_range(
     }
 }
 
+/// The valid ids of `doc` in their canonical form, so that every later comparison (duplicate
+/// ids, self-overflow, matching tenant queues) and every write uses one spelling.
+fn canonical_ids(doc: &mut QueueDoc, kind: IdKind) {
+    let overflow_id = doc
+        .spec
+        .overflow
+        .as_mut()
+        .and_then(|o| o.as_mut())
+        .and_then(|o| o.value.target_id.as_mut());
+    for id in doc.metadata.id.as_mut().into_iter().chain(overflow_id) {
+        if kind.is_valid(&id.value) {
+            id.value = kind.canonical(&id.value).into_owned();
+        }
+    }
+}
+
+/// An id that is not of the platform's kind, with its canonical spelling when it is one
+/// written another way.
+fn invalid_id(file: &Path, field: &str, id: &Spanned<String>, kind: IdKind) -> Diagnostic {
+    let d = Diagnostic::error(
+        Rule::InvalidId,
+        file,
+        id.loc,
+        format!("{field} {:?} is not {}", id.value, kind.describe()),
+    );
+    match kind.suggest(&id.value) {
+        Some(canonical) => d.with_hint(format!("write the id as {canonical}")),
+        None => d.with_hint(
+            "copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name",
+        ),
+    }
+}
+
 /// Rule 1 ranges and the single-queue parts of rules 2, 3 and 6.
-fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) {
+fn check_queue(def: &QueueDef, tenant: &TenantDoc, kind: IdKind, diags: &mut Vec<Diagnostic>) {
     let file = def.file.as_path();
     let md = &def.doc.metadata;
     let spec = &def.doc.spec;
@@ -618,17 +660,9 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         );
     }
     if let Some(id) = &md.id
-        && uuid::Uuid::parse_str(&id.value).is_err()
+        && !kind.is_valid(&id.value)
     {
-        diags.push(
-            Diagnostic::error(
-                Rule::InvalidId,
-                file,
-                id.loc,
-                format!("metadata.id {:?} is not a UUID", id.value),
-            )
-            .with_hint("copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name"),
-        );
+        diags.push(invalid_id(file, "metadata.id", id, kind));
     }
     if let Some(d) = &spec.description {
         let n = d.value.chars().count();
@@ -705,14 +739,9 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                 )
                 .with_hint("add `target: <queue name>`, or write `overflow: null` for no overflow"),
             ),
-            (None, Some(id)) if uuid::Uuid::parse_str(&id.value).is_err() => diags.push(
-                Diagnostic::error(
-                    Rule::InvalidId,
-                    file,
-                    id.loc,
-                    format!("overflow.targetId {:?} is not a UUID", id.value),
-                ),
-            ),
+            (None, Some(id)) if !kind.is_valid(&id.value) => {
+                diags.push(invalid_id(file, "overflow.targetId", id, kind))
+            }
             _ => {}
         }
     }

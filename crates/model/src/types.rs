@@ -7,6 +7,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::Spanned;
 
+/// A queue id as the schema states it: the canonical hyphenated UUID (`IdKind::Uuid`).
+const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "cxqueues/v1";
 
@@ -65,7 +69,7 @@ pub struct QueueMetadata {
     /// Optional: pins the tenant queue with this id (a UUID). A pinned id that the tenant does
     /// not have is an error, never a silent create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("format" = "uuid"))]
+    #[schemars(extend("format" = "uuid"), regex(pattern = UUID_PATTERN))]
     pub id: Option<Spanned<String>>,
     /// Free-form labels; not sent to the tenant.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -170,8 +174,9 @@ pub struct OverflowDoc {
     /// `targetId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Spanned<String>>,
-    /// The id of a tenant queue that this repository does not manage.
+    /// The id of a tenant queue that this repository does not manage (a UUID).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uuid"), regex(pattern = UUID_PATTERN))]
     pub target_id: Option<Spanned<String>>,
     /// Seconds a waiter waits before it overflows, 30–600.
     #[schemars(range(min = 30, max = 600))]

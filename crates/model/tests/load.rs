@@ -238,3 +238,36 @@ fn a_fifo_is_an_error_at_its_path_and_is_never_opened_also_through_a_symlink_or_
     let names: Vec<_> = repo.queues.iter().map(|q| q.name()).collect();
     assert_eq!(names, ["Ok"], "the regular file is still read");
 }
+
+#[test]
+fn ids_other_than_the_canonical_hyphenated_uuid_are_errors_whose_hint_is_the_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let canonical = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\n  id: \"{0f8fad5b-d9cb-469f-a165-70867728950e}\"\nspec:\n  overflow:\n    targetId: urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e\n    waitTime: 60\n---\napiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: B\n  id: 0f8fad5bd9cb469fa16570867728950e\n",
+    );
+    write(
+        dir.path(),
+        "queues/c.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: C\n  id: 0F8FAD5B-D9CB-469F-A165-70867728950E\n",
+    );
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    let invalid: Vec<(u32, &str)> = repo
+        .diagnostics
+        .iter()
+        .map(|d| {
+            assert_eq!(d.rule, Rule::InvalidId, "{d}");
+            (d.line, d.hint.as_deref().unwrap_or_default())
+        })
+        .collect();
+    let hint = format!("write the id as {canonical}");
+    assert_eq!(
+        invalid,
+        [(5, hint.as_str()), (8, hint.as_str()), (15, hint.as_str())]
+    );
+    // The canonical form in upper case is valid, and kept in one spelling.
+    let c = repo.queues.iter().find(|q| q.name() == "C").unwrap();
+    assert_eq!(c.doc.metadata.id.as_ref().unwrap().value, canonical);
+}

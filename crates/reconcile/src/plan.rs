@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use cxone::{RemoteQueue, Skill};
-use model::{Diagnostic, QueueDef, Repository, Rule};
+use model::{Diagnostic, IdKind, QueueDef, Repository, Rule};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -117,17 +117,26 @@ enum Match<'a> {
 /// the tenant: skills exist, `targetId`s and pinned ids exist, no cycle or over-long chain on
 /// the graph of repo queues plus the unmanaged tenant queues' own overflow edges.
 pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
-    let by_id: HashMap<&str, &RemoteQueue> = observed
+    // Ids compare in their canonical form (without case, for UUIDs).
+    let kind = repo.id_kind;
+    let by_id: HashMap<String, &RemoteQueue> = observed
         .queues
         .iter()
-        .filter_map(|q| q.id.as_deref().map(|id| (id, q)))
+        .filter_map(|q| {
+            q.id.as_deref()
+                .map(|id| (kind.canonical(id).into_owned(), q))
+        })
         .collect();
     let mut by_name: HashMap<&str, Vec<&RemoteQueue>> = HashMap::new();
     for q in &observed.queues {
         by_name.entry(q.name.as_str()).or_default().push(q);
     }
     let skills: HashSet<&str> = observed.skills.iter().map(|s| s.name.as_str()).collect();
-    let id_to_name = |id: &str| by_id.get(id).map(|q| q.name.clone());
+    let id_to_name = |id: &str| {
+        by_id
+            .get(kind.canonical(id).as_ref())
+            .map(|q| q.name.clone())
+    };
 
     let mut diags = Vec::new();
     let mut matched: HashMap<&str, Option<&RemoteQueue>> = HashMap::new();
@@ -136,7 +145,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
     for def in &repo.queues {
         let md = &def.doc.metadata;
         let m = match &md.id {
-            Some(id) => match by_id.get(id.value.as_str()) {
+            Some(id) => match by_id.get(kind.canonical(&id.value).as_ref()) {
                 Some(q) => Match::One(q),
                 None if md.deleted => Match::None,
                 None => {
@@ -186,7 +195,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
                 matched.insert(md.name.value.as_str(), None);
             }
         }
-        check_tenant_refs(def, &skills, &by_id, &mut diags);
+        check_tenant_refs(def, &skills, &by_id, kind, &mut diags);
     }
 
     // The unmanaged tenant queues.
@@ -234,6 +243,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
             &resolve_display,
             &id_to_name,
             &matched,
+            kind,
         );
         let action = match current {
             None => Action::Create,
@@ -305,6 +315,7 @@ fn diff(
     resolve: &dyn Fn(&TargetRef) -> Value,
     id_to_name: &dyn Fn(&str) -> Option<String>,
     matched: &HashMap<&str, Option<&RemoteQueue>>,
+    kind: IdKind,
 ) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut field = |path: &str, before: Value, after: Value| {
@@ -363,7 +374,7 @@ fn diff(
         match (cur.and_then(|q| q.overflow.as_ref()), o) {
             (Some(b), Some(a)) => {
                 let target_now = current_target_id(&a.target, matched);
-                if target_now.as_deref() != Some(b.target_id.as_str()) {
+                if !target_now.is_some_and(|now| kind.same(&now, &b.target_id)) {
                     field(
                         "overflow.target",
                         Value::String(name_of(&b.target_id)),
@@ -388,7 +399,8 @@ fn diff(
 fn check_tenant_refs(
     def: &QueueDef,
     skills: &HashSet<&str>,
-    by_id: &HashMap<&str, &RemoteQueue>,
+    by_id: &HashMap<String, &RemoteQueue>,
+    kind: IdKind,
     diags: &mut Vec<Diagnostic>,
 ) {
     if def.doc.metadata.deleted {
@@ -414,7 +426,7 @@ fn check_tenant_refs(
     }
     if let Some(Some(o)) = &spec.overflow
         && let Some(id) = &o.value.target_id
-        && !by_id.contains_key(id.value.as_str())
+        && !by_id.contains_key(kind.canonical(&id.value).as_ref())
     {
         diags.push(
             Diagnostic::error(
