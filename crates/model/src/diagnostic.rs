@@ -37,6 +37,9 @@ pub enum Rule {
     Range,
     // Rule 2.
     DuplicateName,
+    /// Two names that differ only by case, Unicode form, width or invisible characters (a
+    /// warning).
+    ConfusableName,
     DuplicateId,
     InvalidId,
     // Rule 3.
@@ -73,6 +76,7 @@ impl Rule {
             Rule::Kind => "kind",
             Rule::Range => "range",
             Rule::DuplicateName => "duplicate-name",
+            Rule::ConfusableName => "confusable-name",
             Rule::DuplicateId => "duplicate-id",
             Rule::InvalidId => "invalid-id",
             Rule::OverflowTarget => "overflow-target",
@@ -98,7 +102,7 @@ impl Rule {
         match self {
             Rule::File | Rule::Symlink | Rule::EmptyFile => 0,
             Rule::Parse | Rule::UnknownField | Rule::DuplicateKey | Rule::Kind | Rule::Range => 1,
-            Rule::DuplicateName | Rule::DuplicateId | Rule::InvalidId => 2,
+            Rule::DuplicateName | Rule::ConfusableName | Rule::DuplicateId | Rule::InvalidId => 2,
             Rule::OverflowTarget | Rule::SelfOverflow | Rule::DanglingTarget => 3,
             Rule::Cycle => 4,
             Rule::Depth => 5,

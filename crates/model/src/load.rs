@@ -644,7 +644,17 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, kind: IdKind, diags: &mut Vec
     let md = &def.doc.metadata;
     let spec = &def.doc.spec;
     let name_len = md.name.value.chars().count();
-    if !ranges::NAME_CHARS.contains(&name_len) {
+    if name_len > 0 && md.name.value.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Rule::Range,
+                file,
+                md.name.loc,
+                format!("metadata.name is blank ({name_len} spaces)"),
+            )
+            .with_hint("give the queue a name: the tenant refuses a blank one"),
+        );
+    } else if !ranges::NAME_CHARS.contains(&name_len) {
         diags.push(
             Diagnostic::error(
                 Rule::Range,

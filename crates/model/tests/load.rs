@@ -271,3 +271,23 @@ fn ids_other_than_the_canonical_hyphenated_uuid_are_errors_whose_hint_is_the_can
     let c = repo.queues.iter().find(|q| q.name() == "C").unwrap();
     assert_eq!(c.doc.metadata.id.as_ref().unwrap().value, canonical);
 }
+
+#[test]
+fn a_blank_name_is_an_error_at_the_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: \"   \"\n",
+    );
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(
+        rules(&repo),
+        [(Rule::Range, "queues/a.yaml".to_string(), 4)]
+    );
+    assert!(
+        repo.diagnostics[0].message.contains("blank"),
+        "{:?}",
+        repo.diagnostics
+    );
+}

@@ -81,6 +81,9 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
         }
     }
 
+    // Rule 2, names that look alike (warnings).
+    diags.extend(crate::names::confusable_names(queues));
+
     // Rule 2, ids (without case).
     let mut by_id: HashMap<String, usize> = HashMap::with_capacity(queues.len());
     for (qi, q) in queues.iter().enumerate() {

@@ -11,6 +11,7 @@ mod desired;
 pub mod generate;
 mod graph;
 pub mod import;
+mod names;
 mod plan;
 mod tenant_graph;
 

@@ -125,6 +125,7 @@ fn label(rule: Rule) -> &'static str {
         Rule::Kind => "unknown value",
         Rule::Range => "out of range",
         Rule::DuplicateName => "name used twice",
+        Rule::ConfusableName => "looks like another name",
         Rule::DuplicateId => "id used twice",
         Rule::InvalidId => "not a UUID",
         Rule::OverflowTarget => "one of target / targetId",
