@@ -267,6 +267,16 @@ fn classify(msg: &str, loc: Loc) -> YamlError {
     if let Some((field, expected)) = parse_unknown_field(msg) {
         return unknown_field(&field, &expected, loc);
     }
+    if msg == crate::types::NULL_IS_AMBIGUOUS {
+        return YamlError {
+            rule: Rule::Parse,
+            loc,
+            message: msg.to_string(),
+            hint: Some(
+                "leave the field out to leave the tenant's value alone, or give the value to manage (only `overflow: null` means something: no overflow)".into(),
+            ),
+        };
+    }
     if let Some(rest) = msg.strip_prefix("unsupported tag ") {
         return YamlError {
             rule: Rule::Parse,
@@ -680,6 +690,66 @@ mod tests {
             ]
         );
         assert_eq!(docs[2].value.as_ref().unwrap().metadata.name.value, "C");
+    }
+
+    #[test]
+    fn null_where_it_would_be_ambiguous_is_an_error_at_the_value_with_a_hint() {
+        let head = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\n";
+        for (fields, line) in [
+            ("  id: null\n", 5),
+            ("spec:\n  description: null\n", 6),
+            ("spec:\n  maxWaiters:\n", 6),
+            ("spec:\n  maxWaitTime: ~\n", 6),
+            ("spec:\n  skillRequirements: null\n", 6),
+            ("spec:\n  serviceLevelTarget: null\n", 6),
+            (
+                "spec:\n  overflow: {target: null, targetId: 0f8fad5b-d9cb-469f-a165-70867728950e, waitTime: 60}\n",
+                6,
+            ),
+            (
+                "spec:\n  overflow:\n    target: B\n    targetId:\n    waitTime: 60\n",
+                8,
+            ),
+        ] {
+            let err = first_problem(&format!("{head}{fields}"));
+            assert_eq!(err.rule, Rule::Parse, "{fields}: {err:?}");
+            assert_eq!(err.loc.line, line, "{fields}: {err:?}");
+            assert!(
+                err.message.contains("`null` is not a value"),
+                "{fields}: {err:?}"
+            );
+            assert!(
+                err.hint
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("leave the field out"),
+                "{fields}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn overflow_null_manages_no_overflow_and_an_empty_spec_manages_nothing() {
+        let head = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\n";
+        for (fields, overflow) in [
+            ("spec:\n  overflow: null\n", Some(None)),
+            ("spec:\n  overflow:\n", Some(None)),
+            ("spec:\n", None),
+            ("spec: null\n", None),
+        ] {
+            let docs = documents::<QueueDoc>(&format!("{head}{fields}"), &YamlLimits::default());
+            assert!(
+                docs[0].problems.is_empty(),
+                "{fields}: {:?}",
+                docs[0].problems
+            );
+            let spec = &docs[0].value.as_ref().unwrap().spec;
+            assert_eq!(spec.overflow, overflow, "{fields}");
+            assert!(
+                spec.max_waiters.is_none() && spec.description.is_none(),
+                "{fields}"
+            );
+        }
     }
 
     #[test]

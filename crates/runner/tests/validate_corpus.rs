@@ -471,6 +471,28 @@ fn values_on_the_edges_of_every_range_are_valid() {
     assert_eq!(diagnostics(&doc).len(), 0, "{doc}");
 }
 
+#[test]
+fn a_quoted_number_a_null_and_a_braced_id_are_errors_at_the_value() {
+    let found = assert_fails_with(
+        &validate_json(&case("null_and_quoted"), &[]),
+        &[
+            at("parse", "queues/a.yaml", 7, 15),
+            at("parse", "queues/b.yaml", 7, 16),
+            at("invalid-id", "queues/c.yaml", 6, 7),
+        ],
+    );
+    assert!(
+        message(&found[0]).contains("the string \"60\""),
+        "{found:?}"
+    );
+    assert!(hint(&found[0]).contains("without quotes"), "{found:?}");
+    assert!(hint(&found[1]).contains("leave the field out"), "{found:?}");
+    assert_eq!(
+        hint(&found[2]),
+        "write the id as 0f8fad5b-d9cb-469f-a165-70867728950e"
+    );
+}
+
 // ---- Rule 2: names and ids ----------------------------------------------------------------
 
 #[test]

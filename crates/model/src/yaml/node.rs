@@ -542,7 +542,10 @@ impl<'de> SeqAccess<'de> for Items<'_> {
         seed: T,
     ) -> Result<Option<T::Value>, ReadError> {
         match self.items.next() {
-            Some(node) => seed.deserialize(self.reader.child(node)).map(Some),
+            Some(node) => seed
+                .deserialize(self.reader.child(node))
+                .map(Some)
+                .map_err(|e| e.at(node.loc)),
             None => Ok(None),
         }
     }
@@ -584,7 +587,9 @@ impl<'de> MapAccess<'de> for Entries<'_> {
             .value
             .take()
             .ok_or_else(|| de::Error::custom("a value was read before its key"))?;
+        // An error made about this value (by a `deserialize_with`, say) is placed at it.
         seed.deserialize(self.reader.child(value))
+            .map_err(|e| e.at(value.loc))
     }
 }
 
