@@ -248,8 +248,44 @@ fn repeated_merge_keys(text: &str, limits: &YamlLimits) -> Vec<YamlError> {
 
 fn convert(err: serde_saphyr::Error) -> YamlError {
     let loc = err.location().map(Loc::from_saphyr).unwrap_or_default();
+    if let serde_saphyr::Error::Budget { breach, .. } = &err {
+        return YamlError {
+            rule: Rule::Parse,
+            loc,
+            message: format!("the file is too large to read: {}", budget_words(breach)),
+            hint: Some(
+                "write the values out instead of repeating aliases, or split the file".into(),
+            ),
+        };
+    }
     let raw = strip_location_suffix(&err.to_string());
     classify(&raw, loc)
+}
+
+/// What tripped the YAML budget, in words (serde-saphyr shows its `Debug` form).
+fn budget_words(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Events { events } => format!("{events} YAML events, more than allowed"),
+        B::Aliases { aliases } => format!("{aliases} aliases (`*name`), more than allowed"),
+        B::Anchors { anchors } => format!("{anchors} anchors (`&name`), more than allowed"),
+        B::Depth { depth } => format!("values nested {depth} deep, deeper than allowed"),
+        B::Documents { documents } => format!("{documents} documents, more than allowed"),
+        B::Nodes { nodes } => format!("{nodes} values, more than allowed"),
+        B::ScalarBytes { total_scalar_bytes } => {
+            format!("{total_scalar_bytes} bytes of text values, more than allowed")
+        }
+        B::MergeKeys { merge_keys } => {
+            format!("{merge_keys} merge keys (`<<`), more than allowed")
+        }
+        B::AliasAnchorRatio { aliases, anchors } => {
+            format!(
+                "{aliases} aliases of only {anchors} anchors, more uses per anchor than allowed"
+            )
+        }
+        B::InputBytes { input_bytes } => format!("{input_bytes} bytes, more than allowed"),
+        _ => "it expands to more than the YAML reader allows".into(),
+    }
 }
 
 /// serde-saphyr's `Display` may end with " at line X, column Y"; we carry the location apart.
@@ -750,6 +786,28 @@ mod tests {
                 "{fields}"
             );
         }
+    }
+
+    #[test]
+    fn a_budget_breach_is_worded_without_rust_debug_text() {
+        let mut text = String::from("a: &a x\nb: [");
+        text.push_str(&vec!["*a"; 12].join(", "));
+        text.push_str("]\n");
+        let limits = YamlLimits {
+            max_aliases: 10,
+            ..YamlLimits::default()
+        };
+        let err = from_str::<serde_json::Value>(&text, &limits).unwrap_err();
+        assert_eq!(err.rule, Rule::Parse);
+        assert!(
+            err.message.starts_with("the file is too large to read: "),
+            "{err:?}"
+        );
+        assert!(err.message.contains("aliases (`*name`)"), "{err:?}");
+        assert!(
+            !err.message.contains('{') && !err.message.contains("Aliases"),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -374,10 +374,7 @@ fn saved_plan(
         }
         moved.insert(c.name.clone());
         if !replan {
-            refused.push(format!(
-                "{}: its tenant version moved from {:?} to {:?} since the plan was made; run plan again, or apply with --replan",
-                c.name, c.version, now
-            ));
+            refused.push(version_moved(&c.name, c.version, now));
         }
         false
     });
@@ -411,4 +408,46 @@ fn saved_plan(
         }
     }
     Ok((plan, refused))
+}
+
+/// Why a saved plan's change is refused: the tenant queue changed since, in words.
+fn version_moved(name: &str, planned: Option<u64>, now: Option<u64>) -> String {
+    let what = match (planned, now) {
+        (Some(p), Some(n)) => format!("its tenant version moved from {p} to {n}"),
+        (Some(p), None) => format!("it was at version {p} and is no longer in the tenant"),
+        (None, Some(n)) => format!("it had no version and is now at version {n}"),
+        (None, None) => "the tenant no longer reports its version".to_string(),
+    };
+    format!("{name}: {what} since the plan was made; run plan again, or apply with --replan")
+}
+
+#[cfg(test)]
+mod version_moved_tests {
+    use super::version_moved;
+
+    #[test]
+    fn a_moved_version_is_said_in_words_without_rust_debug_text() {
+        let cases = [
+            (
+                Some(1),
+                Some(2),
+                "A: its tenant version moved from 1 to 2 since",
+            ),
+            (
+                Some(1),
+                None,
+                "A: it was at version 1 and is no longer in the tenant since",
+            ),
+            (
+                None,
+                Some(3),
+                "A: it had no version and is now at version 3 since",
+            ),
+        ];
+        for (planned, now, start) in cases {
+            let m = version_moved("A", planned, now);
+            assert!(m.starts_with(start), "{m}");
+            assert!(!m.contains("Some(") && !m.contains("None"), "{m}");
+        }
+    }
 }
