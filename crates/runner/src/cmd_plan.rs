@@ -78,6 +78,10 @@ pub fn color_on_stdout() -> bool {
 /// Loads and validates the whole repository, as `validate` does; prints every diagnostic
 /// (to stderr, so that stdout holds only the plan).
 pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
+    if let Some(problem) = crate::cmd_validate::repo_problem(&repo.repo) {
+        eprintln!("error: {problem}");
+        return Err(Outcome::Invalid);
+    }
     let checked = crate::cmd_validate::check(&repo.repo, &LoadOptions::default());
     let report = checked.report(&repo.repo);
     if !checked.diagnostics.is_empty() {

@@ -761,3 +761,24 @@ fn a_repository_folder_that_does_not_exist_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/folder"));
 }
+
+#[test]
+fn a_file_given_as_repo_is_a_file_not_a_folder_and_an_empty_folder_says_what_is_missing() {
+    let out = cxqueues(&["validate", "--repo", "README.md"], &workspace_root());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--repo README.md is a file, not a folder"),
+        "{stderr}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    for command in ["validate", "plan"] {
+        let out = cxqueues(&[command, "--repo", "."], empty.path());
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no cxqueues.yaml and no queues/ here"),
+            "{command}: {stderr}"
+        );
+    }
+}
