@@ -527,7 +527,7 @@ mod tests {
                 "  maxWaitTime: 0300\n",
                 6,
                 "expected an integer",
-                "",
+                "leading zero makes the value text (it was octal in YAML 1.1): write 300",
                 Rule::Parse,
             ),
             (

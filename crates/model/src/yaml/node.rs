@@ -212,7 +212,18 @@ impl Expected {
         match (self, found) {
             (Expected::Integer | Expected::Number, Value::Str(s)) => {
                 let t = s.trim();
-                if t.parse::<f64>().is_ok() {
+                let digits = t.trim_start_matches(['-', '+']);
+                if digits.len() > 1
+                    && digits.starts_with('0')
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                {
+                    let sign = if t.starts_with('-') { "-" } else { "" };
+                    let bare = digits.trim_start_matches('0');
+                    Some(format!(
+                        "a leading zero makes the value text (it was octal in YAML 1.1): write {sign}{}",
+                        if bare.is_empty() { "0" } else { bare }
+                    ))
+                } else if t.parse::<f64>().is_ok() {
                     Some(format!(
                         "write the number without quotes: {t} (a quoted value is text)"
                     ))
