@@ -791,7 +791,7 @@ mod tests {
     #[test]
     fn a_budget_breach_is_worded_without_rust_debug_text() {
         let mut text = String::from("a: &a x\nb: [");
-        text.push_str(&vec!["*a"; 12].join(", "));
+        text.push_str(&["*a"; 12].join(", "));
         text.push_str("]\n");
         let limits = YamlLimits {
             max_aliases: 10,

@@ -406,7 +406,7 @@ mod tests {
             changes: vec![ch],
             unmanaged: vec![reconcile::Unmanaged {
                 id: "x".into(),
-                name: format!("Other\u{202A}"),
+                name: "Other\u{202A}".to_string(),
             }],
             ..Plan::default()
         };
