@@ -80,9 +80,8 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
 
 impl<T: Eq> Eq for Spanned<T> {}
 
-/// The newtype-struct name by which a [`Spanned`] asks the YAML reader (`yaml::node`) for its
-/// place: that reader answers with a map of line, column and value. Any other deserializer
-/// (JSON, say) gives the value alone, unlocated.
+/// The newtype-struct name by which a [`Spanned`] asks the YAML tree reader (`yaml::node`)
+/// for its place: that reader answers with a map of line, column and value.
 pub(crate) const SPANNED: &str = "$cxqueues::Spanned";
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
@@ -93,11 +92,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a value")
             }
+            /// Any other deserializer: serde-saphyr's own (the direct read of `yaml::fast`)
+            /// gives the place through its `Spanned`; others give the value, unlocated.
             fn visit_newtype_struct<D: Deserializer<'de>>(
                 self,
                 deserializer: D,
             ) -> Result<Self::Value, D::Error> {
-                T::deserialize(deserializer).map(Spanned::unlocated)
+                serde_saphyr::Spanned::<T>::deserialize(deserializer)
+                    .map(|s| Spanned::new(s.value, Loc::from_saphyr(s.referenced)))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let (mut line, mut column) = (0, 0);

@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{Loc, Rule};
 
+mod fast;
 mod node;
 
 /// Limits for one YAML file.
@@ -75,10 +76,51 @@ pub struct Document<T> {
 /// Every document of `text`, each read as a `T`, each with all its problems: one broken
 /// document does not hide another. A syntax error ends the file (the parser cannot resume);
 /// it is reported as a document of its own, at its line.
+///
+/// A file that reads cleanly straight into `T` (and holds nothing the direct read is more
+/// lenient about than the tree, see [`fast`]) is read that way; any other file goes through
+/// the tree ([`node`]), which is strict and finds every problem.
 pub fn documents<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Vec<Document<T>> {
+    let starts = document_starts(text);
+    let mut docs = fast::documents(text, &options(limits), &starts)
+        .unwrap_or_else(|| tree_documents(text, limits));
+    for &(loc, _) in starts.iter().filter(|(_, null)| *null) {
+        docs.push(Document {
+            value: None,
+            line: loc.line,
+            problems: vec![YamlError {
+                rule: Rule::Parse,
+                loc,
+                message: "the document is only `null`".into(),
+                hint: Some("write the document out, or delete it and its `---`".into()),
+            }],
+        });
+    }
+    if text.contains("<<") {
+        for e in repeated_merge_keys(text, limits) {
+            let at = docs.iter().rposition(|d| d.line <= e.loc.line).unwrap_or(0);
+            match docs.get_mut(at) {
+                Some(d) => {
+                    d.problems.push(e);
+                    d.value = None;
+                }
+                None => docs.push(Document {
+                    value: None,
+                    line: e.loc.line,
+                    problems: vec![e],
+                }),
+            }
+        }
+    }
+    docs.sort_by_key(|d| d.line);
+    docs
+}
+
+/// Every document read through the located tree: strict, and every problem found.
+fn tree_documents<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Vec<Document<T>> {
     let opts = options(limits);
-    // The whole file at once is the fast path; only when it fails is it read again one
-    // document at a time, so that the documents around the broken one are still read.
+    // The whole file at once first; only when it fails is it read again one document at a
+    // time, so that the documents around the broken one are still read.
     let nodes: Vec<Result<node::Node, YamlError>> =
         match serde_saphyr::from_str_multiple_with_options::<node::Node, Vec<_>>(text, opts.clone())
         {
@@ -131,35 +173,6 @@ pub fn documents<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Vec<Do
             },
         });
     }
-    for loc in null_documents(text) {
-        docs.push(Document {
-            value: None,
-            line: loc.line,
-            problems: vec![YamlError {
-                rule: Rule::Parse,
-                loc,
-                message: "the document is only `null`".into(),
-                hint: Some("write the document out, or delete it and its `---`".into()),
-            }],
-        });
-    }
-    if text.contains("<<") {
-        for e in repeated_merge_keys(text, limits) {
-            let at = docs.iter().rposition(|d| d.line <= e.loc.line).unwrap_or(0);
-            match docs.get_mut(at) {
-                Some(d) => {
-                    d.problems.push(e);
-                    d.value = None;
-                }
-                None => docs.push(Document {
-                    value: None,
-                    line: e.loc.line,
-                    problems: vec![e],
-                }),
-            }
-        }
-    }
-    docs.sort_by_key(|d| d.line);
     docs
 }
 
@@ -190,24 +203,26 @@ fn empty_document(loc: Loc) -> YamlError {
     }
 }
 
-/// Where a document holds nothing but a `null` (`null`, `~`): the parser skips such documents,
+/// Where each document that holds anything starts (its first line that is not a comment),
+/// and whether it holds nothing but a `null` (`null`, `~`): the parser skips such documents,
 /// so they are found in the text. Documents start after a `---` line, or at the top.
-fn null_documents(text: &str) -> Vec<Loc> {
-    fn check(content: &[(usize, usize, &str)], out: &mut Vec<Loc>) {
-        if let [(line, col, only)] = content
-            && matches!(*only, "null" | "Null" | "NULL" | "~")
-        {
-            out.push(Loc::new(*line as u32 + 1, *col as u32 + 1));
-        }
-    }
+fn document_starts(text: &str) -> Vec<(Loc, bool)> {
     let mut out = Vec::new();
-    let mut content: Vec<(usize, usize, &str)> = Vec::new();
+    // The first line of the current document's content, and how many lines it has.
+    let mut first: Option<(Loc, &str)> = None;
+    let mut lines = 0;
+    let mut finish = |first: &mut Option<(Loc, &str)>, lines: &mut usize| {
+        if let Some((loc, only)) = first.take() {
+            let null = *lines == 1 && matches!(only, "null" | "Null" | "NULL" | "~");
+            out.push((loc, null));
+        }
+        *lines = 0;
+    };
     for (i, line) in text.lines().enumerate() {
         let marker =
             line.starts_with("---") && line[3..].chars().next().is_none_or(char::is_whitespace);
         if marker || line.starts_with("...") {
-            check(&content, &mut out);
-            content.clear();
+            finish(&mut first, &mut lines);
         }
         let (body, offset) = if marker { (&line[3..], 3) } else { (line, 0) };
         let body = match body.find(" #") {
@@ -218,13 +233,14 @@ fn null_documents(text: &str) -> Vec<Loc> {
         if trimmed.is_empty() || trimmed.starts_with('#') || (!marker && line.starts_with("...")) {
             continue;
         }
-        if line.starts_with('%') && content.is_empty() {
+        if line.starts_with('%') && first.is_none() {
             continue;
         }
         let col = offset + body.len() - body.trim_start().len();
-        content.push((i, col, trimmed));
+        lines += 1;
+        first.get_or_insert((Loc::new(i as u32 + 1, col as u32 + 1), trimmed));
     }
-    check(&content, &mut out);
+    finish(&mut first, &mut lines);
     out
 }
 
@@ -808,6 +824,46 @@ mod tests {
             !err.message.contains('{') && !err.message.contains("Aliases"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn the_direct_read_and_the_tree_agree_on_every_value_and_place_of_the_valid_example_files() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        for dir in [
+            "queues",
+            "tests/corpus/bounds_ok/queues",
+            "tests/corpus/cycle_5/queues",
+        ] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "yaml") {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() >= 8, "{files:?}");
+        let limits = YamlLimits::default();
+        let mut read_directly = 0;
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let starts = document_starts(&text);
+            // A quoted number (a label `tier: "1"`) sends a file to the tree.
+            let Some(direct) = fast::documents::<QueueDoc>(&text, &options(&limits), &starts)
+            else {
+                assert!(fast::lenient_spellings(&text), "{}", f.display());
+                continue;
+            };
+            read_directly += 1;
+            let tree = tree_documents::<QueueDoc>(&text, &limits);
+            let show = |docs: &[Document<QueueDoc>]| -> Vec<String> {
+                docs.iter()
+                    .map(|d| format!("{}: {:?} {:?}", d.line, d.value, d.problems))
+                    .collect()
+            };
+            assert_eq!(show(&direct), show(&tree), "{}", f.display());
+        }
+        assert!(read_directly >= 5, "{read_directly} files read directly");
     }
 
     #[test]
