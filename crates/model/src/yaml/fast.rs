@@ -64,22 +64,21 @@ pub(super) fn lenient_spellings(text: &str) -> bool {
     while i < bytes.len() {
         let b = bytes[i];
         let prev = if i == 0 { b'\n' } else { bytes[i - 1] };
+        let node_start = matches!(
+            prev,
+            b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
+        );
         match b {
-            // A tag: `!` where a node may start.
-            b'!' if matches!(
-                prev,
-                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
-            ) =>
-            {
-                return true;
-            }
+            // A tag, or an alias (which may bring a quoted number from elsewhere).
+            b'!' | b'*' if node_start => return true,
             b'_' if prev.is_ascii_digit() && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 return true;
             }
+            // `0x…`, `0o…`, `0b…` as a value (not inside a UUID, whose `-` follows a digit).
             b'x' | b'X' | b'o' | b'O' | b'b' | b'B'
                 if prev == b'0'
                     && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
-                    && (i < 2 || !bytes[i - 2].is_ascii_alphanumeric()) =>
+                    && number_starts(bytes, i - 1) =>
             {
                 return true;
             }
@@ -90,7 +89,7 @@ pub(super) fn lenient_spellings(text: &str) -> bool {
                     .find(|c: char| c == b as char || c == '\n')
                     .unwrap_or(rest.len());
                 if rest[end..].starts_with(b as char) {
-                    if typed_when_plain(&rest[..end]) {
+                    if typed_when_plain(&rest[..end]) && typed_field_before(text, i) {
                         return true;
                     }
                     i += end + 2;
@@ -102,6 +101,37 @@ pub(super) fn lenient_spellings(text: &str) -> bool {
         i += 1;
     }
     false
+}
+
+/// Whether the token at `at` (a `0`) starts a value: after a space, `:`, `[`, `{`, `,`, or a
+/// sign that itself starts one.
+fn number_starts(bytes: &[u8], at: usize) -> bool {
+    let Some(at) = at.checked_sub(1) else {
+        return true;
+    };
+    match bytes[at] {
+        b' ' | b'\t' | b'\n' | b':' | b'[' | b'{' | b',' => true,
+        b'-' | b'+' => number_starts(bytes, at),
+        _ => false,
+    }
+}
+
+/// Whether the quoted value at `quote` belongs to a number or boolean field (`maxWaiters:
+/// "60"`), or may (an anchored value, which an alias could use anywhere).
+fn typed_field_before(text: &str, quote: usize) -> bool {
+    let before = text[..quote].trim_end();
+    if let Some(key) = before.strip_suffix(':') {
+        let key = key.trim_end();
+        let start = key
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |p| p + 1);
+        return crate::schema::typed_fields().contains(&key[start..]);
+    }
+    // `&anchor "60"`: usable anywhere through an alias.
+    before
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .is_some_and(|last| last.starts_with('&'))
 }
 
 /// Whether `s`, quoted in the text, would be read as a number or a boolean by the direct read.
@@ -138,6 +168,9 @@ mod tests {
             "- !!str 60",
             "<<: *base",
             "requestsPerSecond: \"1e1\"",
+            "serviceLevelTarget: {threshold: \"80\", time: 20}",
+            "spec:\n  maxWaitTime: -0x10",
+            "labels: {a: &n \"60\"}\nspec: {maxWaiters: *n}",
         ];
         for text in lenient {
             assert!(lenient_spellings(text), "{text}");
@@ -148,6 +181,9 @@ mod tests {
             "name: team_2024\nlabels: {owner: box_office}\n",
             "description: Welcome! Call 0800 now\n",
             "skill: language:en\n",
+            "labels: {team: billing, tier: \"1\"}\n",
+            "id: 5b0f6b8e-0b5a-4a53-9a3e-0a3f4c1d2e11\n",
+            "description: \"60\"\n",
         ];
         for text in plain {
             assert!(!lenient_spellings(text), "{text}");
