@@ -29,6 +29,10 @@ fn is_invisible(c: char) -> bool {
 /// NFD sequences become their plain composed letters), without invisible characters, in
 /// lower case.
 pub fn look_alike_key(name: &str) -> String {
+    // ASCII is its own normal form and has no invisible characters but the controls.
+    if name.is_ascii() {
+        return name.to_ascii_lowercase();
+    }
     let plain: String = name.nfkc().filter(|c| !is_invisible(*c)).collect();
     plain.to_lowercase().nfkc().collect()
 }
