@@ -484,25 +484,24 @@ fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
 
 /// The tenant document's own ranges.
 fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagnostic>) {
-    let rps = doc.spec.requests_per_second;
-    if !(ranges::REQUESTS_PER_SECOND.contains(&rps)) {
-        // The value is not spanned (it is a plain number): find its line in the text.
-        let loc = text
-            .lines()
+    // These values are not spanned (plain numbers): their place is found in the text.
+    let key_loc = |key: &str| {
+        let written = format!("{key}:");
+        text.lines()
             .enumerate()
             .find_map(|(i, l)| {
-                let col = l.find("requestsPerSecond:")?;
-                Some(Loc::new(
-                    i as u32 + 1,
-                    (col + "requestsPerSecond:".len() + 2) as u32,
-                ))
+                let col = l.find(&written)?;
+                Some(Loc::new(i as u32 + 1, (col + written.len() + 2) as u32))
             })
-            .unwrap_or(Loc::new(1, 1));
+            .unwrap_or(Loc::new(1, 1))
+    };
+    let rps = doc.spec.requests_per_second;
+    if !(ranges::REQUESTS_PER_SECOND.contains(&rps)) {
         diags.push(
             Diagnostic::error(
                 Rule::Range,
                 file,
-                loc,
+                key_loc("requestsPerSecond"),
                 format!(
                     "spec.requestsPerSecond is {rps}, outside {}–{}",
                     ranges::REQUESTS_PER_SECOND.start(),
@@ -511,6 +510,32 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             )
             .with_hint("set it below the tenant's own rate limit, e.g. 10"),
         );
+    }
+    let limits = &doc.spec.limits;
+    for (key, value, range) in [
+        ("maxWaiters", limits.max_waiters, ranges::LIMIT_MAX_WAITERS),
+        (
+            "maxOverflowDepth",
+            limits.max_overflow_depth,
+            ranges::LIMIT_MAX_OVERFLOW_DEPTH,
+        ),
+        ("maxSkills", limits.max_skills, ranges::LIMIT_MAX_SKILLS),
+    ] {
+        if !range.contains(&value) {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Range,
+                    file,
+                    key_loc(key),
+                    format!(
+                        "spec.limits.{key} is {value}, outside {}–{}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+                .with_hint("set the license's limit, within the range the schema states"),
+            );
+        }
     }
 }
 
@@ -773,6 +798,13 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, kind: IdKind, diags: &mut Vec
         }
         let mut seen: std::collections::HashMap<&str, Loc> = std::collections::HashMap::new();
         for s in &skills.value {
+            if s.skill.value.trim().is_empty() {
+                diags.push(
+                    Diagnostic::error(Rule::Range, file, s.skill.loc, "skill is blank")
+                        .with_hint("name the tenant's skill, e.g. `language:en`"),
+                );
+                continue;
+            }
             if let Some(first) = seen.get(s.skill.value.as_str()) {
                 diags.push(
                     Diagnostic::error(

@@ -25,6 +25,9 @@ pub mod ranges {
     pub const NAME_CHARS: RangeInclusive<usize> = 1..=64;
     pub const DESCRIPTION_CHARS: usize = 512;
     pub const REQUESTS_PER_SECOND: RangeInclusive<f64> = 0.1..=1000.0;
+    pub const LIMIT_MAX_WAITERS: RangeInclusive<u32> = 1..=100;
+    pub const LIMIT_MAX_OVERFLOW_DEPTH: RangeInclusive<u32> = 0..=100;
+    pub const LIMIT_MAX_SKILLS: RangeInclusive<u32> = 0..=10;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

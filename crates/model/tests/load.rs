@@ -291,3 +291,46 @@ fn a_blank_name_is_an_error_at_the_name() {
         repo.diagnostics
     );
 }
+
+#[test]
+fn license_limits_outside_the_schema_ranges_are_errors_at_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "cxqueues.yaml",
+        "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  limits:\n    maxWaiters: 0\n    maxOverflowDepth: 101\n    maxSkills: 11\n",
+    );
+    write(dir.path(), "queues/q.yaml", doc("Q", ""));
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(
+        rules(&repo),
+        [
+            (Rule::Range, "cxqueues.yaml".into(), 5),
+            (Rule::Range, "cxqueues.yaml".into(), 6),
+            (Rule::Range, "cxqueues.yaml".into(), 7),
+        ]
+    );
+    assert!(
+        repo.diagnostics
+            .iter()
+            .any(|d| d.message == "spec.limits.maxSkills is 11, outside 0–10"),
+        "{:?}",
+        repo.diagnostics
+    );
+}
+
+#[test]
+fn a_blank_skill_is_an_error_at_the_skill() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        doc(
+            "A",
+            "  skillRequirements:\n    - skill: \"\"\n      proficiency: expert\n",
+        ),
+    );
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(rules(&repo), [(Rule::Range, "queues/a.yaml".into(), 7)]);
+    assert_eq!(repo.diagnostics[0].message, "skill is blank");
+}
