@@ -150,16 +150,7 @@ fn tree_documents<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Vec<D
         }
         docs.push(match n {
             Ok(n) => {
-                let unknown = std::cell::RefCell::new(Vec::new());
-                let value = node::read::<T>(&n, &unknown);
-                let mut problems = unknown.into_inner();
-                let value = match value {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        problems.push(e);
-                        None
-                    }
-                };
+                let (value, problems) = read_whole::<T>(n.clone());
                 Document {
                     value,
                     problems,
@@ -200,6 +191,42 @@ fn empty_document(loc: Loc) -> YamlError {
         loc,
         message: "the file holds no document".into(),
         hint: None,
+    }
+}
+
+/// Most values of one document dropped for being wrong before it is given up.
+const MAX_DROPPED_VALUES: usize = 32;
+
+/// Reads a document, and every problem in it: a value of the wrong type is reported and
+/// dropped (with the mapping it leaves incomplete, if any), and the rest is read again, so
+/// that one wrong value hides neither the others nor the ranges and the graph rules.
+fn read_whole<T: DeserializeOwned>(mut n: node::Node) -> (Option<T>, Vec<YamlError>) {
+    let unknown = std::cell::RefCell::new(Vec::new());
+    let mut result = node::read::<T>(&n, &unknown);
+    let mut problems = unknown.into_inner();
+    let mut dropped: Vec<String> = Vec::new();
+    loop {
+        let e = match result {
+            Ok(v) => return (Some(v), problems),
+            Err(e) => e,
+        };
+        // A field missing because it was dropped: its value was reported already.
+        let follow_on = dropped
+            .iter()
+            .any(|k| e.message == format!("missing field `{k}`"));
+        let loc = e.loc;
+        if !follow_on {
+            problems.push(e);
+        }
+        if dropped.len() == MAX_DROPPED_VALUES {
+            return (None, problems);
+        }
+        match n.remove_at(loc) {
+            Some(key) => dropped.push(key),
+            None => return (None, problems),
+        }
+        // Unknown fields were all recorded by the first read.
+        result = node::read::<T>(&n, &std::cell::RefCell::new(Vec::new()));
     }
 }
 
@@ -737,7 +764,8 @@ mod tests {
             summary,
             [
                 (false, vec![Rule::DuplicateKey]),
-                (false, vec![Rule::Parse]),
+                // Read without its wrong value.
+                (true, vec![Rule::Parse]),
                 (true, vec![]),
             ]
         );
@@ -864,6 +892,41 @@ mod tests {
             assert_eq!(show(&direct), show(&tree), "{}", f.display());
         }
         assert!(read_directly >= 5, "{read_directly} files read directly");
+    }
+
+    #[test]
+    fn every_wrong_value_of_a_document_is_reported_and_the_rest_is_still_read() {
+        let text = format!(
+            "{HEAD}  maxWaiters: \"60\"\n  description: 2024\n  maxWaitTime: 5\n  overflow:\n    target: A\n    waitTime: sixty\n  serviceLevelTarget: {{threshold: 80, time: 20}}\n"
+        );
+        let docs = documents::<QueueDoc>(&text, &YamlLimits::default());
+        let problems: Vec<(u32, &str)> = docs[0]
+            .problems
+            .iter()
+            .map(|p| (p.loc.line, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (
+                    6,
+                    "wrong type: expected an integer, found the string \"60\""
+                ),
+                (7, "wrong type: expected a string, found the integer 2024"),
+                (
+                    11,
+                    "wrong type: expected an integer, found the string \"sixty\""
+                ),
+            ]
+        );
+        let spec = &docs[0].value.as_ref().expect("the rest is read").spec;
+        assert_eq!(
+            spec.max_wait_time.as_ref().unwrap().value,
+            5,
+            "its range is still checked"
+        );
+        assert!(spec.service_level_target.is_some());
+        assert!(spec.max_waiters.is_none() && spec.overflow.is_none());
     }
 
     #[test]

@@ -41,6 +41,31 @@ pub(crate) struct Node {
     pub loc: Loc,
 }
 
+impl Node {
+    /// Removes the value at `loc` (a mapping entry whose value is there, or a list item), so
+    /// that the rest of the document can be read without it: `Some` with the entry's key
+    /// (empty for a list item) when one was found.
+    pub(crate) fn remove_at(&mut self, loc: Loc) -> Option<String> {
+        match &mut self.value {
+            Value::Map(entries) => {
+                if let Some(i) = entries.iter().position(|(_, v)| v.loc == loc) {
+                    let (key, _) = entries.remove(i);
+                    return Some(Reader::key_text(&key).unwrap_or_default());
+                }
+                entries.iter_mut().find_map(|(_, v)| v.remove_at(loc))
+            }
+            Value::Seq(items) => {
+                if let Some(i) = items.iter().position(|v| v.loc == loc) {
+                    items.remove(i);
+                    return Some(String::new());
+                }
+                items.iter_mut().find_map(|v| v.remove_at(loc))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = serde_saphyr::Spanned::<Value>::deserialize(deserializer)?;
