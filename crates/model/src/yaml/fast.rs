@@ -85,9 +85,7 @@ pub(super) fn lenient_spellings(text: &str) -> bool {
             b'"' | b'\'' => {
                 // The quoted text up to the closing quote on the same line.
                 let rest = &text[i + 1..];
-                let end = rest
-                    .find(|c: char| c == b as char || c == '\n')
-                    .unwrap_or(rest.len());
+                let end = rest.find([b as char, '\n']).unwrap_or(rest.len());
                 if rest[end..].starts_with(b as char) {
                     if typed_when_plain(&rest[..end]) && typed_field_before(text, i) {
                         return true;
