@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Only cases the schema can express: types, unknown fields, enum values, required fields,
 # ranges and lengths. Left out on purpose: YAML syntax (not YAML), duplicate keys (PyYAML keeps
-# the last value), ids (Draft 7's format checker has no `uuid`), target/targetId (not in the
-# schema), and every cross-queue rule, skill count and license (not schema rules).
+# the last value), target/targetId (not in the schema), YAML 1.1 spellings (`yes`, `3_00`:
+# PyYAML reads YAML 1.1, cxqueues YAML 1.2), and every cross-queue rule, skill count and
+# license (not schema rules). Ids are in: the schema has the canonical UUID's pattern.
 SCHEMA_CASES = [
     "bounds_ok",
     "wrong_types",
@@ -56,6 +57,8 @@ SCHEMA_CASES = [
     "range_name_long",
     "range_name_empty",
     "range_description_long",
+    "invalid_id",
+    "null_and_quoted",
 ]
 
 

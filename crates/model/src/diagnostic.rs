@@ -39,6 +39,9 @@ pub enum Rule {
     Unsupported,
     // Rule 2.
     DuplicateName,
+    /// Two names that differ only by case, Unicode form, width or invisible characters (a
+    /// warning).
+    ConfusableName,
     DuplicateId,
     InvalidId,
     // Rule 3.
@@ -76,6 +79,7 @@ impl Rule {
             Rule::Range => "range",
             Rule::Unsupported => "unsupported",
             Rule::DuplicateName => "duplicate-name",
+            Rule::ConfusableName => "confusable-name",
             Rule::DuplicateId => "duplicate-id",
             Rule::InvalidId => "invalid-id",
             Rule::OverflowTarget => "overflow-target",
@@ -106,7 +110,7 @@ impl Rule {
             | Rule::Kind
             | Rule::Range
             | Rule::Unsupported => 1,
-            Rule::DuplicateName | Rule::DuplicateId | Rule::InvalidId => 2,
+            Rule::DuplicateName | Rule::ConfusableName | Rule::DuplicateId | Rule::InvalidId => 2,
             Rule::OverflowTarget | Rule::SelfOverflow | Rule::DanglingTarget => 3,
             Rule::Cycle => 4,
             Rule::Depth => 5,

@@ -12,6 +12,7 @@
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
 mod diagnostic;
+mod id;
 mod load;
 pub mod schema;
 mod spanned;
@@ -19,6 +20,7 @@ mod types;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Rule, Severity};
+pub use id::IdKind;
 pub use load::{
     LoadOptions, QueueDef, RepoFile, Repository, load_repository, parse_files,
     read_repository_files,

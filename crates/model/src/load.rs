@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::yaml::{self, YamlLimits};
-use crate::{Diagnostic, Loc, QueueDoc, Rule, Spanned, TenantDoc, ranges};
+use crate::{Diagnostic, IdKind, Loc, QueueDoc, Rule, Spanned, TenantDoc, ranges};
 
 /// The name of the tenant document at the repository root.
 pub const TENANT_FILE: &str = "cxqueues.yaml";
@@ -17,6 +17,8 @@ pub struct LoadOptions {
     /// Largest file read, in bytes (default 1 MiB).
     pub max_file_size: u64,
     pub yaml: YamlLimits,
+    /// How the platform spells queue ids (`metadata.id`, `overflow.targetId`).
+    pub id_kind: IdKind,
 }
 
 impl Default for LoadOptions {
@@ -24,6 +26,7 @@ impl Default for LoadOptions {
         Self {
             max_file_size: 1024 * 1024,
             yaml: YamlLimits::default(),
+            id_kind: IdKind::default(),
         }
     }
 }
@@ -40,6 +43,8 @@ pub struct RepoFile {
 pub struct QueueDef {
     pub file: PathBuf,
     pub doc: QueueDoc,
+    /// The lines of `file` that its document spans (first and last, 1-based, inclusive).
+    pub lines: (u32, u32),
 }
 
 impl QueueDef {
@@ -55,12 +60,47 @@ pub struct Repository {
     /// `cxqueues.yaml` when the repository has one.
     pub tenant_file: Option<PathBuf>,
     pub queues: Vec<QueueDef>,
+    /// Queue documents (or whole Queue files) that could not be read at all: each has an
+    /// error in `diagnostics` and no entry in `queues`.
+    pub unread: usize,
     pub diagnostics: Vec<Diagnostic>,
+    /// How ids are spelled and compared; every valid id in `queues` is in its canonical form.
+    pub id_kind: IdKind,
 }
 
 impl Repository {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// How many queues were checked (read or not), and how many of them have an error: a
+    /// queue has an error when one is reported inside its document, or when it could not be
+    /// read. `others` are diagnostics found after loading (the cross-queue rules).
+    pub fn queue_counts(&self, others: &[Diagnostic]) -> (usize, usize) {
+        // The lines with an error, by file, sorted: each queue looks for one in its lines.
+        let mut error_lines: std::collections::HashMap<&Path, Vec<u32>> = Default::default();
+        for d in self
+            .diagnostics
+            .iter()
+            .chain(others)
+            .filter(|d| d.is_error())
+        {
+            error_lines.entry(&d.file).or_default().push(d.line.max(1));
+        }
+        for lines in error_lines.values_mut() {
+            lines.sort_unstable();
+        }
+        let with_errors = self
+            .queues
+            .iter()
+            .filter(|q| {
+                error_lines.get(q.file.as_path()).is_some_and(|lines| {
+                    let first = lines.partition_point(|l| *l < q.lines.0);
+                    lines.get(first).is_some_and(|l| *l <= q.lines.1)
+                })
+            })
+            .count();
+        (self.queues.len() + self.unread, with_errors + self.unread)
     }
 }
 
@@ -76,19 +116,19 @@ pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
         .min(8);
     let per = paths.len().div_ceil(cores).max(1);
     let tenant_doc = &repo.tenant;
-    let parts: Vec<(Vec<QueueDef>, Vec<Diagnostic>)> = std::thread::scope(|s| {
+    let parts: Vec<Parsed> = std::thread::scope(|s| {
         let workers: Vec<_> = paths
             .chunks(per)
             .map(|chunk| {
                 s.spawn(move || {
-                    let mut queues = Vec::new();
-                    let mut diags = Vec::new();
+                    let mut part = Parsed::default();
                     for p in chunk {
-                        if let Some(f) = read_file(root, p, opts, &mut diags) {
-                            parse_queue_file(&f, tenant_doc, opts, &mut queues, &mut diags);
+                        match read_file(root, p, opts, &mut part.diags) {
+                            Some(f) => parse_queue_file(&f, tenant_doc, opts, &mut part),
+                            None => part.unread += 1,
                         }
                     }
-                    (queues, diags)
+                    part
                 })
             })
             .collect();
@@ -98,9 +138,10 @@ pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
             .collect()
     });
     diags.append(&mut repo.diagnostics);
-    for (mut q, mut d) in parts {
-        repo.queues.append(&mut q);
-        diags.append(&mut d);
+    for mut part in parts {
+        repo.queues.append(&mut part.queues);
+        diags.append(&mut part.diags);
+        repo.unread += part.unread;
     }
     repo.diagnostics = diags;
     repo
@@ -280,6 +321,10 @@ fn read_file(
 ) -> Option<RepoFile> {
     let relp = rel(root, path);
     match fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            diags.push(not_a_regular_file(&relp, &m.file_type()));
+            return None;
+        }
         Ok(m) if m.len() > opts.max_file_size => {
             diags.push(too_large(&relp, m.len(), opts.max_file_size));
             return None;
@@ -307,6 +352,35 @@ fn read_file(
             None
         }
     }
+}
+
+/// Only regular files are read: opening a FIFO (or a device) named `*.yaml` would block or
+/// never end, so anything else is an error at its path, unread.
+fn not_a_regular_file(path: &Path, ft: &fs::FileType) -> Diagnostic {
+    Diagnostic::error(
+        Rule::File,
+        path,
+        Loc::UNKNOWN,
+        format!("{} is not a regular file; it was not read", file_kind(ft)),
+    )
+    .with_hint("keep only regular YAML files (or symlinks to them) in the repository")
+}
+
+fn file_kind(ft: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "a device";
+        }
+    }
+    if ft.is_dir() { "a folder" } else { "this" }
 }
 
 fn too_large(path: &Path, len: u64, max: u64) -> Diagnostic {
@@ -352,32 +426,55 @@ pub fn parse_files(
     opts: &LoadOptions,
 ) -> Repository {
     let mut repo = parse_tenant(tenant, opts);
+    let mut part = Parsed::default();
     for f in files {
-        parse_queue_file(
-            &f,
-            &repo.tenant,
-            opts,
-            &mut repo.queues,
-            &mut repo.diagnostics,
-        );
+        parse_queue_file(&f, &repo.tenant, opts, &mut part);
     }
+    repo.queues = part.queues;
+    repo.diagnostics.append(&mut part.diags);
+    repo.unread = part.unread;
     repo
+}
+
+/// What parsing some Queue files found.
+#[derive(Default)]
+struct Parsed {
+    queues: Vec<QueueDef>,
+    diags: Vec<Diagnostic>,
+    unread: usize,
 }
 
 /// A repository with only its tenant document parsed (the defaults when there is none).
 fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
-    let mut repo = Repository::default();
+    let mut repo = Repository {
+        id_kind: opts.id_kind,
+        ..Repository::default()
+    };
     if let Some(t) = tenant {
         if t.bytes.len() as u64 > opts.max_file_size {
             repo.diagnostics
                 .push(too_large(&t.path, t.bytes.len() as u64, opts.max_file_size));
         } else if let Some(text) = utf8(&t, &mut repo.diagnostics) {
-            match yaml::from_str::<TenantDoc>(text, &opts.yaml) {
-                Ok(doc) => {
+            let docs = yaml::documents::<TenantDoc>(text, &opts.yaml);
+            if let Some(extra) = docs.get(1) {
+                repo.diagnostics.push(
+                    Diagnostic::error(
+                        Rule::Parse,
+                        &t.path,
+                        Loc::new(extra.line, 1),
+                        format!("{TENANT_FILE} holds one document; this is a second one"),
+                    )
+                    .with_hint("merge the documents into one"),
+                );
+            }
+            if let Some(doc) = docs.into_iter().next() {
+                for p in doc.problems {
+                    repo.diagnostics.push(from_yaml(&t.path, p));
+                }
+                if let Some(doc) = doc.value {
                     check_tenant(&doc, text, &t.path, &mut repo.diagnostics);
                     repo.tenant = doc;
                 }
-                Err(e) => repo.diagnostics.push(from_yaml(&t.path, e)),
             }
         }
         repo.tenant_file = Some(t.path);
@@ -387,25 +484,24 @@ fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
 
 /// The tenant document's own ranges.
 fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagnostic>) {
-    let rps = doc.spec.requests_per_second;
-    if !(ranges::REQUESTS_PER_SECOND.contains(&rps)) {
-        // The value is not spanned (it is a plain number): find its line in the text.
-        let loc = text
-            .lines()
+    // These values are not spanned (plain numbers): their place is found in the text.
+    let key_loc = |key: &str| {
+        let written = format!("{key}:");
+        text.lines()
             .enumerate()
             .find_map(|(i, l)| {
-                let col = l.find("requestsPerSecond:")?;
-                Some(Loc::new(
-                    i as u32 + 1,
-                    (col + "requestsPerSecond:".len() + 2) as u32,
-                ))
+                let col = l.find(&written)?;
+                Some(Loc::new(i as u32 + 1, (col + written.len() + 2) as u32))
             })
-            .unwrap_or(Loc::new(1, 1));
+            .unwrap_or(Loc::new(1, 1))
+    };
+    let rps = doc.spec.requests_per_second;
+    if !(ranges::REQUESTS_PER_SECOND.contains(&rps)) {
         diags.push(
             Diagnostic::error(
                 Rule::Range,
                 file,
-                loc,
+                key_loc("requestsPerSecond"),
                 format!(
                     "spec.requestsPerSecond is {rps}, outside {}–{}",
                     ranges::REQUESTS_PER_SECOND.start(),
@@ -415,21 +511,44 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             .with_hint("set it below the tenant's own rate limit, e.g. 10"),
         );
     }
+    let limits = &doc.spec.limits;
+    for (key, value, range) in [
+        ("maxWaiters", limits.max_waiters, ranges::LIMIT_MAX_WAITERS),
+        (
+            "maxOverflowDepth",
+            limits.max_overflow_depth,
+            ranges::LIMIT_MAX_OVERFLOW_DEPTH,
+        ),
+        ("maxSkills", limits.max_skills, ranges::LIMIT_MAX_SKILLS),
+    ] {
+        if !range.contains(&value) {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Range,
+                    file,
+                    key_loc(key),
+                    format!(
+                        "spec.limits.{key} is {value}, outside {}–{}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+                .with_hint("set the license's limit, within the range the schema states"),
+            );
+        }
+    }
 }
 
 /// Parses one file of Queue documents and checks each on its own.
-fn parse_queue_file(
-    f: &RepoFile,
-    tenant: &TenantDoc,
-    opts: &LoadOptions,
-    queues: &mut Vec<QueueDef>,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn parse_queue_file(f: &RepoFile, tenant: &TenantDoc, opts: &LoadOptions, out: &mut Parsed) {
+    let diags = &mut out.diags;
     if f.bytes.len() as u64 > opts.max_file_size {
         diags.push(too_large(&f.path, f.bytes.len() as u64, opts.max_file_size));
+        out.unread += 1;
         return;
     }
     let Some(text) = utf8(f, diags) else {
+        out.unread += 1;
         return;
     };
     if text.trim().is_empty() || only_comments(text) {
@@ -444,18 +563,28 @@ fn parse_queue_file(
         );
         return;
     }
-    match yaml::from_str_multi::<Option<QueueDoc>>(text, &opts.yaml) {
-        Ok(docs) => {
-            for doc in docs.into_iter().flatten() {
-                let def = QueueDef {
-                    file: f.path.clone(),
-                    doc,
-                };
-                check_queue(&def, tenant, diags);
-                queues.push(def);
-            }
+    let docs = yaml::documents::<QueueDoc>(text, &opts.yaml);
+    let starts: Vec<u32> = docs.iter().map(|d| d.line).collect();
+    for (i, doc) in docs.into_iter().enumerate() {
+        for p in doc.problems {
+            diags.push(from_yaml(&f.path, p));
         }
-        Err(e) => diags.push(from_yaml(&f.path, e)),
+        let last = starts
+            .get(i + 1)
+            .map_or(u32::MAX, |next| next.saturating_sub(1));
+        match doc.value {
+            Some(value) => {
+                let mut def = QueueDef {
+                    file: f.path.clone(),
+                    doc: value,
+                    lines: (doc.line, last.max(doc.line)),
+                };
+                check_queue(&def, tenant, opts.id_kind, diags);
+                canonical_ids(&mut def.doc, opts.id_kind);
+                out.queues.push(def);
+            }
+            None => out.unread += 1,
+        }
     }
 }
 
@@ -501,13 +630,56 @@ fn check_range(
     }
 }
 
+/// The valid ids of `doc` in their canonical form, so that every later comparison (duplicate
+/// ids, self-overflow, matching tenant queues) and every write uses one spelling.
+fn canonical_ids(doc: &mut QueueDoc, kind: IdKind) {
+    let overflow_id = doc
+        .spec
+        .overflow
+        .as_mut()
+        .and_then(|o| o.as_mut())
+        .and_then(|o| o.value.target_id.as_mut());
+    for id in doc.metadata.id.as_mut().into_iter().chain(overflow_id) {
+        if kind.is_valid(&id.value) {
+            id.value = kind.canonical(&id.value).into_owned();
+        }
+    }
+}
+
+/// An id that is not of the platform's kind, with its canonical spelling when it is one
+/// written another way.
+fn invalid_id(file: &Path, field: &str, id: &Spanned<String>, kind: IdKind) -> Diagnostic {
+    let d = Diagnostic::error(
+        Rule::InvalidId,
+        file,
+        id.loc,
+        format!("{field} {:?} is not {}", id.value, kind.describe()),
+    );
+    match kind.suggest(&id.value) {
+        Some(canonical) => d.with_hint(format!("write the id as {canonical}")),
+        None => d.with_hint(
+            "copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name",
+        ),
+    }
+}
+
 /// Rule 1 ranges and the single-queue parts of rules 2, 3 and 6.
-fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) {
+fn check_queue(def: &QueueDef, tenant: &TenantDoc, kind: IdKind, diags: &mut Vec<Diagnostic>) {
     let file = def.file.as_path();
     let md = &def.doc.metadata;
     let spec = &def.doc.spec;
     let name_len = md.name.value.chars().count();
-    if !ranges::NAME_CHARS.contains(&name_len) {
+    if name_len > 0 && md.name.value.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Rule::Range,
+                file,
+                md.name.loc,
+                format!("metadata.name is blank ({name_len} spaces)"),
+            )
+            .with_hint("give the queue a name: the tenant refuses a blank one"),
+        );
+    } else if !ranges::NAME_CHARS.contains(&name_len) {
         diags.push(
             Diagnostic::error(
                 Rule::Range,
@@ -523,17 +695,9 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         );
     }
     if let Some(id) = &md.id
-        && uuid::Uuid::parse_str(&id.value).is_err()
+        && !kind.is_valid(&id.value)
     {
-        diags.push(
-            Diagnostic::error(
-                Rule::InvalidId,
-                file,
-                id.loc,
-                format!("metadata.id {:?} is not a UUID", id.value),
-            )
-            .with_hint("copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name"),
-        );
+        diags.push(invalid_id(file, "metadata.id", id, kind));
     }
     if let Some(d) = &spec.description {
         let n = d.value.chars().count();
@@ -610,14 +774,9 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                 )
                 .with_hint("add `target: <queue name>`, or write `overflow: null` for no overflow"),
             ),
-            (None, Some(id)) if uuid::Uuid::parse_str(&id.value).is_err() => diags.push(
-                Diagnostic::error(
-                    Rule::InvalidId,
-                    file,
-                    id.loc,
-                    format!("overflow.targetId {:?} is not a UUID", id.value),
-                ),
-            ),
+            (None, Some(id)) if !kind.is_valid(&id.value) => {
+                diags.push(invalid_id(file, "overflow.targetId", id, kind))
+            }
             _ => {}
         }
     }
@@ -639,6 +798,13 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         }
         let mut seen: std::collections::HashMap<&str, Loc> = std::collections::HashMap::new();
         for s in &skills.value {
+            if s.skill.value.trim().is_empty() {
+                diags.push(
+                    Diagnostic::error(Rule::Range, file, s.skill.loc, "skill is blank")
+                        .with_hint("name the tenant's skill, e.g. `language:en`"),
+                );
+                continue;
+            }
             if let Some(first) = seen.get(s.skill.value.as_str()) {
                 diags.push(
                     Diagnostic::error(

@@ -18,6 +18,45 @@ pub fn all() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The names of the fields whose value is a number or a boolean, in either document: where
+/// a quoted `"60"` or `"true"` is a wrong type (`yaml::fast` must not read it directly).
+pub(crate) fn typed_fields() -> &'static std::collections::HashSet<String> {
+    static FIELDS: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        fn walk(v: &serde_json::Value, out: &mut std::collections::HashSet<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::Object(props)) = m.get("properties") {
+                        for (name, prop) in props {
+                            let typed = |t: &serde_json::Value| {
+                                matches!(t.as_str(), Some("integer" | "number" | "boolean"))
+                            };
+                            let is_typed = match prop.get("type") {
+                                Some(serde_json::Value::Array(ts)) => ts.iter().any(typed),
+                                Some(t) => typed(t),
+                                None => false,
+                            };
+                            if is_typed {
+                                out.insert(name.clone());
+                            }
+                        }
+                    }
+                    m.values().for_each(|v| walk(v, out));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+                _ => {}
+            }
+        }
+        let mut out = std::collections::HashSet::new();
+        for (_, text) in all() {
+            let v: serde_json::Value = serde_json::from_str(&text).expect("a schema is JSON");
+            walk(&v, &mut out);
+        }
+        out
+    })
+}
+
 fn render<T: schemars::JsonSchema>(file: &str) -> String {
     let generator = SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<T>();

@@ -4,6 +4,9 @@ use std::borrow::Cow;
 use std::fmt;
 
 use schemars::{JsonSchema, SchemaGenerator};
+use std::marker::PhantomData;
+
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A 1-based line and column in a source file. `0:0` means unknown.
@@ -77,13 +80,43 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
 
 impl<T: Eq> Eq for Spanned<T> {}
 
+/// The newtype-struct name by which a [`Spanned`] asks the YAML tree reader (`yaml::node`)
+/// for its place: that reader answers with a map of line, column and value.
+pub(crate) const SPANNED: &str = "$cxqueues::Spanned";
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
-        Ok(Self {
-            value: s.value,
-            loc: Loc::from_saphyr(s.referenced),
-        })
+        struct Located<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Located<T> {
+            type Value = Spanned<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a value")
+            }
+            /// Any other deserializer: serde-saphyr's own (the direct read of `yaml::fast`)
+            /// gives the place through its `Spanned`; others give the value, unlocated.
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Self::Value, D::Error> {
+                serde_saphyr::Spanned::<T>::deserialize(deserializer)
+                    .map(|s| Spanned::new(s.value, Loc::from_saphyr(s.referenced)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut line, mut column) = (0, 0);
+                while let Some(key) = map.next_key::<u8>()? {
+                    match key {
+                        0 => line = map.next_value()?,
+                        1 => column = map.next_value()?,
+                        _ => {
+                            let value = map.next_value()?;
+                            return Ok(Spanned::new(value, Loc::new(line, column)));
+                        }
+                    }
+                }
+                Err(de::Error::missing_field("value"))
+            }
+        }
+        deserializer.deserialize_newtype_struct(SPANNED, Located(PhantomData))
     }
 }
 

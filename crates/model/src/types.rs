@@ -7,6 +7,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::Spanned;
 
+/// A queue id as the schema states it: the canonical hyphenated UUID (`IdKind::Uuid`).
+const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "cxqueues/v1";
 
@@ -21,6 +25,9 @@ pub mod ranges {
     pub const NAME_CHARS: RangeInclusive<usize> = 1..=64;
     pub const DESCRIPTION_CHARS: usize = 512;
     pub const REQUESTS_PER_SECOND: RangeInclusive<f64> = 0.1..=1000.0;
+    pub const LIMIT_MAX_WAITERS: RangeInclusive<u32> = 1..=100;
+    pub const LIMIT_MAX_OVERFLOW_DEPTH: RangeInclusive<u32> = 0..=100;
+    pub const LIMIT_MAX_SKILLS: RangeInclusive<u32> = 0..=10;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -51,8 +58,9 @@ pub struct QueueDoc {
     /// Always `Queue`.
     pub kind: Spanned<QueueKind>,
     pub metadata: QueueMetadata,
-    /// The managed fields of the queue.
+    /// The managed fields of the queue. Empty (or `null`): none.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<QueueSpec>")]
     pub spec: QueueSpec,
 }
 
@@ -64,8 +72,12 @@ pub struct QueueMetadata {
     pub name: Spanned<String>,
     /// Optional: pins the tenant queue with this id (a UUID). A pinned id that the tenant does
     /// not have is an error, never a silent create.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("format" = "uuid"))]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "String", extend("format" = "uuid"), regex(pattern = UUID_PATTERN))]
     pub id: Option<Spanned<String>>,
     /// Free-form labels; not sent to the tenant.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -79,23 +91,45 @@ pub struct QueueMetadata {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QueueSpec {
     /// Up to 512 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 512))]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "String", length(max = 512))]
     pub description: Option<Spanned<String>>,
     /// Managed as a whole set (order does not matter); at most `limits.maxSkills` (default 10),
     /// no skill twice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<SkillRequirementDoc>")]
     pub skill_requirements: Option<Spanned<Vec<SkillRequirementDoc>>>,
     /// `threshold` % of interactions answered within `time` seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "ServiceLevelTargetDoc")]
     pub service_level_target: Option<Spanned<ServiceLevelTargetDoc>>,
     /// Seconds a caller may wait, 10–600.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 10, max = 600))]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "i64", range(min = 10, max = 600))]
     pub max_wait_time: Option<Spanned<i64>>,
     /// Callers that may wait at once, 1–100 and within `limits.maxWaiters`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 100))]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "i64", range(min = 1, max = 100))]
     pub max_waiters: Option<Spanned<i64>>,
     /// Where waiters go after `waitTime` seconds. `null` manages the overflow as "none";
     /// leaving the field out leaves the tenant's overflow alone.
@@ -168,10 +202,20 @@ pub struct ServiceLevelTargetDoc {
 pub struct OverflowDoc {
     /// The name of another queue of this repository. Give exactly one of `target` and
     /// `targetId`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "String")]
     pub target: Option<Spanned<String>>,
-    /// The id of a tenant queue that this repository does not manage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The id of a tenant queue that this repository does not manage (a UUID).
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "String", extend("format" = "uuid"), regex(pattern = UUID_PATTERN))]
     pub target_id: Option<Spanned<String>>,
     /// Seconds a waiter waits before it overflows, 30–600.
     #[schemars(range(min = 30, max = 600))]
@@ -192,8 +236,10 @@ pub struct TenantDoc {
     /// Always `Tenant`.
     pub kind: Spanned<TenantKind>,
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<TenantMetadata>")]
     pub metadata: TenantMetadata,
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<TenantSpec>")]
     pub spec: TenantSpec,
 }
 
@@ -223,8 +269,12 @@ pub struct TenantSpec {
     #[serde(default)]
     pub platform: Platform,
     /// The tenant API's base URL; `CXONE_BASE_URL` overrides it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("format" = "uri"))]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "String", extend("format" = "uri"))]
     pub base_url: Option<String>,
     /// The folder of Queue documents, relative to the repository.
     #[serde(default = "default_queues_dir")]
@@ -347,6 +397,23 @@ where
     T: Deserialize<'de> + Default,
 {
     Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+/// The message of a `null` where it would be ambiguous; `yaml` adds the hint.
+pub(crate) const NULL_IS_AMBIGUOUS: &str =
+    "`null` is not a value for this field: it would not say whether the field is managed";
+
+/// An optional field that may be left out but not written `null` (nor left empty): `null`
+/// could mean "clear it" as well as "leave it alone". Only `overflow: null` has a meaning.
+fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::custom(NULL_IS_AMBIGUOUS)),
+    }
 }
 
 /// A field that is present (possibly `null`) becomes `Some(..)`; absent stays `None` by

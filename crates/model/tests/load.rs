@@ -184,3 +184,153 @@ fn requests_per_second_out_of_range_is_an_error_at_its_line() {
     assert_eq!(rules(&repo), [(Rule::Range, "cxqueues.yaml".into(), 4)]);
     assert_eq!(repo.diagnostics[0].column, 22);
 }
+
+/// Loads `root` on another thread: `None` when it has not finished within ten seconds (a load
+/// that blocks on a FIFO would otherwise hang the test run).
+#[cfg(unix)]
+fn load_within_bound(root: &Path) -> Option<model::Repository> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = root.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(load_repository(&root, &LoadOptions::default()));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10)).ok()
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_an_error_at_its_path_and_is_never_opened_also_through_a_symlink_or_as_the_tenant_file()
+{
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "queues/ok.yaml", doc("Ok", "  maxWaiters: 3\n"));
+    mkfifo(&dir.path().join("queues/pipe.yaml"));
+    mkfifo(&dir.path().join("elsewhere/pipe2.yaml"));
+    std::os::unix::fs::symlink(
+        "../elsewhere/pipe2.yaml",
+        dir.path().join("queues/link.yaml"),
+    )
+    .unwrap();
+    mkfifo(&dir.path().join("cxqueues.yaml"));
+    let repo = load_within_bound(dir.path()).expect("the load finished: no FIFO was opened");
+    let fifos: Vec<_> = repo
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::File && d.message.contains("FIFO"))
+        .map(|d| d.file.display().to_string())
+        .collect();
+    assert_eq!(
+        fifos,
+        ["cxqueues.yaml", "queues/link.yaml", "queues/pipe.yaml"],
+        "{:#?}",
+        repo.diagnostics
+    );
+    assert!(repo.diagnostics[0].message.contains("not a regular file"));
+    let names: Vec<_> = repo.queues.iter().map(|q| q.name()).collect();
+    assert_eq!(names, ["Ok"], "the regular file is still read");
+}
+
+#[test]
+fn ids_other_than_the_canonical_hyphenated_uuid_are_errors_whose_hint_is_the_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let canonical = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\n  id: \"{0f8fad5b-d9cb-469f-a165-70867728950e}\"\nspec:\n  overflow:\n    targetId: urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e\n    waitTime: 60\n---\napiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: B\n  id: 0f8fad5bd9cb469fa16570867728950e\n",
+    );
+    write(
+        dir.path(),
+        "queues/c.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: C\n  id: 0F8FAD5B-D9CB-469F-A165-70867728950E\n",
+    );
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    let invalid: Vec<(u32, &str)> = repo
+        .diagnostics
+        .iter()
+        .map(|d| {
+            assert_eq!(d.rule, Rule::InvalidId, "{d}");
+            (d.line, d.hint.as_deref().unwrap_or_default())
+        })
+        .collect();
+    let hint = format!("write the id as {canonical}");
+    assert_eq!(
+        invalid,
+        [(5, hint.as_str()), (8, hint.as_str()), (15, hint.as_str())]
+    );
+    // The canonical form in upper case is valid, and kept in one spelling.
+    let c = repo.queues.iter().find(|q| q.name() == "C").unwrap();
+    assert_eq!(c.doc.metadata.id.as_ref().unwrap().value, canonical);
+}
+
+#[test]
+fn a_blank_name_is_an_error_at_the_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: \"   \"\n",
+    );
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(
+        rules(&repo),
+        [(Rule::Range, "queues/a.yaml".to_string(), 4)]
+    );
+    assert!(
+        repo.diagnostics[0].message.contains("blank"),
+        "{:?}",
+        repo.diagnostics
+    );
+}
+
+#[test]
+fn license_limits_outside_the_schema_ranges_are_errors_at_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "cxqueues.yaml",
+        "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  limits:\n    maxWaiters: 0\n    maxOverflowDepth: 101\n    maxSkills: 11\n",
+    );
+    write(dir.path(), "queues/q.yaml", doc("Q", ""));
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(
+        rules(&repo),
+        [
+            (Rule::Range, "cxqueues.yaml".into(), 5),
+            (Rule::Range, "cxqueues.yaml".into(), 6),
+            (Rule::Range, "cxqueues.yaml".into(), 7),
+        ]
+    );
+    assert!(
+        repo.diagnostics
+            .iter()
+            .any(|d| d.message == "spec.limits.maxSkills is 11, outside 0–10"),
+        "{:?}",
+        repo.diagnostics
+    );
+}
+
+#[test]
+fn a_blank_skill_is_an_error_at_the_skill() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "queues/a.yaml",
+        doc(
+            "A",
+            "  skillRequirements:\n    - skill: \"\"\n      proficiency: expert\n",
+        ),
+    );
+    let repo = load_repository(dir.path(), &LoadOptions::default());
+    assert_eq!(rules(&repo), [(Rule::Range, "queues/a.yaml".into(), 7)]);
+    assert_eq!(repo.diagnostics[0].message, "skill is blank");
+}

@@ -81,13 +81,16 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
         }
     }
 
+    // Rule 2, names that look alike (warnings).
+    diags.extend(crate::names::confusable_names(queues));
+
     // Rule 2, ids (without case).
     let mut by_id: HashMap<String, usize> = HashMap::with_capacity(queues.len());
     for (qi, q) in queues.iter().enumerate() {
         let Some(id) = &q.doc.metadata.id else {
             continue;
         };
-        match by_id.entry(id.value.to_ascii_lowercase()) {
+        match by_id.entry(repo.id_kind.canonical(&id.value).into_owned()) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(qi);
             }
@@ -171,14 +174,9 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
                 }
             }
         } else if let Some(target_id) = &ov_val.target_id {
-            let key = target_id.value.to_ascii_lowercase();
-            let own = q
-                .doc
-                .metadata
-                .id
-                .as_ref()
-                .map(|id| id.value.to_ascii_lowercase());
-            if own.as_deref() == Some(key.as_str()) {
+            let key = repo.id_kind.canonical(&target_id.value);
+            let own = q.doc.metadata.id.as_ref();
+            if own.is_some_and(|own| repo.id_kind.same(&own.value, &key)) {
                 diags.push(self_overflow(
                     q,
                     target_id.loc,
@@ -188,7 +186,7 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
             }
             // Another queue of this repository by id: an edge. Otherwise a tenant queue,
             // which `plan` checks.
-            match by_id.get(&key) {
+            match by_id.get(key.as_ref()) {
                 Some(&to) => (to, target_id.loc),
                 None => continue,
             }

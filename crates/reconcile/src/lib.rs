@@ -17,6 +17,7 @@ mod desired;
 pub mod generate;
 mod graph;
 pub mod import;
+mod names;
 mod order;
 mod plan;
 mod platform;

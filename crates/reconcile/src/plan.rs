@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use model::{Diagnostic, QueueDef, Repository, Rule};
+use model::{Diagnostic, IdKind, QueueDef, Repository, Rule};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tenant::{Queue, Skill};
@@ -240,17 +240,26 @@ enum Match<'a> {
 /// the tenant: skills exist, `targetId`s and pinned ids exist, no cycle or over-long chain on
 /// the graph of repo queues plus the unmanaged tenant queues' own overflow edges.
 pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
-    let by_id: HashMap<&str, &Queue> = observed
+    // Ids compare in their canonical form (without case, for UUIDs).
+    let kind = repo.id_kind;
+    let by_id: HashMap<String, &Queue> = observed
         .queues
         .iter()
-        .filter_map(|q| q.id.as_deref().map(|id| (id, q)))
+        .filter_map(|q| {
+            q.id.as_deref()
+                .map(|id| (kind.canonical(id).into_owned(), q))
+        })
         .collect();
     let mut by_name: HashMap<&str, Vec<&Queue>> = HashMap::new();
     for q in &observed.queues {
         by_name.entry(q.name.as_str()).or_default().push(q);
     }
     let skills: HashSet<&str> = observed.skills.iter().map(|s| s.name.as_str()).collect();
-    let id_to_name = |id: &str| by_id.get(id).map(|q| q.name.clone());
+    let id_to_name = |id: &str| {
+        by_id
+            .get(kind.canonical(id).as_ref())
+            .map(|q| q.name.clone())
+    };
 
     let mut diags = Vec::new();
     let mut matched: HashMap<&str, Option<&Queue>> = HashMap::new();
@@ -259,7 +268,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
     for def in &repo.queues {
         let md = &def.doc.metadata;
         let m = match &md.id {
-            Some(id) => match by_id.get(id.value.as_str()) {
+            Some(id) => match by_id.get(kind.canonical(&id.value).as_ref()) {
                 Some(q) => Match::One(q),
                 None if md.deleted => Match::None,
                 None => {
@@ -309,7 +318,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
                 matched.insert(md.name.value.as_str(), None);
             }
         }
-        check_tenant_refs(def, &skills, &by_id, &mut diags);
+        check_tenant_refs(def, &skills, &by_id, kind, &mut diags);
     }
 
     // The unmanaged tenant queues.
@@ -360,6 +369,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
             &resolve_display,
             &id_to_name,
             &matched,
+            kind,
         );
         let op = match current {
             None => Op::Create,
@@ -433,6 +443,7 @@ fn diff(
     resolve: &dyn Fn(&TargetRef) -> Value,
     id_to_name: &dyn Fn(&str) -> Option<String>,
     matched: &HashMap<&str, Option<&Queue>>,
+    kind: IdKind,
 ) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut field = |path: &str, before: Value, after: Value| {
@@ -493,7 +504,7 @@ fn diff(
         match (cur.and_then(|q| q.overflow.as_ref()), o) {
             (Some(b), Some(a)) => {
                 let target_now = current_target_id(&a.target, matched);
-                if target_now.as_deref() != Some(b.target_id.as_str()) {
+                if !target_now.is_some_and(|now| kind.same(&now, &b.target_id)) {
                     field(
                         "overflow.target",
                         Value::String(name_of(&b.target_id)),
@@ -527,7 +538,8 @@ fn diff(
 fn check_tenant_refs(
     def: &QueueDef,
     skills: &HashSet<&str>,
-    by_id: &HashMap<&str, &Queue>,
+    by_id: &HashMap<String, &Queue>,
+    kind: IdKind,
     diags: &mut Vec<Diagnostic>,
 ) {
     if def.doc.metadata.deleted {
@@ -553,7 +565,7 @@ fn check_tenant_refs(
     }
     if let Some(Some(o)) = &spec.overflow
         && let Some(id) = &o.value.target_id
-        && !by_id.contains_key(id.value.as_str())
+        && !by_id.contains_key(kind.canonical(&id.value).as_ref())
     {
         diags.push(
             Diagnostic::error(

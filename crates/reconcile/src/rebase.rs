@@ -66,13 +66,7 @@ impl Plan {
             let why = match c.version() {
                 Some(_) => {
                     let now_version = now.and_then(|q| q.version);
-                    (now_version != c.version()).then(|| {
-                        format!(
-                            "its tenant version moved from {:?} to {:?} since the plan was made",
-                            c.version(),
-                            now_version
-                        )
-                    })
+                    (now_version != c.version()).then(|| version_moved(c.version(), now_version))
                 }
                 None => {
                     fields_moved(c, now, fresh_by_name.get(c.name.as_str()).copied()).then(|| {
@@ -166,4 +160,37 @@ fn fields_moved(saved: &Change, now: Option<&Queue>, fresh: Option<&Change>) -> 
     then.iter()
         .any(|(path, before)| now.get(path).is_some_and(|b| b != before))
         || then.len() != now.len()
+}
+
+/// How a queue's version moved, in words.
+fn version_moved(planned: Option<u64>, now: Option<u64>) -> String {
+    match (planned, now) {
+        (Some(p), Some(n)) => format!("its tenant version moved from {p} to {n}"),
+        (Some(p), None) => format!("it was at version {p} and is no longer in the tenant"),
+        (None, Some(n)) => format!("it had no version and is now at version {n}"),
+        (None, None) => "the tenant no longer reports its version".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_moved;
+
+    #[test]
+    fn a_moved_version_is_said_in_words_without_rust_debug_text() {
+        let cases = [
+            (Some(1), Some(2), "its tenant version moved from 1 to 2"),
+            (
+                Some(1),
+                None,
+                "it was at version 1 and is no longer in the tenant",
+            ),
+            (None, Some(3), "it had no version and is now at version 3"),
+        ];
+        for (planned, now, want) in cases {
+            let m = version_moved(planned, now);
+            assert_eq!(m, want);
+            assert!(!m.contains("Some(") && !m.contains("None"), "{m}");
+        }
+    }
 }

@@ -21,14 +21,23 @@ pub(crate) fn check(
     unmanaged: &[&Queue],
     diags: &mut Vec<Diagnostic>,
 ) {
-    // Tenant id → the repository queue that manages it.
-    let managed: HashMap<&str, &str> = matched
+    // Tenant id (canonical: ids compare without case) → the repository queue managing it.
+    let kind = repo.id_kind;
+    let managed: HashMap<String, &str> = matched
         .iter()
-        .filter_map(|(name, q)| Some((q.as_ref()?.id.as_deref()?, *name)))
+        .filter_map(|(name, q)| {
+            Some((
+                kind.canonical(q.as_ref()?.id.as_deref()?).into_owned(),
+                *name,
+            ))
+        })
         .collect();
-    let key_of_id = |id: &str| match managed.get(id) {
-        Some(name) => Key::Repo((*name).to_string()),
-        None => Key::Tenant(id.to_string()),
+    let key_of_id = |id: &str| {
+        let id = kind.canonical(id);
+        match managed.get(id.as_ref()) {
+            Some(name) => Key::Repo((*name).to_string()),
+            None => Key::Tenant(id.into_owned()),
+        }
     };
 
     let mut g: RoutingGraph<Key> = RoutingGraph::with_capacity(repo.queues.len() + unmanaged.len());
@@ -47,7 +56,7 @@ pub(crate) fn check(
     for q in unmanaged {
         if let Some(id) = &q.id {
             let _ = g.add_node(
-                Key::Tenant(id.clone()),
+                Key::Tenant(kind.canonical(id).into_owned()),
                 format!("{} (unmanaged)", q.name),
                 Site::tenant(),
             );
@@ -84,7 +93,7 @@ pub(crate) fn check(
         if let (Some(id), Some(o)) = (&q.id, &q.overflow) {
             edge(
                 &mut g,
-                &Key::Tenant(id.clone()),
+                &Key::Tenant(kind.canonical(id).into_owned()),
                 key_of_id(&o.target_id),
                 Site::tenant(),
             );

@@ -463,3 +463,42 @@ fn diagnostics_come_sorted_by_file_line_and_rule() {
         ]
     );
 }
+
+#[test]
+fn names_that_differ_only_in_case_normalisation_width_or_zero_width_characters_are_warnings_naming_both_places()
+ {
+    let files = [
+        ("queues/a.yaml", queue("Facturación", None)),
+        ("queues/b.yaml", queue("FACTURACIÓN", None)),
+        ("queues/c.yaml", queue("Facturacio\u{301}n", None)),
+        ("queues/d.yaml", queue("\u{FF26}acturación", None)),
+        ("queues/e.yaml", queue("Factu\u{200B}ración", None)),
+        ("queues/f.yaml", queue("Facturación 2", None)),
+    ];
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let diags = check(&borrowed);
+    let warned: Vec<&str> = diags
+        .iter()
+        .map(|d| {
+            assert_eq!(d.rule, Rule::ConfusableName, "{d}");
+            assert_eq!(d.severity, Severity::Warning, "{d}");
+            assert_eq!(d.line, 4, "{d}");
+            assert!(d.message.contains("(queues/a.yaml:4)"), "{d}");
+            d.file.to_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "queues/b.yaml",
+            "queues/c.yaml",
+            "queues/d.yaml",
+            "queues/e.yaml"
+        ]
+    );
+    assert!(
+        diags[3].message.contains("\\u{200b}"),
+        "invisible characters are shown: {}",
+        diags[3]
+    );
+}

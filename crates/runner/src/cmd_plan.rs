@@ -86,6 +86,14 @@ struct InvalidRepo {
 /// Loads and validates the whole repository, as `validate` does; prints every diagnostic
 /// (to stderr, so that stdout holds only the plan).
 fn load_or_errors(repo: &RepoArgs) -> Result<Repository, Box<InvalidRepo>> {
+    if let Some(problem) = crate::cmd_validate::repo_problem(&repo.repo) {
+        eprintln!("error: {problem}");
+        let diagnostic = Diagnostic::error(model::Rule::File, ".", model::Loc::UNKNOWN, problem);
+        return Err(Box::new(InvalidRepo {
+            repo: Repository::default(),
+            diagnostics: vec![diagnostic],
+        }));
+    }
     let checked = crate::cmd_validate::check(&repo.repo, &LoadOptions::default());
     let report = checked.report(&repo.repo);
     if !checked.diagnostics.is_empty() {
@@ -126,6 +134,7 @@ pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
     let report = render::Report {
         diagnostics: diags,
         queues: 0,
+        queues_with_errors: 0,
         files: sources.len(),
         sources: &sources,
         root,

@@ -46,9 +46,11 @@ pub struct Checked {
 
 impl Checked {
     pub fn report<'a>(&'a self, root: &'a Path) -> Report<'a> {
+        let (queues, queues_with_errors) = self.repo.queue_counts(&self.diagnostics);
         Report {
             diagnostics: &self.diagnostics,
-            queues: self.repo.queues.len(),
+            queues,
+            queues_with_errors,
             files: self.files,
             sources: &self.sources,
             root,
@@ -58,11 +60,8 @@ impl Checked {
 
 pub fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
     let root = args.repo.repo.as_path();
-    if !root.is_dir() {
-        return Err(CliError::Usage(format!(
-            "--repo {}: no such folder",
-            root.display()
-        )));
+    if let Some(problem) = repo_problem(root) {
+        return Err(CliError::Usage(problem));
     }
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
@@ -84,6 +83,25 @@ pub fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
     } else {
         Outcome::Invalid
     })
+}
+
+/// What is wrong with `--repo` before anything is read: it does not exist, is a file, or is
+/// a folder with neither `cxqueues.yaml` nor `queues/`.
+pub fn repo_problem(root: &Path) -> Option<String> {
+    let shown = root.display();
+    if root.is_file() {
+        Some(format!(
+            "--repo {shown} is a file, not a folder: give the repository's folder (the one holding cxqueues.yaml and queues/)"
+        ))
+    } else if !root.is_dir() {
+        Some(format!("--repo {shown}: no such folder"))
+    } else if !root.join("cxqueues.yaml").exists() && !root.join("queues").exists() {
+        Some(format!(
+            "--repo {shown}: no cxqueues.yaml and no queues/ here; give the repository's folder, or create queues/"
+        ))
+    } else {
+        None
+    }
 }
 
 /// The text of each file a diagnostic points into, for its snippet: only regular files (never

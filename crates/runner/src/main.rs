@@ -16,6 +16,7 @@ mod cmd_validate;
 mod cmd_webhooks;
 mod exit;
 mod plan_output;
+mod printable;
 mod render;
 mod run;
 mod tenant;

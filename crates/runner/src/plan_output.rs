@@ -163,9 +163,9 @@ fn pretty(v: &Value) -> String {
 fn skill_line(v: &Value) -> String {
     match (v.get("skill"), v.get("proficiency"), v.get("required")) {
         (Some(Value::String(s)), Some(Value::String(p)), Some(Value::Bool(r))) => {
-            format!("{s} {p}{}", if *r { "" } else { " (optional)" })
+            format!("{} {p}{}", safe(s), if *r { "" } else { " (optional)" })
         }
-        _ => v.to_string(),
+        _ => safe(&v.to_string()),
     }
 }
 
@@ -190,14 +190,9 @@ fn field_diff(f: &FieldChange) -> Vec<(char, String)> {
         .collect()
 }
 
-/// A name from the tenant, safe to print: control characters (an ANSI escape, a newline)
-/// shown escaped.
+/// A name or path from the tenant or the repository, safe to print.
 fn safe(name: &str) -> String {
-    if name.chars().any(char::is_control) {
-        name.escape_debug().to_string()
-    } else {
-        name.to_string()
-    }
+    crate::printable::printable(name).into_owned()
 }
 
 struct Colors {
@@ -238,7 +233,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             c.paint(code, &s.to_string()),
             c.paint("1", &safe(&ch.name)),
             id,
-            c.paint("2", &ch.file.display().to_string())
+            c.paint("2", &safe(&ch.file.display().to_string()))
         );
         for f in &ch.fields {
             if is_multiline(f) {
@@ -314,7 +309,7 @@ fn details(ch: &Change) -> String {
         }
     }
     if ch.action() == Action::Delete {
-        let _ = writeln!(body, "- {} (deleted by tombstone)", ch.name);
+        let _ = writeln!(body, "- {} (deleted by tombstone)", safe(&ch.name));
     }
     let body = body.replace("```", "` ` `");
     format!(
@@ -463,7 +458,7 @@ pub fn markdown_limited(file: &PlanFile, limit: usize) -> String {
             },
             md_escape(&ch.name),
             md_escape(&fields.join(", ")),
-            ch.file.display()
+            safe(&ch.file.display().to_string())
         );
         if out.len() + row.len() > table_budget {
             break;
@@ -739,6 +734,42 @@ mod tests {
         let v: Value = serde_json::from_str(&json(&doc)).unwrap();
         assert_eq!(v["status"], "invalid");
         assert_eq!(v["errors"][0]["line"], 12);
+    }
+
+    #[test]
+    fn bidi_controls_in_names_files_skills_and_values_are_escaped_in_text_and_markdown() {
+        let rlo = '\u{202E}';
+        let mut ch = change(1, Action::Delete);
+        ch.name = format!("Sales{rlo}gnp.exe \u{2066}x\u{2069}");
+        ch.file = format!("queues/a{rlo}.yaml").into();
+        ch.fields = vec![
+            FieldChange {
+                path: "description".into(),
+                before: json!(format!("old{rlo}")),
+                after: json!("new\u{200F}"),
+            },
+            FieldChange {
+                path: "skillRequirements".into(),
+                before: json!([]),
+                after: json!([{"skill": format!("lang{rlo}"), "proficiency": "expert", "required": true}]),
+            },
+        ];
+        let plan = Plan {
+            changes: vec![ch],
+            unmanaged: vec![reconcile::Unmanaged {
+                id: "x".into(),
+                name: "Other\u{202A}".to_string(),
+            }],
+            ..Plan::default()
+        };
+        let md = markdown(&PlanFile::from_plan(&plan, origin()));
+        for out in [text(&plan, false), text(&plan, true), md] {
+            for bidi in ['\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}', '\u{200F}'] {
+                assert!(!out.contains(bidi), "raw {bidi:?} in:\n{out}");
+            }
+            assert!(out.contains("Sales\\u{202e}gnp.exe"), "{out}");
+        }
+        assert!(text(&plan, false).contains("Other\\u{202a}"));
     }
 
     #[test]

@@ -17,7 +17,10 @@ pub const JSON_FORMAT_VERSION: u32 = 1;
 pub struct Report<'a> {
     /// Sorted by file, line and column.
     pub diagnostics: &'a [Diagnostic],
+    /// Queues checked: every Queue document found, read or not.
     pub queues: usize,
+    /// Of those, the queues with at least one error.
+    pub queues_with_errors: usize,
     pub files: usize,
     /// The text of each file read, by its path relative to the repository.
     pub sources: &'a BTreeMap<PathBuf, Arc<str>>,
@@ -39,7 +42,8 @@ impl Report<'_> {
         self.errors() == 0
     }
 
-    /// `3 errors, 1 warning in 7 files (12 queues)` or `ok: 12 queues in 7 files, 0 warnings`.
+    /// `3 errors, 1 warning in 7 files: 12 queues checked, 2 with errors` or
+    /// `ok: 12 queues in 7 files, 0 warnings`.
     pub fn summary(&self) -> String {
         let (e, w) = (self.errors(), self.warnings());
         let (q, f) = (self.queues, self.files);
@@ -52,11 +56,12 @@ impl Report<'_> {
             )
         } else {
             format!(
-                "{}, {} in {} ({})",
+                "{}, {} in {}: {} checked, {} with errors",
                 plural(e, "error"),
                 plural(w, "warning"),
                 plural(f, "file"),
-                plural(q, "queue")
+                plural(q, "queue"),
+                self.queues_with_errors
             )
         }
     }
@@ -120,6 +125,7 @@ fn label(rule: Rule) -> &'static str {
         Rule::Kind => "unknown value",
         Rule::Range => "out of range",
         Rule::DuplicateName => "name used twice",
+        Rule::ConfusableName => "looks like another name",
         Rule::DuplicateId => "id used twice",
         Rule::InvalidId => "not a UUID",
         Rule::OverflowTarget => "one of target / targetId",
@@ -305,7 +311,8 @@ fn plain(out: &mut String, report: &Report, d: &Diagnostic) {
     out.push('\n');
 }
 
-/// `{"formatVersion": 1, "valid", "errors", "warnings", "queues", "diagnostics": [...]}`.
+/// `{"formatVersion": 1, "valid", "errors", "warnings", "queues", "queuesWithErrors",
+/// "diagnostics": [...]}`.
 pub fn json(report: &Report) -> String {
     let diagnostics: Vec<serde_json::Value> = report
         .diagnostics
@@ -329,6 +336,7 @@ pub fn json(report: &Report) -> String {
         "errors": report.errors(),
         "warnings": report.warnings(),
         "queues": report.queues,
+        "queuesWithErrors": report.queues_with_errors,
         "diagnostics": diagnostics,
     });
     let mut s = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
@@ -445,6 +453,7 @@ mod tests {
         let report = Report {
             diagnostics: &diags,
             queues: 1,
+            queues_with_errors: 1,
             files: 1,
             sources: &sources,
             root: Path::new("."),
@@ -461,7 +470,7 @@ mod tests {
             assert!(text.contains(part), "{part:?} not in\n{text}");
         }
         assert!(
-            text.ends_with("1 error, 0 warnings in 1 file (1 queue)\n"),
+            text.ends_with("1 error, 0 warnings in 1 file: 1 queue checked, 1 with errors\n"),
             "{text}"
         );
     }
@@ -478,6 +487,7 @@ mod tests {
         let report = Report {
             diagnostics: &diags,
             queues: 0,
+            queues_with_errors: 0,
             files: 1,
             sources: &sources,
             root: Path::new("repo"),
@@ -506,6 +516,7 @@ mod tests {
         let report = Report {
             diagnostics: &diags,
             queues: 1,
+            queues_with_errors: 1,
             files: 1,
             sources: &sources,
             root: Path::new("some/repo"),

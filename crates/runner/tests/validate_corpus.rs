@@ -361,6 +361,29 @@ fn a_typo_in_the_second_document_of_a_file_is_reported_at_its_line_in_the_file()
     assert_eq!(hint(&found[0]), "did you mean `enabled`?");
 }
 
+#[test]
+fn a_typo_does_not_hide_a_range_error_or_a_cycle_in_the_same_file() {
+    let run = validate_json(&case("typo_range_cycle"), &[]);
+    let found = assert_fails_with(
+        &run,
+        &[
+            at("unknown-field", "queues/a.yaml", 7, 3),
+            at("range", "queues/a.yaml", 17, 15),
+            at_line("cycle", "queues/a.yaml", 9),
+        ],
+    );
+    assert_eq!(hint(&found[0]), "did you mean `maxWaitTime`?");
+    assert_eq!(run.1["queues"], 2, "{}", run.1);
+    assert_eq!(run.1["queuesWithErrors"], 2, "{}", run.1);
+    let out = cxqueues(&["validate", "--repo", "."], &case("typo_range_cycle"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().last(),
+        Some("3 errors, 0 warnings in 1 file: 2 queues checked, 2 with errors"),
+        "{text}"
+    );
+}
+
 /// A range case: one error of rule `range` at `line:column` of `queues/a.yaml`, whose message
 /// names the value.
 fn assert_out_of_range(name: &str, line: u64, column: u64, value: &str) {
@@ -446,6 +469,28 @@ fn values_on_the_edges_of_every_range_are_valid() {
     assert_eq!(doc["valid"], true);
     assert_eq!(doc["queues"], 3);
     assert_eq!(diagnostics(&doc).len(), 0, "{doc}");
+}
+
+#[test]
+fn a_quoted_number_a_null_and_a_braced_id_are_errors_at_the_value() {
+    let found = assert_fails_with(
+        &validate_json(&case("null_and_quoted"), &[]),
+        &[
+            at("parse", "queues/a.yaml", 7, 15),
+            at("parse", "queues/b.yaml", 7, 16),
+            at("invalid-id", "queues/c.yaml", 6, 7),
+        ],
+    );
+    assert!(
+        message(&found[0]).contains("the string \"60\""),
+        "{found:?}"
+    );
+    assert!(hint(&found[0]).contains("without quotes"), "{found:?}");
+    assert!(hint(&found[1]).contains("leave the field out"), "{found:?}");
+    assert_eq!(
+        hint(&found[2]),
+        "write the id as 0f8fad5b-d9cb-469f-a165-70867728950e"
+    );
 }
 
 // ---- Rule 2: names and ids ----------------------------------------------------------------
@@ -597,7 +642,11 @@ fn a_billion_laughs_alias_bomb_is_refused_quickly() {
     let started = Instant::now();
     let run = validate_json(&case("alias_bomb"), &[]);
     let elapsed = started.elapsed();
-    assert_fails_with(&run, &[at("parse", "queues/a.yaml", 7, 17)]);
+    // Refused where the expansion crosses the budget (the values are read whole, so no
+    // wrong type of a label stops the read before it).
+    let found = assert_fails_with(&run, &[at_line("parse", "queues/a.yaml", 11)]);
+    assert!(message(&found[0]).contains("alias"), "{found:?}");
+    assert!(!message(&found[0]).contains("(used"), "{found:?}");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
@@ -659,7 +708,7 @@ fn text_output_names_file_line_and_column_the_rule_and_the_hint() {
     assert!(text.contains("help: use a value from 0 to 100"), "{text}");
     assert_eq!(
         text.lines().last(),
-        Some("1 error, 0 warnings in 1 file (1 queue)")
+        Some("1 error, 0 warnings in 1 file: 1 queue checked, 1 with errors")
     );
     assert!(!text.contains('\u{1b}'), "no colour off a terminal: {text}");
 }
@@ -711,4 +760,25 @@ fn a_repository_folder_that_does_not_exist_is_a_usage_error() {
     let out = cxqueues(&["validate", "--repo", "no/such/folder"], &workspace_root());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/folder"));
+}
+
+#[test]
+fn a_file_given_as_repo_is_a_file_not_a_folder_and_an_empty_folder_says_what_is_missing() {
+    let out = cxqueues(&["validate", "--repo", "README.md"], &workspace_root());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--repo README.md is a file, not a folder"),
+        "{stderr}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    for command in ["validate", "plan"] {
+        let out = cxqueues(&[command, "--repo", "."], empty.path());
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no cxqueues.yaml and no queues/ here"),
+            "{command}: {stderr}"
+        );
+    }
 }
