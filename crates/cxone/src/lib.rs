@@ -17,6 +17,7 @@ mod secret;
 mod types;
 
 pub use client::{ClientConfig, ClientStats, DEFAULT_SCOPES, HttpTenant, RetryPolicy};
+pub use client::{QUEUE_METRICS, QueueMetrics};
 pub use error::ApiError;
 pub use secret::Secret;
 pub use types::{Overflow, RemoteQueue, ServiceLevelTarget, Skill, SkillRequirement, Tenant};

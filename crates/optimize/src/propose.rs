@@ -265,6 +265,15 @@ fn propose_queue(
             });
         }
     }
+    let new_wait = p.changes.iter().find(|c| c.field == Field::MaxWaitTime);
+    if let (Some(c), Some(Some(ov))) = (new_wait, &q.doc.spec.overflow)
+        && ov.value.wait_time.value >= c.to
+    {
+        p.warnings.push(format!(
+            "maxWaitTime {} is not above overflow.waitTime {}: the overflow would never fire",
+            c.to, ov.value.wait_time.value
+        ));
+    }
     p
 }
 

@@ -7,6 +7,7 @@ mod audit;
 mod civil;
 mod cmd_audit;
 mod cmd_import;
+mod cmd_optimize;
 mod cmd_plan;
 mod cmd_run;
 mod cmd_schema;
@@ -55,6 +56,8 @@ enum Command {
     Audit(cmd_audit::AuditArgs),
     /// The webhook outbox: `webhooks list`, `webhooks retry [EVENT_ID|--all]`.
     Webhooks(cmd_webhooks::WebhooksArgs),
+    /// Proposes queue settings from traffic metrics, as a change to the YAML.
+    Optimize(cmd_optimize::OptimizeArgs),
 }
 
 /// Options every repository-reading command shares.
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         }),
         Command::Audit(args) => cmd_audit::run(args),
         Command::Webhooks(args) => cmd_webhooks::run(args),
+        Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd_optimize::run(args))),
     };
     exit::finish(outcome)
 }

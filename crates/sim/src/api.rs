@@ -27,6 +27,8 @@ pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const QUEUES_PATH: &str = "/api/v2/routing/queues";
 /// The path of the skill collection.
 pub const SKILLS_PATH: &str = "/api/v2/routing/skills";
+/// The path of the traffic figures per queue (a simulator extension: `docs/metrics-api.md`).
+pub const METRICS_PATH: &str = "/api/v2/analytics/queues/metrics";
 
 /// The simulator's whole HTTP app over `state`, for [`serve`](crate::serve) or for
 /// `tower::ServiceExt::oneshot` in tests.
@@ -50,6 +52,7 @@ pub fn router(state: SimState) -> Router {
             get(get_queue).put(put_queue).delete(delete_queue),
         )
         .route(SKILLS_PATH, get(list_skills))
+        .route(METRICS_PATH, get(list_metrics))
         .route("/_sim/stats", get(sim_stats))
         .route("/_sim/stats/reset", post(sim_reset_stats))
         .route(
@@ -304,6 +307,33 @@ async fn list_skills(
     tenant.authorize(wire::bearer(&headers), SCOPE_SKILL_VIEW)?;
     let page = page_of(query.as_deref())?;
     let bytes = tenant.list_skills(page);
+    drop(tenant);
+    Ok(json_bytes_response(bytes))
+}
+
+// ---- traffic figures ----
+
+async fn list_metrics(
+    State(st): State<SimState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let tenant = st.tenant();
+    tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
+    let page = page_of(query.as_deref())?;
+    let form = wire::parse_form(query.as_deref().unwrap_or_default());
+    let interval = match form.get("intervalSeconds") {
+        None => crate::traffic::DEFAULT_INTERVAL_SECONDS,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if (60..=86_400).contains(&n) => n,
+            _ => {
+                return Err(ApiError::BadRequest(vec![format!(
+                    "intervalSeconds: must be an integer from 60 to 86400 (got {text:?})"
+                )]));
+            }
+        },
+    };
+    let bytes = tenant.list_metrics(page, interval);
     drop(tenant);
     Ok(json_bytes_response(bytes))
 }
