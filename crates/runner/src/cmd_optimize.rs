@@ -130,7 +130,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         .write_all(out.as_bytes())
         .map_err(|e| CliError::Other(e.into()))?;
     if args.write && !edits.is_empty() {
-        write_edits(&root, &edits)?;
+        write_edits(&root, &repo, &edits)?;
         eprintln!(
             "Wrote {} file{}.",
             edits.len(),
@@ -214,32 +214,45 @@ fn tenant_figures(m: cxone::QueueMetrics) -> optimize::QueueMetrics {
     }
 }
 
-/// The repository's files with `edits` made, validated as `validate` does (every rule, the
-/// cross-queue ones too). `Err` holds the errors: then nothing may be written.
+/// Checks the repository `repo` (valid, as loaded) with `edits` made, as `validate` does:
+/// the edited files parsed again against the tenant document `tenant`, then every
+/// cross-queue rule on the whole. `Err` holds the errors: then nothing may be written.
 pub fn revalidate(
+    repo: &Repository,
     tenant: Option<RepoFile>,
-    mut files: Vec<RepoFile>,
     edits: &[FileEdit],
-) -> Result<Vec<RepoFile>, Vec<Diagnostic>> {
-    for e in edits {
-        match files.iter_mut().find(|f| f.path == e.file) {
-            Some(f) => f.bytes = e.after.clone().into_bytes(),
-            None => files.push(RepoFile {
-                path: e.file.clone(),
-                bytes: e.after.clone().into_bytes(),
-            }),
-        }
-    }
-    let repo = model::parse_files(tenant, files.iter().cloned(), &LoadOptions::default());
-    let mut errors: Vec<Diagnostic> = repo
+) -> Result<(), Vec<Diagnostic>> {
+    let files = edits.iter().map(|e| RepoFile {
+        path: e.file.clone(),
+        bytes: e.after.clone().into_bytes(),
+    });
+    let edited = model::parse_files(tenant, files, &LoadOptions::default());
+    let tenant_file = edited.tenant_file.clone();
+    let mut errors: Vec<Diagnostic> = edited
         .diagnostics
         .iter()
+        .filter(|d| d.is_error() && Some(&d.file) != tenant_file.as_ref())
         .cloned()
-        .chain(reconcile::check_repository(&repo))
-        .filter(Diagnostic::is_error)
         .collect();
+    let whole = Repository {
+        tenant: repo.tenant.clone(),
+        tenant_file: repo.tenant_file.clone(),
+        queues: repo
+            .queues
+            .iter()
+            .filter(|q| edits.iter().all(|e| e.file != q.file))
+            .cloned()
+            .chain(edited.queues)
+            .collect(),
+        diagnostics: Vec::new(),
+    };
+    errors.extend(
+        reconcile::check_repository(&whole)
+            .into_iter()
+            .filter(Diagnostic::is_error),
+    );
     if errors.is_empty() {
-        Ok(files)
+        Ok(())
     } else {
         reconcile::sort_diagnostics(&mut errors);
         Err(errors)
@@ -257,9 +270,16 @@ pub fn refusal(errors: &[Diagnostic]) -> String {
 
 /// Validates the edited repository, then writes each edited file (through a temporary file
 /// and a rename, so that a file is never half written).
-fn write_edits(root: &Path, edits: &[FileEdit]) -> Result<(), CliError> {
-    let (tenant, files, _) = model::read_repository_files(root, &LoadOptions::default());
-    revalidate(tenant, files, edits).map_err(|errors| CliError::Usage(refusal(&errors)))?;
+fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(), CliError> {
+    let tenant = match &repo.tenant_file {
+        Some(p) => Some(RepoFile {
+            path: p.clone(),
+            bytes: std::fs::read(root.join(p))
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", p.display())))?,
+        }),
+        None => None,
+    };
+    revalidate(repo, tenant, edits).map_err(|errors| CliError::Usage(refusal(&errors)))?;
     for e in edits {
         let path = root.join(&e.file);
         let tmp = path.with_extension("yaml.cxqueues-tmp");
@@ -298,29 +318,32 @@ mod tests {
     const B: &str =
         "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: B}\nspec: {maxWaiters: 5}\n";
 
-    #[test]
-    fn an_edited_repository_that_validates_is_returned_with_the_new_text() {
-        let after = A.replace("maxWaiters: 10", "maxWaiters: 12");
-        let files = revalidate(
+    fn repo() -> Repository {
+        let repo = model::parse_files(
             Some(file("cxqueues.yaml", TENANT)),
             vec![file("queues/a.yaml", A), file("queues/b.yaml", B)],
-            &[edit("queues/a.yaml", A, &after)],
-        )
-        .unwrap();
-        assert_eq!(files[0].bytes, after.as_bytes());
-        assert_eq!(files[1].bytes, B.as_bytes());
+            &LoadOptions::default(),
+        );
+        assert!(!repo.has_errors());
+        repo
+    }
+
+    #[test]
+    fn an_edited_repository_that_validates_passes() {
+        let after = A.replace("maxWaiters: 10", "maxWaiters: 12");
+        let tenant = Some(file("cxqueues.yaml", TENANT));
+        assert_eq!(
+            revalidate(&repo(), tenant, &[edit("queues/a.yaml", A, &after)]),
+            Ok(())
+        );
     }
 
     #[test]
     fn an_edit_above_the_license_or_breaking_a_cross_queue_rule_is_refused_with_its_errors() {
         let tenant = Some(file("cxqueues.yaml", TENANT));
         let above = A.replace("maxWaiters: 10", "maxWaiters: 30");
-        let errors = revalidate(
-            tenant.clone(),
-            vec![file("queues/a.yaml", A), file("queues/b.yaml", B)],
-            &[edit("queues/a.yaml", A, &above)],
-        )
-        .unwrap_err();
+        let errors =
+            revalidate(&repo(), tenant.clone(), &[edit("queues/a.yaml", A, &above)]).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert!(
             errors[0].message.contains("above the licensed 20"),
@@ -328,13 +351,12 @@ mod tests {
         );
         // Renaming B leaves A's overflow target dangling: a cross-queue rule.
         let renamed = B.replace("name: B", "name: C");
-        let errors = revalidate(
-            tenant,
-            vec![file("queues/a.yaml", A), file("queues/b.yaml", B)],
-            &[edit("queues/b.yaml", B, &renamed)],
-        )
-        .unwrap_err();
+        let errors =
+            revalidate(&repo(), tenant, &[edit("queues/b.yaml", B, &renamed)]).unwrap_err();
         assert!(refusal(&errors).starts_with("the edited repository does not validate"));
-        assert!(errors.iter().all(Diagnostic::is_error));
+        assert!(
+            errors.iter().any(|d| d.file == Path::new("queues/a.yaml")),
+            "{errors:?}"
+        );
     }
 }
