@@ -43,13 +43,21 @@ pub fn edit_files(
             .or_default()
             .push((q.name.as_str(), &q.changes));
     }
+    // Every Queue document of each file, in file order.
+    let mut docs_of: std::collections::HashMap<&Path, Vec<&QueueDef>> =
+        std::collections::HashMap::new();
+    for q in &repo.queues {
+        if by_file.contains_key(q.file.as_path()) {
+            docs_of.entry(q.file.as_path()).or_default().push(q);
+        }
+    }
     let mut edits = Vec::with_capacity(by_file.len());
     for (file, changes) in by_file {
         let before = read(file).map_err(|message| OptimizeError::Edit {
             file: file.to_path_buf(),
             message,
         })?;
-        let docs: Vec<&QueueDef> = repo.queues.iter().filter(|q| q.file == file).collect();
+        let docs = docs_of.remove(file).unwrap_or_default();
         let after = edit_text(&before, &docs, &changes).map_err(|message| OptimizeError::Edit {
             file: file.to_path_buf(),
             message,
@@ -177,13 +185,16 @@ struct Source<'a> {
     text: &'a str,
     /// Byte offset of each line's first character.
     starts: Vec<usize>,
+    /// The file's line end (`\r\n` when it uses them), for inserted lines.
+    eol: &'static str,
 }
 
 impl<'a> Source<'a> {
     fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { text, starts }
+        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        Self { text, starts, eol }
     }
 
     /// The text of line `i` (0-based), without its line end.
@@ -271,9 +282,10 @@ impl<'a> Source<'a> {
         let Some(spec_line) = spec_line else {
             // No `spec` at all: add one at the end of the document.
             let last = self.last_content_line(first, end, top_line);
-            let mut text = format!("{}spec:\n", " ".repeat(top));
+            let eol = self.eol;
+            let mut text = format!("{}spec:{eol}", " ".repeat(top));
             for e in entries {
-                text.push_str(&format!("{}{e}\n", " ".repeat(top + 2)));
+                text.push_str(&format!("{}{e}{eol}", " ".repeat(top + 2)));
             }
             return Ok(self.insert_after_line(last, text));
         };
@@ -298,7 +310,8 @@ impl<'a> Source<'a> {
                 last = i;
             }
             let pad = " ".repeat(sibling.unwrap_or(top + 2));
-            let text: String = entries.iter().map(|e| format!("{pad}{e}\n")).collect();
+            let eol = self.eol;
+            let text: String = entries.iter().map(|e| format!("{pad}{e}{eol}")).collect();
             return Ok(self.insert_after_line(last, text));
         }
         if !value.starts_with('{') {
@@ -320,8 +333,8 @@ impl<'a> Source<'a> {
             let line_of = |off: usize| self.starts.partition_point(|&s| s <= off) - 1;
             let last_line = line_of(content_end - 1);
             if last_line != spec_line {
-                let pad = " ".repeat(indent(self.line(last_line)));
-                format!("{sep}\n{pad}{}", entries.join(&format!(",\n{pad}")))
+                let (pad, eol) = (" ".repeat(indent(self.line(last_line))), self.eol);
+                format!("{sep}{eol}{pad}{}", entries.join(&format!(",{eol}{pad}")))
             } else {
                 format!("{sep} {joined}")
             }
@@ -369,7 +382,7 @@ impl<'a> Source<'a> {
             None => Op {
                 start: self.text.len(),
                 end: self.text.len(),
-                text: format!("\n{}", text.trim_end_matches('\n')),
+                text: format!("{}{}", self.eol, text.trim_end_matches(['\r', '\n'])),
             },
         }
     }

@@ -249,29 +249,17 @@ mod tests {
         assert_eq!(agents_needed(0.0, 180.0, 20.0, 0.99), Some(1));
     }
 
-    /// SplitMix64: a seeded stream for the property tests.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-        fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
     #[test]
     fn the_service_level_rises_and_max_waiters_falls_as_agents_are_added() {
-        let mut rng = Rng(12);
+        let mut rng = StdRng::seed_from_u64(12);
         for _ in 0..2_000 {
-            let a = rng.unit() * 300.0;
-            let aht = 30.0 + rng.unit() * 600.0;
-            let t = 1.0 + (rng.unit() * 299.0).floor();
-            let tail = 0.001 + rng.unit() * 0.1;
+            let a = rng.random::<f64>() * 300.0;
+            let aht = 30.0 + rng.random::<f64>() * 600.0;
+            let t = 1.0 + (rng.random::<f64>() * 299.0).floor();
+            let tail = 0.001 + rng.random::<f64>() * 0.1;
             let first = a.floor() as u32 + 1;
             let mut prev: Option<ErlangC> = None;
             for n in first..first + 25 {
@@ -291,12 +279,12 @@ mod tests {
 
     #[test]
     fn agents_needed_meets_the_target_and_one_agent_fewer_does_not() {
-        let mut rng = Rng(7);
+        let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..300 {
-            let a = rng.unit() * 200.0;
-            let aht = 30.0 + rng.unit() * 600.0;
-            let t = 1.0 + (rng.unit() * 299.0).floor();
-            let target = 0.5 + rng.unit() * 0.45;
+            let a = rng.random::<f64>() * 200.0;
+            let aht = 30.0 + rng.random::<f64>() * 600.0;
+            let t = 1.0 + (rng.random::<f64>() * 299.0).floor();
+            let target = 0.5 + rng.random::<f64>() * 0.45;
             let n = agents_needed(a, aht, t, target).unwrap();
             assert!(ErlangC::new(n, a).unwrap().service_level(t, aht) >= target);
             if let Some(fewer) = ErlangC::new(n - 1, a) {

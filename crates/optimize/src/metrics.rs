@@ -246,10 +246,11 @@ impl Metrics {
         })?;
         let mut rows = Vec::with_capacity(doc.queues.0.len());
         let mut from = 0;
+        let mut lines = LineCounter::default();
         for (queue, metrics) in doc.queues.0 {
             // serde_json keeps no positions: find the key in the text, after the previous one.
             let (offset, origin) = match key_offset(text, &queue, from) {
-                Some(o) => (o, format!("{source}:{}", line_col(text, o))),
+                Some(o) => (o, format!("{source}:{}", lines.line_col(text, o))),
                 None => (from, format!("{source}: queues.{queue:?}")),
             };
             from = offset + 1;
@@ -392,13 +393,26 @@ fn key_offset(text: &str, name: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// `line:col` (1-based, columns in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> String {
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    format!("{line}:{col}")
+/// `line:col` (1-based, columns in characters) of byte offsets given in increasing order:
+/// each call counts the line ends only from the previous offset on.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCounter {
+    fn line_col(&mut self, text: &str, offset: usize) -> String {
+        let between = &text[self.offset..offset];
+        self.line += between.matches('\n').count();
+        if let Some(i) = between.rfind('\n') {
+            self.line_start = self.offset + i + 1;
+        }
+        self.offset = offset;
+        let col = text[self.line_start..offset].chars().count() + 1;
+        format!("{}:{col}", self.line + 1)
+    }
 }
 
 #[derive(Debug)]

@@ -264,3 +264,21 @@ fn write_on_the_example_repository_keeps_every_comment_and_changes_only_the_prop
         "  serviceLevelTarget: {threshold: 70, time: 180}\n  maxWaitTime: 300\n  maxWaiters: 80\n"
     ));
 }
+
+#[test]
+fn a_block_style_service_level_target_and_crlf_line_ends_are_kept() {
+    let text = "apiVersion: cxqueues/v1\r\nkind: Queue\r\nmetadata:\r\n  name: A\r\nspec:\r\n  serviceLevelTarget:\r\n    threshold: 80   # percent\r\n    time: 20\r\n";
+    let out = edit(
+        text,
+        "A",
+        &[
+            change(Field::ServiceLevelThreshold, Some(80), 70),
+            change(Field::MaxWaiters, None, 9),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        "apiVersion: cxqueues/v1\r\nkind: Queue\r\nmetadata:\r\n  name: A\r\nspec:\r\n  serviceLevelTarget:\r\n    threshold: 70   # percent\r\n    time: 20\r\n  maxWaiters: 9\r\n"
+    );
+}

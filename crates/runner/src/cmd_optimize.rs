@@ -234,13 +234,15 @@ pub fn revalidate(
         .filter(|d| d.is_error() && Some(&d.file) != tenant_file.as_ref())
         .cloned()
         .collect();
+    let edited_files: std::collections::HashSet<&Path> =
+        edits.iter().map(|e| e.file.as_path()).collect();
     let whole = Repository {
         tenant: repo.tenant.clone(),
         tenant_file: repo.tenant_file.clone(),
         queues: repo
             .queues
             .iter()
-            .filter(|q| edits.iter().all(|e| e.file != q.file))
+            .filter(|q| !edited_files.contains(q.file.as_path()))
             .cloned()
             .chain(edited.queues)
             .collect(),

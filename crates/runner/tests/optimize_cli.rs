@@ -33,6 +33,11 @@ fn example() -> tempfile::TempDir {
     dir
 }
 
+/// The text of the example's `queues/sales.yaml` in `dir`.
+fn sales(dir: &tempfile::TempDir) -> String {
+    std::fs::read_to_string(dir.path().join("queues/sales.yaml")).unwrap()
+}
+
 const METRICS: &str = r#"{"queues": {
   "Sales Inbound": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12},
   "VIP Backup": {"offered": 20, "intervalSeconds": 1800, "averageHandleTimeSeconds": 240, "agents": 6}
@@ -45,7 +50,7 @@ fn write_edits_the_files_in_place_keeping_comments_then_a_second_run_has_no_chan
     let m = dir.path().join("m.json");
     std::fs::write(&m, METRICS).unwrap();
     let m = m.to_str().unwrap();
-    let before = std::fs::read_to_string(dir.path().join("queues/sales.yaml")).unwrap();
+    let before = sales(&dir);
 
     let o = run(&[
         "optimize",
@@ -66,7 +71,7 @@ fn write_edits_the_files_in_place_keeping_comments_then_a_second_run_has_no_chan
     assert!(stdout.contains("maxWaitTime: 180 → 343"), "{stdout}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("Wrote 2 files."));
 
-    let after = std::fs::read_to_string(dir.path().join("queues/sales.yaml")).unwrap();
+    let after = sales(&dir);
     assert_eq!(
         after,
         before.replacen(
@@ -105,7 +110,7 @@ fn without_write_nothing_changes_on_disk_and_json_is_printed() {
     let repo = dir.path().to_str().unwrap();
     let m = dir.path().join("m.json");
     std::fs::write(&m, METRICS).unwrap();
-    let before = std::fs::read_to_string(dir.path().join("queues/sales.yaml")).unwrap();
+    let before = sales(&dir);
     let o = run(&[
         "optimize",
         "--repo",
@@ -122,10 +127,7 @@ fn without_write_nothing_changes_on_disk_and_json_is_printed() {
     assert_eq!(v["formatVersion"], 1);
     assert_eq!(v["queues"].as_array().unwrap().len(), 1);
     assert_eq!(v["queues"][0]["predicted"]["agentsNeeded"], 15);
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("queues/sales.yaml")).unwrap(),
-        before
-    );
+    assert_eq!(sales(&dir), before);
 }
 
 #[test]
@@ -134,7 +136,7 @@ fn a_csv_row_naming_no_queue_exits_1_naming_the_row_and_writes_nothing() {
     let repo = dir.path().to_str().unwrap();
     let m = dir.path().join("m.csv");
     std::fs::write(&m, "queue,offered,intervalSeconds,averageHandleTimeSeconds,agents\nSales Inbound,600,10800,180,12\nSales Inbund,1,1800,100,2\n").unwrap();
-    let before = std::fs::read_to_string(dir.path().join("queues/sales.yaml")).unwrap();
+    let before = sales(&dir);
     let o = run(&[
         "optimize",
         "--repo",
@@ -149,10 +151,7 @@ fn a_csv_row_naming_no_queue_exits_1_naming_the_row_and_writes_nothing() {
         err.contains("m.csv:3:1: queue \"Sales Inbund\" is not in the repository"),
         "{err}"
     );
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("queues/sales.yaml")).unwrap(),
-        before
-    );
+    assert_eq!(sales(&dir), before);
 }
 
 #[test]

@@ -34,7 +34,8 @@ pub const METRICS_PATH: &str = "/api/v2/analytics/queues/metrics";
 /// `tower::ServiceExt::oneshot` in tests.
 ///
 /// Contract endpoints: `POST /oauth2/token`, `GET|POST /api/v2/routing/queues`,
-/// `GET|PUT|DELETE /api/v2/routing/queues/{id}`, `GET /api/v2/routing/skills`.
+/// `GET|PUT|DELETE /api/v2/routing/queues/{id}`, `GET /api/v2/routing/skills`; and the
+/// traffic figures `GET /api/v2/analytics/queues/metrics` (`docs/metrics-api.md`).
 ///
 /// Admin endpoints (no auth, no faults, not counted): `GET /_sim/stats`,
 /// `POST /_sim/stats/reset`, `GET /_sim/faults`, `POST /_sim/faults` (a JSON [`Faults`]; fields
@@ -207,17 +208,34 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> R
 
 // ---- queues ----
 
+/// A paged list: the bearer needs `scope`; `list` serializes the page asked for.
+fn list_page(
+    st: &SimState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    scope: &'static str,
+    list: impl FnOnce(&crate::tenant::Tenant, Page) -> Result<Vec<u8>, ApiError>,
+) -> Result<Response, ApiError> {
+    let tenant = st.tenant();
+    tenant.authorize(wire::bearer(headers), scope)?;
+    let page = page_of(query)?;
+    let bytes = list(&tenant, page)?;
+    drop(tenant);
+    Ok(json_bytes_response(bytes))
+}
+
 async fn list_queues(
     State(st): State<SimState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let tenant = st.tenant();
-    tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
-    let page = page_of(query.as_deref())?;
-    let bytes = tenant.list_queues(page);
-    drop(tenant);
-    Ok(json_bytes_response(bytes))
+    list_page(
+        &st,
+        &headers,
+        query.as_deref(),
+        SCOPE_QUEUE_VIEW,
+        |t, page| Ok(t.list_queues(page)),
+    )
 }
 
 async fn get_queue(
@@ -303,12 +321,13 @@ async fn list_skills(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let tenant = st.tenant();
-    tenant.authorize(wire::bearer(&headers), SCOPE_SKILL_VIEW)?;
-    let page = page_of(query.as_deref())?;
-    let bytes = tenant.list_skills(page);
-    drop(tenant);
-    Ok(json_bytes_response(bytes))
+    list_page(
+        &st,
+        &headers,
+        query.as_deref(),
+        SCOPE_SKILL_VIEW,
+        |t, page| Ok(t.list_skills(page)),
+    )
 }
 
 // ---- traffic figures ----
@@ -318,24 +337,27 @@ async fn list_metrics(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let tenant = st.tenant();
-    tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
-    let page = page_of(query.as_deref())?;
     let form = wire::parse_form(query.as_deref().unwrap_or_default());
-    let interval = match form.get("intervalSeconds") {
-        None => crate::traffic::DEFAULT_INTERVAL_SECONDS,
-        Some(text) => match text.trim().parse::<u32>() {
-            Ok(n) if (60..=86_400).contains(&n) => n,
-            _ => {
-                return Err(ApiError::BadRequest(vec![format!(
-                    "intervalSeconds: must be an integer from 60 to 86400 (got {text:?})"
-                )]));
-            }
+    list_page(
+        &st,
+        &headers,
+        query.as_deref(),
+        SCOPE_QUEUE_VIEW,
+        |t, page| {
+            let interval = match form.get("intervalSeconds") {
+                None => crate::traffic::DEFAULT_INTERVAL_SECONDS,
+                Some(text) => match text.trim().parse::<u32>() {
+                    Ok(n) if (60..=86_400).contains(&n) => n,
+                    _ => {
+                        return Err(ApiError::BadRequest(vec![format!(
+                            "intervalSeconds: must be an integer from 60 to 86400 (got {text:?})"
+                        )]));
+                    }
+                },
+            };
+            Ok(t.list_metrics(page, interval))
         },
-    };
-    let bytes = tenant.list_metrics(page, interval);
-    drop(tenant);
-    Ok(json_bytes_response(bytes))
+    )
 }
 
 async fn not_found() -> ApiError {
