@@ -266,6 +266,8 @@ fn the_json_output_has_the_documented_shape_and_leaves_predicted_out_under_seed(
         r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#,
     );
     let v = render::json(&r);
+    let text: serde_json::Value = serde_json::from_str(&render::json_text(&r)).unwrap();
+    assert_eq!(text, v, "the text and the value are the same document");
     assert_eq!(v["formatVersion"], 1);
     assert_eq!(v["policy"], "erlang-c");
     let q = &v["queues"][0];

@@ -68,7 +68,7 @@ fn main() {
     let queues = write_metrics(&repo_dir, &metrics);
     let repo = repo_dir.to_str().expect("a UTF-8 path");
     let m = metrics.to_str().expect("a UTF-8 path");
-    let commands: [(&str, Vec<&str>); 3] = [
+    let commands: [(&str, Vec<&str>); 4] = [
         (
             "validate --format json",
             vec!["validate", "--repo", repo, "--format", "json"],
@@ -84,6 +84,10 @@ fn main() {
                 "--format",
                 "json",
             ],
+        ),
+        (
+            "optimize --metrics FILE (text)",
+            vec!["optimize", "--repo", repo, "--metrics", m],
         ),
         (
             "optimize --metrics FILE --format diff",

@@ -122,7 +122,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
     };
     let out = match args.format {
         OptimizeFormat::Text => optimize::render::text(&report, colour()),
-        OptimizeFormat::Json => format!("{:#}\n", optimize::render::json(&report)),
+        OptimizeFormat::Json => optimize::render::json_text(&report),
         OptimizeFormat::Diff => optimize::render::diff(&edits),
     };
     std::io::stdout()
