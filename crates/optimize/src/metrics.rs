@@ -77,8 +77,8 @@ pub const FIELDS: [&str; 7] = [
 impl QueueMetrics {
     /// The names of the figures `policy` needs that are absent.
     pub fn missing_for(&self, policy: Policy) -> Vec<&'static str> {
-        let have: [(&'static str, bool); 4] = match policy {
-            Policy::ErlangC => [
+        let needed: &[(&'static str, bool)] = match policy {
+            Policy::ErlangC => &[
                 ("offered", self.offered.is_some()),
                 ("intervalSeconds", self.interval_seconds.is_some()),
                 (
@@ -87,14 +87,13 @@ impl QueueMetrics {
                 ),
                 ("agents", self.agents.is_some()),
             ],
-            Policy::Seed => [
+            Policy::Seed => &[
                 ("activeInteractions", self.active_interactions.is_some()),
                 ("maxCapacity", self.max_capacity.is_some()),
-                ("", true),
-                ("", true),
             ],
         };
-        have.iter()
+        needed
+            .iter()
             .filter(|(_, present)| !present)
             .map(|(name, _)| *name)
             .collect()
@@ -361,11 +360,6 @@ impl Metrics {
             }
         }
         Ok(())
-    }
-
-    /// The figures of `queue`, if any.
-    pub fn get(&self, queue: &str) -> Option<&MetricsRow> {
-        self.rows.iter().find(|r| r.queue == queue)
     }
 }
 

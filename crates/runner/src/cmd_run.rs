@@ -326,6 +326,14 @@ fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>
             out,
             "  trigger: curl -X POST -H \"Authorization: Bearer ${TOKEN_ENV}\" http://{addr}/v1/reconcile"
         );
+        let target = match &args.optimize_branch {
+            Some(b) => format!("proposals committed onto branch {b}"),
+            None => "proposals answered only (no --optimize-branch)".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  optimize: POST a metrics JSON to http://{addr}/v1/optimize (same token; {target})"
+        );
     }
     let _ = writeln!(
         out,
