@@ -61,13 +61,22 @@ impl Colour {
     }
 }
 
+/// How many queues without metrics the text names before it says "and N more".
+const UNMEASURED_NAMED: usize = 10;
+
 /// Per queue with changes or warnings: current → proposed with the reason, the prediction,
-/// the warnings; then one summary line.
+/// the warnings; then one summary line, which names the queues the metrics have no row for
+/// (they get no block of their own: a metrics file often covers a few queues of many).
 pub fn text(report: &Report, colour: Colour) -> String {
     let mut out = String::new();
     let mut changed = 0;
     let mut warnings = 0;
+    let mut unmeasured = Vec::new();
     for q in &report.queues {
+        if q.inputs.is_none() {
+            unmeasured.push(q.name.as_str());
+            continue;
+        }
         warnings += q.warnings.len();
         if !q.changes.is_empty() {
             changed += 1;
@@ -77,16 +86,36 @@ pub fn text(report: &Report, colour: Colour) -> String {
         }
         queue_text(&mut out, q, colour);
     }
-    let unchanged = report.queues.len() - changed;
-    let _ = writeln!(
+    let unchanged = report.queues.len() - changed - unmeasured.len();
+    let _ = write!(
         out,
-        "Optimize ({}, tail {}): {} to change, {} unchanged, {}.",
+        "Optimize ({}, tail {}): {} to change, {} unchanged, {}",
         report.policy,
         trim(report.tail),
         plural(changed, "queue"),
         unchanged,
         plural(warnings, "warning")
     );
+    if !unmeasured.is_empty() {
+        let mut names = unmeasured
+            .iter()
+            .take(UNMEASURED_NAMED)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if unmeasured.len() > UNMEASURED_NAMED {
+            names.push_str(&format!(
+                " and {} more",
+                unmeasured.len() - UNMEASURED_NAMED
+            ));
+        }
+        let _ = write!(
+            out,
+            "; {} without metrics (nothing proposed): {names}",
+            plural(unmeasured.len(), "queue")
+        );
+    }
+    out.push_str(".\n");
     out
 }
 

@@ -331,9 +331,13 @@ fn the_text_output_shows_current_and_proposed_and_is_plain_off_a_terminal() {
         "{plain}"
     );
     assert!(plain.contains("agents needed 14"), "{plain}");
-    assert!(plain.ends_with(
-        "Optimize (erlang-c, tail 0.01): 1 queue to change, 2 unchanged, 3 warnings.\n"
-    ));
+    assert!(
+        plain.ends_with(
+            "Optimize (erlang-c, tail 0.01): 1 queue to change, 0 unchanged, 1 warning; 2 queues without metrics (nothing proposed): Bare, Idle.\n"
+        ),
+        "{plain}"
+    );
+    assert!(!plain.contains("Bare (queues/q.yaml)"), "{plain}");
     assert!(render::text(&r, Colour::On).contains("\x1b[32m343\x1b[0m"));
 }
 
