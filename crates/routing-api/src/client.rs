@@ -15,6 +15,7 @@
 //!    that are safe to repeat (GET, and PUT/DELETE with `If-Match`). A POST whose answer was
 //!    lost is never repeated blindly: the client first looks the name up.
 
+mod metrics;
 mod retry;
 mod shown;
 mod token;
@@ -35,6 +36,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::debug;
 
+pub use metrics::{QUEUE_METRICS, QueueMetrics};
 pub use retry::RetryPolicy;
 pub use tenant::ClientStats;
 
@@ -453,7 +455,7 @@ struct Page<T> {
 }
 
 /// An item of a list, by the id that tells a repeated item from a new one.
-trait Listed {
+pub(crate) trait Listed {
     fn list_id(&self) -> Option<&str>;
 }
 

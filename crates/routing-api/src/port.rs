@@ -202,6 +202,24 @@ impl Tenant for HttpTenant {
         Ok(HttpTenant::delete_queue(self, id, version).await?)
     }
 
+    async fn queue_metrics(&self) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        let figures = HttpTenant::queue_metrics(self).await?;
+        Ok(figures
+            .into_iter()
+            .map(|m| tenant::QueueMetrics {
+                queue_id: m.queue_id,
+                name: m.name,
+                interval_seconds: m.interval_seconds,
+                offered: m.offered,
+                average_handle_time_seconds: m.average_handle_time_seconds,
+                agents: m.agents,
+                active_interactions: m.active_interactions,
+                max_capacity: m.max_capacity,
+                coverage_ratio: m.coverage_ratio,
+            })
+            .collect())
+    }
+
     fn actor(&self) -> Option<&str> {
         Some(&self.config().client_id)
     }

@@ -39,6 +39,9 @@ use uuid::Uuid;
 
 use crate::webhooks::{self, Delivery, DeliveryConfig, Outbox, WebhookError, WebhookObserver};
 
+#[path = "audit/proposal.rs"]
+pub mod proposal;
+
 /// The `prevHash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -83,6 +83,11 @@ struct InvalidRepo {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// [`load_or_errors`] for commands that only need to know it failed (it printed why).
+pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
+    load_or_errors(repo).map_err(|_| Outcome::Invalid)
+}
+
 /// Loads and validates the whole repository, as `validate` does; prints every diagnostic
 /// (to stderr, so that stdout holds only the plan).
 fn load_or_errors(repo: &RepoArgs) -> Result<Repository, Box<InvalidRepo>> {

@@ -19,6 +19,7 @@ use crate::run::controller::{self, Context, Options};
 use crate::run::git::GitSource;
 use crate::run::http::{AppState, TriggerToken, router};
 use crate::run::metrics::Metrics;
+use crate::run::optimize::{OptimizeBranch, OptimizeState, router as optimize_router};
 use crate::run::status::{SharedStatus, Status};
 use crate::run::{Trigger, format_duration, parse_duration, watch as head_watch};
 use crate::tenant::{TenantArgs, connect};
@@ -66,6 +67,20 @@ pub struct RunArgs {
     /// On SIGINT/SIGTERM, how long an apply in flight may take to finish.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// Commit each `POST /v1/optimize` proposal onto this branch (made afresh from the
+    /// followed branch's head; never the followed branch itself).
+    #[arg(long, value_name = "NAME")]
+    pub optimize_branch: Option<String>,
+    /// The author of those commits.
+    #[arg(
+        long,
+        value_name = "NAME <EMAIL>",
+        default_value = "cxqueues optimize <cxqueues@localhost>"
+    )]
+    pub optimize_author: String,
+    /// The largest `POST /v1/optimize` body, in bytes (413 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::run::optimize::DEFAULT_BODY_LIMIT)]
+    pub optimize_body_limit: usize,
 }
 
 fn init_logging(format: LogFormat) {
@@ -114,6 +129,13 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
 
     let git = GitSource::open(&args.repo.repo, args.branch.as_deref())
         .map_err(|e| CliError::Usage(e.to_string()))?;
+    let optimize_branch = match &args.optimize_branch {
+        Some(name) => Some(
+            OptimizeBranch::new(name, &args.optimize_author, git.branch())
+                .map_err(CliError::Usage)?,
+        ),
+        None => None,
+    };
     let head = git.head().map_err(|e| CliError::Usage(e.to_string()))?;
     let first = match &head {
         Some(id) => Some(
@@ -163,7 +185,16 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         token: token.clone(),
         accepting: accepting.clone(),
         recorder: Some(recorder.clone()),
-    });
+    })
+    .merge(optimize_router(OptimizeState {
+        git: git.clone(),
+        token: token.clone(),
+        branch: optimize_branch,
+        recorder: Some(recorder.clone()),
+        body_limit: args.optimize_body_limit,
+        sim: args.tenant.sim,
+        lock: Arc::default(),
+    }));
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -297,6 +328,14 @@ fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>
         let _ = writeln!(
             out,
             "  trigger: curl -X POST -H \"Authorization: Bearer ${TOKEN_ENV}\" http://{addr}/v1/reconcile"
+        );
+        let target = match &args.optimize_branch {
+            Some(b) => format!("proposals committed onto branch {b}"),
+            None => "proposals answered only (no --optimize-branch)".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  optimize: POST a metrics JSON to http://{addr}/v1/optimize (same token; {target})"
         );
     }
     let _ = writeln!(

@@ -52,6 +52,7 @@ pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
                 // A wrong local setting (a plain-http URL to a remote host, …) is the
                 // command line's fault, not the tenant's.
                 CliError::Tenant(tenant::TenantError::Config(_)) => 1,
+                CliError::Tenant(tenant::TenantError::Unsupported(_)) => 1,
                 CliError::Tenant(_) => 3,
                 CliError::GitHub(g) if g.is_config() => 1,
                 CliError::GitHub(_) => 3,

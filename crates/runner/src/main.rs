@@ -8,6 +8,7 @@ mod civil;
 mod cmd_audit;
 mod cmd_comment;
 mod cmd_import;
+mod cmd_optimize;
 mod cmd_plan;
 mod cmd_run;
 mod cmd_schema;
@@ -59,6 +60,8 @@ enum Command {
     Webhooks(cmd_webhooks::WebhooksArgs),
     /// Posts a saved plan as one pull-request comment, or updates the one posted before.
     Comment(cmd_comment::CommentArgs),
+    /// Proposes queue settings from traffic metrics, as a change to the YAML.
+    Optimize(cmd_optimize::OptimizeArgs),
 }
 
 /// Options every repository-reading command shares.
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd_audit::run(args),
         Command::Webhooks(args) => cmd_webhooks::run(args),
         Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd_comment::run(args))),
+        Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd_optimize::run(args))),
     };
     exit::finish(outcome)
 }

@@ -88,6 +88,10 @@ impl Tenant for AnyTenant {
         each_adapter!(self, t => Tenant::list_skills(t).await)
     }
 
+    async fn queue_metrics(&self) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        each_adapter!(self, t => Tenant::queue_metrics(t).await)
+    }
+
     fn actor(&self) -> Option<&str> {
         each_adapter!(self, t => Tenant::actor(t))
     }

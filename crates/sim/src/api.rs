@@ -27,12 +27,15 @@ pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const QUEUES_PATH: &str = "/api/v2/routing/queues";
 /// The path of the skill collection.
 pub const SKILLS_PATH: &str = "/api/v2/routing/skills";
+/// The path of the traffic figures per queue (a simulator extension: `docs/metrics-api.md`).
+pub const METRICS_PATH: &str = "/api/v2/analytics/queues/metrics";
 
 /// The simulator's whole HTTP app over `state`, for [`serve`](crate::serve) or for
 /// `tower::ServiceExt::oneshot` in tests.
 ///
 /// Contract endpoints: `POST /oauth2/token`, `GET|POST /api/v2/routing/queues`,
-/// `GET|PUT|DELETE /api/v2/routing/queues/{id}`, `GET /api/v2/routing/skills`.
+/// `GET|PUT|DELETE /api/v2/routing/queues/{id}`, `GET /api/v2/routing/skills`; and the
+/// traffic figures `GET /api/v2/analytics/queues/metrics` (`docs/metrics-api.md`).
 ///
 /// Admin endpoints (no auth, no faults, not counted): `GET /_sim/stats`,
 /// `POST /_sim/stats/reset`, `GET /_sim/faults`, `POST /_sim/faults` (a JSON [`Faults`]; fields
@@ -50,6 +53,7 @@ pub fn router(state: SimState) -> Router {
             get(get_queue).put(put_queue).delete(delete_queue),
         )
         .route(SKILLS_PATH, get(list_skills))
+        .route(METRICS_PATH, get(list_metrics))
         .route("/_sim/stats", get(sim_stats))
         .route("/_sim/stats/reset", post(sim_reset_stats))
         .route(
@@ -204,17 +208,34 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> R
 
 // ---- queues ----
 
+/// A paged list: the bearer needs `scope`; `list` serializes the page asked for.
+fn list_page(
+    st: &SimState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    scope: &'static str,
+    list: impl FnOnce(&crate::tenant::Tenant, Page) -> Result<Vec<u8>, ApiError>,
+) -> Result<Response, ApiError> {
+    let tenant = st.tenant();
+    tenant.authorize(wire::bearer(headers), scope)?;
+    let page = page_of(query)?;
+    let bytes = list(&tenant, page)?;
+    drop(tenant);
+    Ok(json_bytes_response(bytes))
+}
+
 async fn list_queues(
     State(st): State<SimState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let tenant = st.tenant();
-    tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
-    let page = page_of(query.as_deref())?;
-    let bytes = tenant.list_queues(page);
-    drop(tenant);
-    Ok(json_bytes_response(bytes))
+    list_page(
+        &st,
+        &headers,
+        query.as_deref(),
+        SCOPE_QUEUE_VIEW,
+        |t, page| Ok(t.list_queues(page)),
+    )
 }
 
 async fn get_queue(
@@ -300,12 +321,43 @@ async fn list_skills(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let tenant = st.tenant();
-    tenant.authorize(wire::bearer(&headers), SCOPE_SKILL_VIEW)?;
-    let page = page_of(query.as_deref())?;
-    let bytes = tenant.list_skills(page);
-    drop(tenant);
-    Ok(json_bytes_response(bytes))
+    list_page(
+        &st,
+        &headers,
+        query.as_deref(),
+        SCOPE_SKILL_VIEW,
+        |t, page| Ok(t.list_skills(page)),
+    )
+}
+
+// ---- traffic figures ----
+
+async fn list_metrics(
+    State(st): State<SimState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let form = wire::parse_form(query.as_deref().unwrap_or_default());
+    list_page(
+        &st,
+        &headers,
+        query.as_deref(),
+        SCOPE_QUEUE_VIEW,
+        |t, page| {
+            let interval = match form.get("intervalSeconds") {
+                None => crate::traffic::DEFAULT_INTERVAL_SECONDS,
+                Some(text) => match text.trim().parse::<u32>() {
+                    Ok(n) if (60..=86_400).contains(&n) => n,
+                    _ => {
+                        return Err(ApiError::BadRequest(vec![format!(
+                            "intervalSeconds: must be an integer from 60 to 86400 (got {text:?})"
+                        )]));
+                    }
+                },
+            };
+            Ok(t.list_metrics(page, interval))
+        },
+    )
 }
 
 async fn not_found() -> ApiError {

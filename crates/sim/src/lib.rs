@@ -34,9 +34,10 @@ mod state;
 mod stats;
 mod tenant;
 mod time;
+mod traffic;
 mod wire;
 
-pub use api::{QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
+pub use api::{METRICS_PATH, QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
 pub use error::SimError;
 pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
 pub use seed::{

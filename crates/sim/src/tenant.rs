@@ -283,6 +283,16 @@ impl Tenant {
         page.envelope(self.queues.len(), self.queues.values())
     }
 
+    /// One page of traffic figures (`traffic.rs`), one per queue in queue order, serialized.
+    pub fn list_metrics(&self, page: Page, interval_seconds: u32) -> Vec<u8> {
+        let figures: Vec<Value> = self
+            .queues
+            .values()
+            .map(|q| crate::traffic::figures(q, interval_seconds))
+            .collect();
+        page.envelope(figures.len(), figures.iter())
+    }
+
     /// One page of skills, serialized.
     pub fn list_skills(&self, page: Page) -> Vec<u8> {
         page.envelope(self.skills.len(), self.skills.iter())

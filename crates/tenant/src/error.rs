@@ -37,6 +37,9 @@ pub enum TenantError {
     /// credential): fixing it is the user's job, not the tenant's.
     #[error("client configuration: {0}")]
     Config(String),
+    /// The platform's adapter cannot do this (yet).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl TenantError {

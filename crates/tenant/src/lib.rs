@@ -30,7 +30,7 @@ pub use capabilities::{Capabilities, DeleteMode, IdKind, QueueField, UpdateMode,
 pub use error::TenantError;
 #[cfg(feature = "testing")]
 pub use fake::FakeTenant;
-pub use queue::{Overflow, Queue, ServiceLevelTarget, Skill, SkillRequirement};
+pub use queue::{Overflow, Queue, QueueMetrics, ServiceLevelTarget, Skill, SkillRequirement};
 pub use secret::Secret;
 pub use stats::{ClientStats, StatsRecorder};
 
@@ -78,6 +78,17 @@ pub trait Tenant: Send + Sync {
 
     /// Every skill, all pages.
     fn list_skills(&self) -> impl Future<Output = Result<Vec<Skill>, TenantError>> + Send;
+
+    /// Every queue's traffic figures, for `optimize --from-tenant`. A platform whose adapter
+    /// does not read them yet says so ([`TenantError::Unsupported`]).
+    fn queue_metrics(&self) -> impl Future<Output = Result<Vec<QueueMetrics>, TenantError>> + Send {
+        let platform = self.capabilities().platform;
+        async move {
+            Err(TenantError::Unsupported(format!(
+                "reading traffic metrics from a {platform} tenant is not supported yet; pass --metrics FILE"
+            )))
+        }
+    }
 
     /// Who this client writes as, in the terms the tenant reports in `modified_by` (a client
     /// id), so that reconcile recognises its own writes and never reports them as a rival's.

@@ -148,7 +148,7 @@ impl GitSource {
         &self.prefix
     }
 
-    fn open_repo(&self) -> Result<GitRepo, GitError> {
+    pub fn open_repo(&self) -> Result<GitRepo, GitError> {
         Ok(GitRepo::open(&self.git_dir)?)
     }
 

@@ -117,16 +117,18 @@ async fn status(State(s): State<AppState>) -> Response {
     }
 }
 
-fn error(code: StatusCode, message: &str) -> Response {
+pub fn error(code: StatusCode, message: &str) -> Response {
     (code, Json(json!({"error": message}))).into_response()
 }
 
-async fn trigger(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = &s.token else {
-        return error(
+/// The bearer check of the token endpoints (`/v1/reconcile`, `/v1/optimize`): 404 while
+/// the endpoints are off (no token configured), 401 without the right token. `None`: go on.
+pub fn authorize(token: Option<&TriggerToken>, headers: &HeaderMap) -> Option<Response> {
+    let Some(token) = token else {
+        return Some(error(
             StatusCode::NOT_FOUND,
             "the trigger endpoint is off: set CXQUEUES_TRIGGER_TOKEN to turn it on",
-        );
+        ));
     };
     let offered = headers
         .get(header::AUTHORIZATION)
@@ -145,6 +147,13 @@ async fn trigger(State(s): State<AppState>, headers: HeaderMap) -> Response {
             header::WWW_AUTHENTICATE,
             header::HeaderValue::from_static("Bearer realm=\"cxqueues\""),
         );
+        return Some(r);
+    }
+    None
+}
+
+async fn trigger(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(r) = authorize(s.token.as_ref(), &headers) {
         return r;
     }
     if !s.accepting.load(Ordering::SeqCst) {

@@ -12,6 +12,7 @@ pub mod controller;
 pub mod git;
 pub mod http;
 pub mod metrics;
+pub mod optimize;
 pub mod status;
 pub mod watch;
 

@@ -65,12 +65,33 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// A new event for `url` (its `seq` is given by [`Outbox::persist`]).
     pub fn new(body: &EventBody, url: &str, secret_env: &str, queue_key: &str) -> Self {
+        let json = serde_json::to_string(body).unwrap_or_default();
+        Self::with_body(
+            body.event_id,
+            &body.event,
+            &body.queue_name,
+            json,
+            (url, secret_env),
+            queue_key,
+        )
+    }
+
+    /// A new event of any kind, its body already serialized (`queue.optimization.proposed`
+    /// has a body of its own).
+    pub fn with_body(
+        event_id: Uuid,
+        event: &str,
+        queue_name: &str,
+        body: String,
+        (url, secret_env): (&str, &str),
+        queue_key: &str,
+    ) -> Self {
         Self {
             seq: 0,
-            event_id: body.event_id,
-            event: body.event.clone(),
+            event_id,
+            event: event.to_string(),
             queue_key: queue_key.to_string(),
-            queue_name: body.queue_name.clone(),
+            queue_name: queue_name.to_string(),
             url: url.to_string(),
             secret_env: secret_env.to_string(),
             created_at: now_rfc3339(),
@@ -80,7 +101,7 @@ impl StoredEvent {
             last_attempt_at: None,
             next_attempt_at: None,
             dead_at: None,
-            body: serde_json::to_string(body).unwrap_or_default(),
+            body,
         }
     }
 

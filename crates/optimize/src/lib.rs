@@ -1,0 +1,27 @@
+//! Queue settings proposed from traffic metrics, as a change to the repository's YAML, never
+//! to the tenant.
+//!
+//! - [`metrics`]: the figures per queue, from JSON or CSV.
+//! - [`propose()`]: a policy per queue — [`seed`] (the original tool's formula, reproduced
+//!   exactly) or [`erlang`] C (the default) — then the bounds, each with a warning that names
+//!   the computed value, and the changes against what the file declares.
+//! - [`edit`]: the lossless edit of the Queue files (only changed scalars rewritten, missing
+//!   fields inserted with their siblings' indentation), checked by reading the files back.
+//! - [`render`]: the `text`, `json` and `diff` outputs.
+//!
+//! Pure: no I/O beyond what the caller passes in, no async.
+
+pub mod edit;
+pub mod erlang;
+mod error;
+pub mod metrics;
+mod propose;
+pub mod render;
+pub mod seed;
+
+pub use edit::{FileEdit, edit_files};
+pub use error::OptimizeError;
+pub use metrics::{Metrics, MetricsDocument, MetricsRow, QueueMetrics};
+pub use propose::{
+    Change, DEFAULT_TAIL, Field, Options, Policy, Prediction, QueueProposal, Report, propose,
+};

@@ -1,0 +1,364 @@
+//! Proposals per queue: the policies, their bounds and warnings, missing inputs, and the
+//! outputs.
+
+use std::path::PathBuf;
+
+use model::{LoadOptions, RepoFile, Repository, parse_files};
+use optimize::render::{self, Colour};
+use optimize::{Field, Metrics, OptimizeError, Options, Policy, Report, propose};
+
+const QUEUES: &str = "apiVersion: cxqueues/v1
+kind: Queue
+metadata: {name: Sales}
+spec:
+  serviceLevelTarget: {threshold: 80, time: 20}
+  maxWaitTime: 180
+  maxWaiters: 40
+---
+apiVersion: cxqueues/v1
+kind: Queue
+metadata: {name: Bare}
+spec:
+  description: no managed numbers
+---
+apiVersion: cxqueues/v1
+kind: Queue
+metadata: {name: Idle}
+spec:
+  maxWaiters: 5
+";
+
+fn repo(license: u32) -> Repository {
+    let tenant = format!(
+        "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  limits: {{maxWaiters: {license}}}\n"
+    );
+    let repo = parse_files(
+        Some(RepoFile {
+            path: PathBuf::from("cxqueues.yaml"),
+            bytes: tenant.into_bytes(),
+        }),
+        [RepoFile {
+            path: PathBuf::from("queues/q.yaml"),
+            bytes: QUEUES.as_bytes().to_vec(),
+        }],
+        &LoadOptions::default(),
+    );
+    assert!(!repo.has_errors(), "{:#?}", repo.diagnostics);
+    repo
+}
+
+fn run(license: u32, policy: Policy, metrics: &str) -> Report {
+    let m = Metrics::parse_json("m.json", metrics).unwrap().metrics;
+    let opts = Options {
+        policy,
+        ..Options::default()
+    };
+    propose(&repo(license), &m, &opts).unwrap()
+}
+
+fn to(report: &Report, queue: &str, field: Field) -> Option<i64> {
+    let q = report.queues.iter().find(|q| q.name == queue).unwrap();
+    q.changes.iter().find(|c| c.field == field).map(|c| c.to)
+}
+
+fn warnings<'a>(report: &'a Report, queue: &str) -> &'a [String] {
+    &report
+        .queues
+        .iter()
+        .find(|q| q.name == queue)
+        .unwrap()
+        .warnings
+}
+
+#[test]
+fn seed_values_beyond_a_bound_are_proposed_at_the_bound_with_a_warning_naming_the_computed_value() {
+    // Coverage 0.1: wait 1200 → 600, time 720 → 300; capacity 200: maxWaiters 160 → 100.
+    let r = run(
+        100,
+        Policy::Seed,
+        r#"{"queues": {"Sales": {"activeInteractions": 10, "maxCapacity": 200, "coverageRatio": 0.1}}}"#,
+    );
+    assert_eq!(to(&r, "Sales", Field::MaxWaitTime), Some(600));
+    assert_eq!(to(&r, "Sales", Field::MaxWaiters), Some(100));
+    assert_eq!(to(&r, "Sales", Field::ServiceLevelThreshold), Some(85));
+    assert_eq!(to(&r, "Sales", Field::ServiceLevelTime), Some(300));
+    assert_eq!(
+        warnings(&r, "Sales"),
+        [
+            "maxWaitTime: computed 1200, above the maximum 600: proposing 600",
+            "maxWaiters: computed 160, above the maximum 100: proposing 100",
+            "serviceLevelTarget.time: computed 720, above the maximum 300: proposing 300",
+        ]
+    );
+}
+
+#[test]
+fn seed_max_waiters_stay_within_the_license() {
+    let r = run(
+        45,
+        Policy::Seed,
+        r#"{"queues": {"Sales": {"activeInteractions": 10, "maxCapacity": 100, "coverageRatio": 1}}}"#,
+    );
+    assert_eq!(to(&r, "Sales", Field::MaxWaiters), Some(45));
+    assert_eq!(
+        warnings(&r, "Sales"),
+        ["maxWaiters: computed 80, above the licensed 45: proposing 45"]
+    );
+}
+
+#[test]
+fn a_seed_max_waiters_of_zero_keeps_the_current_value_and_says_so() {
+    let r = run(
+        100,
+        Policy::Seed,
+        r#"{"queues": {"Idle": {"activeInteractions": 0, "maxCapacity": 0}}}"#,
+    );
+    assert_eq!(to(&r, "Idle", Field::MaxWaiters), None);
+    assert_eq!(
+        warnings(&r, "Idle"),
+        ["maxWaiters: computed 0 (round(0 × 0.8)): the current 5 is kept"]
+    );
+    // The other fields are proposed (and inserted, since Idle declares none of them).
+    assert_eq!(to(&r, "Idle", Field::MaxWaitTime), Some(160));
+    let idle = r.queues.iter().find(|q| q.name == "Idle").unwrap();
+    assert_eq!(idle.changes[0].from, None);
+}
+
+#[test]
+fn erlang_c_on_the_textbook_queue_predicts_the_published_figures() {
+    // 600 contacts in 3 h at AHT 180 s = 10 Erlangs, on 12 agents.
+    let r = run(
+        100,
+        Policy::ErlangC,
+        r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#,
+    );
+    let q = &r.queues[0];
+    let p = q.predicted.as_ref().unwrap();
+    assert!((p.traffic_erlangs - 10.0).abs() < 1e-9);
+    assert!((p.wait_probability.unwrap() - 0.4494).abs() < 5e-5);
+    assert!((p.service_level.unwrap() - 0.6402).abs() < 5e-5);
+    assert!((p.average_speed_of_answer_seconds.unwrap() - 40.45).abs() < 0.01);
+    assert!((p.occupancy.unwrap() - 10.0 / 12.0).abs() < 1e-12);
+    assert_eq!(p.agents_needed, Some(14));
+    assert_eq!(to(&r, "Sales", Field::MaxWaitTime), Some(343));
+    assert_eq!(to(&r, "Sales", Field::MaxWaiters), Some(21));
+    // The service level target is a business decision: never changed, only reported.
+    assert_eq!(to(&r, "Sales", Field::ServiceLevelThreshold), None);
+    assert_eq!(to(&r, "Sales", Field::ServiceLevelTime), None);
+    assert_eq!(
+        q.warnings,
+        [
+            "the service level target (80% in 20 s) is out of reach with 12 agents: predicted 64.0%; 14 agents are needed"
+        ]
+    );
+}
+
+#[test]
+fn erlang_c_keeps_max_wait_time_within_10_to_600_with_a_warning() {
+    // Barely any queueing: P(wait > 0) ≤ 1 % → t = 0 → 10.
+    let r = run(
+        100,
+        Policy::ErlangC,
+        r#"{"queues": {"Bare": {"offered": 10, "intervalSeconds": 3600, "averageHandleTimeSeconds": 60, "agents": 20},
+                       "Sales": {"offered": 990, "intervalSeconds": 3600, "averageHandleTimeSeconds": 3600, "agents": 1000}}}"#,
+    );
+    assert_eq!(to(&r, "Bare", Field::MaxWaitTime), Some(10));
+    assert_eq!(to(&r, "Bare", Field::MaxWaiters), Some(1));
+    assert!(
+        warnings(&r, "Bare")
+            .contains(&"maxWaitTime: computed 0, below the minimum 10: proposing 10".to_string())
+    );
+    // A = 990 on 1,000 agents with an hour of handle time: the tail is long.
+    assert_eq!(to(&r, "Sales", Field::MaxWaitTime), Some(600));
+    assert!(
+        warnings(&r, "Sales")
+            .iter()
+            .any(|w| w.starts_with("maxWaiters: computed ") && w.ends_with("proposing 100")),
+        "{:?}",
+        warnings(&r, "Sales")
+    );
+    assert!(
+        warnings(&r, "Sales")
+            .iter()
+            .any(|w| w.starts_with("maxWaitTime: computed ") && w.ends_with("proposing 600"))
+    );
+}
+
+#[test]
+fn a_queue_that_cannot_keep_up_gets_one_warning_naming_a_and_n_and_no_change() {
+    let r = run(
+        100,
+        Policy::ErlangC,
+        r#"{"queues": {"Sales": {"offered": 1300, "intervalSeconds": 3600, "averageHandleTimeSeconds": 36, "agents": 13}}}"#,
+    );
+    let q = &r.queues[0];
+    assert!(q.changes.is_empty());
+    assert_eq!(
+        q.warnings,
+        [
+            "the queue cannot keep up: traffic A = 13 Erlangs with N = 13 agents (N must exceed A); nothing is predicted or changed"
+        ]
+    );
+    let p = q.predicted.as_ref().unwrap();
+    assert_eq!(p.wait_probability, None);
+    assert_eq!(p.service_level, None);
+}
+
+#[test]
+fn missing_inputs_are_reported_per_queue_not_guessed() {
+    let r = run(
+        100,
+        Policy::ErlangC,
+        r#"{"queues": {"Sales": {"offered": 10, "agents": 2}}}"#,
+    );
+    assert!(r.queues.iter().all(|q| q.changes.is_empty()));
+    assert_eq!(
+        warnings(&r, "Sales"),
+        [
+            "the erlang-c policy needs intervalSeconds, averageHandleTimeSeconds, which the metrics do not give: nothing is proposed"
+        ]
+    );
+    assert_eq!(
+        warnings(&r, "Bare"),
+        ["no metrics for this queue: nothing is proposed"]
+    );
+    assert!(!r.has_changes());
+}
+
+#[test]
+fn a_metrics_row_for_no_queue_of_the_repository_is_an_error_naming_the_row() {
+    let m = Metrics::parse_csv("m.csv", "queue,offered\nSales,1\nSales Typo,2\n").unwrap();
+    let err = propose(&repo(100), &m, &Options::default()).unwrap_err();
+    assert!(matches!(err, OptimizeError::UnknownQueue { .. }));
+    assert_eq!(
+        err.to_string(),
+        "m.csv:3:1: queue \"Sales Typo\" is not in the repository"
+    );
+}
+
+#[test]
+fn only_limits_the_queues_and_refuses_an_unknown_name() {
+    let m = Metrics::default();
+    let opts = Options {
+        only: vec!["Idle".into()],
+        ..Options::default()
+    };
+    let r = propose(&repo(100), &m, &opts).unwrap();
+    assert_eq!(r.queues.len(), 1);
+    assert_eq!(r.queues[0].name, "Idle");
+    let opts = Options {
+        only: vec!["Nope".into()],
+        ..Options::default()
+    };
+    assert!(propose(&repo(100), &m, &opts).is_err());
+    let opts = Options {
+        tail: 0.0,
+        ..Options::default()
+    };
+    assert!(propose(&repo(100), &m, &opts).is_err());
+}
+
+#[test]
+fn the_json_output_has_the_documented_shape_and_leaves_predicted_out_under_seed() {
+    let r = run(
+        100,
+        Policy::ErlangC,
+        r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#,
+    );
+    let v = render::json(&r);
+    let text: serde_json::Value = serde_json::from_str(&render::json_text(&r)).unwrap();
+    assert_eq!(text, v, "the text and the value are the same document");
+    assert_eq!(v["formatVersion"], 1);
+    assert_eq!(v["policy"], "erlang-c");
+    let q = &v["queues"][0];
+    let keys: Vec<&str> = q.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["name", "file", "inputs", "predicted", "changes", "warnings"]
+    );
+    let pk: Vec<&str> = q["predicted"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        pk,
+        [
+            "trafficErlangs",
+            "waitProbability",
+            "serviceLevel",
+            "averageSpeedOfAnswerSeconds",
+            "occupancy",
+            "agentsNeeded"
+        ]
+    );
+    assert_eq!(q["file"], "queues/q.yaml");
+    assert_eq!(q["inputs"]["agents"], 12);
+    assert_eq!(q["changes"][0]["field"], "maxWaitTime");
+    assert_eq!(q["changes"][0]["from"], 180);
+    assert_eq!(q["changes"][0]["to"], 343);
+    assert!(
+        q["changes"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("P(wait > 343 s)")
+    );
+
+    let seed = run(
+        100,
+        Policy::Seed,
+        r#"{"queues": {"Sales": {"activeInteractions": 1, "maxCapacity": 10}}}"#,
+    );
+    let v = render::json(&seed);
+    assert_eq!(v["policy"], "seed");
+    assert!(v["queues"][0].get("predicted").is_none());
+    assert_eq!(v["queues"][1]["inputs"], serde_json::Value::Null);
+}
+
+#[test]
+fn the_text_output_shows_current_and_proposed_and_is_plain_off_a_terminal() {
+    let r = run(
+        100,
+        Policy::ErlangC,
+        r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#,
+    );
+    let plain = render::text(&r, Colour::Off);
+    assert!(!plain.contains('\x1b'));
+    assert!(plain.contains("~ Sales (queues/q.yaml)\n"), "{plain}");
+    assert!(
+        plain.contains("    maxWaitTime: 180 → 343   P(wait > 343 s) ≤ 1%"),
+        "{plain}"
+    );
+    assert!(plain.contains("agents needed 14"), "{plain}");
+    assert!(
+        plain.ends_with(
+            "Optimize (erlang-c, tail 0.01): 1 queue to change, 0 unchanged, 1 warning; 2 queues without metrics (nothing proposed): Bare, Idle.\n"
+        ),
+        "{plain}"
+    );
+    assert!(!plain.contains("Bare (queues/q.yaml)"), "{plain}");
+    assert!(render::text(&r, Colour::On).contains("\x1b[32m343\x1b[0m"));
+}
+
+#[test]
+fn the_diff_output_is_a_unified_diff_of_the_edited_files() {
+    let r = run(
+        100,
+        Policy::ErlangC,
+        r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#,
+    );
+    let repo = repo(100);
+    let edits = optimize::edit_files(&repo, &r, |_| Ok(QUEUES.to_string())).unwrap();
+    let d = render::diff(&edits);
+    assert!(
+        d.starts_with("--- a/queues/q.yaml\n+++ b/queues/q.yaml\n@@ "),
+        "{d}"
+    );
+    assert!(
+        d.contains(
+            "\n-  maxWaitTime: 180\n-  maxWaiters: 40\n+  maxWaitTime: 343\n+  maxWaiters: 21\n"
+        ),
+        "{d}"
+    );
+}

@@ -1,0 +1,208 @@
+//! The trace of an optimization proposal (`POST /v1/optimize`): one `OPTIMIZE_PROPOSAL`
+//! audit record, and one `queue.optimization.proposed` webhook event per changed queue and
+//! configured URL. Nothing here touches the tenant: the proposal is a commit to review.
+
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{AuditRecord, FieldChange, Recorder, RecorderError, now_rfc3339};
+use crate::webhooks::{self, StoredEvent};
+
+/// The event name of a proposal.
+pub const PROPOSAL_EVENT: &str = "queue.optimization.proposed";
+
+/// A proposal and where it went.
+#[derive(Debug)]
+pub struct Proposal<'a> {
+    pub report: &'a optimize::Report,
+    /// The followed branch's commit the proposal was computed from.
+    pub base_commit: Option<String>,
+    /// The commit made on the optimize branch, when one was made.
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub latency_ms: u64,
+}
+
+/// The body of a `queue.optimization.proposed` event.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProposalEvent<'a> {
+    event_id: Uuid,
+    event: &'static str,
+    queue_name: &'a str,
+    timestamp: String,
+    /// The commit on the optimize branch (`null` without `--optimize-branch`).
+    commit_id: Option<&'a str>,
+    base_commit_id: Option<&'a str>,
+    branch: Option<&'a str>,
+    policy: optimize::Policy,
+    changes: &'a [optimize::Change],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicted: Option<&'a optimize::Prediction>,
+    warnings: &'a [String],
+}
+
+impl Recorder {
+    /// Audits `p` and stages its webhook events (the delivery task sends them). The webhooks
+    /// are those of `repo`, the repository the proposal was made from.
+    pub fn record_proposal(
+        &self,
+        repo: &model::Repository,
+        p: &Proposal<'_>,
+    ) -> Result<(), RecorderError> {
+        let changed_fields = p
+            .report
+            .queues
+            .iter()
+            .flat_map(|q| {
+                q.changes.iter().map(move |c| FieldChange {
+                    path: format!("{}/{}", q.name, c.field.as_str()),
+                    before: json!(c.from),
+                    after: json!(c.to),
+                })
+            })
+            .collect();
+        let record = AuditRecord {
+            audit_id: Uuid::now_v7(),
+            timestamp: String::new(),
+            action: "OPTIMIZE_PROPOSAL".into(),
+            queue_id: None,
+            queue_name: None,
+            version_before: None,
+            version_after: None,
+            status: if p.commit.is_some() {
+                "committed"
+            } else {
+                "proposed"
+            }
+            .into(),
+            latency_ms: p.latency_ms,
+            commit_id: p.commit.clone().or_else(|| p.base_commit.clone()),
+            commit_author: None,
+            trigger: "optimize".into(),
+            changed_fields,
+            configuration_hash: None,
+            skill_requirements_valid: None,
+            sla_configured: None,
+            overflow_defined: None,
+            error: None,
+            summary: None,
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        self.audit.append(record)?;
+        let targets = webhooks::targets(repo, &self.env)?;
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let mut events = Vec::new();
+        for q in p.report.queues.iter().filter(|q| !q.changes.is_empty()) {
+            for t in &targets {
+                let body = ProposalEvent {
+                    event_id: Uuid::now_v7(),
+                    event: PROPOSAL_EVENT,
+                    queue_name: &q.name,
+                    timestamp: now_rfc3339(),
+                    commit_id: p.commit.as_deref(),
+                    base_commit_id: p.base_commit.as_deref(),
+                    branch: p.branch.as_deref(),
+                    policy: p.report.policy,
+                    changes: &q.changes,
+                    predicted: q.predicted.as_ref(),
+                    warnings: &q.warnings,
+                };
+                let text = serde_json::to_string(&body).unwrap_or_default();
+                events.push(StoredEvent::with_body(
+                    body.event_id,
+                    PROPOSAL_EVENT,
+                    &q.name,
+                    text,
+                    (&t.url, &t.secret_env),
+                    &q.name,
+                ));
+            }
+        }
+        let saved = self.outbox.stage(events)?;
+        self.sender.push(saved);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use model::{LoadOptions, RepoFile};
+
+    use super::*;
+    use crate::audit::StateArgs;
+    use crate::webhooks::{DeliveryConfig, EnvLookup};
+
+    fn repo() -> model::Repository {
+        let tenant = "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  webhooks:\n    - {url: \"http://127.0.0.1:9/hook\", secretEnv: HOOK_KEY}\n";
+        let queues = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: A}\nspec: {maxWaiters: 5}\n---\napiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: B}\nspec: {maxWaiters: 5}\n";
+        let file = |p: &str, t: &str| RepoFile {
+            path: PathBuf::from(p),
+            bytes: t.as_bytes().to_vec(),
+        };
+        model::parse_files(
+            Some(file("cxqueues.yaml", tenant)),
+            [file("queues/q.yaml", queues)],
+            &LoadOptions::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_proposal_is_one_audit_record_and_one_event_per_changed_queue_and_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateArgs {
+            state_dir: dir.path().join("state"),
+            audit_log: None,
+        };
+        let repo = repo();
+        let env = EnvLookup::new(|name| (name == "HOOK_KEY").then(|| "k".to_string()));
+        let recorder = Recorder::open_with(&state, &repo, DeliveryConfig::default(), env).unwrap();
+        let metrics = optimize::Metrics::parse_json(
+            "m",
+            r#"{"queues": {"A": {"activeInteractions": 1, "maxCapacity": 10}}}"#,
+        )
+        .unwrap()
+        .metrics;
+        let opts = optimize::Options {
+            policy: optimize::Policy::Seed,
+            ..optimize::Options::default()
+        };
+        let report = optimize::propose(&repo, &metrics, &opts).unwrap();
+        let p = Proposal {
+            report: &report,
+            base_commit: Some("b".repeat(40)),
+            commit: Some("c".repeat(40)),
+            branch: Some("optimize".into()),
+            latency_ms: 3,
+        };
+        recorder.record_proposal(&repo, &p).unwrap();
+
+        let log = std::fs::read_to_string(state.audit_path()).unwrap();
+        let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+        assert_eq!(last["action"], "OPTIMIZE_PROPOSAL");
+        assert_eq!(last["status"], "committed");
+        assert_eq!(last["commitId"], "c".repeat(40));
+        assert_eq!(last["changedFields"][0]["path"], "A/maxWaitTime");
+        assert_eq!(last["changedFields"].as_array().unwrap().len(), 4);
+        assert!(crate::audit::verify(&state.audit_path()).is_ok());
+
+        let pending = recorder.outbox.pending().unwrap();
+        assert_eq!(pending.len(), 1, "only A changed, one URL");
+        let event = &pending[0].1;
+        assert_eq!(event.event, PROPOSAL_EVENT);
+        assert_eq!(event.queue_name, "A");
+        let body: serde_json::Value = serde_json::from_str(&event.body).unwrap();
+        assert_eq!(body["event"], PROPOSAL_EVENT);
+        assert_eq!(body["commitId"], "c".repeat(40));
+        assert_eq!(body["branch"], "optimize");
+        assert_eq!(body["changes"].as_array().unwrap().len(), 4);
+        recorder.shutdown(Duration::from_millis(10)).await;
+    }
+}
