@@ -79,6 +79,7 @@ mod tests {
         deletes: DeleteMode::Delete,
         ids: IdKind::Uuid,
         page_size: 100,
+        names: None,
     };
 
     fn repo(spec: &str) -> Repository {

@@ -97,6 +97,18 @@ pub struct Capabilities {
     pub ids: IdKind,
     /// Items per list page the adapter asks for.
     pub page_size: u32,
+    /// The platform's own rule for queue names, beyond the repository's 1–64 characters.
+    #[serde(skip)]
+    pub names: Option<NameRule>,
+}
+
+/// A platform's rule for queue names, checked offline at file:line.
+#[derive(Clone, Copy, Debug)]
+pub struct NameRule {
+    /// The rule in words, for hints.
+    pub rule: &'static str,
+    /// What is wrong with a name, or `None` when it follows the rule.
+    pub problem: fn(&str) -> Option<String>,
 }
 
 impl Capabilities {
@@ -130,6 +142,7 @@ mod tests {
             deletes: DeleteMode::Delete,
             ids: IdKind::Uuid,
             page_size: 100,
+            names: None,
         };
         assert!(caps.supports(QueueField::Description));
         assert!(!caps.supports(QueueField::Overflow));

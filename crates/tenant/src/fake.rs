@@ -19,6 +19,7 @@ const FAKE_CAPABILITIES: Capabilities = Capabilities {
     deletes: DeleteMode::Delete,
     ids: IdKind::Uuid,
     page_size: 500,
+    names: None,
 };
 
 #[derive(Debug, Default)]
