@@ -11,6 +11,7 @@
 //!
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
+mod cxone;
 mod diagnostic;
 mod load;
 pub mod schema;
@@ -18,6 +19,7 @@ mod spanned;
 mod types;
 pub mod yaml;
 
+pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use load::{
     LoadOptions, QueueDef, RepoFile, Repository, load_repository, parse_files,

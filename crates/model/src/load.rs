@@ -522,19 +522,8 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
             }),
         );
     }
-    if let Some(id) = &md.id
-        && uuid::Uuid::parse_str(&id.value).is_err()
-    {
-        diags.push(
-            Diagnostic::error(
-                Rule::InvalidId,
-                file,
-                id.loc,
-                format!("metadata.id {:?} is not a UUID", id.value),
-            )
-            .with_hint("copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name"),
-        );
-    }
+    // The form of metadata.id and overflow.targetId depends on the platform (a UUID, an
+    // integer skill id): reconcile::check_platform checks it against the Capabilities.
     if let Some(d) = &spec.description {
         let n = d.value.chars().count();
         if n > ranges::DESCRIPTION_CHARS {
@@ -609,14 +598,6 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                     "overflow names neither `target` nor `targetId`",
                 )
                 .with_hint("add `target: <queue name>`, or write `overflow: null` for no overflow"),
-            ),
-            (None, Some(id)) if uuid::Uuid::parse_str(&id.value).is_err() => diags.push(
-                Diagnostic::error(
-                    Rule::InvalidId,
-                    file,
-                    id.loc,
-                    format!("overflow.targetId {:?} is not a UUID", id.value),
-                ),
             ),
             _ => {}
         }

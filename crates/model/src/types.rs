@@ -62,10 +62,11 @@ pub struct QueueMetadata {
     /// The queue's name in the tenant and its key in this repository (1–64 characters).
     #[schemars(length(min = 1, max = 64))]
     pub name: Spanned<String>,
-    /// Optional: pins the tenant queue with this id (a UUID). A pinned id that the tenant does
+    /// Optional: pins the tenant queue with this id (a UUID; on `nice-cxone` an integer skill
+    /// id). A pinned id that the tenant does
     /// not have is an error, never a silent create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("format" = "uuid"))]
+    #[schemars(length(min = 1))]
     pub id: Option<Spanned<String>>,
     /// Free-form labels; not sent to the tenant.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -106,6 +107,9 @@ pub struct QueueSpec {
     )]
     #[schemars(with = "Option<OverflowDoc>")]
     pub overflow: Option<Option<Spanned<OverflowDoc>>>,
+    /// NICE CXone only: the skill's own settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cxone: Option<Spanned<crate::CxoneSpec>>,
 }
 
 #[derive(
@@ -239,6 +243,10 @@ pub struct TenantSpec {
     /// WFM systems notified of each change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookDoc>,
+    /// NICE CXone: the `N` of the API base `/inContactAPI/services/vN.0` (default 34).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 999))]
+    pub api_version: Option<u32>,
 }
 
 impl Default for TenantSpec {
@@ -250,6 +258,7 @@ impl Default for TenantSpec {
             limits: Limits::default(),
             requests_per_second: default_rps(),
             webhooks: Vec::new(),
+            api_version: None,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! tenant's platform has no place for is an error at that field, before anything is read
 //! from the tenant. The platform's [`Capabilities`] decide; no platform is a special case.
 
-use model::{Diagnostic, Loc, QueueDef, Repository, Rule};
-use tenant::{Capabilities, QueueField};
+use model::{Diagnostic, Loc, QueueDef, Repository, Rule, Spanned};
+use tenant::{Capabilities, IdKind, QueueField};
 
 /// Where `field` is declared in `def`, if it is (`overflow: null` points at the name).
 fn declared_at(def: &QueueDef, field: QueueField) -> Option<Loc> {
@@ -30,10 +30,84 @@ pub fn check_offline(repo: &Repository, caps: &Capabilities) -> Vec<Diagnostic> 
     diags
 }
 
-/// Every declared field of every queue that the platform cannot hold.
+/// Whether `id` has the form of the platform's ids.
+fn id_has_form(id: &str, kind: IdKind) -> bool {
+    match kind {
+        IdKind::Uuid => uuid::Uuid::parse_str(id).is_ok(),
+        IdKind::Integer => !id.is_empty() && id.parse::<u64>().is_ok(),
+    }
+}
+
+/// A pinned id (`metadata.id`, `overflow.targetId`) that is not of the platform's form.
+fn check_id(
+    def: &QueueDef,
+    field: &str,
+    id: &Spanned<String>,
+    caps: &Capabilities,
+) -> Option<Diagnostic> {
+    if id_has_form(&id.value, caps.ids) {
+        return None;
+    }
+    let form = match caps.ids {
+        IdKind::Uuid => "a UUID",
+        IdKind::Integer => "an integer id",
+    };
+    Some(
+        Diagnostic::error(
+            Rule::InvalidId,
+            &def.file,
+            id.loc,
+            format!("{field} {:?} is not {form}, the form of {} ids", id.value, caps.platform),
+        )
+        .with_hint("copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name"),
+    )
+}
+
+/// The pinned ids of a queue and its name, checked against the platform's forms and rules.
+fn check_identity(def: &QueueDef, caps: &Capabilities, diags: &mut Vec<Diagnostic>) {
+    let md = &def.doc.metadata;
+    if let Some(id) = &md.id {
+        diags.extend(check_id(def, "metadata.id", id, caps));
+    }
+    if let Some(Some(ov)) = &def.doc.spec.overflow
+        && ov.value.target.is_none()
+        && let Some(id) = &ov.value.target_id
+    {
+        diags.extend(check_id(def, "overflow.targetId", id, caps));
+    }
+    if let Some(rule) = caps.names
+        && let Some(problem) = (rule.problem)(&md.name.value)
+    {
+        diags.push(
+            Diagnostic::error(Rule::Range, &def.file, md.name.loc, problem).with_hint(format!(
+                "rename the queue: {} names have {}",
+                caps.platform, rule.rule
+            )),
+        );
+    }
+}
+
+/// Every declared field of every queue that the platform cannot hold, and every pinned id or
+/// name not of the platform's form.
 pub fn check_platform(repo: &Repository, caps: &Capabilities) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for def in &repo.queues {
+        check_identity(def, caps, &mut diags);
+        if let Some(block) = &def.doc.spec.cxone
+            && caps.settings_block != Some("cxone")
+        {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Unsupported,
+                    &def.file,
+                    block.loc,
+                    format!("spec.cxone cannot be held by a {} queue", caps.platform),
+                )
+                .with_hint(
+                    "spec.cxone is for `spec.platform: nice-cxone`; remove it from this file",
+                ),
+            );
+        }
         for field in QueueField::ALL {
             if caps.supports(field) {
                 continue;
