@@ -12,6 +12,7 @@ use crate::exit::{CliError, Outcome};
 use crate::plan_output;
 use crate::render;
 use crate::tenant::{Connected, TenantArgs, connect};
+use tenant::Tenant as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -127,7 +128,8 @@ async fn make_plan(
         );
     }
     let observed = reconcile::observe(&conn.client).await?;
-    let plan = reconcile::plan(&loaded, &observed);
+    let mut plan = reconcile::plan(&loaded, &observed);
+    plan.deletes = conn.client.capabilities().deletes;
     if plan.has_errors() {
         report_diagnostics(&repo.repo, &plan.diagnostics);
         eprintln!("The plan has errors against the tenant: nothing was written.");

@@ -23,6 +23,9 @@ pub struct PlanFile {
     pub unmanaged: Vec<reconcile::Unmanaged>,
     #[serde(default)]
     pub ids: std::collections::BTreeMap<String, String>,
+    /// What a tombstone does on the platform (`delete`, `deactivate`).
+    #[serde(default)]
+    pub deletes: tenant::DeleteMode,
 }
 
 impl PlanFile {
@@ -34,6 +37,7 @@ impl PlanFile {
             unchanged: plan.unchanged.clone(),
             unmanaged: plan.unmanaged.clone(),
             ids: plan.ids.clone(),
+            deletes: plan.deletes,
         }
     }
 
@@ -44,6 +48,7 @@ impl PlanFile {
             unmanaged: self.unmanaged,
             ids: self.ids,
             diagnostics: Vec::new(),
+            deletes: self.deletes,
         }
     }
 }
@@ -54,11 +59,16 @@ pub fn json(plan: &Plan) -> String {
     s
 }
 
-/// `Plan: 1 to create, 3 to update, 0 to delete, 120 unchanged.`
-pub fn summary_line(s: &Summary) -> String {
+/// `Plan: 1 to create, 3 to update, 0 to delete, 120 unchanged.` (`to deactivate` on a
+/// platform that deactivates instead).
+pub fn summary_line(s: &Summary, deletes: tenant::DeleteMode) -> String {
     format!(
-        "Plan: {} to create, {} to update, {} to delete, {} unchanged.",
-        s.create, s.update, s.delete, s.unchanged
+        "Plan: {} to create, {} to update, {} to {}, {} unchanged.",
+        s.create,
+        s.update,
+        s.delete,
+        deletes.verb(),
+        s.unchanged
     )
 }
 
@@ -199,7 +209,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
             names.join(", ")
         );
     }
-    let _ = writeln!(out, "{}", c.paint("1", &summary_line(&plan.summary())));
+    let _ = writeln!(
+        out,
+        "{}",
+        c.paint("1", &summary_line(&plan.summary(), plan.deletes))
+    );
     out
 }
 
@@ -210,7 +224,7 @@ fn md_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn details(ch: &Change) -> String {
+fn details(ch: &Change, deletes: tenant::DeleteMode) -> String {
     let (s, _) = sign(ch.action());
     let mut body = String::new();
     for f in &ch.fields {
@@ -225,7 +239,7 @@ fn details(ch: &Change) -> String {
         }
     }
     if ch.action() == Action::Delete {
-        let _ = writeln!(body, "- {} (deleted by tombstone)", ch.name);
+        let _ = writeln!(body, "- {} ({} by tombstone)", ch.name, deletes.done());
     }
     let body = body.replace("```", "` ` `");
     format!(
@@ -242,7 +256,7 @@ pub fn markdown(plan: &Plan) -> String {
 
 pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
     let summary = plan.summary();
-    let mut out = format!("**{}**", summary_line(&summary));
+    let mut out = format!("**{}**", summary_line(&summary, plan.deletes));
     if summary.unmanaged > 0 {
         let _ = write!(out, " {} tenant queues are unmanaged.", summary.unmanaged);
     }
@@ -264,7 +278,7 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
             match ch.action() {
                 Action::Create => "create",
                 Action::Update => "update",
-                Action::Delete => "delete",
+                Action::Delete => plan.deletes.verb(),
             },
             md_escape(&ch.name),
             md_escape(&fields.join(", ")),
@@ -282,7 +296,7 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
     out.push('\n');
     let mut detailed = 0;
     for ch in &plan.changes {
-        let d = details(ch);
+        let d = details(ch, plan.deletes);
         if out.len() + d.len() > budget {
             break;
         }
@@ -294,12 +308,13 @@ pub fn markdown_limited(plan: &Plan, limit: usize) -> String {
         let n = |a| rest.iter().filter(|c| c.action() == a).count();
         let _ = write!(
             out,
-            "\n> **{} more changed queues are not shown** ({} to create, {} to update, {} to delete): \
+            "\n> **{} more changed queues are not shown** ({} to create, {} to update, {} to {}): \
              this comment is limited to {limit} characters. Run `cxqueues plan` for the full plan.\n",
             rest.len(),
             n(Action::Create),
             n(Action::Update),
             n(Action::Delete),
+            plan.deletes.verb(),
         );
     }
     out

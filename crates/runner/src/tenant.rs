@@ -30,6 +30,8 @@ pub struct TenantArgs {
 pub enum AnyTenant {
     /// The routing API of `cxone-api.md`.
     RoutingApi(HttpTenant),
+    /// NICE CXone's ACD skills.
+    NiceCxone(nice_cxone::CxoneTenant),
 }
 
 /// Calls the same port method on whichever adapter is inside.
@@ -37,6 +39,7 @@ macro_rules! each_adapter {
     ($self:ident, $t:ident => $call:expr) => {
         match $self {
             AnyTenant::RoutingApi($t) => $call,
+            AnyTenant::NiceCxone($t) => $call,
         }
     };
 }
@@ -45,7 +48,8 @@ macro_rules! each_adapter {
 pub fn capabilities(platform: model::Platform) -> &'static Capabilities {
     match platform {
         model::Platform::RoutingApi => &routing_api::CAPABILITIES,
-        model::Platform::GenesysCloud | model::Platform::NiceCxone => &routing_api::CAPABILITIES,
+        model::Platform::NiceCxone => &nice_cxone::CAPABILITIES,
+        model::Platform::GenesysCloud => &routing_api::CAPABILITIES,
     }
 }
 
@@ -100,30 +104,30 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn secret_from_env() -> Result<Secret, CliError> {
-    if let Some(s) = env("CXONE_CLIENT_SECRET") {
+/// A secret from `{name}` or the file `{name}_FILE` names.
+fn secret_from_env(name: &str, what: &str) -> Result<Secret, CliError> {
+    if let Some(s) = env(name) {
         return Ok(Secret::new(s));
     }
-    if let Some(path) = env("CXONE_CLIENT_SECRET_FILE") {
+    if let Some(path) = env(&format!("{name}_FILE")) {
         let path = PathBuf::from(path);
         return std::fs::read_to_string(&path)
             .map(|s| Secret::new(s.trim().to_string()))
             .map_err(|e| {
-                CliError::Usage(format!(
-                    "cannot read CXONE_CLIENT_SECRET_FILE {}: {e}",
-                    path.display()
-                ))
+                CliError::Usage(format!("cannot read {name}_FILE {}: {e}", path.display()))
             });
     }
-    Err(CliError::Usage(
-        "no client secret: set CXONE_CLIENT_SECRET or CXONE_CLIENT_SECRET_FILE (or use --sim)"
-            .into(),
-    ))
+    Err(CliError::Usage(format!(
+        "no {what}: set {name} or {name}_FILE (or use --sim)"
+    )))
 }
 
-/// Connects to the tenant the arguments name.
+/// Connects to the tenant the arguments name (a `nice-cxone` tenant in `tenant_cxone`).
 pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, CliError> {
     let rps = repo.tenant.spec.requests_per_second;
+    if repo.tenant.spec.platform == model::Platform::NiceCxone {
+        return crate::tenant_cxone::connect(args, repo).await;
+    }
     if args.sim {
         let handle = sim::Sim::start(demo_seed(repo), Faults::default()).map_err(|e| {
             CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}"))
@@ -151,7 +155,11 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
     let id = env("CXONE_CLIENT_ID").ok_or_else(|| {
         CliError::Usage("no client id: set CXONE_CLIENT_ID (or use --sim)".into())
     })?;
-    let mut cfg = ClientConfig::new(base, id, secret_from_env()?);
+    let mut cfg = ClientConfig::new(
+        base,
+        id,
+        secret_from_env("CXONE_CLIENT_SECRET", "client secret")?,
+    );
     cfg.token_url = args.token_url.clone();
     cfg.requests_per_second = rps;
     Ok(Connected {

@@ -1,6 +1,6 @@
 //! What a platform can hold and how it writes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A field of a Queue document's `spec` that a platform may or may not hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -60,12 +60,31 @@ pub enum UpdateMode {
 }
 
 /// What a tombstone (`metadata.deleted: true`) does on this platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeleteMode {
+    #[default]
     Delete,
     /// The platform cannot delete; the queue is deactivated.
     Deactivate,
+}
+
+impl DeleteMode {
+    /// The verb plans use for a tombstone: `delete` or `deactivate`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            DeleteMode::Delete => "delete",
+            DeleteMode::Deactivate => "deactivate",
+        }
+    }
+
+    /// The past participle: `deleted` or `deactivated`.
+    pub fn done(self) -> &'static str {
+        match self {
+            DeleteMode::Delete => "deleted",
+            DeleteMode::Deactivate => "deactivated",
+        }
+    }
 }
 
 /// The form of a platform's queue ids (`metadata.id`, `overflow.targetId`).
