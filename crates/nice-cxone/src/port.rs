@@ -46,6 +46,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         rule: "2–30 characters: letters, digits and - _ . :",
         problem: wire::skill_name_problem,
     }),
+    active_setting: Some(wire::ACTIVE),
 };
 
 impl CxoneTenant {
@@ -209,7 +210,7 @@ impl Tenant for CxoneTenant {
             .into_iter()
             .map(wire::to_neutral)
             .map(|q| Skill {
-                state: match q.settings.get("cxone.active") {
+                state: match q.settings.get(wire::ACTIVE) {
                     Some(Value::Bool(false)) => "inactive".into(),
                     _ => "active".into(),
                 },

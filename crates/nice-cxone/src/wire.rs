@@ -21,6 +21,8 @@ pub const MEDIA_TYPES: &[(i64, &str)] = &[
 /// Settings paths (`spec.cxone.*`) of the managed settings.
 pub const MEDIA_TYPE: &str = "cxone.mediaType";
 pub const CAMPAIGN: &str = "cxone.campaign";
+/// `false` on a deactivated skill.
+pub const ACTIVE: &str = "cxone.active";
 
 /// How a managed scalar setting is spelled on the wire (the same in GET, POST and PUT, as
 /// far as the vendor's specs show).
@@ -57,7 +59,7 @@ const SCALARS: [Scalar; 6] = [
         boolean: false,
     },
     Scalar {
-        setting: "cxone.active",
+        setting: ACTIVE,
         wire: "isActive",
         boolean: true,
     },

@@ -204,6 +204,7 @@ mod tests {
             ids: tenant::IdKind::Integer,
             page_size: 100,
             names: None,
+            active_setting: None,
         };
         let docs = queue_docs_for(&[q.clone()], &caps);
         assert!(docs[0].spec.max_waiters.is_none() && docs[0].spec.overflow.is_none());

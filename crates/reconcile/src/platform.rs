@@ -3,7 +3,32 @@
 //! from the tenant. The platform's [`Capabilities`] decide; no platform is a special case.
 
 use model::{Diagnostic, Loc, QueueDef, Repository, Rule, Spanned};
+use serde_json::Value;
 use tenant::{Capabilities, IdKind, QueueField};
+
+use crate::{Observed, Op, Plan};
+
+/// Fits a plan to the platform it will be applied to: the word for a tombstone
+/// ([`Plan::deletes`]), and, where the platform deactivates, a tombstone over a queue that
+/// is already deactivated is no change.
+pub fn for_platform(mut plan: Plan, observed: &Observed, caps: &Capabilities) -> Plan {
+    plan.deletes = caps.deletes;
+    let Some(flag) = caps.active_setting else {
+        return plan;
+    };
+    let inactive = |id: &str| {
+        observed.queues.iter().any(|q| {
+            q.id.as_deref() == Some(id) && q.settings.get(flag) == Some(&Value::Bool(false))
+        })
+    };
+    let (done, changes): (Vec<_>, Vec<_>) = plan
+        .changes
+        .into_iter()
+        .partition(|c| matches!(&c.op, Op::Delete { id, .. } if inactive(id)));
+    plan.changes = changes;
+    plan.unchanged.extend(done.into_iter().map(|c| c.name));
+    plan
+}
 
 /// Where `field` is declared in `def`, if it is (`overflow: null` points at the name).
 fn declared_at(def: &QueueDef, field: QueueField) -> Option<Loc> {
@@ -154,6 +179,7 @@ mod tests {
         ids: IdKind::Uuid,
         page_size: 100,
         names: None,
+        active_setting: None,
     };
 
     fn repo(spec: &str) -> Repository {

@@ -22,6 +22,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     ids: IdKind::Uuid,
     page_size: crate::ClientConfig::DEFAULT_PAGE_SIZE,
     names: None,
+    active_setting: None,
 };
 
 /// The tenant fields that say who last wrote a queue and when.

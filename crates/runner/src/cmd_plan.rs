@@ -128,8 +128,11 @@ async fn make_plan(
         );
     }
     let observed = reconcile::observe(&conn.client).await?;
-    let mut plan = reconcile::plan(&loaded, &observed);
-    plan.deletes = conn.client.capabilities().deletes;
+    let plan = reconcile::for_platform(
+        reconcile::plan(&loaded, &observed),
+        &observed,
+        conn.client.capabilities(),
+    );
     if plan.has_errors() {
         report_diagnostics(&repo.repo, &plan.diagnostics);
         eprintln!("The plan has errors against the tenant: nothing was written.");

@@ -121,7 +121,7 @@ fn label(rule: Rule) -> &'static str {
         Rule::Range => "out of range",
         Rule::DuplicateName => "name used twice",
         Rule::DuplicateId => "id used twice",
-        Rule::InvalidId => "not a UUID",
+        Rule::InvalidId => "not an id of this platform",
         Rule::OverflowTarget => "one of target / targetId",
         Rule::SelfOverflow => "overflows to itself",
         Rule::DanglingTarget => "no such queue",

@@ -119,6 +119,9 @@ pub struct Capabilities {
     /// The platform's own rule for queue names, beyond the repository's 1–64 characters.
     #[serde(skip)]
     pub names: Option<NameRule>,
+    /// On a platform that deactivates: the setting path (e.g. `cxone.active`) whose `false`
+    /// marks a deactivated queue, so that a tombstone over one is already satisfied.
+    pub active_setting: Option<&'static str>,
 }
 
 /// A platform's rule for queue names, checked offline at file:line.
@@ -162,6 +165,7 @@ mod tests {
             ids: IdKind::Uuid,
             page_size: 100,
             names: None,
+            active_setting: None,
         };
         assert!(caps.supports(QueueField::Description));
         assert!(!caps.supports(QueueField::Overflow));

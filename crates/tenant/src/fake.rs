@@ -20,6 +20,7 @@ const FAKE_CAPABILITIES: Capabilities = Capabilities {
     ids: IdKind::Uuid,
     page_size: 500,
     names: None,
+    active_setting: None,
 };
 
 #[derive(Debug, Default)]
