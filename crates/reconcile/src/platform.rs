@@ -241,4 +241,99 @@ mod tests {
             diags[0]
         );
     }
+
+    const INTEGER_IDS: Capabilities = Capabilities {
+        platform: "example",
+        ids: IdKind::Integer,
+        deletes: DeleteMode::Deactivate,
+        settings_block: Some("cxone"),
+        names: Some(tenant::NameRule {
+            rule: "no spaces",
+            problem: |n| n.contains(' ').then(|| format!("{n:?} has a space")),
+        }),
+        active_setting: Some("cxone.active"),
+        ..ONLY_DESCRIPTION
+    };
+
+    fn doc(meta: &str, spec: &str) -> Repository {
+        let text = format!(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A_1\n{meta}spec:\n{spec}"
+        );
+        let files = vec![model::RepoFile {
+            path: "queues/a.yaml".into(),
+            bytes: text.into_bytes(),
+        }];
+        model::parse_files(None, files, &model::LoadOptions::default())
+    }
+
+    #[test]
+    fn a_pinned_id_is_checked_in_the_form_of_the_platforms_ids() {
+        let uuid = "3f2a6b1c-0000-4000-8000-000000000001";
+        let table = [
+            (&ONLY_DESCRIPTION, format!("  id: {uuid}\n"), 0),
+            (&ONLY_DESCRIPTION, "  id: 4711\n".to_string(), 1),
+            (&INTEGER_IDS, "  id: 4711\n".to_string(), 0),
+            (&INTEGER_IDS, format!("  id: {uuid}\n"), 1),
+            (&INTEGER_IDS, "  id: '-3'\n".to_string(), 1),
+        ];
+        for (caps, meta, errors) in table {
+            let diags = check_platform(&doc(&meta, "  description: d\n"), caps);
+            assert_eq!(diags.len(), errors, "{meta}: {diags:?}");
+            for d in &diags {
+                assert_eq!((d.rule, d.line, d.column), (Rule::InvalidId, 5, 7), "{d:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_name_against_the_platforms_rule_is_an_error_at_the_name() {
+        let text = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A B\nspec: {}\n";
+        let files = vec![model::RepoFile {
+            path: "queues/a.yaml".into(),
+            bytes: text.as_bytes().to_vec(),
+        }];
+        let repo = model::parse_files(None, files, &model::LoadOptions::default());
+        let diags = check_platform(&repo, &INTEGER_IDS);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].rule, diags[0].line), (Rule::Range, 4));
+        assert!(diags[0].hint.as_deref().unwrap().contains("no spaces"));
+        assert!(check_platform(&repo, &ONLY_DESCRIPTION).is_empty());
+    }
+
+    #[test]
+    fn a_cxone_block_is_an_error_on_a_platform_without_it() {
+        let repo = doc("", "  cxone: {active: true}\n");
+        assert!(check_platform(&repo, &INTEGER_IDS).is_empty());
+        let diags = check_platform(&repo, &ONLY_DESCRIPTION);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].rule, diags[0].line), (Rule::Unsupported, 6));
+    }
+
+    #[test]
+    fn a_tombstone_over_a_deactivated_queue_is_no_change_and_plans_say_deactivate() {
+        let text =
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Old\n  deleted: true\n";
+        let files = vec![model::RepoFile {
+            path: "queues/old.yaml".into(),
+            bytes: text.as_bytes().to_vec(),
+        }];
+        let repo = model::parse_files(None, files, &model::LoadOptions::default());
+        for (active, changes) in [(true, 1), (false, 0)] {
+            let mut q = tenant::Queue::named("Old");
+            q.id = Some("7".into());
+            q.settings
+                .insert("cxone.active".into(), Value::Bool(active));
+            let observed = Observed {
+                queues: vec![q],
+                skills: Vec::new(),
+            };
+            let plan = for_platform(crate::plan(&repo, &observed), &observed, &INTEGER_IDS);
+            assert_eq!(plan.changes.len(), changes, "active {active}");
+            assert_eq!(plan.unchanged.len(), 1 - changes, "active {active}");
+            assert_eq!(plan.deletes, DeleteMode::Deactivate);
+            // Without an active setting, every tombstone over an existing queue is a change.
+            let plain = for_platform(crate::plan(&repo, &observed), &observed, &ONLY_DESCRIPTION);
+            assert_eq!(plain.changes.len(), 1);
+        }
+    }
 }
