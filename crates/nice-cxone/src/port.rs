@@ -203,21 +203,11 @@ impl Tenant for CxoneTenant {
             .await
     }
 
+    /// No request: on CXone the queue *is* the skill and a skill holds no skill
+    /// requirements ([`CAPABILITIES`] rejects them), so no requirement can name one. Listing
+    /// the skills again would double every observe's list pages.
     async fn list_skills(&self) -> Result<Vec<Skill>, TenantError> {
-        Ok(self
-            .list_raw(&[])
-            .await?
-            .into_iter()
-            .map(wire::to_neutral)
-            .map(|q| Skill {
-                state: match q.settings.get(wire::ACTIVE) {
-                    Some(Value::Bool(false)) => "inactive".into(),
-                    _ => "active".into(),
-                },
-                id: q.id.unwrap_or_default(),
-                name: q.name,
-            })
-            .collect())
+        Ok(Vec::new())
     }
 
     fn stats(&self) -> ClientStats {
