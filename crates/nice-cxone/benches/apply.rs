@@ -84,6 +84,7 @@ async fn apply_changed(n: usize) {
     let observed = reconcile::observe(&tenant).await.expect("observe");
     let plan = reconcile::for_platform(
         reconcile::plan(&repo, &observed),
+        &repo,
         &observed,
         tenant.capabilities(),
     );

@@ -47,6 +47,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         problem: wire::skill_name_problem,
     }),
     active_setting: Some(wire::ACTIVE),
+    create_only: &[wire::MEDIA_TYPE],
 };
 
 impl CxoneTenant {

@@ -205,6 +205,7 @@ mod tests {
             page_size: 100,
             names: None,
             active_setting: None,
+            create_only: &[],
         };
         let docs = queue_docs_for(&[q.clone()], &caps);
         assert!(docs[0].spec.max_waiters.is_none() && docs[0].spec.overflow.is_none());

@@ -9,10 +9,42 @@ use tenant::{Capabilities, IdKind, QueueField};
 use crate::{Observed, Op, Plan};
 
 /// Fits a plan to the platform it will be applied to: the word for a tombstone
-/// ([`Plan::deletes`]), and, where the platform deactivates, a tombstone over a queue that
-/// is already deactivated is no change.
-pub fn for_platform(mut plan: Plan, observed: &Observed, caps: &Capabilities) -> Plan {
+/// ([`Plan::deletes`]); an error for a create that leaves out, or an update that changes, a
+/// setting the platform fixes at create ([`Capabilities::create_only`]); and, where the
+/// platform deactivates, a tombstone over a queue that is already deactivated is no change.
+pub fn for_platform(
+    mut plan: Plan,
+    repo: &Repository,
+    observed: &Observed,
+    caps: &Capabilities,
+) -> Plan {
     plan.deletes = caps.deletes;
+    for c in &plan.changes {
+        let loc = repo
+            .queues
+            .iter()
+            .find(|d| d.name() == c.name)
+            .map_or(Loc::UNKNOWN, |d| d.doc.metadata.name.loc);
+        for path in caps.create_only {
+            let problem = match &c.op {
+                Op::Create if !c.desired.settings.contains_key(*path) => {
+                    format!("a new {} queue needs spec.{path}", caps.platform)
+                }
+                Op::Update { .. } => match c.fields.iter().find(|f| f.path == *path) {
+                    Some(f) => format!(
+                        "spec.{path} cannot change from {} to {}: {} fixes it when the queue is \
+                         made; make a new queue (a new document with a new name) and tombstone \
+                         this one",
+                        f.before, f.after, caps.platform
+                    ),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            plan.diagnostics
+                .push(Diagnostic::error(Rule::Unsupported, &c.file, loc, problem));
+        }
+    }
     let Some(flag) = caps.active_setting else {
         return plan;
     };
@@ -180,6 +212,7 @@ mod tests {
         page_size: 100,
         names: None,
         active_setting: None,
+        create_only: &[],
     };
 
     fn repo(spec: &str) -> Repository {
@@ -252,6 +285,7 @@ mod tests {
             problem: |n| n.contains(' ').then(|| format!("{n:?} has a space")),
         }),
         active_setting: Some("cxone.active"),
+        create_only: &["cxone.mediaType"],
         ..ONLY_DESCRIPTION
     };
 
@@ -327,13 +361,84 @@ mod tests {
                 queues: vec![q],
                 skills: Vec::new(),
             };
-            let plan = for_platform(crate::plan(&repo, &observed), &observed, &INTEGER_IDS);
+            let plan = for_platform(
+                crate::plan(&repo, &observed),
+                &repo,
+                &observed,
+                &INTEGER_IDS,
+            );
             assert_eq!(plan.changes.len(), changes, "active {active}");
             assert_eq!(plan.unchanged.len(), 1 - changes, "active {active}");
             assert_eq!(plan.deletes, DeleteMode::Deactivate);
             // Without an active setting, every tombstone over an existing queue is a change.
-            let plain = for_platform(crate::plan(&repo, &observed), &observed, &ONLY_DESCRIPTION);
+            let plain = for_platform(
+                crate::plan(&repo, &observed),
+                &repo,
+                &observed,
+                &ONLY_DESCRIPTION,
+            );
             assert_eq!(plain.changes.len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_create_only_setting_is_required_on_create_and_refused_on_update() {
+        let doc = |media: &str| {
+            let spec = if media.is_empty() {
+                "  description: d\n".to_string()
+            } else {
+                format!("  cxone: {{mediaType: {media}}}\n")
+            };
+            let text = format!(
+                "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A_1\nspec:\n{spec}"
+            );
+            let files = vec![model::RepoFile {
+                path: "queues/a.yaml".into(),
+                bytes: text.into_bytes(),
+            }];
+            model::parse_files(None, files, &model::LoadOptions::default())
+        };
+        let mut existing = tenant::Queue::named("A_1");
+        existing.id = Some("7".into());
+        existing
+            .settings
+            .insert("cxone.mediaType".into(), Value::from("voice"));
+        let table: [(&str, bool, Option<&str>); 5] = [
+            ("chat", false, None),
+            ("", false, Some("needs spec.cxone.mediaType")),
+            ("voice", true, None),
+            ("", true, None),
+            ("chat", true, Some("make a new queue")),
+        ];
+        for (media, exists, want) in table {
+            let repo = doc(media);
+            let observed = Observed {
+                queues: if exists {
+                    vec![existing.clone()]
+                } else {
+                    vec![]
+                },
+                skills: Vec::new(),
+            };
+            let plan = for_platform(
+                crate::plan(&repo, &observed),
+                &repo,
+                &observed,
+                &INTEGER_IDS,
+            );
+            let errors: Vec<&str> = plan
+                .diagnostics
+                .iter()
+                .map(|d| d.message.as_str())
+                .collect();
+            match want {
+                None => assert!(errors.is_empty(), "{media} {exists}: {errors:?}"),
+                Some(w) => {
+                    assert_eq!(errors.len(), 1, "{media} {exists}: {errors:?}");
+                    assert!(errors[0].contains(w), "{errors:?}");
+                    assert_eq!(plan.diagnostics[0].line, 4);
+                }
+            }
         }
     }
 }

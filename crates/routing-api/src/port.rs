@@ -23,6 +23,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     page_size: crate::ClientConfig::DEFAULT_PAGE_SIZE,
     names: None,
     active_setting: None,
+    create_only: &[],
 };
 
 /// The tenant fields that say who last wrote a queue and when.

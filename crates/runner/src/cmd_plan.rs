@@ -130,6 +130,7 @@ async fn make_plan(
     let observed = reconcile::observe(&conn.client).await?;
     let plan = reconcile::for_platform(
         reconcile::plan(&loaded, &observed),
+        &loaded,
         &observed,
         conn.client.capabilities(),
     );

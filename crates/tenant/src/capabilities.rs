@@ -122,6 +122,9 @@ pub struct Capabilities {
     /// On a platform that deactivates: the setting path (e.g. `cxone.active`) whose `false`
     /// marks a deactivated queue, so that a tombstone over one is already satisfied.
     pub active_setting: Option<&'static str>,
+    /// Setting paths (e.g. `cxone.mediaType`) that a create must declare and an update may
+    /// not change: the platform fixes them when the queue is made.
+    pub create_only: &'static [&'static str],
 }
 
 /// A platform's rule for queue names, checked offline at file:line.
@@ -166,6 +169,7 @@ mod tests {
             page_size: 100,
             names: None,
             active_setting: None,
+            create_only: &[],
         };
         assert!(caps.supports(QueueField::Description));
         assert!(!caps.supports(QueueField::Overflow));

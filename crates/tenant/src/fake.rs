@@ -21,6 +21,7 @@ const FAKE_CAPABILITIES: Capabilities = Capabilities {
     page_size: 500,
     names: None,
     active_setting: None,
+    create_only: &[],
 };
 
 #[derive(Debug, Default)]

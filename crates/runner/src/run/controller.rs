@@ -320,6 +320,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     let t = Instant::now();
     let plan = reconcile::for_platform(
         reconcile::plan(&desired.repo, &observed),
+        &desired.repo,
         &observed,
         tenant::Tenant::capabilities(&ctx.client),
     );
