@@ -1,21 +1,22 @@
 //! The ACD skill on the wire and in neutral terms: the one mapping, the one PUT body builder,
 //! the skill-name rule and the media types.
 
+use model::CxoneMediaType;
 use serde_json::{Map, Value, json};
 use tenant::{Queue, ServiceLevelTarget, TenantError};
 
 use crate::client::int_of;
 
-/// The media types by id, as the CXone help names them; `spec.cxone.mediaType` writes the
-/// name.
-pub const MEDIA_TYPES: &[(i64, &str)] = &[
-    (1, "email"),
-    (3, "chat"),
-    (4, "voice"),
-    (5, "voicemail"),
-    (6, "work item"),
-    (7, "sms"),
-    (9, "digital"),
+/// The media types by id (vendor help "managemultipleskillsatonce"); `spec.cxone.mediaType`
+/// writes their names ([`CxoneMediaType::as_str`]).
+pub const MEDIA_TYPES: &[(i64, CxoneMediaType)] = &[
+    (1, CxoneMediaType::Email),
+    (3, CxoneMediaType::Chat),
+    (4, CxoneMediaType::Voice),
+    (5, CxoneMediaType::Voicemail),
+    (6, CxoneMediaType::WorkItem),
+    (7, CxoneMediaType::Sms),
+    (9, CxoneMediaType::Digital),
 ];
 
 /// Settings paths (`spec.cxone.*`) of the managed settings.
@@ -102,14 +103,17 @@ pub fn skill_name_problem(name: &str) -> Option<String> {
 
 /// The media type's name for its id.
 pub fn media_type_name(id: i64) -> Option<&'static str> {
-    MEDIA_TYPES.iter().find(|(i, _)| *i == id).map(|(_, n)| *n)
+    MEDIA_TYPES
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, m)| m.as_str())
 }
 
 /// The media type's id for its name (case-insensitive).
 pub fn media_type_id(name: &str) -> Option<i64> {
     MEDIA_TYPES
         .iter()
-        .find(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
+        .find(|(_, m)| m.as_str().eq_ignore_ascii_case(name.trim()))
         .map(|(i, _)| *i)
 }
 
@@ -393,6 +397,14 @@ mod tests {
             json!({"skills": [{"serviceLevelGoal": 90, "serviceLevelThreshold": 20,
                 "campaignId": 12, "skillName": "Chat_EN", "mediaTypeId": 6}]})
         );
+    }
+
+    #[test]
+    fn every_media_type_a_document_can_name_has_an_id() {
+        for m in CxoneMediaType::ALL {
+            let id = media_type_id(m.as_str()).expect("an id");
+            assert_eq!(media_type_name(id), Some(m.as_str()));
+        }
     }
 
     #[test]
