@@ -8,7 +8,7 @@ use nice_cxone::{Config, CxoneTenant};
 use serde_json::{Value, json};
 use tenant::{Backoff, Jitter, Queue, Tenant, TenantError};
 use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 const BASE: &str = "/inContactAPI/services/v34.0";
 const KEY_SECRET: &str = "key-secret-do-not-print";
@@ -57,6 +57,22 @@ async fn client(server: &MockServer) -> CxoneTenant {
     let mut cfg = config(server);
     cfg.api_base = Some(format!("{}{BASE}", server.uri()));
     CxoneTenant::new(cfg).unwrap()
+}
+
+/// `GET {BASE}/skills`, to be narrowed and answered.
+fn list_skills() -> MockBuilder {
+    Mock::given(method("GET")).and(path(format!("{BASE}/skills")))
+}
+
+/// `PUT {BASE}/skills/{id}` with exactly `body`, answered as CXone does.
+fn put_skill(id: u64, body: Value) -> Mock {
+    Mock::given(method("PUT"))
+        .and(path(format!("{BASE}/skills/{id}")))
+        .and(body_json(body))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"success": true, "skillId": id})),
+        )
+        .expect(1)
 }
 
 fn skill(id: u64, name: &str) -> Value {
@@ -127,8 +143,7 @@ async fn an_expiring_token_is_refreshed_with_the_refresh_token() {
         .mount(&server)
         .await;
     for token in ["access-1", "access-2"] {
-        Mock::given(method("GET"))
-            .and(path(format!("{BASE}/skills")))
+        list_skills()
             .and(header("authorization", format!("Bearer {token}").as_str()))
             .respond_with(page(&[], 0))
             .expect(1)
@@ -153,15 +168,13 @@ async fn paging_stops_at_exactly_one_hundred_and_asks_again_at_one_hundred_and_o
         let all: Vec<Value> = (0..count)
             .map(|i| skill(i as u64 + 1, &format!("S{i:03}")))
             .collect();
-        Mock::given(method("GET"))
-            .and(path(format!("{BASE}/skills")))
+        list_skills()
             .and(query_param("skip", "0"))
             .respond_with(page(&all[..count.min(100)], count))
             .expect(1)
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(format!("{BASE}/skills")))
+        list_skills()
             .and(query_param("skip", "100"))
             .respond_with(page(&all[100.min(count)..], count))
             .expect(pages - 1)
@@ -177,8 +190,7 @@ async fn paging_stops_at_exactly_one_hundred_and_asks_again_at_one_hundred_and_o
 async fn paging_follows_links_next() {
     let server = MockServer::start().await;
     let tenant = client(&server).await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/skills")))
+    list_skills()
         .and(query_param("skip", "0"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "skills": [skill(1, "A_1")],
@@ -187,8 +199,7 @@ async fn paging_follows_links_next() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/skills")))
+    list_skills()
         .and(query_param("cursor", "abc"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "skills": [skill(2, "B_2")], "_links": {"next": null}
@@ -254,16 +265,14 @@ async fn a_lagging_list_is_polled_and_the_name_is_never_posted_twice() {
         .mount(&server)
         .await;
     // The list does not show the new skill for the first two look-ups.
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/skills")))
+    list_skills()
         .and(query_param("searchString", "Chat_EN"))
         .respond_with(page(&[], 0))
         .up_to_n_times(2)
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/skills")))
+    list_skills()
         .and(query_param("searchString", "Chat_EN"))
         .respond_with(page(&[skill(99, "Chat_EN_2"), skill(98, "Chat_EN")], 2))
         .mount(&server)
@@ -280,13 +289,7 @@ async fn a_lagging_list_is_polled_and_the_name_is_never_posted_twice() {
 async fn a_tombstone_deactivates_the_skill() {
     let server = MockServer::start().await;
     let tenant = client(&server).await;
-    Mock::given(method("PUT"))
-        .and(path(format!("{BASE}/skills/4711")))
-        .and(body_json(json!({"skill": {"isActive": false}})))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"success": true, "skillId": 4711})),
-        )
-        .expect(1)
+    put_skill(4711, json!({"skill": {"isActive": false}}))
         .mount(&server)
         .await;
     tenant.delete_queue("4711", None).await.unwrap();
@@ -304,17 +307,12 @@ async fn an_update_sends_only_changed_managed_fields_so_a_rivals_edit_of_another
     want.description = Some("Inbound sales".into());
     want.settings
         .insert("cxone.priority.max".into(), json!(100));
-    Mock::given(method("PUT"))
-        .and(path(format!("{BASE}/skills/4711")))
-        .and(body_json(
-            json!({"skill": {"notes": "Inbound sales", "maxPriority": 100}}),
-        ))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"success": true, "skillId": 4711})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    put_skill(
+        4711,
+        json!({"skill": {"notes": "Inbound sales", "maxPriority": 100}}),
+    )
+    .mount(&server)
+    .await;
     let written = tenant
         .update_queue("4711", &base, &want, None)
         .await
@@ -339,11 +337,7 @@ async fn a_campaign_is_sent_by_the_id_its_name_resolves_to() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("PUT"))
-        .and(path(format!("{BASE}/skills/5")))
-        .and(body_json(json!({"skill": {"campaignId": 12}})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
-        .expect(1)
+    put_skill(5, json!({"skill": {"campaignId": 12}}))
         .mount(&server)
         .await;
     let base = nice_cxone::wire::to_neutral(skill(5, "S_5").as_object().unwrap().clone());
@@ -366,15 +360,13 @@ async fn a_campaign_is_sent_by_the_id_its_name_resolves_to() {
 async fn a_429_without_retry_after_backs_off_and_then_succeeds() {
     let server = MockServer::start().await;
     let tenant = client(&server).await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/skills")))
+    list_skills()
         .respond_with(ResponseTemplate::new(429))
         .up_to_n_times(2)
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/skills")))
+    list_skills()
         .respond_with(page(&[], 0))
         .expect(1)
         .mount(&server)
@@ -396,8 +388,7 @@ async fn a_429_without_retry_after_backs_off_and_then_succeeds() {
 async fn a_429_that_does_not_end_gives_up_after_the_bounded_attempts() {
     let server = MockServer::start().await;
     let tenant = client(&server).await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/skills")))
+    list_skills()
         .respond_with(ResponseTemplate::new(429))
         .expect(4)
         .mount(&server)

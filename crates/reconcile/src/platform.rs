@@ -215,14 +215,19 @@ mod tests {
         create_only: &[],
     };
 
-    fn repo(spec: &str) -> Repository {
-        let text =
-            format!("apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\nspec:\n{spec}");
+    /// A repository of one Queue file, `queues/a.yaml`.
+    fn parse(text: String) -> Repository {
         let files = vec![model::RepoFile {
             path: "queues/a.yaml".into(),
             bytes: text.into_bytes(),
         }];
         model::parse_files(None, files, &model::LoadOptions::default())
+    }
+
+    fn repo(spec: &str) -> Repository {
+        parse(format!(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\nspec:\n{spec}"
+        ))
     }
 
     #[test]
@@ -290,14 +295,9 @@ mod tests {
     };
 
     fn doc(meta: &str, spec: &str) -> Repository {
-        let text = format!(
+        parse(format!(
             "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A_1\n{meta}spec:\n{spec}"
-        );
-        let files = vec![model::RepoFile {
-            path: "queues/a.yaml".into(),
-            bytes: text.into_bytes(),
-        }];
-        model::parse_files(None, files, &model::LoadOptions::default())
+        ))
     }
 
     #[test]
@@ -321,12 +321,9 @@ mod tests {
 
     #[test]
     fn a_name_against_the_platforms_rule_is_an_error_at_the_name() {
-        let text = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A B\nspec: {}\n";
-        let files = vec![model::RepoFile {
-            path: "queues/a.yaml".into(),
-            bytes: text.as_bytes().to_vec(),
-        }];
-        let repo = model::parse_files(None, files, &model::LoadOptions::default());
+        let repo = parse(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A B\nspec: {}\n".into(),
+        );
         let diags = check_platform(&repo, &INTEGER_IDS);
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert_eq!((diags[0].rule, diags[0].line), (Rule::Range, 4));
@@ -383,20 +380,12 @@ mod tests {
 
     #[test]
     fn a_create_only_setting_is_required_on_create_and_refused_on_update() {
-        let doc = |media: &str| {
-            let spec = if media.is_empty() {
-                "  description: d\n".to_string()
+        let with_media = |media: &str| {
+            if media.is_empty() {
+                doc("", "  description: d\n")
             } else {
-                format!("  cxone: {{mediaType: {media}}}\n")
-            };
-            let text = format!(
-                "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A_1\nspec:\n{spec}"
-            );
-            let files = vec![model::RepoFile {
-                path: "queues/a.yaml".into(),
-                bytes: text.into_bytes(),
-            }];
-            model::parse_files(None, files, &model::LoadOptions::default())
+                doc("", &format!("  cxone: {{mediaType: {media}}}\n"))
+            }
         };
         let mut existing = tenant::Queue::named("A_1");
         existing.id = Some("7".into());
@@ -411,7 +400,7 @@ mod tests {
             ("chat", true, Some("make a new queue")),
         ];
         for (media, exists, want) in table {
-            let repo = doc(media);
+            let repo = with_media(media);
             let observed = Observed {
                 queues: if exists {
                     vec![existing.clone()]

@@ -122,6 +122,11 @@ fn needs_json(headers: &HeaderMap) -> Result<(), CxError> {
     }
 }
 
+fn json_body(bytes: &Bytes) -> Result<Value, CxError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| CxError(StatusCode::BAD_REQUEST, json!({"message": e.to_string()})))
+}
+
 fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -423,8 +428,7 @@ async fn create_skills(
     body: Bytes,
 ) -> Result<Response, CxError> {
     needs_json(&headers)?;
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| CxError(StatusCode::BAD_REQUEST, json!({"message": e.to_string()})))?;
+    let body = json_body(&body)?;
     let items = body
         .get("skills")
         .and_then(Value::as_array)
@@ -482,8 +486,7 @@ async fn put_skill(
     body: Bytes,
 ) -> Result<Response, CxError> {
     needs_json(&headers)?;
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| CxError(StatusCode::BAD_REQUEST, json!({"message": e.to_string()})))?;
+    let body = json_body(&body)?;
     let Some(Value::Object(changes)) = body.get("skill") else {
         return Err(CxError(
             StatusCode::BAD_REQUEST,

@@ -2,15 +2,11 @@
 
 mod common;
 
-use axum::{
-    body::{Body, to_bytes},
-    http::{Method, Request, StatusCode, header},
-};
+use axum::http::{Method, StatusCode, header};
 use base64::Engine as _;
 use common::{App, Reply};
 use serde_json::{Value, json};
 use sim::{Faults, RetryAfterFormat, Seed, SeedQueue};
-use tower::ServiceExt;
 
 const SKILLS: &str = "/inContactAPI/services/v34.0/skills";
 const JSON: (&str, &str) = ("accept", "application/json");
@@ -34,27 +30,8 @@ fn basic(id: &str, secret: &str) -> String {
 }
 
 async fn token_reply(app: &App, form: &str, auth: Option<String>) -> Reply {
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri("/auth/token")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(a) = auth {
-        req = req.header(header::AUTHORIZATION, a);
-    }
-    let resp = app
-        .router
-        .clone()
-        .oneshot(req.body(Body::from(form.to_owned())).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    let extra: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    app.token_form_at("/auth/token", form, &extra).await
 }
 
 fn password_form(secret: &str) -> String {
