@@ -294,6 +294,15 @@ mod tests {
         ..ONLY_DESCRIPTION
     };
 
+    /// Plans `repo` against a tenant holding `queues`, fitted to `caps`.
+    fn plan_on(repo: &Repository, queues: Vec<tenant::Queue>, caps: &Capabilities) -> Plan {
+        let observed = Observed {
+            queues,
+            skills: Vec::new(),
+        };
+        for_platform(crate::plan(repo, &observed), repo, &observed, caps)
+    }
+
     fn doc(meta: &str, spec: &str) -> Repository {
         parse(format!(
             "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A_1\n{meta}spec:\n{spec}"
@@ -354,26 +363,12 @@ mod tests {
             q.id = Some("7".into());
             q.settings
                 .insert("cxone.active".into(), Value::Bool(active));
-            let observed = Observed {
-                queues: vec![q],
-                skills: Vec::new(),
-            };
-            let plan = for_platform(
-                crate::plan(&repo, &observed),
-                &repo,
-                &observed,
-                &INTEGER_IDS,
-            );
+            let plan = plan_on(&repo, vec![q.clone()], &INTEGER_IDS);
             assert_eq!(plan.changes.len(), changes, "active {active}");
             assert_eq!(plan.unchanged.len(), 1 - changes, "active {active}");
             assert_eq!(plan.deletes, DeleteMode::Deactivate);
             // Without an active setting, every tombstone over an existing queue is a change.
-            let plain = for_platform(
-                crate::plan(&repo, &observed),
-                &repo,
-                &observed,
-                &ONLY_DESCRIPTION,
-            );
+            let plain = plan_on(&repo, vec![q], &ONLY_DESCRIPTION);
             assert_eq!(plain.changes.len(), 1);
         }
     }
@@ -401,20 +396,12 @@ mod tests {
         ];
         for (media, exists, want) in table {
             let repo = with_media(media);
-            let observed = Observed {
-                queues: if exists {
-                    vec![existing.clone()]
-                } else {
-                    vec![]
-                },
-                skills: Vec::new(),
+            let queues = if exists {
+                vec![existing.clone()]
+            } else {
+                vec![]
             };
-            let plan = for_platform(
-                crate::plan(&repo, &observed),
-                &repo,
-                &observed,
-                &INTEGER_IDS,
-            );
+            let plan = plan_on(&repo, queues, &INTEGER_IDS);
             let errors: Vec<&str> = plan
                 .diagnostics
                 .iter()
