@@ -14,6 +14,8 @@ pub enum IdKind {
     /// would compare unequal to the same id written canonically.
     #[default]
     Uuid,
+    /// A decimal integer (NICE CXone skill ids), at most 18 digits.
+    Integer,
 }
 
 impl IdKind {
@@ -21,6 +23,7 @@ impl IdKind {
     pub fn describe(self) -> &'static str {
         match self {
             IdKind::Uuid => "a UUID (8-4-4-4-12 hex digits)",
+            IdKind::Integer => "an integer id",
         }
     }
 
@@ -33,6 +36,9 @@ impl IdKind {
                         8 | 13 | 18 | 23 => b == b'-',
                         _ => b.is_ascii_hexdigit(),
                     })
+            }
+            IdKind::Integer => {
+                (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
             }
         }
     }
@@ -65,6 +71,10 @@ impl IdKind {
                     &hex[20..]
                 ))
             }
+            IdKind::Integer => {
+                let t = text.trim();
+                (t != text && IdKind::Integer.is_valid(t)).then(|| t.to_string())
+            }
         }
     }
 
@@ -74,7 +84,34 @@ impl IdKind {
             IdKind::Uuid if id.bytes().any(|b| b.is_ascii_uppercase()) => {
                 Cow::Owned(id.to_ascii_lowercase())
             }
-            IdKind::Uuid => Cow::Borrowed(id),
+            IdKind::Uuid | IdKind::Integer => Cow::Borrowed(id),
+        }
+    }
+
+    /// The error for `id` in `field` of `file` when it is not of this kind, with its canonical
+    /// spelling as the hint when it is one written another way.
+    pub fn invalid(
+        self,
+        file: &std::path::Path,
+        field: &str,
+        id: &crate::Spanned<String>,
+        platform: &str,
+    ) -> crate::Diagnostic {
+        let d = crate::Diagnostic::error(
+            crate::Rule::InvalidId,
+            file,
+            id.loc,
+            format!(
+                "{field} {:?} is not {}, the form of {platform} ids",
+                id.value,
+                self.describe()
+            ),
+        );
+        match self.suggest(&id.value) {
+            Some(canonical) => d.with_hint(format!("write the id as {canonical}")),
+            None => d.with_hint(
+                "copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name",
+            ),
         }
     }
 

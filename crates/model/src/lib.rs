@@ -11,6 +11,7 @@
 //!
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
+mod cxone;
 mod diagnostic;
 mod id;
 mod load;
@@ -19,6 +20,7 @@ mod spanned;
 mod types;
 pub mod yaml;
 
+pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use id::IdKind;
 pub use load::{

@@ -17,8 +17,6 @@ pub struct LoadOptions {
     /// Largest file read, in bytes (default 1 MiB).
     pub max_file_size: u64,
     pub yaml: YamlLimits,
-    /// How the platform spells queue ids (`metadata.id`, `overflow.targetId`).
-    pub id_kind: IdKind,
 }
 
 impl Default for LoadOptions {
@@ -26,7 +24,6 @@ impl Default for LoadOptions {
         Self {
             max_file_size: 1024 * 1024,
             yaml: YamlLimits::default(),
-            id_kind: IdKind::default(),
         }
     }
 }
@@ -446,10 +443,7 @@ struct Parsed {
 
 /// A repository with only its tenant document parsed (the defaults when there is none).
 fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
-    let mut repo = Repository {
-        id_kind: opts.id_kind,
-        ..Repository::default()
-    };
+    let mut repo = Repository::default();
     if let Some(t) = tenant {
         if t.bytes.len() as u64 > opts.max_file_size {
             repo.diagnostics
@@ -479,6 +473,7 @@ fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
         }
         repo.tenant_file = Some(t.path);
     }
+    repo.id_kind = repo.tenant.spec.platform.id_kind();
     repo
 }
 
@@ -579,8 +574,8 @@ fn parse_queue_file(f: &RepoFile, tenant: &TenantDoc, opts: &LoadOptions, out: &
                     doc: value,
                     lines: (doc.line, last.max(doc.line)),
                 };
-                check_queue(&def, tenant, opts.id_kind, diags);
-                canonical_ids(&mut def.doc, opts.id_kind);
+                check_queue(&def, tenant, diags);
+                canonical_ids(&mut def.doc, tenant.spec.platform.id_kind());
                 out.queues.push(def);
             }
             None => out.unread += 1,
@@ -646,25 +641,8 @@ fn canonical_ids(doc: &mut QueueDoc, kind: IdKind) {
     }
 }
 
-/// An id that is not of the platform's kind, with its canonical spelling when it is one
-/// written another way.
-fn invalid_id(file: &Path, field: &str, id: &Spanned<String>, kind: IdKind) -> Diagnostic {
-    let d = Diagnostic::error(
-        Rule::InvalidId,
-        file,
-        id.loc,
-        format!("{field} {:?} is not {}", id.value, kind.describe()),
-    );
-    match kind.suggest(&id.value) {
-        Some(canonical) => d.with_hint(format!("write the id as {canonical}")),
-        None => d.with_hint(
-            "copy the id from the tenant (e.g. from `cxqueues import`), or drop it to match by name",
-        ),
-    }
-}
-
 /// Rule 1 ranges and the single-queue parts of rules 2, 3 and 6.
-fn check_queue(def: &QueueDef, tenant: &TenantDoc, kind: IdKind, diags: &mut Vec<Diagnostic>) {
+fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) {
     let file = def.file.as_path();
     let md = &def.doc.metadata;
     let spec = &def.doc.spec;
@@ -694,10 +672,13 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, kind: IdKind, diags: &mut Vec
             }),
         );
     }
+    // The form of metadata.id and overflow.targetId is the tenant's platform's.
+    let kind = tenant.spec.platform.id_kind();
+    let platform = tenant.spec.platform.as_str();
     if let Some(id) = &md.id
         && !kind.is_valid(&id.value)
     {
-        diags.push(invalid_id(file, "metadata.id", id, kind));
+        diags.push(kind.invalid(file, "metadata.id", id, platform));
     }
     if let Some(d) = &spec.description {
         let n = d.value.chars().count();
@@ -775,7 +756,7 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, kind: IdKind, diags: &mut Vec
                 .with_hint("add `target: <queue name>`, or write `overflow: null` for no overflow"),
             ),
             (None, Some(id)) if !kind.is_valid(&id.value) => {
-                diags.push(invalid_id(file, "overflow.targetId", id, kind))
+                diags.push(kind.invalid(file, "overflow.targetId", id, platform))
             }
             _ => {}
         }

@@ -11,6 +11,12 @@ use crate::Spanned;
 const UUID_PATTERN: &str =
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
+/// A pinned id as the schema states it: a canonical UUID, or a platform's integer id
+/// (`IdKind::Integer`, NICE CXone skills). Which one a repository needs depends on its
+/// platform; `validate` checks that.
+const ID_PATTERN: &str =
+    "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{1,18})$";
+
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "cxqueues/v1";
 
@@ -70,14 +76,15 @@ pub struct QueueMetadata {
     /// The queue's name in the tenant and its key in this repository (1–64 characters).
     #[schemars(length(min = 1, max = 64))]
     pub name: Spanned<String>,
-    /// Optional: pins the tenant queue with this id (a UUID). A pinned id that the tenant does
+    /// Optional: pins the tenant queue with this id (a UUID; on `nice-cxone` an integer skill
+    /// id). A pinned id that the tenant does
     /// not have is an error, never a silent create.
     #[serde(
         default,
-        deserialize_with = "not_null",
+        deserialize_with = "id_text",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "String", extend("format" = "uuid"), regex(pattern = UUID_PATTERN))]
+    #[schemars(with = "String", regex(pattern = ID_PATTERN))]
     pub id: Option<Spanned<String>>,
     /// Free-form labels; not sent to the tenant.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -140,6 +147,9 @@ pub struct QueueSpec {
     )]
     #[schemars(with = "Option<OverflowDoc>")]
     pub overflow: Option<Option<Spanned<OverflowDoc>>>,
+    /// NICE CXone only: the skill's own settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cxone: Option<Spanned<crate::CxoneSpec>>,
 }
 
 #[derive(
@@ -289,6 +299,10 @@ pub struct TenantSpec {
     /// WFM systems notified of each change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookDoc>,
+    /// NICE CXone: the `N` of the API base `/inContactAPI/services/vN.0` (default 34).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 999))]
+    pub api_version: Option<u32>,
 }
 
 impl Default for TenantSpec {
@@ -300,6 +314,7 @@ impl Default for TenantSpec {
             limits: Limits::default(),
             requests_per_second: default_rps(),
             webhooks: Vec::new(),
+            api_version: None,
         }
     }
 }
@@ -318,6 +333,15 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// How the platform spells its queue ids (`metadata.id`, `overflow.targetId`). Each
+    /// adapter's `Capabilities.ids` says the same (a runner test holds them together).
+    pub fn id_kind(self) -> crate::IdKind {
+        match self {
+            Platform::RoutingApi | Platform::GenesysCloud => crate::IdKind::Uuid,
+            Platform::NiceCxone => crate::IdKind::Integer,
+        }
+    }
+
     /// The name `spec.platform` writes.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -413,6 +437,41 @@ where
     match Option::<T>::deserialize(deserializer)? {
         Some(v) => Ok(Some(v)),
         None => Err(serde::de::Error::custom(NULL_IS_AMBIGUOUS)),
+    }
+}
+
+/// An id as text: a platform whose ids are integers (NICE CXone) may write them unquoted
+/// (`id: 4711`); the value is kept as the text it was written as. `null` is refused as in
+/// [`not_null`].
+fn id_text<'de, D>(deserializer: D) -> Result<Option<Spanned<String>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct IdText(String);
+    impl<'de> Deserialize<'de> for IdText {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl serde::de::Visitor<'_> for V {
+                type Value = IdText;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an id (text, or a whole number)")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IdText, E> {
+                    Ok(IdText(v.to_string()))
+                }
+                fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IdText, E> {
+                    Ok(IdText(v.to_string()))
+                }
+                fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IdText, E> {
+                    Ok(IdText(v.to_string()))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    match not_null::<D, Spanned<IdText>>(deserializer)? {
+        Some(s) => Ok(Some(Spanned::new(s.value.0, s.loc))),
+        None => Ok(None),
     }
 }
 

@@ -334,3 +334,42 @@ fn a_blank_skill_is_an_error_at_the_skill() {
     assert_eq!(rules(&repo), [(Rule::Range, "queues/a.yaml".into(), 7)]);
     assert_eq!(repo.diagnostics[0].message, "skill is blank");
 }
+
+#[test]
+fn the_form_of_an_id_is_the_platforms_a_uuid_or_a_cxone_integer() {
+    let uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    // (platform, id, valid)
+    let table = [
+        ("routing-api", uuid, true),
+        ("routing-api", "4711", false),
+        ("genesys-cloud", uuid, true),
+        ("genesys-cloud", "4711", false),
+        ("nice-cxone", "4711", true),
+        ("nice-cxone", uuid, false),
+        ("nice-cxone", "-3", false),
+    ];
+    for (platform, id, valid) in table {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "cxqueues.yaml",
+            format!("apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  platform: {platform}\n"),
+        );
+        write(
+            dir.path(),
+            "queues/a.yaml",
+            format!("apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\n  id: \"{id}\"\n"),
+        );
+        let repo = load_repository(dir.path(), &LoadOptions::default());
+        let invalid: Vec<_> = repo
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::InvalidId)
+            .collect();
+        assert_eq!(invalid.is_empty(), valid, "{platform} {id}: {invalid:?}");
+        if let Some(d) = invalid.first() {
+            assert_eq!((d.line, d.column), (5, 7), "{d}");
+            assert!(d.message.contains(platform), "{d}");
+        }
+    }
+}

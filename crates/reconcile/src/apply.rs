@@ -122,6 +122,9 @@ pub struct ApplyReport {
     pub outcomes: Vec<QueueOutcome>,
     #[serde(serialize_with = "ser_ms")]
     pub wall: Duration,
+    /// What a tombstone did on the platform (the word the summary uses).
+    #[serde(skip)]
+    pub deletes: tenant::DeleteMode,
 }
 
 impl ApplyReport {
@@ -153,10 +156,11 @@ impl ApplyReport {
     /// `created 1, updated 3, deleted 0, conflicts retried 2, failed 0 in 1.2s`
     pub fn summary_line(&self) -> String {
         format!(
-            "Apply complete: {} created, {} updated, {} deleted, {} conflicts retried, {} failed, in {:.2?}.",
+            "Apply complete: {} created, {} updated, {} {}, {} conflicts retried, {} failed, in {:.2?}.",
             self.created(),
             self.updated(),
             self.deleted(),
+            self.deletes.done(),
             self.conflicts_retried(),
             self.not_reconciled().count(),
             self.wall
@@ -207,7 +211,10 @@ pub async fn apply<T: Tenant>(
             .collect(),
         ids: Mutex::new(ids),
     };
-    let mut report = ApplyReport::default();
+    let mut report = ApplyReport {
+        deletes: tenant.capabilities().deletes,
+        ..ApplyReport::default()
+    };
     let mut failed: HashMap<String, String> = HashMap::new();
     for deletes in [false, true] {
         let phase: Vec<&Change> = plan

@@ -48,6 +48,33 @@ pub struct Desired {
     pub settings: BTreeMap<String, Value>,
 }
 
+/// The declared platform-only settings of a spec, by dotted path (`cxone.priority.max`):
+/// the leaves of each settings block as the document writes them.
+fn settings_of(spec: &model::QueueSpec) -> BTreeMap<String, Value> {
+    fn leaves(prefix: String, v: Value, out: &mut BTreeMap<String, Value>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    leaves(format!("{prefix}.{k}"), v, out);
+                }
+            }
+            Value::Null => {}
+            v => {
+                out.insert(prefix, v);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Some(block) = &spec.cxone {
+        leaves(
+            "cxone".into(),
+            serde_json::to_value(&block.value).unwrap_or(Value::Null),
+            &mut out,
+        );
+    }
+    out
+}
+
 fn u32_of(v: i64) -> u32 {
     u32::try_from(v.max(0)).unwrap_or(u32::MAX)
 }
@@ -92,7 +119,7 @@ impl Desired {
                     enabled: o.value.enabled.value,
                 })
             }),
-            settings: BTreeMap::new(),
+            settings: settings_of(spec),
         }
     }
 

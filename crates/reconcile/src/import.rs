@@ -6,7 +6,8 @@ use model::{
     OverflowDoc, QueueDoc, QueueMetadata, QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc,
     Spanned,
 };
-use tenant::Queue;
+use serde_json::{Map, Value};
+use tenant::{Capabilities, Queue, QueueField};
 
 fn sp<T>(v: T) -> Spanned<T> {
     Spanned::unlocated(v)
@@ -75,10 +76,68 @@ pub fn queue_docs(queues: &[Queue]) -> Vec<QueueDoc> {
                             enabled: sp(o.enabled),
                         })
                     })),
+                    cxone: None,
                 },
             }
         })
         .collect()
+}
+
+/// [`queue_docs`] for a platform: only the fields it holds, and its settings block (e.g.
+/// `spec.cxone`) from each queue's settings, so that the next plan is empty.
+pub fn queue_docs_for(queues: &[Queue], caps: &Capabilities) -> Vec<QueueDoc> {
+    let mut docs = queue_docs(queues);
+    for (doc, q) in docs.iter_mut().zip(queues) {
+        let spec = &mut doc.spec;
+        for field in QueueField::ALL {
+            if caps.supports(field) {
+                continue;
+            }
+            match field {
+                QueueField::Description => spec.description = None,
+                QueueField::SkillRequirements => spec.skill_requirements = None,
+                QueueField::ServiceLevelTarget => spec.service_level_target = None,
+                QueueField::MaxWaitTime => spec.max_wait_time = None,
+                QueueField::MaxWaiters => spec.max_waiters = None,
+                QueueField::Overflow => spec.overflow = None,
+            }
+        }
+        if caps.settings_block == Some("cxone") {
+            spec.cxone = settings_block(q, "cxone")
+                .and_then(|v| serde_json::from_value(v).ok())
+                .map(sp);
+        }
+    }
+    docs
+}
+
+/// The settings under `block.` as one nested JSON object (the reverse of the dotted paths
+/// `Desired` reads), or `None` when the queue has none.
+fn settings_block(q: &Queue, block: &str) -> Option<Value> {
+    let prefix = format!("{block}.");
+    let mut root = Map::new();
+    for (path, value) in &q.settings {
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        let mut keys: Vec<&str> = rest.split('.').collect();
+        let Some(last) = keys.pop() else { continue };
+        let mut node = &mut root;
+        for k in keys {
+            let entry = node
+                .entry(k.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            node = match entry {
+                Value::Object(next) => next,
+                _ => unreachable!("made an object just above"),
+            };
+        }
+        node.insert(last.to_string(), value.clone());
+    }
+    (!root.is_empty()).then_some(Value::Object(root))
 }
 
 /// A file name for a queue: its name in lower-case kebab form (`Billing Tier 1` →
@@ -139,6 +198,45 @@ mod tests {
     use super::*;
     use model::Proficiency;
     use tenant::SkillRequirement;
+
+    #[test]
+    fn a_settings_block_survives_the_trip_through_a_queue_document() {
+        let mut q = Queue::named("Sales_EN");
+        for (k, v) in [
+            ("cxone.mediaType", serde_json::json!("work item")),
+            ("cxone.campaign", serde_json::json!("Sales")),
+            ("cxone.priority.initial", serde_json::json!(1)),
+            ("cxone.priority.max", serde_json::json!(100)),
+            ("cxone.shortAbandon.enabled", serde_json::json!(true)),
+            ("cxone.active", serde_json::json!(false)),
+        ] {
+            q.settings.insert(k.into(), v);
+        }
+        q.max_waiters = Some(5);
+        let caps = Capabilities {
+            platform: "example",
+            fields: &[QueueField::Description],
+            elsewhere: &[],
+            settings_block: Some("cxone"),
+            writes: tenant::WriteMode::LastWriterWins,
+            updates: tenant::UpdateMode::Partial,
+            deletes: tenant::DeleteMode::Deactivate,
+            ids: tenant::IdKind::Integer,
+            page_size: 100,
+            names: None,
+            active_setting: None,
+            create_only: &[],
+        };
+        let docs = queue_docs_for(&[q.clone()], &caps);
+        assert!(docs[0].spec.max_waiters.is_none() && docs[0].spec.overflow.is_none());
+        let block = docs[0].spec.cxone.as_ref().expect("a cxone block");
+        assert_eq!(
+            block.value.media_type.as_ref().map(|m| m.value),
+            Some(model::CxoneMediaType::WorkItem)
+        );
+        let back = crate::Desired::from_doc(&docs[0]);
+        assert_eq!(back.settings, q.settings);
+    }
 
     #[test]
     fn file_names_are_unique_even_when_a_name_looks_like_a_suffixed_one() {

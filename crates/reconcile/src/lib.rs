@@ -35,5 +35,5 @@ pub use graph::{
 pub use plan::{
     Action, Change, FieldChange, Observed, Op, Plan, Revision, Summary, Unmanaged, plan,
 };
-pub use platform::{check_offline, check_platform};
+pub use platform::{check_offline, check_platform, for_platform};
 pub use rebase::{Rebased, observe};

@@ -207,6 +207,9 @@ pub struct Plan {
     /// Tenant-aware errors: a plan with any is not applied.
     #[serde(skip)]
     pub diagnostics: Vec<Diagnostic>,
+    /// What a tombstone does on the tenant's platform (the word plans use for it).
+    #[serde(default)]
+    pub deletes: tenant::DeleteMode,
 }
 
 impl Plan {
@@ -412,6 +415,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
             })
             .collect(),
         diagnostics: diags,
+        deletes: tenant::DeleteMode::default(),
     }
 }
 

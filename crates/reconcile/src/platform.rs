@@ -3,7 +3,64 @@
 //! from the tenant. The platform's [`Capabilities`] decide; no platform is a special case.
 
 use model::{Diagnostic, Loc, QueueDef, Repository, Rule};
+use serde_json::Value;
 use tenant::{Capabilities, QueueField};
+
+use crate::{Observed, Op, Plan};
+
+/// Fits a plan to the platform it will be applied to: the word for a tombstone
+/// ([`Plan::deletes`]); an error for a create that leaves out, or an update that changes, a
+/// setting the platform fixes at create ([`Capabilities::create_only`]); and, where the
+/// platform deactivates, a tombstone over a queue that is already deactivated is no change.
+pub fn for_platform(
+    mut plan: Plan,
+    repo: &Repository,
+    observed: &Observed,
+    caps: &Capabilities,
+) -> Plan {
+    plan.deletes = caps.deletes;
+    for c in &plan.changes {
+        let loc = repo
+            .queues
+            .iter()
+            .find(|d| d.name() == c.name)
+            .map_or(Loc::UNKNOWN, |d| d.doc.metadata.name.loc);
+        for path in caps.create_only {
+            let problem = match &c.op {
+                Op::Create if !c.desired.settings.contains_key(*path) => {
+                    format!("a new {} queue needs spec.{path}", caps.platform)
+                }
+                Op::Update { .. } => match c.fields.iter().find(|f| f.path == *path) {
+                    Some(f) => format!(
+                        "spec.{path} cannot change from {} to {}: {} fixes it when the queue is \
+                         made; make a new queue (a new document with a new name) and tombstone \
+                         this one",
+                        f.before, f.after, caps.platform
+                    ),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            plan.diagnostics
+                .push(Diagnostic::error(Rule::Unsupported, &c.file, loc, problem));
+        }
+    }
+    let Some(flag) = caps.active_setting else {
+        return plan;
+    };
+    let inactive = |id: &str| {
+        observed.queues.iter().any(|q| {
+            q.id.as_deref() == Some(id) && q.settings.get(flag) == Some(&Value::Bool(false))
+        })
+    };
+    let (done, changes): (Vec<_>, Vec<_>) = plan
+        .changes
+        .into_iter()
+        .partition(|c| matches!(&c.op, Op::Delete { id, .. } if inactive(id)));
+    plan.changes = changes;
+    plan.unchanged.extend(done.into_iter().map(|c| c.name));
+    plan
+}
 
 /// Where `field` is declared in `def`, if it is (`overflow: null` points at the name).
 fn declared_at(def: &QueueDef, field: QueueField) -> Option<Loc> {
@@ -30,10 +87,43 @@ pub fn check_offline(repo: &Repository, caps: &Capabilities) -> Vec<Diagnostic> 
     diags
 }
 
-/// Every declared field of every queue that the platform cannot hold.
+/// A queue's name, checked against the platform's rule. (The form of its ids is the
+/// platform's `IdKind`, checked when the repository is loaded.)
+fn check_identity(def: &QueueDef, caps: &Capabilities, diags: &mut Vec<Diagnostic>) {
+    let md = &def.doc.metadata;
+    if let Some(rule) = caps.names
+        && let Some(problem) = (rule.problem)(&md.name.value)
+    {
+        diags.push(
+            Diagnostic::error(Rule::Range, &def.file, md.name.loc, problem).with_hint(format!(
+                "rename the queue: {} names have {}",
+                caps.platform, rule.rule
+            )),
+        );
+    }
+}
+
+/// Every declared field of every queue that the platform cannot hold, and every pinned id or
+/// name not of the platform's form.
 pub fn check_platform(repo: &Repository, caps: &Capabilities) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for def in &repo.queues {
+        check_identity(def, caps, &mut diags);
+        if let Some(block) = &def.doc.spec.cxone
+            && caps.settings_block != Some("cxone")
+        {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Unsupported,
+                    &def.file,
+                    block.loc,
+                    format!("spec.cxone cannot be held by a {} queue", caps.platform),
+                )
+                .with_hint(
+                    "spec.cxone is for `spec.platform: nice-cxone`; remove it from this file",
+                ),
+            );
+        }
         for field in QueueField::ALL {
             if caps.supports(field) {
                 continue;
@@ -79,16 +169,24 @@ mod tests {
         deletes: DeleteMode::Delete,
         ids: IdKind::Uuid,
         page_size: 100,
+        names: None,
+        active_setting: None,
+        create_only: &[],
     };
 
-    fn repo(spec: &str) -> Repository {
-        let text =
-            format!("apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\nspec:\n{spec}");
+    /// A repository of one Queue file, `queues/a.yaml`.
+    fn parse(text: String) -> Repository {
         let files = vec![model::RepoFile {
             path: "queues/a.yaml".into(),
             bytes: text.into_bytes(),
         }];
         model::parse_files(None, files, &model::LoadOptions::default())
+    }
+
+    fn repo(spec: &str) -> Repository {
+        parse(format!(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\nspec:\n{spec}"
+        ))
     }
 
     #[test]
@@ -139,5 +237,124 @@ mod tests {
             "{:?}",
             diags[0]
         );
+    }
+
+    const INTEGER_IDS: Capabilities = Capabilities {
+        platform: "example",
+        ids: IdKind::Integer,
+        deletes: DeleteMode::Deactivate,
+        settings_block: Some("cxone"),
+        names: Some(tenant::NameRule {
+            rule: "no spaces",
+            problem: |n| n.contains(' ').then(|| format!("{n:?} has a space")),
+        }),
+        active_setting: Some("cxone.active"),
+        create_only: &["cxone.mediaType"],
+        ..ONLY_DESCRIPTION
+    };
+
+    /// Plans `repo` against a tenant holding `queues`, fitted to `caps`.
+    fn plan_on(repo: &Repository, queues: Vec<tenant::Queue>, caps: &Capabilities) -> Plan {
+        let observed = Observed {
+            queues,
+            skills: Vec::new(),
+        };
+        for_platform(crate::plan(repo, &observed), repo, &observed, caps)
+    }
+
+    fn doc(meta: &str, spec: &str) -> Repository {
+        parse(format!(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A_1\n{meta}spec:\n{spec}"
+        ))
+    }
+
+    #[test]
+    fn a_name_against_the_platforms_rule_is_an_error_at_the_name() {
+        let repo = parse(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A B\nspec: {}\n".into(),
+        );
+        let diags = check_platform(&repo, &INTEGER_IDS);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].rule, diags[0].line), (Rule::Range, 4));
+        assert!(diags[0].hint.as_deref().unwrap().contains("no spaces"));
+        assert!(check_platform(&repo, &ONLY_DESCRIPTION).is_empty());
+    }
+
+    #[test]
+    fn a_cxone_block_is_an_error_on_a_platform_without_it() {
+        let repo = doc("", "  cxone: {active: true}\n");
+        assert!(check_platform(&repo, &INTEGER_IDS).is_empty());
+        let diags = check_platform(&repo, &ONLY_DESCRIPTION);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].rule, diags[0].line), (Rule::Unsupported, 6));
+    }
+
+    #[test]
+    fn a_tombstone_over_a_deactivated_queue_is_no_change_and_plans_say_deactivate() {
+        let text =
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Old\n  deleted: true\n";
+        let files = vec![model::RepoFile {
+            path: "queues/old.yaml".into(),
+            bytes: text.as_bytes().to_vec(),
+        }];
+        let repo = model::parse_files(None, files, &model::LoadOptions::default());
+        for (active, changes) in [(true, 1), (false, 0)] {
+            let mut q = tenant::Queue::named("Old");
+            q.id = Some("7".into());
+            q.settings
+                .insert("cxone.active".into(), Value::Bool(active));
+            let plan = plan_on(&repo, vec![q.clone()], &INTEGER_IDS);
+            assert_eq!(plan.changes.len(), changes, "active {active}");
+            assert_eq!(plan.unchanged.len(), 1 - changes, "active {active}");
+            assert_eq!(plan.deletes, DeleteMode::Deactivate);
+            // Without an active setting, every tombstone over an existing queue is a change.
+            let plain = plan_on(&repo, vec![q], &ONLY_DESCRIPTION);
+            assert_eq!(plain.changes.len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_create_only_setting_is_required_on_create_and_refused_on_update() {
+        let with_media = |media: &str| {
+            if media.is_empty() {
+                doc("", "  description: d\n")
+            } else {
+                doc("", &format!("  cxone: {{mediaType: {media}}}\n"))
+            }
+        };
+        let mut existing = tenant::Queue::named("A_1");
+        existing.id = Some("7".into());
+        existing
+            .settings
+            .insert("cxone.mediaType".into(), Value::from("voice"));
+        let table: [(&str, bool, Option<&str>); 5] = [
+            ("chat", false, None),
+            ("", false, Some("needs spec.cxone.mediaType")),
+            ("voice", true, None),
+            ("", true, None),
+            ("chat", true, Some("make a new queue")),
+        ];
+        for (media, exists, want) in table {
+            let repo = with_media(media);
+            let queues = if exists {
+                vec![existing.clone()]
+            } else {
+                vec![]
+            };
+            let plan = plan_on(&repo, queues, &INTEGER_IDS);
+            let errors: Vec<&str> = plan
+                .diagnostics
+                .iter()
+                .map(|d| d.message.as_str())
+                .collect();
+            match want {
+                None => assert!(errors.is_empty(), "{media} {exists}: {errors:?}"),
+                Some(w) => {
+                    assert_eq!(errors.len(), 1, "{media} {exists}: {errors:?}");
+                    assert!(errors[0].contains(w), "{errors:?}");
+                    assert_eq!(plan.diagnostics[0].line, 4);
+                }
+            }
+        }
     }
 }

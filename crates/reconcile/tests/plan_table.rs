@@ -189,6 +189,9 @@ const LAST_WRITER_WINS: Capabilities = Capabilities {
     deletes: DeleteMode::Delete,
     ids: IdKind::Uuid,
     page_size: 100,
+    names: None,
+    active_setting: None,
+    create_only: &[],
 };
 
 fn fast() -> ApplyOptions {

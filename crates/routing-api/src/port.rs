@@ -21,6 +21,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     deletes: DeleteMode::Delete,
     ids: IdKind::Uuid,
     page_size: crate::ClientConfig::DEFAULT_PAGE_SIZE,
+    names: None,
+    active_setting: None,
+    create_only: &[],
 };
 
 /// The tenant fields that say who last wrote a queue and when.

@@ -637,7 +637,12 @@ pub fn verify(path: &Path) -> Result<VerifyReport, VerifyError> {
 #[derive(clap::Args, Debug, Clone)]
 pub struct StateArgs {
     /// Holds the audit log and the webhook outbox (git-ignore it).
-    #[arg(long, value_name = "DIR", default_value = ".cxqueues")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".cxqueues",
+        env = "CXQUEUES_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
     /// The audit log (default: <state-dir>/audit.jsonl).
     #[arg(long, value_name = "PATH")]

@@ -7,6 +7,7 @@ use model::LoadOptions;
 use crate::RepoArgs;
 use crate::exit::{CliError, Outcome};
 use crate::tenant::{TenantArgs, connect};
+use tenant::Tenant as _;
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -21,7 +22,12 @@ pub struct ImportArgs {
     #[arg(long)]
     pub force: bool,
     /// With --sim: where the simulated tenant keeps its state (<DIR>/sim/).
-    #[arg(long, value_name = "DIR", default_value = ".cxqueues")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".cxqueues",
+        env = "CXQUEUES_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
 }
 
@@ -96,7 +102,7 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     let repo = model::load_repository(&args.repo.repo, &LoadOptions::default());
     let conn = connect(&args.tenant, &repo, &args.state_dir).await?;
     let observed = reconcile::observe(&conn.client).await?;
-    let docs = reconcile::import::queue_docs(&observed.queues);
+    let docs = reconcile::import::queue_docs_for(&observed.queues, conn.client.capabilities());
     let names = reconcile::import::file_names(&docs);
     let target = target_of(&args.repo.repo, &args.out);
     let (repo_root, queues_dir) = match &target {

@@ -80,7 +80,12 @@ pub struct OptimizeArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// With --sim: where the simulated tenant keeps its state (<DIR>/sim/).
-    #[arg(long, value_name = "DIR", default_value = ".cxqueues")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".cxqueues",
+        env = "CXQUEUES_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
 }
 

@@ -12,6 +12,7 @@ use crate::exit::{CliError, Outcome};
 use crate::plan_output::{self, Origin, PlanFile, PlanStatus};
 use crate::render;
 use crate::tenant::{Connected, TenantArgs, connect};
+use tenant::Tenant as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -36,7 +37,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// With --sim: where the simulated tenant keeps its state (<DIR>/sim/).
-    #[arg(long, value_name = "DIR", default_value = ".cxqueues")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".cxqueues",
+        env = "CXQUEUES_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
 }
 
@@ -182,7 +188,12 @@ async fn make_plan(
         );
     }
     let observed = reconcile::observe(&conn.client).await?;
-    let plan = reconcile::plan(&loaded, &observed);
+    let plan = reconcile::for_platform(
+        reconcile::plan(&loaded, &observed),
+        &loaded,
+        &observed,
+        conn.client.capabilities(),
+    );
     if plan.has_errors() {
         report_diagnostics(&repo.repo, &plan.diagnostics);
         eprintln!("The plan has errors against the tenant: nothing was written.");

@@ -15,7 +15,12 @@ pub struct WebhooksArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateDirArg {
     /// The state directory (holds outbox/ and dead/).
-    #[arg(long, value_name = "DIR", default_value = ".cxqueues")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".cxqueues",
+        env = "CXQUEUES_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
 }
 

@@ -21,6 +21,7 @@ mod printable;
 mod render;
 mod run;
 mod tenant;
+mod tenant_cxone;
 mod webhooks;
 
 use std::path::PathBuf;

@@ -31,6 +31,9 @@ pub struct PlanFile {
     pub status: PlanStatus,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<PlanError>,
+    /// What a tombstone does on the platform (`delete`, `deactivate`).
+    #[serde(default)]
+    pub deletes: tenant::DeleteMode,
 }
 
 /// The tenant and the commit a plan was made from.
@@ -87,6 +90,7 @@ impl PlanFile {
             origin,
             status: PlanStatus::Valid,
             errors: Vec::new(),
+            deletes: plan.deletes,
         }
     }
 
@@ -117,6 +121,7 @@ impl PlanFile {
             unmanaged: self.unmanaged,
             ids: self.ids,
             diagnostics: Vec::new(),
+            deletes: self.deletes,
         }
     }
 }
@@ -127,11 +132,16 @@ pub fn json(file: &PlanFile) -> String {
     s
 }
 
-/// `Plan: 1 to create, 3 to update, 0 to delete, 120 unchanged.`
-pub fn summary_line(s: &Summary) -> String {
+/// `Plan: 1 to create, 3 to update, 0 to delete, 120 unchanged.` (`to deactivate` on a
+/// platform that deactivates instead).
+pub fn summary_line(s: &Summary, deletes: tenant::DeleteMode) -> String {
     format!(
-        "Plan: {} to create, {} to update, {} to delete, {} unchanged.",
-        s.create, s.update, s.delete, s.unchanged
+        "Plan: {} to create, {} to update, {} to {}, {} unchanged.",
+        s.create,
+        s.update,
+        s.delete,
+        deletes.verb(),
+        s.unchanged
     )
 }
 
@@ -267,7 +277,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
             names.join(", ")
         );
     }
-    let _ = writeln!(out, "{}", c.paint("1", &summary_line(&plan.summary())));
+    let _ = writeln!(
+        out,
+        "{}",
+        c.paint("1", &summary_line(&plan.summary(), plan.deletes))
+    );
     out
 }
 
@@ -285,7 +299,7 @@ fn shown_fields(ch: &Change) -> impl Iterator<Item = &FieldChange> {
         .filter(move |f| ch.action() != Action::Create || !f.after.is_null())
 }
 
-fn details(ch: &Change) -> String {
+fn details(ch: &Change, deletes: tenant::DeleteMode) -> String {
     let (s, _) = sign(ch.action());
     let mut body = String::new();
     for f in shown_fields(ch) {
@@ -309,7 +323,12 @@ fn details(ch: &Change) -> String {
         }
     }
     if ch.action() == Action::Delete {
-        let _ = writeln!(body, "- {} (deleted by tombstone)", safe(&ch.name));
+        let _ = writeln!(
+            body,
+            "- {} ({} by tombstone)",
+            safe(&ch.name),
+            deletes.done()
+        );
     }
     let body = body.replace("```", "` ` `");
     format!(
@@ -421,7 +440,7 @@ pub fn markdown_limited(file: &PlanFile, limit: usize) -> String {
         return invalid_markdown(out, file, limit);
     }
     let summary = file.summary;
-    let _ = write!(out, "**{}**", summary_line(&summary));
+    let _ = write!(out, "**{}**", summary_line(&summary, file.deletes));
     if summary.unmanaged > 0 {
         let _ = write!(out, " {} tenant queues are unmanaged.", summary.unmanaged);
     }
@@ -454,7 +473,7 @@ pub fn markdown_limited(file: &PlanFile, limit: usize) -> String {
             match ch.action() {
                 Action::Create => "create",
                 Action::Update => "update",
-                Action::Delete => "delete",
+                Action::Delete => file.deletes.verb(),
             },
             md_escape(&ch.name),
             md_escape(&fields.join(", ")),
@@ -472,7 +491,7 @@ pub fn markdown_limited(file: &PlanFile, limit: usize) -> String {
     out.push('\n');
     let mut detailed = 0;
     for ch in &file.changes {
-        let d = details(ch);
+        let d = details(ch, file.deletes);
         if out.len() + d.len() > budget {
             break;
         }
@@ -485,11 +504,12 @@ pub fn markdown_limited(file: &PlanFile, limit: usize) -> String {
         let _ = write!(
             out,
             "\n> **{} more queues changed; the full plan is in the job log** ({} to create, {} to \
-             update, {} to delete): this comment is limited to {limit} characters.\n",
+             update, {} to {}): this comment is limited to {limit} characters.\n",
             rest.len(),
             n(Action::Create),
             n(Action::Update),
             n(Action::Delete),
+            file.deletes.verb(),
         );
     }
     out.push_str(&unmanaged);

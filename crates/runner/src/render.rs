@@ -127,7 +127,7 @@ fn label(rule: Rule) -> &'static str {
         Rule::DuplicateName => "name used twice",
         Rule::ConfusableName => "looks like another name",
         Rule::DuplicateId => "id used twice",
-        Rule::InvalidId => "not a UUID",
+        Rule::InvalidId => "not an id of this platform",
         Rule::OverflowTarget => "one of target / targetId",
         Rule::SelfOverflow => "overflows to itself",
         Rule::DanglingTarget => "no such queue",

@@ -23,7 +23,7 @@ pub struct TenantArgs {
     #[arg(long, env = "CXONE_TOKEN_URL")]
     pub token_url: Option<String>,
     /// With --sim: start the simulated tenant over from the demo state (it otherwise keeps
-    /// its state in <state-dir>/sim/ between commands).
+    /// its state in <state-dir>/sim/<platform>-<tenant>.json between commands).
     #[arg(long, requires = "sim")]
     pub sim_reset: bool,
 }
@@ -34,6 +34,8 @@ pub struct TenantArgs {
 pub enum AnyTenant {
     /// The routing API of `cxone-api.md`.
     RoutingApi(HttpTenant),
+    /// NICE CXone's ACD skills.
+    NiceCxone(nice_cxone::CxoneTenant),
 }
 
 /// Calls the same port method on whichever adapter is inside.
@@ -41,6 +43,7 @@ macro_rules! each_adapter {
     ($self:ident, $t:ident => $call:expr) => {
         match $self {
             AnyTenant::RoutingApi($t) => $call,
+            AnyTenant::NiceCxone($t) => $call,
         }
     };
 }
@@ -49,7 +52,8 @@ macro_rules! each_adapter {
 pub fn capabilities(platform: model::Platform) -> &'static Capabilities {
     match platform {
         model::Platform::RoutingApi => &routing_api::CAPABILITIES,
-        model::Platform::GenesysCloud | model::Platform::NiceCxone => &routing_api::CAPABILITIES,
+        model::Platform::NiceCxone => &nice_cxone::CAPABILITIES,
+        model::Platform::GenesysCloud => &routing_api::CAPABILITIES,
     }
 }
 
@@ -147,8 +151,32 @@ pub fn sim_dir(state_dir: &Path) -> PathBuf {
     state_dir.join("sim")
 }
 
-fn sim_state_file(state_dir: &Path) -> PathBuf {
-    sim_dir(state_dir).join("tenant.json")
+/// One simulated tenant per platform and tenant name (`metadata.name` of `cxqueues.yaml`), so
+/// that two repositories sharing a state dir do not share a simulated tenant.
+fn sim_state_file(state_dir: &Path, repo: &Repository) -> PathBuf {
+    let name: String = repo
+        .tenant
+        .metadata
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    let name = if name.trim_matches('-').is_empty() {
+        "tenant"
+    } else {
+        name.as_str()
+    };
+    sim_dir(state_dir).join(format!(
+        "{}-{name}.json",
+        repo.tenant.spec.platform.as_str()
+    ))
 }
 
 /// The simulated tenant as a seed that recreates it (ids, versions and all).
@@ -192,25 +220,22 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn secret_from_env() -> Result<Secret, CliError> {
-    if let Some(s) = env("CXONE_CLIENT_SECRET") {
+/// A secret from `{name}` or the file `{name}_FILE` names.
+fn secret_from_env(name: &str, what: &str) -> Result<Secret, CliError> {
+    if let Some(s) = env(name) {
         return Ok(Secret::new(s));
     }
-    if let Some(path) = env("CXONE_CLIENT_SECRET_FILE") {
+    if let Some(path) = env(&format!("{name}_FILE")) {
         let path = PathBuf::from(path);
         return std::fs::read_to_string(&path)
             .map(|s| Secret::new(s.trim().to_string()))
             .map_err(|e| {
-                CliError::Usage(format!(
-                    "cannot read CXONE_CLIENT_SECRET_FILE {}: {e}",
-                    path.display()
-                ))
+                CliError::Usage(format!("cannot read {name}_FILE {}: {e}", path.display()))
             });
     }
-    Err(CliError::Usage(
-        "no client secret: set CXONE_CLIENT_SECRET or CXONE_CLIENT_SECRET_FILE (or use --sim)"
-            .into(),
-    ))
+    Err(CliError::Usage(format!(
+        "no {what}: set {name} or {name}_FILE (or use --sim)"
+    )))
 }
 
 /// Connects to the tenant the arguments name.
@@ -221,12 +246,27 @@ pub async fn connect(
     state_dir: &Path,
 ) -> Result<Connected, CliError> {
     let rps = repo.tenant.spec.requests_per_second;
-    if args.sim {
-        let file = sim_state_file(state_dir);
+    // One simulated tenant for every platform; each adapter speaks to its own wire face.
+    let sim = if args.sim {
+        let file = sim_state_file(state_dir, repo);
         let seed = sim_seed(args, repo, &file)?;
         let handle = sim::Sim::start(seed, Faults::default()).map_err(|e| {
             CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}"))
         })?;
+        Some((handle, file))
+    } else {
+        None
+    };
+    if repo.tenant.spec.platform == model::Platform::NiceCxone {
+        let client = crate::tenant_cxone::client(repo, sim.as_ref().map(|(h, _)| h))?;
+        let (sim, sim_state) = sim.unzip();
+        return Ok(Connected {
+            client,
+            sim,
+            sim_state,
+        });
+    }
+    if let Some((handle, file)) = sim {
         let (id, secret) = (sim::DEMO_CLIENT_ID, sim::DEMO_CLIENT_SECRET);
         let mut cfg = ClientConfig::new(handle.base_url(), id, Secret::new(secret));
         // The embedded tenant has no real limit; keep the ceiling generous.
@@ -251,7 +291,11 @@ pub async fn connect(
     let id = env("CXONE_CLIENT_ID").ok_or_else(|| {
         CliError::Usage("no client id: set CXONE_CLIENT_ID (or use --sim)".into())
     })?;
-    let mut cfg = ClientConfig::new(base, id, secret_from_env()?);
+    let mut cfg = ClientConfig::new(
+        base,
+        id,
+        secret_from_env("CXONE_CLIENT_SECRET", "client secret")?,
+    );
     cfg.token_url = args.token_url.clone();
     cfg.requests_per_second = rps;
     Ok(Connected {
@@ -323,5 +367,19 @@ pub fn demo_seed(repo: &Repository) -> Seed {
         skills: skills.into_iter().map(sim::SeedSkill::Name).collect(),
         clients: Vec::new(),
         license: sim::License::default(),
+    }
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use super::*;
+
+    #[test]
+    fn each_adapter_spells_ids_as_the_repository_format_says_for_its_platform() {
+        for p in [model::Platform::RoutingApi, model::Platform::NiceCxone] {
+            let caps = capabilities(p);
+            assert_eq!(caps.ids, p.id_kind(), "{p:?}");
+            assert_eq!(caps.platform, p.as_str(), "{p:?}");
+        }
     }
 }

@@ -231,6 +231,7 @@ fn every_record_has_the_fields_the_issue_lists() {
     let report = ApplyReport {
         outcomes: outcomes.to_vec(),
         wall: Duration::from_millis(900),
+        ..ApplyReport::default()
     };
     log.record_run(&ctx(), &report).unwrap();
 

@@ -13,6 +13,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use serde_json::{Value, json};
 
+/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
+/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
+fn cxqueues_bin() -> Command {
+    thread_local! {
+        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
+    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
+    cmd
+}
+
 const TOKEN: &str = "ghs_Fake0Token0That0Must0Never0Show";
 const REPO: &str = "octo/queues";
 
@@ -202,7 +213,7 @@ fn plan_file(dir: &Path, tenant: &str, commit: &str, n: usize) -> PathBuf {
 }
 
 fn comment(base: &str, plan: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+    cxqueues_bin()
         .args(["comment", "--plan"])
         .arg(plan)
         .args(extra)
@@ -390,7 +401,7 @@ async fn the_pull_request_comes_from_the_event_file_without_pr() {
         r#"{"action":"opened","pull_request":{"number":31}}"#,
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+    let out = cxqueues_bin()
         .args(["comment", "--plan"])
         .arg(plan_file(dir.path(), "acme", SHA_A, 1))
         .env("GITHUB_TOKEN", TOKEN)
@@ -499,7 +510,7 @@ async fn a_429_is_waited_out_as_retry_after_asks_and_the_comment_is_posted() {
 #[test]
 fn a_missing_token_is_a_usage_error_that_says_how_to_pass_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+    let out = cxqueues_bin()
         .args(["comment", "--pr", "7", "--plan"])
         .arg(plan_file(dir.path(), "acme", SHA_A, 1))
         .env_remove("GITHUB_TOKEN")
@@ -547,7 +558,7 @@ fn repo_with(spec: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// `cxqueues ARGS --repo DIR` with `--out`/`--plan` FILE (and apply's state beside it).
 fn cxqueues(args: &[&str], dir: &Path, file_flag: &str, file: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
+    let mut cmd = cxqueues_bin();
     cmd.args(args)
         .arg("--repo")
         .arg(dir)
@@ -572,7 +583,7 @@ fn real(cmd: &mut Command, tenant: &sim::SimHandle) -> Output {
 
 /// `comment --dry-run` without GitHub: the body it would post.
 fn dry_body(plan: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+    let out = cxqueues_bin()
         .args(["comment", "--dry-run", "--plan"])
         .arg(plan)
         .env_remove("GITHUB_TOKEN")

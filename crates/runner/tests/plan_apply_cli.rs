@@ -7,8 +7,19 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use sim::{Faults, Seed, SeedOverflow, SeedQueue, SimHandle};
 
+/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
+/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
+fn cxqueues_bin() -> Command {
+    thread_local! {
+        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
+    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
+    cmd
+}
+
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+    cxqueues_bin()
 }
 
 fn against(sim: &SimHandle, args: &[&str]) -> Output {

@@ -54,6 +54,7 @@ pub fn router(state: SimState) -> Router {
         )
         .route(SKILLS_PATH, get(list_skills))
         .route(METRICS_PATH, get(list_metrics))
+        .merge(crate::cxone::routes())
         .route("/_sim/stats", get(sim_stats))
         .route("/_sim/stats/reset", post(sim_reset_stats))
         .route(
@@ -464,7 +465,7 @@ async fn fault_layer(State(st): State<SimState>, request: Request<Body>, next: N
         .extensions()
         .get::<ConnectInfo<ConnDropper>>()
         .map(|c| c.0.clone());
-    let is_token = path == TOKEN_PATH;
+    let is_token = path == TOKEN_PATH || path == crate::cxone::TOKEN_PATH;
     if is_token {
         st.stats_mut().token_requests += 1;
     }

@@ -38,6 +38,8 @@ pub enum RetryAfterFormat {
     /// `Retry-After: Tue, 14 Nov 2023 22:13:22 GMT` (whole-second precision, so the delay a
     /// client derives from it may be up to a second shorter than configured).
     HttpDate,
+    /// No `Retry-After` at all, as NICE CXone answers a 429.
+    Omitted,
 }
 
 /// Another administrator who edits a queue between a client's read and its write.
@@ -383,16 +385,18 @@ impl FaultState {
         Duration::from_secs(self.faults.token_lifetime_secs.max(1))
     }
 
-    fn retry_after(&self, secs: u64) -> String {
+    fn retry_after(&self, secs: u64) -> Option<String> {
         match self.faults.retry_after {
-            RetryAfterFormat::Seconds => secs.to_string(),
-            RetryAfterFormat::HttpDate => crate::time::http_date_in(secs),
+            RetryAfterFormat::Seconds => Some(secs.to_string()),
+            RetryAfterFormat::HttpDate => Some(crate::time::http_date_in(secs)),
+            RetryAfterFormat::Omitted => None,
         }
     }
 
     fn answer(&self, status: u16) -> Verdict {
-        let retry_after =
-            matches!(status, 429 | 503).then(|| self.retry_after(self.faults.retry_after_secs));
+        let retry_after = matches!(status, 429 | 503)
+            .then(|| self.retry_after(self.faults.retry_after_secs))
+            .flatten();
         Verdict::Answer {
             status,
             retry_after,
@@ -417,7 +421,7 @@ impl FaultState {
             let secs = secs as u64;
             let verdict = Verdict::Answer {
                 status: 429,
-                retry_after: Some(self.retry_after(secs)),
+                retry_after: self.retry_after(secs),
             };
             return (verdict, latency);
         }

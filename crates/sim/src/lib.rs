@@ -26,6 +26,7 @@
 //! it does not know are stored as given).
 
 mod api;
+mod cxone;
 mod error;
 mod faults;
 mod seed;
@@ -38,6 +39,7 @@ mod traffic;
 mod wire;
 
 pub use api::{METRICS_PATH, QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
+pub use cxone::{CXONE_ACCESS_KEY_ID, CXONE_ACCESS_KEY_SECRET, CXONE_TENANT_ID, LIST_LAG};
 pub use error::SimError;
 pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
 pub use seed::{

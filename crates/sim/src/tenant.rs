@@ -274,6 +274,16 @@ impl Tenant {
         self.by_id.get(id).and_then(|seq| self.queues.get(seq))
     }
 
+    /// Every queue with its listing sequence number (1, 2, …; never reused).
+    pub fn numbered(&self) -> impl Iterator<Item = (u64, &Value)> {
+        self.queues.iter().map(|(seq, q)| (*seq, q))
+    }
+
+    /// The queue with this sequence number.
+    pub fn at_seq(&self, seq: u64) -> Option<&Value> {
+        self.queues.get(&seq)
+    }
+
     pub fn queue_by_name(&self, name: &str) -> Option<&Value> {
         self.by_name.get(name).and_then(|seq| self.queues.get(seq))
     }

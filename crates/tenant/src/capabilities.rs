@@ -1,6 +1,6 @@
 //! What a platform can hold and how it writes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A field of a Queue document's `spec` that a platform may or may not hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -60,21 +60,36 @@ pub enum UpdateMode {
 }
 
 /// What a tombstone (`metadata.deleted: true`) does on this platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeleteMode {
+    #[default]
     Delete,
     /// The platform cannot delete; the queue is deactivated.
     Deactivate,
 }
 
-/// The form of a platform's queue ids (`metadata.id`, `overflow.targetId`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdKind {
-    Uuid,
-    Integer,
+impl DeleteMode {
+    /// The verb plans use for a tombstone: `delete` or `deactivate`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            DeleteMode::Delete => "delete",
+            DeleteMode::Deactivate => "deactivate",
+        }
+    }
+
+    /// The past participle: `deleted` or `deactivated`.
+    pub fn done(self) -> &'static str {
+        match self {
+            DeleteMode::Delete => "deleted",
+            DeleteMode::Deactivate => "deactivated",
+        }
+    }
 }
+
+/// The form of a platform's queue ids (`metadata.id`, `overflow.targetId`): the model's one
+/// id rule.
+pub use model::IdKind;
 
 /// What one platform supports. Each adapter has one, known before any connection, so that
 /// offline validation can use it.
@@ -94,9 +109,28 @@ pub struct Capabilities {
     /// How an update is sent.
     pub updates: UpdateMode,
     pub deletes: DeleteMode,
+    #[serde(skip)]
     pub ids: IdKind,
     /// Items per list page the adapter asks for.
     pub page_size: u32,
+    /// The platform's own rule for queue names, beyond the repository's 1–64 characters.
+    #[serde(skip)]
+    pub names: Option<NameRule>,
+    /// On a platform that deactivates: the setting path (e.g. `cxone.active`) whose `false`
+    /// marks a deactivated queue, so that a tombstone over one is already satisfied.
+    pub active_setting: Option<&'static str>,
+    /// Setting paths (e.g. `cxone.mediaType`) that a create must declare and an update may
+    /// not change: the platform fixes them when the queue is made.
+    pub create_only: &'static [&'static str],
+}
+
+/// A platform's rule for queue names, checked offline at file:line.
+#[derive(Clone, Copy, Debug)]
+pub struct NameRule {
+    /// The rule in words, for hints.
+    pub rule: &'static str,
+    /// What is wrong with a name, or `None` when it follows the rule.
+    pub problem: fn(&str) -> Option<String>,
 }
 
 impl Capabilities {
@@ -130,6 +164,9 @@ mod tests {
             deletes: DeleteMode::Delete,
             ids: IdKind::Uuid,
             page_size: 100,
+            names: None,
+            active_setting: None,
+            create_only: &[],
         };
         assert!(caps.supports(QueueField::Description));
         assert!(!caps.supports(QueueField::Overflow));

@@ -19,6 +19,9 @@ const FAKE_CAPABILITIES: Capabilities = Capabilities {
     deletes: DeleteMode::Delete,
     ids: IdKind::Uuid,
     page_size: 500,
+    names: None,
+    active_setting: None,
+    create_only: &[],
 };
 
 #[derive(Debug, Default)]

@@ -26,7 +26,9 @@ mod secret;
 mod stats;
 
 pub use backoff::{Backoff, Jitter};
-pub use capabilities::{Capabilities, DeleteMode, IdKind, QueueField, UpdateMode, WriteMode};
+pub use capabilities::{
+    Capabilities, DeleteMode, IdKind, NameRule, QueueField, UpdateMode, WriteMode,
+};
 pub use error::TenantError;
 #[cfg(feature = "testing")]
 pub use fake::FakeTenant;

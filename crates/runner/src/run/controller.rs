@@ -323,7 +323,12 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         "read the tenant"
     );
     let t = Instant::now();
-    let plan = reconcile::plan(&desired.repo, &observed);
+    let plan = reconcile::for_platform(
+        reconcile::plan(&desired.repo, &observed),
+        &desired.repo,
+        &observed,
+        tenant::Tenant::capabilities(&ctx.client),
+    );
     debug!(
         ms = t.elapsed().as_millis() as u64,
         changes = plan.changes.len(),

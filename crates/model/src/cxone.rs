@@ -1,0 +1,100 @@
+//! `spec.cxone`: the settings of a NICE CXone ACD skill that no other platform has.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::Spanned;
+
+/// NICE CXone only (`spec.platform: nice-cxone`): the skill's own settings. Every field is
+/// optional; one left out is not managed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CxoneSpec {
+    /// The skill's media type. Required to create a skill; CXone fixes it afterwards
+    /// (changing it means a new skill).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<Spanned<CxoneMediaType>>,
+    /// The campaign (reporting group) by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub campaign: Option<Spanned<String>>,
+    /// Contact priority: `initial + minutes waited × acceleration`, up to `max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Spanned<CxonePriority>>,
+    /// Contacts that hang up within `thresholdSeconds` are not counted as abandoned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_abandon: Option<Spanned<CxoneShortAbandon>>,
+    /// Whether the skill is active (a tombstone deactivates it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<Spanned<bool>>,
+}
+
+/// A CXone media type, by the name the CXone help uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum CxoneMediaType {
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "chat")]
+    Chat,
+    #[serde(rename = "voice")]
+    Voice,
+    #[serde(rename = "voicemail")]
+    Voicemail,
+    #[serde(rename = "work item")]
+    WorkItem,
+    #[serde(rename = "sms")]
+    Sms,
+    #[serde(rename = "digital")]
+    Digital,
+}
+
+impl CxoneMediaType {
+    pub const ALL: [CxoneMediaType; 7] = [
+        CxoneMediaType::Email,
+        CxoneMediaType::Chat,
+        CxoneMediaType::Voice,
+        CxoneMediaType::Voicemail,
+        CxoneMediaType::WorkItem,
+        CxoneMediaType::Sms,
+        CxoneMediaType::Digital,
+    ];
+
+    /// The name a Queue document writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CxoneMediaType::Email => "email",
+            CxoneMediaType::Chat => "chat",
+            CxoneMediaType::Voice => "voice",
+            CxoneMediaType::Voicemail => "voicemail",
+            CxoneMediaType::WorkItem => "work item",
+            CxoneMediaType::Sms => "sms",
+            CxoneMediaType::Digital => "digital",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CxonePriority {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub initial: Option<Spanned<i64>>,
+    /// Priority gained per minute of waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub acceleration: Option<Spanned<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub max: Option<Spanned<i64>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CxoneShortAbandon {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Spanned<bool>>,
+    /// Seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub threshold_seconds: Option<Spanned<i64>>,
+}

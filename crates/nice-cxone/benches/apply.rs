@@ -1,0 +1,141 @@
+//! `cargo bench -p nice-cxone --bench apply`: the CXone adapter against the simulator's CXone
+//! face, at the adapter's default 5 requests/s.
+//!
+//! 1. Apply `CXQ_BENCH_CXONE_APPLY_N` (default 1,000) changed skills: observe, plan, apply.
+//!    Compare the wall time with the rate-limit floor ((requests − 1) ÷ 5/s) and count the requests
+//!    per changed skill.
+//! 2. A no-op plan of `CXQ_BENCH_CXONE_PLAN_N` (default 5,000) skills: list pages only.
+
+use std::env;
+use std::time::Instant;
+
+use model::{RepoFile, Repository};
+use nice_cxone::{Config, CxoneTenant};
+use reconcile::ApplyOptions;
+use sim::{Faults, Seed, SeedQueue, SimHandle};
+use tenant::{Secret, Tenant};
+
+fn n_from(var: &str, default: usize) -> usize {
+    env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn name(i: usize) -> String {
+    format!("Skill_{i:05}")
+}
+
+/// `n` skills in the tenant, each with the description `old`.
+fn sim_with(n: usize, old: &str) -> SimHandle {
+    let queues = (0..n)
+        .map(|i| {
+            let mut q = SeedQueue::named(name(i));
+            q.description = Some(old.to_string());
+            q
+        })
+        .collect();
+    let seed = Seed {
+        queues,
+        ..Seed::default()
+    };
+    sim::Sim::start(seed, Faults::none()).expect("simulator starts")
+}
+
+/// A repository declaring the description `new` on each of the `n` skills.
+fn repo(n: usize, new: &str) -> Repository {
+    let tenant = RepoFile {
+        path: "cxqueues.yaml".into(),
+        bytes: b"apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  platform: nice-cxone\n".to_vec(),
+    };
+    let files: Vec<RepoFile> = (0..n)
+        .map(|i| RepoFile {
+            path: format!("queues/{i:05}.yaml").into(),
+            bytes: format!(
+                "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {}\nspec:\n  description: {new}\n",
+                name(i)
+            )
+            .into_bytes(),
+        })
+        .collect();
+    let repo = model::parse_files(Some(tenant), files, &model::LoadOptions::default());
+    assert!(!repo.has_errors(), "{:?}", repo.diagnostics.first());
+    repo
+}
+
+fn client(sim: &SimHandle) -> CxoneTenant {
+    let c = sim.client();
+    let mut cfg = Config::new(
+        sim::CXONE_ACCESS_KEY_ID,
+        Secret::new(sim::CXONE_ACCESS_KEY_SECRET),
+        c.client_id,
+        Secret::new(c.client_secret),
+    );
+    cfg.issuer = sim.base_url();
+    CxoneTenant::new(cfg).expect("client")
+}
+
+async fn apply_changed(n: usize) {
+    let sim = sim_with(n, "old");
+    let repo = repo(n, "new");
+    let tenant = client(&sim);
+    let rps = tenant.config().requests_per_second;
+    let started = Instant::now();
+    let observed = reconcile::observe(&tenant).await.expect("observe");
+    let plan = reconcile::for_platform(
+        reconcile::plan(&repo, &observed),
+        &repo,
+        &observed,
+        tenant.capabilities(),
+    );
+    assert_eq!(plan.changes.len(), n);
+    let report = reconcile::apply(&tenant, &plan, &observed, &ApplyOptions::default()).await;
+    let wall = started.elapsed();
+    assert!(report.is_complete(), "{}", report.summary_line());
+    let stats = tenant.stats();
+    let requests = stats.total_requests();
+    // The limiter lets the first request through at once: n requests need (n - 1) / rate.
+    let floor = requests.saturating_sub(1) as f64 / rps;
+    println!(
+        "apply {n} changed skills at {rps}/s: wall {:.1} s, floor {floor:.1} s ({requests} requests: \
+         {} PUT, {} list pages, {} token, 1 discovery), ratio {:.3}, {:.2} PUT per changed skill",
+        wall.as_secs_f64(),
+        stats.requests_to("PUT /skills/{id}"),
+        stats.requests_to("GET /skills"),
+        stats.token_requests,
+        wall.as_secs_f64() / floor,
+        stats.requests_to("PUT /skills/{id}") as f64 / n as f64,
+    );
+}
+
+async fn noop_plan(n: usize) {
+    let sim = sim_with(n, "same");
+    let repo = repo(n, "same");
+    let tenant = client(&sim);
+    let started = Instant::now();
+    let observed = reconcile::observe(&tenant).await.expect("observe");
+    let plan = reconcile::plan(&repo, &observed);
+    let wall = started.elapsed();
+    assert!(plan.changes.is_empty());
+    let stats = tenant.stats();
+    println!(
+        "no-op plan of {n} skills: wall {:.1} s, {} list pages, {} requests in all",
+        wall.as_secs_f64(),
+        stats.requests_to("GET /skills"),
+        stats.total_requests(),
+    );
+}
+
+fn main() {
+    if env::args().any(|a| a == "--list") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        noop_plan(n_from("CXQ_BENCH_CXONE_PLAN_N", 5000)).await;
+        apply_changed(n_from("CXQ_BENCH_CXONE_APPLY_N", 1000)).await;
+    });
+}
