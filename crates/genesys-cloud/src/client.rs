@@ -43,10 +43,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(180);
 const MAX_PAGES: u32 = 100_000;
 /// How often a create whose answer was lost looks up and posts again.
 const MAX_CREATE_ROUNDS: u32 = 3;
-const RETRY_BACKOFF: Backoff =
-    Backoff::doubling(Duration::from_millis(500), Duration::from_secs(10))
-        .with_jitter(Jitter::Full);
-const SETTLE_BACKOFF: Backoff = Backoff::doubling(Duration::from_secs(1), Duration::from_secs(16));
+const MAX_RETRY_STEP: Duration = Duration::from_secs(10);
+const MAX_SETTLE_STEP: Duration = Duration::from_secs(16);
 
 /// The client. Cheap to clone; clones share the token, the rate limit, the stats and what
 /// this run created and deleted. `Debug` never shows the secret or the token.
@@ -138,6 +136,7 @@ struct ErrorBody {
     details: Vec<ErrorDetail>,
     /// The token endpoint's OAuth error (`{error, error_description}`).
     error: Option<String>,
+    #[serde(rename = "error_description")]
     error_description: Option<String>,
 }
 
@@ -284,6 +283,14 @@ impl GenesysTenant {
         self.inner.stats.snapshot()
     }
 
+    fn retry_backoff(&self) -> Backoff {
+        Backoff::doubling(self.inner.config.retry_step, MAX_RETRY_STEP).with_jitter(Jitter::Full)
+    }
+
+    fn settle_backoff(&self) -> Backoff {
+        Backoff::doubling(self.inner.config.settle_step, MAX_SETTLE_STEP)
+    }
+
     fn memory(&self) -> MutexGuard<'_, Memory> {
         self.inner
             .memory
@@ -399,7 +406,8 @@ impl GenesysTenant {
                 }));
             }
             self.inner.stats.retry(endpoint);
-            let wait = wait.unwrap_or_else(|| RETRY_BACKOFF.delay(attempt - 1, rand::random()));
+            let wait =
+                wait.unwrap_or_else(|| self.retry_backoff().delay(attempt - 1, rand::random()));
             debug!(endpoint, ?wait, %reason, "retrying");
             sleep(wait).await;
         }
@@ -592,7 +600,7 @@ impl GenesysTenant {
                 && start.elapsed() < self.inner.config.create_settle
             {
                 self.inner.stats.retry(endpoint);
-                sleep(SETTLE_BACKOFF.delay(round, 0.0)).await;
+                sleep(self.settle_backoff().delay(round, 0.0)).await;
                 round += 1;
                 continue;
             }
@@ -659,7 +667,7 @@ impl GenesysTenant {
                 Err(Failed::Unsure(reason)) => {
                     debug!(%reason, name = %queue.name, "create outcome unknown; looking the name up");
                     unsure = reason;
-                    sleep(RETRY_BACKOFF.delay(0, rand::random())).await;
+                    sleep(self.retry_backoff().delay(0, rand::random())).await;
                 }
                 Err(Failed::Tenant(e)) => return Err(e),
             }
@@ -723,7 +731,7 @@ impl GenesysTenant {
                     ),
                 });
             }
-            sleep(SETTLE_BACKOFF.delay(round, 0.0).min(settle - waited)).await;
+            sleep(self.settle_backoff().delay(round, 0.0).min(settle - waited)).await;
             round += 1;
         }
     }

@@ -81,6 +81,12 @@ pub struct Config {
     pub delete_settle: Duration,
     /// How long a GET of a queue this run created retries 404. Default 30 s.
     pub create_settle: Duration,
+    /// The first backoff after a 5xx or network failure (doubling, full jitter, at most
+    /// 10 s). Default 500 ms.
+    pub retry_step: Duration,
+    /// The first pause while waiting for a delete or a create to settle (doubling, at most
+    /// 16 s). Default 1 s.
+    pub settle_step: Duration,
 }
 
 impl Config {
@@ -106,6 +112,8 @@ impl Config {
             token_refresh_skew: Duration::from_secs(60),
             delete_settle: Duration::from_secs(120),
             create_settle: Duration::from_secs(30),
+            retry_step: Duration::from_millis(500),
+            settle_step: Duration::from_secs(1),
         }
     }
 
