@@ -15,18 +15,13 @@
 use serde_json::{Map, Value, json};
 use tenant::{Queue, ServiceLevelTarget};
 
-pub const ALERTING_TIMEOUT: &str = "genesys.alertingTimeoutSeconds";
-pub const SKILL_EVALUATION: &str = "genesys.skillEvaluationMethod";
-pub const ACW_WRAPUP_PROMPT: &str = "genesys.acw.wrapupPrompt";
-pub const ACW_TIMEOUT: &str = "genesys.acw.timeoutSeconds";
-pub const SCORING_METHOD: &str = "genesys.scoringMethod";
-/// The media types whose service level the `genesys` block manages (call is the neutral
-/// `serviceLevelTarget`).
-pub const MEDIA: [&str; 4] = ["chat", "callback", "email", "message"];
+pub use model::genesys::paths::{
+    ACW_TIMEOUT, ACW_WRAPUP_PROMPT, ALERTING_TIMEOUT, MEDIA, SCORING_METHOD, SKILL_EVALUATION,
+};
 
 /// The settings path of one media type's service level.
 pub fn service_level_path(media: &str) -> String {
-    format!("genesys.serviceLevels.{media}")
+    format!("{}{media}", model::genesys::paths::SERVICE_LEVELS)
 }
 
 /// Server-owned fields that a write never sends back.
@@ -167,7 +162,7 @@ pub fn to_wire(q: &Queue) -> Map<String, Value> {
                 set(&mut obj, &["acwSettings", "timeoutMs"], ms);
             }
             other => {
-                if let Some(media) = other.strip_prefix("genesys.serviceLevels.") {
+                if let Some(media) = other.strip_prefix(model::genesys::paths::SERVICE_LEVELS) {
                     let slt = serde_json::from_value::<ServiceLevelTarget>(value.clone());
                     if let (true, Ok(s)) = (MEDIA.contains(&media), slt) {
                         set(

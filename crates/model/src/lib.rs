@@ -12,6 +12,7 @@
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
 mod diagnostic;
+pub mod genesys;
 mod load;
 pub mod schema;
 mod spanned;

@@ -106,6 +106,9 @@ pub struct QueueSpec {
     )]
     #[schemars(with = "Option<OverflowDoc>")]
     pub overflow: Option<Option<Spanned<OverflowDoc>>>,
+    /// Settings only Genesys Cloud has (`spec.platform: genesys-cloud`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesys: Option<Spanned<crate::genesys::GenesysSpec>>,
 }
 
 #[derive(

@@ -92,7 +92,11 @@ impl Desired {
                     enabled: o.value.enabled.value,
                 })
             }),
-            settings: BTreeMap::new(),
+            settings: spec
+                .genesys
+                .as_ref()
+                .map(|g| g.value.settings())
+                .unwrap_or_default(),
         }
     }
 

@@ -75,10 +75,34 @@ pub fn queue_docs(queues: &[Queue]) -> Vec<QueueDoc> {
                             enabled: sp(o.enabled),
                         })
                     })),
+                    genesys: model::genesys::GenesysSpec::from_settings(&q.settings).map(sp),
                 },
             }
         })
         .collect()
+}
+
+/// [`queue_docs`] without the neutral fields the platform cannot hold (a Genesys queue has
+/// no overflow: writing `overflow: null` would be rejected by `validate`).
+pub fn queue_docs_for(queues: &[Queue], caps: &tenant::Capabilities) -> Vec<QueueDoc> {
+    let mut docs = queue_docs(queues);
+    for doc in &mut docs {
+        let spec = &mut doc.spec;
+        for field in tenant::QueueField::ALL {
+            if caps.supports(field) {
+                continue;
+            }
+            match field {
+                tenant::QueueField::Description => spec.description = None,
+                tenant::QueueField::SkillRequirements => spec.skill_requirements = None,
+                tenant::QueueField::ServiceLevelTarget => spec.service_level_target = None,
+                tenant::QueueField::MaxWaitTime => spec.max_wait_time = None,
+                tenant::QueueField::MaxWaiters => spec.max_waiters = None,
+                tenant::QueueField::Overflow => spec.overflow = None,
+            }
+        }
+    }
+    docs
 }
 
 /// A file name for a queue: its name in lower-case kebab form (`Billing Tier 1` →
