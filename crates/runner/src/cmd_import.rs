@@ -37,7 +37,10 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     let repo = model::load_repository(&args.repo.repo, &LoadOptions::default());
     let conn = connect(&args.tenant, &repo).await?;
     let observed = reconcile::observe(&conn.client).await?;
-    let docs = reconcile::import::queue_docs_for(&observed.queues, conn.client.capabilities());
+    let docs = reconcile::import::queue_docs_for(
+        &observed.queues,
+        tenant::Tenant::capabilities(&conn.client),
+    );
     let names = reconcile::import::file_names(&docs);
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", args.out.display())))?;

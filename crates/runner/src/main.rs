@@ -18,6 +18,7 @@ mod plan_output;
 mod render;
 mod run;
 mod tenant;
+mod tenant_genesys;
 mod webhooks;
 
 use std::path::PathBuf;

@@ -30,6 +30,8 @@ pub struct TenantArgs {
 pub enum AnyTenant {
     /// The routing API of `cxone-api.md`.
     RoutingApi(HttpTenant),
+    /// Genesys Cloud (`spec.platform: genesys-cloud`).
+    GenesysCloud(genesys_cloud::GenesysTenant),
 }
 
 /// Calls the same port method on whichever adapter is inside.
@@ -37,6 +39,7 @@ macro_rules! each_adapter {
     ($self:ident, $t:ident => $call:expr) => {
         match $self {
             AnyTenant::RoutingApi($t) => $call,
+            AnyTenant::GenesysCloud($t) => $call,
         }
     };
 }
@@ -45,7 +48,8 @@ macro_rules! each_adapter {
 pub fn capabilities(platform: model::Platform) -> &'static Capabilities {
     match platform {
         model::Platform::RoutingApi => &routing_api::CAPABILITIES,
-        model::Platform::GenesysCloud | model::Platform::NiceCxone => &routing_api::CAPABILITIES,
+        model::Platform::GenesysCloud => &genesys_cloud::CAPABILITIES,
+        model::Platform::NiceCxone => &routing_api::CAPABILITIES,
     }
 }
 
@@ -124,6 +128,9 @@ fn secret_from_env() -> Result<Secret, CliError> {
 /// Connects to the tenant the arguments name.
 pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, CliError> {
     let rps = repo.tenant.spec.requests_per_second;
+    if repo.tenant.spec.platform == model::Platform::GenesysCloud {
+        return crate::tenant_genesys::connect(args, repo).await;
+    }
     if args.sim {
         let handle = sim::Sim::start(demo_seed(repo), Faults::default()).map_err(|e| {
             CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}"))

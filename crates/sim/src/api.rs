@@ -57,6 +57,7 @@ pub fn router(state: SimState) -> Router {
             get(sim_faults).post(sim_set_faults).patch(sim_patch_faults),
         )
         .route("/_sim/queues", get(sim_queues))
+        .nest(crate::genesys::GENESYS_PREFIX, crate::genesys::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), fault_layer))
         .with_state(state)

@@ -28,6 +28,7 @@
 mod api;
 mod error;
 mod faults;
+mod genesys;
 mod seed;
 mod server;
 mod state;
@@ -39,6 +40,7 @@ mod wire;
 pub use api::{QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
 pub use error::SimError;
 pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
+pub use genesys::{GENESYS_PREFIX, GenesysLag};
 pub use seed::{
     ALL_SCOPES, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, License, SCOPE_OVERFLOW_VIEW,
     SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW, SCOPE_SKILL_VIEW, Seed, SeedOverflow, SeedQueue,

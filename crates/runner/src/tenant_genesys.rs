@@ -1,0 +1,50 @@
+//! Reaching a Genesys Cloud org (`spec.platform: genesys-cloud`): from the environment of
+//! Genesys's own Terraform provider and CLI, or the embedded simulator's Genesys face (`--sim`).
+
+use genesys_cloud::{Config, GenesysTenant};
+use model::Repository;
+
+use crate::exit::CliError;
+use crate::tenant::{AnyTenant, Connected, TenantArgs, demo_seed};
+
+fn usage(e: genesys_cloud::GenesysError) -> CliError {
+    match e {
+        genesys_cloud::GenesysError::Config(m) => CliError::Usage(format!("{m} (or use --sim)")),
+        genesys_cloud::GenesysError::Tenant(t) => CliError::Tenant(t),
+    }
+}
+
+/// Connects to the org the environment names, or to a fresh simulator with `--sim`. The
+/// request ceiling is `spec.requestsPerSecond`, at most 5 (Genesys allows 300 requests a
+/// minute per token).
+pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, CliError> {
+    let rps = repo
+        .tenant
+        .spec
+        .requests_per_second
+        .min(Config::DEFAULT_REQUESTS_PER_SECOND);
+    if args.sim {
+        let handle = sim::Sim::start(demo_seed(repo), sim::Faults::default()).map_err(|e| {
+            CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}"))
+        })?;
+        let base = format!("{}{}", handle.base_url(), sim::GENESYS_PREFIX);
+        let mut cfg = Config::loopback(
+            base,
+            sim::DEMO_CLIENT_ID,
+            genesys_cloud::Secret::new(sim::DEMO_CLIENT_SECRET),
+        );
+        // The embedded org has no real limit; keep the ceiling generous.
+        cfg.requests_per_second = repo.tenant.spec.requests_per_second.max(200.0);
+        let client = AnyTenant::GenesysCloud(GenesysTenant::new(cfg).map_err(usage)?);
+        return Ok(Connected {
+            client,
+            sim: Some(handle),
+        });
+    }
+    let mut cfg = Config::from_env(|name| std::env::var(name).ok()).map_err(usage)?;
+    cfg.requests_per_second = rps;
+    Ok(Connected {
+        client: AnyTenant::GenesysCloud(GenesysTenant::new(cfg).map_err(usage)?),
+        sim: None,
+    })
+}
