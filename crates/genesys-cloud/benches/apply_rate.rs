@@ -21,7 +21,7 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn repo(n: usize, description: &str) -> Repository {
+fn make_repo(n: usize, description: &str) -> Repository {
     let tenant = RepoFile {
         path: "cxqueues.yaml".into(),
         bytes: b"apiVersion: cxqueues/v1\nkind: Tenant\nmetadata:\n  name: org\nspec:\n  platform: genesys-cloud\n".to_vec(),
@@ -36,7 +36,7 @@ fn repo(n: usize, description: &str) -> Repository {
     model::parse_files(Some(tenant), files, &model::LoadOptions::default())
 }
 
-fn start(n: usize) -> SimHandle {
+fn start_sim(n: usize) -> SimHandle {
     let queues = (0..n)
         .map(|i| {
             let mut q = SeedQueue::named(format!("Queue {i:05}"));
@@ -69,9 +69,9 @@ async fn main() {
     let rps = env_or("CXQ_BENCH_RPS", 5) as f64;
 
     // Apply: every queue's description changes.
-    let sim = start(apply_n);
+    let sim = start_sim(apply_n);
     let t = client(&sim, rps);
-    let repo = repo(apply_n, "after");
+    let repo = make_repo(apply_n, "after");
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
     let plan = reconcile::plan(&repo, &observed);
@@ -95,9 +95,9 @@ async fn main() {
     drop(sim);
 
     // No-op plan: the repository matches the org.
-    let sim = start(noop_n);
+    let sim = start_sim(noop_n);
     let t = client(&sim, rps);
-    let repo = repo(noop_n, "before");
+    let repo = make_repo(noop_n, "before");
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
     let plan = reconcile::plan(&repo, &observed);

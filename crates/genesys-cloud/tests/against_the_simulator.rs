@@ -313,3 +313,43 @@ fn genesys_values_out_of_range_are_errors_at_their_line() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_token_that_expires_mid_apply_is_renewed_before_it_runs_out() {
+    let queues = (0..12)
+        .map(|i| SeedQueue::named(format!("Q{i:02}")))
+        .collect();
+    let sim = sim::Sim::start(
+        Seed {
+            queues,
+            ..Seed::default()
+        },
+        Faults::none().with_token_lifetime_secs(2),
+    )
+    .unwrap();
+    let c = sim.client();
+    let base = format!("{}{}", sim.base_url(), sim::GENESYS_PREFIX);
+    let mut cfg = Config::loopback(base, c.client_id.clone(), c.client_secret.clone());
+    // 2 list pages + 12 GET + 12 PUT at 10/s: about 2.6 s, longer than one token.
+    cfg.requests_per_second = 10.0;
+    let t = GenesysTenant::new(cfg).unwrap();
+    let files: Vec<(String, String)> = (0..12)
+        .map(|i| {
+            (
+                format!("q{i}.yaml"),
+                queue(&format!("Q{i:02}"), "  description: new\n"),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(p, d)| (p.as_str(), d.clone())).collect();
+    let repo = repo(&files);
+    let (plan, observed) = plan_now(&t, &repo).await;
+    let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
+    assert!(report.is_complete(), "{:#?}", report.outcomes);
+    let stats = t.stats();
+    assert!(stats.token_requests >= 2, "{stats:?}");
+    assert_eq!(
+        stats.token_invalidations, 0,
+        "renewed before expiry, never after a 401"
+    );
+}

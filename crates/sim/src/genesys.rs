@@ -23,7 +23,7 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::{Path, RawQuery, State},
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -299,19 +299,8 @@ fn name_matches(filter: &str, name: &str) -> bool {
 }
 
 fn paged(items: Vec<Value>, page: Page) -> Response {
-    let total = items.len() as u64;
-    let skip = usize::try_from(page.number.saturating_sub(1).saturating_mul(page.size))
-        .unwrap_or(usize::MAX);
-    let take = usize::try_from(page.size).unwrap_or(usize::MAX);
-    let entities: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
-    Json(json!({
-        "entities": entities,
-        "pageSize": page.size,
-        "pageNumber": page.number,
-        "total": total,
-        "pageCount": total.div_ceil(page.size),
-    }))
-    .into_response()
+    let body = page.envelope(items.len(), items.iter());
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn token(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> Response {
