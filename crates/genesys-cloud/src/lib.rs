@@ -40,6 +40,16 @@
 //!   16 s, for at most 120 s (the Terraform provider's bound).
 //! - A GET answering 404 for a queue this run created is retried for up to 30 s (list and
 //!   cache lag).
+//! - What this run created is remembered by name, so a create planned again while the list
+//!   still lags returns the queue already made. Across runs inside the lag window, we rely on
+//!   Genesys refusing a second queue with the same name (queue names are unique in an org);
+//!   the create then fails with the server's message instead of duplicating.
+//! - Deletes send `forceDelete=false`: a queue Genesys will not delete as is (in use by a
+//!   flow, say) fails with the server's message rather than being forced.
+//! - The token is refreshed 60 s before `expires_in` runs out (never earlier than half its
+//!   lifetime); an answer without `expires_in` is trusted for 5 minutes.
+//! - Metrics (analytics queries) are not read by this adapter yet: the port has no metrics
+//!   call at this commit.
 
 mod client;
 mod config;

@@ -353,3 +353,32 @@ async fn a_token_that_expires_mid_apply_is_renewed_before_it_runs_out() {
         "renewed before expiry, never after a 401"
     );
 }
+
+#[tokio::test]
+async fn a_saved_plan_is_refused_for_a_queue_whose_declared_field_moved_unless_replanned() {
+    let sim = start(vec![SeedQueue::named("Support"), SeedQueue::named("Sales")]);
+    let t = client(&sim);
+    let repo = repo(&[
+        ("s.yaml", queue("Support", "  description: ours\n")),
+        ("a.yaml", queue("Sales", "  description: ours too\n")),
+    ]);
+    let (saved, _) = plan_now(&t, &repo).await;
+    // A JSON round trip, as `plan --out` then `apply --plan` do.
+    let saved: Plan = serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
+    // The simulator stamps dateModified in whole seconds: let the edit land in a later one.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.state()
+        .edit_queue("Support", "description", json!("theirs"), "user-42")
+        .unwrap();
+    let (fresh, observed) = plan_now(&t, &repo).await;
+    let rebased = saved.clone().rebase(&fresh, &observed, false);
+    assert_eq!(rebased.refused.len(), 1, "{:?}", rebased.refused);
+    assert!(
+        rebased.refused[0].contains("Support"),
+        "{:?}",
+        rebased.refused
+    );
+    assert_eq!(rebased.plan.changes.len(), 1, "Sales did not move");
+    let replanned = saved.rebase(&fresh, &observed, true);
+    assert_eq!(replanned.replanned, ["Support"]);
+}
