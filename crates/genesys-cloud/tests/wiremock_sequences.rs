@@ -75,14 +75,16 @@ fn config(server: &MockServer) -> Config {
 async fn setup_with(expires_in: u64) -> (MockServer, GenesysTenant, Arc<AtomicUsize>) {
     let server = MockServer::start().await;
     let issued = Arc::new(AtomicUsize::new(0));
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(Tokens {
+    on(
+        &server,
+        "POST",
+        "/oauth/token",
+        Tokens {
             issued: issued.clone(),
             expires_in,
-        })
-        .mount(&server)
-        .await;
+        },
+    )
+    .await;
     let client = GenesysTenant::new(config(&server)).unwrap();
     (server, client, issued)
 }
@@ -99,6 +101,15 @@ async fn requests(server: &MockServer, verb: &str, url_path: &str) -> Vec<Reques
         .into_iter()
         .filter(|r| r.method.as_str() == verb && r.url.path() == url_path)
         .collect()
+}
+
+/// Answers `verb path` (any query) with `answer`.
+async fn on(server: &MockServer, verb: &str, at: impl AsRef<str>, answer: impl Respond + 'static) {
+    Mock::given(method(verb))
+        .and(path(at.as_ref()))
+        .respond_with(answer)
+        .mount(server)
+        .await;
 }
 
 fn queue_path(id: &str) -> String {
@@ -133,15 +144,17 @@ async fn the_token_request_is_client_credentials_with_http_basic_auth() {
 #[tokio::test]
 async fn a_401_drops_the_token_and_authenticates_again_once() {
     let (server, client, issued) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(seq(vec![
+    on(
+        &server,
+        "GET",
+        queue_path("q1"),
+        seq(vec![
             ResponseTemplate::new(401)
                 .set_body_json(json!({"message": "token revoked", "status": 401})),
             ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
-        ]))
-        .mount(&server)
-        .await;
+        ]),
+    )
+    .await;
     let q = client.get_queue("q1").await.unwrap();
     assert_eq!(q.name, "A");
     assert_eq!(issued.load(Ordering::SeqCst), 2);
@@ -160,13 +173,9 @@ async fn a_401_drops_the_token_and_authenticates_again_once() {
 #[tokio::test]
 async fn a_second_401_is_unauthorized_with_the_servers_message_and_no_secret() {
     let (server, client, issued) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
+    on(&server, "GET", queue_path("q1"), ResponseTemplate::new(401).set_body_json(
             json!({"message": "Invalid login credentials", "code": "bad.credentials", "status": 401, "contextId": "ctx-1"}),
-        ))
-        .mount(&server)
-        .await;
+        )).await;
     let err = client.get_queue("q1").await.unwrap_err();
     assert!(err.is_unauthorized(), "{err}");
     let text = err.to_string();
@@ -184,13 +193,15 @@ async fn a_second_401_is_unauthorized_with_the_servers_message_and_no_secret() {
 #[tokio::test]
 async fn a_refused_client_is_unauthorized_naming_the_variables_never_the_secret() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
+    on(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(401).set_body_json(
             json!({"error": "invalid_client", "error_description": "client not found"}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let client = GenesysTenant::new(config(&server)).unwrap();
     let err = client.list_queues().await.unwrap_err();
     let text = err.to_string();
@@ -207,11 +218,13 @@ async fn a_refused_client_is_unauthorized_naming_the_variables_never_the_secret(
 async fn a_token_that_expires_mid_apply_is_fetched_again_before_the_next_call() {
     // expires_in 2 s: refreshed 1 s early (never more than half the lifetime).
     let (server, client, issued) = setup_with(2).await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")))
-        .mount(&server)
-        .await;
+    on(
+        &server,
+        "GET",
+        queue_path("q1"),
+        ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
+    )
+    .await;
     client.get_queue("q1").await.unwrap();
     client.get_queue("q1").await.unwrap();
     assert_eq!(issued.load(Ordering::SeqCst), 1);
@@ -229,16 +242,12 @@ async fn a_token_that_expires_mid_apply_is_fetched_again_before_the_next_call() 
 #[tokio::test]
 async fn a_429_waits_retry_after_then_succeeds() {
     let (server, client, _) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(seq(vec![
+    on(&server, "GET", queue_path("q1"), seq(vec![
             ResponseTemplate::new(429)
                 .insert_header("Retry-After", "1")
                 .set_body_json(json!({"message": "Rate limit exceeded", "code": "too.many.requests.retry.after", "status": 429})),
             ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
-        ]))
-        .mount(&server)
-        .await;
+        ])).await;
     let start = Instant::now();
     client.get_queue("q1").await.unwrap();
     assert!(
@@ -251,11 +260,13 @@ async fn a_429_waits_retry_after_then_succeeds() {
 #[tokio::test]
 async fn a_retry_after_beyond_three_minutes_fails_as_rate_limited_without_waiting() {
     let (server, client, _) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "600"))
-        .mount(&server)
-        .await;
+    on(
+        &server,
+        "GET",
+        queue_path("q1"),
+        ResponseTemplate::new(429).insert_header("Retry-After", "600"),
+    )
+    .await;
     let err = client.get_queue("q1").await.unwrap_err();
     assert!(
         matches!(err, TenantError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(600)),
@@ -267,22 +278,24 @@ async fn a_retry_after_beyond_three_minutes_fails_as_rate_limited_without_waitin
 #[tokio::test]
 async fn a_5xx_is_retried_but_a_501_is_not() {
     let (server, client, _) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(seq(vec![
+    on(
+        &server,
+        "GET",
+        queue_path("q1"),
+        seq(vec![
             ResponseTemplate::new(503),
             ResponseTemplate::new(500),
             ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
-        ]))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q2")))
-        .respond_with(
-            ResponseTemplate::new(501).set_body_json(json!({"message": "not here", "status": 501})),
-        )
-        .mount(&server)
-        .await;
+        ]),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        queue_path("q2"),
+        ResponseTemplate::new(501).set_body_json(json!({"message": "not here", "status": 501})),
+    )
+    .await;
     client.get_queue("q1").await.unwrap();
     assert_eq!(requests(&server, "GET", &queue_path("q1")).await.len(), 3);
     let err = client.get_queue("q2").await.unwrap_err();
@@ -332,11 +345,13 @@ async fn a_create_looks_the_name_up_first_and_never_posts_twice_in_one_run() {
         .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![])))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(QUEUES))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")))
-        .mount(&server)
-        .await;
+    on(
+        &server,
+        "POST",
+        QUEUES,
+        ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")),
+    )
+    .await;
     let mut q = Queue::named("New");
     q.description = Some("d".into());
     let first = client.create_queue(&q).await.unwrap();
@@ -362,16 +377,20 @@ async fn a_queue_the_name_filter_finds_is_adopted_and_written_not_created_again(
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("n1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path(queue_path("n1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")))
-        .mount(&server)
-        .await;
+    on(
+        &server,
+        "GET",
+        queue_path("n1"),
+        ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")),
+    )
+    .await;
+    on(
+        &server,
+        "PUT",
+        queue_path("n1"),
+        ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")),
+    )
+    .await;
     let mut q = Queue::named("New");
     q.description = Some("declared".into());
     let got = client.create_queue(&q).await.unwrap();
@@ -396,17 +415,10 @@ async fn a_create_whose_answer_is_lost_is_looked_up_before_posting_again() {
         ]))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(QUEUES))
-        .respond_with(ResponseTemplate::new(502))
-        .mount(&server)
-        .await;
-    for verb_path in [("GET", queue_path("n1")), ("PUT", queue_path("n1"))] {
-        Mock::given(method(verb_path.0))
-            .and(path(verb_path.1))
-            .respond_with(ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")))
-            .mount(&server)
-            .await;
+    on(&server, "POST", QUEUES, ResponseTemplate::new(502)).await;
+    for verb in ["GET", "PUT"] {
+        let answer = ResponseTemplate::new(200).set_body_json(queue_json("n1", "New"));
+        on(&server, verb, queue_path("n1"), answer).await;
     }
     let got = client.create_queue(&Queue::named("New")).await.unwrap();
     assert_eq!(got.id.as_deref(), Some("n1"));
@@ -416,31 +428,39 @@ async fn a_create_whose_answer_is_lost_is_looked_up_before_posting_again() {
 #[tokio::test]
 async fn a_404_right_after_a_create_is_retried() {
     let (server, client, _) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(QUEUES))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(QUEUES))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("n1")))
-        .respond_with(seq(vec![
+    on(
+        &server,
+        "GET",
+        QUEUES,
+        ResponseTemplate::new(200).set_body_json(page(vec![])),
+    )
+    .await;
+    on(
+        &server,
+        "POST",
+        QUEUES,
+        ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        queue_path("n1"),
+        seq(vec![
             ResponseTemplate::new(404)
                 .set_body_json(json!({"message": "not found", "status": 404})),
             ResponseTemplate::new(404),
             ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")),
-        ]))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("other")))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
+        ]),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        queue_path("other"),
+        ResponseTemplate::new(404),
+    )
+    .await;
     client.create_queue(&Queue::named("New")).await.unwrap();
     assert_eq!(client.get_queue("n1").await.unwrap().name, "New");
     assert_eq!(requests(&server, "GET", &queue_path("n1")).await.len(), 3);
@@ -455,28 +475,32 @@ async fn a_404_right_after_a_create_is_retried() {
 #[tokio::test]
 async fn a_delete_polls_get_until_404_and_the_list_forgets_the_queue_meanwhile() {
     let (server, client, _) = setup().await;
-    Mock::given(method("DELETE"))
-        .and(path(queue_path("q1")))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(seq(vec![
+    on(
+        &server,
+        "DELETE",
+        queue_path("q1"),
+        ResponseTemplate::new(204),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        queue_path("q1"),
+        seq(vec![
             ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
             ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
             ResponseTemplate::new(404),
-        ]))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(QUEUES))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(page(vec![queue_json("q1", "A"), queue_json("q2", "B")])),
-        )
-        .mount(&server)
-        .await;
+        ]),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        QUEUES,
+        ResponseTemplate::new(200)
+            .set_body_json(page(vec![queue_json("q1", "A"), queue_json("q2", "B")])),
+    )
+    .await;
     Tenant::delete_queue(&client, "q1", None).await.unwrap();
     assert_eq!(requests(&server, "GET", &queue_path("q1")).await.len(), 3);
     let del = &requests(&server, "DELETE", &queue_path("q1")).await[0];
@@ -498,24 +522,30 @@ async fn a_delete_polls_get_until_404_and_the_list_forgets_the_queue_meanwhile()
 #[tokio::test]
 async fn a_delete_that_never_settles_fails_after_its_bound() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(Tokens {
+    on(
+        &server,
+        "POST",
+        "/oauth/token",
+        Tokens {
             issued: Arc::default(),
             expires_in: 3600,
-        })
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(queue_path("q1")))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(queue_path("q1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")))
-        .mount(&server)
-        .await;
+        },
+    )
+    .await;
+    on(
+        &server,
+        "DELETE",
+        queue_path("q1"),
+        ResponseTemplate::new(204),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        queue_path("q1"),
+        ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
+    )
+    .await;
     let mut c = config(&server);
     c.delete_settle = Duration::from_millis(200);
     let client = GenesysTenant::new(c).unwrap();
@@ -526,15 +556,11 @@ async fn a_delete_that_never_settles_fails_after_its_bound() {
 #[tokio::test]
 async fn a_rejected_write_carries_the_servers_message_and_field_details() {
     let (server, client, _) = setup().await;
-    Mock::given(method("PUT"))
-        .and(path(queue_path("q1")))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+    on(&server, "PUT", queue_path("q1"), ResponseTemplate::new(400).set_body_json(json!({
             "message": "The request could not be understood",
             "code": "bad.request", "status": 400, "contextId": "c-9",
             "details": [{"errorCode": "too.short", "fieldName": "mediaSettings.call.serviceLevel.durationMs"}]
-        })))
-        .mount(&server)
-        .await;
+        }))).await;
     let mut q = Queue::named("A");
     q.id = Some("q1".into());
     let err = client.put_queue("q1", &q).await.unwrap_err();

@@ -423,21 +423,9 @@ async fn put_queue(
 ) -> Answer {
     let mut tenant = st.tenant();
     let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
-    let name = tenant
-        .queue(&id)
-        .ok_or(ApiError::NotFound)?
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
     // The rival admin strikes between the client's read and this write: without versions,
     // the write below wins.
-    if let Some((field, value, rival)) = st.fault_state().rival_turn(&name, &id) {
-        match tenant.edit_id(&id, &field, value, &rival) {
-            Ok(_) => st.stats_mut().rival_edits += 1,
-            Err(e) => tracing::warn!("rival admin edit refused: {e}"),
-        }
-    }
+    crate::api::rival_strikes(&st, &mut tenant, &id)?;
     let current = tenant.queue(&id).cloned().ok_or(ApiError::NotFound)?;
     let stored = from_genesys(parse(&body)?, Some(&current))?;
     let written = tenant.update(&id, version_of(&current), stored, &actor)?;
