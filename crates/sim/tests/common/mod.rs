@@ -65,9 +65,14 @@ impl App {
 
     /// Posts a raw form to the token endpoint.
     pub async fn token_form(&self, form: &str, extra: &[(&str, &str)]) -> Reply {
+        self.post_form("/oauth2/token", form, extra).await
+    }
+
+    /// Posts a raw form to `uri`.
+    pub async fn post_form(&self, uri: &str, form: &str, extra: &[(&str, &str)]) -> Reply {
         let mut req = Request::builder()
             .method(Method::POST)
-            .uri("/oauth2/token")
+            .uri(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         for (k, v) in extra {
             req = req.header(*k, *v);
