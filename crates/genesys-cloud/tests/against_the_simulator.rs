@@ -382,3 +382,24 @@ async fn a_saved_plan_is_refused_for_a_queue_whose_declared_field_moved_unless_r
     let replanned = saved.rebase(&fresh, &observed, true);
     assert_eq!(replanned.replanned, ["Support"]);
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_after_it_was_applied_is_found_by_name_not_made_twice() {
+    let sim = start(vec![]);
+    sim.set_faults(Faults::none().with_drop_after_apply_next(1, &["POST"]));
+    let t = client(&sim);
+    let repo = repo(&[("n.yaml", queue("New", "  description: d\n"))]);
+    let (plan, observed) = plan_now(&t, &repo).await;
+    let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
+    assert!(report.is_complete(), "{:#?}", report.outcomes);
+    let named = sim
+        .queues()
+        .into_iter()
+        .filter(|q| q["name"] == "New")
+        .count();
+    assert_eq!(named, 1);
+    let stats = t.stats();
+    assert_eq!(stats.requests_to("POST /api/v2/routing/queues"), 1);
+    assert_eq!(stats.create_lookups, 1);
+    assert!(plan_now(&t, &repo).await.0.is_empty());
+}

@@ -424,7 +424,7 @@ async fn fault_layer(State(st): State<SimState>, request: Request<Body>, next: N
         .extensions()
         .get::<ConnectInfo<ConnDropper>>()
         .map(|c| c.0.clone());
-    let is_token = path == TOKEN_PATH;
+    let is_token = path == TOKEN_PATH || path == crate::genesys::TOKEN_PATH;
     if is_token {
         st.stats_mut().token_requests += 1;
     }
@@ -451,7 +451,7 @@ async fn fault_layer(State(st): State<SimState>, request: Request<Body>, next: N
         Verdict::Pass => {}
     }
     let is_queue_write = matches!(method, Method::POST | Method::PUT | Method::DELETE)
-        && path.starts_with(QUEUES_PATH);
+        && (path.starts_with(QUEUES_PATH) || path.starts_with(crate::genesys::QUEUES_PATH));
     let response = next.run(request).await;
     if is_queue_write
         && response.status().is_success()

@@ -40,6 +40,11 @@ use crate::{
 /// Where the Genesys face is mounted: a client's API base and login base are both
 /// `{sim base URL}/genesys`.
 pub const GENESYS_PREFIX: &str = "/genesys";
+/// The Genesys face's token endpoint (exempt from faults unless `include_token_endpoint`).
+pub(crate) const TOKEN_PATH: &str = "/genesys/oauth/token";
+/// The Genesys face's queue collection (its writes can lose their answer, as on the other
+/// face).
+pub(crate) const QUEUES_PATH: &str = "/genesys/api/v2/routing/queues";
 
 /// Routing-API fields a Genesys queue does not have: hidden by this face, kept on writes.
 const HIDDEN: [&str; 4] = ["skillRequirements", "overflow", "maxWaitTime", "maxWaiters"];
