@@ -1,11 +1,10 @@
 //! How to reach one Genesys Cloud org: region, credentials, limits.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
-use reqwest::Url;
 use tenant::Secret;
+use tenant::endpoint::{Url, checked_endpoint, is_loopback};
 
 use crate::GenesysError;
 
@@ -171,10 +170,12 @@ impl Config {
     /// Checks everything and returns the parsed API base and token URL.
     pub(crate) fn checked(&self) -> Result<(Url, Url), GenesysError> {
         let api = checked_url("API base", &self.api_base)?;
-        let login = checked_url("login base", &self.login_base)?;
-        let token = login
-            .join("oauth/token")
-            .map_err(|e| GenesysError::Config(format!("login base: {e}")))?;
+        let mut token = checked_url("login base", &self.login_base)?;
+        token
+            .path_segments_mut()
+            .map_err(|()| GenesysError::Config("the login base cannot hold a path".into()))?
+            .pop_if_empty()
+            .extend(["oauth", "token"]);
         if self.client_id.trim().is_empty() || self.client_secret.expose().is_empty() {
             return Err(GenesysError::Config(
                 "the OAuth client id and secret must not be empty".into(),
@@ -208,38 +209,9 @@ impl fmt::Debug for Config {
     }
 }
 
-/// https anywhere, plain http only to this machine; no credentials, query or fragment.
+/// The shared address check of the port, as this crate's configuration error.
 fn checked_url(what: &str, raw: &str) -> Result<Url, GenesysError> {
-    let mut text = raw.trim().to_owned();
-    if !text.ends_with('/') {
-        text.push('/');
-    }
-    let url = Url::parse(&text)
-        .map_err(|e| GenesysError::Config(format!("{what} {raw:?} is not a URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(GenesysError::Config(format!(
-            "{what} carries user credentials; set GENESYSCLOUD_OAUTHCLIENT_ID/SECRET instead"
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) || url.query().is_some() {
-        return Err(GenesysError::Config(format!(
-            "{what} {raw:?} is not a bare https:// address"
-        )));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        _ => Err(GenesysError::Config(format!(
-            "{what} {raw:?}: use https:// (plain http:// only for loopback hosts)"
-        ))),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    checked_endpoint(what, raw.trim().trim_end_matches('/')).map_err(GenesysError::Config)
 }
 
 #[cfg(test)]
