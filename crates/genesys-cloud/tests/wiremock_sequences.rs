@@ -72,7 +72,12 @@ fn config(server: &MockServer) -> Config {
     c
 }
 
-async fn setup_with(expires_in: u64) -> (MockServer, GenesysTenant, Arc<AtomicUsize>) {
+/// A server that issues tokens valid for `expires_in` seconds, and a client for it with
+/// `tweak` applied to its configuration.
+async fn setup_with(
+    expires_in: u64,
+    tweak: impl FnOnce(&mut Config),
+) -> (MockServer, GenesysTenant, Arc<AtomicUsize>) {
     let server = MockServer::start().await;
     let issued = Arc::new(AtomicUsize::new(0));
     on(
@@ -85,12 +90,13 @@ async fn setup_with(expires_in: u64) -> (MockServer, GenesysTenant, Arc<AtomicUs
         },
     )
     .await;
-    let client = GenesysTenant::new(config(&server)).unwrap();
-    (server, client, issued)
+    let mut c = config(&server);
+    tweak(&mut c);
+    (server, GenesysTenant::new(c).unwrap(), issued)
 }
 
 async fn setup() -> (MockServer, GenesysTenant, Arc<AtomicUsize>) {
-    setup_with(86_400).await
+    setup_with(86_400, |_| {}).await
 }
 
 async fn requests(server: &MockServer, verb: &str, url_path: &str) -> Vec<Request> {
@@ -217,7 +223,7 @@ async fn a_refused_client_is_unauthorized_naming_the_variables_never_the_secret(
 #[tokio::test]
 async fn a_token_that_expires_mid_apply_is_fetched_again_before_the_next_call() {
     // expires_in 2 s: refreshed 1 s early (never more than half the lifetime).
-    let (server, client, issued) = setup_with(2).await;
+    let (server, client, issued) = setup_with(2, |_| {}).await;
     on(
         &server,
         "GET",
@@ -521,17 +527,9 @@ async fn a_delete_polls_get_until_404_and_the_list_forgets_the_queue_meanwhile()
 
 #[tokio::test]
 async fn a_delete_that_never_settles_fails_after_its_bound() {
-    let server = MockServer::start().await;
-    on(
-        &server,
-        "POST",
-        "/oauth/token",
-        Tokens {
-            issued: Arc::default(),
-            expires_in: 3600,
-        },
-    )
-    .await;
+    let (server, client, _) =
+        setup_with(3600, |c| c.delete_settle = Duration::from_millis(200)).await;
+    let still_there = ResponseTemplate::new(200).set_body_json(queue_json("q1", "A"));
     on(
         &server,
         "DELETE",
@@ -539,16 +537,7 @@ async fn a_delete_that_never_settles_fails_after_its_bound() {
         ResponseTemplate::new(204),
     )
     .await;
-    on(
-        &server,
-        "GET",
-        queue_path("q1"),
-        ResponseTemplate::new(200).set_body_json(queue_json("q1", "A")),
-    )
-    .await;
-    let mut c = config(&server);
-    c.delete_settle = Duration::from_millis(200);
-    let client = GenesysTenant::new(c).unwrap();
+    on(&server, "GET", queue_path("q1"), still_there).await;
     let err = client.delete_queue("q1").await.unwrap_err();
     assert!(err.to_string().contains("still returns it"), "{err}");
 }
