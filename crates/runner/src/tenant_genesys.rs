@@ -14,7 +14,7 @@ fn usage(e: genesys_cloud::GenesysError) -> CliError {
     }
 }
 
-/// Connects to the org the environment names, or to a fresh simulator with `--sim`. The
+/// Connects to the org the environment (or `spec.baseUrl`) names, or to a fresh simulator with `--sim`. The
 /// request ceiling is `spec.requestsPerSecond`, at most 5 (Genesys allows 300 requests a
 /// minute per token).
 pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, CliError> {
@@ -41,7 +41,18 @@ pub async fn connect(args: &TenantArgs, repo: &Repository) -> Result<Connected, 
             sim: Some(handle),
         });
     }
-    let mut cfg = Config::from_env(|name| std::env::var(name).ok()).map_err(usage)?;
+    // The environment names the org; without a region there, `spec.baseUrl` of
+    // cxqueues.yaml stands for GENESYSCLOUD_API_REGION.
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let region_in_env = var("GENESYSCLOUD_REGION").is_some();
+    let mut cfg = Config::from_env(|name| {
+        var(name).or_else(|| {
+            (name == "GENESYSCLOUD_API_REGION" && !region_in_env)
+                .then(|| repo.tenant.spec.base_url.clone())
+                .flatten()
+        })
+    })
+    .map_err(usage)?;
     cfg.requests_per_second = rps;
     Ok(Connected {
         client: AnyTenant::GenesysCloud(GenesysTenant::new(cfg).map_err(usage)?),

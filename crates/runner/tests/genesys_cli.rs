@@ -221,3 +221,26 @@ async fn apply_then_import_writes_genesys_documents_that_plan_empty() {
         text(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_base_url_names_the_org_when_the_environment_gives_no_region() {
+    let sim = sim::Sim::start(Seed::default(), Faults::none()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    org(dir.path());
+    let base = format!("{}{}", sim.base_url(), sim::GENESYS_PREFIX);
+    write(
+        dir.path(),
+        "cxqueues.yaml",
+        &format!("{TENANT}  baseUrl: {base}\n"),
+    );
+    let c = sim.client();
+    let out = bin()
+        .args(["plan", "--detailed-exitcode", "--repo"])
+        .arg(dir.path())
+        .env("GENESYSCLOUD_OAUTHCLIENT_ID", &c.client_id)
+        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", &c.client_secret)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("+ A"), "{}", text(&out));
+}
