@@ -48,6 +48,9 @@
 //!   flow, say) fails with the server's message rather than being forced.
 //! - The token is refreshed 60 s before `expires_in` runs out (never earlier than half its
 //!   lifetime); an answer without `expires_in` is trusted for 5 minutes.
+//! - `acwSettings.timeoutMs` is sent as declared whatever the wrap-up prompt; whether
+//!   Genesys keeps it with a prompt that does not use it is not documented (if it drops it,
+//!   the next plan shows the change again).
 //! - Metrics (analytics queries) are not read by this adapter yet: the port has no metrics
 //!   call at this commit.
 
