@@ -13,6 +13,7 @@
 
 mod cxone;
 mod diagnostic;
+pub mod genesys;
 mod id;
 mod load;
 pub mod schema;

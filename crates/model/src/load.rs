@@ -596,7 +596,7 @@ fn from_yaml(path: &Path, e: yaml::YamlError) -> Diagnostic {
     d
 }
 
-fn check_range(
+pub(crate) fn check_range(
     file: &Path,
     field: &str,
     v: &Spanned<i64>,
@@ -709,6 +709,9 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
             ranges::SLT_TIME,
             diags,
         );
+    }
+    if let Some(g) = &spec.genesys {
+        g.value.check(file, diags);
     }
     if let Some(v) = &spec.max_wait_time {
         check_range(file, "maxWaitTime", v, ranges::MAX_WAIT_TIME, diags);

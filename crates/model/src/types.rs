@@ -150,6 +150,9 @@ pub struct QueueSpec {
     /// NICE CXone only: the skill's own settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cxone: Option<Spanned<crate::CxoneSpec>>,
+    /// Settings only Genesys Cloud has (`spec.platform: genesys-cloud`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesys: Option<Spanned<crate::genesys::GenesysSpec>>,
 }
 
 #[derive(

@@ -72,6 +72,9 @@ fn settings_of(spec: &model::QueueSpec) -> BTreeMap<String, Value> {
             &mut out,
         );
     }
+    if let Some(block) = &spec.genesys {
+        out.extend(block.value.settings());
+    }
     out
 }
 

@@ -77,6 +77,7 @@ pub fn queue_docs(queues: &[Queue]) -> Vec<QueueDoc> {
                         })
                     })),
                     cxone: None,
+                    genesys: model::genesys::GenesysSpec::from_settings(&q.settings).map(sp),
                 },
             }
         })

@@ -150,6 +150,21 @@ pub fn check_platform(repo: &Repository, caps: &Capabilities) -> Vec<Diagnostic>
             };
             diags.push(d);
         }
+        if let Some(block) = &def.doc.spec.genesys
+            && caps.settings_block != Some("genesys")
+        {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Unsupported,
+                    &def.file,
+                    block.loc,
+                    format!("spec.genesys cannot be held by a {} queue", caps.platform),
+                )
+                .with_hint(
+                    "spec.genesys is for `spec.platform: genesys-cloud` in cxqueues.yaml; remove it from this file",
+                ),
+            );
+        }
     }
     diags
 }

@@ -22,7 +22,6 @@ mod token;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -246,48 +245,7 @@ impl fmt::Debug for ClientConfig {
 
 /// Parses a configured URL: https anywhere, plain http only to this machine.
 fn checked_url(what: &str, raw: &str) -> Result<Url, ApiError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| ApiError::Config(format!("{what} {raw:?} is not a valid URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        // Never echo the URL here: it carries credentials.
-        return Err(ApiError::Config(format!(
-            "{what} carries user credentials; put them in client_id and client_secret instead"
-        )));
-    }
-    if url.cannot_be_a_base() || url.host_str().is_none_or(str::is_empty) {
-        return Err(ApiError::Config(format!(
-            "{what} {raw:?} has no host: use a URL like https://api.example.com"
-        )));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ApiError::Config(format!(
-                "{what} {raw:?} uses plain http:// to a host that is not this machine, which would \
-                 send credentials and tokens unencrypted: use https:// (http:// is accepted only \
-                 for loopback hosts: 127.0.0.0/8, ::1 and localhost)"
-            )));
-        }
-        other => {
-            return Err(ApiError::Config(format!(
-                "{what} {raw:?} has the scheme {other:?}: use https://"
-            )));
-        }
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(ApiError::Config(format!(
-            "{what} {raw:?} has a query or fragment: give the bare address"
-        )));
-    }
-    Ok(url)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    tenant::endpoint::checked_endpoint(what, raw).map_err(ApiError::Config)
 }
 
 /// The HTTP client for the routing API (a [`tenant::Tenant`]).

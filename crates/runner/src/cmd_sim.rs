@@ -76,6 +76,14 @@ pub struct SimArgs {
     /// Seed of the random fault draws, for reproducible runs.
     #[arg(long, value_name = "N")]
     pub rng_seed: Option<u64>,
+
+    /// Genesys face: a created queue is missing from the list for this long.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub genesys_list_lag_ms: u64,
+
+    /// Genesys face: a deleted queue is still listed and served for this long.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub genesys_delete_cache_ms: u64,
 }
 
 impl SimArgs {
@@ -123,6 +131,10 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let faults = args.faults();
     faults.validate()?;
     let state = SimState::new(seed, faults)?;
+    state.set_genesys_lag(sim::GenesysLag {
+        list_lag_ms: args.genesys_list_lag_ms,
+        delete_cache_ms: args.genesys_delete_cache_ms,
+    });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -142,6 +154,10 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         println!("  client_secret: as given in the state file (not printed)");
     }
     println!("  token:         POST {base}{}", sim::TOKEN_PATH);
+    println!(
+        "  Genesys face:  GENESYSCLOUD_API_REGION={base}{}",
+        sim::GENESYS_PREFIX
+    );
     println!("  stats:         GET {base}/_sim/stats (faults: GET/POST {base}/_sim/faults)");
     println!("Press Ctrl-C to stop.");
 

@@ -22,6 +22,7 @@ mod render;
 mod run;
 mod tenant;
 mod tenant_cxone;
+mod tenant_genesys;
 mod webhooks;
 
 use std::path::PathBuf;

@@ -36,6 +36,8 @@ pub enum AnyTenant {
     RoutingApi(HttpTenant),
     /// NICE CXone's ACD skills.
     NiceCxone(nice_cxone::CxoneTenant),
+    /// Genesys Cloud (`spec.platform: genesys-cloud`).
+    GenesysCloud(genesys_cloud::GenesysTenant),
 }
 
 /// Calls the same port method on whichever adapter is inside.
@@ -44,6 +46,7 @@ macro_rules! each_adapter {
         match $self {
             AnyTenant::RoutingApi($t) => $call,
             AnyTenant::NiceCxone($t) => $call,
+            AnyTenant::GenesysCloud($t) => $call,
         }
     };
 }
@@ -53,7 +56,7 @@ pub fn capabilities(platform: model::Platform) -> &'static Capabilities {
     match platform {
         model::Platform::RoutingApi => &routing_api::CAPABILITIES,
         model::Platform::NiceCxone => &nice_cxone::CAPABILITIES,
-        model::Platform::GenesysCloud => &routing_api::CAPABILITIES,
+        model::Platform::GenesysCloud => &genesys_cloud::CAPABILITIES,
     }
 }
 
@@ -257,8 +260,14 @@ pub async fn connect(
     } else {
         None
     };
-    if repo.tenant.spec.platform == model::Platform::NiceCxone {
-        let client = crate::tenant_cxone::client(repo, sim.as_ref().map(|(h, _)| h))?;
+    type Adapter = fn(&Repository, Option<&SimHandle>) -> Result<AnyTenant, CliError>;
+    let adapter: Option<Adapter> = match repo.tenant.spec.platform {
+        model::Platform::NiceCxone => Some(crate::tenant_cxone::client),
+        model::Platform::GenesysCloud => Some(crate::tenant_genesys::client),
+        model::Platform::RoutingApi => None,
+    };
+    if let Some(client) = adapter {
+        let client = client(repo, sim.as_ref().map(|(h, _)| h))?;
         let (sim, sim_state) = sim.unzip();
         return Ok(Connected {
             client,

@@ -62,6 +62,7 @@ pub fn router(state: SimState) -> Router {
             get(sim_faults).post(sim_set_faults).patch(sim_patch_faults),
         )
         .route("/_sim/queues", get(sim_queues))
+        .nest(crate::genesys::GENESYS_PREFIX, crate::genesys::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), fault_layer))
         .with_state(state)
@@ -274,30 +275,41 @@ async fn put_queue(
 ) -> Result<Response, ApiError> {
     let mut tenant = st.tenant();
     let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
-    let name = tenant
-        .queue(&id)
-        .ok_or(ApiError::NotFound)?
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    tenant.version_of(&id)?;
     let if_match = wire::if_match(&headers)
         .ok_or(ApiError::PreconditionRequired)?
         .map_err(|e| ApiError::BadRequest(vec![e]))?;
-    // The rival admin strikes between the client's read and this write.
-    let turn = st.fault_state().rival_turn(&name, &id);
-    if let Some((field, value, rival)) = turn {
-        match tenant.edit_id(&id, &field, value, &rival) {
-            Ok(_) => st.stats_mut().rival_edits += 1,
-            Err(e) => tracing::warn!("rival admin edit refused: {e}"),
-        }
-    }
+    rival_strikes(&st, &mut tenant, &id)?;
     let current = tenant.version_of(&id)?;
     if current != if_match {
         return Err(ApiError::Conflict(current));
     }
     let queue = tenant.update(&id, if_match, parse_body(&body)?, &actor)?;
     Ok(with_etag(json_response(StatusCode::OK, &queue), &queue))
+}
+
+/// The rival admin, if one is due for queue `id`, edits it now: between the client's read
+/// and the write being handled.
+pub(crate) fn rival_strikes(
+    st: &SimState,
+    tenant: &mut crate::tenant::Tenant,
+    id: &str,
+) -> Result<(), ApiError> {
+    let name = tenant
+        .queue(id)
+        .ok_or(ApiError::NotFound)?
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let turn = st.fault_state().rival_turn(&name, id);
+    if let Some((field, value, rival)) = turn {
+        match tenant.edit_id(id, &field, value, &rival) {
+            Ok(_) => st.stats_mut().rival_edits += 1,
+            Err(e) => tracing::warn!("rival admin edit refused: {e}"),
+        }
+    }
+    Ok(())
 }
 
 async fn delete_queue(
@@ -465,7 +477,9 @@ async fn fault_layer(State(st): State<SimState>, request: Request<Body>, next: N
         .extensions()
         .get::<ConnectInfo<ConnDropper>>()
         .map(|c| c.0.clone());
-    let is_token = path == TOKEN_PATH || path == crate::cxone::TOKEN_PATH;
+    let is_token = path == TOKEN_PATH
+        || path == crate::cxone::TOKEN_PATH
+        || path == crate::genesys::TOKEN_PATH;
     if is_token {
         st.stats_mut().token_requests += 1;
     }
@@ -492,7 +506,7 @@ async fn fault_layer(State(st): State<SimState>, request: Request<Body>, next: N
         Verdict::Pass => {}
     }
     let is_queue_write = matches!(method, Method::POST | Method::PUT | Method::DELETE)
-        && path.starts_with(QUEUES_PATH);
+        && (path.starts_with(QUEUES_PATH) || path.starts_with(crate::genesys::QUEUES_PATH));
     let response = next.run(request).await;
     if is_queue_write
         && response.status().is_success()

@@ -29,6 +29,7 @@ mod api;
 mod cxone;
 mod error;
 mod faults;
+mod genesys;
 mod seed;
 mod server;
 mod state;
@@ -42,6 +43,7 @@ pub use api::{METRICS_PATH, QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
 pub use cxone::{CXONE_ACCESS_KEY_ID, CXONE_ACCESS_KEY_SECRET, CXONE_TENANT_ID, LIST_LAG};
 pub use error::SimError;
 pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
+pub use genesys::{GENESYS_PREFIX, GenesysLag};
 pub use seed::{
     ALL_SCOPES, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, License, SCOPE_OVERFLOW_VIEW,
     SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW, SCOPE_SKILL_VIEW, Seed, SeedOverflow, SeedQueue,

@@ -23,6 +23,7 @@ struct Shared {
     tenant: Mutex<Tenant>,
     faults: Mutex<FaultState>,
     stats: Mutex<Stats>,
+    genesys: Mutex<crate::genesys::Memory>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -49,6 +50,7 @@ impl SimState {
                 tenant: Mutex::new(tenant),
                 faults: Mutex::new(FaultState::new(faults)),
                 stats: Mutex::new(Stats::default()),
+                genesys: Mutex::default(),
             }),
         })
     }
@@ -59,6 +61,10 @@ impl SimState {
 
     pub(crate) fn fault_state(&self) -> MutexGuard<'_, FaultState> {
         lock(&self.shared.faults)
+    }
+
+    pub(crate) fn genesys(&self) -> MutexGuard<'_, crate::genesys::Memory> {
+        lock(&self.shared.genesys)
     }
 
     pub(crate) fn stats_mut(&self) -> MutexGuard<'_, Stats> {

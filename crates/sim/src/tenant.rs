@@ -80,7 +80,7 @@ impl Page {
 
     /// The serialized envelope for one page of `items` (the whole list, in order), built from
     /// borrowed entries so that a page of 500 queues is not deep-copied.
-    fn envelope<'a, I>(self, total: usize, items: I) -> Vec<u8>
+    pub(crate) fn envelope<'a, I>(self, total: usize, items: I) -> Vec<u8>
     where
         I: Iterator<Item = &'a Value>,
     {

@@ -12,12 +12,14 @@
 //!   `plan` can reject, at file:line, a field that platform cannot hold before anything is
 //!   written.
 //! - [`Secret`]: the one way credentials are held.
+//! - [`endpoint`]: the one check of a configured tenant address (https, or http to loopback).
 //! - [`Backoff`]: the one exponential-backoff policy (capped, with jitter).
 //! - [`ClientStats`], [`StatsRecorder`]: the request counters every HTTP adapter keeps.
 //! - `FakeTenant` (feature `testing`): an in-memory tenant for pure tests.
 
 mod backoff;
 mod capabilities;
+pub mod endpoint;
 mod error;
 #[cfg(feature = "testing")]
 mod fake;
