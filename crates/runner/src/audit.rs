@@ -21,7 +21,6 @@
 
 // A library surface for `apply`, `run`, `/status` and the tests: the binary does not use
 // every item of it.
-#![allow(dead_code)]
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -36,11 +35,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tenant::Queue;
 use uuid::Uuid;
-
-use crate::webhooks::{self, Delivery, DeliveryConfig, Outbox, WebhookError, WebhookObserver};
-
-#[path = "audit/proposal.rs"]
-pub mod proposal;
 
 /// The `prevHash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -437,11 +431,6 @@ impl AuditLog {
         })
     }
 
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Chains, writes and fsyncs one record; returns it as written (with its hashes).
     pub fn append(&self, mut record: AuditRecord) -> Result<AuditRecord, AuditError> {
         let io = |what: &'static str| {
@@ -517,16 +506,6 @@ impl AuditLog {
         report: &ApplyReport,
     ) -> Result<AuditRecord, AuditError> {
         self.append(AuditRecord::of_run(ctx, Some(report), report.wall, None))
-    }
-
-    /// Writes the `RECONCILE` record of a run that could not apply (`status: failed`).
-    pub fn record_run_error(
-        &self,
-        ctx: &RunContext,
-        wall: Duration,
-        error: &str,
-    ) -> Result<AuditRecord, AuditError> {
-        self.append(AuditRecord::of_run(ctx, None, wall, Some(error)))
     }
 
     /// `Err` when an observer's record could not be written since the last check (which
@@ -631,214 +610,4 @@ pub fn verify(path: &Path) -> Result<VerifyReport, VerifyError> {
         records,
         last_hash: (records > 0).then_some(prev),
     })
-}
-
-/// `--state-dir` and `--audit-log`, for `apply` and `run` (flatten into their arguments).
-#[derive(clap::Args, Debug, Clone)]
-pub struct StateArgs {
-    /// Holds the audit log and the webhook outbox (git-ignore it).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
-    /// The audit log (default: <state-dir>/audit.jsonl).
-    #[arg(long, value_name = "PATH")]
-    pub audit_log: Option<PathBuf>,
-}
-
-impl Default for StateArgs {
-    fn default() -> Self {
-        Self {
-            state_dir: PathBuf::from(".cxqueues"),
-            audit_log: None,
-        }
-    }
-}
-
-impl StateArgs {
-    /// The audit log's path.
-    pub fn audit_path(&self) -> PathBuf {
-        self.audit_log
-            .clone()
-            .unwrap_or_else(|| self.state_dir.join(AUDIT_FILE))
-    }
-}
-
-/// Creates the state directory with a `.gitignore` of `*` (it often sits in the checkout of
-/// the desired-state repository); best effort.
-fn ignore_in_git(state_dir: &Path) {
-    let file = state_dir.join(".gitignore");
-    if std::fs::create_dir_all(state_dir).is_ok() && !file.exists() {
-        let _ = std::fs::write(
-            &file,
-            "# cxqueues state (audit log, webhook outbox): not for git.\n*\n",
-        );
-    }
-}
-
-/// Why the recorder cannot start.
-#[derive(Debug, thiserror::Error)]
-pub enum RecorderError {
-    #[error(transparent)]
-    Audit(#[from] AuditError),
-    #[error(transparent)]
-    Webhooks(#[from] WebhookError),
-}
-
-/// The audit log and the webhook outbox of a state directory, for one process: open it once
-/// (at startup), take [`Recorder::observers`] for each run, call [`Recorder::finish_run`]
-/// when the run ends and [`Recorder::shutdown`] before exiting.
-#[derive(Debug)]
-pub struct Recorder {
-    audit: Arc<AuditLog>,
-    outbox: Arc<Outbox>,
-    sender: webhooks::Sender,
-    /// Taken by [`Recorder::shutdown`].
-    delivery: Mutex<Option<Delivery>>,
-    env: webhooks::EnvLookup,
-}
-
-impl Recorder {
-    /// Opens the state directory, checks the repository's webhooks (a missing `secretEnv`
-    /// variable is an error that names it), and starts the background delivery of the
-    /// outbox (pending events of earlier processes included). Needs a tokio runtime.
-    pub fn open(state: &StateArgs, repo: &model::Repository) -> Result<Self, RecorderError> {
-        Self::open_with(
-            state,
-            repo,
-            DeliveryConfig::default(),
-            webhooks::process_env(),
-        )
-    }
-
-    /// [`Recorder::open`] with delivery settings and an environment lookup (tests).
-    pub fn open_with(
-        state: &StateArgs,
-        repo: &model::Repository,
-        config: DeliveryConfig,
-        env: webhooks::EnvLookup,
-    ) -> Result<Self, RecorderError> {
-        webhooks::targets(repo, &env)?;
-        ignore_in_git(&state.state_dir);
-        let audit = Arc::new(AuditLog::open(state.audit_path())?);
-        let outbox = Arc::new(Outbox::open(&state.state_dir)?);
-        let mut delivery = Delivery::new(outbox.clone(), config, env.clone())?;
-        delivery.spawn();
-        Ok(Self {
-            audit,
-            outbox,
-            sender: delivery.sender(),
-            delivery: Mutex::new(Some(delivery)),
-            env,
-        })
-    }
-
-    /// The observers of one run: the audit log, then (when the repository configures any)
-    /// the webhooks. Resolves the webhooks of `repo` again, so that a commit that changes
-    /// them takes effect; a missing variable is an error.
-    pub fn observers(
-        &self,
-        repo: &model::Repository,
-        ctx: RunContext,
-    ) -> Result<Vec<Arc<dyn ApplyObserver>>, RecorderError> {
-        let targets = webhooks::targets(repo, &self.env)?;
-        let mut out: Vec<Arc<dyn ApplyObserver>> = vec![Arc::new(AuditObserver {
-            log: self.audit.clone(),
-            context: ctx.clone(),
-        })];
-        if !targets.is_empty() {
-            out.push(Arc::new(WebhookObserver::new(
-                self.outbox.clone(),
-                self.sender.clone(),
-                targets,
-                ctx,
-            )));
-        }
-        Ok(out)
-    }
-
-    /// Writes the run's `RECONCILE` record; `Err` also when a queue record of the run could
-    /// not be written.
-    pub fn finish_run(&self, ctx: &RunContext, report: &ApplyReport) -> Result<(), AuditError> {
-        self.audit.record_run(ctx, report)?;
-        self.audit.check_written()
-    }
-
-    /// Writes the `RECONCILE` record of a run that failed before or instead of applying.
-    pub fn fail_run(
-        &self,
-        ctx: &RunContext,
-        wall: Duration,
-        error: &str,
-    ) -> Result<(), AuditError> {
-        self.audit.record_run_error(ctx, wall, error)?;
-        Ok(())
-    }
-
-    /// The audit log.
-    pub fn audit(&self) -> &Arc<AuditLog> {
-        &self.audit
-    }
-
-    /// Wakes the delivery task and has it read the outbox folder again.
-    pub fn notify(&self) {
-        if let Some(d) = self
-            .delivery
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            d.notify();
-        }
-    }
-
-    /// Dead-lettered webhook events, for `/status`.
-    pub fn dead_letters(&self) -> Vec<webhooks::EventSummary> {
-        self.outbox.dead_letters()
-    }
-
-    /// The webhook part of `/status`: how many events wait, and the dead letters.
-    pub fn webhook_status(&self) -> webhooks::WebhookStatus {
-        webhooks::WebhookStatus {
-            pending: self.outbox.pending_count(),
-            dead: self.outbox.dead_letters(),
-        }
-    }
-
-    /// Before exit: gives every pending event its attempt (within `timeout`), then stops the
-    /// delivery task. Returns early when all that is left waits for a receiver's backoff
-    /// (a receiver that is down does not hold the exit); what is left stays in the outbox for
-    /// the next process.
-    /// Later calls return at once (nothing left running).
-    pub async fn shutdown(&self, timeout: Duration) -> webhooks::DrainReport {
-        match self.take_delivery() {
-            Some(d) => d.settle(timeout).await,
-            None => self.left(),
-        }
-    }
-
-    /// Waits (up to `timeout`) until the outbox is empty, then stops the delivery task.
-    pub async fn drain(&self, timeout: Duration) -> webhooks::DrainReport {
-        match self.take_delivery() {
-            Some(d) => d.drain(timeout).await,
-            None => self.left(),
-        }
-    }
-
-    fn take_delivery(&self) -> Option<Delivery> {
-        self.delivery
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-    }
-
-    fn left(&self) -> webhooks::DrainReport {
-        webhooks::DrainReport {
-            pending: self.outbox.pending_count(),
-            ..webhooks::DrainReport::default()
-        }
-    }
 }

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::audit::{self, StateArgs, VerifyError};
+use crate::audit::{self, VerifyError};
 use crate::exit::{CliError, Outcome};
+use crate::recorder::StateArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tenant::Secret;
 
 use crate::exit::{CliError, Outcome};
-use crate::plan_output::{self, PlanFile};
+use crate::output::plan::{self as plan_output, PlanFile};
 
 #[derive(Debug, clap::Args)]
 pub struct CommentArgs {

@@ -101,7 +101,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         Some(path) => Some(read_metrics(path)?),
         None => None,
     };
-    let repo = match crate::cmd_plan::load_valid(&args.repo) {
+    let repo = match crate::pipeline::load_valid(&args.repo) {
         Ok(r) => r,
         Err(o) => return Ok(o),
     };
@@ -160,7 +160,7 @@ fn usage(e: optimize::OptimizeError) -> CliError {
 }
 
 fn colour() -> Colour {
-    if crate::cmd_plan::color_on_stdout() {
+    if crate::output::color_on_stdout() {
         Colour::On
     } else {
         Colour::Off

@@ -1,18 +1,15 @@
 //! `cxqueues plan` and `cxqueues apply`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use model::{Diagnostic, LoadOptions, Repository};
-use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueOutcome, Status};
+use model::Repository;
+use reconcile::{ApplyReport, Observed, Plan, Status};
 
 use crate::RepoArgs;
 use crate::exit::{CliError, Outcome};
-use crate::plan_output::{self, Origin, PlanFile, PlanStatus};
-use crate::render;
+use crate::output::plan::{self as plan_output, Origin, PlanFile, PlanStatus};
+use crate::pipeline;
 use crate::tenant::{Connected, TenantArgs, connect};
-use tenant::Tenant as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -75,52 +72,7 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     #[command(flatten)]
-    pub state: crate::audit::StateArgs,
-}
-
-/// Colour only on a terminal, and never with `NO_COLOR` (the rule `validate` follows too).
-pub fn color_on_stdout() -> bool {
-    render::TextStyle::detect() == render::TextStyle::Graphical
-}
-
-/// An invalid repository, as loaded, and its diagnostics.
-struct InvalidRepo {
-    repo: Repository,
-    diagnostics: Vec<Diagnostic>,
-}
-
-/// [`load_or_errors`] for commands that only need to know it failed (it printed why).
-pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
-    load_or_errors(repo).map_err(|_| Outcome::Invalid)
-}
-
-/// Loads and validates the whole repository, as `validate` does; prints every diagnostic
-/// (to stderr, so that stdout holds only the plan).
-fn load_or_errors(repo: &RepoArgs) -> Result<Repository, Box<InvalidRepo>> {
-    if let Some(problem) = crate::cmd_validate::repo_problem(&repo.repo) {
-        eprintln!("error: {problem}");
-        let diagnostic = Diagnostic::error(model::Rule::File, ".", model::Loc::UNKNOWN, problem);
-        return Err(Box::new(InvalidRepo {
-            repo: Repository::default(),
-            diagnostics: vec![diagnostic],
-        }));
-    }
-    let checked = crate::cmd_validate::check(&repo.repo, &LoadOptions::default());
-    let report = checked.report(&repo.repo);
-    if !checked.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            render::text(&report, render::TextStyle::detect_stderr())
-        );
-    }
-    if !report.is_valid() {
-        eprintln!("The repository is invalid: nothing was read from or written to the tenant.");
-        return Err(Box::new(InvalidRepo {
-            repo: checked.repo,
-            diagnostics: checked.diagnostics,
-        }));
-    }
-    Ok(checked.repo)
+    pub state: crate::recorder::StateArgs,
 }
 
 /// The tenant's name and the checked-out commit, recorded in the saved plan and shown in
@@ -136,24 +88,6 @@ fn origin(dir: &std::path::Path, repo: &Repository, sim: bool) -> Origin {
         commit,
         simulated: sim,
     }
-}
-
-/// Tenant-aware problems of a plan, rendered like `validate`'s.
-pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
-    let sources =
-        crate::cmd_validate::read_sources(root, diags, LoadOptions::default().max_file_size);
-    let report = render::Report {
-        diagnostics: diags,
-        queues: 0,
-        queues_with_errors: 0,
-        files: sources.len(),
-        sources: &sources,
-        root,
-    };
-    eprint!(
-        "{}",
-        render::text(&report, render::TextStyle::detect_stderr())
-    );
 }
 
 /// A plan made, with everything that made it.
@@ -172,7 +106,7 @@ async fn make_plan(
     tenant: &TenantArgs,
     state_dir: &std::path::Path,
 ) -> Result<Result<Planned, Box<PlanFile>>, CliError> {
-    let loaded = match load_or_errors(repo) {
+    let loaded = match pipeline::load_or_errors(repo) {
         Ok(r) => r,
         Err(bad) => {
             let origin = origin(&repo.repo, &bad.repo, tenant.sim);
@@ -187,15 +121,10 @@ async fn make_plan(
             sim.base_url()
         );
     }
-    let observed = reconcile::observe(&conn.client).await?;
-    let plan = reconcile::for_platform(
-        reconcile::plan(&loaded, &observed),
-        &loaded,
-        &observed,
-        conn.client.capabilities(),
-    );
+    let pipeline::Planned { observed, plan } =
+        pipeline::observe_and_plan(&loaded, &conn.client).await?;
     if plan.has_errors() {
-        report_diagnostics(&repo.repo, &plan.diagnostics);
+        pipeline::report_diagnostics(&repo.repo, &plan.diagnostics);
         eprintln!("The plan has errors against the tenant: nothing was written.");
         return Ok(Err(Box::new(PlanFile::invalid(origin, &plan.diagnostics))));
     }
@@ -210,7 +139,10 @@ async fn make_plan(
 
 fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) {
     match format {
-        PlanFormat::Text => print!("{}", plan_output::text(plan, color_on_stdout())),
+        PlanFormat::Text => print!(
+            "{}",
+            plan_output::text(plan, crate::output::color_on_stdout())
+        ),
         PlanFormat::Markdown => print!(
             "{}",
             plan_output::markdown(&PlanFile::from_plan(plan, origin.clone()))
@@ -258,18 +190,6 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     })
 }
 
-/// A progress bar on a terminal; nothing otherwise.
-struct Progress {
-    bar: indicatif::ProgressBar,
-}
-
-impl ApplyObserver for Progress {
-    fn on_outcome(&self, o: &QueueOutcome) {
-        self.bar.inc(1);
-        self.bar.set_message(o.name.clone());
-    }
-}
-
 pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     if args.dry_run {
         return plan(PlanArgs {
@@ -298,16 +218,29 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     };
     print_plan(&plan, &origin, args.format);
     // The audit log and the webhook outbox (both under --state-dir).
-    let loaded = webhooks_for(loaded, args.tenant.sim);
-    let state = sim_state_args(&args.state, args.tenant.sim);
-    let recorder = crate::audit::Recorder::open(&state, &loaded)
+    let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
+    let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
+    let recorder = crate::recorder::Recorder::open(&state, &loaded)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let ctx = crate::audit::RunContext::new("cli");
-    let observers = recorder
-        .observers(&loaded, ctx.clone())
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let report = run_apply(&conn.client, &plan, &observed, args.parallelism, observers).await;
-    let audited = recorder.finish_run(&ctx, &report);
+    let bar = pipeline::progress(plan.changes.len());
+    let extra = bar.iter().map(|(_, o)| o.clone()).collect();
+    let planned = pipeline::Planned { observed, plan };
+    let run = pipeline::apply_and_record(
+        &conn.client,
+        &planned,
+        Some(&recorder),
+        &ctx,
+        &loaded,
+        args.parallelism,
+        extra,
+    )
+    .await
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    if let Some((bar, _)) = bar {
+        bar.finish_and_clear();
+    }
+    let (report, audited) = (run.report, run.audited);
     if let Err(e) = &audited {
         eprintln!("error: the audit log is incomplete: {e}");
     }
@@ -326,76 +259,6 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     } else {
         outcome
     })
-}
-
-/// With the embedded tenant (`--sim`), the audit log and the outbox live in the simulator's
-/// own folder (`<state-dir>/sim/`), never in a real tenant's chain.
-pub fn sim_state_args(state: &crate::audit::StateArgs, sim: bool) -> crate::audit::StateArgs {
-    if !sim {
-        return state.clone();
-    }
-    crate::audit::StateArgs {
-        state_dir: crate::tenant::sim_dir(&state.state_dir),
-        audit_log: state.audit_log.clone(),
-    }
-}
-
-/// With the embedded tenant (`--sim`), only the webhooks that can work on this machine are
-/// kept: a loopback URL whose key variable is set. The others are left out, with a note, so
-/// that a demo needs no secrets and sends nothing to real WFM systems.
-pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
-    if sim {
-        repo.tenant.spec.webhooks.retain(|w| {
-            let local = crate::webhooks::check_url(&w.url).is_ok_and(|u| {
-                let host = u.host_str().unwrap_or_default();
-                let host = host.trim_start_matches('[').trim_end_matches(']');
-                host.eq_ignore_ascii_case("localhost")
-                    || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-            });
-            let keyed = std::env::var_os(&w.secret_env).is_some();
-            if !(local && keyed) {
-                eprintln!(
-                    "note: with --sim, the webhook {} is off (only loopback URLs with their key variable set are called)",
-                    w.url
-                );
-            }
-            local && keyed
-        });
-    }
-    repo
-}
-
-/// Applies with a progress bar when stderr is a terminal; `observers` (audit, webhooks) hear
-/// about every queue.
-pub async fn run_apply(
-    client: &impl tenant::Tenant,
-    plan: &Plan,
-    observed: &Observed,
-    parallelism: usize,
-    observers: Vec<Arc<dyn ApplyObserver>>,
-) -> ApplyReport {
-    let mut opts = ApplyOptions {
-        parallelism,
-        observers,
-        sleep: crate::tokio_sleep(),
-        ..ApplyOptions::default()
-    };
-    let bar = if std::io::stderr().is_terminal() && !plan.changes.is_empty() {
-        let bar = indicatif::ProgressBar::new(plan.changes.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        opts.observers.push(Arc::new(Progress { bar: bar.clone() }));
-        Some(bar)
-    } else {
-        None
-    };
-    let report = reconcile::apply(client, plan, observed, &opts).await;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    report
 }
 
 /// Prints what happened, each failure named; exit 4 when anything was not reconciled.

@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 use crate::RepoArgs;
-use crate::audit::{Recorder, StateArgs};
 use crate::exit::{CliError, Outcome};
+use crate::recorder::{Recorder, StateArgs};
 use crate::run::controller::{self, Context, Options};
 use crate::run::git::GitSource;
 use crate::run::http::{AppState, TriggerToken, router};
@@ -156,7 +156,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     }
     let recorder = Arc::new(
         Recorder::open(
-            &crate::cmd_plan::sim_state_args(&args.state, args.tenant.sim),
+            &crate::pipeline::sim_state_args(&args.state, args.tenant.sim),
             &check,
         )
         .map_err(|e| CliError::Usage(e.to_string()))?,

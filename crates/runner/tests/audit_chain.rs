@@ -1,22 +1,14 @@
 //! The audit log (issue 6): records as the issue lists them, the hash chain, and
 //! `cxqueues audit verify`.
 
-#[path = "../src/audit.rs"]
-mod audit;
-#[path = "../src/civil.rs"]
-mod civil;
-#[path = "../src/webhooks/mod.rs"]
-#[allow(unused_imports)]
-mod webhooks;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use audit::{AuditLog, AuditObserver, RunContext, VerifyError, canonical_json, verify};
 use model::Proficiency;
 use reconcile::{Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, Status};
+use runner::audit::{AuditLog, AuditObserver, RunContext, VerifyError, canonical_json, verify};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tenant::{Overflow, Queue, ServiceLevelTarget, SkillRequirement};

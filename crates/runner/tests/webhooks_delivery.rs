@@ -1,15 +1,6 @@
 //! WFM webhooks (issue 6): signed events through the durable outbox, against a receiver
 //! (axum on 127.0.0.1) that is down, up, rejecting, or killed mid-delivery.
 
-#[path = "../src/audit.rs"]
-#[allow(unused_imports)]
-mod audit;
-#[path = "../src/civil.rs"]
-mod civil;
-#[path = "../src/webhooks/mod.rs"]
-#[allow(unused_imports)]
-mod webhooks;
-
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::path::Path;
@@ -18,13 +9,15 @@ use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use audit::{Recorder, RunContext, StateArgs};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::Mac;
 use model::Proficiency;
 use reconcile::{Action, ApplyObserver, ApplyOptions, QueueOutcome, Status};
+use runner::audit::{self, RunContext};
+use runner::recorder::{Recorder, StateArgs};
+use runner::webhooks;
 use serde_json::Value;
 use tenant::{Queue, Secret, ServiceLevelTarget, SkillRequirement};
 use webhooks::{

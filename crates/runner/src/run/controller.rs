@@ -22,7 +22,7 @@ use tenant::{Backoff, Jitter, TenantError};
 
 use crate::tenant::AnyTenant;
 use model::{LoadOptions, Repository, WebhookDoc};
-use reconcile::{Action as PlanAction, ApplyOptions, Observed, Plan, Status as ApplyStatus};
+use reconcile::{Action as PlanAction, Observed, Plan, Status as ApplyStatus};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -31,7 +31,8 @@ use super::git::{GitError, GitSource, Snapshot};
 use super::metrics::Metrics;
 use super::status::{Problem, QueueState, QueueStatus, RunRecord, RunResult, SharedStatus};
 use super::{Trigger, TriggerKind, format_duration, rfc3339, wall_time_of};
-use crate::audit::{Recorder, RunContext};
+use crate::audit::RunContext;
+use crate::recorder::Recorder;
 
 /// What failed a run (it is retried after [`error_policy`]'s backoff).
 #[derive(Debug, thiserror::Error)]
@@ -307,8 +308,8 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     };
 
     let t = Instant::now();
-    let observed = match reconcile::observe(&ctx.client).await {
-        Ok(o) => o,
+    let planned = match crate::pipeline::observe_and_plan(&desired.repo, &ctx.client).await {
+        Ok(p) => p,
         Err(e) => {
             let mut st = ctx.status.write();
             st.errors.push(Problem::message(format!(
@@ -319,21 +320,11 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     };
     debug!(
         ms = t.elapsed().as_millis() as u64,
-        queues = observed.queues.len(),
-        "read the tenant"
+        queues = planned.observed.queues.len(),
+        changes = planned.plan.changes.len(),
+        "read the tenant and planned"
     );
-    let t = Instant::now();
-    let plan = reconcile::for_platform(
-        reconcile::plan(&desired.repo, &observed),
-        &desired.repo,
-        &observed,
-        tenant::Tenant::capabilities(&ctx.client),
-    );
-    debug!(
-        ms = t.elapsed().as_millis() as u64,
-        changes = plan.changes.len(),
-        "planned"
-    );
+    let (observed, plan) = (&planned.observed, &planned.plan);
     if plan.has_errors() {
         let n = plan.diagnostics.iter().filter(|d| d.is_error()).count();
         for d in plan.diagnostics.iter().filter(|d| d.is_error()) {
@@ -366,7 +357,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     let invalid_or = |r: RunResult| if head_invalid { RunResult::Invalid } else { r };
 
     if plan.is_empty() {
-        record_queues(ctx, &desired, &observed, &plan, QueuesOutcome::InSync);
+        record_queues(ctx, &desired, observed, plan, QueuesOutcome::InSync);
         mark_applied(ctx, &desired);
         let result = invalid_or(RunResult::InSync);
         ctx.status.write().result = Some(result);
@@ -384,7 +375,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         for c in &plan.changes {
             warn!(queue = %c.name, fields = c.fields.len(), "drift: the tenant no longer matches the repository (self-heal is off)");
         }
-        record_queues(ctx, &desired, &observed, &plan, QueuesOutcome::Drifted);
+        record_queues(ctx, &desired, observed, plan, QueuesOutcome::Drifted);
         let result = invalid_or(RunResult::Drifted);
         ctx.status.write().result = Some(result);
         return Ok(Action::done(
@@ -406,30 +397,30 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         commit_author: Some(desired.commit.author.clone()),
         trigger: run.kind.as_str().to_string(),
     };
-    let observers = match &ctx.recorder {
-        None => Vec::new(),
-        Some(recorder) => match recorder.observers(&webhook_repo(ctx, &desired), audit.clone()) {
-            Ok(o) => o,
-            Err(e) => {
-                let message = format!("the webhooks of commit {}: {e}", desired.commit.short_id);
-                warn!("{message}; nothing was applied");
-                let mut st = ctx.status.write();
-                st.errors.push(Problem::message(&message));
-                st.result = Some(RunResult::Invalid);
-                return Ok(Action::done(RunResult::Invalid, message));
-            }
-        },
-    };
-    let opts = ApplyOptions {
-        parallelism: ctx.opts.parallelism.max(1),
-        observers,
-        sleep: crate::tokio_sleep(),
-        ..ApplyOptions::default()
-    };
-    let report = reconcile::apply(&ctx.client, &plan, &observed, &opts).await;
-    if let Some(recorder) = &ctx.recorder
-        && let Err(e) = recorder.finish_run(&audit, &report)
+    let hooks = webhook_repo(ctx, &desired);
+    let run_report = match crate::pipeline::apply_and_record(
+        &ctx.client,
+        &planned,
+        ctx.recorder.as_deref(),
+        &audit,
+        &hooks,
+        ctx.opts.parallelism,
+        Vec::new(),
+    )
+    .await
     {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("the webhooks of commit {}: {e}", desired.commit.short_id);
+            warn!("{message}; nothing was applied");
+            let mut st = ctx.status.write();
+            st.errors.push(Problem::message(&message));
+            st.result = Some(RunResult::Invalid);
+            return Ok(Action::done(RunResult::Invalid, message));
+        }
+    };
+    let report = &run_report.report;
+    if let Err(e) = &run_report.audited {
         warn!(error = %e, "the audit log could not be written");
         ctx.status
             .write()
@@ -460,9 +451,9 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     record_queues(
         ctx,
         &desired,
-        &observed,
-        &plan,
-        QueuesOutcome::Applied(&report),
+        observed,
+        plan,
+        QueuesOutcome::Applied(report),
     );
     if already_applied {
         let healed = report
@@ -556,7 +547,7 @@ fn webhook_repo(ctx: &Context, desired: &Snapshot) -> Arc<Repository> {
         tenant: desired.repo.tenant.clone(),
         ..Repository::default()
     };
-    let repo = Arc::new(crate::cmd_plan::webhooks_for(only_tenant, ctx.opts.sim));
+    let repo = Arc::new(crate::pipeline::webhooks_for(only_tenant, ctx.opts.sim));
     ctx.memory().hooks = Some((declared.clone(), repo.clone()));
     repo
 }

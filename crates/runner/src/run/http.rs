@@ -25,7 +25,7 @@ use tracing::info;
 use super::metrics::{CONTENT_TYPE, Metrics};
 use super::status::SharedStatus;
 use super::{Trigger, TriggerKind};
-use crate::audit::Recorder;
+use crate::recorder::Recorder;
 
 /// The trigger token, kept only as its digest. `Debug` shows nothing of it.
 #[derive(Clone)]

@@ -27,8 +27,8 @@ use tracing::{error, info};
 
 use super::git::{GitError, GitSource};
 use super::http::{TriggerToken, authorize, error as error_response};
-use crate::audit::Recorder;
-use crate::audit::proposal::Proposal;
+use crate::recorder::Recorder;
+use crate::recorder::proposal::Proposal;
 
 /// The default largest body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -188,7 +188,7 @@ fn propose(s: &OptimizeState, doc: MetricsDocument) -> Result<Value, Refusal> {
         _ => None,
     };
     if let Some(r) = &s.recorder {
-        let hooks = crate::cmd_plan::webhooks_for(
+        let hooks = crate::pipeline::webhooks_for(
             Repository {
                 tenant: snap.repo.tenant.clone(),
                 ..Repository::default()

@@ -20,7 +20,6 @@
 
 // A library surface for `apply`, `run`, `/status` and the tests: the binary does not use
 // every item of it.
-#![allow(dead_code)]
 
 mod delivery;
 mod outbox;
@@ -265,11 +264,6 @@ impl WebhookObserver {
             applied: AtomicU64::new(0),
             unsaved: AtomicU64::new(0),
         }
-    }
-
-    /// Events that could not be persisted (disk errors; each was logged).
-    pub fn unsaved(&self) -> u64 {
-        self.unsaved.load(Ordering::SeqCst)
     }
 
     fn events_of(&self, o: &QueueOutcome, success_rate: f64) -> Vec<StoredEvent> {

@@ -276,11 +276,6 @@ impl Outbox {
         &self.pending
     }
 
-    /// The dead-letter folder.
-    pub fn dead_dir(&self) -> &Path {
-        &self.dead
-    }
-
     fn next_seqs(&self, n: usize) -> u64 {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -6,8 +6,10 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{AuditRecord, FieldChange, Recorder, RecorderError, now_rfc3339};
+use super::{Recorder, RecorderError};
+use crate::audit::{AuditRecord, now_rfc3339};
 use crate::webhooks::{self, StoredEvent};
+use reconcile::FieldChange;
 
 /// The event name of a proposal.
 pub const PROPOSAL_EVENT: &str = "queue.optimization.proposed";
@@ -137,7 +139,7 @@ mod tests {
     use model::{LoadOptions, RepoFile};
 
     use super::*;
-    use crate::audit::StateArgs;
+    use crate::recorder::StateArgs;
     use crate::webhooks::{DeliveryConfig, EnvLookup};
 
     fn repo() -> model::Repository {

@@ -1,0 +1,92 @@
+//! The command line: every command and its arguments (clap), and the one dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::{self, CliError, Outcome};
+use crate::{
+    cmd_audit, cmd_comment, cmd_import, cmd_optimize, cmd_plan, cmd_run, cmd_schema, cmd_sim,
+    cmd_validate, cmd_webhooks,
+};
+
+/// Declarative GitOps for contact-center routing queues (NICE CXone, Genesys Cloud).
+#[derive(Debug, Parser)]
+#[command(name = "cxqueues", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Offline checks of the whole repository.
+    Validate(cmd_validate::ValidateArgs),
+    /// Prints the JSON Schemas, or writes them with --out DIR.
+    Schema(cmd_schema::SchemaArgs),
+    /// Reads the tenant and prints what apply would change.
+    Plan(cmd_plan::PlanArgs),
+    /// Plans and applies, without asking (review happens on the plan).
+    Apply(cmd_plan::ApplyArgs),
+    /// Writes the tenant's queues as Queue documents into --out DIR.
+    Import(cmd_import::ImportArgs),
+    /// The continuous loop: reconciles each new commit, re-syncs drift, serves status.
+    Run(cmd_run::RunArgs),
+    /// Serves the simulated tenant API.
+    Sim(cmd_sim::SimArgs),
+    /// The audit log: `audit verify [PATH]` checks its hash chain.
+    Audit(cmd_audit::AuditArgs),
+    /// The webhook outbox: `webhooks list`, `webhooks retry [EVENT_ID|--all]`.
+    Webhooks(cmd_webhooks::WebhooksArgs),
+    /// Posts a saved plan as one pull-request comment, or updates the one posted before.
+    Comment(cmd_comment::CommentArgs),
+    /// Proposes queue settings from traffic metrics, as a change to the YAML.
+    Optimize(cmd_optimize::OptimizeArgs),
+}
+
+/// Options every repository-reading command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RepoArgs {
+    /// The repository (the folder holding cxqueues.yaml and queues/).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// Parses the command line, runs one command, and maps its outcome to an exit code in one
+/// place ([`crate::exit::finish`]).
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Validate(args) => cmd_validate::run(args),
+        Command::Schema(args) => cmd_schema::run(args),
+        Command::Plan(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::plan(args))),
+        Command::Apply(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::apply(args))),
+        Command::Import(args) => runtime().and_then(|rt| rt.block_on(cmd_import::run(args))),
+        Command::Run(args) => runtime().and_then(|rt| rt.block_on(cmd_run::run(args))),
+        Command::Sim(args) => runtime().and_then(|rt| {
+            rt.block_on(cmd_sim::run(args))
+                .map(|()| Outcome::Success)
+                .map_err(CliError::Other)
+        }),
+        Command::Audit(args) => cmd_audit::run(args),
+        Command::Webhooks(args) => cmd_webhooks::run(args),
+        Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd_comment::run(args))),
+        Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd_optimize::run(args))),
+    };
+    exit::finish(outcome)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(e.into()))
+}
