@@ -1,5 +1,6 @@
 //! `plan(desired, observed) -> Plan`: the pure diff of a repository against a tenant.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -56,7 +57,8 @@ impl Revision {
     pub fn of(q: &Queue) -> Self {
         Self {
             version: q.version,
-            modified_at: q.modified_at.clone(),
+            // A version says it all; the marker matters only where there is none.
+            modified_at: q.version.is_none().then(|| q.modified_at.clone()).flatten(),
         }
     }
 }
@@ -245,13 +247,10 @@ enum Match<'a> {
 pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
     // Ids compare in their canonical form (without case, for UUIDs).
     let kind = repo.id_kind;
-    let by_id: HashMap<String, &Queue> = observed
+    let by_id: HashMap<Cow<'_, str>, &Queue> = observed
         .queues
         .iter()
-        .filter_map(|q| {
-            q.id.as_deref()
-                .map(|id| (kind.canonical(id).into_owned(), q))
-        })
+        .filter_map(|q| q.id.as_deref().map(|id| (kind.canonical(id), q)))
         .collect();
     let mut by_name: HashMap<&str, Vec<&Queue>> = HashMap::new();
     for q in &observed.queues {
@@ -542,7 +541,7 @@ fn diff(
 fn check_tenant_refs(
     def: &QueueDef,
     skills: &HashSet<&str>,
-    by_id: &HashMap<String, &Queue>,
+    by_id: &HashMap<Cow<'_, str>, &Queue>,
     kind: IdKind,
     diags: &mut Vec<Diagnostic>,
 ) {

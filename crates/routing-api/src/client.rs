@@ -432,10 +432,11 @@ impl Listed for Skill {
 /// Adds one page's items to a list. Ids already seen may open the page (a delete between two
 /// page requests shifts items back onto the next page; they are dropped), but a page that
 /// brings nothing new, or repeats an id after new ones, is the tenant serving pages in a loop.
-fn accept_page<T: Listed>(
+fn accept_page<T: Listed, U>(
     entities: Vec<T>,
     seen: &mut HashSet<String>,
-    items: &mut Vec<T>,
+    items: &mut Vec<U>,
+    map: &impl Fn(T) -> U,
 ) -> Result<(), String> {
     let total = entities.len();
     let mut fresh = 0usize;
@@ -451,11 +452,11 @@ fn accept_page<T: Listed>(
             }
             Some(id) => {
                 seen.insert(id.to_owned());
-                items.push(item);
+                items.push(map(item));
                 fresh += 1;
             }
             None => {
-                items.push(item);
+                items.push(map(item));
                 fresh += 1;
             }
         }
@@ -1043,6 +1044,17 @@ impl HttpTenant {
         path: &[&str],
         endpoint: &'static str,
     ) -> Result<Vec<T>, ApiError> {
+        self.list_all_as(path, endpoint, |item| item).await
+    }
+
+    /// [`HttpTenant::list_all`], each item turned into a `U` as its page arrives (so that the
+    /// whole list is never held twice).
+    pub(crate) async fn list_all_as<T: DeserializeOwned + Send + Listed, U: Send>(
+        &self,
+        path: &[&str],
+        endpoint: &'static str,
+        map: impl Fn(T) -> U + Send + Sync,
+    ) -> Result<Vec<U>, ApiError> {
         let config = &self.inner.config;
         let page_size = config.page_size;
         let mut items = Vec::new();
@@ -1086,7 +1098,7 @@ impl HttpTenant {
                 )));
             }
             let count = page.entities.len() as u64;
-            accept_page(page.entities, &mut seen, &mut items).map_err(bad)?;
+            accept_page(page.entities, &mut seen, &mut items, &map).map_err(bad)?;
             if items.len() > config.max_list_items {
                 return Err(bad(format!(
                     "the list grew past max_list_items ({})",
@@ -1123,6 +1135,14 @@ impl HttpTenant {
 
     async fn all_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
         self.list_all(&QUEUES_PATH, LIST_QUEUES).await
+    }
+
+    /// Every queue, each turned into a `U` as its page arrives.
+    pub(crate) async fn all_queues_as<U: Send>(
+        &self,
+        map: impl Fn(RemoteQueue) -> U + Send + Sync,
+    ) -> Result<Vec<U>, ApiError> {
+        self.list_all_as(&QUEUES_PATH, LIST_QUEUES, map).await
     }
 
     async fn create(&self, queue: &RemoteQueue) -> Result<RemoteQueue, ApiError> {

@@ -69,15 +69,19 @@ impl From<ApiError> for TenantError {
 /// A wire queue in neutral terms. A skill requirement with a proficiency the port does not
 /// know leaves the whole set unexpressed (`None`) and kept, as sent, for the write back.
 pub fn to_neutral(q: RemoteQueue) -> Queue {
+    // Who and when are the port's own fields: taken out of the pass-through bag (not held
+    // twice), and put back by `to_wire`.
     let mut passthrough = q.extra;
-    let modified_by = passthrough
-        .get(MODIFIED_BY)
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let modified_at = passthrough
-        .get(MODIFIED_AT)
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let mut take = |key: &str| match passthrough.shift_remove(key) {
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            passthrough.insert(key.to_string(), other);
+            None
+        }
+        None => None,
+    };
+    let modified_by = take(MODIFIED_BY);
+    let modified_at = take(MODIFIED_AT);
     let parsed: Option<Vec<tenant::SkillRequirement>> = q
         .skill_requirements
         .iter()
@@ -122,7 +126,12 @@ pub fn to_neutral(q: RemoteQueue) -> Queue {
 /// A neutral queue as this API's wire object (every field, since a PUT replaces the whole).
 pub fn to_wire(q: &Queue) -> RemoteQueue {
     let mut extra = q.passthrough.clone();
-    let raw_skills = extra.remove(SKILL_REQUIREMENTS);
+    let raw_skills = extra.shift_remove(SKILL_REQUIREMENTS);
+    for (key, value) in [(MODIFIED_BY, &q.modified_by), (MODIFIED_AT, &q.modified_at)] {
+        if let Some(v) = value {
+            extra.insert(key.to_string(), Value::String(v.clone()));
+        }
+    }
     let skill_requirements = match &q.skill_requirements {
         Some(reqs) => reqs
             .iter()
@@ -171,8 +180,7 @@ impl Tenant for HttpTenant {
     }
 
     async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        let queues = HttpTenant::list_queues(self).await?;
-        Ok(queues.into_iter().map(to_neutral).collect())
+        Ok(self.all_queues_as(to_neutral).await?)
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
