@@ -116,6 +116,16 @@ pub fn to_neutral(q: RemoteQueue) -> Queue {
         max_waiters: q.max_waiters,
         settings: Default::default(),
         passthrough,
+        problem: None,
+    }
+}
+
+/// A listed queue that does not read, as the port carries it ([`Queue::problem`]).
+pub fn unreadable_to_neutral(u: crate::UnreadableQueue) -> Queue {
+    Queue {
+        id: u.id,
+        problem: Some(u.problem),
+        ..Queue::named(u.name.unwrap_or_default())
     }
 }
 
@@ -171,8 +181,14 @@ impl Tenant for HttpTenant {
     }
 
     async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        let queues = HttpTenant::list_queues(self).await?;
-        Ok(queues.into_iter().map(to_neutral).collect())
+        let listing = HttpTenant::list_queues_checked(self).await?;
+        let unreadable = listing.unreadable.into_iter().map(unreadable_to_neutral);
+        Ok(listing
+            .queues
+            .into_iter()
+            .map(to_neutral)
+            .chain(unreadable)
+            .collect())
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
