@@ -353,6 +353,13 @@ async fn our_own_earlier_write_is_not_reported_as_a_rival_change() {
     assert_eq!(t.queue(&id).unwrap().max_wait_time, Some(240));
 }
 
+fn actions(plan: &reconcile::Plan) -> Vec<(&str, Action)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.name.as_str(), c.action()))
+        .collect()
+}
+
 fn unreadable(id: &str, name: &str) -> Queue {
     Queue {
         id: Some(id.into()),
@@ -378,12 +385,7 @@ fn an_unreadable_queue_no_document_manages_is_a_warning_and_the_plan_goes_on() {
         plan.warnings
     );
     assert!(plan.warnings[0].contains("-5"), "{:?}", plan.warnings);
-    let actions: Vec<(&str, Action)> = plan
-        .changes
-        .iter()
-        .map(|c| (c.name.as_str(), c.action()))
-        .collect();
-    assert_eq!(actions, [("A", Action::Update)]);
+    assert_eq!(actions(&plan), [("A", Action::Update)]);
 }
 
 #[test]
@@ -405,10 +407,5 @@ fn an_unreadable_managed_queue_is_skipped_alone_and_the_others_are_planned() {
     assert!(plan.skipped[0].contains("\"B\""), "{:?}", plan.skipped);
     assert!(plan.skipped[1].contains("\"C\""), "{:?}", plan.skipped);
     // No create for B or C (that would make a second queue of the same name).
-    let actions: Vec<(&str, Action)> = plan
-        .changes
-        .iter()
-        .map(|c| (c.name.as_str(), c.action()))
-        .collect();
-    assert_eq!(actions, [("A", Action::Update)]);
+    assert_eq!(actions(&plan), [("A", Action::Update)]);
 }
