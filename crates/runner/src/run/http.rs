@@ -623,6 +623,91 @@ mod tests {
         assert_eq!(send(&closed, healthz).await.0, StatusCode::OK);
     }
 
+    /// What the server logs, for the assertions.
+    #[derive(Clone, Default)]
+    struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl LogCapture {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl std::io::Write for LogCapture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+        type Writer = LogCapture;
+
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    /// [`serve`] on a loopback port: its address, its stop switch and its task.
+    async fn start_server(
+        limits: ServerLimits,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (app, _rx, _) = app(None);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, limits, async {
+            let _ = stop_rx.await;
+        }));
+        (addr, stop_tx, server)
+    }
+
+    #[tokio::test]
+    async fn a_client_that_trickles_its_headers_is_cut_off_by_the_header_timeout() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const HEADERS: Duration = Duration::from_millis(300);
+        let limits = ServerLimits {
+            header_timeout: HEADERS,
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 4,
+        };
+        let (addr, stop_tx, server) = start_server(limits).await;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let started = tokio::time::Instant::now();
+        s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        // One header byte every 50 ms: never idle, never done.
+        let mut closed = false;
+        while started.elapsed() < Duration::from_secs(5) {
+            if s.write_all(b"X").await.is_err() {
+                closed = true;
+                break;
+            }
+            let mut buf = [0u8; 256];
+            // Anything read (an error answer, the end, a reset) means the server gave up.
+            if tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf))
+                .await
+                .is_ok()
+            {
+                closed = true;
+                break;
+            }
+        }
+        let took = started.elapsed();
+        assert!(closed, "the connection stayed open for {took:?}");
+        assert!(took >= HEADERS && took < Duration::from_secs(3), "{took:?}");
+        assert_eq!(healthz_over_tcp(addr).await.unwrap(), "HTTP/1.1 200 OK");
+        stop_tx.send(()).unwrap();
+        server.await.unwrap();
+    }
+
     /// `GET /healthz` over a fresh loopback connection: the status line, or the error.
     async fn healthz_over_tcp(addr: std::net::SocketAddr) -> Result<String, String> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -648,13 +733,14 @@ mod tests {
             idle_timeout: IDLE,
             max_connections: CAP,
         };
-        let (app, _rx, _) = app(None);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, app, limits, async {
-            let _ = stop_rx.await;
-        }));
+        let log = LogCapture::default();
+        let _guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_writer(log.clone())
+                .with_ansi(false)
+                .finish(),
+        );
+        let (addr, stop_tx, server) = start_server(limits).await;
 
         // Idle connections, three times the cap; each one is watched until the server closes it.
         let opened = tokio::time::Instant::now();
@@ -687,6 +773,13 @@ mod tests {
             "HTTP/1.1 200 OK",
             "healthz answers once the idle connections are gone"
         );
+        let text = log.text();
+        assert_eq!(
+            text.matches("HTTP connection cap reached").count(),
+            1,
+            "one line per burst: {text}"
+        );
+        assert!(text.contains("max_connections=4"), "{text}");
         stop_tx.send(()).unwrap();
         tokio::time::timeout(Duration::from_secs(5), server)
             .await
