@@ -17,6 +17,8 @@ use crate::order::Schedule;
 pub struct Observed {
     pub queues: Vec<Queue>,
     pub skills: Vec<Skill>,
+    /// Listed queues the adapter could not read ([`Queue::problem`]): only id and name.
+    pub unreadable: Vec<Queue>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -212,6 +214,13 @@ pub struct Plan {
     /// What a tombstone does on the tenant's platform (the word plans use for it).
     #[serde(default)]
     pub deletes: tenant::DeleteMode,
+    /// Tenant queues no document manages that cannot be read: left alone, with why.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+    /// Managed queues left out because the tenant's copy cannot be read: the other queues
+    /// are planned; applying such a plan is partial (exit 4).
+    #[serde(skip)]
+    pub skipped: Vec<String>,
 }
 
 impl Plan {
@@ -233,6 +242,44 @@ impl Plan {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+}
+
+/// The tenant's unreadable queues: a warning for each one no document manages, a skipped
+/// entry for each managed one (matched by pinned id, else by name), and the names of the
+/// documents that are left out of the plan for it.
+fn unreadable_queues<'r>(
+    repo: &'r Repository,
+    observed: &Observed,
+) -> (Vec<String>, Vec<String>, HashSet<&'r str>) {
+    let kind = repo.id_kind;
+    let (mut warnings, mut skipped, mut blocked) = (Vec::new(), Vec::new(), HashSet::new());
+    for q in &observed.unreadable {
+        let problem = q.problem.as_deref().unwrap_or("it does not read");
+        let id = q.id.as_deref().unwrap_or("unknown");
+        let managing = repo.queues.iter().find(|def| {
+            let md = &def.doc.metadata;
+            match (&md.id, q.id.as_deref()) {
+                (Some(pin), Some(qid)) => kind.canonical(&pin.value) == kind.canonical(qid),
+                (Some(_), None) => false,
+                (None, _) => md.name.value == q.name,
+            }
+        });
+        match managing {
+            Some(def) => {
+                blocked.insert(def.name());
+                skipped.push(format!(
+                    "queue {:?} ({}): the tenant's copy (id {id}) cannot be read, so it is left as it is: {problem}",
+                    def.name(),
+                    def.file.display()
+                ));
+            }
+            None => warnings.push(format!(
+                "the tenant's queue {:?} (id {id}) cannot be read; no document manages it, so it is left alone: {problem}",
+                q.name
+            )),
+        }
+    }
+    (warnings, skipped, blocked)
 }
 
 enum Match<'a> {
@@ -266,9 +313,13 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
     let mut diags = Vec::new();
     let mut matched: HashMap<&str, Option<&Queue>> = HashMap::new();
     let mut managed_ids: HashSet<&str> = HashSet::new();
+    let (warnings, skipped, blocked) = unreadable_queues(repo, observed);
 
     for def in &repo.queues {
         let md = &def.doc.metadata;
+        if blocked.contains(md.name.value.as_str()) {
+            continue;
+        }
         let m = match &md.id {
             Some(id) => match by_id.get(kind.canonical(&id.value).as_ref()) {
                 Some(q) => Match::One(q),
@@ -415,6 +466,8 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
             .collect(),
         diagnostics: diags,
         deletes: tenant::DeleteMode::default(),
+        warnings,
+        skipped,
     }
 }
 

@@ -272,7 +272,7 @@ mod tests {
     fn plan_on(repo: &Repository, queues: Vec<tenant::Queue>, caps: &Capabilities) -> Plan {
         let observed = Observed {
             queues,
-            skills: Vec::new(),
+            ..Observed::default()
         };
         for_platform(crate::plan(repo, &observed), repo, &observed, caps)
     }

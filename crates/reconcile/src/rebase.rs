@@ -7,12 +7,15 @@ use tenant::{Queue, Tenant, TenantError};
 
 use crate::plan::{Change, Observed, Plan};
 
-/// Every queue and skill of the tenant, read concurrently.
+/// Every queue and skill of the tenant, read concurrently; the queues the adapter could not
+/// read ([`tenant::Queue::problem`]) apart.
 pub async fn observe<T: Tenant>(tenant: &T) -> Result<Observed, TenantError> {
     let (queues, skills) = futures::join!(tenant.list_queues(), tenant.list_skills());
+    let (unreadable, queues) = queues?.into_iter().partition(|q| q.problem.is_some());
     Ok(Observed {
-        queues: queues?,
+        queues,
         skills: skills?,
+        unreadable,
     })
 }
 

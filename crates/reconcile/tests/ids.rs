@@ -40,7 +40,7 @@ fn a_pinned_id_and_a_target_id_in_another_case_match_the_tenant_queues_with_no_c
     });
     let observed = Observed {
         queues: vec![sales, tenant_queue("Spill", SPILL)],
-        skills: Vec::new(),
+        ..Observed::default()
     };
     let plan = reconcile::plan(&repo, &observed);
     let rules: Vec<Rule> = plan.diagnostics.iter().map(|d| d.rule).collect();

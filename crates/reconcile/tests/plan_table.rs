@@ -37,6 +37,7 @@ fn tenant_queue(id: &str, name: &str, version: u64) -> Queue {
 
 const A: &str = "00000000-0000-4000-8000-00000000000a";
 const B: &str = "00000000-0000-4000-8000-00000000000b";
+const C: &str = "00000000-0000-4000-8000-00000000000c";
 
 fn observed(queues: Vec<Queue>) -> Observed {
     Observed {
@@ -46,6 +47,7 @@ fn observed(queues: Vec<Queue>) -> Observed {
             name: "language:en".into(),
             state: "active".into(),
         }],
+        unreadable: Vec::new(),
     }
 }
 
@@ -349,4 +351,61 @@ async fn our_own_earlier_write_is_not_reported_as_a_rival_change() {
     assert!(report.is_complete(), "{report:?}");
     assert!(report.outcomes[0].overridden.is_empty(), "{report:?}");
     assert_eq!(t.queue(&id).unwrap().max_wait_time, Some(240));
+}
+
+fn actions(plan: &reconcile::Plan) -> Vec<(&str, Action)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.name.as_str(), c.action()))
+        .collect()
+}
+
+fn unreadable(id: &str, name: &str) -> Queue {
+    Queue {
+        id: Some(id.into()),
+        problem: Some("invalid value: integer `-5`, expected u32".into()),
+        ..Queue::named(name)
+    }
+}
+
+#[test]
+fn an_unreadable_queue_no_document_manages_is_a_warning_and_the_plan_goes_on() {
+    let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
+    let observed = Observed {
+        unreadable: vec![unreadable(B, "Neighbour")],
+        ..observed(vec![tenant_queue(A, "A", 1)])
+    };
+    let plan = reconcile::plan(&repo, &observed);
+    assert!(!plan.has_errors(), "{:#?}", plan.diagnostics);
+    assert!(plan.skipped.is_empty(), "{:?}", plan.skipped);
+    assert_eq!(plan.warnings.len(), 1);
+    assert!(
+        plan.warnings[0].contains("Neighbour"),
+        "{:?}",
+        plan.warnings
+    );
+    assert!(plan.warnings[0].contains("-5"), "{:?}", plan.warnings);
+    assert_eq!(actions(&plan), [("A", Action::Update)]);
+}
+
+#[test]
+fn an_unreadable_managed_queue_is_skipped_alone_and_the_others_are_planned() {
+    let repo = repo(&[
+        "metadata: {name: A}\nspec: {maxWaitTime: 240}\n",
+        "metadata: {name: B}\nspec: {maxWaiters: 5}\n",
+        &format!("metadata: {{name: C, id: {C}}}\nspec: {{maxWaiters: 5}}\n"),
+    ]);
+    let observed = Observed {
+        // B by name, and C by its pinned id whatever the name reads as.
+        unreadable: vec![unreadable(B, "B"), unreadable(C, "")],
+        ..observed(vec![tenant_queue(A, "A", 1)])
+    };
+    let plan = reconcile::plan(&repo, &observed);
+    assert!(!plan.has_errors(), "{:#?}", plan.diagnostics);
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    assert_eq!(plan.skipped.len(), 2, "{:?}", plan.skipped);
+    assert!(plan.skipped[0].contains("\"B\""), "{:?}", plan.skipped);
+    assert!(plan.skipped[1].contains("\"C\""), "{:?}", plan.skipped);
+    // No create for B or C (that would make a second queue of the same name).
+    assert_eq!(actions(&plan), [("A", Action::Update)]);
 }

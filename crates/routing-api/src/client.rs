@@ -429,6 +429,60 @@ impl Listed for Skill {
     }
 }
 
+/// A listed queue that does not read as one (`maxWaiters: -5`): what can be told of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreadableQueue {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    /// Why it does not read, sanitised (bounded, no control characters).
+    pub problem: String,
+}
+
+/// Every queue of a list: those that read, and those that do not.
+#[derive(Clone, Debug, Default)]
+pub struct QueueListing {
+    pub queues: Vec<RemoteQueue>,
+    pub unreadable: Vec<UnreadableQueue>,
+}
+
+/// A list item, read on its own, so that one bad item does not spoil the list.
+enum Item<T> {
+    Read(T),
+    Unreadable(UnreadableQueue),
+}
+
+/// The most characters of a list item's problem shown.
+const MAX_SHOWN_PROBLEM_CHARS: usize = 200;
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Item<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        let text = |key: &str| {
+            value
+                .get(key)
+                .and_then(Value::as_str)
+                .map(|s| sanitised(s, MAX_SHOWN_ID_CHARS))
+        };
+        match T::deserialize(&value) {
+            Ok(item) => Ok(Item::Read(item)),
+            Err(e) => Ok(Item::Unreadable(UnreadableQueue {
+                id: text("id"),
+                name: text("name"),
+                problem: sanitised(&e.to_string(), MAX_SHOWN_PROBLEM_CHARS),
+            })),
+        }
+    }
+}
+
+impl<T: Listed> Listed for Item<T> {
+    fn list_id(&self) -> Option<&str> {
+        match self {
+            Item::Read(item) => item.list_id(),
+            Item::Unreadable(u) => u.id.as_deref(),
+        }
+    }
+}
+
 /// Adds one page's items to a list. Ids already seen may open the page (a delete between two
 /// page requests shifts items back onto the next page; they are dropped), but a page that
 /// brings nothing new, or repeats an id after new ones, is the tenant serving pages in a loop.
@@ -655,11 +709,18 @@ impl HttpTenant {
     /// The queue named `name`, if there is one (lists every queue: the API has no lookup
     /// by name).
     pub async fn find_queue_by_name(&self, name: &str) -> Result<Option<RemoteQueue>, ApiError> {
-        Ok(self
-            .all_queues()
-            .await?
-            .into_iter()
-            .find(|queue| queue.name == name))
+        let listing = self.all_queues().await?;
+        if let Some(u) = listing
+            .unreadable
+            .iter()
+            .find(|u| u.name.as_deref() == Some(name))
+        {
+            return Err(ApiError::Unexpected {
+                status: 200,
+                body: format!("queue {name:?} exists but does not read: {}", u.problem),
+            });
+        }
+        Ok(listing.queues.into_iter().find(|queue| queue.name == name))
     }
 
     /// Forgets the cached token, so that the next call fetches a new one.
@@ -1133,16 +1194,31 @@ impl HttpTenant {
         Ok(items)
     }
 
-    async fn all_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
-        self.list_all(&QUEUES_PATH, LIST_QUEUES).await
+    async fn all_queues(&self) -> Result<QueueListing, ApiError> {
+        let items: Vec<Item<RemoteQueue>> = self.list_all(&QUEUES_PATH, LIST_QUEUES).await?;
+        let mut listing = QueueListing::default();
+        for item in items {
+            match item {
+                Item::Read(q) => listing.queues.push(q),
+                Item::Unreadable(u) => listing.unreadable.push(u),
+            }
+        }
+        Ok(listing)
     }
 
-    /// Every queue, each turned into a `U` as its page arrives.
+    /// Every queue (or why one could not be read), each turned into a `U` as its page
+    /// arrives, so that the whole list is never held twice.
     pub(crate) async fn all_queues_as<U: Send>(
         &self,
-        map: impl Fn(RemoteQueue) -> U + Send + Sync,
+        map: impl Fn(Result<RemoteQueue, UnreadableQueue>) -> U + Send + Sync,
     ) -> Result<Vec<U>, ApiError> {
-        self.list_all_as(&QUEUES_PATH, LIST_QUEUES, map).await
+        self.list_all_as(&QUEUES_PATH, LIST_QUEUES, |item: Item<RemoteQueue>| {
+            map(match item {
+                Item::Read(q) => Ok(q),
+                Item::Unreadable(u) => Err(u),
+            })
+        })
+        .await
     }
 
     async fn create(&self, queue: &RemoteQueue) -> Result<RemoteQueue, ApiError> {
@@ -1330,8 +1406,24 @@ fn unreachable_outcome<T>(endpoint: &str) -> Result<T, ApiError> {
 /// The routing API's own calls, in its wire types. The port ([`tenant::Tenant`]) is
 /// implemented over these in `port.rs`.
 impl HttpTenant {
-    /// Every queue, all pages.
+    /// Every queue, all pages; a queue that does not read fails the list.
     pub async fn list_queues(&self) -> Result<Vec<RemoteQueue>, ApiError> {
+        let listing = self.all_queues().await?;
+        match listing.unreadable.first() {
+            None => Ok(listing.queues),
+            Some(u) => Err(ApiError::Unexpected {
+                status: 200,
+                body: format!(
+                    "queue {} does not read: {}",
+                    u.name.as_deref().or(u.id.as_deref()).unwrap_or("(no name)"),
+                    u.problem
+                ),
+            }),
+        }
+    }
+
+    /// Every queue, all pages, with those that do not read set apart.
+    pub async fn list_queues_checked(&self) -> Result<QueueListing, ApiError> {
         self.all_queues().await
     }
 

@@ -42,6 +42,7 @@ mod types;
 
 pub use client::{ClientConfig, ClientStats, DEFAULT_SCOPES, HttpTenant, RetryPolicy};
 pub use client::{QUEUE_METRICS, QueueMetrics};
+pub use client::{QueueListing, UnreadableQueue};
 pub use error::ApiError;
 pub use port::{CAPABILITIES, to_neutral, to_wire};
 pub use tenant::Secret;

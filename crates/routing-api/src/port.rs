@@ -120,6 +120,16 @@ pub fn to_neutral(q: RemoteQueue) -> Queue {
         max_waiters: q.max_waiters,
         settings: Default::default(),
         passthrough,
+        problem: None,
+    }
+}
+
+/// A listed queue that does not read, as the port carries it ([`Queue::problem`]).
+pub fn unreadable_to_neutral(u: crate::UnreadableQueue) -> Queue {
+    Queue {
+        id: u.id,
+        problem: Some(u.problem),
+        ..Queue::named(u.name.unwrap_or_default())
     }
 }
 
@@ -180,7 +190,12 @@ impl Tenant for HttpTenant {
     }
 
     async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        Ok(self.all_queues_as(to_neutral).await?)
+        Ok(self
+            .all_queues_as(|item| match item {
+                Ok(q) => to_neutral(q),
+                Err(u) => unreadable_to_neutral(u),
+            })
+            .await?)
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {

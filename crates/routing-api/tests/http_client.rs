@@ -1351,3 +1351,48 @@ async fn an_unusable_expires_in_is_named_precisely() {
     assert!(!message.contains("malformed JSON"), "{message}");
     assert!(!message.contains(TOKEN_MARK), "{message}");
 }
+
+// ---- unreadable list items ----
+
+#[tokio::test]
+async fn one_malformed_queue_in_a_list_is_set_apart_and_the_others_are_read() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(QUEUES))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entities": [
+                {"id": "q1", "name": "Billing", "version": 1, "maxWaiters": 10},
+                {"id": "q2", "name": "Broken", "version": 1, "maxWaiters": -5},
+                {"id": "q3", "name": "Sales", "version": 2},
+            ],
+            "pageNumber": 1, "pageSize": 500, "total": 3, "pageCount": 1,
+        })))
+        .mount(&server)
+        .await;
+
+    let listing = client.list_queues_checked().await.unwrap();
+    let read: Vec<&str> = listing.queues.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(read, ["Billing", "Sales"]);
+    assert_eq!(listing.unreadable.len(), 1);
+    let bad = &listing.unreadable[0];
+    assert_eq!(bad.id.as_deref(), Some("q2"));
+    assert_eq!(bad.name.as_deref(), Some("Broken"));
+    assert!(bad.problem.contains("-5"), "{}", bad.problem);
+
+    // Through the port: every queue, the unreadable one with its problem and nothing else.
+    let queues = tenant::Tenant::list_queues(&client).await.unwrap();
+    assert_eq!(queues.len(), 3);
+    let broken = queues.iter().find(|q| q.name == "Broken").unwrap();
+    assert!(broken.problem.is_some());
+    assert_eq!(broken.max_waiters, None);
+    assert!(
+        queues
+            .iter()
+            .filter(|q| q.name != "Broken")
+            .all(|q| q.problem.is_none())
+    );
+
+    // The plain list still refuses it, naming the queue.
+    let err = client.list_queues().await.unwrap_err().to_string();
+    assert!(err.contains("Broken"), "{err}");
+}

@@ -109,8 +109,6 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
         Target::Queues { repo, queues } => (repo.clone(), queues.clone()),
         Target::NewRepository { repo } => (repo.clone(), repo.join("queues")),
     };
-    std::fs::create_dir_all(&queues_dir)
-        .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", queues_dir.display())))?;
     let modeline = format!(
         "# yaml-language-server: $schema={}\n",
         schema_path(&repo_root, &queues_dir)
@@ -127,21 +125,33 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
             path.display()
         )));
     }
-    if let Target::NewRepository { repo } = &target {
-        let tenant = repo.join("cxqueues.yaml");
-        std::fs::write(&tenant, tenant_document(&args.repo.repo))
-            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", tenant.display())))?;
-        crate::cmd_schema::write_schemas(&repo.join("schemas"))?;
-    }
-    let mut written = 0;
+    let mut files = Vec::new();
     for (doc, name) in docs.iter().zip(&names) {
-        let path = queues_dir.join(name);
         let yaml = model::yaml::to_string(doc)
             .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write YAML: {e}")))?;
-        std::fs::write(&path, format!("{modeline}{yaml}"))
-            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
-        written += 1;
+        files.push((PathBuf::from(name), format!("{modeline}{yaml}")));
     }
+    let written = files.len();
+    // A new repository is staged whole (tenant document, schemas, queues); an existing one
+    // gets only its queues folder's new files.
+    let dest = match &target {
+        Target::Queues { .. } => queues_dir.clone(),
+        Target::NewRepository { repo } => {
+            let queues = queues_dir.strip_prefix(repo).unwrap_or(Path::new("queues"));
+            for f in &mut files {
+                f.0 = queues.join(&f.0);
+            }
+            files.push((
+                PathBuf::from("cxqueues.yaml"),
+                tenant_document(&args.repo.repo),
+            ));
+            for (name, json) in model::schema::all() {
+                files.push((Path::new("schemas").join(name), json.to_string()));
+            }
+            repo.clone()
+        }
+    };
+    write_all_or_nothing(&dest, &files)?;
     match &target {
         Target::Queues { .. } => {
             println!("Imported {written} queues into {}.", queues_dir.display())
@@ -152,4 +162,120 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
         ),
     }
     Ok(Outcome::Success)
+}
+
+/// Writes `files` (paths relative to `dest`) into a hidden folder next to `dest`, and moves
+/// them into place only once every one is written: a failure leaves `dest` as it was and
+/// removes the staging folder, so a rerun is not blocked.
+fn write_all_or_nothing(dest: &Path, files: &[(PathBuf, String)]) -> Result<(), CliError> {
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let cannot = |what: &str, path: &Path, e: std::io::Error| {
+        CliError::Usage(format!(
+            "cannot {what} {}: {e} (nothing was written)",
+            path.display()
+        ))
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| cannot("create", &parent, e))?;
+    // Dropped (and removed) on every early return.
+    let stage = tempfile::Builder::new()
+        .prefix(".cxqueues-import-")
+        .tempdir_in(&parent)
+        .map_err(|e| cannot("create a folder in", &parent, e))?;
+    for (rel, text) in files {
+        let path = stage.path().join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| cannot("create", &dest.join(rel), e))?;
+        }
+        std::fs::write(&path, text).map_err(|e| cannot("write", &dest.join(rel), e))?;
+    }
+    move_into_place(stage.path(), dest).map_err(|e| {
+        CliError::Usage(format!(
+            "cannot move the imported files into {}: {e}",
+            dest.display()
+        ))
+    })
+}
+
+/// Renames `from` to `to` in one step when `to` is missing or empty; else moves entry by
+/// entry (same file system: each move is a rename, and replaces a file of the same name).
+fn move_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            move_into_place(&entry.path(), &target)?;
+        } else {
+            std::fs::rename(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(names: &[&str]) -> Vec<(PathBuf, String)> {
+        names
+            .iter()
+            .map(|n| (PathBuf::from(n), format!("name: {n}\n")))
+            .collect()
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn an_import_that_fails_half_way_leaves_nothing_behind_and_a_rerun_succeeds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("new-repo");
+        let long = format!("queues/{}.yaml", "x".repeat(10_000));
+        let mut bad = files(&["queues/a.yaml", "queues/b.yaml", "cxqueues.yaml"]);
+        bad.insert(2, (PathBuf::from(long), "name: long\n".into()));
+        let err = write_all_or_nothing(&dest, &bad).unwrap_err().to_string();
+        assert!(err.contains("nothing was written"), "{err}");
+        assert!(!dest.exists(), "no half-written repository");
+        assert!(entries(tmp.path()).is_empty(), "no staging folder left");
+
+        let good = files(&["queues/a.yaml", "queues/b.yaml", "cxqueues.yaml"]);
+        write_all_or_nothing(&dest, &good).unwrap();
+        assert_eq!(entries(&dest), ["cxqueues.yaml", "queues"]);
+        assert_eq!(entries(&dest.join("queues")), ["a.yaml", "b.yaml"]);
+        assert_eq!(entries(tmp.path()), ["new-repo"]);
+    }
+
+    #[test]
+    fn an_import_into_a_folder_with_files_adds_and_replaces_only_its_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("queues");
+        std::fs::create_dir_all(&dest).unwrap();
+        std::fs::write(dest.join("keep.yaml"), "kept").unwrap();
+        std::fs::write(dest.join("a.yaml"), "old").unwrap();
+        write_all_or_nothing(&dest, &files(&["a.yaml", "b.yaml"])).unwrap();
+        assert_eq!(entries(&dest), ["a.yaml", "b.yaml", "keep.yaml"]);
+        assert_eq!(
+            std::fs::read_to_string(dest.join("a.yaml")).unwrap(),
+            "name: a.yaml\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dest.join("keep.yaml")).unwrap(),
+            "kept"
+        );
+        assert_eq!(entries(tmp.path()), ["queues"]);
+    }
 }

@@ -128,6 +128,12 @@ async fn make_plan(
         eprintln!("The plan has errors against the tenant: nothing was written.");
         return Ok(Err(Box::new(PlanFile::invalid(origin, &plan.diagnostics))));
     }
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    for s in &plan.skipped {
+        eprintln!("error: {s}");
+    }
     Ok(Ok(Planned {
         repo: loaded,
         conn,
@@ -212,10 +218,13 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         Ok(x) => x,
         Err(_) => return Ok(Outcome::Invalid),
     };
-    let (plan, refused) = match &args.plan {
+    // A managed queue the tenant cannot read is left out: the apply is partial (exit 4).
+    let skipped = plan.skipped.clone();
+    let (plan, mut refused) = match &args.plan {
         None => (plan, Vec::new()),
         Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
     };
+    refused.extend(skipped);
     print_plan(&plan, &origin, args.format);
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);

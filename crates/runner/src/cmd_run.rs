@@ -17,7 +17,7 @@ use crate::exit::{CliError, Outcome};
 use crate::recorder::{Recorder, StateArgs};
 use crate::run::controller::{self, Context, Options};
 use crate::run::git::GitSource;
-use crate::run::http::{AppState, TriggerToken, router};
+use crate::run::http::{AppState, ServerLimits, TriggerToken, router, serve};
 use crate::run::metrics::Metrics;
 use crate::run::optimize::{OptimizeBranch, OptimizeState, router as optimize_router};
 use crate::run::status::{SharedStatus, Status};
@@ -81,6 +81,22 @@ pub struct RunArgs {
     /// The largest `POST /v1/optimize` body, in bytes (413 beyond).
     #[arg(long, value_name = "BYTES", default_value_t = crate::run::optimize::DEFAULT_BODY_LIMIT)]
     pub optimize_body_limit: usize,
+    /// Answer `/status` only with the trigger token (`Authorization: Bearer`), as the
+    /// endpoints that write; the probes stay open.
+    #[arg(long)]
+    pub status_requires_token: bool,
+    /// The largest request body of the other routes, in bytes (413 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::run::http::DEFAULT_BODY_LIMIT)]
+    pub http_body_limit: usize,
+    /// How long a client may take to send a request's headers.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub http_header_timeout: Duration,
+    /// Close a connection that sends and receives nothing for this long.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub http_idle_timeout: Duration,
+    /// HTTP connections open at once; those beyond are closed at once (and logged).
+    #[arg(long, value_name = "N", default_value_t = crate::run::http::DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
+    pub http_max_connections: usize,
 }
 
 fn init_logging(format: LogFormat) {
@@ -166,6 +182,11 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         .ok()
         .filter(|t| !t.trim().is_empty())
         .map(|t| TriggerToken::new(t.trim()));
+    if args.status_requires_token && token.is_none() {
+        return Err(CliError::Usage(format!(
+            "--status-requires-token needs {TOKEN_ENV}: set it to the token /status is to want"
+        )));
+    }
     let status = SharedStatus::new(Status::new(git.branch(), !args.no_self_heal));
     let metrics = Arc::new(Metrics::new(conn.client.clone(), status.clone()));
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -185,6 +206,8 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         token: token.clone(),
         accepting: accepting.clone(),
         recorder: Some(recorder.clone()),
+        status_requires_token: args.status_requires_token,
+        body_limit: args.http_body_limit,
     })
     .merge(optimize_router(OptimizeState {
         git: git.clone(),
@@ -196,13 +219,14 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         lock: Arc::default(),
     }));
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop_rx.await;
-            })
-            .await
-    });
+    let limits = ServerLimits {
+        header_timeout: args.http_header_timeout,
+        idle_timeout: args.http_idle_timeout,
+        max_connections: args.http_max_connections,
+    };
+    let server = tokio::spawn(serve(listener, app, limits, async move {
+        let _ = http_stop_rx.await;
+    }));
 
     let ctx = Arc::new(
         Context::new(

@@ -388,3 +388,53 @@ async fn import_writes_documents_that_validate_and_plan_empty_against_the_same_t
         text(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_unreadable_tenant_queue_warns_when_unmanaged_and_is_skipped_with_exit_4_when_managed()
+{
+    let sim = sim::Sim::start(
+        seed(vec![
+            SeedQueue::named("Support"),
+            SeedQueue::named("Sales"),
+            SeedQueue::named("Neighbour"),
+        ]),
+        Faults::none(),
+    )
+    .unwrap();
+    sim.edit_queue("Neighbour", "maxWaiters", (-5).into(), "rival@example.com")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "queues/s.yaml",
+        &doc("Support", "  maxWaitTime: 240\n"),
+    );
+    let repo = dir.path().to_str().unwrap();
+    // Unmanaged: a warning, and the plan goes on.
+    let out = against(&sim, &["plan", "--repo", repo]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("warning: the tenant's queue \"Neighbour\""),
+        "{}",
+        text(&out)
+    );
+
+    // Managed: that queue is left as it is, the others are applied, exit 4.
+    sim.edit_queue("Sales", "maxWaiters", (-5).into(), "rival@example.com")
+        .unwrap();
+    write(
+        dir.path(),
+        "queues/t.yaml",
+        &doc("Sales", "  maxWaitTime: 200\n"),
+    );
+    let out = against(&sim, &["apply", "--repo", repo]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(
+        text(&out).contains("refused: queue \"Sales\""),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(sim.queue_by_name("Support").unwrap()["maxWaitTime"], 240);
+    assert_eq!(sim.queue_by_name("Sales").unwrap()["maxWaiters"], -5);
+    assert_ne!(sim.queue_by_name("Sales").unwrap()["maxWaitTime"], 200);
+}

@@ -118,6 +118,31 @@ struct Runner {
 impl Runner {
     /// Starts `cxqueues run` on `repo` against the simulator `sim` (or `--sim` when `None`).
     fn start(repo: &Repo, sim: Option<&SimHandle>, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_with(
+            repo,
+            |cmd| match sim {
+                Some(sim) => {
+                    cmd.arg("--base-url")
+                        .arg(sim.base_url())
+                        .env("CXONE_CLIENT_ID", sim::DEMO_CLIENT_ID)
+                        .env("CXONE_CLIENT_SECRET", sim::DEMO_CLIENT_SECRET);
+                }
+                None => {
+                    cmd.arg("--sim");
+                }
+            },
+            args,
+            env,
+        )
+    }
+
+    /// Starts `cxqueues run` on `repo`; `tenant` adds the tenant's flags and variables.
+    fn start_with(
+        repo: &Repo,
+        tenant: impl FnOnce(&mut Command),
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let state = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
         cmd.arg("run")
@@ -134,17 +159,7 @@ impl Runner {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        match sim {
-            Some(sim) => {
-                cmd.arg("--base-url")
-                    .arg(sim.base_url())
-                    .env("CXONE_CLIENT_ID", sim::DEMO_CLIENT_ID)
-                    .env("CXONE_CLIENT_SECRET", sim::DEMO_CLIENT_SECRET);
-            }
-            None => {
-                cmd.arg("--sim");
-            }
-        }
+        tenant(&mut cmd);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -737,6 +752,64 @@ async fn a_trigger_needs_the_bearer_token() {
         .await;
     assert_eq!(st["result"], "in_sync");
     assert!(!runner.log().contains(token), "the token is never logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_can_want_the_token_and_never_shows_a_client_secret_the_token_endpoint_echoes() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const SECRET: &str = "client-secret-that-must-not-leak";
+    let tenant = MockServer::start().await;
+    // A hostile token endpoint: its error repeats the form it was sent, secret included.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": "invalid_client",
+            "error_description": format!("client_id=runner&client_secret={SECRET} is wrong"),
+        })))
+        .mount(&tenant)
+        .await;
+    let (repo, _) = repo_with(&[("Billing", 120, "billing")]);
+    let token = "a-long-random-token";
+    let uri = tenant.uri();
+    let token_url = format!("{uri}/token");
+    let runner = Runner::start_with(
+        &repo,
+        |cmd| {
+            cmd.arg("--base-url")
+                .arg(&uri)
+                .env("CXONE_CLIENT_ID", "runner")
+                .env("CXONE_CLIENT_SECRET", SECRET)
+                .env("CXONE_TOKEN_URL", &token_url);
+        },
+        &["--status-requires-token"],
+        &[("CXQUEUES_TRIGGER_TOKEN", token)],
+    );
+    let (code, body) = runner.get("/status").await;
+    assert_eq!(code, 401, "{body}");
+    assert_eq!(runner.get("/healthz").await.0, 200, "the probes stay open");
+    let auth = format!("Bearer {token}");
+    let start = Instant::now();
+    let status = loop {
+        let (code, body) = http(&runner.base, "GET", "/status", Some(&auth)).await;
+        assert_eq!(code, 200, "{body}");
+        let st: Value = serde_json::from_str(&body).unwrap();
+        if st["result"] == "failed" {
+            break body;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no failed run: {body}\n{}",
+            runner.log()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert!(
+        status.contains("invalid_client"),
+        "the server's word is shown: {status}"
+    );
+    assert!(!status.contains(SECRET), "{status}");
+    assert!(!runner.log().contains(SECRET), "{}", runner.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

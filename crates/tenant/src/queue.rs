@@ -48,6 +48,11 @@ pub struct Queue {
     /// write can send them back unchanged. Only the adapter that filled it reads it.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub passthrough: Map<String, Value>,
+    /// Set by an adapter on a listed queue it cannot read (`maxWaiters: -5`): only `id` and
+    /// `name` (where they read) are kept, with why, in the adapter's sanitised words.
+    /// [`reconcile::observe`] keeps such queues apart from the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 impl Queue {
@@ -67,6 +72,7 @@ impl Queue {
             max_waiters: None,
             settings: BTreeMap::new(),
             passthrough: Map::new(),
+            problem: None,
         }
     }
 

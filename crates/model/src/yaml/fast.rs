@@ -121,8 +121,9 @@ fn typed_field_before(text: &str, quote: usize) -> bool {
     if let Some(key) = before.strip_suffix(':') {
         let key = key.trim_end();
         let start = key
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rfind(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         return crate::schema::typed_fields().contains(&key[start..]);
     }
     // `&anchor "60"`: usable anywhere through an alias.
@@ -148,6 +149,13 @@ fn typed_when_plain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_value_after_a_key_ending_in_a_multibyte_character_does_not_panic() {
+        // Found by the seeded mutation run (FUZZING.md): U+202E spliced into a label key.
+        assert!(!lenient_spellings("labels: {ti\u{202e}er: \"4\"}"));
+        assert!(lenient_spellings("labels: {é\u{202e}maxWaiters: \"4\"}"));
+    }
 
     #[test]
     fn spellings_the_direct_read_would_take_as_numbers_or_booleans_send_the_file_to_the_tree() {

@@ -122,6 +122,8 @@ impl PlanFile {
             ids: self.ids,
             diagnostics: Vec::new(),
             deletes: self.deletes,
+            warnings: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 }

@@ -343,10 +343,19 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
             ),
         ));
     }
-    ctx.status
-        .write()
-        .warnings
-        .extend(problems(&plan.diagnostics, false));
+    {
+        let mut st = ctx.status.write();
+        st.warnings.extend(problems(&plan.diagnostics, false));
+        // The tenant's unreadable queues: left alone, the others go on.
+        for w in &plan.warnings {
+            warn!(commit = %desired.commit.short_id, "{w}");
+            st.warnings.push(Problem::message(w));
+        }
+        for s in &plan.skipped {
+            warn!(commit = %desired.commit.short_id, "{s}");
+            st.errors.push(Problem::message(s));
+        }
+    }
     let already_applied = {
         let mut m = ctx.memory();
         if !head_invalid {

@@ -6,21 +6,45 @@
 //! length does not leak either); anything else is 401. It reads no body and answers 202 with
 //! the id of the trigger, which is the run's id unless the trigger was coalesced into a run
 //! already queued (`/status` lists every trigger a run served).
+//!
+//! `/status` is open to probes unless `run --status-requires-token` asks for the same bearer
+//! token. It carries no secret: tenant errors reach it only as the adapters' redacted and
+//! sanitised text, webhook URLs without query or userinfo.
+//!
+//! [`serve`] bounds what clients can hold: at most `--http-max-connections` connections (a
+//! connection beyond is closed at once, and a warning is logged once per burst), request
+//! headers within `--http-header-timeout`, and no connection silent for longer than
+//! `--http-idle-timeout`. Every route refuses a body above its limit with 413
+//! (`--http-body-limit`; `/v1/optimize` has `--optimize-body-limit`). So clients cannot use up
+//! the descriptors the reconciles need.
 
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::mpsc;
-use tracing::info;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, Sleep};
+use tracing::{info, warn};
 
 use super::metrics::{CONTENT_TYPE, Metrics};
 use super::status::SharedStatus;
@@ -59,6 +83,40 @@ pub struct AppState {
     pub accepting: Arc<AtomicBool>,
     /// The webhook outbox, shown in `/status` as `webhooks: {pending, dead}`.
     pub recorder: Option<Arc<Recorder>>,
+    /// `/status` wants the trigger token too (`run --status-requires-token`).
+    pub status_requires_token: bool,
+    /// The largest request body of these routes, in bytes (`run --http-body-limit`).
+    pub body_limit: usize,
+}
+
+/// The default of `run --http-body-limit`: these routes take no body worth the name.
+pub const DEFAULT_BODY_LIMIT: usize = 1024;
+/// The default of `run --http-header-timeout`.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of `run --http-idle-timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default of `run --http-max-connections`: far below the usual 1024 descriptors.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
+
+/// What [`serve`] allows each client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// A request's headers must arrive within this.
+    pub header_timeout: Duration,
+    /// A connection that neither sends nor receives for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; those beyond are closed on accept.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
 }
 
 /// The router, for `axum::serve` or `tower::ServiceExt::oneshot`.
@@ -69,7 +127,184 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/status", get(status))
         .route("/v1/reconcile", post(trigger))
+        .layer(middleware::from_fn_with_state(
+            state.body_limit,
+            refuse_large_bodies,
+        ))
         .with_state(state)
+}
+
+/// 413 for a body declared above `limit`; a body sent without a length is cut at `limit`
+/// for whichever handler reads it.
+async fn refuse_large_bodies(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(limit);
+    }
+    next.run(req).await
+}
+
+fn too_large(limit: usize) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("the body is above the {limit}-byte limit"),
+    )
+}
+
+/// Serves `app` on `listener` within `limits` until `stop` resolves; then lets the requests
+/// in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    stop: impl Future<Output = ()>,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (closing_tx, closing_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut at_cap = false;
+    let mut accept_failing = false;
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = &mut stop => break,
+        };
+        while connections.try_join_next().is_some() {}
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                if !accept_failing {
+                    warn!(error = %e, "cannot accept HTTP connections; trying again");
+                    accept_failing = true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        accept_failing = false;
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            if !at_cap {
+                warn!(
+                    max_connections = limits.max_connections,
+                    "HTTP connection cap reached: new connections are closed until some end (--http-max-connections)"
+                );
+                at_cap = true;
+            }
+            drop(stream);
+            continue;
+        };
+        if at_cap {
+            info!("HTTP connections are below the cap again");
+            at_cap = false;
+        }
+        let service = TowerToHyperService::new(app.clone());
+        let mut closing = closing_rx.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout));
+            let conn = builder.serve_connection(io, service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = closing.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    while connections.join_next().await.is_some() {}
+}
+
+/// A TCP stream that fails with `TimedOut` once nothing was read or written for `idle`.
+struct IdleTimeout {
+    inner: TcpStream,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl IdleTimeout {
+    fn new(inner: TcpStream, idle: Duration) -> Self {
+        Self {
+            inner,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+
+    fn touch(&mut self) {
+        let next = Instant::now() + self.idle;
+        self.deadline.as_mut().reset(next);
+    }
+
+    /// While the stream waits: `TimedOut` once the deadline passed.
+    fn expired<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the connection was idle for too long",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for IdleTimeout {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    this.touch();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => this.expired(cx),
+        }
+    }
+}
+
+impl AsyncWrite for IdleTimeout {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write(cx, buf) {
+            Poll::Ready(r) => {
+                if matches!(r, Ok(n) if n > 0) {
+                    this.touch();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => this.expired(cx),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 async fn healthz() -> Response {
@@ -99,7 +334,12 @@ async fn metrics(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn status(State(s): State<AppState>) -> Response {
+async fn status(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if s.status_requires_token
+        && let Some(r) = authorize(s.token.as_ref(), &headers)
+    {
+        return r;
+    }
     let body = serde_json::to_value(&*s.status.read());
     match body {
         Ok(mut v) => {
@@ -152,9 +392,13 @@ pub fn authorize(token: Option<&TriggerToken>, headers: &HeaderMap) -> Option<Re
     None
 }
 
-async fn trigger(State(s): State<AppState>, headers: HeaderMap) -> Response {
+async fn trigger(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     if let Some(r) = authorize(s.token.as_ref(), &headers) {
         return r;
+    }
+    // The body means nothing here, but one sent without a length is still bounded.
+    if axum::body::to_bytes(body, s.body_limit).await.is_err() {
+        return too_large(s.body_limit);
     }
     if !s.accepting.load(Ordering::SeqCst) {
         return error(
@@ -197,6 +441,13 @@ mod tests {
     }
 
     fn app(token: Option<&str>) -> (Router, mpsc::UnboundedReceiver<Trigger>, SharedStatus) {
+        app_with(token, |_| {})
+    }
+
+    fn app_with(
+        token: Option<&str>,
+        adjust: impl FnOnce(&mut AppState),
+    ) -> (Router, mpsc::UnboundedReceiver<Trigger>, SharedStatus) {
         let status = SharedStatus::new(Status::new("main", true));
         let (tx, rx) = mpsc::unbounded_channel();
         let state = AppState {
@@ -206,7 +457,11 @@ mod tests {
             token: token.map(TriggerToken::new),
             accepting: Arc::new(AtomicBool::new(true)),
             recorder: None,
+            status_requires_token: false,
+            body_limit: DEFAULT_BODY_LIMIT,
         };
+        let mut state = state;
+        adjust(&mut state);
         (router(state), rx, status)
     }
 
@@ -289,5 +544,246 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["branch"], "main");
         assert_eq!(v["ready"], true);
+    }
+
+    #[tokio::test]
+    async fn every_route_refuses_a_declared_body_above_its_limit_with_413() {
+        let (app, mut rx, _) = app_with(Some("s3cret-token"), |s| s.body_limit = 64);
+        for (method, path) in [
+            ("GET", "/healthz"),
+            ("GET", "/readyz"),
+            ("GET", "/metrics"),
+            ("GET", "/status"),
+            ("POST", "/v1/reconcile"),
+        ] {
+            let req = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, "Bearer s3cret-token")
+                .header(header::CONTENT_LENGTH, "65")
+                .body(Body::from(vec![b'x'; 65]))
+                .unwrap();
+            let (code, _, body) = send(&app, req).await;
+            assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}");
+            assert!(body.contains("64-byte limit"), "{body}");
+        }
+        assert!(rx.try_recv().is_err(), "no trigger was queued");
+        let at_limit = Request::get("/healthz")
+            .header(header::CONTENT_LENGTH, "64")
+            .body(Body::from(vec![b'x'; 64]))
+            .unwrap();
+        assert_eq!(send(&app, at_limit).await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_trigger_with_an_undeclared_body_above_the_limit_is_413_and_starts_nothing() {
+        let (app, mut rx, _) = app_with(Some("s3cret-token"), |s| s.body_limit = 64);
+        let chunks = (0..4).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 32]));
+        let req = Request::post("/v1/reconcile")
+            .header(header::AUTHORIZATION, "Bearer s3cret-token")
+            .body(Body::from_stream(futures::stream::iter(chunks)))
+            .unwrap();
+        assert_eq!(send(&app, req).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(rx.try_recv().is_err());
+        let small = Request::post("/v1/reconcile")
+            .header(header::AUTHORIZATION, "Bearer s3cret-token")
+            .body(Body::from("{}"))
+            .unwrap();
+        assert_eq!(send(&app, small).await.0, StatusCode::ACCEPTED);
+        assert!(rx.try_recv().is_ok());
+    }
+
+    #[tokio::test]
+    async fn status_wants_the_trigger_token_when_the_option_asks_for_it() {
+        let get = |auth: Option<&str>| {
+            let mut b = Request::get("/status");
+            if let Some(a) = auth {
+                b = b.header(header::AUTHORIZATION, a);
+            }
+            b.body(Body::empty()).unwrap()
+        };
+        let (open, _rx, _) = app(Some("s3cret-token"));
+        assert_eq!(send(&open, get(None)).await.0, StatusCode::OK);
+        let (closed, _rx, _) = app_with(Some("s3cret-token"), |s| s.status_requires_token = true);
+        let (code, _, body) = send(&closed, get(None)).await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED);
+        assert!(
+            !body.contains("branch"),
+            "no status without the token: {body}"
+        );
+        assert_eq!(
+            send(&closed, get(Some("Bearer wrong"))).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (code, _, body) = send(&closed, get(Some("Bearer s3cret-token"))).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(body.contains("\"branch\":\"main\""), "{body}");
+        // The probes stay open.
+        let healthz = Request::get("/healthz").body(Body::empty()).unwrap();
+        assert_eq!(send(&closed, healthz).await.0, StatusCode::OK);
+    }
+
+    /// What the server logs, for the assertions.
+    #[derive(Clone, Default)]
+    struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl LogCapture {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl std::io::Write for LogCapture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+        type Writer = LogCapture;
+
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    /// [`serve`] on a loopback port: its address, its stop switch and its task.
+    async fn start_server(
+        limits: ServerLimits,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (app, _rx, _) = app(None);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, limits, async {
+            let _ = stop_rx.await;
+        }));
+        (addr, stop_tx, server)
+    }
+
+    #[tokio::test]
+    async fn a_client_that_trickles_its_headers_is_cut_off_by_the_header_timeout() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const HEADERS: Duration = Duration::from_millis(300);
+        let limits = ServerLimits {
+            header_timeout: HEADERS,
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 4,
+        };
+        let (addr, stop_tx, server) = start_server(limits).await;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let started = tokio::time::Instant::now();
+        s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        // One header byte every 50 ms: never idle, never done.
+        let mut closed = false;
+        while started.elapsed() < Duration::from_secs(5) {
+            if s.write_all(b"X").await.is_err() {
+                closed = true;
+                break;
+            }
+            let mut buf = [0u8; 256];
+            // Anything read (an error answer, the end, a reset) means the server gave up.
+            if tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf))
+                .await
+                .is_ok()
+            {
+                closed = true;
+                break;
+            }
+        }
+        let took = started.elapsed();
+        assert!(closed, "the connection stayed open for {took:?}");
+        assert!(took >= HEADERS && took < Duration::from_secs(3), "{took:?}");
+        assert_eq!(healthz_over_tcp(addr).await.unwrap(), "HTTP/1.1 200 OK");
+        stop_tx.send(()).unwrap();
+        server.await.unwrap();
+    }
+
+    /// `GET /healthz` over a fresh loopback connection: the status line, or the error.
+    async fn healthz_over_tcp(addr: std::net::SocketAddr) -> Result<String, String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut text = String::new();
+        s.read_to_string(&mut text)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(text.lines().next().unwrap_or_default().to_string())
+    }
+
+    #[tokio::test]
+    async fn idle_connections_beyond_the_cap_are_closed_and_healthz_answers_once_the_idle_ones_time_out()
+     {
+        use tokio::io::AsyncReadExt;
+        const CAP: usize = 4;
+        const IDLE: Duration = Duration::from_millis(400);
+        let limits = ServerLimits {
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: IDLE,
+            max_connections: CAP,
+        };
+        let log = LogCapture::default();
+        let _guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_writer(log.clone())
+                .with_ansi(false)
+                .finish(),
+        );
+        let (addr, stop_tx, server) = start_server(limits).await;
+
+        // Idle connections, three times the cap; each one is watched until the server closes it.
+        let opened = tokio::time::Instant::now();
+        let mut closed_at = JoinSet::new();
+        for _ in 0..3 * CAP {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            closed_at.spawn(async move {
+                let mut byte = [0u8; 1];
+                let _ = tokio::time::timeout(Duration::from_secs(10), s.read(&mut byte)).await;
+                opened.elapsed()
+            });
+        }
+        let mut times = Vec::new();
+        while let Some(t) = closed_at.join_next().await {
+            times.push(t.unwrap());
+        }
+        times.sort();
+        let early = times.iter().filter(|t| **t < IDLE).count();
+        assert_eq!(
+            early,
+            2 * CAP,
+            "those beyond the cap are closed at once: {times:?}"
+        );
+        assert!(
+            times.iter().all(|t| *t < Duration::from_secs(5)),
+            "the idle ones are closed by the idle timeout: {times:?}"
+        );
+        assert_eq!(
+            healthz_over_tcp(addr).await.unwrap(),
+            "HTTP/1.1 200 OK",
+            "healthz answers once the idle connections are gone"
+        );
+        let text = log.text();
+        assert_eq!(
+            text.matches("HTTP connection cap reached").count(),
+            1,
+            "one line per burst: {text}"
+        );
+        assert!(text.contains("max_connections=4"), "{text}");
+        stop_tx.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the server stops")
+            .unwrap();
     }
 }
