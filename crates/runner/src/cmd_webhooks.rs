@@ -63,10 +63,24 @@ fn open(state: &StateDirArg) -> Result<Outbox, CliError> {
     Outbox::open(&state.state_dir).map_err(|e| CliError::Usage(e.to_string()))
 }
 
+/// Where an event goes: its webhook's URL as it may be shown, else the webhook's id (the
+/// outbox holds the id only).
+fn receiver(e: &EventSummary) -> String {
+    match (&e.url, &e.hook) {
+        (Some(url), _) => crate::webhooks::shown_url(url),
+        (None, Some(id)) => format!("webhook {id}"),
+        (None, None) => "no webhook".into(),
+    }
+}
+
 fn line(e: &EventSummary) -> String {
     let mut s = format!(
         "  {}  {}  {} → {}  attempts {}",
-        e.event_id, e.event, e.queue_name, e.url, e.attempts
+        e.event_id,
+        e.event,
+        e.queue_name,
+        receiver(e),
+        e.attempts
     );
     if let Some(t) = &e.dead_at {
         s.push_str(&format!("  dead since {t}"));
@@ -124,7 +138,10 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             for e in &requeued {
                 println!(
                     "re-queued {} ({} {} → {})",
-                    e.event_id, e.event, e.queue_name, e.url
+                    e.event_id,
+                    e.event,
+                    e.queue_name,
+                    receiver(e)
                 );
             }
             println!("{} event(s) re-queued.", requeued.len());

@@ -210,7 +210,7 @@ pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
             if !(local && keyed) {
                 eprintln!(
                     "note: with --sim, the webhook {} is off (only loopback URLs with their key variable set are called)",
-                    w.url
+                    crate::webhooks::shown_url(&w.url)
                 );
             }
             local && keyed

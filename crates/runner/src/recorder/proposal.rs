@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use super::{Recorder, RecorderError};
 use crate::audit::{AuditRecord, now_rfc3339};
-use crate::webhooks::{self, StoredEvent};
+use crate::webhooks::{self, EventName, StoredEvent};
 use reconcile::FieldChange;
 
 /// The event name of a proposal.
-pub const PROPOSAL_EVENT: &str = "queue.optimization.proposed";
+pub const PROPOSAL_EVENT: EventName = EventName::OptimizationProposed;
 
 /// A proposal and where it went.
 #[derive(Debug)]
@@ -31,7 +31,7 @@ pub struct Proposal<'a> {
 #[serde(rename_all = "camelCase")]
 struct ProposalEvent<'a> {
     event_id: Uuid,
-    event: &'static str,
+    event: EventName,
     queue_name: &'a str,
     timestamp: String,
     /// The commit on the optimize branch (`null` without `--optimize-branch`).
@@ -95,6 +95,7 @@ impl Recorder {
         };
         self.audit.append(record)?;
         let targets = webhooks::targets(repo, &self.env)?;
+        self.sender.configure(&targets);
         if targets.is_empty() {
             return Ok(());
         }
@@ -120,7 +121,7 @@ impl Recorder {
                     PROPOSAL_EVENT,
                     &q.name,
                     text,
-                    (&t.url, &t.secret_env),
+                    t.id(),
                     &q.name,
                 ));
             }
@@ -201,7 +202,7 @@ mod tests {
         assert_eq!(event.event, PROPOSAL_EVENT);
         assert_eq!(event.queue_name, "A");
         let body: serde_json::Value = serde_json::from_str(&event.body).unwrap();
-        assert_eq!(body["event"], PROPOSAL_EVENT);
+        assert_eq!(body["event"], PROPOSAL_EVENT.as_str());
         assert_eq!(body["commitId"], "c".repeat(40));
         assert_eq!(body["branch"], "optimize");
         assert_eq!(body["changes"].as_array().unwrap().len(), 4);
