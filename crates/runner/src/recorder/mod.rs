@@ -105,6 +105,9 @@ impl Recorder {
         let targets = webhooks::targets(repo, &env)?;
         ignore_in_git(&state.state_dir);
         let audit = Arc::new(AuditLog::open(state.audit_path())?);
+        // Writes a killed process began and never recorded the end of: found before anything
+        // else is written, recorded, and reported by `audit verify` until a run resolves them.
+        audit.mark_unresolved(&RunContext::new("start"))?;
         let outbox = Arc::new(Outbox::open(&state.state_dir)?);
         let mut delivery = Delivery::new(outbox.clone(), config, &targets)?;
         delivery.spawn();
@@ -141,6 +144,17 @@ impl Recorder {
             )));
         }
         Ok(out)
+    }
+
+    /// With the tenant read: records what it holds for every write intent that has no
+    /// outcome (a process killed mid-write), so that the log accounts for it. Returns how
+    /// many it resolved.
+    pub fn resolve_intents(
+        &self,
+        ctx: &RunContext,
+        observed: &reconcile::Observed,
+    ) -> Result<usize, AuditError> {
+        self.audit.resolve_intents(ctx, observed)
     }
 
     /// Writes the run's `RECONCILE` record; `Err` also when a queue record of the run could

@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Recorder, RecorderError};
-use crate::audit::{AuditRecord, now_rfc3339};
+use crate::audit::{AuditAction, AuditRecord, RunContext, now_rfc3339};
 use crate::webhooks::{self, EventName, StoredEvent};
 use reconcile::FieldChange;
 
@@ -65,33 +65,17 @@ impl Recorder {
                 })
             })
             .collect();
+        let status = if p.commit.is_some() {
+            "committed"
+        } else {
+            "proposed"
+        };
+        let ctx = RunContext::new("optimize");
         let record = AuditRecord {
-            audit_id: Uuid::now_v7(),
-            timestamp: String::new(),
-            action: "OPTIMIZE_PROPOSAL".into(),
-            queue_id: None,
-            queue_name: None,
-            version_before: None,
-            version_after: None,
-            status: if p.commit.is_some() {
-                "committed"
-            } else {
-                "proposed"
-            }
-            .into(),
             latency_ms: p.latency_ms,
             commit_id: p.commit.clone().or_else(|| p.base_commit.clone()),
-            commit_author: None,
-            trigger: "optimize".into(),
             changed_fields,
-            configuration_hash: None,
-            skill_requirements_valid: None,
-            sla_configured: None,
-            overflow_defined: None,
-            error: None,
-            summary: None,
-            prev_hash: String::new(),
-            hash: String::new(),
+            ..AuditRecord::bare(&ctx, AuditAction::OptimizeProposal, status)
         };
         self.audit.append(record)?;
         let targets = webhooks::targets(repo, &self.env)?;
