@@ -430,6 +430,9 @@ pub struct AuditLog {
     first_failure: Mutex<Option<String>>,
     /// The intents recorded by this process whose outcome is not written yet, by queue name.
     intents: Mutex<HashMap<String, Uuid>>,
+    /// [`AuditLog::mark_unresolved`] found intents with no outcome, for
+    /// [`AuditLog::resolve_intents`] to resolve (so that a run reads the whole log only then).
+    unresolved_found: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -521,6 +524,7 @@ impl AuditLog {
             failures: AtomicU64::new(0),
             first_failure: Mutex::new(None),
             intents: Mutex::new(HashMap::new()),
+            unresolved_found: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -620,6 +624,9 @@ impl AuditLog {
             path: self.path.clone(),
             reason: e.to_string(),
         })?;
+        if !open.is_empty() {
+            self.unresolved_found.store(true, Ordering::SeqCst);
+        }
         for i in open.iter().filter(|i| !i.marked) {
             tracing::warn!(queue = %i.queue_name, intent = %i.intent_id, action = %i.intended,
                 "the audit log holds a write intent with no outcome (a process stopped mid-write); the tenant may hold that change");
@@ -640,12 +647,16 @@ impl AuditLog {
 
     /// With the tenant read (`observed`): appends an `INTENT_RESOLVED` record for each
     /// unanswered intent, with what the tenant holds for its queue (`present`, its version and
-    /// the hash of its configuration, or `absent`). Returns how many it resolved.
+    /// the hash of its configuration, or `absent`). Returns how many it resolved. Reads the
+    /// log only when [`AuditLog::mark_unresolved`] found any (on start).
     pub fn resolve_intents(
         &self,
         ctx: &RunContext,
         observed: &Observed,
     ) -> Result<usize, AuditError> {
+        if !self.unresolved_found.swap(false, Ordering::SeqCst) {
+            return Ok(0);
+        }
         let open = self.unanswered_intents().map_err(|e| AuditError::Corrupt {
             path: self.path.clone(),
             reason: e.to_string(),

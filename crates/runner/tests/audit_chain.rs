@@ -629,3 +629,67 @@ fn a_process_killed_with_sigkill_mid_write_leaves_an_intent_that_audit_verify_na
         "{out}"
     );
 }
+
+#[test]
+fn an_apply_after_a_killed_one_resolves_its_intent_against_the_tenant_and_verify_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("queues")).unwrap();
+    std::fs::write(
+        repo.join("queues/q.yaml"),
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {name: Intent Test}\nspec: {maxWaitTime: 300}\n",
+    )
+    .unwrap();
+    let state_arg = dir.path().join("state");
+    // With --sim, the audit log lives in the simulator's folder of the state directory.
+    let state = state_arg.join("sim");
+    {
+        let obs = AuditObserver {
+            log: Arc::new(AuditLog::open(state.join("audit.jsonl")).unwrap()),
+            context: ctx(),
+        };
+        obs.on_start(&change("Queue 023"));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+        .args(["apply", "--sim", "--repo"])
+        .arg(&repo)
+        .arg("--state-dir")
+        .arg(&state_arg)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&state.join("audit.jsonl"));
+    let actions: Vec<&str> = recs.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    // (The embedded tenant may hold the queue already: its write is a create or an update.)
+    let write = if actions[4] == "QUEUE_CREATE" {
+        "QUEUE_CREATE"
+    } else {
+        "QUEUE_UPDATE"
+    };
+    assert_eq!(
+        actions,
+        [
+            "QUEUE_INTENT",
+            "INTENT_UNRESOLVED",
+            "INTENT_RESOLVED",
+            "QUEUE_INTENT",
+            write,
+            "RECONCILE"
+        ]
+    );
+    // The killed write's queue is not in the tenant: the resolution says so.
+    assert_eq!(recs[2]["status"], "absent");
+    assert_eq!(recs[2]["intentId"], recs[0]["auditId"]);
+    assert_eq!(recs[4]["intentId"], recs[3]["auditId"]);
+    let (code, out) = cxqueues(
+        &["audit", "verify", "--state-dir", state.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok: 6 records"), "{out}");
+}
