@@ -940,6 +940,15 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
 // ---------------------------------------------------------------------------------------
 // Issue 10: the outbox trusts no file; URLs are shown without query and userinfo.
 
+/// A receiver checking signatures with `key`, serving at the URL returned.
+async fn receiver_at(key: &str) -> (Receiver, String, tokio::task::JoinHandle<()>) {
+    let receiver = Receiver::new(key);
+    let listener = listen(0).await;
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = receiver.serve(listener);
+    (receiver, url, server)
+}
+
 /// Rewrites the pending event file `name` with `edit` applied to its JSON.
 fn edit_event(outbox: &Outbox, name: &str, edit: impl FnOnce(&mut Value)) {
     let path = outbox.pending_dir().join(name);
@@ -953,15 +962,9 @@ async fn an_event_file_edited_to_name_another_url_and_the_client_secret_is_never
  {
     const CLIENT_SECRET: &str = "cxone-client-secret-5d1e";
     let state = tempfile::tempdir().unwrap();
-    let receiver = Receiver::new(KEY);
-    let listener = listen(0).await;
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let server = receiver.serve(listener);
+    let (receiver, url, server) = receiver_at(KEY).await;
     // The attacker's receiver checks signatures with the client secret.
-    let attacker = Receiver::new(CLIENT_SECRET);
-    let listener = listen(0).await;
-    let attacker_url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let attacker_server = attacker.serve(listener);
+    let (attacker, attacker_url, attacker_server) = receiver_at(CLIENT_SECRET).await;
 
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
     let staging = Delivery::new(outbox.clone(), fast(), &[]).unwrap();
@@ -1019,10 +1022,7 @@ async fn an_event_file_edited_to_name_another_url_and_the_client_secret_is_never
 async fn an_event_whose_webhook_was_removed_from_the_configuration_is_dead_lettered_with_the_reason()
  {
     let state = tempfile::tempdir().unwrap();
-    let receiver = Receiver::new(KEY);
-    let listener = listen(0).await;
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let server = receiver.serve(listener);
+    let (receiver, url, server) = receiver_at(KEY).await;
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
     let mut delivery = Delivery::new(outbox.clone(), fast(), &[]).unwrap();
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
