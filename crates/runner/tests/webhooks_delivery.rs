@@ -1126,6 +1126,20 @@ async fn a_token_in_a_webhook_url_reaches_no_error_log_status_or_list() {
     recorder.drain(Duration::from_secs(10)).await;
     let dir = state.state_dir.to_str().unwrap();
     let mut outputs = vec![status];
+    // `webhooks list` names the receiver from the repository's cxqueues.yaml.
+    let repo_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo_dir.path().join("cxqueues.yaml"),
+        format!(
+            "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {{name: t}}\nspec:\n  webhooks:\n    - url: \"{url}\"\n      secretEnv: CXQ_TOKEN_TEST_KEY\n"
+        ),
+    )
+    .unwrap();
+    let repo_arg = repo_dir.path().to_str().unwrap();
+    let (code, listed) = cxqueues(&["webhooks", "list", "--state-dir", dir, "--repo", repo_arg]);
+    assert_eq!(code, 0, "{listed}");
+    assert!(listed.contains("/hook?…"), "{listed}");
+    outputs.push(listed);
     for args in [
         vec!["webhooks", "list", "--state-dir", dir],
         vec!["webhooks", "list", "--format", "json", "--state-dir", dir],
