@@ -71,6 +71,9 @@ impl std::fmt::Debug for ApplyOptions {
 /// Hears about apply as it goes. Called from the applying task, right after each queue is
 /// finished and before that task sends anything else.
 pub trait ApplyObserver: Send + Sync {
+    /// Right before the first request of a queue's write (never for a skipped queue): the
+    /// place to record the intent durably, so that a process killed mid-write leaves a trace.
+    fn on_start(&self, _change: &Change) {}
     fn on_outcome(&self, outcome: &QueueOutcome);
 }
 
@@ -271,6 +274,9 @@ async fn run_phase<T: Tenant>(
                 finish(ctx, o, failed, report);
                 ready.extend(schedule.finish(i));
                 continue;
+            }
+            for obs in &ctx.opts.observers {
+                obs.on_start(c);
             }
             in_flight.push(async move { (i, run_change(ctx, c).await) });
         }

@@ -409,3 +409,50 @@ fn an_unreadable_managed_queue_is_skipped_alone_and_the_others_are_planned() {
     // No create for B or C (that would make a second queue of the same name).
     assert_eq!(actions(&plan), [("A", Action::Update)]);
 }
+
+/// Writes the tenant had made when each hook ran, in order: `start A 0`, `done A 1`…
+struct Journal {
+    tenant: std::sync::Arc<FakeTenant>,
+    seen: std::sync::Mutex<Vec<String>>,
+}
+
+impl reconcile::ApplyObserver for Journal {
+    fn on_start(&self, change: &reconcile::Change) {
+        let line = format!("start {} {}", change.name, self.tenant.writes());
+        self.seen.lock().unwrap().push(line);
+    }
+    fn on_outcome(&self, o: &reconcile::QueueOutcome) {
+        let line = format!("done {} {}", o.name, self.tenant.writes());
+        self.seen.lock().unwrap().push(line);
+    }
+}
+
+#[tokio::test]
+async fn observers_hear_of_each_queue_right_before_its_write_and_right_after_it() {
+    let t = std::sync::Arc::new(FakeTenant::default().with_skills(&["language:en"]));
+    t.insert(Queue {
+        id: None,
+        ..tenant_queue(A, "A", 1)
+    });
+    let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
+    let observed = reconcile::observe(&*t).await.unwrap();
+    let plan = reconcile::plan(&repo, &observed);
+    let journal = std::sync::Arc::new(Journal {
+        tenant: t.clone(),
+        seen: std::sync::Mutex::default(),
+    });
+    let opts = ApplyOptions {
+        observers: vec![journal.clone()],
+        ..fast()
+    };
+    let before = t.writes();
+    let report = reconcile::apply(&*t, &plan, &observed, &opts).await;
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(
+        *journal.seen.lock().unwrap(),
+        [
+            format!("start A {before}"),
+            format!("done A {}", before + 1)
+        ]
+    );
+}

@@ -13,6 +13,13 @@
 //!   reports with an earlier run to see that.)
 //! - Appends take an advisory lock on the file and re-read its last hash when another process
 //!   appended in between, so that two processes sharing a state directory keep one chain.
+//! - **Intents.** Before each queue's first write request, [`AuditObserver::on_start`] appends
+//!   a `QUEUE_INTENT` record (queue, intended action, changed fields, the hash of the declared
+//!   configuration), fsynced like every record; the queue's record after the write names it
+//!   by `intentId`. A process killed in between leaves an intent with no outcome: the next
+//!   [`crate::recorder::Recorder`] to open the log appends an `INTENT_UNRESOLVED` record for
+//!   it, a run that has read the tenant appends `INTENT_RESOLVED` with what the tenant holds,
+//!   and [`verify`] reports every intent that neither an outcome nor a resolution answers.
 //! - Records hold queue configuration, versions, commit ids and error messages: never a client
 //!   secret, token or webhook key (nothing here ever receives one).
 //!
@@ -22,6 +29,7 @@
 // A library surface for `apply`, `run`, `/status` and the tests: the binary does not use
 // every item of it.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -29,7 +37,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reconcile::{Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, Status};
+use reconcile::{
+    Action, ApplyObserver, ApplyReport, Change, FieldChange, Observed, QueueOutcome, Status,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -91,6 +101,56 @@ impl RunSummary {
     }
 }
 
+/// What a record is about (`action` in the JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuditAction {
+    QueueCreate,
+    QueueUpdate,
+    QueueDelete,
+    /// One reconcile run.
+    Reconcile,
+    /// An optimization proposal (no tenant write).
+    OptimizeProposal,
+    /// A queue write about to be sent (its outcome follows, naming it by `intentId`).
+    QueueIntent,
+    /// An intent found with no outcome when the log was opened again (a killed process).
+    IntentUnresolved,
+    /// What the tenant held for an unresolved intent, read by a later run.
+    IntentResolved,
+}
+
+impl AuditAction {
+    /// The action of a queue write.
+    pub fn of(action: Action) -> Self {
+        match action {
+            Action::Create => Self::QueueCreate,
+            Action::Update => Self::QueueUpdate,
+            Action::Delete => Self::QueueDelete,
+        }
+    }
+
+    /// The name as written in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueueCreate => "QUEUE_CREATE",
+            Self::QueueUpdate => "QUEUE_UPDATE",
+            Self::QueueDelete => "QUEUE_DELETE",
+            Self::Reconcile => "RECONCILE",
+            Self::OptimizeProposal => "OPTIMIZE_PROPOSAL",
+            Self::QueueIntent => "QUEUE_INTENT",
+            Self::IntentUnresolved => "INTENT_UNRESOLVED",
+            Self::IntentResolved => "INTENT_RESOLVED",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One line of the audit log. Fields named as in issue 6; `error` (failed and skipped
 /// records) and `summary` (`RECONCILE` records) are added only when they apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,8 +160,7 @@ pub struct AuditRecord {
     pub audit_id: Uuid,
     /// RFC 3339, UTC, milliseconds.
     pub timestamp: String,
-    /// `QUEUE_CREATE`, `QUEUE_UPDATE`, `QUEUE_DELETE` or `RECONCILE`.
-    pub action: String,
+    pub action: AuditAction,
     pub queue_id: Option<String>,
     pub queue_name: Option<String>,
     pub version_before: Option<u64>,
@@ -123,6 +182,13 @@ pub struct AuditRecord {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<RunSummary>,
+    /// `QUEUE_INTENT` records: the queue write intended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intended: Option<AuditAction>,
+    /// A queue write's record, `INTENT_UNRESOLVED` and `INTENT_RESOLVED`: the `auditId` of the
+    /// intent they answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_id: Option<Uuid>,
     pub prev_hash: String,
     /// Filled in by [`AuditLog::append`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -132,11 +198,6 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// The record of one queue's write attempt (hashes filled in on append).
     pub fn of_outcome(ctx: &RunContext, o: &QueueOutcome) -> Self {
-        let action = match o.action {
-            Action::Create => "QUEUE_CREATE",
-            Action::Update => "QUEUE_UPDATE",
-            Action::Delete => "QUEUE_DELETE",
-        };
         let status = match o.status {
             Status::Applied if o.conflicts > 0 => "conflict-retried",
             Status::Applied => "success",
@@ -147,7 +208,7 @@ impl AuditRecord {
         Self {
             audit_id: Uuid::now_v7(),
             timestamp: String::new(),
-            action: action.into(),
+            action: AuditAction::of(o.action),
             queue_id: o.id.clone(),
             queue_name: Some(o.name.clone()),
             version_before: o.version_before,
@@ -164,8 +225,54 @@ impl AuditRecord {
             overflow_defined: written.map(|q| q.overflow.is_some()),
             error: o.error.clone(),
             summary: None,
+            intended: None,
+            intent_id: None,
             prev_hash: String::new(),
             hash: String::new(),
+        }
+    }
+
+    /// A record of `action` with no queue and nothing written: the base of the others.
+    pub fn bare(ctx: &RunContext, action: AuditAction, status: &str) -> Self {
+        Self {
+            audit_id: Uuid::now_v7(),
+            timestamp: String::new(),
+            action,
+            queue_id: None,
+            queue_name: None,
+            version_before: None,
+            version_after: None,
+            status: status.into(),
+            latency_ms: 0,
+            commit_id: ctx.commit_id.clone(),
+            commit_author: ctx.commit_author.clone(),
+            trigger: ctx.trigger.clone(),
+            changed_fields: Vec::new(),
+            configuration_hash: None,
+            skill_requirements_valid: None,
+            sla_configured: None,
+            overflow_defined: None,
+            error: None,
+            summary: None,
+            intended: None,
+            intent_id: None,
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    /// The intent of one queue write, before its first request: status `pending`,
+    /// `configurationHash` the sha256 of the canonical JSON of the declared configuration.
+    pub fn of_intent(ctx: &RunContext, c: &Change) -> Self {
+        let desired = serde_json::to_value(&c.desired).unwrap_or(Value::Null);
+        Self {
+            queue_id: c.id().map(str::to_string),
+            queue_name: Some(c.name.clone()),
+            version_before: c.version(),
+            changed_fields: c.fields.clone(),
+            configuration_hash: Some(sha256_hex(canonical_json(&desired).as_bytes())),
+            intended: Some(AuditAction::of(c.action())),
+            ..Self::bare(ctx, AuditAction::QueueIntent, "pending")
         }
     }
 
@@ -183,27 +290,10 @@ impl AuditRecord {
             _ => "success",
         };
         Self {
-            audit_id: Uuid::now_v7(),
-            timestamp: String::new(),
-            action: "RECONCILE".into(),
-            queue_id: None,
-            queue_name: None,
-            version_before: None,
-            version_after: None,
-            status: status.into(),
             latency_ms: millis(report.map_or(wall, |r| r.wall)),
-            commit_id: ctx.commit_id.clone(),
-            commit_author: ctx.commit_author.clone(),
-            trigger: ctx.trigger.clone(),
-            changed_fields: Vec::new(),
-            configuration_hash: None,
-            skill_requirements_valid: None,
-            sla_configured: None,
-            overflow_defined: None,
             error: error.map(str::to_string),
             summary: Some(summary.unwrap_or_default()),
-            prev_hash: String::new(),
-            hash: String::new(),
+            ..Self::bare(ctx, AuditAction::Reconcile, status)
         }
     }
 }
@@ -338,6 +428,11 @@ pub struct AuditLog {
     /// Records that could not be written (I/O errors), and the first error.
     failures: AtomicU64,
     first_failure: Mutex<Option<String>>,
+    /// The intents recorded by this process whose outcome is not written yet, by queue name.
+    intents: Mutex<HashMap<String, Uuid>>,
+    /// [`AuditLog::mark_unresolved`] found intents with no outcome, for
+    /// [`AuditLog::resolve_intents`] to resolve (so that a run reads the whole log only then).
+    unresolved_found: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -428,6 +523,8 @@ impl AuditLog {
             }),
             failures: AtomicU64::new(0),
             first_failure: Mutex::new(None),
+            intents: Mutex::new(HashMap::new()),
+            unresolved_found: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -479,15 +576,119 @@ impl AuditLog {
         result
     }
 
-    /// Appends, and on failure counts it (see [`AuditLog::check_written`]) and logs it:
-    /// an observer cannot fail the apply that calls it.
-    fn append_or_count(&self, record: AuditRecord) {
-        if let Err(e) = self.append(record) {
-            self.failures.fetch_add(1, Ordering::SeqCst);
-            tracing::error!(error = %e, "audit record not written");
-            let mut first = self.first_failure.lock().unwrap_or_else(|p| p.into_inner());
-            first.get_or_insert_with(|| e.to_string());
+    /// Counts a record that could not be written (see [`AuditLog::check_written`]) and logs
+    /// it: an observer cannot fail the apply that calls it.
+    fn count_failure(&self, e: AuditError) {
+        self.failures.fetch_add(1, Ordering::SeqCst);
+        tracing::error!(error = %e, "audit record not written");
+        let mut first = self.first_failure.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert_with(|| e.to_string());
+    }
+
+    /// Writes the intent of a queue write (before its first request); its outcome's record,
+    /// through [`AuditLog::record_outcome`] or the observer, will name it.
+    pub fn record_intent(&self, ctx: &RunContext, c: &Change) -> Result<AuditRecord, AuditError> {
+        let written = self.append(AuditRecord::of_intent(ctx, c))?;
+        self.intents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(c.name.clone(), written.audit_id);
+        Ok(written)
+    }
+
+    /// Every intent of the log that no outcome or resolution answers (unreadable lines are
+    /// skipped: [`verify`] names them).
+    pub fn unanswered_intents(&self) -> Result<Vec<OpenIntent>, VerifyError> {
+        let mut intents = Intents::default();
+        let file = File::open(&self.path).map_err(|source| VerifyError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
+            let line = line.map_err(|source| VerifyError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+            if let Ok(v) = serde_json::from_slice::<Value>(&line) {
+                intents.see(i + 1, &v);
+            }
         }
+        Ok(intents.open())
+    }
+
+    /// On start: appends an `INTENT_UNRESOLVED` record for each intent with no outcome that
+    /// has none yet (a process killed between a write's intent and its outcome), and returns
+    /// every unanswered intent.
+    pub fn mark_unresolved(&self, ctx: &RunContext) -> Result<Vec<OpenIntent>, AuditError> {
+        let open = self.unanswered_intents().map_err(|e| AuditError::Corrupt {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        if !open.is_empty() {
+            self.unresolved_found.store(true, Ordering::SeqCst);
+        }
+        for i in open.iter().filter(|i| !i.marked) {
+            tracing::warn!(queue = %i.queue_name, intent = %i.intent_id, action = %i.intended,
+                "the audit log holds a write intent with no outcome (a process stopped mid-write); the tenant may hold that change");
+            self.append(AuditRecord {
+                queue_id: i.queue_id.clone(),
+                queue_name: Some(i.queue_name.clone()),
+                intended: Some(i.intended),
+                intent_id: Some(i.intent_id),
+                error: Some(format!(
+                    "no outcome was recorded for the {} of queue {:?} (audit line {}): the process stopped between the intent and the outcome, so the tenant may or may not hold the change",
+                    i.intended, i.queue_name, i.line
+                )),
+                ..AuditRecord::bare(ctx, AuditAction::IntentUnresolved, "unresolved")
+            })?;
+        }
+        Ok(open)
+    }
+
+    /// With the tenant read (`observed`): appends an `INTENT_RESOLVED` record for each
+    /// unanswered intent, with what the tenant holds for its queue (`present`, its version and
+    /// the hash of its configuration, or `absent`). Returns how many it resolved. Reads the
+    /// log only when [`AuditLog::mark_unresolved`] found any (on start).
+    pub fn resolve_intents(
+        &self,
+        ctx: &RunContext,
+        observed: &Observed,
+    ) -> Result<usize, AuditError> {
+        if !self.unresolved_found.swap(false, Ordering::SeqCst) {
+            return Ok(0);
+        }
+        let open = self.unanswered_intents().map_err(|e| AuditError::Corrupt {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mine: Vec<Uuid> = self
+            .intents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .copied()
+            .collect();
+        let mut n = 0;
+        for i in open.iter().filter(|i| !mine.contains(&i.intent_id)) {
+            let held = observed.queues.iter().find(|q| match (&i.queue_id, &q.id) {
+                (Some(want), Some(id)) => want.eq_ignore_ascii_case(id),
+                _ => q.name == i.queue_name,
+            });
+            let status = if held.is_some() { "present" } else { "absent" };
+            self.append(AuditRecord {
+                queue_id: held
+                    .and_then(|q| q.id.clone())
+                    .or_else(|| i.queue_id.clone()),
+                queue_name: Some(i.queue_name.clone()),
+                version_after: held.and_then(|q| q.version),
+                configuration_hash: held.map(configuration_hash),
+                intended: Some(i.intended),
+                intent_id: Some(i.intent_id),
+                ..AuditRecord::bare(ctx, AuditAction::IntentResolved, status)
+            })?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Writes the record of one queue's write attempt.
@@ -496,7 +697,13 @@ impl AuditLog {
         ctx: &RunContext,
         outcome: &QueueOutcome,
     ) -> Result<AuditRecord, AuditError> {
-        self.append(AuditRecord::of_outcome(ctx, outcome))
+        let mut record = AuditRecord::of_outcome(ctx, outcome);
+        record.intent_id = self
+            .intents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&outcome.name);
+        self.append(record)
     }
 
     /// Writes the `RECONCILE` record of a run that applied `report`.
@@ -537,9 +744,63 @@ pub struct AuditObserver {
 }
 
 impl ApplyObserver for AuditObserver {
+    /// The intent, fsynced before the queue's first write request is sent.
+    fn on_start(&self, change: &Change) {
+        if let Err(e) = self.log.record_intent(&self.context, change) {
+            self.log.count_failure(e);
+        }
+    }
+
     fn on_outcome(&self, outcome: &QueueOutcome) {
-        self.log
-            .append_or_count(AuditRecord::of_outcome(&self.context, outcome));
+        if let Err(e) = self.log.record_outcome(&self.context, outcome) {
+            self.log.count_failure(e);
+        }
+    }
+}
+
+/// An intent that no outcome or resolution answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIntent {
+    /// Its line in the log.
+    pub line: usize,
+    pub intent_id: Uuid,
+    pub queue_name: String,
+    pub queue_id: Option<String>,
+    pub intended: AuditAction,
+    /// A later start found it and wrote `INTENT_UNRESOLVED`.
+    pub marked: bool,
+}
+
+/// Pairs intents with what answers them, record by record.
+#[derive(Default)]
+struct Intents(Vec<OpenIntent>);
+
+impl Intents {
+    fn see(&mut self, line: usize, v: &Value) {
+        let Ok(r) = serde_json::from_value::<AuditRecord>(v.clone()) else {
+            return;
+        };
+        match (r.action, r.intent_id) {
+            (AuditAction::QueueIntent, _) => self.0.push(OpenIntent {
+                line,
+                intent_id: r.audit_id,
+                queue_name: r.queue_name.unwrap_or_default(),
+                queue_id: r.queue_id,
+                intended: r.intended.unwrap_or(AuditAction::QueueUpdate),
+                marked: false,
+            }),
+            (AuditAction::IntentUnresolved, Some(id)) => {
+                for i in self.0.iter_mut().filter(|i| i.intent_id == id) {
+                    i.marked = true;
+                }
+            }
+            (_, Some(id)) => self.0.retain(|i| i.intent_id != id),
+            (_, None) => {}
+        }
+    }
+
+    fn open(self) -> Vec<OpenIntent> {
+        self.0
     }
 }
 
@@ -549,6 +810,9 @@ pub struct VerifyReport {
     pub records: usize,
     /// The last record's hash (none for an empty log).
     pub last_hash: Option<String>,
+    /// Write intents that no outcome or resolution answers: the tenant may hold a change
+    /// the log does not record.
+    pub unresolved: Vec<OpenIntent>,
 }
 
 /// Why [`verify`] failed.
@@ -573,6 +837,7 @@ pub fn verify(path: &Path) -> Result<VerifyReport, VerifyError> {
     let file = File::open(path).map_err(io)?;
     let mut prev = GENESIS_HASH.to_string();
     let mut records = 0;
+    let mut intents = Intents::default();
     for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
         let line = line.map_err(io)?;
         let n = i + 1;
@@ -605,9 +870,11 @@ pub fn verify(path: &Path) -> Result<VerifyReport, VerifyError> {
         }
         prev = claimed.to_string();
         records = n;
+        intents.see(n, &v);
     }
     Ok(VerifyReport {
         records,
         last_hash: (records > 0).then_some(prev),
+        unresolved: intents.open(),
     })
 }

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::cli::RepoArgs;
 use crate::exit::{CliError, Outcome};
-use crate::webhooks::{EventSummary, Outbox, Requeue};
+use crate::webhooks::{EventSummary, HookId, Outbox, Requeue, shown_url};
 
 #[derive(Debug, clap::Args)]
 pub struct WebhooksArgs {
@@ -32,10 +33,14 @@ pub enum ListFormat {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum WebhooksCommand {
-    /// Shows pending and dead-lettered events, with attempts and last error.
+    /// Shows pending and dead-lettered events, with attempts and last error; each event's
+    /// webhook by its URL (without query or userinfo) when the repository's cxqueues.yaml
+    /// configures it, else by its id.
     List {
         #[command(flatten)]
         state: StateDirArg,
+        #[command(flatten)]
+        repo: RepoArgs,
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
@@ -63,10 +68,37 @@ fn open(state: &StateDirArg) -> Result<Outbox, CliError> {
     Outbox::open(&state.state_dir).map_err(|e| CliError::Usage(e.to_string()))
 }
 
+/// Where an event goes: its webhook's URL as it may be shown, else the webhook's id (the
+/// outbox holds the id only).
+fn receiver(e: &EventSummary) -> String {
+    match (&e.url, &e.hook) {
+        (Some(url), _) => crate::webhooks::shown_url(url),
+        (None, Some(id)) => format!("webhook {id}"),
+        (None, None) => "no webhook".into(),
+    }
+}
+
+/// The URLs (as they may be shown) of the webhooks the repository configures, by id; none
+/// when it has no cxqueues.yaml.
+fn configured_urls(repo: &RepoArgs) -> std::collections::HashMap<HookId, String> {
+    let loaded = model::load_repository(&repo.repo, &model::LoadOptions::default());
+    loaded
+        .tenant
+        .spec
+        .webhooks
+        .iter()
+        .map(|w| (HookId::of(&w.url, &w.secret_env), shown_url(&w.url)))
+        .collect()
+}
+
 fn line(e: &EventSummary) -> String {
     let mut s = format!(
         "  {}  {}  {} → {}  attempts {}",
-        e.event_id, e.event, e.queue_name, e.url, e.attempts
+        e.event_id,
+        e.event,
+        e.queue_name,
+        receiver(e),
+        e.attempts
     );
     if let Some(t) = &e.dead_at {
         s.push_str(&format!("  dead since {t}"));
@@ -81,10 +113,18 @@ fn line(e: &EventSummary) -> String {
 
 pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
     match args.command {
-        WebhooksCommand::List { state, format } => {
-            let (pending, dead) = open(&state)?
+        WebhooksCommand::List {
+            state,
+            repo,
+            format,
+        } => {
+            let (mut pending, mut dead) = open(&state)?
                 .list()
                 .map_err(|e| CliError::Usage(e.to_string()))?;
+            let urls = configured_urls(&repo);
+            for e in pending.iter_mut().chain(dead.iter_mut()) {
+                e.url = e.hook.as_ref().and_then(|id| urls.get(id).cloned());
+            }
             match format {
                 ListFormat::Json => {
                     let v = serde_json::json!({"pending": pending, "dead": dead});
@@ -124,7 +164,10 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             for e in &requeued {
                 println!(
                     "re-queued {} ({} {} → {})",
-                    e.event_id, e.event, e.queue_name, e.url
+                    e.event_id,
+                    e.event,
+                    e.queue_name,
+                    receiver(e)
                 );
             }
             println!("{} event(s) re-queued.", requeued.len());

@@ -210,7 +210,7 @@ pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
             if !(local && keyed) {
                 eprintln!(
                     "note: with --sim, the webhook {} is off (only loopback URLs with their key variable set are called)",
-                    w.url
+                    crate::webhooks::shown_url(&w.url)
                 );
             }
             local && keyed
@@ -287,6 +287,14 @@ pub async fn apply_and_record<T: Tenant>(
         Some(r) => r.observers(hooks, run.clone())?,
         None => Vec::new(),
     };
+    // Write intents a killed process left with no outcome: record what the tenant holds.
+    let resolved = match recorder {
+        Some(r) => r
+            .resolve_intents(run, &planned.observed)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        None => Ok(()),
+    };
     observers.extend(extra);
     let opts = ApplyOptions {
         parallelism: parallelism.max(1),
@@ -299,5 +307,6 @@ pub async fn apply_and_record<T: Tenant>(
         Some(r) => r.finish_run(run, &report).map_err(|e| e.to_string()),
         None => Ok(()),
     };
+    let audited = resolved.and(audited);
     Ok(RunReport { report, audited })
 }

@@ -233,7 +233,7 @@ async fn a_receiver_that_is_down_then_up_gets_every_event_in_order_per_queue_wit
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/hook");
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let mut delivery = Delivery::new(outbox.clone(), fast(), env_with(&[])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &[target(&url)]).unwrap();
     delivery.spawn();
     // Three runs, each updating three queues.
     let mut ids = HashSet::new();
@@ -291,7 +291,7 @@ async fn a_receiver_that_is_down_then_up_gets_every_event_in_order_per_queue_wit
 async fn the_event_carries_the_fields_of_the_issue_and_the_run_success_rate() {
     let state = tempfile::tempdir().unwrap();
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let delivery = Delivery::new(outbox.clone(), fast(), env_with(&[])).unwrap();
+    let delivery = Delivery::new(outbox.clone(), fast(), &[]).unwrap();
     let obs = WebhookObserver::new(
         outbox.clone(),
         delivery.sender(),
@@ -355,8 +355,7 @@ async fn a_rejected_event_is_dead_lettered_and_webhooks_retry_delivers_it() {
     let server = receiver.serve(listener);
 
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let mut delivery =
-        Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &[target(&url)]).unwrap();
     delivery.spawn();
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
     obs.on_outcome(&update("Billing", 2));
@@ -399,8 +398,7 @@ async fn a_rejected_event_is_dead_lettered_and_webhooks_retry_delivers_it() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 event(s) re-queued"), "{out}");
     assert!(outbox.dead().unwrap().is_empty());
-    let mut delivery =
-        Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &[target(&url)]).unwrap();
     delivery.spawn();
     let report = delivery.drain(Duration::from_secs(60)).await;
     assert_eq!((report.delivered, report.pending), (1, 0));
@@ -425,7 +423,7 @@ async fn throttling_and_timeouts_408_429_503_are_retried_not_dead_lettered() {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let server = receiver.serve(listener);
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let mut delivery = Delivery::new(outbox.clone(), fast(), env_with(&[])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &[target(&url)]).unwrap();
     delivery.spawn();
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
     for status in [429u16, 408, 503] {
@@ -463,7 +461,7 @@ async fn a_later_event_of_a_queue_waits_while_an_earlier_one_is_pending() {
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
     let mut config = fast();
     config.dead_after = 1_000;
-    let mut delivery = Delivery::new(outbox.clone(), config, env_with(&[])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), config, &[target(&url)]).unwrap();
     delivery.spawn();
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
     obs.on_outcome(&update("Billing", 1));
@@ -489,7 +487,7 @@ async fn a_drain_while_the_receiver_is_down_leaves_every_event_in_the_outbox() {
     let state = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}/hook", free_port());
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let mut delivery = Delivery::new(outbox.clone(), fast(), env_with(&[])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &[target(&url)]).unwrap();
     delivery.spawn();
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
     for q in ["A", "B", "C"] {
@@ -509,12 +507,12 @@ async fn a_second_process_on_the_same_state_directory_leaves_its_events_to_the_f
     let server = receiver.serve(listener);
     // "run": holds the outbox.
     let running_outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let mut running = Delivery::new(running_outbox, fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    let mut running = Delivery::new(running_outbox, fast(), &[target(&url)]).unwrap();
     running.spawn();
     assert!(running.is_delivering());
     // "apply" beside it: stages only.
     let outbox = Arc::new(Outbox::open(state.path()).unwrap());
-    let mut apply = Delivery::new(outbox.clone(), fast(), env_with(&[("WFM_KEY", KEY)])).unwrap();
+    let mut apply = Delivery::new(outbox.clone(), fast(), &[target(&url)]).unwrap();
     apply.spawn();
     assert!(!apply.is_delivering());
     let obs = WebhookObserver::new(outbox.clone(), apply.sender(), vec![target(&url)], ctx());
@@ -537,7 +535,7 @@ async fn settling_before_exit_does_not_wait_for_a_receiver_that_is_down() {
     let mut config = fast();
     config.backoff_base = Duration::from_secs(3600);
     config.backoff_cap = Duration::from_secs(3600);
-    let mut delivery = Delivery::new(outbox.clone(), config, env_with(&[])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), config, &[target(&url)]).unwrap();
     delivery.spawn();
     let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
     for q in ["A", "B"] {
@@ -627,6 +625,12 @@ fn cxqueues(args: &[&str]) -> (i32, String) {
 
 const CHILD_EVENTS: usize = 12;
 
+/// The child's configured webhook, as the restarted process configures it.
+fn child_targets(url: &str) -> Vec<HookTarget> {
+    let repo = repo_with_hook(url, "CXQ_CHILD_KEY");
+    webhooks::targets(&repo, &env_with(&[("CXQ_CHILD_KEY", KEY)])).unwrap()
+}
+
 #[test]
 #[ignore = "helper: run in a child process by the SIGKILL test"]
 fn child_process_that_enqueues_and_delivers_until_killed() {
@@ -641,9 +645,9 @@ fn child_process_that_enqueues_and_delivers_until_killed() {
         let outbox = Arc::new(Outbox::open(Path::new(&dir)).unwrap());
         let mut config = fast();
         config.concurrency = 1;
-        let mut delivery = Delivery::new(outbox.clone(), config, webhooks::process_env()).unwrap();
         let repo = repo_with_hook(&url, "CXQ_CHILD_KEY");
         let targets = webhooks::targets(&repo, &webhooks::process_env()).unwrap();
+        let mut delivery = Delivery::new(outbox.clone(), config, &targets).unwrap();
         let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), targets, ctx());
         for i in 0..CHILD_EVENTS as u64 {
             let q = ["Billing", "Sales", "Support"][(i % 3) as usize];
@@ -718,8 +722,7 @@ async fn events_pending_when_the_process_is_killed_with_sigkill_are_delivered_af
     );
 
     receiver.release_hang();
-    let mut delivery =
-        Delivery::new(outbox.clone(), fast(), env_with(&[("CXQ_CHILD_KEY", KEY)])).unwrap();
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &child_targets(&url)).unwrap();
     delivery.spawn();
     let report = delivery.drain(Duration::from_secs(60)).await;
     assert_eq!((report.delivered as usize, report.pending), (left, 0));
@@ -883,7 +886,9 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     );
 
     let audit_path = state.audit_path();
-    assert_eq!(audit::verify(&audit_path).unwrap().records, 4);
+    // Three queue records, each after its write intent (issue 10), and the run's record.
+    let verified = audit::verify(&audit_path).unwrap();
+    assert_eq!((verified.records, verified.unresolved.len()), (7, 0));
 
     let mut outputs = vec![
         status,
@@ -930,4 +935,228 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     tenant.shutdown().await.unwrap();
     server.abort();
     rejecting_server.abort();
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 10: the outbox trusts no file; URLs are shown without query and userinfo.
+
+/// A receiver checking signatures with `key`, serving at the URL returned.
+async fn receiver_at(key: &str) -> (Receiver, String, tokio::task::JoinHandle<()>) {
+    let receiver = Receiver::new(key);
+    let listener = listen(0).await;
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = receiver.serve(listener);
+    (receiver, url, server)
+}
+
+/// Rewrites the pending event file `name` with `edit` applied to its JSON.
+fn edit_event(outbox: &Outbox, name: &str, edit: impl FnOnce(&mut Value)) {
+    let path = outbox.pending_dir().join(name);
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_file_edited_to_name_another_url_and_the_client_secret_is_never_sent_there_nor_signed_with_it()
+ {
+    const CLIENT_SECRET: &str = "cxone-client-secret-5d1e";
+    let state = tempfile::tempdir().unwrap();
+    let (receiver, url, server) = receiver_at(KEY).await;
+    // The attacker's receiver checks signatures with the client secret.
+    let (attacker, attacker_url, attacker_server) = receiver_at(CLIENT_SECRET).await;
+
+    let outbox = Arc::new(Outbox::open(state.path()).unwrap());
+    let staging = Delivery::new(outbox.clone(), fast(), &[]).unwrap();
+    let obs = WebhookObserver::new(outbox.clone(), staging.sender(), vec![target(&url)], ctx());
+    obs.on_outcome(&update("Billing", 2));
+    obs.on_outcome(&update("Sales", 2));
+    let files: Vec<String> = outbox
+        .pending()
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(files.len(), 2);
+    let stored = std::fs::read_to_string(outbox.pending_dir().join(&files[0])).unwrap();
+    assert!(
+        !stored.contains(&url) && !stored.contains("WFM_KEY"),
+        "an event file holds a reference only: {stored}"
+    );
+    // One names a webhook the configuration does not have, and a URL and key source of its own.
+    edit_event(&outbox, &files[0], |v| {
+        v["hook"] = serde_json::json!(webhooks::HookId::of(&attacker_url, "CXONE_CLIENT_SECRET"));
+        v["url"] = serde_json::json!(attacker_url);
+        v["secretEnv"] = serde_json::json!("CXONE_CLIENT_SECRET");
+    });
+    // The other keeps its reference and adds a URL and key source: both are ignored.
+    edit_event(&outbox, &files[1], |v| {
+        v["url"] = serde_json::json!(attacker_url);
+        v["secretEnv"] = serde_json::json!("CXONE_CLIENT_SECRET");
+    });
+    drop(staging);
+
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &[target(&url)]).unwrap();
+    delivery.spawn();
+    let report = delivery.drain(Duration::from_secs(60)).await;
+    assert_eq!(
+        (report.delivered, report.dead_lettered, report.pending),
+        (1, 1, 0)
+    );
+    assert!(attacker.got().is_empty(), "nothing reached the edited URL");
+    let got = receiver.got();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].signature_ok, "signed with the configured key");
+    assert_eq!(got[0].body["queueName"], "Sales");
+    let dead = outbox.dead().unwrap();
+    assert_eq!(dead.len(), 1);
+    let (_, ev) = &dead[0];
+    assert_eq!((ev.queue_name.as_str(), ev.attempts), ("Billing", 0));
+    let why = ev.last_error.as_deref().unwrap();
+    assert!(why.contains("not configured in cxqueues.yaml"), "{why}");
+    server.abort();
+    attacker_server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_whose_webhook_was_removed_from_the_configuration_is_dead_lettered_with_the_reason()
+ {
+    let state = tempfile::tempdir().unwrap();
+    let (receiver, url, server) = receiver_at(KEY).await;
+    let outbox = Arc::new(Outbox::open(state.path()).unwrap());
+    let mut delivery = Delivery::new(outbox.clone(), fast(), &[]).unwrap();
+    let obs = WebhookObserver::new(outbox.clone(), delivery.sender(), vec![target(&url)], ctx());
+    obs.on_outcome(&update("Billing", 2));
+    // A later commit removes the webhook before the event went out.
+    delivery.sender().configure(&[]);
+    delivery.spawn();
+    let report = delivery.drain(Duration::from_secs(60)).await;
+    assert_eq!((report.delivered, report.dead_lettered), (0, 1));
+    assert!(receiver.got().is_empty());
+    let (_, ev) = &outbox.dead().unwrap()[0];
+    let why = ev.last_error.as_deref().unwrap();
+    let id = target(&url).id().to_string();
+    assert!(why.contains(&id) && why.contains("not configured"), "{why}");
+    server.abort();
+}
+
+#[test]
+fn a_url_is_shown_without_its_query_fragment_and_userinfo() {
+    let table = [
+        (
+            "https://wfm.example.com/hooks?token=t0k",
+            "https://wfm.example.com/hooks?…",
+        ),
+        (
+            "https://u:pw@wfm.example.com/h#frag",
+            "https://wfm.example.com/h?…",
+        ),
+        (
+            "https://u@wfm.example.com:8443/h",
+            "https://wfm.example.com:8443/h",
+        ),
+        ("http://127.0.0.1:9/hook", "http://127.0.0.1:9/hook"),
+        ("not a url?token=t0k", "not a url?…"),
+        ("user:pw@host/x", "host/x"),
+    ];
+    for (raw, shown) in table {
+        assert_eq!(webhooks::shown_url(raw), shown, "{raw}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_in_a_webhook_url_reaches_no_error_log_status_or_list() {
+    const TOKEN: &str = "qtok-61c2e0a9";
+    let logs = captured_logs();
+    for bad in [
+        format!("http://wfm.example.com/h?token={TOKEN}"),
+        format!("https://user:{TOKEN}@wfm.example.com/h"),
+    ] {
+        let err = webhooks::check_url(&bad).unwrap_err().to_string();
+        assert!(
+            !err.contains(TOKEN) && err.contains("wfm.example.com/h"),
+            "{err}"
+        );
+    }
+    let repo = repo_with_hook(
+        &format!("https://wfm.example.com/h?token={TOKEN}"),
+        "WFM_TEST_UNSET_VAR",
+    );
+    let err = webhooks::targets(&repo, &env_with(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        !err.contains(TOKEN) && err.contains("WFM_TEST_UNSET_VAR"),
+        "{err}"
+    );
+
+    // A receiver that rejects: the event is retried (logged) and dead-lettered (/status).
+    let rejecting = Receiver::new(KEY);
+    rejecting.status.store(400, Ordering::SeqCst);
+    let listener = listen(0).await;
+    let url = format!(
+        "http://{}/hook?token={TOKEN}",
+        listener.local_addr().unwrap()
+    );
+    let server = rejecting.serve(listener);
+    let repo = repo_with_hook(&format!("\"{url}\""), "CXQ_TOKEN_TEST_KEY");
+    let state = tempfile::tempdir().unwrap();
+    let state = StateArgs {
+        state_dir: state.path().join("s"),
+        audit_log: None,
+    };
+    let env = env_with(&[("CXQ_TOKEN_TEST_KEY", KEY)]);
+    let recorder = Recorder::open_with(&state, &repo, fast(), env.clone()).unwrap();
+    let targets = webhooks::targets(&repo, &env).unwrap();
+    assert!(!format!("{targets:?}").contains(TOKEN), "Debug");
+    let observers = recorder.observers(&repo, ctx()).unwrap();
+    for o in &observers {
+        o.on_outcome(&update("Billing", 2));
+    }
+    eventually("the event dead-lettered", || {
+        recorder.webhook_status().dead.len() == 1
+    })
+    .await;
+    assert_eq!(rejecting.got().len(), 2, "the receiver was called");
+    let status = serde_json::to_string(&recorder.webhook_status()).unwrap();
+    assert!(
+        status.contains("/hook?…"),
+        "/status names the receiver: {status}"
+    );
+    recorder.drain(Duration::from_secs(10)).await;
+    let dir = state.state_dir.to_str().unwrap();
+    let mut outputs = vec![status];
+    // `webhooks list` names the receiver from the repository's cxqueues.yaml.
+    let repo_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo_dir.path().join("cxqueues.yaml"),
+        format!(
+            "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {{name: t}}\nspec:\n  webhooks:\n    - url: \"{url}\"\n      secretEnv: CXQ_TOKEN_TEST_KEY\n"
+        ),
+    )
+    .unwrap();
+    let repo_arg = repo_dir.path().to_str().unwrap();
+    let (code, listed) = cxqueues(&["webhooks", "list", "--state-dir", dir, "--repo", repo_arg]);
+    assert_eq!(code, 0, "{listed}");
+    assert!(listed.contains("/hook?…"), "{listed}");
+    outputs.push(listed);
+    for args in [
+        vec!["webhooks", "list", "--state-dir", dir],
+        vec!["webhooks", "list", "--format", "json", "--state-dir", dir],
+        vec!["webhooks", "retry", "--all", "--state-dir", dir],
+    ] {
+        let (code, out) = cxqueues(&args);
+        assert_eq!(code, 0, "{out}");
+        outputs.push(out);
+    }
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(
+        logged.contains("webhook event dead-lettered"),
+        "logs captured"
+    );
+    outputs.push(logged);
+    for (i, text) in outputs.iter().enumerate() {
+        assert!(!text.contains(TOKEN), "output {i} holds the token: {text}");
+    }
+    server.abort();
 }

@@ -102,11 +102,14 @@ impl Recorder {
         config: DeliveryConfig,
         env: webhooks::EnvLookup,
     ) -> Result<Self, RecorderError> {
-        webhooks::targets(repo, &env)?;
+        let targets = webhooks::targets(repo, &env)?;
         ignore_in_git(&state.state_dir);
         let audit = Arc::new(AuditLog::open(state.audit_path())?);
+        // Writes a killed process began and never recorded the end of: found before anything
+        // else is written, recorded, and reported by `audit verify` until a run resolves them.
+        audit.mark_unresolved(&RunContext::new("start"))?;
         let outbox = Arc::new(Outbox::open(&state.state_dir)?);
-        let mut delivery = Delivery::new(outbox.clone(), config, env.clone())?;
+        let mut delivery = Delivery::new(outbox.clone(), config, &targets)?;
         delivery.spawn();
         Ok(Self {
             audit,
@@ -126,6 +129,8 @@ impl Recorder {
         ctx: RunContext,
     ) -> Result<Vec<Arc<dyn ApplyObserver>>, RecorderError> {
         let targets = webhooks::targets(repo, &self.env)?;
+        // Delivery resolves every event's webhook against this configuration from now on.
+        self.sender.configure(&targets);
         let mut out: Vec<Arc<dyn ApplyObserver>> = vec![Arc::new(AuditObserver {
             log: self.audit.clone(),
             context: ctx.clone(),
@@ -139,6 +144,17 @@ impl Recorder {
             )));
         }
         Ok(out)
+    }
+
+    /// With the tenant read: records what it holds for every write intent that has no
+    /// outcome (a process killed mid-write), so that the log accounts for it. Returns how
+    /// many it resolved.
+    pub fn resolve_intents(
+        &self,
+        ctx: &RunContext,
+        observed: &reconcile::Observed,
+    ) -> Result<usize, AuditError> {
+        self.audit.resolve_intents(ctx, observed)
     }
 
     /// Writes the run's `RECONCILE` record; `Err` also when a queue record of the run could
@@ -162,14 +178,15 @@ impl Recorder {
 
     /// Dead-lettered webhook events, for `/status`.
     pub fn dead_letters(&self) -> Vec<webhooks::EventSummary> {
-        self.outbox.dead_letters()
+        let hooks = self.sender.hooks();
+        self.outbox.dead_letters_shown(|id| hooks.shown_url(id))
     }
 
     /// The webhook part of `/status`: how many events wait, and the dead letters.
     pub fn webhook_status(&self) -> webhooks::WebhookStatus {
         webhooks::WebhookStatus {
             pending: self.outbox.pending_count(),
-            dead: self.outbox.dead_letters(),
+            dead: self.dead_letters(),
         }
     }
 

@@ -7,12 +7,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Recorder, RecorderError};
-use crate::audit::{AuditRecord, now_rfc3339};
-use crate::webhooks::{self, StoredEvent};
+use crate::audit::{AuditAction, AuditRecord, RunContext, now_rfc3339};
+use crate::webhooks::{self, EventName, StoredEvent};
 use reconcile::FieldChange;
 
 /// The event name of a proposal.
-pub const PROPOSAL_EVENT: &str = "queue.optimization.proposed";
+pub const PROPOSAL_EVENT: EventName = EventName::OptimizationProposed;
 
 /// A proposal and where it went.
 #[derive(Debug)]
@@ -31,7 +31,7 @@ pub struct Proposal<'a> {
 #[serde(rename_all = "camelCase")]
 struct ProposalEvent<'a> {
     event_id: Uuid,
-    event: &'static str,
+    event: EventName,
     queue_name: &'a str,
     timestamp: String,
     /// The commit on the optimize branch (`null` without `--optimize-branch`).
@@ -65,36 +65,21 @@ impl Recorder {
                 })
             })
             .collect();
+        let status = if p.commit.is_some() {
+            "committed"
+        } else {
+            "proposed"
+        };
+        let ctx = RunContext::new("optimize");
         let record = AuditRecord {
-            audit_id: Uuid::now_v7(),
-            timestamp: String::new(),
-            action: "OPTIMIZE_PROPOSAL".into(),
-            queue_id: None,
-            queue_name: None,
-            version_before: None,
-            version_after: None,
-            status: if p.commit.is_some() {
-                "committed"
-            } else {
-                "proposed"
-            }
-            .into(),
             latency_ms: p.latency_ms,
             commit_id: p.commit.clone().or_else(|| p.base_commit.clone()),
-            commit_author: None,
-            trigger: "optimize".into(),
             changed_fields,
-            configuration_hash: None,
-            skill_requirements_valid: None,
-            sla_configured: None,
-            overflow_defined: None,
-            error: None,
-            summary: None,
-            prev_hash: String::new(),
-            hash: String::new(),
+            ..AuditRecord::bare(&ctx, AuditAction::OptimizeProposal, status)
         };
         self.audit.append(record)?;
         let targets = webhooks::targets(repo, &self.env)?;
+        self.sender.configure(&targets);
         if targets.is_empty() {
             return Ok(());
         }
@@ -120,7 +105,7 @@ impl Recorder {
                     PROPOSAL_EVENT,
                     &q.name,
                     text,
-                    (&t.url, &t.secret_env),
+                    t.id(),
                     &q.name,
                 ));
             }
@@ -201,7 +186,7 @@ mod tests {
         assert_eq!(event.event, PROPOSAL_EVENT);
         assert_eq!(event.queue_name, "A");
         let body: serde_json::Value = serde_json::from_str(&event.body).unwrap();
-        assert_eq!(body["event"], PROPOSAL_EVENT);
+        assert_eq!(body["event"], PROPOSAL_EVENT.as_str());
         assert_eq!(body["commitId"], "c".repeat(40));
         assert_eq!(body["branch"], "optimize");
         assert_eq!(body["changes"].as_array().unwrap().len(), 4);

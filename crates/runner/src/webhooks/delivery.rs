@@ -9,8 +9,13 @@
 //!   ever in flight, so a later event of a queue waits for every earlier one (dead letters
 //!   excepted: they leave the lane). Lanes go in parallel, up to
 //!   [`DeliveryConfig::concurrency`] requests.
+//! - **Which receiver.** An event names its webhook by [`super::HookId`] only. The task
+//!   resolves it against the webhooks configured now ([`Hooks`], set from `cxqueues.yaml` by
+//!   the recorder and each run's observer), for the URL and the key alike; an event whose
+//!   webhook is not configured (any more) is dead-lettered at once, with the reason, and is
+//!   never sent anywhere or signed with anything.
 //! - **A receiver that fails** (network error, timeout, 5xx, 408, 429, redirects): the whole
-//!   URL pauses with capped exponential backoff (`Retry-After` honoured), so a receiver that is
+//!   webhook pauses with capped exponential backoff (`tenant::Backoff`) (`Retry-After` honoured), so a receiver that is
 //!   down gets one round of attempts per pause, not one per event; its events wait on disk,
 //!   for as long as it takes.
 //! - **A receiver that rejects an event** (any other 4xx): the event is retried with backoff,
@@ -25,13 +30,13 @@ use std::time::{Duration, SystemTime};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tenant::Secret;
+use tenant::Backoff;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::outbox::{Outbox, StoredEvent};
-use super::{EVENT_ID_HEADER, EnvLookup, HookTarget, SIGNATURE_HEADER, WebhookError, sign};
+use super::{EVENT_ID_HEADER, HookId, HookTarget, SIGNATURE_HEADER, WebhookError, sign};
 use crate::audit::{now_rfc3339, rfc3339};
 
 /// How to deliver.
@@ -66,11 +71,50 @@ impl Default for DeliveryConfig {
 }
 
 impl DeliveryConfig {
+    /// The pause after `failures` failures in a row (1 is the first): the one backoff policy.
     fn backoff(&self, failures: u32) -> Duration {
-        let exp = failures.saturating_sub(1).min(20);
-        self.backoff_base
-            .saturating_mul(1u32 << exp)
-            .min(self.backoff_cap)
+        Backoff::doubling(self.backoff_base, self.backoff_cap)
+            .delay(failures.saturating_sub(1), 0.0)
+    }
+}
+
+/// The webhooks configured now, by the id their events carry: what delivery resolves an
+/// event's reference against (cheap to clone; clones share the set).
+#[derive(Clone, Default)]
+pub struct Hooks(Arc<std::sync::RwLock<HashMap<HookId, HookTarget>>>);
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
+}
+
+impl Hooks {
+    /// A set holding `targets`.
+    pub fn new(targets: &[HookTarget]) -> Self {
+        let hooks = Self::default();
+        hooks.configure(targets);
+        hooks
+    }
+
+    /// Replaces the set with `targets` (the configuration of the latest repository).
+    pub fn configure(&self, targets: &[HookTarget]) {
+        let map = targets.iter().map(|t| (t.id(), t.clone())).collect();
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = map;
+    }
+
+    /// The configured webhook `id` names, if any.
+    pub fn resolve(&self, id: &HookId) -> Option<HookTarget> {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// The URL of webhook `id` as it may be shown.
+    pub fn shown_url(&self, id: &HookId) -> Option<String> {
+        self.resolve(id).map(|t| t.shown())
     }
 }
 
@@ -103,7 +147,7 @@ struct Shared {
     wake: Notify,
     rescan: AtomicBool,
     enqueued: AtomicU64,
-    keys: std::sync::Mutex<HashMap<String, Secret>>,
+    hooks: Hooks,
 }
 
 /// The apply side's way to hand persisted events to the delivery task (cheap to clone).
@@ -134,12 +178,14 @@ impl Sender {
         self.shared.wake.notify_one();
     }
 
-    /// Makes the targets' keys known to the task (it falls back to the environment).
-    pub fn register_keys(&self, targets: &[HookTarget]) {
-        let mut keys = self.shared.keys.lock().unwrap_or_else(|p| p.into_inner());
-        for t in targets {
-            keys.insert(t.secret_env.clone(), t.key.clone());
-        }
+    /// Sets the webhooks configured now: events are delivered to these only.
+    pub fn configure(&self, targets: &[HookTarget]) {
+        self.shared.hooks.configure(targets);
+    }
+
+    /// The webhooks configured now.
+    pub fn hooks(&self) -> &Hooks {
+        &self.shared.hooks
     }
 }
 
@@ -149,7 +195,6 @@ impl Sender {
 pub struct Delivery {
     outbox: Arc<Outbox>,
     config: DeliveryConfig,
-    env: EnvLookup,
     client: reqwest::Client,
     shared: Arc<Shared>,
     status_rx: watch::Receiver<WorkerStatus>,
@@ -169,12 +214,13 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    /// A handle over `outbox`; nothing runs until [`Delivery::spawn`]. Keys come from the
-    /// observers' targets, else from `env` by the event's `secretEnv`.
+    /// A handle over `outbox`; nothing runs until [`Delivery::spawn`]. Events go to the
+    /// webhooks of `targets` (the configuration now; [`Sender::configure`] replaces it), with
+    /// their keys, and nowhere else.
     pub fn new(
         outbox: Arc<Outbox>,
         config: DeliveryConfig,
-        env: EnvLookup,
+        targets: &[HookTarget],
     ) -> Result<Self, WebhookError> {
         // reqwest is built without a bundled crypto provider: install ring, unless the
         // process already chose one.
@@ -191,14 +237,13 @@ impl Delivery {
         Ok(Self {
             outbox,
             config,
-            env,
             client,
             shared: Arc::new(Shared {
                 inbox: std::sync::Mutex::new(Vec::new()),
                 wake: Notify::new(),
                 rescan: AtomicBool::new(true),
                 enqueued: AtomicU64::new(0),
-                keys: std::sync::Mutex::new(HashMap::new()),
+                hooks: Hooks::new(targets),
             }),
             status_rx,
             status_tx: Some(status_tx),
@@ -245,7 +290,6 @@ impl Delivery {
             _lock: lock,
             outbox: self.outbox.clone(),
             config: self.config.clone(),
-            env: self.env.clone(),
             client: self.client.clone(),
             shared: self.shared.clone(),
             status,
@@ -275,7 +319,8 @@ impl Delivery {
 
     /// The dead letters, for `/status`.
     pub fn dead_letters(&self) -> Vec<super::EventSummary> {
-        self.outbox.dead_letters()
+        let hooks = self.shared.hooks.clone();
+        self.outbox.dead_letters_shown(|id| hooks.shown_url(id))
     }
 
     /// Waits until every event handed over so far (and every event in the folder) is
@@ -335,7 +380,8 @@ impl Drop for Delivery {
     }
 }
 
-type LaneKey = (String, String);
+/// The webhook's id and the queue's key.
+type LaneKey = (HookId, String);
 
 /// One attempt in flight.
 type Request = std::pin::Pin<Box<dyn std::future::Future<Output = Attempt> + Send>>;
@@ -370,14 +416,14 @@ struct Worker {
     _lock: std::fs::File,
     outbox: Arc<Outbox>,
     config: DeliveryConfig,
-    env: EnvLookup,
     client: reqwest::Client,
     shared: Arc<Shared>,
     status: watch::Sender<WorkerStatus>,
     stop: watch::Receiver<bool>,
     lanes: BTreeMap<LaneKey, VecDeque<Item>>,
     known: HashSet<String>,
-    urls: HashMap<String, UrlState>,
+    /// Per webhook.
+    urls: HashMap<HookId, UrlState>,
     in_flight: HashSet<LaneKey>,
     rescans: u64,
     ingested: u64,
@@ -456,10 +502,9 @@ impl Worker {
         if !self.known.insert(name.clone()) {
             return;
         }
-        let lane = self
-            .lanes
-            .entry((ev.url.clone(), ev.queue_key.clone()))
-            .or_default();
+        // A file naming no webhook gets a lane of its own, whose head is dead-lettered.
+        let hook = ev.hook.clone().unwrap_or_else(|| HookId(String::new()));
+        let lane = self.lanes.entry((hook, ev.queue_key.clone())).or_default();
         let item = Item {
             name,
             ev,
@@ -504,18 +549,7 @@ impl Worker {
         self.admit(readable).await;
     }
 
-    fn key_for(&self, secret_env: &str) -> Option<Secret> {
-        let known = self
-            .shared
-            .keys
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(secret_env)
-            .cloned();
-        known.or_else(|| self.env.get(secret_env).map(Secret::new))
-    }
-
-    fn url_ready(&self, url: &str, now: Instant) -> bool {
+    fn url_ready(&self, url: &HookId, now: Instant) -> bool {
         self.urls
             .get(url)
             .and_then(|u| u.paused_until)
@@ -550,13 +584,24 @@ impl Worker {
             let Some(head) = self.lanes.get(&key).and_then(VecDeque::front) else {
                 continue;
             };
+            let Some(target) = self.shared.hooks.resolve(&key.0) else {
+                let why = if key.0.0.is_empty() {
+                    "the event names no webhook".to_string()
+                } else {
+                    format!(
+                        "webhook {} is not configured in cxqueues.yaml (any more): the event was not sent",
+                        key.0
+                    )
+                };
+                let name = head.name.clone();
+                self.bury_unresolved(&key, &name, why);
+                continue;
+            };
             let fut = send(
                 self.client.clone(),
-                head.ev.url.clone(),
+                target,
                 head.ev.body.clone(),
                 head.ev.event_id.to_string(),
-                self.key_for(&head.ev.secret_env),
-                head.ev.secret_env.clone(),
             );
             let name = head.name.clone();
             self.in_flight.insert(key.clone());
@@ -584,9 +629,40 @@ impl Worker {
         deadline
     }
 
+    /// Dead-letters the head of `key`, whose webhook does not resolve, without an attempt.
+    fn bury_unresolved(&mut self, key: &LaneKey, name: &str, why: String) {
+        let Some(lane) = self.lanes.get_mut(key) else {
+            return;
+        };
+        let Some(head) = lane.front_mut().filter(|h| h.name == name) else {
+            return;
+        };
+        tracing::warn!(hook = %key.0, event_id = %head.ev.event_id, reason = %why, "webhook event dead-lettered");
+        head.ev.next_attempt_at = None;
+        head.ev.dead_at = Some(now_rfc3339());
+        head.ev.last_error = Some(why);
+        if let Err(e) = self.outbox.bury(name, &head.ev) {
+            tracing::error!(error = %e, "webhook event not moved to the dead letters");
+        }
+        lane.pop_front();
+        self.known.remove(name);
+        self.dead_lettered += 1;
+        if lane.is_empty() {
+            self.lanes.remove(key);
+        }
+    }
+
+    fn shown(&self, id: &HookId) -> String {
+        self.shared
+            .hooks
+            .shown_url(id)
+            .unwrap_or_else(|| format!("webhook {id}"))
+    }
+
     fn complete(&mut self, key: LaneKey, name: &str, outcome: Attempt) {
         self.in_flight.remove(&key);
         let now = Instant::now();
+        let shown = self.shown(&key.0);
         let Some(lane) = self.lanes.get_mut(&key) else {
             return;
         };
@@ -619,7 +695,7 @@ impl Worker {
                     url.paused_until = Some(now + pause);
                 }
                 let until = url.paused_until.unwrap_or(now);
-                tracing::warn!(url = %key.0, event_id = %head.ev.event_id, error = %error, "webhook delivery failed; will retry");
+                tracing::warn!(url = %shown, event_id = %head.ev.event_id, error = %error, "webhook delivery failed; will retry");
                 head.ev.last_error = Some(error);
                 head.ev.next_attempt_at = Some(wall_at(until, now));
                 if let Err(e) = self.outbox.update(name, &head.ev) {
@@ -634,7 +710,7 @@ impl Worker {
                 if head.ev.rejections >= self.config.dead_after {
                     head.ev.next_attempt_at = None;
                     head.ev.dead_at = Some(now_rfc3339());
-                    tracing::warn!(url = %key.0, event_id = %head.ev.event_id, "webhook event dead-lettered");
+                    tracing::warn!(url = %shown, event_id = %head.ev.event_id, "webhook event dead-lettered");
                     if let Err(e) = self.outbox.bury(name, &head.ev) {
                         tracing::error!(error = %e, "webhook event not moved to the dead letters");
                     }
@@ -661,26 +737,16 @@ fn wall_at(at: Instant, now: Instant) -> String {
     rfc3339(SystemTime::now() + at.saturating_duration_since(now))
 }
 
-/// One attempt: the signed POST, classified.
+/// One attempt: the POST to the configured webhook `target`, signed with its key, classified.
 async fn send(
     client: reqwest::Client,
-    url: String,
+    target: HookTarget,
     body: String,
     event_id: String,
-    key: Option<Secret>,
-    secret_env: String,
 ) -> Attempt {
-    let Some(key) = key else {
-        return Attempt::Failed {
-            error: format!(
-                "the environment variable {secret_env} (secretEnv, the HMAC key) is not set"
-            ),
-            retry_after: None,
-        };
-    };
-    let signature = format!("sha256={}", sign(&key, body.as_bytes()));
+    let signature = format!("sha256={}", sign(&target.key, body.as_bytes()));
     let result = client
-        .post(&url)
+        .post(&target.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature)
         .header(EVENT_ID_HEADER, event_id)

@@ -14,6 +14,11 @@
 //!   5 s timeout, no redirects; in order per queue and URL; capped exponential backoff per URL
 //!   while it fails; dead letters for events a receiver keeps rejecting (4xx other than 408
 //!   and 429).
+//! - An event names its receiver by [`HookId`] only (derived from the configured URL and
+//!   `secretEnv`), never by URL or key source: delivery resolves the id against the webhooks
+//!   configured now, and dead-letters an event whose webhook is no longer configured.
+//! - A URL is shown (errors, logs, `/status`, `webhooks list`) only through [`shown_url`]:
+//!   without its query, fragment and userinfo, which may carry a token.
 //! - The outbox lives in `<state-dir>/outbox/` (pending) and `<state-dir>/dead/` (dead
 //!   letters), one JSON file per event; `cxqueues webhooks list|retry` read and move them.
 //!   One process at a time delivers it (a lock on `outbox/.lock`); another only stages.
@@ -35,7 +40,7 @@ use uuid::Uuid;
 
 use crate::audit::{RunContext, now_rfc3339};
 
-pub use delivery::{Delivery, DeliveryConfig, DrainReport, Sender};
+pub use delivery::{Delivery, DeliveryConfig, DrainReport, Hooks, Sender};
 pub use outbox::{EventSummary, Outbox, Requeue, StoredEvent};
 
 /// Header with the body's HMAC-SHA256: `sha256=<hex>`.
@@ -47,12 +52,17 @@ pub const EVENT_ID_HEADER: &str = "X-Cxqueues-Event-Id";
 /// on the event and retried).
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
+    /// `url` as [`shown_url`] shows it.
     #[error("webhook {url:?} in cxqueues.yaml: {reason}")]
     BadUrl { url: String, reason: String },
     #[error(
         "webhook {url:?} in cxqueues.yaml: the environment variable {var} (its secretEnv, the HMAC key) is not set or is empty"
     )]
-    MissingSecret { url: String, var: String },
+    MissingSecret {
+        /// As [`shown_url`] shows it.
+        url: String,
+        var: String,
+    },
     #[error("cannot {what} {}: {source}", path.display())]
     Io {
         what: &'static str,
@@ -95,18 +105,84 @@ pub fn process_env() -> EnvLookup {
     EnvLookup::new(|name| std::env::var(name).ok())
 }
 
-/// One configured receiver, checked, with its key (never shown by `Debug`).
-#[derive(Debug, Clone)]
+/// A URL as it may be shown: without userinfo, query and fragment (a removed query or
+/// fragment is marked `?…`), so that a token in it never reaches a log, an error, `/status`
+/// or `webhooks list`. Works on any text, a URL or not.
+pub fn shown_url(raw: &str) -> String {
+    let cut = raw.find(['?', '#']);
+    let mut head = &raw[..cut.unwrap_or(raw.len())];
+    let mut out = String::new();
+    if let Some(i) = head.find("://") {
+        out.push_str(&head[..i + 3]);
+        head = &head[i + 3..];
+    }
+    let authority_end = head.find('/').unwrap_or(head.len());
+    if let Some(at) = head[..authority_end].rfind('@') {
+        head = &head[at + 1..];
+    }
+    out.push_str(head);
+    if cut.is_some() {
+        out.push_str("?…");
+    }
+    out
+}
+
+/// The reference an event carries to its webhook: 16 hex digits of the sha256 of the
+/// configured URL and `secretEnv`. Stable while the configuration says the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HookId(pub String);
+
+impl HookId {
+    /// The id of the webhook configured with `url` and `secret_env`.
+    pub fn of(url: &str, secret_env: &str) -> Self {
+        let digest = crate::audit::sha256_hex(format!("{url}\n{secret_env}").as_bytes());
+        Self(digest[..16].to_string())
+    }
+}
+
+impl std::fmt::Display for HookId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One configured receiver, checked, with its key. `Debug` shows neither the key nor the
+/// URL's query.
+#[derive(Clone)]
 pub struct HookTarget {
     pub url: String,
     pub secret_env: String,
     pub key: Secret,
 }
 
+impl HookTarget {
+    /// The reference its events carry.
+    pub fn id(&self) -> HookId {
+        HookId::of(&self.url, &self.secret_env)
+    }
+
+    /// Its URL as it may be shown ([`shown_url`]).
+    pub fn shown(&self) -> String {
+        shown_url(&self.url)
+    }
+}
+
+impl std::fmt::Debug for HookTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HookTarget")
+            .field("id", &self.id())
+            .field("url", &self.shown())
+            .field("secret_env", &self.secret_env)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
 /// `https://`, or `http://` to 127.0.0.0/8, ::1 or localhost; no user or password.
 pub fn check_url(raw: &str) -> Result<Url, WebhookError> {
     let bad = |reason: &str| WebhookError::BadUrl {
-        url: raw.to_string(),
+        url: shown_url(raw),
         reason: reason.to_string(),
     };
     let url = Url::parse(raw).map_err(|e| bad(&format!("not a URL ({e})")))?;
@@ -145,7 +221,7 @@ pub fn targets(repo: &model::Repository, env: &EnvLookup) -> Result<Vec<HookTarg
                 .get(&w.secret_env)
                 .filter(|_| !w.secret_env.is_empty())
                 .ok_or_else(|| WebhookError::MissingSecret {
-                    url: w.url.clone(),
+                    url: shown_url(&w.url),
                     var: w.secret_env.clone(),
                 })?;
             Ok(HookTarget {
@@ -163,7 +239,7 @@ pub fn targets(repo: &model::Repository, env: &EnvLookup) -> Result<Vec<HookTarg
 pub struct EventBody {
     pub event_id: Uuid,
     /// `queue.created`, `queue.updated` or `queue.deleted`.
-    pub event: String,
+    pub event: EventName,
     pub queue_id: Option<String>,
     pub queue_name: String,
     /// RFC 3339, when the change was applied.
@@ -216,12 +292,49 @@ pub struct WebhookStatus {
     pub dead: Vec<EventSummary>,
 }
 
-/// The event name of an action.
-pub fn event_name(action: Action) -> &'static str {
-    match action {
-        Action::Create => "queue.created",
-        Action::Update => "queue.updated",
-        Action::Delete => "queue.deleted",
+/// The name of a webhook event, as sent in its `event` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventName {
+    #[serde(rename = "queue.created")]
+    QueueCreated,
+    #[serde(rename = "queue.updated")]
+    QueueUpdated,
+    #[serde(rename = "queue.deleted")]
+    QueueDeleted,
+    #[serde(rename = "queue.optimization.proposed")]
+    OptimizationProposed,
+}
+
+impl EventName {
+    /// The event of an applied action.
+    pub fn of(action: Action) -> Self {
+        match action {
+            Action::Create => Self::QueueCreated,
+            Action::Update => Self::QueueUpdated,
+            Action::Delete => Self::QueueDeleted,
+        }
+    }
+
+    /// The name as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueueCreated => "queue.created",
+            Self::QueueUpdated => "queue.updated",
+            Self::QueueDeleted => "queue.deleted",
+            Self::OptimizationProposed => "queue.optimization.proposed",
+        }
+    }
+}
+
+impl std::fmt::Display for EventName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for EventName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -254,7 +367,7 @@ impl WebhookObserver {
         targets: Vec<HookTarget>,
         context: RunContext,
     ) -> Self {
-        sender.register_keys(&targets);
+        sender.configure(&targets);
         Self {
             outbox,
             sender,
@@ -278,7 +391,7 @@ impl WebhookObserver {
             .map(|t| {
                 let body = EventBody {
                     event_id: Uuid::now_v7(),
-                    event: event_name(o.action).to_string(),
+                    event: EventName::of(o.action),
                     queue_id: o.id.clone(),
                     queue_name: o.name.clone(),
                     timestamp: timestamp.clone(),
@@ -289,7 +402,7 @@ impl WebhookObserver {
                         success_rate,
                     },
                 };
-                StoredEvent::new(&body, &t.url, &t.secret_env, &queue_key)
+                StoredEvent::new(&body, t.id(), &queue_key)
             })
             .collect()
     }

@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{EventBody, WebhookError};
+use super::{EventBody, EventName, HookId, WebhookError};
 use crate::audit::now_rfc3339;
 
 /// The pending folder's name inside the state directory.
@@ -27,22 +27,23 @@ pub const PENDING_DIR: &str = "outbox";
 /// The dead-letter folder's name inside the state directory.
 pub const DEAD_DIR: &str = "dead";
 
-/// One event as stored: the exact body sent on every attempt, where it goes, and how its
-/// delivery went. Holds the *name* of the key's variable, never the key.
+/// One event as stored: the exact body sent on every attempt, the webhook it is for, and how
+/// its delivery went. Holds a reference to a configured webhook ([`HookId`]), never a URL,
+/// a key or where a key comes from: an edited file can only name a webhook the configuration
+/// already has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredEvent {
     /// Orders the events of one queue and URL.
     pub seq: u64,
     pub event_id: Uuid,
-    /// `queue.created` / `queue.updated` / `queue.deleted`.
-    pub event: String,
-    /// The queue's id (its name when it has none): events of one key and URL go in order.
+    pub event: EventName,
+    /// The queue's id (its name when it has none): events of one key and webhook go in order.
     pub queue_key: String,
     pub queue_name: String,
-    pub url: String,
-    /// The environment variable that holds the HMAC key.
-    pub secret_env: String,
+    /// The configured webhook it goes to (none in a file that names none: dead-lettered).
+    #[serde(default)]
+    pub hook: Option<HookId>,
     pub created_at: String,
     /// Attempts so far, of any outcome.
     #[serde(default)]
@@ -63,15 +64,15 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    /// A new event for `url` (its `seq` is given by [`Outbox::persist`]).
-    pub fn new(body: &EventBody, url: &str, secret_env: &str, queue_key: &str) -> Self {
+    /// A new event for the webhook `hook` (its `seq` is given by [`Outbox::persist`]).
+    pub fn new(body: &EventBody, hook: HookId, queue_key: &str) -> Self {
         let json = serde_json::to_string(body).unwrap_or_default();
         Self::with_body(
             body.event_id,
-            &body.event,
+            body.event,
             &body.queue_name,
             json,
-            (url, secret_env),
+            hook,
             queue_key,
         )
     }
@@ -80,20 +81,19 @@ impl StoredEvent {
     /// has a body of its own).
     pub fn with_body(
         event_id: Uuid,
-        event: &str,
+        event: EventName,
         queue_name: &str,
         body: String,
-        (url, secret_env): (&str, &str),
+        hook: HookId,
         queue_key: &str,
     ) -> Self {
         Self {
             seq: 0,
             event_id,
-            event: event.to_string(),
+            event,
             queue_key: queue_key.to_string(),
             queue_name: queue_name.to_string(),
-            url: url.to_string(),
-            secret_env: secret_env.to_string(),
+            hook: Some(hook),
             created_at: now_rfc3339(),
             attempts: 0,
             rejections: 0,
@@ -110,15 +110,17 @@ impl StoredEvent {
         format!("{:020}-{}.json", self.seq, self.event_id)
     }
 
-    /// The summary shown by `webhooks list` and `/status`.
-    pub fn summary(&self, state: &str) -> EventSummary {
+    /// The summary shown by `webhooks list` and `/status`; `url` is the webhook's URL as
+    /// [`super::shown_url`] shows it, when the reader knows the configuration.
+    pub fn summary(&self, state: &str, url: Option<String>) -> EventSummary {
         EventSummary {
             state: state.to_string(),
             event_id: self.event_id,
-            event: self.event.clone(),
+            event: self.event,
             queue_name: self.queue_name.clone(),
             queue_key: self.queue_key.clone(),
-            url: self.url.clone(),
+            hook: self.hook.clone(),
+            url,
             seq: self.seq,
             created_at: self.created_at.clone(),
             attempts: self.attempts,
@@ -137,10 +139,14 @@ pub struct EventSummary {
     /// `pending` or `dead`.
     pub state: String,
     pub event_id: Uuid,
-    pub event: String,
+    pub event: EventName,
     pub queue_name: String,
     pub queue_key: String,
-    pub url: String,
+    /// The configured webhook it goes to.
+    pub hook: Option<HookId>,
+    /// That webhook's URL without query or userinfo, when known (`/status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub seq: u64,
     pub created_at: String,
     pub attempts: u32,
@@ -411,20 +417,31 @@ impl Outbox {
         let pending = self
             .pending()?
             .iter()
-            .map(|(_, e)| e.summary("pending"))
+            .map(|(_, e)| e.summary("pending", None))
             .collect();
         let dead = self
             .dead()?
             .iter()
-            .map(|(_, e)| e.summary("dead"))
+            .map(|(_, e)| e.summary("dead", None))
             .collect();
         Ok((pending, dead))
     }
 
     /// The dead letters, for `/status` (empty, with a warning, when the folder is unreadable).
     pub fn dead_letters(&self) -> Vec<EventSummary> {
+        self.dead_letters_shown(|_| None)
+    }
+
+    /// [`Outbox::dead_letters`], each with its webhook's URL as `shown` finds it.
+    pub fn dead_letters_shown(
+        &self,
+        shown: impl Fn(&HookId) -> Option<String>,
+    ) -> Vec<EventSummary> {
         match self.dead() {
-            Ok(d) => d.iter().map(|(_, e)| e.summary("dead")).collect(),
+            Ok(d) => d
+                .iter()
+                .map(|(_, e)| e.summary("dead", e.hook.as_ref().and_then(&shown)))
+                .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the webhook dead letters");
                 Vec::new()
@@ -465,7 +482,7 @@ impl Outbox {
                 ev.next_attempt_at = None;
                 ev.dead_at = None;
                 let saved = self.persist(vec![ev])?;
-                out.extend(saved.iter().map(|(_, e)| e.summary("pending")));
+                out.extend(saved.iter().map(|(_, e)| e.summary("pending", None)));
             }
             let path = self.dead.join(&name);
             std::fs::remove_file(&path).map_err(io("remove", &path))?;
