@@ -456,7 +456,7 @@ fn change(name: &str) -> reconcile::Change {
     q.max_wait_time = Some(450);
     let observed = reconcile::Observed {
         queues: vec![q],
-        skills: Vec::new(),
+        ..reconcile::Observed::default()
     };
     let plan = reconcile::plan(&repo, &observed);
     assert_eq!(plan.changes.len(), 1, "{:?}", plan.diagnostics);
@@ -556,7 +556,7 @@ async fn a_write_intent_without_its_outcome_is_named_by_audit_verify_until_a_run
     held.max_wait_time = Some(300);
     let observed = reconcile::Observed {
         queues: vec![held],
-        skills: Vec::new(),
+        ..reconcile::Observed::default()
     };
     assert_eq!(again.resolve_intents(&ctx(), &observed).unwrap(), 1);
     let recs = records(&path);
