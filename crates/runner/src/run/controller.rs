@@ -435,10 +435,12 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         let version = o.version_after.map(|v| v.to_string()).unwrap_or_default();
         match o.status {
             ApplyStatus::Applied if chatty => {
-                info!(queue = %o.name, action = %action, version = %version, "applied")
+                let changed = crate::output::plan::changed_fields(&o.fields);
+                info!(queue = %o.name, action = %action, version = %version, changed = %changed, "applied")
             }
             ApplyStatus::Applied => {
-                debug!(queue = %o.name, action = %action, version = %version, "applied")
+                let changed = crate::output::plan::changed_fields(&o.fields);
+                debug!(queue = %o.name, action = %action, version = %version, changed = %changed, "applied")
             }
             _ => warn!(
                 queue = %o.name,
