@@ -361,10 +361,11 @@ fn refuse_saved(file: &std::path::Path, saved: &PlanFile, here: &Origin) -> Opti
                 e.message
             )
         });
+        let n = saved.errors.len();
+        let errors = if n == 1 { "error" } else { "errors" };
         return Some(format!(
-            "{f} is an invalid plan: no plan could be made from its commit ({} error(s){first}); \
-             fix them, run plan again and apply that plan",
-            saved.errors.len()
+            "{f} is an invalid plan: no plan could be made from its commit, which has {n} \
+             {errors}{first}. Fix them, run plan again and apply that plan"
         ));
     }
     if saved.origin.simulated && !here.simulated {
@@ -450,6 +451,31 @@ mod tests {
         assert_eq!(
             applied_line(&o),
             "updated Billing Tier 1: maxWaitTime 300 → 240, maxWaiters (none) → 60"
+        );
+    }
+
+    #[test]
+    fn an_invalid_saved_plan_is_refused_without_nested_parentheses() {
+        let saved: super::PlanFile = serde_json::from_value(json!({
+            "formatVersion": 1,
+            "summary": {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "unmanaged": 0},
+            "changes": [],
+            "status": "invalid",
+            "errors": [{"file": "queues/a.yaml", "line": 3, "column": 5,
+                        "rule": "range", "message": "maxWaiters is 0 (below 1)"}],
+        }))
+        .expect("a plan file");
+        let why = super::refuse_saved(
+            std::path::Path::new("p.json"),
+            &saved,
+            &super::Origin::default(),
+        )
+        .expect("refused");
+        assert_eq!(
+            why,
+            "p.json is an invalid plan: no plan could be made from its commit, which has 1 \
+             error; the first: queues/a.yaml:3:5: maxWaiters is 0 (below 1). Fix them, run plan \
+             again and apply that plan"
         );
     }
 
