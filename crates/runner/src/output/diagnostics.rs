@@ -448,17 +448,25 @@ mod tests {
         (vec![diag], sources)
     }
 
-    #[test]
-    fn the_rule_id_has_one_form_in_text_json_github_and_the_run_log() {
-        let (diags, sources) = one_range_error();
-        let report = Report {
-            diagnostics: &diags,
+    /// A report of one queue in one file, with an error, under the current folder.
+    fn one_queue<'a>(
+        diagnostics: &'a [Diagnostic],
+        sources: &'a BTreeMap<PathBuf, Arc<str>>,
+    ) -> Report<'a> {
+        Report {
+            diagnostics,
             queues: 1,
             queues_with_errors: 1,
             files: 1,
-            sources: &sources,
+            sources,
             root: Path::new("."),
-        };
+        }
+    }
+
+    #[test]
+    fn the_rule_id_has_one_form_in_text_json_github_and_the_run_log() {
+        let (diags, sources) = one_range_error();
+        let report = one_queue(&diags, &sources);
         let plain = text(&report, TextStyle::Plain);
         assert!(plain.contains("error[range]: maxWaiters"), "{plain}");
         let doc: serde_json::Value = serde_json::from_str(&json(&report)).expect("JSON");
@@ -482,14 +490,7 @@ mod tests {
             .with_hint("use a value from 1 to 100 (values are never clamped)");
         let diags = [diag];
         let sources = BTreeMap::new();
-        let report = Report {
-            diagnostics: &diags,
-            queues: 1,
-            queues_with_errors: 1,
-            files: 1,
-            sources: &sources,
-            root: Path::new("."),
-        };
+        let report = one_queue(&diags, &sources);
         let gh = github(&report);
         assert!(
             gh.contains("::x is 0; help: use a value from 1 to 100 (values are never clamped)"),
@@ -500,14 +501,7 @@ mod tests {
     #[test]
     fn graphical_text_is_a_miette_report_with_code_location_label_and_help() {
         let (diags, sources) = one_range_error();
-        let report = Report {
-            diagnostics: &diags,
-            queues: 1,
-            queues_with_errors: 1,
-            files: 1,
-            sources: &sources,
-            root: Path::new("."),
-        };
+        let report = one_queue(&diags, &sources);
         let text = text(&report, TextStyle::Graphical);
         for part in [
             "range",
