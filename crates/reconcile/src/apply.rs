@@ -218,7 +218,7 @@ pub async fn apply<T: Tenant>(
         deletes: tenant.capabilities().deletes,
         ..ApplyReport::default()
     };
-    let mut failed: HashMap<String, String> = HashMap::new();
+    let mut failed: HashMap<String, Status> = HashMap::new();
     for deletes in [false, true] {
         let phase: Vec<&Change> = plan
             .changes
@@ -234,7 +234,7 @@ pub async fn apply<T: Tenant>(
 async fn run_phase<T: Tenant>(
     ctx: &Ctx<'_, T>,
     phase: &[&Change],
-    failed: &mut HashMap<String, String>,
+    failed: &mut HashMap<String, Status>,
     report: &mut ApplyReport,
 ) {
     let index: HashMap<&str, usize> = phase
@@ -262,14 +262,17 @@ async fn run_phase<T: Tenant>(
                 .after
                 .iter()
                 .chain(c.desired.target_name().map(str::to_string).iter())
-                .find_map(|d| failed.get(d).map(|why| (d.clone(), why.clone())));
-            if let Some((dep, _)) = blocked {
+                .find_map(|d| failed.get(d).map(|status| (d.clone(), *status)));
+            if let Some((dep, dep_status)) = blocked {
+                // The status is said once, by whoever prints the outcome: the reason alone.
+                let how = match dep_status {
+                    Status::Skipped => "was skipped too",
+                    _ => "failed",
+                };
                 let o = outcome_of(
                     c,
                     Status::Skipped,
-                    Some(format!(
-                        "skipped: depends on {dep:?}, which was not reconciled"
-                    )),
+                    Some(format!("depends on {dep:?}, which {how}")),
                 );
                 finish(ctx, o, failed, report);
                 ready.extend(schedule.finish(i));
@@ -294,7 +297,7 @@ async fn run_phase<T: Tenant>(
             let o = outcome_of(
                 c,
                 Status::Skipped,
-                Some("skipped: its dependencies form a cycle (`after` in the plan)".into()),
+                Some("its dependencies form a cycle through `after` in the plan".into()),
             );
             finish(ctx, o, failed, report);
         }
@@ -304,11 +307,11 @@ async fn run_phase<T: Tenant>(
 fn finish<T>(
     ctx: &Ctx<'_, T>,
     o: QueueOutcome,
-    failed: &mut HashMap<String, String>,
+    failed: &mut HashMap<String, Status>,
     report: &mut ApplyReport,
 ) {
     if o.status != Status::Applied {
-        failed.insert(o.name.clone(), o.error.clone().unwrap_or_default());
+        failed.insert(o.name.clone(), o.status);
     }
     for obs in &ctx.opts.observers {
         obs.on_outcome(&o);

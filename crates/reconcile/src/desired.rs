@@ -40,12 +40,26 @@ pub struct Desired {
     pub max_wait_time: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_waiters: Option<u32>,
-    /// `Some(None)`: managed as "no overflow".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Some(None)`: managed as "no overflow" (written `null`, read back as such).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_null_is_managed"
+    )]
     pub overflow: Option<Option<DesiredOverflow>>,
     /// Declared platform-only settings (`spec.genesys`, `spec.cxone`), by dotted path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub settings: BTreeMap<String, Value>,
+}
+
+/// A field that is present is declared, even as `null`: `overflow: null` reads back as
+/// `Some(None)` ("no overflow"), and only an absent field is `None` (not managed), so that a
+/// saved plan means what it meant when it was written.
+fn present_null_is_managed<'de, D>(d: D) -> Result<Option<Option<DesiredOverflow>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<DesiredOverflow>::deserialize(d).map(Some)
 }
 
 /// The declared platform-only settings of a spec, by dotted path (`cxone.priority.max`):
@@ -215,4 +229,21 @@ pub(crate) fn sorted(v: &[SkillRequirement]) -> Vec<SkillRequirement> {
     let mut v = v.to_vec();
     v.sort();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Desired;
+
+    #[test]
+    fn a_managed_no_overflow_survives_a_json_round_trip_and_an_absent_one_stays_unmanaged() {
+        let managed: Desired =
+            serde_json::from_str(r#"{"name": "A", "overflow": null}"#).expect("reads");
+        assert_eq!(managed.overflow, Some(None));
+        let back: Desired =
+            serde_json::from_str(&serde_json::to_string(&managed).expect("writes")).expect("reads");
+        assert_eq!(back, managed);
+        let unmanaged: Desired = serde_json::from_str(r#"{"name": "A"}"#).expect("reads");
+        assert_eq!(unmanaged.overflow, None);
+    }
 }

@@ -549,3 +549,45 @@ async fn a_saved_plan_whose_dependencies_form_a_cycle_skips_those_queues_and_say
     assert!(!report.is_complete());
     assert!(sim.queue_by_name("C").is_some());
 }
+
+#[tokio::test]
+async fn a_queue_behind_a_skipped_one_says_so_once_without_repeating_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = write_repo(
+        dir.path(),
+        &[
+            (
+                "a.yaml",
+                queue("Front", "  overflow: {target: Middle, waitTime: 60}\n"),
+            ),
+            (
+                "b.yaml",
+                queue("Middle", "  overflow: {target: Back, waitTime: 60}\n"),
+            ),
+            ("c.yaml", queue("Back", "  maxWaiters: 90\n")),
+        ],
+    );
+    let sim = sim::Sim::start(skills_seed(vec![]), Faults::none()).unwrap();
+    let t = client(&sim);
+    let (plan, observed) = plan_now(&t, &repo).await;
+    sim.set_license(sim::License { max_waiters: 50 });
+    let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
+    let error_of = |n: &str| {
+        let o = report.outcomes.iter().find(|o| o.name == n).unwrap();
+        (o.status, o.error.clone().unwrap_or_default())
+    };
+    assert_eq!(
+        error_of("Middle"),
+        (
+            Status::Skipped,
+            "depends on \"Back\", which failed".to_string()
+        )
+    );
+    assert_eq!(
+        error_of("Front"),
+        (
+            Status::Skipped,
+            "depends on \"Middle\", which was skipped too".to_string()
+        )
+    );
+}

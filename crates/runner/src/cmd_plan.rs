@@ -282,18 +282,13 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
             );
         }
     }
+    for o in &report.outcomes {
+        if o.status == Status::Applied && !o.fields.is_empty() {
+            println!("{}", applied_line(o));
+        }
+    }
     for o in report.not_reconciled() {
-        let what = if o.status == Status::Skipped {
-            "skipped"
-        } else {
-            "failed"
-        };
-        eprintln!(
-            "{what}: {} ({:?}): {}",
-            o.name,
-            o.action,
-            o.error.as_deref().unwrap_or("unknown error")
-        );
+        eprintln!("{}", not_reconciled_line(o));
     }
     for r in refused {
         eprintln!("refused: {r}");
@@ -304,6 +299,39 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
     } else {
         Outcome::Partial
     }
+}
+
+/// `updated Billing Tier 1: maxWaitTime 300 → 240`: what one write changed.
+pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
+    let verb = match o.action {
+        reconcile::Action::Create => "created",
+        reconcile::Action::Update => "updated",
+        reconcile::Action::Delete => "deleted",
+    };
+    format!(
+        "{verb} {}: {}",
+        crate::printable::printable(&o.name),
+        crate::output::plan::changed_fields(&o.fields)
+    )
+}
+
+/// `skipped: Front, an update: depends on "Back", which failed`: the status said once.
+pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
+    let what = if o.status == Status::Skipped {
+        "skipped"
+    } else {
+        "failed"
+    };
+    let action = match o.action {
+        reconcile::Action::Create => "a create",
+        reconcile::Action::Update => "an update",
+        reconcile::Action::Delete => "a delete",
+    };
+    format!(
+        "{what}: {}, {action}: {}",
+        crate::printable::printable(&o.name),
+        o.error.as_deref().unwrap_or("unknown error")
+    )
 }
 
 /// Reads a plan saved by `plan --out`.
@@ -342,10 +370,11 @@ fn refuse_saved(file: &std::path::Path, saved: &PlanFile, here: &Origin) -> Opti
                 e.message
             )
         });
+        let n = saved.errors.len();
+        let errors = if n == 1 { "error" } else { "errors" };
         return Some(format!(
-            "{f} is an invalid plan: no plan could be made from its commit ({} error(s){first}); \
-             fix them, run plan again and apply that plan",
-            saved.errors.len()
+            "{f} is an invalid plan: no plan could be made from its commit, which has {n} \
+             {errors}{first}. Fix them, run plan again and apply that plan"
         ));
     }
     if saved.origin.simulated && !here.simulated {
@@ -382,4 +411,95 @@ fn saved_plan(
     }
     let (plan, refused) = (rebased.plan, rebased.refused);
     Ok((plan, refused))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use reconcile::{Action, FieldChange, QueueOutcome, Status};
+    use serde_json::json;
+
+    use super::{applied_line, not_reconciled_line};
+
+    fn outcome(status: Status, fields: Vec<FieldChange>, error: Option<&str>) -> QueueOutcome {
+        QueueOutcome {
+            name: "Billing Tier 1".into(),
+            id: Some("q1".into()),
+            action: Action::Update,
+            status,
+            version_before: Some(2),
+            version_after: Some(3),
+            conflicts: 0,
+            overridden: Vec::new(),
+            error: error.map(str::to_string),
+            latency: Duration::ZERO,
+            fields,
+            written: None,
+        }
+    }
+
+    #[test]
+    fn an_applied_update_names_each_field_it_changed_with_before_and_after() {
+        let o = outcome(
+            Status::Applied,
+            vec![
+                FieldChange {
+                    path: "maxWaitTime".into(),
+                    before: json!(300),
+                    after: json!(240),
+                },
+                FieldChange {
+                    path: "maxWaiters".into(),
+                    before: json!(null),
+                    after: json!(60),
+                },
+            ],
+            None,
+        );
+        assert_eq!(
+            applied_line(&o),
+            "updated Billing Tier 1: maxWaitTime 300 → 240, maxWaiters (none) → 60"
+        );
+    }
+
+    #[test]
+    fn an_invalid_saved_plan_is_refused_without_nested_parentheses() {
+        let saved: super::PlanFile = serde_json::from_value(json!({
+            "formatVersion": 1,
+            "summary": {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "unmanaged": 0},
+            "changes": [],
+            "status": "invalid",
+            "errors": [{"file": "queues/a.yaml", "line": 3, "column": 5,
+                        "rule": "range", "message": "maxWaiters is 0 (below 1)"}],
+        }))
+        .expect("a plan file");
+        let why = super::refuse_saved(
+            std::path::Path::new("p.json"),
+            &saved,
+            &super::Origin::default(),
+        )
+        .expect("refused");
+        assert_eq!(
+            why,
+            "p.json is an invalid plan: no plan could be made from its commit, which has 1 \
+             error; the first: queues/a.yaml:3:5: maxWaiters is 0 (below 1). Fix them, run plan \
+             again and apply that plan"
+        );
+    }
+
+    #[test]
+    fn a_skipped_queue_says_skipped_once_and_no_nested_parentheses() {
+        let o = outcome(
+            Status::Skipped,
+            Vec::new(),
+            Some("depends on \"Back\", which was skipped too"),
+        );
+        let line = not_reconciled_line(&o);
+        assert_eq!(
+            line,
+            "skipped: Billing Tier 1, an update: depends on \"Back\", which was skipped too"
+        );
+        assert_eq!(line.matches("skipped:").count(), 1);
+    }
 }

@@ -196,6 +196,15 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         .local_addr()
         .map_err(|e| CliError::Other(e.into()))?;
 
+    // The banner first, flushed, before anything that logs is started: piped, it still
+    // comes before the first log line.
+    banner(
+        &args,
+        &git,
+        addr,
+        conn.sim.as_ref().map(|s| s.base_url()),
+        token.is_some(),
+    );
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel::<Trigger>();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let accepting = Arc::new(AtomicBool::new(true));
@@ -257,13 +266,6 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let _ = trigger_tx.send(Trigger::commit(head));
     let mut loop_task = tokio::spawn(controller::run(ctx, trigger_rx, shutdown_rx));
 
-    banner(
-        &args,
-        &git,
-        addr,
-        conn.sim.as_ref().map(|s| s.base_url()),
-        token.is_some(),
-    );
     info!(
         listen = %addr,
         branch = git.branch(),

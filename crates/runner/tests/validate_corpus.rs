@@ -699,9 +699,8 @@ fn text_output_names_file_line_and_column_the_rule_and_the_hint() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.lines().any(|l| l.starts_with(
-            "queues/a.yaml:8:16: error[cxqueues::range]: serviceLevelTarget.threshold is 101"
-        )),
+        text.lines().any(|l| l
+            .starts_with("queues/a.yaml:8:16: error[range]: serviceLevelTarget.threshold is 101")),
         "{text}"
     );
     assert!(text.contains("threshold: 101"), "the source line: {text}");
@@ -732,8 +731,8 @@ fn github_output_is_one_error_command_per_diagnostic_with_the_repository_path() 
         commands,
         [
             "::error file=tests/corpus/range_threshold_high/queues/a.yaml,line=8,col=16,\
-          title=cxqueues range::serviceLevelTarget.threshold is 101, outside 0–100 \
-          (use a value from 0 to 100 (values are never clamped))"
+          title=error[range]::serviceLevelTarget.threshold is 101, outside 0–100; \
+          help: use a value from 0 to 100 (values are never clamped)"
         ],
         "{text}"
     );

@@ -108,9 +108,10 @@ fn severity_word(s: Severity) -> &'static str {
     }
 }
 
-/// `cxqueues::range`.
+/// The rule id, one form everywhere: `range` in `error[range]` (text, the run log), in
+/// `"rule": "range"` (JSON, `/status`) and in the GitHub annotation's title.
 fn code(rule: Rule) -> String {
-    format!("cxqueues::{}", rule.code())
+    rule.code().to_string()
 }
 
 /// A few words under the source snippet, saying what is wrong at that place.
@@ -267,7 +268,7 @@ fn render_with(handler: &GraphicalReportHandler, d: &dyn miette::Diagnostic) -> 
 }
 
 /// ```text
-/// queues/a.yaml:12:16: error[cxqueues::range]: serviceLevelTarget.threshold is 101, outside 0–100
+/// queues/a.yaml:12:16: error[range]: serviceLevelTarget.threshold is 101, outside 0–100
 ///    12 |     threshold: 101
 ///       |                ^^^ out of range
 ///   help: use a value from 0 to 100 (values are never clamped)
@@ -320,7 +321,7 @@ pub fn json(report: &Report) -> String {
         .map(|d| {
             serde_json::json!({
                 "severity": severity_word(d.severity),
-                "rule": d.rule.code(),
+                "rule": code(d.rule),
                 "ruleNumber": d.rule.number(),
                 "file": slash_path(&d.file),
                 "line": d.line,
@@ -358,10 +359,10 @@ pub fn github(report: &Report) -> String {
         let _ = write!(
             props,
             ",title={}",
-            escape_property(&format!("cxqueues {}", d.rule.code()))
+            escape_property(&format!("{}[{}]", severity_word(d.severity), code(d.rule)))
         );
         let message = match &d.hint {
-            Some(h) => format!("{} ({h})", d.message),
+            Some(h) => format!("{}; help: {h}", d.message),
             None => d.message.clone(),
         };
         let _ = writeln!(
@@ -447,20 +448,63 @@ mod tests {
         (vec![diag], sources)
     }
 
-    #[test]
-    fn graphical_text_is_a_miette_report_with_code_location_label_and_help() {
-        let (diags, sources) = one_range_error();
-        let report = Report {
-            diagnostics: &diags,
+    /// A report of one queue in one file, with an error, under the current folder.
+    fn one_queue<'a>(
+        diagnostics: &'a [Diagnostic],
+        sources: &'a BTreeMap<PathBuf, Arc<str>>,
+    ) -> Report<'a> {
+        Report {
+            diagnostics,
             queues: 1,
             queues_with_errors: 1,
             files: 1,
-            sources: &sources,
+            sources,
             root: Path::new("."),
-        };
+        }
+    }
+
+    #[test]
+    fn the_rule_id_has_one_form_in_text_json_github_and_the_run_log() {
+        let (diags, sources) = one_range_error();
+        let report = one_queue(&diags, &sources);
+        let plain = text(&report, TextStyle::Plain);
+        assert!(plain.contains("error[range]: maxWaiters"), "{plain}");
+        let doc: serde_json::Value = serde_json::from_str(&json(&report)).expect("JSON");
+        assert_eq!(doc["diagnostics"][0]["rule"], "range");
+        let gh = github(&report);
+        assert!(gh.contains("title=error[range]::"), "{gh}");
+        // The run log writes a diagnostic with its Display: the same `error[range]`.
+        assert!(
+            diags[0].to_string().contains("error[range]: "),
+            "{}",
+            diags[0]
+        );
+        for out in [&plain, &gh, &diags[0].to_string()] {
+            assert!(!out.contains("cxqueues::"), "{out}");
+        }
+    }
+
+    #[test]
+    fn a_hint_in_a_github_annotation_adds_no_nested_parentheses() {
+        let diag = Diagnostic::error(Rule::Range, "a.yaml", model::Loc::new(1, 1), "x is 0")
+            .with_hint("use a value from 1 to 100 (values are never clamped)");
+        let diags = [diag];
+        let sources = BTreeMap::new();
+        let report = one_queue(&diags, &sources);
+        let gh = github(&report);
+        assert!(
+            gh.contains("::x is 0; help: use a value from 1 to 100 (values are never clamped)"),
+            "{gh}"
+        );
+    }
+
+    #[test]
+    fn graphical_text_is_a_miette_report_with_code_location_label_and_help() {
+        let (diags, sources) = one_range_error();
+        let report = one_queue(&diags, &sources);
         let text = text(&report, TextStyle::Graphical);
         for part in [
-            "cxqueues::range",
+            "range",
             "maxWaiters is 101, outside 1–100",
             "queues/a.yaml:2:15",
             "maxWaiters: 101",
@@ -494,7 +538,7 @@ mod tests {
         };
         let plain = text(&report, TextStyle::Plain);
         assert!(
-            plain.starts_with("repo/queues/out.yaml: error[cxqueues::symlink]: symlink leaves"),
+            plain.starts_with("repo/queues/out.yaml: error[symlink]: symlink leaves"),
             "{plain}"
         );
         let graphical = text(&report, TextStyle::Graphical);
@@ -504,7 +548,7 @@ mod tests {
         );
         let github = github(&report);
         assert!(
-            github.starts_with("::error file=repo/queues/out.yaml,title=cxqueues symlink::"),
+            github.starts_with("::error file=repo/queues/out.yaml,title=error[symlink]::"),
             "{github}"
         );
     }

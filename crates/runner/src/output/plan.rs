@@ -159,6 +159,31 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// The fields a change sets, on one line for a log or a summary:
+/// `maxWaitTime 300 → 240, maxWaiters (none) → 60`; a list (skill requirements) is written
+/// `[language:en advanced; language:fr expert (optional)]`.
+pub fn changed_fields(fields: &[FieldChange]) -> String {
+    let one_line = |v: &Value| match v {
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(skill_line).collect();
+            format!("[{}]", items.join("; "))
+        }
+        other => show(other),
+    };
+    fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} → {}",
+                f.path,
+                one_line(&f.before),
+                one_line(&f.after)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn pretty(v: &Value) -> String {
     match v {
         Value::Null => String::new(),

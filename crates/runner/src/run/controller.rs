@@ -444,10 +444,12 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         let version = o.version_after.map(|v| v.to_string()).unwrap_or_default();
         match o.status {
             ApplyStatus::Applied if chatty => {
-                info!(queue = %o.name, action = %action, version = %version, "applied")
+                let changed = crate::output::plan::changed_fields(&o.fields);
+                info!(queue = %o.name, action = %action, version = %version, changed = %changed, "applied")
             }
             ApplyStatus::Applied => {
-                debug!(queue = %o.name, action = %action, version = %version, "applied")
+                let changed = crate::output::plan::changed_fields(&o.fields);
+                debug!(queue = %o.name, action = %action, version = %version, changed = %changed, "applied")
             }
             _ => warn!(
                 queue = %o.name,
@@ -580,13 +582,12 @@ fn record_queues(
     plan: &Plan,
     outcome: QueuesOutcome<'_>,
 ) {
-    let version_of = |name: &str| {
+    let observed_of = |name: &str| {
         let id = plan.ids.get(name)?;
         observed
             .queues
             .iter()
-            .find(|q| q.id.as_deref() == Some(id.as_str()))?
-            .version
+            .find(|q| q.id.as_deref() == Some(id.as_str()))
     };
     let files: BTreeMap<&str, String> = desired
         .repo
@@ -599,15 +600,22 @@ fn record_queues(
     let old = std::mem::take(&mut st.queues);
     let mut queues = BTreeMap::new();
     for name in &plan.unchanged {
+        let now = observed_of(name);
         queues.insert(
             name.clone(),
             QueueStatus {
                 state: QueueState::InSync,
                 id: plan.ids.get(name).cloned(),
                 file: files.get(name.as_str()).cloned(),
-                last_applied_version: version_of(name),
+                last_applied_version: now.and_then(|q| q.version),
                 last_applied_commit: Some(commit.clone()),
                 drift: Vec::new(),
+                last_change: old
+                    .get(name)
+                    .map(|q| q.last_change.clone())
+                    .unwrap_or_default(),
+                modified_by: now.and_then(|q| q.modified_by.clone()),
+                modified_at: now.and_then(|q| q.modified_at.clone()),
                 last_error: None,
             },
         );
@@ -627,6 +635,9 @@ fn record_queues(
             last_applied_version: carried_version,
             last_applied_commit: carried_commit,
             drift: c.fields.clone(),
+            last_change: before.map(|q| q.last_change.clone()).unwrap_or_default(),
+            modified_by: observed_of(&c.name).and_then(|q| q.modified_by.clone()),
+            modified_at: observed_of(&c.name).and_then(|q| q.modified_at.clone()),
             last_error: None,
         };
         match (&outcome, outcomes.get(c.name.as_str())) {
@@ -639,6 +650,11 @@ fn record_queues(
                 q.last_applied_version = o.version_after;
                 q.last_applied_commit = Some(commit.clone());
                 q.drift.clear();
+                q.last_change = o.fields.clone();
+                if let Some(w) = &o.written {
+                    q.modified_by = w.modified_by.clone();
+                    q.modified_at = w.modified_at.clone();
+                }
             }
             (QueuesOutcome::Applied(_), o) => {
                 q.state = QueueState::Failed;
@@ -931,6 +947,42 @@ mod tests {
         assert_eq!(st.last_applied.unwrap().id, good);
         assert!(st.errors.iter().any(|e| e.rule.as_deref() == Some("range")));
         assert_eq!(st.queues["Alpha"].state, QueueState::InSync);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn status_shows_each_queues_last_change_and_who_changed_it_last() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        repo.commit("first");
+        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
+        let ctx = context(&repo, &sim, false);
+        reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 240));
+        repo.commit("wait 240");
+        let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        assert_eq!(action.result, RunResult::Applied);
+        let alpha = ctx.status.read().queues["Alpha"].clone();
+        assert_eq!(
+            alpha.last_change,
+            [reconcile::FieldChange {
+                path: "maxWaitTime".into(),
+                before: json!(100),
+                after: json!(240),
+            }]
+        );
+        let ours = alpha.modified_by.clone();
+        assert!(ours.is_some(), "the simulator names the writer: {alpha:?}");
+        let doc = serde_json::to_value(&alpha).unwrap();
+        assert_eq!(doc["lastChange"][0]["path"], "maxWaitTime");
+        assert_eq!(doc["modifiedBy"], json!(ours));
+
+        sim.edit_queue("Alpha", "maxWaitTime", json!(42), "rival")
+            .unwrap();
+        let action = reconcile(&one(TriggerKind::Resync), &ctx).await.unwrap();
+        assert_eq!(action.result, RunResult::Drifted);
+        let alpha = ctx.status.read().queues["Alpha"].clone();
+        assert_eq!(alpha.modified_by.as_deref(), Some("rival"));
+        assert_eq!(alpha.last_change[0].after, json!(240), "kept: {alpha:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,7 +23,7 @@ const TENANT_FILE: &str = "cxqueues.yaml";
 /// are diagnostics).
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("{path} is not in a git repository: {source}")]
+    #[error("{}: {}", path.display(), not_a_repository(source))]
     NotARepository { path: PathBuf, source: git2::Error },
     #[error(
         "HEAD does not point at a branch (detached HEAD); name the branch to watch with --branch"
@@ -31,10 +31,26 @@ pub enum GitError {
     DetachedHead,
     #[error("{0:?} is not a valid branch name")]
     BadBranch(String),
-    #[error("reading git: {0}")]
+    #[error("reading git: {}", in_words(.0))]
     Git(#[from] git2::Error),
     #[error("the git task failed: {0}")]
     Task(String),
+}
+
+/// A libgit2 error in plain words: its message, without libgit2's
+/// `; class=Repository (6); code=NotFound (-3)` suffix.
+fn in_words(e: &git2::Error) -> String {
+    e.message().trim_end_matches('.').to_string()
+}
+
+/// Why a folder could not be opened as a repository, as git itself says it.
+fn not_a_repository(e: &git2::Error) -> String {
+    if e.code() == git2::ErrorCode::NotFound {
+        "not a git repository (or any parent); run `git init` there, or name a checkout with --repo"
+            .to_string()
+    } else {
+        format!("cannot open it as a git repository: {}", in_words(e))
+    }
 }
 
 /// The commit a run reconciled.
@@ -505,6 +521,17 @@ pub(crate) mod tests {
         format!(
             "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {name}\nspec:\n  maxWaitTime: {max_wait}\n"
         )
+    }
+
+    #[test]
+    fn a_folder_outside_any_repository_is_said_in_plain_words_without_libgit2_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(e) = GitSource::open(dir.path(), None) else {
+            panic!("a temp folder is not a git repository");
+        };
+        let m = e.to_string();
+        assert!(m.contains("not a git repository (or any parent)"), "{m}");
+        assert!(!m.contains("class=") && !m.contains("code="), "{m}");
     }
 
     #[test]

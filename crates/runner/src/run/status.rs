@@ -9,7 +9,7 @@
 //!  "errors": [{"message", "file", "line", "column", "rule", "hint"}], "warnings": [...],
 //!  "lastApplied": {commit}, "queues": {"Billing": {"state": "in_sync", "id", "file",
 //!  "lastAppliedVersion", "lastAppliedCommit", "drift": [{"path", "before", "after"}],
-//!  "lastError"}}, "lastRun": {run}, "recentRuns": [{run}], "nextResync", "nextRetry",
+//!  "lastChange": [{"path", "before", "after"}], "modifiedBy", "modifiedAt", "lastError"}}, "lastRun": {run}, "recentRuns": [{run}], "nextResync", "nextRetry",
 //!  "webhooks": {"pending", "dead": [...]}}
 //! ```
 //!
@@ -136,6 +136,14 @@ pub struct QueueStatus {
     pub last_applied_commit: Option<String>,
     /// Fields that differ from the repository (drifted queues; also pending changes).
     pub drift: Vec<FieldChange>,
+    /// What the runner's last write to this queue changed, before → after (kept while the
+    /// queue stays in sync; empty until the runner has written it).
+    pub last_change: Vec<FieldChange>,
+    /// Who changed the queue last in the tenant (the API user of our write, or whoever
+    /// edited it since), when the platform says.
+    pub modified_by: Option<String>,
+    /// When, as the platform says.
+    pub modified_at: Option<String>,
     pub last_error: Option<String>,
 }
 
