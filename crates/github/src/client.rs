@@ -1,7 +1,6 @@
 //! The client: three REST calls, with GitHub's rate limits waited out within a bound.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK};
@@ -9,6 +8,7 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tenant::Secret;
+use tenant::endpoint::is_loopback;
 
 use crate::error::GitHubError;
 use crate::wire::{next_link, rate_limit_wait};
@@ -106,13 +106,6 @@ impl fmt::Debug for Client {
 
 fn config_error(msg: impl Into<String>) -> GitHubError {
     GitHubError::Config(msg.into())
-}
-
-fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `GITHUB_API_URL`: https anywhere, plain http to this machine only (the token would

@@ -18,6 +18,7 @@ mod id;
 mod load;
 pub mod schema;
 mod spanned;
+pub mod time;
 mod types;
 pub mod yaml;
 

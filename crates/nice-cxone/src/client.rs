@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +12,7 @@ use reqwest::header::{ACCEPT, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use tenant::endpoint::is_loopback;
 use tenant::{Backoff, ClientStats, Jitter, Secret, StatsRecorder, TenantError};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -163,18 +163,6 @@ impl fmt::Debug for Config {
             .field("requests_per_second", &self.requests_per_second)
             .field("page_size", &self.page_size)
             .finish_non_exhaustive()
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(h) => h
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
     }
 }
 

@@ -13,7 +13,8 @@
 //!   events ([`webhooks`]).
 
 pub mod audit;
-pub mod civil;
+/// RFC 3339 times: the one home is `model::time` (this path stays for its callers).
+pub use model::time as civil;
 pub mod cli;
 pub mod cmd_audit;
 pub mod cmd_comment;

@@ -17,7 +17,7 @@ pub mod status;
 pub mod watch;
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use tokio::time::Instant;
@@ -149,16 +149,7 @@ pub fn format_duration(d: Duration) -> String {
     out
 }
 
-pub use crate::civil::rfc3339_secs;
-
-/// RFC 3339 (UTC, whole seconds) of a system time.
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    };
-    rfc3339_secs(secs)
-}
+pub use model::time::{rfc3339, rfc3339_secs};
 
 /// The wall-clock time of a future tokio instant.
 pub fn wall_time_of(at: Instant) -> SystemTime {
