@@ -15,6 +15,7 @@ mod cxone;
 mod diagnostic;
 pub mod genesys;
 mod id;
+pub mod layout;
 mod load;
 pub mod schema;
 mod spanned;
