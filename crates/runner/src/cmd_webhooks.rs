@@ -60,7 +60,7 @@ fn open(state: &StateDirArg) -> Result<Outbox, CliError> {
             state.state_dir.display()
         )));
     }
-    Outbox::open(&state.state_dir).map_err(|e| CliError::Usage(e.to_string()))
+    Ok(Outbox::open(&state.state_dir)?)
 }
 
 fn line(e: &EventSummary) -> String {
@@ -82,9 +82,7 @@ fn line(e: &EventSummary) -> String {
 pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
     match args.command {
         WebhooksCommand::List { state, format } => {
-            let (pending, dead) = open(&state)?
-                .list()
-                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let (pending, dead) = open(&state)?.list()?;
             match format {
                 ListFormat::Json => {
                     let v = serde_json::json!({"pending": pending, "dead": dead});
@@ -118,9 +116,7 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
                     return Err(CliError::Usage("give an EVENT_ID or --all".into()));
                 }
             };
-            let requeued = open(&state)?
-                .requeue(&which)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let requeued = open(&state)?.requeue(&which)?;
             for e in &requeued {
                 println!(
                     "re-queued {} ({} {} → {})",
