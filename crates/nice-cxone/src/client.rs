@@ -42,7 +42,8 @@ pub(crate) const LIST_CAMPAIGNS: &str = "GET /campaigns";
 /// How to reach a CXone tenant. `Debug` never shows a secret.
 #[derive(Clone)]
 pub struct Config {
-    /// The OAuth issuer, e.g. [`DEFAULT_ISSUER`] (`http://` only for loopback hosts).
+    /// The OAuth issuer, by default `https://cxone.niceincontact.com` (`http://` only for
+    /// loopback hosts).
     pub issuer: String,
     /// The API user's access key id.
     pub access_key_id: String,

@@ -4,7 +4,7 @@
 //! - [`watch`] notices new commits: file events on the git directory, debounced on the
 //!   trailing edge, with a polling fallback; both compare the branch's commit id.
 //! - [`controller`] is the loop, shaped like kube-runtime's controller: one
-//!   [`reconcile`](controller::Controller::reconcile) at a time, an error policy with capped
+//!   [`reconcile`](controller::reconcile()) at a time, an error policy with capped
 //!   backoff, and triggers (commit, manual, resync, retry) that coalesce into one follow-up run.
 //! - [`status`] and [`metrics`] are what the loop tells the world, served by [`http`].
 
