@@ -1,6 +1,6 @@
 //! Times as RFC 3339 text in UTC, without a calendar dependency: the one home of the date
 //! arithmetic that the runner's status, audit records and webhook events and the simulator's
-//! `dateModified` all print with.
+//! `dateModified` all print with (the audit log adds its milliseconds to [`rfc3339_secs`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -29,14 +29,6 @@ pub fn rfc3339_secs(secs: i64) -> String {
 /// RFC 3339 with whole seconds (the sub-second part is dropped), e.g. `2026-11-20T10:00:00Z`.
 pub fn rfc3339(t: SystemTime) -> String {
     rfc3339_secs(signed_secs(t))
-}
-
-/// RFC 3339 with milliseconds, e.g. `2026-04-14T09:30:00.123Z` (times before the epoch print
-/// as the epoch: audit records are never that old).
-pub fn rfc3339_millis(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let whole = rfc3339_secs(i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    format!("{}.{:03}Z", whole.trim_end_matches('Z'), d.subsec_millis())
 }
 
 /// Whole seconds since the epoch, negative before it (rounded toward the earlier second).
@@ -70,11 +62,9 @@ mod tests {
     }
 
     #[test]
-    fn whole_second_form_drops_the_fraction_and_millis_form_keeps_three_digits() {
+    fn the_whole_second_form_drops_the_fraction() {
         let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
         assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339_millis(t), "2023-11-14T22:13:20.123Z");
-        assert_eq!(rfc3339_millis(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]
