@@ -12,7 +12,7 @@ use reqwest::header::{ACCEPT, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tenant::endpoint::is_loopback;
+use tenant::endpoint::checked_endpoint;
 use tenant::{Backoff, ClientStats, Jitter, Secret, StatsRecorder, TenantError};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -168,23 +168,7 @@ impl fmt::Debug for Config {
 }
 
 fn checked_url(what: &str, raw: &str) -> Result<Url, TenantError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| TenantError::Config(format!("{what} {raw:?} is not a valid URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(TenantError::Config(format!(
-            "{what} carries user credentials; use the CXONE_* variables instead"
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(TenantError::Config(format!("{what} {raw:?} has no host")));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        _ => Err(TenantError::Config(format!(
-            "{what} {raw:?}: use https:// (plain http:// is accepted only for loopback hosts)"
-        ))),
-    }
+    checked_endpoint(what, raw).map_err(TenantError::Config)
 }
 
 fn rate_limiter(requests_per_second: f64) -> DefaultDirectRateLimiter {
@@ -920,6 +904,16 @@ mod tests {
             cfg.issuer = issuer.into();
             assert_eq!(cfg.checked().is_ok(), ok, "{issuer}");
         }
+    }
+
+    #[test]
+    fn an_issuer_is_checked_like_every_other_endpoint() {
+        let mut cfg = Config::new("k", "s", "c", "cs");
+        cfg.issuer = "https://cxone.niceincontact.com/?tenant=x".into();
+        assert!(cfg.checked().is_err(), "a query is refused");
+        cfg.issuer = "https://user:pa55word@cxone.niceincontact.com".into();
+        let err = cfg.checked().unwrap_err().to_string();
+        assert!(!err.contains("pa55word"), "{err}");
     }
 
     #[test]
