@@ -255,6 +255,9 @@ impl GenesysTenant {
         // process already chose one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
+            // A redirect could carry the form (secret included) or our token to another
+            // origin, and trust its answer: a 3xx is an answer of its own, never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.request_timeout)
             .user_agent(concat!(
                 "cxqueues-genesys-cloud/",

@@ -565,3 +565,24 @@ async fn a_rejected_write_carries_the_servers_message_and_field_details() {
         "mediaSettings.call.serviceLevel.durationMs: too.short"
     );
 }
+
+#[tokio::test]
+async fn a_redirect_from_the_token_endpoint_is_not_followed_and_the_secret_goes_nowhere_else() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(307)
+            .insert_header("Location", format!("{}/oauth/token", elsewhere.uri())),
+    )
+    .await;
+    let client = GenesysTenant::new(config(&server)).unwrap();
+    let err = client.list_queues().await.unwrap_err();
+    assert!(!err.to_string().contains(SECRET), "{err}");
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "the form was sent to the other origin"
+    );
+}

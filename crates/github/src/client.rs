@@ -1,7 +1,6 @@
 //! The client: three REST calls, with GitHub's rate limits waited out within a bound.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK};
@@ -9,6 +8,7 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tenant::Secret;
+use tenant::endpoint::checked_endpoint;
 
 use crate::error::GitHubError;
 use crate::wire::{next_link, rate_limit_wait};
@@ -108,48 +108,10 @@ fn config_error(msg: impl Into<String>) -> GitHubError {
     GitHubError::Config(msg.into())
 }
 
-fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// `GITHUB_API_URL`: https anywhere, plain http to this machine only (the token would
 /// otherwise cross the network unencrypted).
 fn checked_api_url(raw: &str) -> Result<Url, GitHubError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| config_error(format!("GITHUB_API_URL {raw:?} is not a valid URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(config_error(
-            "GITHUB_API_URL carries credentials; the token comes from GITHUB_TOKEN only",
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(config_error(format!("GITHUB_API_URL {raw:?} has no host")));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(config_error(format!(
-                "GITHUB_API_URL {raw:?} uses plain http:// to a host that is not this machine, \
-                 which would send the token unencrypted: use https:// (http:// is accepted only \
-                 for loopback hosts: 127.0.0.0/8, ::1 and localhost)"
-            )));
-        }
-        other => {
-            return Err(config_error(format!(
-                "GITHUB_API_URL {raw:?} has the scheme {other:?}: use https://"
-            )));
-        }
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(config_error(format!(
-            "GITHUB_API_URL {raw:?} has a query or fragment: give the bare API root"
-        )));
-    }
-    Ok(url)
+    checked_endpoint("GITHUB_API_URL", raw).map_err(config_error)
 }
 
 fn checked_repository(raw: &str) -> Result<(String, String), GitHubError> {

@@ -15,9 +15,11 @@ mod cxone;
 mod diagnostic;
 pub mod genesys;
 mod id;
+pub mod layout;
 mod load;
 pub mod schema;
 mod spanned;
+pub mod time;
 mod types;
 pub mod yaml;
 

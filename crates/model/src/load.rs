@@ -3,8 +3,9 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use crate::layout;
 use crate::yaml::{self, YamlLimits};
 use crate::{Diagnostic, IdKind, Loc, QueueDoc, Rule, Spanned, TenantDoc, ranges};
 
@@ -169,10 +170,7 @@ fn list_repository_files(
     } else {
         None
     };
-    let queues_dir = tenant
-        .as_ref()
-        .and_then(|t| queues_dir_of(t, opts))
-        .unwrap_or_else(|| "queues".to_string());
+    let queues_dir = layout::queues_dir(tenant.as_ref().map(|t| &t.bytes[..]), &opts.yaml);
     let mut files = Vec::new();
     let dir = root.join(&queues_dir);
     if !dir.is_dir() {
@@ -217,23 +215,8 @@ fn list_repository_files(
     (tenant, files, diags)
 }
 
-fn queues_dir_of(tenant: &RepoFile, opts: &LoadOptions) -> Option<String> {
-    let text = std::str::from_utf8(&tenant.bytes).ok()?;
-    let doc: TenantDoc = yaml::from_str(text, &opts.yaml).ok()?;
-    Some(doc.spec.queues)
-}
-
 fn rel(root: &Path, p: &Path) -> PathBuf {
-    let r = p.strip_prefix(root).unwrap_or(p);
-    PathBuf::from(
-        r.components()
-            .filter_map(|c| match c {
-                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("/"),
-    )
+    PathBuf::from(layout::slash_path(p.strip_prefix(root).unwrap_or(p)))
 }
 
 fn walk(
@@ -297,17 +280,14 @@ fn walk(
         }
         if path.is_dir() {
             walk(canon_root, root, &path, visited, files, diags);
-        } else if is_yaml(&path) {
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(layout::is_queue_file)
+        {
             files.push(path);
         }
     }
-}
-
-fn is_yaml(p: &Path) -> bool {
-    matches!(
-        p.extension().and_then(|e| e.to_str()),
-        Some("yaml") | Some("yml")
-    )
 }
 
 fn read_file(

@@ -402,7 +402,7 @@ fn yes_spanned() -> Spanned<bool> {
     Spanned::unlocated(true)
 }
 fn default_queues_dir() -> String {
-    "queues".into()
+    crate::layout::DEFAULT_QUEUES_DIR.into()
 }
 fn default_rps() -> f64 {
     10.0

@@ -78,8 +78,8 @@ pub struct Document<T> {
 /// it is reported as a document of its own, at its line.
 ///
 /// A file that reads cleanly straight into `T` (and holds nothing the direct read is more
-/// lenient about than the tree, see [`fast`]) is read that way; any other file goes through
-/// the tree ([`node`]), which is strict and finds every problem.
+/// lenient about than the tree, see the private `fast` module) is read that way; any other file
+/// goes through the tree (the private `node` module), which is strict and finds every problem.
 pub fn documents<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Vec<Document<T>> {
     let starts = document_starts(text);
     let mut docs = fast::documents(text, &options(limits), &starts)

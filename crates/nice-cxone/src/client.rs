@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +12,7 @@ use reqwest::header::{ACCEPT, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use tenant::endpoint::checked_endpoint;
 use tenant::{Backoff, ClientStats, Jitter, Secret, StatsRecorder, TenantError};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -42,7 +42,8 @@ pub(crate) const LIST_CAMPAIGNS: &str = "GET /campaigns";
 /// How to reach a CXone tenant. `Debug` never shows a secret.
 #[derive(Clone)]
 pub struct Config {
-    /// The OAuth issuer, e.g. [`DEFAULT_ISSUER`] (`http://` only for loopback hosts).
+    /// The OAuth issuer, by default `https://cxone.niceincontact.com` (`http://` only for
+    /// loopback hosts).
     pub issuer: String,
     /// The API user's access key id.
     pub access_key_id: String,
@@ -166,36 +167,8 @@ impl fmt::Debug for Config {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(h) => h
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
-}
-
 fn checked_url(what: &str, raw: &str) -> Result<Url, TenantError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| TenantError::Config(format!("{what} {raw:?} is not a valid URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(TenantError::Config(format!(
-            "{what} carries user credentials; use the CXONE_* variables instead"
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(TenantError::Config(format!("{what} {raw:?} has no host")));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        _ => Err(TenantError::Config(format!(
-            "{what} {raw:?}: use https:// (plain http:// is accepted only for loopback hosts)"
-        ))),
-    }
+    checked_endpoint(what, raw).map_err(TenantError::Config)
 }
 
 fn rate_limiter(requests_per_second: f64) -> DefaultDirectRateLimiter {
@@ -307,6 +280,9 @@ impl CxoneTenant {
         let (issuer, fixed_base) = config.checked()?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
+            // A redirect could carry the form (secret included) or our token to another
+            // origin, and trust its answer: a 3xx is an answer of its own, never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.request_timeout)
             .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("cxqueues-nice-cxone/", env!("CARGO_PKG_VERSION")))
@@ -931,6 +907,16 @@ mod tests {
             cfg.issuer = issuer.into();
             assert_eq!(cfg.checked().is_ok(), ok, "{issuer}");
         }
+    }
+
+    #[test]
+    fn an_issuer_is_checked_like_every_other_endpoint() {
+        let mut cfg = Config::new("k", "s", "c", "cs");
+        cfg.issuer = "https://cxone.niceincontact.com/?tenant=x".into();
+        assert!(cfg.checked().is_err(), "a query is refused");
+        cfg.issuer = "https://user:pa55word@cxone.niceincontact.com".into();
+        let err = cfg.checked().unwrap_err().to_string();
+        assert!(!err.contains("pa55word"), "{err}");
     }
 
     #[test]

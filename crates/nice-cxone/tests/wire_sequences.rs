@@ -434,3 +434,26 @@ fn the_default_throttle_waits_two_then_six_seconds_capped() {
     assert_eq!(cfg.max_attempts, 4);
     assert_eq!(cfg.requests_per_second, 5.0);
 }
+
+#[tokio::test]
+async fn a_redirect_from_the_token_endpoint_is_not_followed_and_the_secret_goes_nowhere_else() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}/auth/token", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server);
+    cfg.api_base = Some(format!("{}{BASE}", server.uri()));
+    let tenant = CxoneTenant::new(cfg).unwrap();
+    let err = tenant.list_queues().await.unwrap_err();
+    assert!(!err.to_string().contains(KEY_SECRET), "{err}");
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "the form was sent to the other origin"
+    );
+}

@@ -180,7 +180,7 @@ fn plural(n: usize, word: &str) -> String {
 pub fn diff(edits: &[FileEdit]) -> String {
     let mut out = String::new();
     for e in edits {
-        let name = e.file.to_string_lossy().replace('\\', "/");
+        let name = model::layout::slash_path(&e.file);
         let d = similar::TextDiff::from_lines(&e.before, &e.after);
         let _ = write!(
             out,

@@ -232,7 +232,7 @@ fn main() {
 
     let def = &repo.queues[n / 2];
     let name = def.name().to_string();
-    let file = def.file.to_string_lossy().replace('\\', "/");
+    let file = model::layout::slash_path(&def.file);
     let path = dir.path().join(&file);
     let original = std::fs::read_to_string(&path).unwrap();
     let mut latencies = Vec::new();

@@ -35,7 +35,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use reconcile::{
     Action, ApplyObserver, ApplyReport, Change, FieldChange, Observed, QueueOutcome, Status,
@@ -376,10 +376,7 @@ fn chain_hash(record: &Value) -> Option<String> {
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-04-14T09:30:00.123Z`.
 pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let whole = crate::civil::rfc3339_secs(i64::try_from(d.as_secs()).unwrap_or(0));
-    // `…:SSZ` → `…:SS.mmmZ`
-    format!("{}.{:03}Z", whole.trim_end_matches('Z'), d.subsec_millis())
+    model::time::rfc3339_millis(t)
 }
 
 /// The current time, RFC 3339.

@@ -55,7 +55,7 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
                     println!("{e}");
                     Ok(Outcome::Invalid)
                 }
-                Err(e @ VerifyError::Io { .. }) => Err(CliError::Usage(e.to_string())),
+                Err(e @ VerifyError::Io { .. }) => Err(e.into()),
             }
         }
     }

@@ -161,8 +161,11 @@ fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) {
 }
 
 fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
-    std::fs::write(out, plan_output::json(doc))
-        .map_err(|e| CliError::Usage(format!("cannot write the plan to {}: {e}", out.display())))
+    std::fs::write(out, plan_output::json(doc)).map_err(|source| CliError::Io {
+        what: "write the plan to",
+        path: out.to_path_buf(),
+        source,
+    })
 }
 
 pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
@@ -229,8 +232,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
     let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
-    let recorder = crate::recorder::Recorder::open(&state, &loaded)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let recorder = crate::recorder::Recorder::open(&state, &loaded)?;
     let ctx = crate::audit::RunContext::new("cli");
     let bar = pipeline::progress(plan.changes.len());
     let extra = bar.iter().map(|(_, o)| o.clone()).collect();
@@ -244,8 +246,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         args.parallelism,
         extra,
     )
-    .await
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    .await?;
     if let Some((bar, _)) = bar {
         bar.finish_and_clear();
     }
@@ -336,8 +337,11 @@ pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
 
 /// Reads a plan saved by `plan --out`.
 pub fn read_plan_file(file: &std::path::Path) -> Result<PlanFile, CliError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| CliError::Usage(format!("cannot read the plan {}: {e}", file.display())))?;
+    let text = std::fs::read_to_string(file).map_err(|source| CliError::Io {
+        what: "read the plan",
+        path: file.to_path_buf(),
+        source,
+    })?;
     let saved: PlanFile = serde_json::from_str(&text).map_err(|e| {
         CliError::Usage(format!(
             "{}:{}:{}: not a cxqueues plan (JSON, formatVersion 1): {e}",

@@ -143,8 +143,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     // Signals are caught from the start, so that none ends the process half-way.
     let signal = tokio::spawn(shutdown_signal());
 
-    let git = GitSource::open(&args.repo.repo, args.branch.as_deref())
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let git = GitSource::open(&args.repo.repo, args.branch.as_deref())?;
     let optimize_branch = match &args.optimize_branch {
         Some(name) => Some(
             OptimizeBranch::new(name, &args.optimize_author, git.branch())
@@ -152,12 +151,9 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         ),
         None => None,
     };
-    let head = git.head().map_err(|e| CliError::Usage(e.to_string()))?;
+    let head = git.head()?;
     let first = match &head {
-        Some(id) => Some(
-            git.read_commit(id, &LoadOptions::default())
-                .map_err(|e| CliError::Usage(e.to_string()))?,
-        ),
+        Some(id) => Some(git.read_commit(id, &LoadOptions::default())?),
         None => None,
     };
     // The simulator (--sim) is seeded from the first commit's queues.
@@ -170,13 +166,10 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     if args.tenant.sim {
         check.tenant.spec.webhooks.clear();
     }
-    let recorder = Arc::new(
-        Recorder::open(
-            &crate::pipeline::sim_state_args(&args.state, args.tenant.sim),
-            &check,
-        )
-        .map_err(|e| CliError::Usage(e.to_string()))?,
-    );
+    let recorder = Arc::new(Recorder::open(
+        &crate::pipeline::sim_state_args(&args.state, args.tenant.sim),
+        &check,
+    )?);
 
     let token = std::env::var(TOKEN_ENV)
         .ok()
@@ -191,7 +184,11 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let metrics = Arc::new(Metrics::new(conn.client.clone(), status.clone()));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|source| CliError::Io {
+            what: "listen on",
+            path: args.listen.to_string().into(),
+            source,
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::Other(e.into()))?;

@@ -65,7 +65,7 @@ fn open(state: &StateDirArg) -> Result<Outbox, CliError> {
             state.state_dir.display()
         )));
     }
-    Outbox::open(&state.state_dir).map_err(|e| CliError::Usage(e.to_string()))
+    Ok(Outbox::open(&state.state_dir)?)
 }
 
 /// Where an event goes: its webhook's URL as it may be shown, else the webhook's id (the
@@ -118,9 +118,7 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             repo,
             format,
         } => {
-            let (mut pending, mut dead) = open(&state)?
-                .list()
-                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let (mut pending, mut dead) = open(&state)?.list()?;
             let urls = configured_urls(&repo);
             for e in pending.iter_mut().chain(dead.iter_mut()) {
                 e.url = e.hook.as_ref().and_then(|id| urls.get(id).cloned());
@@ -158,9 +156,7 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
                     return Err(CliError::Usage("give an EVENT_ID or --all".into()));
                 }
             };
-            let requeued = open(&state)?
-                .requeue(&which)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let requeued = open(&state)?.requeue(&which)?;
             for e in &requeued {
                 println!(
                     "re-queued {} ({} {} → {})",

@@ -13,7 +13,7 @@
 //!   events ([`webhooks`]).
 
 pub mod audit;
-pub mod civil;
+/// RFC 3339 times: the one home is `model::time` (this path stays for its callers).
 pub mod cli;
 pub mod cmd_audit;
 pub mod cmd_comment;

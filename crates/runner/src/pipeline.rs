@@ -200,12 +200,8 @@ pub fn sim_state_args(state: &crate::recorder::StateArgs, sim: bool) -> crate::r
 pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
     if sim {
         repo.tenant.spec.webhooks.retain(|w| {
-            let local = crate::webhooks::check_url(&w.url).is_ok_and(|u| {
-                let host = u.host_str().unwrap_or_default();
-                let host = host.trim_start_matches('[').trim_end_matches(']');
-                host.eq_ignore_ascii_case("localhost")
-                    || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-            });
+            let local = crate::webhooks::check_url(&w.url)
+                .is_ok_and(|u| tenant::endpoint::is_loopback(&u));
             let keyed = std::env::var_os(&w.secret_env).is_some();
             if !(local && keyed) {
                 eprintln!(

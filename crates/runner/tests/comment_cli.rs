@@ -1,6 +1,8 @@
 //! `cxqueues comment` through the real binary, against a GitHub API fake on loopback (a small
 //! axum app holding the comments of each pull request, with scripted refusals).
 
+mod common;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,17 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use serde_json::{Value, json};
-
-/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
-/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
-fn cxqueues_bin() -> Command {
-    thread_local! {
-        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
-    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
-    cmd
-}
 
 const TOKEN: &str = "ghs_Fake0Token0That0Must0Never0Show";
 const REPO: &str = "octo/queues";
@@ -213,7 +204,7 @@ fn plan_file(dir: &Path, tenant: &str, commit: &str, n: usize) -> PathBuf {
 }
 
 fn comment(base: &str, plan: &Path, extra: &[&str]) -> Output {
-    cxqueues_bin()
+    common::cxqueues_bin()
         .args(["comment", "--plan"])
         .arg(plan)
         .args(extra)
@@ -401,7 +392,7 @@ async fn the_pull_request_comes_from_the_event_file_without_pr() {
         r#"{"action":"opened","pull_request":{"number":31}}"#,
     )
     .unwrap();
-    let out = cxqueues_bin()
+    let out = common::cxqueues_bin()
         .args(["comment", "--plan"])
         .arg(plan_file(dir.path(), "acme", SHA_A, 1))
         .env("GITHUB_TOKEN", TOKEN)
@@ -510,7 +501,7 @@ async fn a_429_is_waited_out_as_retry_after_asks_and_the_comment_is_posted() {
 #[test]
 fn a_missing_token_is_a_usage_error_that_says_how_to_pass_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cxqueues_bin()
+    let out = common::cxqueues_bin()
         .args(["comment", "--pr", "7", "--plan"])
         .arg(plan_file(dir.path(), "acme", SHA_A, 1))
         .env_remove("GITHUB_TOKEN")
@@ -558,7 +549,7 @@ fn repo_with(spec: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// `cxqueues ARGS --repo DIR` with `--out`/`--plan` FILE (and apply's state beside it).
 fn cxqueues(args: &[&str], dir: &Path, file_flag: &str, file: &Path) -> Command {
-    let mut cmd = cxqueues_bin();
+    let mut cmd = common::cxqueues_bin();
     cmd.args(args)
         .arg("--repo")
         .arg(dir)
@@ -583,7 +574,7 @@ fn real(cmd: &mut Command, tenant: &sim::SimHandle) -> Output {
 
 /// `comment --dry-run` without GitHub: the body it would post.
 fn dry_body(plan: &Path) -> String {
-    let out = cxqueues_bin()
+    let out = common::cxqueues_bin()
         .args(["comment", "--dry-run", "--plan"])
         .arg(plan)
         .env_remove("GITHUB_TOKEN")

@@ -3,27 +3,18 @@
 //! in the test; a Genesys repository is rejected at the line of a field Genesys cannot hold;
 //! credentials come from Genesys's own variables and are never printed.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use sim::{Faults, Seed, SeedQueue, SimHandle};
 
-/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
-/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
-fn cxqueues_bin() -> Command {
-    thread_local! {
-        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
-    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
-    cmd
-}
-
 const TENANT: &str = "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata:\n  name: org\nspec:\n  platform: genesys-cloud\n";
 
 fn bin() -> Command {
-    let mut cmd = cxqueues_bin();
+    let mut cmd = common::cxqueues_bin();
     for var in [
         "GENESYSCLOUD_OAUTHCLIENT_ID",
         "GENESYSCLOUD_OAUTHCLIENT_SECRET",

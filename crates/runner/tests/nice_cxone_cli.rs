@@ -1,27 +1,18 @@
 //! `spec.platform: nice-cxone` through the real binary: validation, plan, apply and import
 //! against the simulator's CXone face, and a refused access key.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use sim::{Faults, Seed, SeedQueue, SimHandle};
 
-/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
-/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
-fn cxqueues_bin() -> Command {
-    thread_local! {
-        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
-    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
-    cmd
-}
-
 const TENANT: &str = "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  platform: nice-cxone\n";
 
 fn bin() -> Command {
-    let mut cmd = cxqueues_bin();
+    let mut cmd = common::cxqueues_bin();
     cmd.env("NO_COLOR", "1");
     for var in [
         "CXONE_ACCESS_KEY_ID",

@@ -1,21 +1,12 @@
 //! `cxqueues optimize` through the real binary, on a copy of the example repository.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
-/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
-fn cxqueues_bin() -> Command {
-    thread_local! {
-        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
-    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
-    cmd
-}
-
 fn bin() -> Command {
-    cxqueues_bin()
+    common::cxqueues_bin()
 }
 
 fn run(args: &[&str]) -> Output {

@@ -1,25 +1,16 @@
 //! `plan`, `apply` and `import` through the real binary, against a simulated tenant started
 //! in the test (so that the test can look at the tenant and change it between commands).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use sim::{Faults, Seed, SeedOverflow, SeedQueue, SimHandle};
 
-/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
-/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
-fn cxqueues_bin() -> Command {
-    thread_local! {
-        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
-    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
-    cmd
-}
-
 fn bin() -> Command {
-    cxqueues_bin()
+    common::cxqueues_bin()
 }
 
 fn against(sim: &SimHandle, args: &[&str]) -> Output {

@@ -4,8 +4,9 @@
 //!
 //! Every wait polls with a deadline; nothing asserts on timing.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -18,53 +19,7 @@ const DEADLINE: Duration = Duration::from_secs(45);
 
 // ---------- a git repository ----------
 
-struct Repo {
-    dir: tempfile::TempDir,
-    git: git2::Repository,
-}
-
-impl Repo {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut opts = git2::RepositoryInitOptions::new();
-        opts.initial_head("main");
-        let git = git2::Repository::init_opts(dir.path(), &opts).unwrap();
-        let repo = Self { dir, git };
-        repo.write(
-            "cxqueues.yaml",
-            "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: test}\nspec:\n  requestsPerSecond: 1000\n",
-        );
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let p = self.dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    /// Stages everything and commits it on `main`; returns the commit id.
-    fn commit(&self, message: &str) -> String {
-        let mut index = self.git.index().unwrap();
-        index
-            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.update_all(["*"].iter(), None).unwrap();
-        index.write().unwrap();
-        let tree = self.git.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("Grace Hopper", "grace@example.com").unwrap();
-        let parent = self.git.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        self.git
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .unwrap()
-            .to_string()
-    }
-}
+use common::GitRepo as Repo;
 
 fn queue(name: &str, wait: u32, description: &str) -> String {
     format!(
@@ -79,6 +34,10 @@ fn file_of(name: &str) -> String {
 /// A repository with these queues, each in its own file, committed.
 fn repo_with(queues: &[(&str, u32, &str)]) -> (Repo, String) {
     let repo = Repo::new();
+    repo.write(
+        "cxqueues.yaml",
+        "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: test}\nspec:\n  requestsPerSecond: 1000\n",
+    );
     for (name, wait, desc) in queues {
         repo.write(&file_of(name), &queue(name, *wait, desc));
     }

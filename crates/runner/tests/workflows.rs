@@ -1,21 +1,11 @@
 //! The workflow files parse as YAML, name the commands and permissions the pull-request flow
 //! needs, and every `cxqueues` command line in them is one the binary accepts.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
-
-/// The binary, its `--state-dir` (so also the simulated tenant's state, `<state-dir>/sim/`) in
-/// a folder of the calling test's own: tests never share, or leave behind, a simulated tenant.
-fn cxqueues_bin() -> Command {
-    thread_local! {
-        static STATE: tempfile::TempDir = tempfile::tempdir().unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
-    STATE.with(|dir| cmd.env("CXQUEUES_STATE_DIR", dir.path()));
-    cmd
-}
 
 fn workflow(name: &str) -> (Value, String) {
     let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,7 +48,11 @@ fn commands_parse(scripts: &[String]) -> usize {
             continue;
         };
         let args: Vec<&str> = rest.split_whitespace().collect();
-        let out = cxqueues_bin().args(&args).arg("--help").output().unwrap();
+        let out = common::cxqueues_bin()
+            .args(&args)
+            .arg("--help")
+            .output()
+            .unwrap();
         assert_eq!(
             out.status.code(),
             Some(0),

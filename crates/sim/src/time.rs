@@ -1,22 +1,10 @@
-//! Wall-clock formatting helpers (no calendar crate needed).
+//! Wall-clock formatting helpers: RFC 3339 through `model::time`, HTTP-dates for `Retry-After`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-/// Formats a wall-clock time as RFC 3339 in UTC with whole seconds, e.g. `2026-11-20T10:00:00Z`.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+use model::time::rfc3339;
 
-/// The current time as RFC 3339.
+/// The current time as RFC 3339 in UTC with whole seconds (the one formatter: `model::time`).
 pub(crate) fn now_rfc3339() -> String {
     rfc3339(SystemTime::now())
 }
@@ -26,27 +14,10 @@ pub(crate) fn http_date_in(secs: u64) -> String {
     httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(secs))
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March-based
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // day is 1..=31 and month 1..=12, so both fit.
-    (
-        year,
-        u32::try_from(month).unwrap_or(1),
-        u32::try_from(day).unwrap_or(1),
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
 
     #[test]

@@ -15,7 +15,8 @@ pub fn checked_endpoint(what: &str, raw: &str) -> Result<Url, String> {
     if !url.username().is_empty() || url.password().is_some() {
         // Never echo the URL here: it carries credentials.
         return Err(format!(
-            "{what} carries user credentials; give them as the client id and secret instead"
+            "{what} carries user credentials, which would be stored and logged with it; give them \
+             through the platform's credential settings instead"
         ));
     }
     if url.cannot_be_a_base() || url.host_str().is_none_or(str::is_empty) {

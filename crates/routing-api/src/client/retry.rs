@@ -2,8 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use serde::{Deserialize, Serialize};
+use tenant::{Backoff, Jitter};
 use tokio::time::Instant;
 
 use crate::ApiError;
@@ -67,20 +67,18 @@ impl RetryPolicy {
         Ok(())
     }
 
-    /// The un-jittered exponential schedule (backon's builder); [`full_jitter`] randomises it.
-    fn schedule(&self) -> ExponentialBackoff {
-        ExponentialBuilder::default()
-            .with_min_delay(self.initial_delay)
-            .with_max_delay(self.max_delay)
-            .with_factor(2.0)
-            .without_max_times()
-            .build()
+    /// The backoff between tries: the port's one policy, doubling from `initial_delay` up to
+    /// `max_delay`, with full jitter.
+    fn backoff(&self) -> Backoff {
+        Backoff::doubling(self.initial_delay, self.max_delay).with_jitter(Jitter::Full)
     }
-}
 
-/// A random duration between zero and `ceiling` ("full jitter").
-pub(crate) fn full_jitter(ceiling: Duration) -> Duration {
-    ceiling.mul_f64(rand::random::<f64>())
+    /// The un-jittered ceilings of the retries, in order.
+    #[cfg(test)]
+    fn schedule(&self) -> impl Iterator<Item = Duration> {
+        let backoff = self.backoff();
+        (0..).map(move |retry| backoff.ceiling(retry))
+    }
 }
 
 /// Reads a `Retry-After` value: delay-seconds (`2`) or an HTTP-date (RFC 9110 §10.2.3).
@@ -116,7 +114,9 @@ pub(crate) struct Failure {
 pub(crate) struct Budget {
     policy: RetryPolicy,
     started: Instant,
-    backoff: ExponentialBackoff,
+    backoff: Backoff,
+    /// Backoff waits taken so far (a `Retry-After` wait does not count).
+    backed_off: u32,
     /// Tries sent so far.
     pub attempts: u32,
     /// Whether an earlier try may have been applied without us seeing the answer.
@@ -128,7 +128,8 @@ impl Budget {
         Self {
             policy: policy.clone(),
             started: Instant::now(),
-            backoff: policy.schedule(),
+            backoff: policy.backoff(),
+            backed_off: 0,
             attempts: 0,
             maybe_applied: false,
         }
@@ -156,7 +157,11 @@ impl Budget {
         }
         let delay = match failure.retry_after {
             Some(asked) => asked.min(self.policy.max_retry_after),
-            None => full_jitter(self.backoff.next().unwrap_or(self.policy.max_delay)),
+            None => {
+                let delay = self.backoff.delay(self.backed_off, rand::random::<f64>());
+                self.backed_off = self.backed_off.saturating_add(1);
+                delay
+            }
         };
         let remaining = self
             .policy
@@ -202,8 +207,13 @@ mod tests {
 
     #[test]
     fn full_jitter_stays_under_the_ceiling() {
+        let backoff = RetryPolicy {
+            initial_delay: Duration::from_millis(100),
+            ..RetryPolicy::default()
+        }
+        .backoff();
         for _ in 0..1000 {
-            assert!(full_jitter(Duration::from_millis(100)) <= Duration::from_millis(100));
+            assert!(backoff.delay(0, rand::random::<f64>()) <= Duration::from_millis(100));
         }
     }
 

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use model::layout::slash_path;
 use model::{Diagnostic, Rule, Severity};
 
 /// The version of the JSON output; fields may be added in later versions, never renamed.
@@ -77,28 +78,6 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
-}
-
-/// A path with `/` separators and without `.` components (`./queues/a.yaml` → `queues/a.yaml`).
-fn slash_path(p: &Path) -> String {
-    let mut out = String::new();
-    for c in p.components() {
-        let part = match c {
-            Component::CurDir => continue,
-            Component::RootDir => {
-                out.push('/');
-                continue;
-            }
-            Component::Prefix(p) => p.as_os_str().to_string_lossy(),
-            Component::ParentDir => "..".into(),
-            Component::Normal(s) => s.to_string_lossy(),
-        };
-        if !out.is_empty() && !out.ends_with('/') {
-            out.push('/');
-        }
-        out.push_str(&part);
-    }
-    out
 }
 
 fn severity_word(s: Severity) -> &'static str {

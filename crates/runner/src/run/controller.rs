@@ -593,7 +593,7 @@ fn record_queues(
         .repo
         .queues
         .iter()
-        .map(|q| (q.name(), q.file.to_string_lossy().replace('\\', "/")))
+        .map(|q| (q.name(), model::layout::slash_path(&q.file)))
         .collect();
     let commit = desired.commit.id.clone();
     let mut st = ctx.status.write();

@@ -11,7 +11,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid, Repository as GitRepo, Tree};
-use model::{Diagnostic, LoadOptions, Loc, QueueDef, RepoFile, Repository, Rule, TenantDoc};
+use model::layout::{self, slash_path};
+use model::{Diagnostic, LoadOptions, Loc, QueueDef, RepoFile, Repository, Rule};
 use serde::Serialize;
 
 /// The tree entry mode of a symbolic link.
@@ -283,16 +284,6 @@ fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     }
 }
 
-fn slash_path(p: &Path) -> String {
-    p.components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// The tree at `path` below `root`, or `None` when there is none.
 fn subtree<'r>(
     repo: &'r GitRepo,
@@ -307,10 +298,6 @@ fn subtree<'r>(
         Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
-}
-
-fn is_yaml(name: &str) -> bool {
-    name.ends_with(".yaml") || name.ends_with(".yml")
 }
 
 fn symlink_error(path: &str) -> Diagnostic {
@@ -328,18 +315,8 @@ fn symlink_error(path: &str) -> Diagnostic {
 fn link_target(repo: &GitRepo, root: &Tree<'_>, at: &str, link: git2::Oid) -> Option<git2::Oid> {
     let blob = repo.find_blob(link).ok()?;
     let target = std::str::from_utf8(blob.content()).ok()?;
-    let mut parts: Vec<&str> = at.split('/').filter(|p| !p.is_empty()).collect();
-    for c in Path::new(target).components() {
-        match c {
-            Component::Normal(p) => parts.push(p.to_str()?),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                parts.pop()?;
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    let entry = root.get_path(Path::new(&parts.join("/"))).ok()?;
+    let inside = layout::link_target_inside(at, target)?;
+    let entry = root.get_path(Path::new(&inside)).ok()?;
     (entry.kind() == Some(ObjectType::Blob) && entry.filemode() != MODE_SYMLINK).then(|| entry.id())
 }
 
@@ -376,12 +353,7 @@ fn list_files(
             }
         },
     };
-    let queues_dir = tenant
-        .as_ref()
-        .and_then(|(t, _)| std::str::from_utf8(&t.bytes).ok())
-        .and_then(|text| model::yaml::from_str::<TenantDoc>(text, &opts.yaml).ok())
-        .map(|doc| doc.spec.queues)
-        .unwrap_or_else(|| "queues".to_string());
+    let queues_dir = layout::queues_dir(tenant.as_ref().map(|(t, _)| &t.bytes[..]), &opts.yaml);
     let dir = Path::new(&queues_dir);
     let escapes = dir
         .components()
@@ -457,12 +429,14 @@ fn walk(
             // As on disk: a link that stays inside the repository is followed, to a file.
             Some(ObjectType::Blob) if entry.filemode() == MODE_SYMLINK => {
                 match link_target(repo, root, at, entry.id()) {
-                    Some(target) if is_yaml(&name) => files.push((path, target)),
+                    Some(target) if layout::is_queue_file(&name) => files.push((path, target)),
                     Some(_) => {}
                     None => diags.push(symlink_error(&path)),
                 }
             }
-            Some(ObjectType::Blob) if is_yaml(&name) => files.push((path, entry.id())),
+            Some(ObjectType::Blob) if layout::is_queue_file(&name) => {
+                files.push((path, entry.id()))
+            }
             Some(ObjectType::Commit) => diags.push(Diagnostic::warning(
                 Rule::File,
                 path.as_str(),

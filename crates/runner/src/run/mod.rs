@@ -4,7 +4,7 @@
 //! - [`watch`] notices new commits: file events on the git directory, debounced on the
 //!   trailing edge, with a polling fallback; both compare the branch's commit id.
 //! - [`controller`] is the loop, shaped like kube-runtime's controller: one
-//!   [`reconcile`](controller::Controller::reconcile) at a time, an error policy with capped
+//!   [`reconcile`](controller::reconcile()) at a time, an error policy with capped
 //!   backoff, and triggers (commit, manual, resync, retry) that coalesce into one follow-up run.
 //! - [`status`] and [`metrics`] are what the loop tells the world, served by [`http`].
 
@@ -17,7 +17,7 @@ pub mod status;
 pub mod watch;
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use tokio::time::Instant;
@@ -149,16 +149,7 @@ pub fn format_duration(d: Duration) -> String {
     out
 }
 
-pub use crate::civil::rfc3339_secs;
-
-/// RFC 3339 (UTC, whole seconds) of a system time.
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    };
-    rfc3339_secs(secs)
-}
+pub use model::time::{rfc3339, rfc3339_secs};
 
 /// The wall-clock time of a future tokio instant.
 pub fn wall_time_of(at: Instant) -> SystemTime {
@@ -193,13 +184,5 @@ mod tests {
         for text in ["5m", "30s", "1h", "1h30m", "250ms", "1m5s"] {
             assert_eq!(format_duration(parse_duration(text).unwrap()), text);
         }
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(rfc3339_secs(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339_secs(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339_secs(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339_secs(-1), "1969-12-31T23:59:59Z");
     }
 }

@@ -260,7 +260,7 @@ fn commit_proposal(
             .ok()
             .filter(|entry| entry.filemode() == i32::from(FileMode::BlobExecutable))
             .map_or(FileMode::Blob, |_| FileMode::BlobExecutable);
-        update.upsert(path.to_string_lossy().replace('\\', "/"), blob, mode);
+        update.upsert(model::layout::slash_path(&path), blob, mode);
     }
     let new_tree = git.find_tree(update.create_updated(&git, &tree)?)?;
     let author = Signature::now(&branch.author_name, &branch.author_email)?;

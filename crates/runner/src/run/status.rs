@@ -111,7 +111,7 @@ impl Problem {
 
 impl From<&Diagnostic> for Problem {
     fn from(d: &Diagnostic) -> Self {
-        let file = d.file.to_string_lossy().replace('\\', "/");
+        let file = model::layout::slash_path(&d.file);
         Self {
             message: d.message.clone(),
             file: (!file.is_empty()).then_some(file),

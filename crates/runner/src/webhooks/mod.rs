@@ -191,12 +191,7 @@ pub fn check_url(raw: &str) -> Result<Url, WebhookError> {
             "credentials in the URL would be stored and logged: put the key in the secretEnv variable",
         ));
     }
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = tenant::endpoint::is_loopback(&url);
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
