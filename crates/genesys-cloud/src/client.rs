@@ -353,14 +353,13 @@ impl GenesysTenant {
             .stats
             .request(endpoint, Some(status.as_u16()), is_token);
         let retry_after = retry_after(resp.headers());
-        let body = resp
-            .bytes()
+        let body = tenant::http::read_capped(resp, self.inner.config.max_response_bytes)
             .await
-            .map_err(|e| format!("{endpoint}: reading the answer: {}", e.without_url()))?;
+            .map_err(|e| format!("{endpoint}: {e}"))?;
         Ok(Reply {
             status,
             retry_after,
-            body: body.to_vec(),
+            body,
         })
     }
 

@@ -72,6 +72,9 @@ pub struct Config {
     pub page_size: u32,
     /// How long one request may take. Default 15 s.
     pub request_timeout: Duration,
+    /// The most one answer's body may hold (default 64 MiB): a larger one is refused, never
+    /// read whole.
+    pub max_response_bytes: u64,
     /// Tries per call for 429 and retryable 5xx/network failures. Default 6.
     pub max_attempts: u32,
     /// A token is refreshed this long before `expires_in` runs out. Default 60 s.
@@ -107,6 +110,7 @@ impl Config {
             requests_per_second: Self::DEFAULT_REQUESTS_PER_SECOND,
             page_size: Self::DEFAULT_PAGE_SIZE,
             request_timeout: Duration::from_secs(15),
+            max_response_bytes: tenant::http::DEFAULT_MAX_RESPONSE_BYTES,
             max_attempts: 6,
             token_refresh_skew: Duration::from_secs(60),
             delete_settle: Duration::from_secs(120),

@@ -586,3 +586,17 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed_and_the_secret_goes_
         "the form was sent to the other origin"
     );
 }
+
+#[tokio::test]
+async fn an_answer_past_max_response_bytes_is_refused_naming_the_limit() {
+    let (server, client, _) = setup_with(3600, |c| c.max_response_bytes = 1024).await;
+    on(
+        &server,
+        "GET",
+        QUEUES,
+        ResponseTemplate::new(200).set_body_string("x".repeat(4096)),
+    )
+    .await;
+    let err = client.list_queues().await.unwrap_err();
+    assert!(err.to_string().contains("larger than 1024 bytes"), "{err}");
+}

@@ -61,6 +61,9 @@ pub struct Config {
     pub page_size: u32,
     /// How long one request may take. Default 15 s.
     pub request_timeout: Duration,
+    /// The most one answer's body may hold (default 64 MiB): a larger one is refused, never
+    /// read whole.
+    pub max_response_bytes: u64,
     /// The wait after a 429 without a usable `Retry-After` (and after a failed GET or PUT).
     /// Default 2 s, then 6 s (capped), equal jitter.
     pub throttle: Backoff,
@@ -95,6 +98,7 @@ impl Config {
             requests_per_second: Self::DEFAULT_REQUESTS_PER_SECOND,
             page_size: MAX_PAGE_SIZE,
             request_timeout: Duration::from_secs(15),
+            max_response_bytes: tenant::http::DEFAULT_MAX_RESPONSE_BYTES,
             throttle: Backoff {
                 initial: Duration::from_secs(2),
                 max: Duration::from_secs(6),
@@ -379,7 +383,15 @@ impl CxoneTenant {
         };
         let status = answer.status();
         self.inner.stats.request(TOKEN, Some(status.as_u16()), true);
-        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        let limit = self.inner.config.max_response_bytes;
+        let body: Value = match tenant::http::read_capped(answer, limit).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            Err(e) => {
+                return Err(TenantError::Transport {
+                    message: format!("the CXone issuer's answer: {e}"),
+                });
+            }
+        };
         if status.is_success() {
             let t: TokenAnswer =
                 serde_json::from_value(body).map_err(|_| TenantError::Transport {
@@ -602,7 +614,16 @@ impl CxoneTenant {
                             .get(RETRY_AFTER)
                             .and_then(|v| v.to_str().ok()),
                     );
-                    let text = answer.text().await.unwrap_or_default();
+                    let limit = self.inner.config.max_response_bytes;
+                    let text = match tenant::http::read_capped(answer, limit).await {
+                        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                        Err(e @ tenant::http::BodyError::TooLarge { .. }) => {
+                            return Err(TenantError::Transport {
+                                message: format!("{label}: {e}"),
+                            });
+                        }
+                        Err(tenant::http::BodyError::Transport(_)) => String::new(),
+                    };
                     let value: Value = if text.trim().is_empty() {
                         Value::Null
                     } else {

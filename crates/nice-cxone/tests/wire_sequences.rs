@@ -457,3 +457,24 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed_and_the_secret_goes_
         "the form was sent to the other origin"
     );
 }
+
+#[tokio::test]
+async fn an_answer_past_max_response_bytes_is_refused_naming_the_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(token_answer("access-1", 3600, None))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/skills")))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server);
+    cfg.api_base = Some(format!("{}{BASE}", server.uri()));
+    cfg.max_response_bytes = 1024;
+    let tenant = CxoneTenant::new(cfg).unwrap();
+    let err = tenant.list_queues().await.unwrap_err();
+    assert!(err.to_string().contains("larger than 1024 bytes"), "{err}");
+}

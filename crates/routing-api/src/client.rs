@@ -945,23 +945,16 @@ impl HttpTenant {
         let transport =
             |error| SendError::Transport(describe_transport(error, inner.config.request_timeout));
         let result = async {
-            let mut response = request.send().await.map_err(transport)?;
-            if response
-                .content_length()
-                .is_some_and(|length| length > limit)
-            {
-                return Err(too_large());
-            }
+            let response = request.send().await.map_err(transport)?;
             let status = response.status();
             let headers = response.headers().clone();
             // Read chunk by chunk, so that a body past the limit is never held whole.
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(transport)? {
-                if (body.len() as u64).saturating_add(chunk.len() as u64) > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = tenant::http::read_capped(response, limit)
+                .await
+                .map_err(|e| match e {
+                    tenant::http::BodyError::TooLarge { .. } => too_large(),
+                    tenant::http::BodyError::Transport(e) => transport(e),
+                })?;
             let cached = inner.tokens.current();
             let secrets = [Some(&inner.config.client_secret), bearer, cached.as_ref()];
             Ok(Reply {

@@ -23,6 +23,8 @@ pub mod endpoint;
 mod error;
 #[cfg(feature = "testing")]
 mod fake;
+#[cfg(feature = "http")]
+pub mod http;
 mod queue;
 mod secret;
 mod stats;
