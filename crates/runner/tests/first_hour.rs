@@ -108,24 +108,31 @@ fn the_standalone_sim_seeded_from_the_example_plans_it_without_unknown_skills() 
             .spawn()
             .expect("cxqueues sim starts"),
     );
+    // Read what the simulator prints on a thread of its own that keeps reading to the end:
+    // a closed pipe would make its next line fail, and the simulator with it.
     let stdout = sim.0.stdout.take().unwrap();
-    let mut base = None;
-    let mut printed = String::new();
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(at) = line.find("serving a simulated tenant at ") {
-            base = Some(
-                line[at + "serving a simulated tenant at ".len()..]
-                    .trim()
-                    .to_string(),
-            );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut printed = String::new();
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(at) = line.find("serving a simulated tenant at ") {
+                let base = line[at + "serving a simulated tenant at ".len()..].trim();
+                let _ = tx.send(Ok(base.to_string()));
+                sent = true;
+            }
         }
-        if line.contains("client_secret") {
-            break;
+        if !sent {
+            let _ = tx.send(Err(printed));
         }
-    }
-    let base = base.unwrap_or_else(|| panic!("no base URL printed:\n{printed}"));
+    });
+    let base = match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+        Ok(Ok(base)) => base,
+        Ok(Err(printed)) => panic!("no base URL printed:\n{printed}"),
+        Err(_) => panic!("the simulator printed no base URL in 30 s"),
+    };
     let out = cxqueues(
         &["plan"],
         &state,
