@@ -141,28 +141,36 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
 
-    println!("cxqueues sim: serving a simulated tenant at {base}");
+    // The banner is for whoever watches; a closed stdout (`| head`) must not end the
+    // simulator, so a failed write is ignored rather than a panic as with `println!`.
+    macro_rules! say {
+        ($($arg:tt)*) => {{
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stdout(), $($arg)*);
+        }};
+    }
+    say!("cxqueues sim: serving a simulated tenant at {base}");
     let client = state.client();
-    println!("  client_id:     {}", client.client_id);
+    say!("  client_id:     {}", client.client_id);
     if client.is_demo() {
         // The built-in demo client's secret is a fixed fake, printed so it can be used.
-        println!(
+        say!(
             "  client_secret: {} (built-in demo secret of the simulator, not a real credential)",
             client.client_secret
         );
     } else {
-        println!("  client_secret: as given in the state file (not printed)");
+        say!("  client_secret: as given in the state file (not printed)");
     }
-    println!("  token:         POST {base}{}", sim::TOKEN_PATH);
-    println!(
+    say!("  token:         POST {base}{}", sim::TOKEN_PATH);
+    say!(
         "  Genesys face:  GENESYSCLOUD_API_REGION={base}{}",
         sim::GENESYS_PREFIX
     );
-    println!("  stats:         GET {base}/_sim/stats (faults: GET/POST {base}/_sim/faults)");
-    println!("Press Ctrl-C to stop.");
+    say!("  stats:         GET {base}/_sim/stats (faults: GET/POST {base}/_sim/faults)");
+    say!("Press Ctrl-C to stop.");
 
     sim::serve(listener, state, shutdown_signal()).await?;
-    println!("cxqueues sim: stopped");
+    say!("cxqueues sim: stopped");
     Ok(())
 }
 

@@ -219,3 +219,44 @@ fn run_with_its_output_piped_prints_the_banner_before_the_first_log_line() {
         .unwrap_or_else(|| panic!("no log line:\n{written}"));
     assert!(banner < first_log, "the banner comes first:\n{written}");
 }
+
+#[test]
+fn the_standalone_sim_keeps_serving_after_whoever_read_its_banner_has_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Killed(
+        Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+            .args(["sim", "--listen", "127.0.0.1:0", "--repo"])
+            .arg(example())
+            .env("CXQUEUES_STATE_DIR", dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cxqueues sim starts"),
+    );
+    // Read the first line only, then close the pipe (as `cxqueues sim | head -1` does).
+    let first = {
+        let mut line = String::new();
+        BufReader::new(sim.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        line
+    };
+    let at = first
+        .find("http://")
+        .unwrap_or_else(|| panic!("no base URL in {first:?}"));
+    let addr = first[at + "http://".len()..].trim().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The simulator still answers: any HTTP status line will do.
+    let mut stream = std::net::TcpStream::connect(&addr).expect("the simulator still listens");
+    use std::io::{Read as _, Write as _};
+    write!(
+        stream,
+        "GET /api/v2/routing/queues HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer:?}");
+    assert!(sim.0.try_wait().unwrap().is_none(), "the simulator has exited");
+}
