@@ -21,14 +21,8 @@ pub struct ImportArgs {
     /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
-    /// With --sim: where the simulated tenant keeps its state (<DIR>/sim/).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: crate::recorder::StateDirArg,
 }
 
 /// The modeline's path to `schemas/queue.schema.json` from `out`, relative to the repository.
@@ -100,7 +94,7 @@ fn tenant_document(source: &Path) -> String {
 pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     // The tenant document (if any) says where the tenant is; the queues are not needed.
     let repo = model::load_repository(&args.repo.repo, &LoadOptions::default());
-    let conn = connect(&args.tenant, &repo, &args.state_dir).await?;
+    let conn = connect(&args.tenant, &repo, &args.state.state_dir).await?;
     let observed = reconcile::observe(&conn.client).await?;
     let docs = reconcile::import::queue_docs_for(&observed.queues, conn.client.capabilities());
     let names = reconcile::import::file_names(&docs);

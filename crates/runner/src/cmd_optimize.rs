@@ -79,14 +79,8 @@ pub struct OptimizeArgs {
     /// Exit 0 when nothing would change, 2 when something would.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// With --sim: where the simulated tenant keeps its state (<DIR>/sim/).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: crate::recorder::StateDirArg,
 }
 
 pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
@@ -108,7 +102,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
     let (metrics, doc_policy) = match file_doc {
         Some(doc) => doc,
         None => (
-            from_tenant(&args.tenant, &repo, &args.state_dir).await?,
+            from_tenant(&args.tenant, &repo, &args.state.state_dir).await?,
             None,
         ),
     };

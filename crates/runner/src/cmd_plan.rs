@@ -33,14 +33,8 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// With --sim: where the simulated tenant keeps its state (<DIR>/sim/).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: crate::recorder::StateDirArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,7 +163,7 @@ fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
 }
 
 pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
-    let planned = match make_plan(&args.repo, &args.tenant, &args.state_dir).await? {
+    let planned = match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
         Ok(p) => p,
         Err(invalid) => {
             if let Some(out) = &args.out {
@@ -207,7 +201,9 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             format: args.format,
             out: args.out,
             detailed_exitcode: args.detailed_exitcode,
-            state_dir: args.state.state_dir,
+            state: crate::recorder::StateDirArg {
+                state_dir: args.state.state_dir,
+            },
         })
         .await;
     }

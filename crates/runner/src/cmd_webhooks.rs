@@ -1,28 +1,14 @@
 //! `cxqueues webhooks list` and `cxqueues webhooks retry`: the outbox of a state directory.
 
-use std::path::PathBuf;
-
 use crate::cli::RepoArgs;
 use crate::exit::{CliError, Outcome};
+use crate::recorder::StateDirArg;
 use crate::webhooks::{EventSummary, HookId, Outbox, Requeue, shown_url};
 
 #[derive(Debug, clap::Args)]
 pub struct WebhooksArgs {
     #[command(subcommand)]
     pub command: WebhooksCommand,
-}
-
-/// Where the outbox is.
-#[derive(Debug, Clone, clap::Args)]
-pub struct StateDirArg {
-    /// The state directory (holds outbox/ and dead/).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -14,6 +14,21 @@ use reconcile::{ApplyObserver, ApplyReport};
 use crate::audit::{AUDIT_FILE, AuditError, AuditLog, AuditObserver, RunContext};
 use crate::webhooks::{self, Delivery, DeliveryConfig, Outbox, WebhookError, WebhookObserver};
 
+/// `--state-dir` alone, for the commands that keep no audit log (`plan`, `import`, `optimize`,
+/// `webhooks`): the simulated tenant (`<DIR>/sim/`) and the webhook outbox live there.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StateDirArg {
+    /// The state directory: the simulated tenant of `--sim` (<DIR>/sim/), the audit log and
+    /// the webhook outbox (git-ignore it).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".cxqueues",
+        env = "CXQUEUES_STATE_DIR"
+    )]
+    pub state_dir: PathBuf,
+}
+
 /// `--state-dir` and `--audit-log`, for `apply` and `run` (flatten into their arguments).
 #[derive(clap::Args, Debug, Clone)]
 pub struct StateArgs {
