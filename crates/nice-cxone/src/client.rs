@@ -18,6 +18,8 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use tracing::debug;
 
+use crate::wire::WriteStyle;
+
 /// The public issuer.
 pub const DEFAULT_ISSUER: &str = "https://cxone.niceincontact.com";
 /// The largest page `GET /skills` serves.
@@ -28,8 +30,6 @@ const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 const TOKEN_REFRESH_SKEW: Duration = Duration::from_secs(30);
 /// The longest `Retry-After` honoured; a longer one is cut to this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
-/// A list that goes on for more pages than this is a tenant bug, not data.
-const MAX_PAGES: u32 = 10_000;
 
 const TOKEN: &str = "POST /auth/token";
 const DISCOVERY: &str = "GET /.well-known/cxone-configuration";
@@ -74,6 +74,9 @@ pub struct Config {
     pub lag: Backoff,
     /// Look-ups of a created skill before giving up. Default 6.
     pub lag_attempts: u32,
+    /// How an update is written: every writable property as read (the default, after a
+    /// read), or only the changed fields (`spec.cxone.partialUpdates: true`).
+    pub write_style: WriteStyle,
 }
 
 impl Config {
@@ -109,6 +112,7 @@ impl Config {
             lag: Backoff::doubling(Duration::from_secs(1), Duration::from_secs(8))
                 .with_jitter(Jitter::Equal),
             lag_attempts: 6,
+            write_style: WriteStyle::AsRead,
         }
     }
 
@@ -167,6 +171,7 @@ impl fmt::Debug for Config {
             .field("api_version", &self.api_version)
             .field("requests_per_second", &self.requests_per_second)
             .field("page_size", &self.page_size)
+            .field("write_style", &self.write_style)
             .finish_non_exhaustive()
     }
 }
@@ -694,95 +699,9 @@ impl CxoneTenant {
         }
     }
 
-    /// Every skill (raw), following `skip`/`top` or `_links.next`; `query` narrows the list.
-    pub(crate) async fn list_raw(
-        &self,
-        query: &[(&str, String)],
-    ) -> Result<Vec<Map<String, Value>>, TenantError> {
-        let top = self.inner.config.page_size;
-        let mut out = Vec::new();
-        let mut skip: u64 = 0;
-        let mut next: Option<Url> = None;
-        for _ in 0..MAX_PAGES {
-            let url = match next.take() {
-                Some(u) => u,
-                None => {
-                    let mut q = query.to_vec();
-                    q.push(("skip", skip.to_string()));
-                    q.push(("top", top.to_string()));
-                    self.api_url(&["skills"], &q).await?
-                }
-            };
-            let page = self.call(Method::GET, LIST_SKILLS, url, None).await?;
-            let items = skills_of(&page);
-            let got = items.len() as u64;
-            out.extend(items);
-            skip += got;
-            let total = total_records(&page);
-            if let Some(link) = page
-                .pointer("/_links/next")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-            {
-                let url = self
-                    .base()
-                    .await?
-                    .join(link)
-                    .map_err(|e| TenantError::Transport {
-                        message: format!("{LIST_SKILLS}: unusable _links.next {link:?}: {e}"),
-                    })?;
-                if got > 0 && self.same_origin(&url).await? {
-                    next = Some(url);
-                    continue;
-                }
-            }
-            let more = match total {
-                Some(t) => skip < t,
-                None => got == u64::from(top),
-            };
-            if got == 0 || !more {
-                return Ok(out);
-            }
-        }
-        Err(TenantError::Transport {
-            message: format!("{LIST_SKILLS}: more than {MAX_PAGES} pages; giving up"),
-        })
-    }
-
-    /// The campaign id of `name`, from `GET /campaigns` (read once per run).
-    pub(crate) async fn campaign_id(&self, name: &str) -> Result<i64, TenantError> {
-        let campaigns = self
-            .inner
-            .campaigns
-            .get_or_try_init(|| async {
-                let url = self.api_url(&["campaigns"], &[]).await?;
-                let body = self.call(Method::GET, LIST_CAMPAIGNS, url, None).await?;
-                Ok::<_, TenantError>(
-                    body.get("campaigns")
-                        .and_then(Value::as_array)
-                        .map(|list| {
-                            list.iter()
-                                .filter_map(|c| {
-                                    Some((
-                                        int_of(c.get("campaignId")?)?,
-                                        c.get("campaignName")?.as_str()?.to_string(),
-                                    ))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )
-            })
-            .await?;
-        campaigns
-            .iter()
-            .find(|(_, n)| n == name)
-            .map(|(id, _)| *id)
-            .ok_or_else(|| TenantError::Rejected {
-                reasons: vec![format!(
-                    "spec.cxone.campaign {name:?} is not a campaign of this tenant"
-                )],
-            })
+    /// The campaigns read in this run (see `campaigns.rs`).
+    pub(crate) fn campaigns(&self) -> &OnceCell<Vec<(i64, String)>> {
+        &self.inner.campaigns
     }
 
     /// How long to wait before look-up `attempt` of a created skill.
@@ -810,10 +729,6 @@ pub(crate) fn int_of(v: &Value) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-}
-
-fn total_records(page: &Value) -> Option<u64> {
-    int_of(page.get("totalRecords")?).and_then(|n| u64::try_from(n).ok())
 }
 
 /// The skills of a list or get answer: `{skills:[…]}` or a bare skill.
@@ -856,23 +771,6 @@ mod tests {
         ];
         for (token, want) in table {
             assert_eq!(tenant_id_claim(&token).as_deref(), want, "{token}");
-        }
-    }
-
-    #[test]
-    fn totals_and_ids_may_come_as_strings() {
-        let table = [
-            (r#"{"totalRecords":"101"}"#, Some(101)),
-            (r#"{"totalRecords":7}"#, Some(7)),
-            (r#"{"totalRecords":"x"}"#, None),
-            (r#"{}"#, None),
-        ];
-        for (json, want) in table {
-            assert_eq!(
-                total_records(&serde_json::from_str(json).unwrap()),
-                want,
-                "{json}"
-            );
         }
     }
 

@@ -33,10 +33,13 @@
 //! - Campaigns are listed by `GET /campaigns` as `{campaigns:[{campaignId, campaignName}]}`.
 //! - The ACD error body is read from `error_description`, `message` or `error`, in that order.
 
+mod campaigns;
 mod client;
+mod list;
 mod port;
 pub mod wire;
+pub mod writable;
 
 pub use client::{Config, CxoneTenant};
-pub use port::CAPABILITIES;
-pub use wire::{MEDIA_TYPES, skill_name_problem};
+pub use port::{CAPABILITIES, CAPABILITIES_PARTIAL};
+pub use wire::{MEDIA_TYPES, WriteStyle, skill_name_problem};
