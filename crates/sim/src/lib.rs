@@ -27,6 +27,7 @@
 
 mod api;
 mod cxone;
+mod cxone_skill;
 mod error;
 mod faults;
 mod genesys;
@@ -46,8 +47,8 @@ pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
 pub use genesys::{GENESYS_PREFIX, GenesysLag};
 pub use seed::{
     ALL_SCOPES, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, License, SCOPE_OVERFLOW_VIEW,
-    SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW, SCOPE_SKILL_VIEW, Seed, SeedOverflow, SeedQueue,
-    SeedSkill, ServiceLevelTarget, SimClient, SkillRequirement,
+    SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW, SCOPE_SKILL_VIEW, Seed, SeedCampaign, SeedOverflow,
+    SeedQueue, SeedSkill, ServiceLevelTarget, SimClient, SkillRequirement,
 };
 pub use server::{Sim, SimHandle, serve};
 pub use state::SimState;

@@ -1,0 +1,428 @@
+//! The NICE CXone skill as the simulator stores and serves it, in NICE's published v34
+//! shapes (`shared/vendors/specs/nice-cxone/`).
+//!
+//! A skill is a stored queue: `name` is `skillName`, `description` is `notes`, and every
+//! other property is kept under `cxone` in its GET spelling. A GET serves only the 84
+//! published properties; a POST item and a PUT `skill` may hold only their published ones
+//! (an unknown property is refused, as a strict server would). Four properties are spelled
+//! differently by the PUT (`mediatypeid`, `popThankYouUrl`, `screenPopDetails`,
+//! `patronTypingIndicator`), and `screenPopTriggerEvent` is an integer in a PUT and a numeric
+//! string in a GET.
+
+use serde_json::{Map, Value, json};
+
+/// Where a stored queue keeps its CXone properties.
+pub(crate) const CXONE: &str = "cxone";
+/// Where a created queue remembers when (ms since the epoch), for the list lag.
+pub(crate) const CREATED_AT: &str = "createdAtMs";
+
+/// The published `GET /skills/{skillId}` properties.
+pub(crate) const GET_PROPERTIES: [&str; 84] = [
+    "EquityLevel",
+    "FallbackTime",
+    "FocusLock",
+    "FocusMetric",
+    "IsSubSkill",
+    "PresentAcceptReject",
+    "TenantId",
+    "acceleration",
+    "acwPostTimeoutStateId",
+    "acwPostTimeoutStateName",
+    "acwTypeId",
+    "agentFirstResponseTime",
+    "agentFollowOnResponseTime",
+    "agentResponseEnabled",
+    "agentRestTime",
+    "agentTypingIndicator",
+    "agentless",
+    "agentlessPorts",
+    "allowSecondaryDisposition",
+    "callSuppressionScriptId",
+    "callerIdOverride",
+    "campaignId",
+    "campaignName",
+    "chatWarningThreshold",
+    "countReskillHours",
+    "countShortAbandons",
+    "cradleToGrave",
+    "customerIdleTime",
+    "customerResponseEnabled",
+    "deliverMultipleNumbersSerially",
+    "displayThankyou",
+    "dispositions",
+    "emailBccAddress",
+    "emailFromAddress",
+    "emailFromEditable",
+    "emailParking",
+    "enableShortAbandon",
+    "evaluationCriteria",
+    "initialPriority",
+    "interruptible",
+    "isActive",
+    "isOutbound",
+    "isRunning",
+    "makeTranscriptAvailable",
+    "maxPriority",
+    "maxSecondsACW",
+    "mediaTypeId",
+    "mediaTypeName",
+    "messageTemplateId",
+    "minWFIAgents",
+    "minWFIAvailableAgents",
+    "minWorkingTime",
+    "notes",
+    "outboundStrategy",
+    "outboundTelecomRouteId",
+    "patronTypingPreview",
+    "popThankYou",
+    "popThankYouURL",
+    "priorityBlending",
+    "priorityInterrupt",
+    "requireDisposition",
+    "requireManualAccept",
+    "reskillHours",
+    "reskillHoursName",
+    "routingQueueId",
+    "screenPopDetail",
+    "screenPopTriggerEvent",
+    "scriptId",
+    "scriptName",
+    "serviceLevelGoal",
+    "serviceLevelThreshold",
+    "shortAbandonThreshold",
+    "skillId",
+    "skillName",
+    "smsTransportCode",
+    "smsTransportCodeId",
+    "stateIdACW",
+    "stateNameACW",
+    "thankYouLink",
+    "timeExtensionEnabled",
+    "transcriptFromAddress",
+    "useCustomScreenPops",
+    "useScreenPops",
+    "workItemQueueType",
+];
+
+/// The published `PUT /skills/{skillId}` properties.
+pub(crate) const PUT_PROPERTIES: [&str; 63] = [
+    "EquityLevel",
+    "FallbackTime",
+    "FocusLock",
+    "FocusMetric",
+    "acceleration",
+    "acwPostTimeoutStateId",
+    "acwTypeId",
+    "agentRestTime",
+    "agentTypingIndicator",
+    "agentless",
+    "agentlessPorts",
+    "allowSecondaryDisposition",
+    "callSuppressionScriptId",
+    "callerIdOverride",
+    "campaignId",
+    "chatWarningThreshold",
+    "countShortAbandons",
+    "cradleToGrave",
+    "deliverMultipleNumbersSerially",
+    "displayThankyou",
+    "dispositions",
+    "divisionNo",
+    "emailBccAddress",
+    "emailFromAddress",
+    "emailFromEditable",
+    "enableParking",
+    "enableShortAbandon",
+    "evaluationCriteria",
+    "initialPriority",
+    "interruptible",
+    "isActive",
+    "makeTranscriptAvailable",
+    "maxPriority",
+    "maxSecondsACW",
+    "mediatypeid",
+    "messageTemplateId",
+    "minWFIAgents",
+    "minWFIAvailableAgents",
+    "minWorkingTime",
+    "notes",
+    "outboundTelecomRouteId",
+    "patronTypingIndicator",
+    "popThankYou",
+    "popThankYouUrl",
+    "priorityBlending",
+    "priorityInterrupt",
+    "requireDisposition",
+    "requireManualAccept",
+    "reskillHours",
+    "screenPopDetails",
+    "screenPopTriggerEvent",
+    "screenPopType",
+    "scriptId",
+    "serviceLevelGoal",
+    "serviceLevelThreshold",
+    "shortAbandonThreshold",
+    "skillName",
+    "smsTransportCodeId",
+    "stateIdACW",
+    "thankYouLink",
+    "transcriptFromAddress",
+    "useCustomScreenPops",
+    "useScreenPops",
+];
+
+/// The published `POST /skills` item properties.
+pub(crate) const POST_PROPERTIES: [&str; 65] = [
+    "mediaTypeId",
+    "skillName",
+    "divisionNo",
+    "isOutbound",
+    "outboundStrategy",
+    "outboundTelecomRouteId",
+    "campaignId",
+    "callerIdOverride",
+    "emailFromAddress",
+    "emailFromEditable",
+    "emailBccAddress",
+    "FocusMetric",
+    "EquityLevel",
+    "FocusLock",
+    "FallbackTime",
+    "scriptId",
+    "reskillHours",
+    "minWFIAgents",
+    "minWFIAvailableAgents",
+    "requireManualAccept",
+    "interruptible",
+    "enableParking",
+    "minWorkingTime",
+    "agentless",
+    "agentlessPorts",
+    "notes",
+    "acwTypeId",
+    "requireDisposition",
+    "allowSecondaryDisposition",
+    "stateIdACW",
+    "maxSecondsACW",
+    "agentRestTime",
+    "displayThankyou",
+    "thankYouLink",
+    "popThankYou",
+    "popThankYouURL",
+    "makeTranscriptAvailable",
+    "transcriptFromAddress",
+    "priorityBlending",
+    "callSuppressionScriptId",
+    "useScreenPops",
+    "screenPopTriggerEvent",
+    "useCustomScreenPops",
+    "screenPopType",
+    "screenPopDetails",
+    "initialPriority",
+    "acceleration",
+    "maxPriority",
+    "serviceLevelThreshold",
+    "serviceLevelGoal",
+    "enableShortAbandon",
+    "shortAbandonThreshold",
+    "countShortAbandons",
+    "chatWarningThreshold",
+    "agentTypingIndicator",
+    "patronTypingPreview",
+    "smsTransportCodeId",
+    "messageTemplateId",
+    "dispositions",
+    "deliverMultipleNumbersSerially",
+    "cradleToGrave",
+    "priorityInterrupt",
+    "acwPostTimeoutStateId",
+    "workItemQueueType",
+    "evaluationCriteria",
+];
+
+/// Write spellings (PUT and POST) that the GET spells otherwise.
+const WRITE_TO_GET: [(&str, &str); 4] = [
+    ("mediatypeid", "mediaTypeId"),
+    ("popThankYouUrl", "popThankYouURL"),
+    ("screenPopDetails", "screenPopDetail"),
+    ("patronTypingIndicator", "patronTypingPreview"),
+];
+
+/// Properties the server owns or derives: never stored from a write.
+const SERVER_OWNED: [&str; 4] = ["skillId", "mediaTypeName", "campaignName", "TenantId"];
+
+/// The media types a skill may have (vendor help "managemultipleskillsatonce").
+const MEDIA_TYPES: [(i64, &str); 7] = [
+    (1, "Email"),
+    (3, "Chat"),
+    (4, "Phone Call"),
+    (5, "Voice Mail"),
+    (6, "Work Item"),
+    (7, "SMS"),
+    (9, "Digital"),
+];
+
+/// Defaults a skill shows when it holds no value of its own.
+fn default_of(key: &str) -> Option<Value> {
+    Some(match key {
+        "isActive" => json!(true),
+        "campaignId" => json!(1),
+        "mediaTypeId" => json!(4),
+        "initialPriority" => json!(0),
+        "acceleration" => json!(1),
+        "maxPriority" => json!(1000),
+        "enableShortAbandon" => json!(false),
+        "shortAbandonThreshold" => json!(15),
+        "serviceLevelGoal" => json!(80),
+        "serviceLevelThreshold" => json!(30),
+        "notes" => json!(""),
+        _ => return None,
+    })
+}
+
+/// The skill name pattern of the v34 schemas (`^(([a-zA-Z0-9-:_\.\(\)^\s])*)$`, 1–30).
+fn name_ok(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=30).contains(&n)
+        && name.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | ':' | '_' | '.' | '(' | ')' | '^')
+                || c.is_ascii_whitespace()
+        })
+}
+
+/// A stored queue as the GET serves it: every published property it holds, and the
+/// defaults above.
+pub(crate) fn skill_of(skill_id: u64, q: &Value, campaigns: &[(i64, String)]) -> Value {
+    let cx = q.get(CXONE).and_then(Value::as_object);
+    let mut skill = Map::new();
+    skill.insert("skillId".into(), json!(skill_id));
+    skill.insert("skillName".into(), q["name"].clone());
+    if let Some(d) = q.get("description").and_then(Value::as_str) {
+        skill.insert("notes".into(), json!(d));
+    }
+    for key in GET_PROPERTIES {
+        if skill.contains_key(key) || SERVER_OWNED.contains(&key) {
+            continue;
+        }
+        // A queue seeded for another face keeps its service level target.
+        let neutral = match key {
+            "serviceLevelGoal" => q.pointer("/serviceLevelTarget/threshold"),
+            "serviceLevelThreshold" => q.pointer("/serviceLevelTarget/time"),
+            _ => None,
+        };
+        if let Some(v) = cx
+            .and_then(|c| c.get(key))
+            .or(neutral)
+            .cloned()
+            .or_else(|| default_of(key))
+        {
+            skill.insert(key.into(), v);
+        }
+    }
+    if let Some(name) = skill
+        .get("mediaTypeId")
+        .and_then(Value::as_i64)
+        .and_then(|id| MEDIA_TYPES.iter().find(|(i, _)| *i == id))
+        .map(|(_, n)| *n)
+    {
+        skill.insert("mediaTypeName".into(), json!(name));
+    }
+    if let Some(name) = skill
+        .get("campaignId")
+        .and_then(Value::as_i64)
+        .and_then(|id| campaigns.iter().find(|(i, _)| *i == id))
+        .map(|(_, n)| n.clone())
+    {
+        skill.insert("campaignName".into(), json!(name));
+    }
+    skill.insert("TenantId".into(), json!(crate::cxone::CXONE_TENANT_ID));
+    Value::Object(skill)
+}
+
+/// Every reason `body` (a POST item or a PUT `skill`) breaks its published schema in a way
+/// the simulator checks: an unknown property, the name pattern, and the published ranges.
+pub(crate) fn problems(body: &Map<String, Value>, allowed: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in body {
+        if !allowed.contains(&k.as_str()) {
+            out.push(format!("{k} is not a property of this request"));
+            continue;
+        }
+        let range = match k.as_str() {
+            "serviceLevelGoal" => Some((0, 100)),
+            "shortAbandonThreshold" => Some((0, 300)),
+            "agentlessPorts" => Some((1, 10)),
+            "minWFIAgents" => Some((1, 2_147_483_647)),
+            _ => None,
+        };
+        if let Some((min, max)) = range
+            && !v.as_i64().is_some_and(|n| (min..=max).contains(&n))
+        {
+            out.push(format!("{k} must be an integer from {min} to {max}"));
+        }
+        if k == "skillName" && !v.as_str().is_some_and(name_ok) {
+            out.push(format!(
+                "skillName {v} does not match the skill name pattern"
+            ));
+        }
+        if k == "screenPopTriggerEvent" && !v.is_i64() {
+            out.push("screenPopTriggerEvent must be an integer".into());
+        }
+    }
+    out
+}
+
+/// Writes a POST item or PUT `skill` (already checked) onto a stored queue, in GET
+/// spellings. With `whole`, every writable property the body does not hold is reset first
+/// (the media type excepted: it is fixed at create).
+pub(crate) fn apply(queue: &mut Map<String, Value>, body: &Map<String, Value>, whole: bool) {
+    let mut cx = queue
+        .get(CXONE)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if whole {
+        for put in PUT_PROPERTIES {
+            let get = get_spelling(put);
+            if body.contains_key(put) || matches!(get, "mediaTypeId" | "skillName") {
+                continue;
+            }
+            if get == "notes" {
+                queue.remove("description");
+            }
+            cx.remove(get);
+        }
+    }
+    for (k, v) in body {
+        match get_spelling(k) {
+            "skillName" => {
+                queue.insert("name".into(), v.clone());
+            }
+            "notes" => {
+                queue.insert("description".into(), v.clone());
+            }
+            // Fixed at create: a PUT's media type is ignored.
+            "mediaTypeId" if k == "mediatypeid" => {}
+            "screenPopTriggerEvent" => {
+                cx.insert("screenPopTriggerEvent".into(), json!(v.to_string()));
+            }
+            get => {
+                cx.insert(get.to_string(), v.clone());
+            }
+        }
+    }
+    queue.insert(CXONE.into(), Value::Object(cx));
+}
+
+fn get_spelling(write: &str) -> &str {
+    WRITE_TO_GET
+        .iter()
+        .find(|(w, _)| *w == write)
+        .map_or(write, |(_, g)| *g)
+}
+
+/// Whether `id` names a media type a skill may be made with.
+pub(crate) fn is_media_type(id: Option<i64>) -> bool {
+    id.is_some_and(|id| MEDIA_TYPES.iter().any(|(i, _)| *i == id))
+}
