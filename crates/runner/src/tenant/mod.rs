@@ -377,8 +377,7 @@ pub fn demo_seed(repo: &Repository) -> Seed {
     Seed {
         queues,
         skills: skills.into_iter().map(sim::SeedSkill::Name).collect(),
-        clients: Vec::new(),
-        license: sim::License::default(),
+        ..Seed::default()
     }
 }
 
