@@ -23,7 +23,7 @@ pub mod time;
 mod types;
 pub mod yaml;
 
-pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
+pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec, CxoneTenantSpec};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use id::IdKind;
 pub use load::{
@@ -32,7 +32,7 @@ pub use load::{
 };
 pub use spanned::{Loc, Spanned};
 pub use types::{
-    API_VERSION, ApiVersion, Limits, OverflowDoc, Platform, Proficiency, QueueDoc, QueueKind,
-    QueueMetadata, QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind,
-    TenantMetadata, TenantSpec, WebhookDoc, ranges,
+    API_VERSION, ApiVersion, FieldRange, Limits, OverflowDoc, Platform, PlatformRanges,
+    Proficiency, QueueDoc, QueueKind, QueueMetadata, QueueSpec, ServiceLevelTargetDoc,
+    SkillRequirementDoc, TenantDoc, TenantKind, TenantMetadata, TenantSpec, WebhookDoc, ranges,
 };

@@ -486,6 +486,20 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             .with_hint("set it below the tenant's own rate limit, e.g. 10"),
         );
     }
+    if doc.spec.cxone.is_some() && doc.spec.platform != crate::Platform::NiceCxone {
+        diags.push(
+            Diagnostic::error(
+                Rule::Unsupported,
+                file,
+                key_loc("cxone"),
+                format!(
+                    "spec.cxone is for `platform: nice-cxone`; this tenant is on {}",
+                    doc.spec.platform.as_str()
+                ),
+            )
+            .with_hint("remove spec.cxone, or set spec.platform: nice-cxone"),
+        );
+    }
     let limits = &doc.spec.limits;
     for (key, value, range) in [
         ("maxWaiters", limits.max_waiters, ranges::LIMIT_MAX_WAITERS),
@@ -574,6 +588,45 @@ fn from_yaml(path: &Path, e: yaml::YamlError) -> Diagnostic {
     let mut d = Diagnostic::error(e.rule, path, e.loc, e.message);
     d.hint = e.hint;
     d
+}
+
+/// `v` within what `platform` accepts ([`crate::Platform::ranges`]). A platform with ranges
+/// of its own is named in the message.
+fn check_platform_range(
+    file: &Path,
+    field: &str,
+    v: &Spanned<i64>,
+    range: crate::FieldRange,
+    platform: crate::Platform,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if range.contains(v.value) {
+        return;
+    }
+    let on = if platform.ranges() == crate::PlatformRanges::REPOSITORY {
+        String::new()
+    } else {
+        format!(" on {}", platform.as_str())
+    };
+    let hint = match range.max {
+        Some(max) => format!(
+            "use a value from {} to {max} (values are never clamped)",
+            range.min
+        ),
+        None => format!(
+            "use a whole number of at least {} (values are never clamped)",
+            range.min
+        ),
+    };
+    diags.push(
+        Diagnostic::error(
+            Rule::Range,
+            file,
+            v.loc,
+            format!("{field} is {}, outside {}{on}", v.value, range.describe()),
+        )
+        .with_hint(hint),
+    );
 }
 
 pub(crate) fn check_range(
@@ -675,20 +728,27 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         }
     }
     if let Some(slt) = &spec.service_level_target {
-        check_range(
+        let on = tenant.spec.platform;
+        let r = on.ranges();
+        check_platform_range(
             file,
             "serviceLevelTarget.threshold",
             &slt.value.threshold,
-            ranges::THRESHOLD,
+            r.slt_threshold,
+            on,
             diags,
         );
-        check_range(
+        check_platform_range(
             file,
             "serviceLevelTarget.time",
             &slt.value.time,
-            ranges::SLT_TIME,
+            r.slt_time,
+            on,
             diags,
         );
+    }
+    if let Some(c) = &spec.cxone {
+        c.value.check(file, diags);
     }
     if let Some(g) = &spec.genesys {
         g.value.check(file, diags);

@@ -205,8 +205,8 @@ pub struct ServiceLevelTargetDoc {
     /// Percentage of interactions, 0–100.
     #[schemars(range(min = 0, max = 100))]
     pub threshold: Spanned<i64>,
-    /// Seconds, 1–300.
-    #[schemars(range(min = 1, max = 300))]
+    /// Seconds: 1–300 (on `nice-cxone`: any whole number from 0, as NICE publishes).
+    #[schemars(range(min = 0))]
     pub time: Spanned<i64>,
 }
 
@@ -306,6 +306,9 @@ pub struct TenantSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 999))]
     pub api_version: Option<u32>,
+    /// NICE CXone only: how skills are written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cxone: Option<crate::CxoneTenantSpec>,
 }
 
 impl Default for TenantSpec {
@@ -318,8 +321,59 @@ impl Default for TenantSpec {
             requests_per_second: default_rps(),
             webhooks: Vec::new(),
             api_version: None,
+            cxone: None,
         }
     }
+}
+
+/// The whole numbers a platform accepts for one neutral field: from `min`, up to `max` when
+/// there is one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldRange {
+    pub min: i64,
+    pub max: Option<i64>,
+}
+
+impl FieldRange {
+    pub const fn between(min: i64, max: i64) -> Self {
+        Self {
+            min,
+            max: Some(max),
+        }
+    }
+
+    pub const fn at_least(min: i64) -> Self {
+        Self { min, max: None }
+    }
+
+    pub fn contains(&self, v: i64) -> bool {
+        v >= self.min && self.max.is_none_or(|m| v <= m)
+    }
+
+    /// `0–100`, or `at least 0`.
+    pub fn describe(&self) -> String {
+        match self.max {
+            Some(max) => format!("{}–{max}", self.min),
+            None => format!("at least {}", self.min),
+        }
+    }
+}
+
+/// A platform's ranges for the neutral fields ([`Platform::ranges`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlatformRanges {
+    /// `serviceLevelTarget.threshold`, per cent.
+    pub slt_threshold: FieldRange,
+    /// `serviceLevelTarget.time`, seconds.
+    pub slt_time: FieldRange,
+}
+
+impl PlatformRanges {
+    /// The repository's own ranges (`repo-format.md`).
+    pub const REPOSITORY: PlatformRanges = PlatformRanges {
+        slt_threshold: FieldRange::between(*ranges::THRESHOLD.start(), *ranges::THRESHOLD.end()),
+        slt_time: FieldRange::between(*ranges::SLT_TIME.start(), *ranges::SLT_TIME.end()),
+    };
 }
 
 /// The contact-center platform a tenant runs on (`spec.platform`).
@@ -342,6 +396,21 @@ impl Platform {
         match self {
             Platform::RoutingApi | Platform::GenesysCloud => crate::IdKind::Uuid,
             Platform::NiceCxone => crate::IdKind::Integer,
+        }
+    }
+
+    /// What the platform accepts for the neutral fields every platform holds: its own rule
+    /// table, which `validate` applies (the repository's ranges of `repo-format.md` unless
+    /// the platform publishes others).
+    pub fn ranges(self) -> PlatformRanges {
+        match self {
+            Platform::RoutingApi | Platform::GenesysCloud => PlatformRanges::REPOSITORY,
+            // NICE's v34 skill schemas: `serviceLevelThreshold` an integer with no maximum
+            // (0 is kept as a tenant holds it), `serviceLevelGoal` 0–100.
+            Platform::NiceCxone => PlatformRanges {
+                slt_threshold: FieldRange::between(0, 100),
+                slt_time: FieldRange::at_least(0),
+            },
         }
     }
 

@@ -47,6 +47,9 @@ fn configured(mut cfg: Config, repo: &Repository) -> Config {
     if spec.requests_per_second != MODEL_DEFAULT_RPS {
         cfg.requests_per_second = spec.requests_per_second;
     }
+    if spec.cxone.as_ref().is_some_and(|c| c.partial_updates) {
+        cfg.write_style = nice_cxone::WriteStyle::ChangedOnly;
+    }
     cfg
 }
 
