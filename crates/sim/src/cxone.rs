@@ -227,6 +227,9 @@ async fn discovery(headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Resp
         "ui_endpoint": format!("http://{host}"),
         "auth_endpoint": format!("http://{host}"),
         "area": "sim1",
+        "region": "sim",
+        "domain": host,
+        "uhDomain": host,
         "tenantId": CXONE_TENANT_ID,
     }))
     .into_response())

@@ -16,92 +16,101 @@ pub(crate) const CXONE: &str = "cxone";
 /// Where a created queue remembers when (ms since the epoch), for the list lag.
 pub(crate) const CREATED_AT: &str = "createdAtMs";
 
-/// The published `GET /skills/{skillId}` properties.
-pub(crate) const GET_PROPERTIES: [&str; 84] = [
-    "EquityLevel",
-    "FallbackTime",
-    "FocusLock",
-    "FocusMetric",
-    "IsSubSkill",
-    "PresentAcceptReject",
-    "TenantId",
-    "acceleration",
-    "acwPostTimeoutStateId",
-    "acwPostTimeoutStateName",
-    "acwTypeId",
-    "agentFirstResponseTime",
-    "agentFollowOnResponseTime",
-    "agentResponseEnabled",
-    "agentRestTime",
-    "agentTypingIndicator",
-    "agentless",
-    "agentlessPorts",
-    "allowSecondaryDisposition",
-    "callSuppressionScriptId",
-    "callerIdOverride",
-    "campaignId",
-    "campaignName",
-    "chatWarningThreshold",
-    "countReskillHours",
-    "countShortAbandons",
-    "cradleToGrave",
-    "customerIdleTime",
-    "customerResponseEnabled",
-    "deliverMultipleNumbersSerially",
-    "displayThankyou",
-    "dispositions",
-    "emailBccAddress",
-    "emailFromAddress",
-    "emailFromEditable",
-    "emailParking",
-    "enableShortAbandon",
-    "evaluationCriteria",
-    "initialPriority",
-    "interruptible",
-    "isActive",
-    "isOutbound",
-    "isRunning",
-    "makeTranscriptAvailable",
-    "maxPriority",
-    "maxSecondsACW",
-    "mediaTypeId",
-    "mediaTypeName",
-    "messageTemplateId",
-    "minWFIAgents",
-    "minWFIAvailableAgents",
-    "minWorkingTime",
-    "notes",
-    "outboundStrategy",
-    "outboundTelecomRouteId",
-    "patronTypingPreview",
-    "popThankYou",
-    "popThankYouURL",
-    "priorityBlending",
-    "priorityInterrupt",
-    "requireDisposition",
-    "requireManualAccept",
-    "reskillHours",
-    "reskillHoursName",
-    "routingQueueId",
-    "screenPopDetail",
-    "screenPopTriggerEvent",
-    "scriptId",
-    "scriptName",
-    "serviceLevelGoal",
-    "serviceLevelThreshold",
-    "shortAbandonThreshold",
-    "skillId",
-    "skillName",
-    "smsTransportCode",
-    "smsTransportCodeId",
-    "stateIdACW",
-    "stateNameACW",
-    "thankYouLink",
-    "timeExtensionEnabled",
-    "transcriptFromAddress",
-    "useCustomScreenPops",
-    "useScreenPops",
-    "workItemQueueType",
+/// How a GET property is typed in the published schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Int,
+    Bool,
+    Text,
+    List,
+}
+
+/// The published `GET /skills/{skillId}` properties and their types.
+pub(crate) const GET_PROPERTIES: [(&str, Kind); 84] = [
+    ("EquityLevel", Kind::Int),
+    ("FallbackTime", Kind::Int),
+    ("FocusLock", Kind::Int),
+    ("FocusMetric", Kind::Int),
+    ("IsSubSkill", Kind::Bool),
+    ("PresentAcceptReject", Kind::Bool),
+    ("TenantId", Kind::Text),
+    ("acceleration", Kind::Int),
+    ("acwPostTimeoutStateId", Kind::Int),
+    ("acwPostTimeoutStateName", Kind::Text),
+    ("acwTypeId", Kind::Int),
+    ("agentFirstResponseTime", Kind::Int),
+    ("agentFollowOnResponseTime", Kind::Int),
+    ("agentResponseEnabled", Kind::Bool),
+    ("agentRestTime", Kind::Int),
+    ("agentTypingIndicator", Kind::Bool),
+    ("agentless", Kind::Bool),
+    ("agentlessPorts", Kind::Int),
+    ("allowSecondaryDisposition", Kind::Bool),
+    ("callSuppressionScriptId", Kind::Int),
+    ("callerIdOverride", Kind::Text),
+    ("campaignId", Kind::Int),
+    ("campaignName", Kind::Text),
+    ("chatWarningThreshold", Kind::Int),
+    ("countReskillHours", Kind::Bool),
+    ("countShortAbandons", Kind::Bool),
+    ("cradleToGrave", Kind::Bool),
+    ("customerIdleTime", Kind::Int),
+    ("customerResponseEnabled", Kind::Bool),
+    ("deliverMultipleNumbersSerially", Kind::Bool),
+    ("displayThankyou", Kind::Bool),
+    ("dispositions", Kind::List),
+    ("emailBccAddress", Kind::Text),
+    ("emailFromAddress", Kind::Text),
+    ("emailFromEditable", Kind::Bool),
+    ("emailParking", Kind::Bool),
+    ("enableShortAbandon", Kind::Bool),
+    ("evaluationCriteria", Kind::Int),
+    ("initialPriority", Kind::Int),
+    ("interruptible", Kind::Bool),
+    ("isActive", Kind::Bool),
+    ("isOutbound", Kind::Bool),
+    ("isRunning", Kind::Bool),
+    ("makeTranscriptAvailable", Kind::Bool),
+    ("maxPriority", Kind::Int),
+    ("maxSecondsACW", Kind::Int),
+    ("mediaTypeId", Kind::Int),
+    ("mediaTypeName", Kind::Text),
+    ("messageTemplateId", Kind::Int),
+    ("minWFIAgents", Kind::Int),
+    ("minWFIAvailableAgents", Kind::Int),
+    ("minWorkingTime", Kind::Int),
+    ("notes", Kind::Text),
+    ("outboundStrategy", Kind::Text),
+    ("outboundTelecomRouteId", Kind::Int),
+    ("patronTypingPreview", Kind::Bool),
+    ("popThankYou", Kind::Bool),
+    ("popThankYouURL", Kind::Text),
+    ("priorityBlending", Kind::Bool),
+    ("priorityInterrupt", Kind::Bool),
+    ("requireDisposition", Kind::Bool),
+    ("requireManualAccept", Kind::Bool),
+    ("reskillHours", Kind::Int),
+    ("reskillHoursName", Kind::Text),
+    ("routingQueueId", Kind::Int),
+    ("screenPopDetail", Kind::Text),
+    ("screenPopTriggerEvent", Kind::Text),
+    ("scriptId", Kind::Int),
+    ("scriptName", Kind::Text),
+    ("serviceLevelGoal", Kind::Int),
+    ("serviceLevelThreshold", Kind::Int),
+    ("shortAbandonThreshold", Kind::Int),
+    ("skillId", Kind::Int),
+    ("skillName", Kind::Text),
+    ("smsTransportCode", Kind::Text),
+    ("smsTransportCodeId", Kind::Int),
+    ("stateIdACW", Kind::Int),
+    ("stateNameACW", Kind::Text),
+    ("thankYouLink", Kind::Text),
+    ("timeExtensionEnabled", Kind::Bool),
+    ("transcriptFromAddress", Kind::Text),
+    ("useCustomScreenPops", Kind::Bool),
+    ("useScreenPops", Kind::Bool),
+    ("workItemQueueType", Kind::Text),
 ];
 
 /// The published `PUT /skills/{skillId}` properties.
@@ -301,7 +310,7 @@ pub(crate) fn skill_of(skill_id: u64, q: &Value, campaigns: &[(i64, String)]) ->
     if let Some(d) = q.get("description").and_then(Value::as_str) {
         skill.insert("notes".into(), json!(d));
     }
-    for key in GET_PROPERTIES {
+    for (key, _) in GET_PROPERTIES {
         if skill.contains_key(key) || SERVER_OWNED.contains(&key) {
             continue;
         }
@@ -420,6 +429,49 @@ fn get_spelling(write: &str) -> &str {
         .iter()
         .find(|(w, _)| *w == write)
         .map_or(write, |(_, g)| *g)
+}
+
+/// A seeded skill named `name` holding every one of the 84 published GET properties with a
+/// legal value (varied by `i`): the `cxone` block of a [`crate::SeedQueue`], with its
+/// `description` (`notes`). Service level thresholds of 3,600 s (email-like) on every other
+/// skill; `campaigns` is how many campaigns the tenant has (ids 1..=campaigns).
+pub fn full_cxone_skill(name: &str, i: u64, campaigns: u64) -> crate::SeedQueue {
+    let mut cx = Map::new();
+    for (key, kind) in GET_PROPERTIES {
+        if SERVER_OWNED.contains(&key) || matches!(key, "skillName" | "notes") {
+            continue;
+        }
+        let value = match (key, kind) {
+            ("mediaTypeId", _) => json!(MEDIA_TYPES[(i % 7) as usize].0),
+            ("campaignId", _) => json!(1 + i % campaigns.max(1)),
+            ("serviceLevelGoal", _) => json!(50 + i % 51),
+            ("serviceLevelThreshold", _) => json!(if i % 2 == 0 { 3600 } else { i % 300 }),
+            ("shortAbandonThreshold", _) => json!(i % 301),
+            ("agentlessPorts", _) => json!(1 + i % 10),
+            ("minWFIAgents", _) => json!(1 + i % 5),
+            ("acwTypeId", _) => json!(1 + i % 3),
+            ("screenPopTriggerEvent", _) => json!((1 + i % 3).to_string()),
+            ("isActive", _) => json!(i % 5 != 0),
+            ("dispositions", _) => json!([
+                {"dispositionId": 100 + i, "dispositionName": "Sold", "priority": 1,
+                 "isPreviewDisposition": false},
+                {"dispositionId": 200 + i, "dispositionName": "Callback", "priority": 2,
+                 "isPreviewDisposition": true}
+            ]),
+            (k, _) if k.starts_with("email") && kind == Kind::Text => {
+                json!(format!("skill{i}@example.com"))
+            }
+            (_, Kind::Int) => json!(i + key.len() as u64),
+            (_, Kind::Bool) => json!((i + key.len() as u64) % 2 == 0),
+            (_, Kind::Text) => json!(format!("{key} {i}")),
+            (_, Kind::List) => json!([]),
+        };
+        cx.insert(key.into(), value);
+    }
+    let mut q = crate::SeedQueue::named(name);
+    q.description = Some(format!("Skill {i}: notes as NICE holds them"));
+    q.extra.insert(CXONE.into(), Value::Object(cx));
+    q
 }
 
 /// Whether `id` names a media type a skill may be made with.

@@ -42,6 +42,7 @@ mod wire;
 
 pub use api::{METRICS_PATH, QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
 pub use cxone::{CXONE_ACCESS_KEY_ID, CXONE_ACCESS_KEY_SECRET, CXONE_TENANT_ID, LIST_LAG};
+pub use cxone_skill::full_cxone_skill;
 pub use error::SimError;
 pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
 pub use genesys::{GENESYS_PREFIX, GenesysLag};
