@@ -59,7 +59,7 @@ impl From<ApiError> for TenantError {
             | ApiError::Redirected { .. }
             | ApiError::ResponseTooLarge { .. }
             | ApiError::BadListing { .. }
-            | ApiError::InvalidInput(_)) => TenantError::transport_message(e.to_string()),
+            | ApiError::InvalidInput(_)) => TenantError::transport(e),
         }
     }
 }

@@ -13,8 +13,9 @@
 //!    - a 500, 502, 503 or 504, or no answer, backs off and tries again — except for an
 //!      [`Repeat::Unsure`] call (a POST), whose outcome is then unknown: the caller gets
 //!      [`Outcome::Lost`] and looks the object up before posting again;
-//!    - a connection that cannot be made before this client ever reached the host fails at
-//!      once, naming the host and the cause (no network is not worth retrying);
+//!    - a connection that cannot be made to a host this client never reached is tried once
+//!      more, then fails, naming the host and the cause in plain words (no network is not
+//!      worth a round of retries);
 //!    - anything else is the caller's to map ([`Reply`]).
 //!
 //! Every server text in a [`Reply`] is shown through its [`Redactor`], which knows the
@@ -91,6 +92,10 @@ pub fn install_crypto_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// How often a connection is tried to a host this client never reached before the call
+/// fails (a blip is retried once; no network is said at once, not after every retry).
+const NEVER_REACHED_ATTEMPTS: u32 = 2;
 
 /// What a request carries.
 #[derive(Clone, Debug)]
@@ -566,7 +571,10 @@ impl HttpCore {
                         attempts,
                         source: None,
                     };
-                    if connect && !self.reached.load(Ordering::Relaxed) {
+                    if connect
+                        && attempt >= NEVER_REACHED_ATTEMPTS
+                        && !self.reached.load(Ordering::Relaxed)
+                    {
                         // Never reached: no network, a wrong host, nothing listening. Say so
                         // now rather than after a round of retries.
                         let mut error_out = network(attempt, None);
