@@ -147,13 +147,11 @@ impl CxoneTenant {
         match self.read_list(kind, query).await {
             Ok(items) => Ok(items),
             Err(Read::Failed(e)) => Err(e),
-            Err(Read::Inconsistent(why)) => Err(TenantError::Transport {
-                message: format!(
-                    "{}: the tenant's list does not hold together, twice in a row: {why}; \
+            Err(Read::Inconsistent(why)) => Err(TenantError::transport_message(format!(
+                "{}: the tenant's list does not hold together, twice in a row: {why}; \
                      nothing was planned from it",
-                    kind.label
-                ),
-            }),
+                kind.label
+            ))),
         }
     }
 
@@ -193,9 +191,10 @@ impl CxoneTenant {
                 .filter(|s| !s.is_empty())
             {
                 let url = self.base().await?.join(link).map_err(|e| {
-                    Read::Failed(TenantError::Transport {
-                        message: format!("{}: unusable _links.next {link:?}: {e}", kind.label),
-                    })
+                    Read::Failed(TenantError::transport_message(format!(
+                        "{}: unusable _links.next {link:?}: {e}",
+                        kind.label
+                    )))
                 })?;
                 if self.same_origin(&url).await? {
                     seen.link(&url).map_err(Read::Inconsistent)?;
@@ -211,9 +210,10 @@ impl CxoneTenant {
                 return Ok(out);
             }
         }
-        Err(Read::Failed(TenantError::Transport {
-            message: format!("{}: more than {MAX_PAGES} pages; giving up", kind.label),
-        }))
+        Err(Read::Failed(TenantError::transport_message(format!(
+            "{}: more than {MAX_PAGES} pages; giving up",
+            kind.label
+        ))))
     }
 }
 

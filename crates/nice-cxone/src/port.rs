@@ -97,13 +97,11 @@ impl CxoneTenant {
                 tokio::time::sleep(wait).await;
             }
         }
-        Err(TenantError::Transport {
-            message: format!(
-                "skill {name:?} was posted but the tenant's list does not show it after {} look-ups; \
+        Err(TenantError::transport_message(format!(
+            "skill {name:?} was posted but the tenant's list does not show it after {} look-ups; \
                  it is not posted again in this run (the next run finds it by name)",
-                self.lag_attempts()
-            ),
-        })
+            self.lag_attempts()
+        )))
     }
 
     /// `GET /skills/{id}` as CXone answers it (a bare skill; `{skills:[…]}` is read too).
@@ -226,7 +224,7 @@ impl Tenant for CxoneTenant {
                 let created = self.await_created(&name).await?;
                 self.finish_create(created, queue).await
             }
-            Err(TenantError::Transport { message }) => {
+            Err(TenantError::Transport { message, .. }) => {
                 // The answer was lost: the skill may exist. Look, do not post again.
                 self.stats_recorder().create_lookup();
                 debug!(name, %message, "create answer lost; looking the name up");

@@ -73,7 +73,9 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
 /// Starts the proxy in front of `upstream`; its base URL and log.
 async fn proxy(upstream: String) -> (String, Arc<Mutex<Vec<Exchange>>>) {
     let log = Arc::new(Mutex::new(Vec::new()));
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // Building an adapter installs the process's TLS crypto provider, which the proxy's own
+    // reqwest client needs too.
+    CxoneTenant::new(Config::new("k", "s", "c", "cs")).unwrap();
     let state = Proxy {
         upstream,
         http: reqwest::Client::builder()

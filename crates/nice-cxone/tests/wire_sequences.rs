@@ -148,6 +148,8 @@ async fn an_expiring_token_is_refreshed_with_the_refresh_token() {
         .and(path("/auth/token"))
         .and(body_string_contains("grant_type=refresh_token"))
         .and(body_string_contains("refresh_token=refresh-1"))
+        // The published refresh grant requires client_id.
+        .and(body_string_contains("client_id=app-id"))
         .respond_with(token_answer("access-2", 3600, None))
         .expect(1)
         .mount(&server)

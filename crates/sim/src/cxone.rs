@@ -2,14 +2,18 @@
 //!
 //! - `POST /auth/token`: the password grant (the access key as username/password) with the
 //!   application as HTTP Basic, answering an `id_token` whose payload carries `tenantId`,
-//!   and a `refresh_token` (the refresh grant is served too).
+//!   and a `refresh_token` (the refresh grant is served too, and needs `client_id` in the
+//!   form, as published).
 //! - `GET /.well-known/cxone-configuration?tenantId=…` (no auth): `api_endpoint` is this
 //!   server.
 //! - Under `/inContactAPI/services/{version}`: `GET /skills` (skip/top, top at most 100,
-//!   `searchString`, `totalRecords` as a string, `_links.next`), `POST /skills` (a batch:
-//!   HTTP 200 with per-item results and no id; a new skill stays out of the list for
-//!   [`LIST_LAG`]), `GET|PUT /skills/{id}` (`{"skill": {…}}`, only the fields sent change),
-//!   `GET /campaigns`.
+//!   `searchString`, `_links.next`), `POST /skills` (a batch: HTTP 200 with per-item results
+//!   and no id; a new skill stays out of the list for [`LIST_LAG`]), `GET|PUT /skills/{id}`
+//!   (`{"skill": {…}}`; only the fields sent change, or with
+//!   [`Faults::cxone_whole_put`](crate::Faults) the PUT replaces the skill whole), and
+//!   `GET /campaigns` (v34: `{id, name, …}`, skip/top). Every body is in NICE's published v34
+//!   shape ([`crate::full_cxone_skill`] seeds a skill with all 84 GET properties); see
+//!   `cxone_skill.rs`.
 //! - Every API call needs `Accept: application/json`, as CXone's does. A 429 from the fault
 //!   layer carries no `Retry-After` with [`RetryAfterFormat::Omitted`](crate::RetryAfterFormat).
 //!
@@ -153,6 +157,14 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> R
         Some("password") => {
             form.get("username").map(String::as_str) == Some(CXONE_ACCESS_KEY_ID)
                 && form.get("password").map(String::as_str) == Some(CXONE_ACCESS_KEY_SECRET)
+        }
+        // The published refresh grant requires client_id, the application's.
+        Some("refresh_token") if form.get("client_id") != Some(&client_id) => {
+            return CxError(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": "client_id is required with the refresh grant"}),
+            )
+            .into_response();
         }
         Some("refresh_token") => form
             .get("refresh_token")

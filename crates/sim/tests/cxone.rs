@@ -97,9 +97,20 @@ async fn the_password_grant_needs_the_access_key_and_basic_client_auth_and_carri
     .unwrap();
     assert_eq!(claims["tenantId"], sim::CXONE_TENANT_ID);
     let refresh = reply.body["refresh_token"].as_str().unwrap();
-    let again = token_reply(
+    // The published refresh grant requires client_id: without it, refused.
+    let bare = token_reply(
         &app,
         &format!("grant_type=refresh_token&refresh_token={refresh}"),
+        Some(basic(&c.client_id, &c.client_secret)),
+    )
+    .await;
+    assert_eq!(bare.status, StatusCode::BAD_REQUEST);
+    let again = token_reply(
+        &app,
+        &format!(
+            "grant_type=refresh_token&refresh_token={refresh}&client_id={}",
+            c.client_id
+        ),
         Some(basic(&c.client_id, &c.client_secret)),
     )
     .await;
