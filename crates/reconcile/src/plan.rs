@@ -239,6 +239,12 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// No change, and no tenant queue that could not be read (named in [`Plan::warnings`]
+    /// or [`Plan::skipped`]): only then does the tenant match the repository.
+    pub fn is_clean(&self) -> bool {
+        self.is_empty() && self.warnings.is_empty() && self.skipped.is_empty()
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }

@@ -416,12 +416,44 @@ pub(crate) fn apply(queue: &mut Map<String, Value>, body: &Map<String, Value>, w
             "screenPopTriggerEvent" => {
                 cx.insert("screenPopTriggerEvent".into(), json!(v.to_string()));
             }
+            // A write names dispositions by id; the server keeps what it derives from them.
+            "dispositions" => {
+                let before = cx.get("dispositions").cloned().unwrap_or(Value::Null);
+                cx.insert("dispositions".into(), merged_dispositions(&before, v));
+            }
             get => {
                 cx.insert(get.to_string(), v.clone());
             }
         }
     }
     queue.insert(CXONE.into(), Value::Object(cx));
+}
+
+/// The dispositions written, each keeping what the server held for the same id (its name,
+/// whether it is a preview disposition).
+fn merged_dispositions(before: &Value, written: &Value) -> Value {
+    let Some(items) = written.as_array() else {
+        return written.clone();
+    };
+    let held = before.as_array().cloned().unwrap_or_default();
+    Value::Array(
+        items
+            .iter()
+            .map(|item| {
+                let id = item.get("dispositionId");
+                let mut out = held
+                    .iter()
+                    .find(|h| id.is_some() && h.get("dispositionId") == id)
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(m) = item.as_object() {
+                    out.extend(m.clone());
+                }
+                Value::Object(out)
+            })
+            .collect(),
+    )
 }
 
 fn get_spelling(write: &str) -> &str {

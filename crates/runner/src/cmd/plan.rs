@@ -186,7 +186,8 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() {
+    // A tenant queue that could not be read is not "no changes": exit 2 says so.
+    Ok(if args.detailed_exitcode && !plan.is_clean() {
         Outcome::Changes
     } else {
         Outcome::Success
