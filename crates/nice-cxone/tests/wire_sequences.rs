@@ -466,6 +466,11 @@ async fn a_new_inactive_skill_is_created_then_deactivated_in_the_same_call() {
     assert_eq!(created.settings["cxone.active"], json!(false));
 }
 
+/// Skills 0–99, named `S0`…`S99`: one full page.
+fn a_full_page() -> Vec<Value> {
+    (0..100).map(|i| skill(i, &format!("S{i}"))).collect()
+}
+
 /// `GET /skills` answering `pages` in turn, each `(skip, skills, total, next link)`.
 async fn serve_pages(server: &MockServer, pages: Vec<(&str, Vec<Value>, &str, Option<String>)>) {
     for (skip, skills, total, next) in pages {
@@ -497,7 +502,7 @@ async fn a_next_link_pointing_at_itself_is_read_once_more_then_refused() {
 async fn a_total_of_a_billion_over_a_page_that_repeats_is_refused_at_page_two() {
     let server = MockServer::start().await;
     let tenant = client(&server).await;
-    let full: Vec<Value> = (0..100).map(|i| skill(i, &format!("S{i}"))).collect();
+    let full = a_full_page();
     list_skills()
         .respond_with(page(&full, 0).set_body_json(json!({
             "totalRecords": "1000000000", "skills": full})))
@@ -512,7 +517,7 @@ async fn a_total_of_a_billion_over_a_page_that_repeats_is_refused_at_page_two() 
 async fn a_later_page_repeating_an_id_under_another_name_is_refused_when_it_does_so_twice() {
     let server = MockServer::start().await;
     let tenant = client(&server).await;
-    let first: Vec<Value> = (0..100).map(|i| skill(i, &format!("S{i}"))).collect();
+    let first = a_full_page();
     serve_pages(
         &server,
         vec![
@@ -532,7 +537,7 @@ async fn a_later_page_repeating_an_id_under_another_name_is_refused_when_it_does
 async fn a_skill_renamed_while_we_page_is_healed_by_listing_once_more() {
     let server = MockServer::start().await;
     let tenant = client(&server).await;
-    let first: Vec<Value> = (0..100).map(|i| skill(i, &format!("S{i}"))).collect();
+    let first = a_full_page();
     list_skills()
         .and(query_param("skip", "0"))
         .respond_with(page(&first, 101))

@@ -71,6 +71,24 @@ fn queue(name: &str, meta: &str, spec: &str) -> String {
     format!("apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: {name}\n{meta}spec:\n{spec}")
 }
 
+/// `(rule, file, line)` of each diagnostic of `validate --format json`, sorted.
+fn rule_file_line(doc: &Value) -> Vec<(String, String, u64)> {
+    let mut got: Vec<(String, String, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
 fn example() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nice-cxone")
 }
@@ -122,19 +140,7 @@ fn validation_rejects_what_a_skill_cannot_hold_a_bad_name_and_a_non_integer_id_a
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut got: Vec<(String, String, u64)> = doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_string(),
-                d["file"].as_str().unwrap().to_string(),
-                d["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    got.sort();
+    let got = rule_file_line(&doc);
     let want = [
         ("invalid-id", "queues/b.yaml", 5),
         ("range", "queues/b.yaml", 4),
@@ -476,4 +482,43 @@ async fn a_campaign_change_and_a_new_inactive_skill_with_a_campaign_are_applied(
     .unwrap();
     let out = plan(&sim);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn validate_applies_nices_own_ranges_and_name_pattern_at_file_line() {
+    let good = queue(
+        "Sales EN (Tier 1)",
+        "",
+        "  serviceLevelTarget: {threshold: 90, time: 3600}\n  cxone:\n    shortAbandon: {thresholdSeconds: 300}\n",
+    );
+    let accented = queue("Ventes été", "", "  description: d\n");
+    let spaced = queue("\" Sales\"", "", "  description: d\n");
+    let long_abandon = queue(
+        "Chat_EN",
+        "",
+        "  cxone:\n    shortAbandon: {thresholdSeconds: 400}\n",
+    );
+    let dir = repo(&[
+        ("queues/good.yaml", &good),
+        ("queues/accented.yaml", &accented),
+        ("queues/spaced.yaml", &spaced),
+        ("queues/long.yaml", &long_abandon),
+    ]);
+    let out = bin()
+        .args(["validate", "--format", "json", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = rule_file_line(&doc);
+    let want: Vec<(String, String, u64)> = [
+        ("range", "queues/accented.yaml", 4),
+        ("range", "queues/long.yaml", 7),
+        ("range", "queues/spaced.yaml", 4),
+    ]
+    .iter()
+    .map(|(r, f, l)| (r.to_string(), f.to_string(), *l))
+    .collect();
+    assert_eq!(got, want, "{}", text(&out));
 }

@@ -308,7 +308,7 @@ async fn list_skills(
     tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
     let now = now_ms();
     let campaigns = tenant.cxone_campaigns();
-    let all: Vec<Value> = tenant
+    let all: Vec<(u64, &Value)> = tenant
         .numbered()
         .filter(|(_, q)| listed(q, now))
         .filter(|(_, q)| {
@@ -318,11 +318,14 @@ async fn list_skills(
                     .is_some_and(|n| n.to_lowercase().contains(s))
             })
         })
+        .collect();
+    let total = all.len() as u64;
+    // Only the page's skills are built.
+    let page: Vec<Value> = page_of(all, skip, top)
+        .into_iter()
         .map(|(seq, q)| skill_of(skill_id(seq), q, campaigns))
         .collect();
     drop(tenant);
-    let total = all.len() as u64;
-    let page = page_of(all, skip, top);
     let link = |skip: u64| {
         let mut url = format!("/inContactAPI/services/{version}/skills?skip={skip}&top={top}");
         if let Some(s) = q.get("searchString") {
