@@ -53,7 +53,7 @@ impl CxoneSpec {
         if let Some(sa) = &self.short_abandon
             && let Some(t) = &sa.value.threshold_seconds
         {
-            crate::load::check_range(
+            crate::diagnostic::check_range(
                 file,
                 "cxone.shortAbandon.thresholdSeconds",
                 t,

@@ -3,8 +3,8 @@
 use reqwest::Method;
 use serde_json::{Map, Value};
 use tenant::{
-    Capabilities, ClientStats, DeleteMode, IdKind, NameRule, Queue, QueueField, Skill, Tenant,
-    TenantError, UpdateMode, WriteMode,
+    Capabilities, ClientStats, DeleteMode, IdKind, Listed, NameRule, Queue, QueueField, Skill,
+    Tenant, TenantError, UpdateMode, WriteMode,
 };
 use tracing::debug;
 
@@ -178,12 +178,12 @@ impl Tenant for CxoneTenant {
         }
     }
 
-    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+    async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
         Ok(self
             .list_all(&SKILLS, &[])
             .await?
             .into_iter()
-            .map(wire::to_neutral)
+            .map(wire::to_listed)
             .collect())
     }
 

@@ -3,7 +3,7 @@
 
 use model::CxoneMediaType;
 use serde_json::{Map, Value, json};
-use tenant::{Queue, ServiceLevelTarget, TenantError};
+use tenant::{Listed, Queue, ServiceLevelTarget, TenantError, Unreadable};
 
 use crate::client::int_of;
 use crate::writable::put_as_read;
@@ -137,25 +137,42 @@ pub(crate) fn bool_of(v: &Value) -> Option<bool> {
     }
 }
 
+/// A listed skill: a neutral queue, or, when its `skillId` is not an integer (`"sk-1000"`),
+/// an unreadable item that the plan names and leaves alone.
+pub fn to_listed(skill: Map<String, Value>) -> Listed {
+    match skill.get(SKILL_ID) {
+        Some(v) if int_of(v).is_some() => Listed::Queue(to_neutral(skill)),
+        raw => {
+            let shown = raw.map_or_else(|| "no skillId".to_string(), |v| format!("skillId {v}"));
+            Listed::Unreadable(Unreadable {
+                id: raw.map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+                name: skill
+                    .get(SKILL_NAME)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                problem: format!(
+                    "{shown} is not an integer skill id, so the skill cannot be addressed"
+                ),
+            })
+        }
+    }
+}
+
 /// A skill as CXone sends it, in neutral terms. Everything not managed rides in the
 /// passthrough, as read (`campaignId` and an empty `notes` too, so that a safe write can send
-/// them back). A skill whose `skillId` is not an integer is returned with a
-/// [`Queue::problem`]: the plan names it and leaves it alone.
+/// them back).
 pub fn to_neutral(mut skill: Map<String, Value>) -> Queue {
-    let raw_id = skill.remove(SKILL_ID);
+    let id = skill.remove(SKILL_ID).as_ref().and_then(int_of);
     let name = match skill.remove(SKILL_NAME) {
         Some(Value::String(s)) => s,
         _ => String::new(),
     };
     let mut q = Queue::named(name);
-    let Some(id) = raw_id.as_ref().and_then(int_of) else {
-        let shown = raw_id.map_or_else(|| "no skillId".to_string(), |v| format!("skillId {v}"));
-        q.problem = Some(format!(
-            "{shown} is not an integer skill id, so the skill cannot be addressed"
-        ));
-        return q;
-    };
-    q.id = Some(id.to_string());
+    q.id = id.map(|i| i.to_string());
     match skill.get(NOTES) {
         Some(Value::String(s)) if !s.is_empty() => {
             q.description = Some(s.clone());
@@ -544,19 +561,17 @@ mod tests {
     }
 
     #[test]
-    fn a_skill_whose_id_is_not_an_integer_is_named_with_a_problem() {
-        let q = to_neutral(skill(r#"{"skillId":"sk-1000","skillName":"Odd"}"#));
-        assert_eq!(q.name, "Odd");
-        assert_eq!(q.id, None);
-        assert!(
-            q.problem.as_deref().unwrap().contains("\"sk-1000\""),
-            "{q:?}"
-        );
-        assert!(
-            to_neutral(skill(r#"{"skillId":"1000","skillName":"Ok"}"#))
-                .problem
-                .is_none()
-        );
+    fn a_skill_whose_id_is_not_an_integer_is_listed_unreadable_with_its_name() {
+        let Listed::Unreadable(u) = to_listed(skill(r#"{"skillId":"sk-1000","skillName":"Odd"}"#))
+        else {
+            panic!("readable");
+        };
+        assert_eq!((u.id.as_deref(), u.name.as_str()), (Some("sk-1000"), "Odd"));
+        assert!(u.problem.contains("\"sk-1000\""), "{u:?}");
+        assert!(matches!(
+            to_listed(skill(r#"{"skillId":"1000","skillName":"Ok"}"#)),
+            Listed::Queue(_)
+        ));
     }
 
     #[test]
