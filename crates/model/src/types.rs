@@ -205,8 +205,9 @@ pub struct ServiceLevelTargetDoc {
     /// Percentage of interactions, 0–100.
     #[schemars(range(min = 0, max = 100))]
     pub threshold: Spanned<i64>,
-    /// Seconds: 1–300 (on `nice-cxone`: any whole number from 0, as NICE publishes).
-    #[schemars(range(min = 0))]
+    /// Seconds, 1–300. On `nice-cxone`, `validate` accepts any whole number from 0 (NICE's
+    /// published range); this schema states the repository's range, the same on every platform.
+    #[schemars(range(min = 1, max = 300))]
     pub time: Spanned<i64>,
 }
 
