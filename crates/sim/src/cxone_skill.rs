@@ -477,13 +477,13 @@ pub fn full_cxone_skill(name: &str, i: u64, campaigns: u64) -> crate::SeedQueue 
             ("mediaTypeId", _) => json!(MEDIA_TYPES[(i % 7) as usize].0),
             ("campaignId", _) => json!(1 + i % campaigns.max(1)),
             ("serviceLevelGoal", _) => json!(50 + i % 51),
-            ("serviceLevelThreshold", _) => json!(if i % 2 == 0 { 3600 } else { i % 300 }),
+            ("serviceLevelThreshold", _) => json!(if i.is_multiple_of(2) { 3600 } else { i % 300 }),
             ("shortAbandonThreshold", _) => json!(i % 301),
             ("agentlessPorts", _) => json!(1 + i % 10),
             ("minWFIAgents", _) => json!(1 + i % 5),
             ("acwTypeId", _) => json!(1 + i % 3),
             ("screenPopTriggerEvent", _) => json!((1 + i % 3).to_string()),
-            ("isActive", _) => json!(i % 5 != 0),
+            ("isActive", _) => json!(!i.is_multiple_of(5)),
             ("dispositions", _) => json!([
                 {"dispositionId": 100 + i, "dispositionName": "Sold", "priority": 1,
                  "isPreviewDisposition": false},
@@ -494,7 +494,7 @@ pub fn full_cxone_skill(name: &str, i: u64, campaigns: u64) -> crate::SeedQueue 
                 json!(format!("skill{i}@example.com"))
             }
             (_, Kind::Int) => json!(i + key.len() as u64),
-            (_, Kind::Bool) => json!((i + key.len() as u64) % 2 == 0),
+            (_, Kind::Bool) => json!((i + key.len() as u64).is_multiple_of(2)),
             (_, Kind::Text) => json!(format!("{key} {i}")),
             (_, Kind::List) => json!([]),
         };
