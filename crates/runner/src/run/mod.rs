@@ -7,12 +7,19 @@
 //!   [`reconcile`](controller::reconcile()) at a time, an error policy with capped
 //!   backoff, and triggers (commit, manual, resync, retry) that coalesce into one follow-up run.
 //! - [`status`] and [`metrics`] are what the loop tells the world, served by [`http`].
+//! - [`remote`] follows a remote repository (`--git-url`) into a bare clone; [`hook`] is
+//!   GitHub's push hook that makes it fetch at once.
+//! - [`lease`] elects one leader among replicas with a Kubernetes Lease and fences the tenant
+//!   writes of a leader that may have lost it.
 
 pub mod controller;
 pub mod git;
+pub mod hook;
 pub mod http;
+pub mod lease;
 pub mod metrics;
 pub mod optimize;
+pub mod remote;
 pub mod status;
 pub mod watch;
 

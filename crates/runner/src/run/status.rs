@@ -193,6 +193,19 @@ pub struct Status {
     pub next_resync: Option<String>,
     /// When a failed run is tried again (RFC 3339), if one failed.
     pub next_retry: Option<String>,
+    /// Why the runner is not ready although it runs (a branch that does not exist, a remote
+    /// never fetched); `/readyz` answers 503 with it while set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_ready: Option<String>,
+    /// The followed remote (`run --git-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<super::remote::RemoteStatus>,
+    /// `leader` or `standby` (`run --leader-elect`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<super::lease::Role>,
+    /// The Lease as last read: its holder and term (`run --leader-elect`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: Option<super::lease::LeaseStatus>,
 }
 
 impl Status {
@@ -213,6 +226,10 @@ impl Status {
             recent_runs: VecDeque::new(),
             next_resync: None,
             next_retry: None,
+            not_ready: None,
+            remote: None,
+            role: None,
+            lease: None,
         }
     }
 
