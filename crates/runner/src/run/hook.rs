@@ -62,9 +62,7 @@ impl HookState {
 
 /// The router of the hook, with its own body limit.
 pub fn router(state: HookState) -> Router {
-    Router::new()
-        .route(PATH, post(github))
-        .with_state(state)
+    Router::new().route(PATH, post(github)).with_state(state)
 }
 
 /// Whether `signature` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`, checked
@@ -129,7 +127,11 @@ async fn github(State(s): State<HookState>, headers: HeaderMap, body: Body) -> R
                 .and_then(|v| v.get("ref").and_then(|r| r.as_str()).map(str::to_string));
             let followed = format!("refs/heads/{}", s.branch);
             if pushed.as_deref() != Some(followed.as_str()) {
-                debug!(delivery, pushed = pushed.as_deref().unwrap_or("-"), "a push for another branch: no fetch");
+                debug!(
+                    delivery,
+                    pushed = pushed.as_deref().unwrap_or("-"),
+                    "a push for another branch: no fetch"
+                );
                 return accepted(false, "the push is not for the followed branch");
             }
             match &s.fetch {
@@ -142,7 +144,11 @@ async fn github(State(s): State<HookState>, headers: HeaderMap, body: Body) -> R
             }
         }
         other => {
-            debug!(delivery, event = other, "a GitHub event other than push: ignored");
+            debug!(
+                delivery,
+                event = other,
+                "a GitHub event other than push: ignored"
+            );
             accepted(false, "only push events make the runner fetch")
         }
     }
@@ -207,13 +213,49 @@ mod tests {
         let good = |b: &str| Some(sign(SECRET, b.as_bytes()));
         let cases: Vec<(&str, &str, Option<String>, StatusCode, bool)> = vec![
             ("push", push_main, None, StatusCode::UNAUTHORIZED, false),
-            ("push", push_main, Some(sign("wrong", push_main.as_bytes())), StatusCode::UNAUTHORIZED, false),
-            ("push", push_main, Some("sha256=zz".into()), StatusCode::UNAUTHORIZED, false),
-            ("push", push_main, Some(sign(SECRET, push_dev.as_bytes())), StatusCode::UNAUTHORIZED, false),
+            (
+                "push",
+                push_main,
+                Some(sign("wrong", push_main.as_bytes())),
+                StatusCode::UNAUTHORIZED,
+                false,
+            ),
+            (
+                "push",
+                push_main,
+                Some("sha256=zz".into()),
+                StatusCode::UNAUTHORIZED,
+                false,
+            ),
+            (
+                "push",
+                push_main,
+                Some(sign(SECRET, push_dev.as_bytes())),
+                StatusCode::UNAUTHORIZED,
+                false,
+            ),
             ("ping", "{}", good("{}"), StatusCode::OK, false),
-            ("push", push_dev, good(push_dev), StatusCode::ACCEPTED, false),
-            ("issues", push_main, good(push_main), StatusCode::ACCEPTED, false),
-            ("push", push_main, good(push_main), StatusCode::ACCEPTED, true),
+            (
+                "push",
+                push_dev,
+                good(push_dev),
+                StatusCode::ACCEPTED,
+                false,
+            ),
+            (
+                "issues",
+                push_main,
+                good(push_main),
+                StatusCode::ACCEPTED,
+                false,
+            ),
+            (
+                "push",
+                push_main,
+                good(push_main),
+                StatusCode::ACCEPTED,
+                true,
+            ),
         ];
         let (app, fetch) = app(Some(SECRET));
         for (event, body, sig, code, fetches) in cases {

@@ -338,6 +338,17 @@ fn api_error(e: kube::Error) -> LeaseError {
     }
 }
 
+/// One API call, bounded by `limit`.
+async fn bounded<T>(
+    limit: Duration,
+    call: impl std::future::Future<Output = Result<T, kube::Error>>,
+) -> Result<T, LeaseError> {
+    tokio::time::timeout(limit, call)
+        .await
+        .map_err(|_| LeaseError::Timeout(limit))?
+        .map_err(api_error)
+}
+
 impl Elector {
     pub fn new(cfg: ElectionConfig, client: kube::Client) -> Self {
         let api = Api::namespaced(client, &cfg.namespace);
@@ -376,11 +387,13 @@ impl Elector {
 
     fn desired(&self, base: Option<&Lease>, transitions: i32, acquire: Option<MicroTime>) -> Lease {
         let now = MicroTime(k8s_openapi::jiff::Timestamp::now());
-        let mut meta = base.map(|l| l.metadata.clone()).unwrap_or_else(|| ObjectMeta {
-            name: Some(self.cfg.lease_name.clone()),
-            namespace: Some(self.cfg.namespace.clone()),
-            ..ObjectMeta::default()
-        });
+        let mut meta = base
+            .map(|l| l.metadata.clone())
+            .unwrap_or_else(|| ObjectMeta {
+                name: Some(self.cfg.lease_name.clone()),
+                namespace: Some(self.cfg.namespace.clone()),
+                ..ObjectMeta::default()
+            });
         let annotations = meta.annotations.get_or_insert_with(Default::default);
         match &self.cfg.endpoint {
             Some(e) => {
@@ -409,22 +422,11 @@ impl Elector {
     /// Lease afterwards. Each API call is bounded by the retry period.
     pub async fn try_acquire_or_renew(&self) -> Result<Attempt, LeaseError> {
         let limit = self.cfg.retry_period.max(Duration::from_millis(500));
-        let bounded = |f| async move {
-            tokio::time::timeout(limit, f)
-                .await
-                .map_err(|_| LeaseError::Timeout(limit))?
-        };
         let started = Instant::now();
-        let current = bounded(async { self.api.get_opt(&self.cfg.lease_name).await.map_err(api_error) }).await?;
+        let current = bounded(limit, self.api.get_opt(&self.cfg.lease_name)).await?;
         let Some(current) = current else {
             let lease = self.desired(None, 0, None);
-            let made = bounded(async {
-                self.api
-                    .create(&PostParams::default(), &lease)
-                    .await
-                    .map_err(api_error)
-            })
-            .await?;
+            let made = bounded(limit, self.api.create(&PostParams::default(), &lease)).await?;
             return Ok(self.won(&made, started));
         };
         let spec = current.spec.clone().unwrap_or_default();
@@ -463,12 +465,11 @@ impl Elector {
             (record.2.saturating_add(1), None)
         };
         let lease = self.desired(Some(&current), transitions, acquire);
-        let put = bounded(async {
+        let put = bounded(
+            limit,
             self.api
-                .replace(&self.cfg.lease_name, &PostParams::default(), &lease)
-                .await
-                .map_err(api_error)
-        })
+                .replace(&self.cfg.lease_name, &PostParams::default(), &lease),
+        )
         .await;
         match put {
             Ok(updated) => Ok(self.won(&updated, started)),
@@ -513,10 +514,7 @@ impl Elector {
             return Ok(false);
         }
         let limit = self.cfg.retry_period.max(Duration::from_secs(1));
-        let current = tokio::time::timeout(limit, self.api.get_opt(&self.cfg.lease_name))
-            .await
-            .map_err(|_| LeaseError::Timeout(limit))?
-            .map_err(api_error)?;
+        let current = bounded(limit, self.api.get_opt(&self.cfg.lease_name)).await?;
         let Some(mut lease) = current else {
             return Ok(false);
         };
@@ -532,14 +530,12 @@ impl Elector {
         if let Some(a) = lease.metadata.annotations.as_mut() {
             a.remove(ENDPOINT_ANNOTATION);
         }
-        tokio::time::timeout(
+        bounded(
             limit,
             self.api
                 .replace(&self.cfg.lease_name, &PostParams::default(), &lease),
         )
-        .await
-        .map_err(|_| LeaseError::Timeout(limit))?
-        .map_err(api_error)?;
+        .await?;
         Ok(true)
     }
 
@@ -561,7 +557,11 @@ impl Elector {
                     last_error = None;
                     let mut st = status.write();
                     st.lease = Some(a.status.clone());
-                    st.role = Some(if a.leading { Role::Leader } else { Role::Standby });
+                    st.role = Some(if a.leading {
+                        Role::Leader
+                    } else {
+                        Role::Standby
+                    });
                     if !a.leading {
                         // A standby is ready once it has read the Lease.
                         st.ready = true;
@@ -569,7 +569,9 @@ impl Elector {
                 }
                 Err(e) => {
                     let text = e.to_string();
-                    if last_error.as_deref() != Some(text.as_str()) && !matches!(e, LeaseError::Conflict) {
+                    if last_error.as_deref() != Some(text.as_str())
+                        && !matches!(e, LeaseError::Conflict)
+                    {
                         warn!(lease = %self.cfg.lease_name, error = %text, "cannot read or write the Lease");
                     }
                     last_error = Some(text);

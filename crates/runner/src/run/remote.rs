@@ -122,7 +122,9 @@ impl RemoteUrl {
                 other => {
                     return Err(bad(
                         &shown,
-                        &format!("the scheme {other:?} is not followed: use https://, ssh:// (or user@host:path) or file://"),
+                        &format!(
+                            "the scheme {other:?} is not followed: use https://, ssh:// (or user@host:path) or file://"
+                        ),
                     ));
                 }
             };
@@ -303,7 +305,9 @@ impl GitAuth {
                     (Some(t), _) => Some(Secret::new(t.trim().to_string())),
                     (None, Some(path)) => {
                         let text = std::fs::read_to_string(&path).map_err(|e| {
-                            cred(format!("CXQUEUES_GIT_TOKEN_FILE {path}: cannot read it: {e}"))
+                            cred(format!(
+                                "CXQUEUES_GIT_TOKEN_FILE {path}: cannot read it: {e}"
+                            ))
                         })?;
                         Some(Secret::new(text.trim().to_string()))
                     }
@@ -668,7 +672,10 @@ mod tests {
                 "file:///srv/q.git",
                 Some((Transport::File, "file:///srv/q.git")),
             ),
-            ("https://x-access-token:ghp_s3cret@github.com/acme/q.git", None),
+            (
+                "https://x-access-token:ghp_s3cret@github.com/acme/q.git",
+                None,
+            ),
             ("https://ghp_s3cret@github.com/acme/q.git", None),
             ("ftp://example.com/q.git", None),
             ("queues", None),
@@ -703,7 +710,10 @@ mod tests {
         assert!(!k.trusts("github.com", 2222, "ssh-ed25519", b"key-one"));
         assert!(k.trusts("git.example.com", 2222, "ssh-rsa", b"key-one"));
         assert!(!k.trusts("git.example.com", 22, "ssh-rsa", b"key-one"));
-        assert!(!k.trusts("bad.example.com", 22, "ssh-ed25519", b"key-two"), "revoked");
+        assert!(
+            !k.trusts("bad.example.com", 22, "ssh-ed25519", b"key-two"),
+            "revoked"
+        );
         assert!(KnownHosts::parse("# nothing\n").is_empty());
     }
 
