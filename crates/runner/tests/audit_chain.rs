@@ -65,6 +65,7 @@ fn ctx() -> RunContext {
         commit_id: Some("0123456789abcdef0123456789abcdef01234567".into()),
         commit_author: Some("Ada <ada@example.com>".into()),
         trigger: "commit".into(),
+        lease: None,
     }
 }
 

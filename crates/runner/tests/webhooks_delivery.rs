@@ -161,6 +161,7 @@ fn ctx() -> RunContext {
         commit_id: Some("c0ffee".into()),
         commit_author: Some("Ada <ada@example.com>".into()),
         trigger: "commit".into(),
+        lease: None,
     }
 }
 
@@ -857,6 +858,7 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
         commit_id: Some("abc123".into()),
         commit_author: Some("Ada <ada@example.com>".into()),
         trigger: "cli".into(),
+        lease: None,
     };
     let opts = ApplyOptions {
         observers: recorder.observers(&repo, ctx.clone()).unwrap(),

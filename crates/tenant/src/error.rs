@@ -40,6 +40,10 @@ pub enum TenantError {
     /// The platform's adapter cannot do this (yet).
     #[error("{0}")]
     Unsupported(String),
+    /// The caller's fence refused the write before anything was sent (a runner that may no
+    /// longer hold its leader Lease).
+    #[error("not sent: {0}")]
+    Fenced(String),
 }
 
 impl TenantError {

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::git::{GitError, GitSource, Snapshot};
+use super::lease::{Fence, FencedTenant};
 use super::metrics::Metrics;
 use super::status::{Problem, QueueState, QueueStatus, RunRecord, RunResult, SharedStatus};
 use super::{Trigger, TriggerKind, format_duration, rfc3339, wall_time_of};
@@ -134,6 +135,9 @@ pub struct Context {
     pub opts: Options,
     /// The audit log and the webhook outbox (`--state-dir`), when kept.
     pub recorder: Option<Arc<Recorder>>,
+    /// Whether this runner may touch the tenant (`--leader-elect`; always open without it),
+    /// checked at the start of a run and before each write.
+    pub fence: Fence,
     memory: Mutex<Memory>,
 }
 
@@ -152,8 +156,15 @@ impl Context {
             metrics,
             opts,
             recorder: None,
+            fence: Fence::open(),
             memory: Mutex::new(Memory::default()),
         }
+    }
+
+    /// Touches the tenant only while `fence` is open (the Lease holder's).
+    pub fn with_fence(mut self, fence: Fence) -> Self {
+        self.fence = fence;
+        self
     }
 
     /// Records every apply in the audit log and sends its webhooks.
@@ -240,6 +251,16 @@ fn problems(diags: &[model::Diagnostic], errors: bool) -> Vec<Problem> {
 
 /// Makes the tenant match the newest commit of the branch.
 pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
+    // A standby (or a leader whose renewal is too old) neither reads nor writes the tenant.
+    if let Err(why) = ctx.fence.check() {
+        ctx.status.write().result = Some(RunResult::Standby);
+        return Ok(Action::done(
+            RunResult::Standby,
+            format!("standing by, the tenant untouched: {why}"),
+        ));
+    }
+    // Every write re-checks the fence before it is sent.
+    let tenant = FencedTenant::new(&ctx.client, &ctx.fence);
     let head = match newest(ctx).await {
         Ok(h) => h,
         Err(e) => {
@@ -248,6 +269,21 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         }
     };
     let Some(head) = head else {
+        // A branch that does not exist (a mistyped --branch) makes the runner not ready.
+        let git = ctx.git.clone();
+        let missing = blocking(move || git.missing_branch()).await.ok().flatten();
+        let changed = ctx.status.read().not_ready != missing;
+        if changed && let Some(reason) = &missing {
+            warn!("not ready: {reason}");
+        }
+        ctx.status.write().not_ready = missing.clone();
+        if let Some(reason) = missing {
+            let mut st = ctx.status.write();
+            st.commit = None;
+            st.result = Some(RunResult::Invalid);
+            st.errors = vec![Problem::message(&reason)];
+            return Ok(Action::done(RunResult::Invalid, reason));
+        }
         let message = format!(
             "the branch {} has no commit yet: commit a repository to it",
             ctx.git.branch()
@@ -261,6 +297,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     };
     {
         let mut st = ctx.status.write();
+        st.not_ready = None;
         st.commit = Some(head.commit.clone());
         st.errors = problems(&head.repo.diagnostics, true);
         st.warnings = problems(&head.repo.diagnostics, false);
@@ -308,7 +345,7 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     };
 
     let t = Instant::now();
-    let planned = match crate::pipeline::observe_and_plan(&desired.repo, &ctx.client).await {
+    let planned = match crate::pipeline::observe_and_plan(&desired.repo, &tenant).await {
         Ok(p) => p,
         Err(e) => {
             let mut st = ctx.status.write();
@@ -405,10 +442,11 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         commit_id: Some(desired.commit.id.clone()),
         commit_author: Some(desired.commit.author.clone()),
         trigger: run.kind.as_str().to_string(),
+        lease: ctx.fence.check().ok().flatten(),
     };
     let hooks = webhook_repo(ctx, &desired);
     let run_report = match crate::pipeline::apply_and_record(
-        &ctx.client,
+        &tenant,
         &planned,
         ctx.recorder.as_deref(),
         &audit,

@@ -312,6 +312,14 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
+    let reason = s.status.read().not_ready_reason();
+    if let Some(reason) = reason {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"ready": false, "reason": reason})),
+        )
+            .into_response();
+    }
     if s.status.read().ready {
         Json(json!({"ready": true})).into_response()
     } else {

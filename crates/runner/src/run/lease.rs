@@ -26,6 +26,7 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 use serde::Serialize;
+use tenant::{Capabilities, ClientStats, Queue, Skill, Tenant, TenantError};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
@@ -74,12 +75,7 @@ pub struct LeaseStatus {
     pub leader_endpoint: Option<String>,
 }
 
-/// Who may write, and in which term: what an audit intent names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LeaseTerm {
-    pub holder: String,
-    pub term: i32,
-}
+pub use crate::recorder::audit::LeaseTerm;
 
 /// Why a write was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -305,6 +301,78 @@ struct Observed {
     record: (Option<String>, Option<MicroTime>, i32),
     /// When we saw it change, by our clock.
     at: Instant,
+}
+
+/// A tenant whose writes pass [`Fence::check`] first: a refused write is
+/// [`TenantError::Fenced`] and nothing is sent. Reads go straight through.
+#[derive(Debug)]
+pub struct FencedTenant<'a, T> {
+    inner: &'a T,
+    fence: &'a Fence,
+}
+
+impl<'a, T> FencedTenant<'a, T> {
+    pub fn new(inner: &'a T, fence: &'a Fence) -> Self {
+        Self { inner, fence }
+    }
+
+    fn guard(&self) -> Result<(), TenantError> {
+        self.fence
+            .check()
+            .map(|_| ())
+            .map_err(|e| TenantError::Fenced(e.to_string()))
+    }
+}
+
+impl<T: Tenant> Tenant for FencedTenant<'_, T> {
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+        self.inner.list_queues().await
+    }
+
+    async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
+        self.inner.get_queue(id).await
+    }
+
+    async fn create_queue(&self, queue: &Queue) -> Result<Queue, TenantError> {
+        self.guard()?;
+        self.inner.create_queue(queue).await
+    }
+
+    async fn update_queue(
+        &self,
+        id: &str,
+        base: &Queue,
+        queue: &Queue,
+        if_match: Option<u64>,
+    ) -> Result<Queue, TenantError> {
+        self.guard()?;
+        self.inner.update_queue(id, base, queue, if_match).await
+    }
+
+    async fn delete_queue(&self, id: &str, if_match: Option<u64>) -> Result<(), TenantError> {
+        self.guard()?;
+        self.inner.delete_queue(id, if_match).await
+    }
+
+    async fn list_skills(&self) -> Result<Vec<Skill>, TenantError> {
+        self.inner.list_skills().await
+    }
+
+    async fn queue_metrics(&self) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        self.inner.queue_metrics().await
+    }
+
+    fn actor(&self) -> Option<&str> {
+        self.inner.actor()
+    }
+
+    fn stats(&self) -> ClientStats {
+        self.inner.stats()
+    }
 }
 
 /// The elector: one per runner.

@@ -227,7 +227,10 @@ impl Collector for Scraped {
             None,
             MetricType::Gauge,
         )?;
-        ConstGauge::new(i64::from(status.ready)).encode(m)?;
+        ConstGauge::new(i64::from(
+            status.ready && status.not_ready_reason().is_none(),
+        ))
+        .encode(m)?;
         let m = encoder.encode_descriptor(
             "cxqueues_leader",
             "1 on the runner that writes to the tenant (the Lease holder), 0 on a standby.",

@@ -20,6 +20,7 @@ pub mod lease;
 pub mod metrics;
 pub mod optimize;
 pub mod remote;
+pub mod standby;
 pub mod status;
 pub mod watch;
 

@@ -411,15 +411,18 @@ impl Remote {
                 message: format!("{branch:?} is not a valid branch name"),
             });
         }
-        if dir.join("HEAD").exists() {
-            Repository::open_bare(&dir).map_err(clone_err)?;
+        let repo = if dir.join("HEAD").exists() {
+            Repository::open_bare(&dir).map_err(clone_err)?
         } else {
             std::fs::create_dir_all(&dir).map_err(|e| RemoteError::Clone {
                 dir: dir.clone(),
                 message: e.to_string(),
             })?;
-            Repository::init_bare(&dir).map_err(clone_err)?;
-        }
+            Repository::init_bare(&dir).map_err(clone_err)?
+        };
+        // HEAD names the followed branch (unborn until the first fetch), as in a checkout.
+        repo.set_head(&format!("refs/heads/{branch}"))
+            .map_err(clone_err)?;
         Ok(Self {
             url,
             auth,
@@ -549,7 +552,7 @@ pub fn fetch_backoff(poll: Duration) -> Backoff {
     Backoff::doubling(poll, poll.max(Duration::from_secs(300)))
 }
 
-/// Fetches now and records the result in `status` and `metrics`; a changed head becomes a
+/// Fetches now (off the async threads), records the result, and turns a changed head into a
 /// commit trigger.
 pub async fn fetch_once(
     remote: &Arc<Remote>,
@@ -557,18 +560,40 @@ pub async fn fetch_once(
     metrics: &Metrics,
     triggers: &mpsc::UnboundedSender<Trigger>,
 ) -> Result<Fetched, String> {
+    let result = fetch_blocking(remote).await;
+    if let Ok(f) = &result
+        && f.before.as_deref() != Some(f.after.as_str())
+    {
+        let _ = triggers.send(Trigger::commit(Some(f.after.clone())));
+    }
+    record(remote, status, metrics, &result);
+    result
+}
+
+/// Fetches on a blocking thread.
+pub async fn fetch_blocking(remote: &Arc<Remote>) -> Result<Fetched, String> {
     let r = remote.clone();
-    let result = tokio::task::spawn_blocking(move || r.fetch())
+    tokio::task::spawn_blocking(move || r.fetch())
         .await
         .map_err(|e| format!("the fetch task failed: {e}"))
-        .and_then(|r| r.map_err(|e| e.to_string()));
+        .and_then(|r| r.map_err(|e| e.to_string()))
+}
+
+/// Records a fetch's result in `status` and `metrics`, and logs what matters: a rewritten
+/// history, a new commit, the first failure of a series.
+pub fn record(
+    remote: &Remote,
+    status: &SharedStatus,
+    metrics: &Metrics,
+    result: &Result<Fetched, String>,
+) {
     let now = rfc3339(SystemTime::now());
     let mut st = status.write();
     let rs = st.remote.get_or_insert_with(RemoteStatus::default);
     rs.url = remote.shown().to_string();
     rs.branch = remote.branch().to_string();
     rs.last_fetch = Some(now.clone());
-    match &result {
+    match result {
         Ok(f) => {
             remote.failures.store(0, Ordering::SeqCst);
             rs.last_success = Some(now);
@@ -589,7 +614,6 @@ pub async fn fetch_once(
             }
             if f.before.as_deref() != Some(f.after.as_str()) {
                 info!(url = %remote.shown(), branch = remote.branch(), commit = %f.after, "fetched a new commit");
-                let _ = triggers.send(Trigger::commit(Some(f.after.clone())));
             }
         }
         Err(e) => {
@@ -602,7 +626,6 @@ pub async fn fetch_once(
             }
         }
     }
-    result
 }
 
 /// Fetches every `poll` (after a failure, after the backoff) and whenever `now` is notified,

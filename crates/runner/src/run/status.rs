@@ -44,6 +44,8 @@ pub enum RunResult {
     Invalid,
     /// The tenant could not be read or written, or some queues were not reconciled: retried.
     Failed,
+    /// This runner is a standby (`--leader-elect`): it neither read nor wrote the tenant.
+    Standby,
 }
 
 impl RunResult {
@@ -54,6 +56,7 @@ impl RunResult {
             RunResult::Drifted => "drifted",
             RunResult::Invalid => "invalid",
             RunResult::Failed => "failed",
+            RunResult::Standby => "standby",
         }
     }
 }
@@ -230,6 +233,21 @@ impl Status {
             remote: None,
             role: None,
             lease: None,
+        }
+    }
+
+    /// Why the runner is not ready although it runs, if it is not: a branch that does not
+    /// exist (`not_ready`), or a remote never fetched since the start.
+    pub fn not_ready_reason(&self) -> Option<String> {
+        if let Some(r) = &self.not_ready {
+            return Some(r.clone());
+        }
+        match &self.remote {
+            Some(r) if r.last_success.is_none() => Some(match &r.last_error {
+                Some(e) => format!("the remote has not been fetched yet: {e}"),
+                None => "the remote has not been fetched yet".to_string(),
+            }),
+            _ => None,
         }
     }
 
