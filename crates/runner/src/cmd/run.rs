@@ -120,9 +120,11 @@ pub struct RunArgs {
     /// Close a connection that sends and receives nothing for this long.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub http_idle_timeout: Duration,
-    /// HTTP connections open at once; those beyond are closed at once (and logged).
-    #[arg(long, value_name = "N", default_value_t = crate::run::http::DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
-    pub http_max_connections: usize,
+    /// HTTP connections open at once (default: half the open-file limit, which is raised to
+    /// its hard limit at start, at most 4096). At the cap a new connection closes the oldest
+    /// one that has sent no request (logged once per burst).
+    #[arg(long, value_name = "N", value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
+    pub http_max_connections: Option<usize>,
 }
 
 fn init_logging(format: LogFormat) {
@@ -168,6 +170,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     init_logging(args.log_format);
     // Signals are caught from the start, so that none ends the process half-way.
     let signal = tokio::spawn(shutdown_signal());
+    let open_files = crate::run::http::raise_open_file_limit();
 
     // With --git-url: a bare clone in the state directory, fetched once before anything
     // reads the branch (a failure is not fatal: the loop tries again, not ready meanwhile).
@@ -317,7 +320,9 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let limits = ServerLimits {
         header_timeout: args.http_header_timeout,
         idle_timeout: args.http_idle_timeout,
-        max_connections: args.http_max_connections,
+        max_connections: args
+            .http_max_connections
+            .unwrap_or_else(|| crate::run::http::default_max_connections(open_files)),
     };
     let server = tokio::spawn(serve(listener, app, limits, async move {
         let _ = http_stop_rx.await;
@@ -379,6 +384,8 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         poll = %format_duration(args.poll),
         self_heal = !args.no_self_heal,
         trigger_endpoint = token.is_some(),
+        open_files = open_files.unwrap_or_default(),
+        max_connections = limits.max_connections,
         "cxqueues run started"
     );
 

@@ -22,6 +22,9 @@ use super::status::SharedStatus;
 /// Marks a forwarded request, so that it is never forwarded twice.
 pub const FORWARDED: &str = "x-cxqueues-forwarded-by";
 
+/// The routes a standby forwards; the others (probes, `/status`, `/metrics`) it serves.
+pub const ROUTES: [&str; 3] = ["/v1/reconcile", "/v1/optimize", hook::PATH];
+
 /// The largest body forwarded (the hook's, the largest of the three routes).
 const BODY_LIMIT: usize = hook::BODY_LIMIT;
 
@@ -74,7 +77,9 @@ impl Forwarder {
 
 /// The middleware: the leader (or a runner without election) goes on; a standby forwards.
 pub async fn forward(State(f): State<Forwarder>, req: Request, next: Next) -> Response {
-    if f.fence.leads() {
+    let starts_work = req.method() == axum::http::Method::POST
+        && ROUTES.contains(&req.uri().path());
+    if !starts_work || f.fence.leads() {
         return next.run(req).await;
     }
     if req.headers().contains_key(FORWARDED) {
