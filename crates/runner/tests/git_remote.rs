@@ -29,7 +29,10 @@ impl Upstream {
     fn new() -> Self {
         let work = GitRepo::new();
         let root = tempfile::tempdir().unwrap();
-        git(root.path(), &["init", "--bare", "--initial-branch=main", "queues.git"]);
+        git(
+            root.path(),
+            &["init", "--bare", "--initial-branch=main", "queues.git"],
+        );
         Self { work, root }
     }
 
@@ -44,7 +47,8 @@ impl Upstream {
     /// Commits `Alpha` with `wait` and pushes (forced, so that a rewrite goes through).
     fn commit_and_push(&self, wait: u32, message: &str) -> String {
         self.work.write("cxqueues.yaml", TENANT_YAML);
-        self.work.write("queues/alpha.yaml", &queue_yaml("Alpha", wait));
+        self.work
+            .write("queues/alpha.yaml", &queue_yaml("Alpha", wait));
         let id = self.work.commit(message);
         self.push();
         id
@@ -54,7 +58,13 @@ impl Upstream {
         let bare = self.bare();
         git(
             self.work.path(),
-            &["push", "--quiet", "--force", bare.to_str().unwrap(), "main:main"],
+            &[
+                "push",
+                "--quiet",
+                "--force",
+                bare.to_str().unwrap(),
+                "main:main",
+            ],
         );
     }
 
@@ -252,7 +262,9 @@ async fn serve_git(root: PathBuf) -> String {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{GIT_TOKEN}"))
     );
-    let app = Router::new().fallback(cgi).with_state(Backend { root, want });
+    let app = Router::new()
+        .fallback(cgi)
+        .with_state(Backend { root, want });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -305,7 +317,9 @@ async fn a_bare_repository_is_followed_over_loopback_http_with_a_token_through_a
 async fn a_url_with_a_token_inside_is_refused_without_showing_the_token() {
     let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
         .args(["run", "--sim", "--listen", "127.0.0.1:0", "--git-url"])
-        .arg(format!("https://x-access-token:{GIT_TOKEN}@github.com/acme/q.git"))
+        .arg(format!(
+            "https://x-access-token:{GIT_TOKEN}@github.com/acme/q.git"
+        ))
         .env("CXQUEUES_STATE_DIR", tempfile::tempdir().unwrap().path())
         .output()
         .unwrap();
@@ -345,7 +359,10 @@ async fn a_signed_github_push_fetches_at_once_and_an_unsigned_one_does_not() {
     let (code, body) = runner
         .post(
             "/v1/hooks/github",
-            &[("x-github-event", "push"), ("content-type", "application/json")],
+            &[
+                ("x-github-event", "push"),
+                ("content-type", "application/json"),
+            ],
             &push,
         )
         .await;
@@ -363,7 +380,10 @@ async fn a_signed_github_push_fetches_at_once_and_an_unsigned_one_does_not() {
     let (code, _) = runner
         .post(
             "/v1/hooks/github",
-            &[("x-github-event", "push"), ("x-hub-signature-256", &sign(other))],
+            &[
+                ("x-github-event", "push"),
+                ("x-hub-signature-256", &sign(other)),
+            ],
             other,
         )
         .await;
@@ -377,7 +397,10 @@ async fn a_signed_github_push_fetches_at_once_and_an_unsigned_one_does_not() {
     let (code, body) = runner
         .post(
             "/v1/hooks/github",
-            &[("x-github-event", "push"), ("x-hub-signature-256", &sign(&push))],
+            &[
+                ("x-github-event", "push"),
+                ("x-hub-signature-256", &sign(&push)),
+            ],
             &push,
         )
         .await;
@@ -388,7 +411,10 @@ async fn a_signed_github_push_fetches_at_once_and_an_unsigned_one_does_not() {
     let (code, _) = runner
         .post(
             "/v1/hooks/github",
-            &[("x-github-event", "ping"), ("x-hub-signature-256", &sign("{}"))],
+            &[
+                ("x-github-event", "ping"),
+                ("x-hub-signature-256", &sign("{}")),
+            ],
             "{}",
         )
         .await;
@@ -402,7 +428,13 @@ async fn a_mistyped_branch_is_not_ready_and_says_why_in_readyz_and_the_log() {
     repo.write("queues/alpha.yaml", &queue_yaml("Alpha", 100));
     repo.commit("one");
     let runner = RunnerProc::start(
-        &["--sim", "--repo", repo.path().to_str().unwrap(), "--branch", "mian"],
+        &[
+            "--sim",
+            "--repo",
+            repo.path().to_str().unwrap(),
+            "--branch",
+            "mian",
+        ],
         &[],
     );
     let start = Instant::now();
@@ -416,8 +448,13 @@ async fn a_mistyped_branch_is_not_ready_and_says_why_in_readyz_and_the_log() {
     }
     let (code, body) = runner.get("/readyz").await;
     assert_eq!(code, 503, "{body}");
-    assert!(body.contains("\"mian\" does not exist"), "{body}");
-    assert!(body.contains("main"), "names the branches there: {body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reason = v["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("\"mian\" does not exist"), "{body}");
+    assert!(
+        reason.contains("its branches: main"),
+        "names the branches there: {body}"
+    );
     assert!(runner.log().contains("does not exist"), "{}", runner.log());
     let (_, metrics) = runner.get("/metrics").await;
     assert!(metrics.contains("cxqueues_ready 0"), "{metrics}");

@@ -44,7 +44,11 @@ struct Counting {
 
 async fn relay(State(c): State<Counting>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
     if parts.method != axum::http::Method::GET && !path.starts_with("/oauth2/token") {
         c.writes.fetch_add(1, Ordering::SeqCst);
     }
@@ -69,6 +73,7 @@ async fn relay(State(c): State<Counting>, req: Request) -> Response {
 }
 
 async fn counting_proxy(sim: &SimHandle) -> (String, Arc<AtomicU64>) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let writes = Arc::new(AtomicU64::new(0));
     let app = Router::new().fallback(relay).with_state(Counting {
         target: sim.base_url().trim_end_matches('/').to_string(),
@@ -175,14 +180,24 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
     let (code, body) = standby.proc.get("/readyz").await;
     assert_eq!(code, 200, "a standby is ready: {body}");
     assert!(leader.writes.load(Ordering::SeqCst) > 0, "the leader wrote");
-    assert_eq!(standby.writes.load(Ordering::SeqCst), 0, "the standby never writes");
+    assert_eq!(
+        standby.writes.load(Ordering::SeqCst),
+        0,
+        "the standby never writes"
+    );
     let metric = |text: &str| {
         text.lines()
             .find(|l| l.starts_with("cxqueues_leader "))
             .map(str::to_string)
     };
-    assert_eq!(metric(&leader.proc.get("/metrics").await.1).as_deref(), Some("cxqueues_leader 1"));
-    assert_eq!(metric(&standby.proc.get("/metrics").await.1).as_deref(), Some("cxqueues_leader 0"));
+    assert_eq!(
+        metric(&leader.proc.get("/metrics").await.1).as_deref(),
+        Some("cxqueues_leader 1")
+    );
+    assert_eq!(
+        metric(&standby.proc.get("/metrics").await.1).as_deref(),
+        Some("cxqueues_leader 0")
+    );
     // The audit intents name the holder and the term.
     let intents: Vec<_> = leader
         .proc
@@ -198,7 +213,11 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
     // A trigger sent to the standby is forwarded to the leader.
     let (code, body) = standby
         .proc
-        .post("/v1/reconcile", &[("authorization", &format!("Bearer {TOKEN}"))], "")
+        .post(
+            "/v1/reconcile",
+            &[("authorization", &format!("Bearer {TOKEN}"))],
+            "",
+        )
         .await;
     assert_eq!(code, 202, "forwarded to the leader: {body}");
 
@@ -211,7 +230,10 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
 
     // SIGSTOP on the leader (idle): the standby takes the Lease within duration + retry
     // period, and applies the next commit.
-    let (repo_writes_before, stopped_writes) = (standby.writes.load(Ordering::SeqCst), leader.writes.load(Ordering::SeqCst));
+    let (repo_writes_before, stopped_writes) = (
+        standby.writes.load(Ordering::SeqCst),
+        leader.writes.load(Ordering::SeqCst),
+    );
     assert_eq!(repo_writes_before, 0);
     leader.proc.signal("STOP");
     let paused = Instant::now();
@@ -234,8 +256,11 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
     assert_eq!(st["role"], "leader");
     assert!(st["lease"]["term"].as_i64() >= Some(1), "{st:#}");
 
-    // SIGCONT on the old leader: it wakes with a stale renewal and writes nothing more,
-    // even with a new commit to apply.
+    // SIGCONT on the old leader: it wakes with a stale renewal and writes nothing more, even
+    // with a reason to: a rival's edit that its view (commit c1 applied, c2 new) would write
+    // back at once.
+    sim.edit_queue("Alpha", "maxWaitTime", serde_json::json!(999), "rival")
+        .unwrap();
     leader.proc.signal("CONT");
     repo.write("queues/alpha.yaml", &queue_yaml("Alpha", 300));
     let c3 = repo.commit("three");
@@ -263,7 +288,10 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
     })
     .await;
     let handover = terminated.elapsed();
-    assert!(handover <= Duration::from_secs(3), "handover took {handover:?}");
+    assert!(
+        handover <= Duration::from_secs(3),
+        "handover took {handover:?}"
+    );
     assert!(
         kube.writes().iter().any(|(h, _)| h.is_empty()),
         "the Lease was released (an empty holder): {:?}",

@@ -20,10 +20,10 @@
 //! (`--http-body-limit`; `/v1/optimize` has `--optimize-body-limit`). So clients cannot use up
 //! the descriptors the reconciles need.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -866,7 +866,8 @@ mod tests {
         let mut byte = [0u8; 1];
         let first = tokio::time::timeout(Duration::from_secs(5), idle[0].read(&mut byte)).await;
         assert!(matches!(first, Ok(Ok(0)) | Ok(Err(_))), "closed: {first:?}");
-        let last = tokio::time::timeout(Duration::from_millis(200), idle[CAP - 1].read(&mut byte)).await;
+        let last =
+            tokio::time::timeout(Duration::from_millis(200), idle[CAP - 1].read(&mut byte)).await;
         assert!(last.is_err(), "the newest idle one stays open: {last:?}");
         stop_tx.send(()).unwrap();
         server.await.unwrap();

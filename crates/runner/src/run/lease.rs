@@ -735,6 +735,86 @@ mod tests {
         assert_eq!(Fence::open().check(), Ok(None));
     }
 
+    /// A tenant that counts the writes that reach it.
+    #[derive(Debug, Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Tenant for Counting {
+        fn capabilities(&self) -> &Capabilities {
+            &routing_api::CAPABILITIES
+        }
+        async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+            Ok(Vec::new())
+        }
+        async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
+            Err(TenantError::NotFound { what: id.into() })
+        }
+        async fn create_queue(&self, queue: &Queue) -> Result<Queue, TenantError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(queue.clone())
+        }
+        async fn update_queue(
+            &self,
+            _id: &str,
+            _base: &Queue,
+            queue: &Queue,
+            _if_match: Option<u64>,
+        ) -> Result<Queue, TenantError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(queue.clone())
+        }
+        async fn delete_queue(&self, _id: &str, _if_match: Option<u64>) -> Result<(), TenantError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        async fn list_skills(&self) -> Result<Vec<Skill>, TenantError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fenced_tenant_sends_no_write_once_the_renewal_is_older_than_the_deadline() {
+        let inner = Counting::default();
+        let fence = Fence::elected(Duration::from_secs(10));
+        let tenant = FencedTenant::new(&inner, &fence);
+        let q = Queue::named("Alpha");
+        let refused = tenant.create_queue(&q).await;
+        assert!(
+            matches!(refused, Err(TenantError::Fenced(_))),
+            "{refused:?}"
+        );
+        let term = LeaseTerm {
+            holder: "a".into(),
+            term: 1,
+        };
+        fence.renewed(Instant::now(), term.clone());
+        tenant.create_queue(&q).await.unwrap();
+        tenant.update_queue("1", &q, &q, None).await.unwrap();
+        assert_eq!(inner.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+        let past = Instant::now()
+            .checked_sub(Duration::from_secs(11))
+            .expect("the monotonic clock is past 11 s");
+        fence.renewed(past, term);
+        assert!(matches!(
+            tenant.update_queue("1", &q, &q, None).await,
+            Err(TenantError::Fenced(_))
+        ));
+        assert!(matches!(
+            tenant.delete_queue("1", None).await,
+            Err(TenantError::Fenced(_))
+        ));
+        assert_eq!(
+            tenant.list_queues().await.unwrap().len(),
+            0,
+            "reads go through"
+        );
+        assert_eq!(
+            inner.0.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "nothing sent after the deadline"
+        );
+    }
+
     #[test]
     fn election_settings_follow_client_gos_constraints() {
         let cfg = |d, r, p| ElectionConfig {

@@ -77,8 +77,8 @@ impl Forwarder {
 
 /// The middleware: the leader (or a runner without election) goes on; a standby forwards.
 pub async fn forward(State(f): State<Forwarder>, req: Request, next: Next) -> Response {
-    let starts_work = req.method() == axum::http::Method::POST
-        && ROUTES.contains(&req.uri().path());
+    let starts_work =
+        req.method() == axum::http::Method::POST && ROUTES.contains(&req.uri().path());
     if !starts_work || f.fence.leads() {
         return next.run(req).await;
     }

@@ -75,7 +75,11 @@ async fn create_lease(
 ) -> Response {
     let mut st = s.lock().unwrap();
     let Some(name) = lease["metadata"]["name"].as_str().map(str::to_string) else {
-        return status(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", "metadata.name is required");
+        return status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            "metadata.name is required",
+        );
     };
     let key = (ns.clone(), name.clone());
     if st.leases.contains_key(&key) {
@@ -111,8 +115,14 @@ async fn replace_lease(
             &format!("leases.coordination.k8s.io \"{name}\" not found"),
         );
     };
-    let sent = lease["metadata"]["resourceVersion"].as_str().unwrap_or_default();
-    if sent != stored["metadata"]["resourceVersion"].as_str().unwrap_or_default() {
+    let sent = lease["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default();
+    if sent
+        != stored["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+    {
         st.conflicts += 1;
         return status(
             StatusCode::CONFLICT,
@@ -185,8 +195,7 @@ impl KubeFake {
 
     /// Its holder (empty: released or free).
     pub fn holder(&self, namespace: &str, name: &str) -> Option<String> {
-        self.lease(namespace, name)
-            .map(|l| holder_and_term(&l).0)
+        self.lease(namespace, name).map(|l| holder_and_term(&l).0)
     }
 
     /// Every accepted write: (holder, term).

@@ -27,6 +27,7 @@ pub struct RunnerProc {
 impl RunnerProc {
     /// `cxqueues run` with `--state-dir`, `--listen 127.0.0.1:0` and `args`; `env` added.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let state = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxqueues"));
         cmd.arg("run")
