@@ -276,7 +276,7 @@ impl KnownHosts {
             .iter()
             .filter(|e| !e.revoked)
             .filter(same_key)
-            .any(|e| e.hosts.iter().any(|h| *h == name))
+            .any(|e| e.hosts.contains(&name))
     }
 }
 
@@ -520,7 +520,7 @@ impl Remote {
             .list()
             .map(|heads| heads.iter().map(|h| h.name().to_string()).collect())
             .unwrap_or_default();
-        if !advertised.iter().any(|n| *n == local) {
+        if !advertised.contains(&local) {
             let branches = advertised
                 .iter()
                 .filter_map(|n| n.strip_prefix("refs/heads/"))
