@@ -2,10 +2,14 @@
 //! (1024), it raises the limit to the hard one, sizes its connection cap from it, and still
 //! answers `/healthz` with 2,000 idle connections held open (a kubelet's probe gets through).
 
-use std::io::{BufRead, BufReader};
+mod common;
+#[path = "common/runner_proc.rs"]
+mod runner_proc;
+
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
+
+use runner_proc::RunnerProc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -26,37 +30,15 @@ async fn healthz_is_served_with_two_thousand_idle_connections_held_open() {
         env!("CARGO_BIN_EXE_cxqueues"),
         state.path().display()
     );
-    let mut child = Command::new("sh")
-        .args(["-c", &script])
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &script])
         .env("RUST_LOG", "info")
         .env_remove("CXQUEUES_TRIGGER_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let (addr_tx, addr_rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let l = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = addr_tx.send(line[at + "listening on http://".len()..].trim().to_string());
-            }
-            l.lock().unwrap().push_str(&format!("{line}\n"));
-        }
-    });
-    let l = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            l.lock().unwrap().push_str(&format!("{line}\n"));
-        }
-    });
-    let addr = addr_rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("no address:\n{}", log.lock().unwrap()));
+        .stderr(Stdio::piped());
+    let runner = RunnerProc::spawn(cmd, state);
+    let addr = runner.base.trim_start_matches("http://").to_string();
 
     let mut idle = Vec::with_capacity(IDLE);
     for _ in 0..IDLE {
@@ -71,7 +53,7 @@ async fn healthz_is_served_with_two_thousand_idle_connections_held_open() {
                 assert!(
                     start.elapsed() < Duration::from_secs(30),
                     "healthz refused: {e}\n{}",
-                    log.lock().unwrap()
+                    runner.log()
                 );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -89,7 +71,7 @@ async fn healthz_is_served_with_two_thousand_idle_connections_held_open() {
         }
     }
     assert_eq!(closed, 0, "idle connections were closed below the cap");
-    let text = log.lock().unwrap().clone();
+    let text = runner.log();
     let open_files: u64 = text
         .split("open_files=")
         .nth(1)
@@ -98,8 +80,6 @@ async fn healthz_is_served_with_two_thousand_idle_connections_held_open() {
         .unwrap_or_else(|| panic!("no open_files in the log: {text}"));
     assert!(open_files > 1024, "the soft limit was raised: {text}");
     assert!(text.contains("max_connections="), "{text}");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 async fn probe(addr: &str) -> Result<String, String> {

@@ -273,36 +273,35 @@ SCHEMA_CHECKS = [
 ]
 
 
+def outcome(name: str, check) -> bool:
+    """Runs one check; prints ok or FAIL with the traceback."""
+    try:
+        check()
+    except Exception:  # noqa: BLE001 - every failure is reported and counted
+        print(f"FAIL {name}")
+        traceback.print_exc()
+        return False
+    print(f"ok   {name}")
+    return True
+
+
 def main() -> int:
     assert len(VALUES) >= 3, f"at least three values files, found {VALUES}"
-    passed = failed = 0
+    results = []
     for path in VALUES:
         values = values_of(path)
         try:
             objects = render(values)
         except Exception:  # noqa: BLE001 - reported as a failure of every check
             traceback.print_exc()
-            failed += len(CHECKS)
+            results += [False] * len(CHECKS)
             continue
         for check in CHECKS:
-            name = f"{path.name}: {check.__name__}"
-            try:
-                check(objects, values)
-                passed += 1
-                print(f"ok   {name}")
-            except Exception:  # noqa: BLE001
-                failed += 1
-                print(f"FAIL {name}")
-                traceback.print_exc()
-    for check in SCHEMA_CHECKS:
-        try:
-            check()
-            passed += 1
-            print(f"ok   {check.__name__}")
-        except Exception:  # noqa: BLE001
-            failed += 1
-            print(f"FAIL {check.__name__}")
-            traceback.print_exc()
+            results.append(
+                outcome(f"{path.name}: {check.__name__}", lambda c=check: c(objects, values))
+            )
+    results += [outcome(check.__name__, check) for check in SCHEMA_CHECKS]
+    passed, failed = results.count(True), results.count(False)
     print(f"chart: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -68,10 +68,22 @@ fn holder_and_term(lease: &Value) -> (String, i64) {
     )
 }
 
+/// Stores `lease` under a new `resourceVersion` and records the write.
+fn store(st: &mut Store, key: (String, String), mut lease: Value) -> Value {
+    st.version += 1;
+    lease["metadata"]["resourceVersion"] = json!(st.version.to_string());
+    lease["metadata"]["namespace"] = json!(key.0);
+    lease["apiVersion"] = json!("coordination.k8s.io/v1");
+    lease["kind"] = json!("Lease");
+    st.writes.push(holder_and_term(&lease));
+    st.leases.insert(key, lease.clone());
+    lease
+}
+
 async fn create_lease(
     State(s): State<Shared>,
     Path(ns): Path<String>,
-    Json(mut lease): Json<Value>,
+    Json(lease): Json<Value>,
 ) -> Response {
     let mut st = s.lock().unwrap();
     let Some(name) = lease["metadata"]["name"].as_str().map(str::to_string) else {
@@ -90,21 +102,14 @@ async fn create_lease(
             &format!("leases.coordination.k8s.io \"{name}\" already exists"),
         );
     }
-    st.version += 1;
-    lease["metadata"]["resourceVersion"] = json!(st.version.to_string());
-    lease["metadata"]["namespace"] = json!(ns);
-    lease["apiVersion"] = json!("coordination.k8s.io/v1");
-    lease["kind"] = json!("Lease");
-    let ht = holder_and_term(&lease);
-    st.writes.push(ht);
-    st.leases.insert(key, lease.clone());
+    let lease = store(&mut st, key, lease);
     (StatusCode::CREATED, Json(lease)).into_response()
 }
 
 async fn replace_lease(
     State(s): State<Shared>,
     Path((ns, name)): Path<(String, String)>,
-    Json(mut lease): Json<Value>,
+    Json(lease): Json<Value>,
 ) -> Response {
     let mut st = s.lock().unwrap();
     let key = (ns.clone(), name.clone());
@@ -132,14 +137,7 @@ async fn replace_lease(
             ),
         );
     }
-    st.version += 1;
-    lease["metadata"]["resourceVersion"] = json!(st.version.to_string());
-    lease["metadata"]["namespace"] = json!(ns);
-    lease["apiVersion"] = json!("coordination.k8s.io/v1");
-    lease["kind"] = json!("Lease");
-    let ht = holder_and_term(&lease);
-    st.writes.push(ht);
-    st.leases.insert(key, lease.clone());
+    let lease = store(&mut st, key, lease);
     Json(lease).into_response()
 }
 

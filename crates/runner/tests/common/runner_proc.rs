@@ -3,9 +3,8 @@
 //! with reqwest, and signals sent to it (SIGSTOP, SIGCONT, SIGTERM). Every wait polls with a
 //! deadline.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -46,26 +45,15 @@ impl RunnerProc {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Self::spawn(cmd, state)
+    }
+
+    /// Spawns `cmd` (a `cxqueues run` with stdout and stderr piped, `--listen` on port 0,
+    /// `--state-dir` in `state`) and waits for its address.
+    pub fn spawn(mut cmd: Command, state: tempfile::TempDir) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut child = cmd.spawn().expect("cxqueues starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let l = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("listening on http://") {
-                    let _ = addr_tx.send(line[at + "listening on ".len()..].trim().to_string());
-                }
-                l.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
-        let l = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                l.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
+        let (log, addr_rx) = crate::common::collect_output(&mut child);
         let Ok(base) = addr_rx.recv_timeout(DEADLINE) else {
             let _ = child.kill();
             let _ = child.wait();
