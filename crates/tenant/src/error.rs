@@ -104,6 +104,8 @@ pub enum ErrorKind {
     Config,
     /// The adapter cannot do this.
     Unsupported,
+    /// The caller's fence kept the write from being sent.
+    Fenced,
 }
 
 impl ErrorKind {
@@ -119,6 +121,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::Config => "config",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Fenced => "fenced",
         }
     }
 
@@ -163,6 +166,7 @@ impl TenantError {
             TenantError::Transport { .. } => ErrorKind::Transport,
             TenantError::Config(_) => ErrorKind::Config,
             TenantError::Unsupported(_) => ErrorKind::Unsupported,
+            TenantError::Fenced(_) => ErrorKind::Fenced,
         }
     }
 
