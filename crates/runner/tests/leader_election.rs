@@ -174,9 +174,11 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
     assert_eq!(wait_in_tenant(&sim), Some(100));
     let st = standby
         .proc
-        .wait_for("the standby's role", |st| st["role"] == "standby")
+        .wait_for("the standby to read the Lease", |st| {
+            st["lease"]["holder"] == leader.name
+        })
         .await;
-    assert_eq!(st["lease"]["holder"], leader.name, "{st:#}");
+    assert_eq!(st["role"], "standby", "{st:#}");
     let (code, body) = standby.proc.get("/readyz").await;
     assert_eq!(code, 200, "a standby is ready: {body}");
     assert!(leader.writes.load(Ordering::SeqCst) > 0, "the leader wrote");
@@ -267,7 +269,9 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
     standby.proc.wait_applied(&c3).await;
     leader
         .proc
-        .wait_for("the old leader to stand by", |st| st["role"] == "standby")
+        .wait_for("the old leader to stand by", |st| {
+            st["role"] == "standby" && st["lease"]["holder"] == standby.name
+        })
         .await;
     // A few more retry periods for a stale write to show, if one were to go out.
     tokio::time::sleep(RETRY_PERIOD * 4).await;

@@ -274,6 +274,10 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let fence = elector
         .as_ref()
         .map_or_else(lease::Fence::open, |e| e.fence());
+    if elector.is_some() {
+        // A standby until the Lease says otherwise.
+        status.write().role = Some(lease::Role::Standby);
+    }
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel::<Trigger>();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let accepting = Arc::new(AtomicBool::new(true));
@@ -368,10 +372,13 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
             shutdown_rx.clone(),
         ),
     };
+    // The Lease is renewed until the run in flight has finished (so that its writes stay
+    // fenced in), then released.
+    let (election_stop_tx, election_stop_rx) = watch::channel(false);
     let election = elector.as_ref().map(|e| {
         tokio::spawn(
             e.clone()
-                .run(status.clone(), trigger_tx.clone(), shutdown_rx.clone()),
+                .run(status.clone(), trigger_tx.clone(), election_stop_rx.clone()),
         )
     });
     let _ = trigger_tx.send(Trigger::commit(head));
@@ -417,6 +424,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let _ = watcher.await;
     // The write in flight is done: give the Lease up so that a standby takes over at once.
     if let Some(e) = &elector {
+        let _ = election_stop_tx.send(true);
         if let Some(task) = election {
             let _ = task.await;
         }

@@ -796,8 +796,11 @@ pub async fn run(
         {
             let mut st = ctx.status.write();
             st.running = false;
-            if outcome.is_ok() {
-                st.ready = true;
+            if let Ok(a) = &outcome {
+                // A standby is ready once it has read the Lease (the elector says so).
+                if a.result != RunResult::Standby {
+                    st.ready = true;
+                }
             } else {
                 st.result = Some(RunResult::Failed);
             }
