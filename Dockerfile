@@ -22,4 +22,5 @@ USER 65532:65532
 EXPOSE 9464
 ENV CXQUEUES_STATE_DIR=/var/lib/cxqueues
 ENTRYPOINT ["cxqueues"]
-CMD ["run", "--listen", "0.0.0.0:9464", "--state-dir", "/var/lib/cxqueues"]
+# The chart passes `run --git-url … --listen 0.0.0.0:9464 …`; alone, the image prints its usage.
+CMD ["--help"]

@@ -459,3 +459,33 @@ async fn a_mistyped_branch_is_not_ready_and_says_why_in_readyz_and_the_log() {
     let (_, metrics) = runner.get("/metrics").await;
     assert!(metrics.contains("cxqueues_ready 0"), "{metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branch_the_remote_does_not_have_is_not_ready_and_names_the_remotes_branches() {
+    let up = Upstream::new();
+    up.commit_and_push(100, "one");
+    let runner = RunnerProc::start(
+        &[
+            "--sim",
+            "--git-url",
+            &up.file_url(),
+            "--branch",
+            "mian",
+            "--poll",
+            "200ms",
+        ],
+        &[],
+    );
+    runner
+        .wait_for("a failed fetch", |st| {
+            st["remote"]["consecutiveFailures"].as_u64() >= Some(1)
+        })
+        .await;
+    let (code, body) = runner.get("/readyz").await;
+    assert_eq!(code, 503, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reason = v["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("\"mian\" is not on"), "{body}");
+    assert!(reason.contains("its branches: main"), "{body}");
+    assert!(runner.log().contains("is not on"), "{}", runner.log());
+}

@@ -252,6 +252,7 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
     let allowed = RETRY_PERIOD.mul_f64(0.4) + RETRY_PERIOD.mul_f64(1.2);
     let bound = LEASE_DURATION + RETRY_PERIOD + allowed + Duration::from_secs(2);
     assert!(took <= bound, "took {took:?}, bound {bound:?}");
+    eprintln!("the standby took the Lease {took:?} after SIGSTOP (bound {bound:?})");
     standby.proc.wait_applied(&c2).await;
     assert_eq!(wait_in_tenant(&sim), Some(200));
     let st = standby.proc.status().await;

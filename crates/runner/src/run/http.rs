@@ -850,6 +850,15 @@ mod tests {
             idle_timeout: Duration::from_secs(30),
             max_connections: CAP,
         };
+        // A subscriber of its own: the cap's warning callsite is shared with the test below,
+        // and tracing decides a callsite's interest from the subscribers it knows.
+        let log = LogCapture::default();
+        let _guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_writer(log.clone())
+                .with_ansi(false)
+                .finish(),
+        );
         let (addr, stop_tx, server) = start_server(limits).await;
         let mut idle = Vec::new();
         for _ in 0..CAP {
@@ -869,6 +878,11 @@ mod tests {
         let last =
             tokio::time::timeout(Duration::from_millis(200), idle[CAP - 1].read(&mut byte)).await;
         assert!(last.is_err(), "the newest idle one stays open: {last:?}");
+        assert!(
+            log.text().contains("HTTP connection cap reached"),
+            "{}",
+            log.text()
+        );
         stop_tx.send(()).unwrap();
         server.await.unwrap();
     }
