@@ -147,3 +147,99 @@ pub async fn forward(State(f): State<Forwarder>, req: Request, next: Next) -> Re
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::lease::LeaseStatus;
+    use crate::run::status::Status;
+    use axum::Router;
+    use axum::http::{HeaderMap, Request};
+    use axum::routing::{get, post};
+    use tower::ServiceExt;
+
+    /// A leader that echoes who forwarded the request.
+    async fn leader() -> String {
+        let app = Router::new().route(
+            "/v1/reconcile",
+            post(|headers: HeaderMap| async move {
+                let by = headers
+                    .get(FORWARDED)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_string();
+                (StatusCode::ACCEPTED, format!("leader, forwarded by {by}"))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
+    }
+
+    fn standby(endpoint: Option<String>) -> Router {
+        let status = SharedStatus::new(Status::new("main", true));
+        status.write().lease = Some(LeaseStatus {
+            holder: Some("leader-0".into()),
+            leader_endpoint: endpoint,
+            ..LeaseStatus::default()
+        });
+        // Elected but never acquired: a standby.
+        let fence = Fence::elected(Duration::from_secs(10));
+        let f = Forwarder::new(fence, status, "standby-1".into(), Duration::from_secs(2));
+        Router::new()
+            .route("/v1/reconcile", post(|| async { "local" }))
+            .route("/status", get(|| async { "local status" }))
+            .layer(axum::middleware::from_fn_with_state(f, forward))
+    }
+
+    async fn send(app: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let r = app.clone().oneshot(req).await.unwrap();
+        let (code, headers) = (r.status(), r.headers().clone());
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (code, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn post_reconcile() -> Request<Body> {
+        Request::post("/v1/reconcile").body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_standby_forwards_the_trigger_routes_to_the_leader_and_serves_the_rest_itself() {
+        let app = standby(Some(leader().await));
+        let (code, _, body) = send(&app, post_reconcile()).await;
+        assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body, "leader, forwarded by standby-1");
+        let status = Request::get("/status").body(Body::empty()).unwrap();
+        let (code, _, body) = send(&app, status).await;
+        assert_eq!((code, body.as_str()), (StatusCode::OK, "local status"));
+    }
+
+    #[tokio::test]
+    async fn a_standby_that_cannot_forward_answers_503_with_retry_after() {
+        let unreachable = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let twice = Request::post("/v1/reconcile")
+            .header(FORWARDED, "another-standby")
+            .body(Body::empty())
+            .unwrap();
+        for (app, req, why) in [
+            (standby(None), post_reconcile(), "no leader address"),
+            (
+                standby(Some(unreachable)),
+                post_reconcile(),
+                "leader unreachable",
+            ),
+            (standby(Some(leader().await)), twice, "already forwarded"),
+        ] {
+            let (code, headers, body) = send(&app, req).await;
+            assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{why}: {body}");
+            assert_eq!(headers[header::RETRY_AFTER], "2", "{why}");
+            assert!(!body.contains("local"), "{why}: not served by the standby");
+        }
+    }
+}
