@@ -191,7 +191,8 @@ spec:
     - name: git-credentials
       secret:
         secretName: {{ include "cxqueues.gitSecret" . }}
-        defaultMode: 0400
+        # Readable by the pod's group (fsGroup); libssh2 does not insist on 0600.
+        defaultMode: 0440
     {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
