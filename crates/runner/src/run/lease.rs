@@ -26,7 +26,7 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 use serde::Serialize;
-use tenant::{Capabilities, ClientStats, Queue, Skill, Tenant, TenantError};
+use tenant::{Capabilities, ClientStats, Listed, Queue, Skill, Tenant, TenantError};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
@@ -329,6 +329,10 @@ impl<'a, T> FencedTenant<'a, T> {
 impl<T: Tenant> Tenant for FencedTenant<'_, T> {
     fn capabilities(&self) -> &Capabilities {
         self.inner.capabilities()
+    }
+
+    async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
+        self.inner.listing().await
     }
 
     async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
@@ -745,7 +749,7 @@ mod tests {
         fn capabilities(&self) -> &Capabilities {
             &routing_api::CAPABILITIES
         }
-        async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+        async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
             Ok(Vec::new())
         }
         async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {

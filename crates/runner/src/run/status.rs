@@ -44,7 +44,9 @@ pub enum RunResult {
     Invalid,
     /// The tenant could not be read or written, or some queues were not reconciled: retried.
     Failed,
-    /// This runner is a standby (`--leader-elect`): it neither read nor wrote the tenant.
+    /// A change window is closed: nothing was written until it opens.
+    Held,
+    /// Another replica leads (`--leader-elect`): this one neither read nor wrote the tenant.
     Standby,
 }
 
@@ -56,6 +58,7 @@ impl RunResult {
             RunResult::Drifted => "drifted",
             RunResult::Invalid => "invalid",
             RunResult::Failed => "failed",
+            RunResult::Held => "held",
             RunResult::Standby => "standby",
         }
     }
