@@ -297,6 +297,7 @@ async fn two_runners_elect_one_writer_a_paused_leader_is_replaced_and_writes_not
         handover <= Duration::from_secs(3),
         "handover took {handover:?}"
     );
+    eprintln!("SIGTERM handed the Lease over in {handover:?}");
     assert!(
         kube.writes().iter().any(|(h, _)| h.is_empty()),
         "the Lease was released (an empty holder): {:?}",
