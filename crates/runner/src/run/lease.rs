@@ -658,12 +658,19 @@ impl Elector {
                 status.write().role = Some(Role::Leader);
                 let _ = triggers.send(Trigger::new(TriggerKind::Manual));
             } else if !now_leading && leading {
+                // The holder as last read (not ourselves: our renewal is too old).
+                let holder = status
+                    .read()
+                    .lease
+                    .as_ref()
+                    .and_then(|l| l.holder.clone())
+                    .filter(|h| *h != self.cfg.identity);
                 warn!(
                     lease = %self.cfg.lease_name,
-                    holder = self.fence.holder().as_deref().unwrap_or("nobody"),
+                    holder = holder.as_deref().unwrap_or("unknown"),
                     "lost the Lease: standing by, writing nothing"
                 );
-                self.fence.stand_by(self.fence.holder());
+                self.fence.stand_by(holder);
                 status.write().role = Some(Role::Standby);
             }
             leading = now_leading;
