@@ -56,10 +56,10 @@ use crate::recorder::Recorder;
 
 /// The trigger token, kept only as its digest. `Debug` shows nothing of it.
 #[derive(Clone)]
-pub struct TriggerToken([u8; 32]);
+pub(crate) struct TriggerToken([u8; 32]);
 
 impl TriggerToken {
-    pub fn new(token: &str) -> Self {
+    pub(crate) fn new(token: &str) -> Self {
         Self(Sha256::digest(token.as_bytes()).into())
     }
 
@@ -77,7 +77,7 @@ impl std::fmt::Debug for TriggerToken {
 
 /// What the handlers share.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub status: SharedStatus,
     pub metrics: Arc<Metrics>,
     pub triggers: mpsc::UnboundedSender<Trigger>,
@@ -93,20 +93,20 @@ pub struct AppState {
 }
 
 /// The default of `run --http-body-limit`: these routes take no body worth the name.
-pub const DEFAULT_BODY_LIMIT: usize = 1024;
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024;
 /// The default of `run --http-header-timeout`.
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of `run --http-idle-timeout`.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default of `run --http-max-connections` when the open-file limit is unknown.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 128;
 /// The largest default of `run --http-max-connections`.
-pub const MAX_DEFAULT_CONNECTIONS: usize = 4096;
+pub(crate) const MAX_DEFAULT_CONNECTIONS: usize = 4096;
 
 /// Raises the soft open-file limit to the hard one (as Go's runtime does at start), so that
 /// client connections cannot use up the descriptors the reconciles need. Returns the limit
 /// now in force (`None` where it cannot be read).
-pub fn raise_open_file_limit() -> Option<u64> {
+pub(crate) fn raise_open_file_limit() -> Option<u64> {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
     let soft = limit.current;
@@ -131,7 +131,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
 /// The default connection cap for an open-file limit: half of it, at most
 /// [`MAX_DEFAULT_CONNECTIONS`] (the other half stays for the tenant, git, the audit log and
 /// webhooks).
-pub fn default_max_connections(open_files: Option<u64>) -> usize {
+pub(crate) fn default_max_connections(open_files: Option<u64>) -> usize {
     match open_files {
         Some(n) => usize::try_from(n / 2)
             .unwrap_or(usize::MAX)
@@ -142,7 +142,7 @@ pub fn default_max_connections(open_files: Option<u64>) -> usize {
 
 /// What [`serve`] allows each client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ServerLimits {
+pub(crate) struct ServerLimits {
     /// A request's headers must arrive within this.
     pub header_timeout: Duration,
     /// A connection that neither sends nor receives for this long is closed.
@@ -162,7 +162,7 @@ impl Default for ServerLimits {
 }
 
 /// The router, for `axum::serve` or `tower::ServiceExt::oneshot`.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -241,7 +241,7 @@ enum Admission {
 /// At the connection cap, a new connection closes the oldest one that has not sent a request
 /// yet (so idle connections cannot lock out a kubelet's probe); only when every open
 /// connection has sent one is the new connection closed instead.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,
@@ -476,13 +476,13 @@ async fn status(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
-pub fn error(code: StatusCode, message: &str) -> Response {
+pub(crate) fn error(code: StatusCode, message: &str) -> Response {
     (code, Json(json!({"error": message}))).into_response()
 }
 
 /// The bearer check of the token endpoints (`/v1/reconcile`, `/v1/optimize`): 404 while
 /// the endpoints are off (no token configured), 401 without the right token. `None`: go on.
-pub fn authorize(token: Option<&TriggerToken>, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn authorize(token: Option<&TriggerToken>, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = token else {
         return Some(error(
             StatusCode::NOT_FOUND,

@@ -25,12 +25,11 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
-use serde::Serialize;
 use tenant::{Capabilities, ClientStats, Listed, Queue, Skill, Tenant, TenantError};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
-use super::status::SharedStatus;
+use super::status::{LeaseStatus, Role, SharedStatus};
 use super::{Trigger, TriggerKind};
 
 /// The annotation that holds the leader's reachable address (`http://POD_IP:PORT`).
@@ -47,32 +46,6 @@ pub enum LeaseError {
     Conflict,
     #[error("the Kubernetes API did not answer within {0:?}")]
     Timeout(Duration),
-}
-
-/// Which part this runner plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Holds the Lease and writes to the tenant.
-    Leader,
-    /// Serves status and probes, forwards the trigger routes, never touches the tenant.
-    Standby,
-}
-
-/// The Lease as `/status` shows it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LeaseStatus {
-    pub name: String,
-    pub namespace: String,
-    /// This runner's identity.
-    pub identity: String,
-    /// Who holds the Lease (none: free).
-    pub holder: Option<String>,
-    /// `leaseTransitions`: how many times the Lease changed hands.
-    pub term: i32,
-    /// The leader's address (`cxqueues.io/endpoint`).
-    pub leader_endpoint: Option<String>,
 }
 
 pub use crate::recorder::audit::LeaseTerm;

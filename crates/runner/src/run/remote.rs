@@ -32,7 +32,7 @@ use tracing::{info, warn};
 use url::Url;
 
 use super::metrics::Metrics;
-use super::status::SharedStatus;
+use super::status::{RemoteStatus, SharedStatus};
 use super::{Trigger, rfc3339};
 
 /// The folder of the bare clone inside the state directory.
@@ -360,25 +360,6 @@ pub struct Fetched {
     pub after: String,
     /// The new head does not descend from the old one (a force-push).
     pub rewritten: bool,
-}
-
-/// The remote as `/status` shows it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RemoteStatus {
-    /// The URL without userinfo.
-    pub url: String,
-    pub branch: String,
-    /// The commit of the last successful fetch.
-    pub commit: Option<String>,
-    pub last_fetch: Option<String>,
-    pub last_success: Option<String>,
-    /// The last fetch's error, while fetches fail.
-    pub last_error: Option<String>,
-    pub consecutive_failures: u32,
-    pub next_fetch: Option<String>,
-    /// Force-pushes followed since the start.
-    pub rewrites: u64,
 }
 
 /// A remote repository and its bare clone.

@@ -151,8 +151,7 @@ pub async fn forward(State(f): State<Forwarder>, req: Request, next: Next) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::lease::LeaseStatus;
-    use crate::run::status::Status;
+    use crate::run::status::{LeaseStatus, Status};
     use axum::Router;
     use axum::http::{HeaderMap, Request};
     use axum::routing::{get, post};

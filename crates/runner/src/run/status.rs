@@ -28,12 +28,12 @@ use super::git::CommitInfo;
 use super::{Trigger, TriggerKind};
 
 /// How many runs `recentRuns` keeps.
-pub const RECENT_RUNS: usize = 20;
+pub(crate) const RECENT_RUNS: usize = 20;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RunResult {
+pub(crate) enum RunResult {
     /// Changes were written, and every queue was reconciled.
     Applied,
     /// The tenant already matched: nothing to write.
@@ -51,7 +51,7 @@ pub enum RunResult {
 }
 
 impl RunResult {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RunResult::Applied => "applied",
             RunResult::InSync => "in_sync",
@@ -67,16 +67,17 @@ impl RunResult {
 /// A queue's standing against the tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum QueueState {
+pub(crate) enum QueueState {
     InSync,
     Drifted,
     Failed,
 }
 
 impl QueueState {
-    pub const ALL: [QueueState; 3] = [QueueState::InSync, QueueState::Drifted, QueueState::Failed];
+    pub(crate) const ALL: [QueueState; 3] =
+        [QueueState::InSync, QueueState::Drifted, QueueState::Failed];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             QueueState::InSync => "in_sync",
             QueueState::Drifted => "drifted",
@@ -88,7 +89,7 @@ impl QueueState {
 /// One error or warning: a diagnostic with its place, or a message alone.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Problem {
+pub(crate) struct Problem {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -103,7 +104,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn message(message: impl Into<String>) -> Self {
+    pub(crate) fn message(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             file: None,
@@ -132,7 +133,7 @@ impl From<&Diagnostic> for Problem {
 /// One queue of the repository, as of the last run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueueStatus {
+pub(crate) struct QueueStatus {
     pub state: QueueState,
     pub id: Option<String>,
     pub file: Option<String>,
@@ -156,7 +157,7 @@ pub struct QueueStatus {
 /// One finished run.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RunRecord {
+pub(crate) struct RunRecord {
     /// The run's id: the id of the first trigger it served.
     pub id: String,
     /// The trigger it is counted under.
@@ -172,10 +173,55 @@ pub struct RunRecord {
     pub summary: String,
 }
 
+/// The remote as `/status` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteStatus {
+    /// The URL without userinfo.
+    pub url: String,
+    pub branch: String,
+    /// The commit of the last successful fetch.
+    pub commit: Option<String>,
+    pub last_fetch: Option<String>,
+    pub last_success: Option<String>,
+    /// The last fetch's error, while fetches fail.
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub next_fetch: Option<String>,
+    /// Force-pushes followed since the start.
+    pub rewrites: u64,
+}
+
+/// Which part this runner plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Holds the Lease and writes to the tenant.
+    Leader,
+    /// Serves status and probes, forwards the trigger routes, never touches the tenant.
+    Standby,
+}
+
+/// The Lease as `/status` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseStatus {
+    pub name: String,
+    pub namespace: String,
+    /// This runner's identity.
+    pub identity: String,
+    /// Who holds the Lease (none: free).
+    pub holder: Option<String>,
+    /// `leaseTransitions`: how many times the Lease changed hands.
+    pub term: i32,
+    /// The leader's address (`cxqueues.io/endpoint`).
+    pub leader_endpoint: Option<String>,
+}
+
 /// Everything `GET /status` shows.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Status {
+pub(crate) struct Status {
     pub format_version: u32,
     pub branch: String,
     pub self_heal: bool,
@@ -205,17 +251,17 @@ pub struct Status {
     pub not_ready: Option<String>,
     /// The followed remote (`run --git-url`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remote: Option<super::remote::RemoteStatus>,
+    pub remote: Option<RemoteStatus>,
     /// `leader` or `standby` (`run --leader-elect`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<super::lease::Role>,
+    pub role: Option<Role>,
     /// The Lease as last read: its holder and term (`run --leader-elect`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lease: Option<super::lease::LeaseStatus>,
+    pub lease: Option<LeaseStatus>,
 }
 
 impl Status {
-    pub fn new(branch: &str, self_heal: bool) -> Self {
+    pub(crate) fn new(branch: &str, self_heal: bool) -> Self {
         Self {
             format_version: 1,
             branch: branch.to_string(),
@@ -255,7 +301,7 @@ impl Status {
     }
 
     /// Records a finished run.
-    pub fn push_run(&mut self, run: RunRecord) {
+    pub(crate) fn push_run(&mut self, run: RunRecord) {
         if self.recent_runs.len() == RECENT_RUNS {
             self.recent_runs.pop_front();
         }
@@ -264,7 +310,7 @@ impl Status {
     }
 
     /// Queues by state, every state present (zero when none).
-    pub fn queue_counts(&self) -> BTreeMap<&'static str, u64> {
+    pub(crate) fn queue_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut counts: BTreeMap<&'static str, u64> =
             QueueState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for q in self.queues.values() {
@@ -276,18 +322,18 @@ impl Status {
 
 /// The status, shared between the controller and the HTTP side.
 #[derive(Clone, Debug)]
-pub struct SharedStatus(Arc<RwLock<Status>>);
+pub(crate) struct SharedStatus(Arc<RwLock<Status>>);
 
 impl SharedStatus {
-    pub fn new(status: Status) -> Self {
+    pub(crate) fn new(status: Status) -> Self {
         Self(Arc::new(RwLock::new(status)))
     }
 
-    pub fn read(&self) -> RwLockReadGuard<'_, Status> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Status> {
         self.0.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, Status> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Status> {
         self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 }
