@@ -161,6 +161,8 @@ struct Page {
     entities: Vec<Value>,
     #[serde(default)]
     page_count: Option<u64>,
+    #[serde(default)]
+    page_size: Option<u64>,
 }
 
 impl Reply {
@@ -219,10 +221,13 @@ impl Reply {
                 reason: self.server_words(),
             },
             403 => TenantError::Forbidden {
-                reason: format!(
-                    "{} (the OAuth client's role needs routing:queue:view, add, edit and delete)",
-                    self.server_words()
-                ),
+                reason: match crate::permissions::needed_by(endpoint) {
+                    Some(p) => format!(
+                        "{} ({endpoint} needs the permission {p} in the OAuth client's role)",
+                        self.server_words()
+                    ),
+                    None => self.server_words(),
+                },
             },
             404 => TenantError::NotFound { what: what.into() },
             429 => TenantError::RateLimited {
@@ -501,16 +506,39 @@ impl GenesysTenant {
         }
     }
 
-    /// Every entity of a paged list (`pageSize`, `pageNumber`; stops at a short or empty page
-    /// or at `pageCount`).
+    /// Every entity of a paged list ([`crate::paging`]: to `pageCount`; inconsistent pages
+    /// are listed once more, then refused).
     async fn list_all(
         &self,
         endpoint: &str,
         segments: &[&str],
         name: Option<&str>,
     ) -> Result<Vec<Value>, TenantError> {
+        match self.list_once(endpoint, segments, name).await? {
+            Ok(all) => Ok(all),
+            Err(first) => {
+                debug!(endpoint, %first, "inconsistent pages; listing once more");
+                self.list_once(endpoint, segments, name)
+                    .await?
+                    .map_err(|again| TenantError::Transport {
+                        message: format!(
+                            "{endpoint} answered inconsistent pages twice, refused: {again}"
+                        ),
+                    })
+            }
+        }
+    }
+
+    /// One listing: its entities, or why its pages disagree.
+    async fn list_once(
+        &self,
+        endpoint: &str,
+        segments: &[&str],
+        name: Option<&str>,
+    ) -> Result<Result<Vec<Value>, String>, TenantError> {
         let size = self.inner.config.page_size;
         let mut out = Vec::new();
+        let mut listing = crate::paging::Listing::default();
         for number in 1..=MAX_PAGES {
             let mut url = self.url(segments);
             {
@@ -528,11 +556,18 @@ impl GenesysTenant {
                 return Err(reply.error(endpoint, "the list"));
             }
             let page: Page = reply.json(endpoint)?;
-            let got = page.entities.len();
+            let next = listing.take(
+                number,
+                &page.entities,
+                page.page_count,
+                page.page_size,
+                size,
+            );
             out.extend(page.entities);
-            let last_by_count = page.page_count.is_some_and(|c| u64::from(number) >= c);
-            if got < size as usize || last_by_count {
-                return Ok(out);
+            match next {
+                Ok(crate::paging::Next::More) => {}
+                Ok(crate::paging::Next::Done) => return Ok(Ok(out)),
+                Err(why) => return Ok(Err(why)),
             }
         }
         Err(TenantError::Transport {
@@ -616,7 +651,14 @@ impl GenesysTenant {
         if !reply.status.is_success() {
             return Err(reply.error(GET_QUEUE, &format!("queue {id}")));
         }
-        Ok(to_neutral(reply.object(GET_QUEUE)?))
+        let q = to_neutral(reply.object(GET_QUEUE)?);
+        match q.problem {
+            // Never the base of a full-replace write.
+            Some(problem) => Err(TenantError::Transport {
+                message: format!("queue {id} cannot be read: {problem}"),
+            }),
+            None => Ok(q),
+        }
     }
 
     /// Replaces queue `id` with `queue` (the whole object: `queue.passthrough` must hold the
@@ -630,7 +672,18 @@ impl GenesysTenant {
         if !reply.status.is_success() {
             return Err(reply.error(UPDATE_QUEUE, &format!("queue {id}")));
         }
-        Ok(to_neutral(reply.object(UPDATE_QUEUE)?))
+        let answer = to_neutral(reply.object(UPDATE_QUEUE)?);
+        let unkept = crate::wire::unkept(queue, &answer);
+        if !unkept.is_empty() {
+            return Err(TenantError::Transport {
+                message: format!(
+                    "{UPDATE_QUEUE} of queue {id} answered {} without what was sent for {}: the write is not confirmed",
+                    reply.status.as_u16(),
+                    unkept.join(", ")
+                ),
+            });
+        }
+        Ok(answer)
     }
 
     /// Creates `queue` (its declared fields), never twice: a queue this run created, or one

@@ -57,6 +57,8 @@
 mod client;
 mod config;
 mod error;
+mod paging;
+mod permissions;
 mod port;
 pub mod wire;
 

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Diagnostic, Spanned};
+use crate::{Decimal, Diagnostic, Rule, Spanned};
 
 /// The settings paths of the `genesys` block.
 pub mod paths {
@@ -28,15 +28,34 @@ pub mod paths {
     pub const MEDIA: [&str; 4] = ["chat", "callback", "email", "message"];
 }
 
-/// Value ranges of the block. Lower bounds are Genesys's (the Terraform provider's); upper
-/// bounds of alerting and service-level times are not documented and are sanity bounds of
-/// ours, so that a typo is caught before the org is asked.
+/// Value ranges on `genesys-cloud` (the published model's and the reference client's):
+/// per cent with decimals (the wire's fraction), seconds to the millisecond (the wire's
+/// `…Ms`), no upper bound where Genesys documents none.
 pub mod ranges {
-    use std::ops::RangeInclusive;
-    pub const ALERTING_TIMEOUT: RangeInclusive<i64> = 7..=86_400;
-    pub const THRESHOLD: RangeInclusive<i64> = 0..=100;
-    pub const SERVICE_LEVEL_TIME: RangeInclusive<i64> = 1..=604_800;
-    pub const ACW_TIMEOUT: RangeInclusive<i64> = 1..=3600;
+    use crate::DecimalRule;
+    /// Seconds, at least 7 (no documented upper bound).
+    pub const ALERTING_TIMEOUT_MIN: i64 = 7;
+    /// Per cent, 0–100, as many decimals as the wire's fraction keeps exactly.
+    pub const SLT_THRESHOLD: DecimalRule = DecimalRule {
+        min: 0,
+        max: Some(100),
+        fraction_digits: 10,
+        step: "10 decimals",
+    };
+    /// Seconds, at least 1, to the millisecond, no upper bound.
+    pub const SLT_TIME: DecimalRule = DecimalRule {
+        min: 1,
+        max: None,
+        fraction_digits: 3,
+        step: "a millisecond (3 decimals)",
+    };
+    /// Seconds, 1–3,600, to the millisecond.
+    pub const ACW_TIMEOUT: DecimalRule = DecimalRule {
+        min: 1,
+        max: Some(3600),
+        fraction_digits: 3,
+        step: "a millisecond (3 decimals)",
+    };
 }
 
 /// Settings only Genesys Cloud has (`spec.platform: genesys-cloud`). A field left out is not
@@ -46,7 +65,7 @@ pub mod ranges {
 pub struct GenesysSpec {
     /// Seconds a call alerts an agent before it is offered to the next (at least 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 7, max = 86400))]
+    #[schemars(range(min = 7))]
     pub alerting_timeout_seconds: Option<Spanned<i64>>,
     /// Service level per media type other than call (call is `serviceLevelTarget`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,12 +99,12 @@ pub struct GenesysServiceLevels {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GenesysServiceLevel {
-    /// Percentage of interactions, 0–100.
+    /// Percentage of interactions, 0–100 (decimals allowed).
     #[schemars(range(min = 0, max = 100))]
-    pub threshold: Spanned<i64>,
-    /// Seconds, at least 1.
-    #[schemars(range(min = 1, max = 604800))]
-    pub time: Spanned<i64>,
+    pub threshold: Spanned<Decimal>,
+    /// Seconds, at least 1, to the millisecond.
+    #[schemars(range(min = 1))]
+    pub time: Spanned<Decimal>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -93,10 +112,11 @@ pub struct GenesysServiceLevel {
 pub struct GenesysAcw {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup_prompt: Option<Spanned<WrapupPrompt>>,
-    /// Seconds, 1–3600; used with the timeout and agent-requested prompts.
+    /// Seconds, 1–3600, to the millisecond; only with the `MANDATORY_TIMEOUT`,
+    /// `MANDATORY_FORCED_TIMEOUT` and `AGENT_REQUESTED` prompts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 3600))]
-    pub timeout_seconds: Option<Spanned<i64>>,
+    pub timeout_seconds: Option<Spanned<Decimal>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -136,6 +156,26 @@ fn from_word<T: serde::de::DeserializeOwned>(v: Option<&Value>) -> Option<Spanne
 
 fn int(v: Option<&Value>) -> Option<Spanned<i64>> {
     v.and_then(Value::as_i64).map(Spanned::unlocated)
+}
+
+fn decimal(v: Option<&Value>) -> Option<Spanned<Decimal>> {
+    match v {
+        Some(Value::Number(n)) => Decimal::from_json(n).map(Spanned::unlocated),
+        _ => None,
+    }
+}
+
+impl WrapupPrompt {
+    /// Whether the prompt uses `acwSettings.timeoutMs` (the published model: "can only be
+    /// used when ACW is AGENT_REQUESTED, MANDATORY_TIMEOUT or MANDATORY_FORCED_TIMEOUT").
+    pub fn takes_timeout(self) -> bool {
+        matches!(
+            self,
+            WrapupPrompt::MandatoryTimeout
+                | WrapupPrompt::MandatoryForcedTimeout
+                | WrapupPrompt::AgentRequested
+        )
+    }
 }
 
 impl GenesysServiceLevels {
@@ -209,8 +249,8 @@ impl GenesysSpec {
                 .get(&format!("{}{media}", paths::SERVICE_LEVELS))
                 .and_then(|v| {
                     Some(GenesysServiceLevel {
-                        threshold: Spanned::unlocated(v.get("threshold")?.as_i64()?),
-                        time: Spanned::unlocated(v.get("time")?.as_i64()?),
+                        threshold: decimal(v.get("threshold"))?,
+                        time: decimal(v.get("time"))?,
                     })
                 });
             if let (Some(slot), Some(level)) = (levels.slot(media), level) {
@@ -222,7 +262,7 @@ impl GenesysSpec {
         }
         let acw = GenesysAcw {
             wrapup_prompt: from_word(settings.get(paths::ACW_WRAPUP_PROMPT)),
-            timeout_seconds: int(settings.get(paths::ACW_TIMEOUT)),
+            timeout_seconds: decimal(settings.get(paths::ACW_TIMEOUT)),
         };
         if acw != GenesysAcw::default() {
             spec.acw = Some(acw);
@@ -230,47 +270,75 @@ impl GenesysSpec {
         (spec != GenesysSpec::default()).then_some(spec)
     }
 
-    /// Range errors of the block.
+    /// Range errors of the block, and a timeout given with a prompt that takes none.
     pub(crate) fn check(&self, file: &Path, diags: &mut Vec<Diagnostic>) {
-        use crate::load::check_range;
-        if let Some(v) = &self.alerting_timeout_seconds {
-            check_range(
-                file,
-                "genesys.alertingTimeoutSeconds",
-                v,
-                ranges::ALERTING_TIMEOUT,
-                diags,
+        use crate::load::check_decimal;
+        const PLATFORM: &str = "genesys-cloud";
+        if let Some(v) = &self.alerting_timeout_seconds
+            && v.value < ranges::ALERTING_TIMEOUT_MIN
+        {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Range,
+                    file,
+                    v.loc,
+                    format!(
+                        "genesys.alertingTimeoutSeconds is {}, below {}",
+                        v.value,
+                        ranges::ALERTING_TIMEOUT_MIN
+                    ),
+                )
+                .with_hint("use at least 7 seconds (values are never clamped)"),
             );
         }
         if let Some(levels) = &self.service_levels {
             for media in paths::MEDIA {
                 if let Some(s) = levels.get(media) {
                     let field = format!("genesys.serviceLevels.{media}");
-                    check_range(
+                    let threshold = format!("{field}.threshold");
+                    let time = format!("{field}.time");
+                    let l = &s.value;
+                    check_decimal(
                         file,
-                        &format!("{field}.threshold"),
-                        &s.value.threshold,
-                        ranges::THRESHOLD,
+                        &threshold,
+                        &l.threshold,
+                        &ranges::SLT_THRESHOLD,
+                        PLATFORM,
                         diags,
                     );
-                    check_range(
-                        file,
-                        &format!("{field}.time"),
-                        &s.value.time,
-                        ranges::SERVICE_LEVEL_TIME,
-                        diags,
-                    );
+                    check_decimal(file, &time, &l.time, &ranges::SLT_TIME, PLATFORM, diags);
                 }
             }
         }
-        if let Some(v) = self.acw.as_ref().and_then(|a| a.timeout_seconds.as_ref()) {
-            check_range(
+        if let Some(acw) = &self.acw
+            && let Some(v) = &acw.timeout_seconds
+        {
+            check_decimal(
                 file,
                 "genesys.acw.timeoutSeconds",
                 v,
-                ranges::ACW_TIMEOUT,
+                &ranges::ACW_TIMEOUT,
+                PLATFORM,
                 diags,
             );
+            if let Some(prompt) = &acw.wrapup_prompt
+                && !prompt.value.takes_timeout()
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::Range,
+                        file,
+                        v.loc,
+                        format!(
+                            "genesys.acw.timeoutSeconds is given with wrapupPrompt {}, which takes no timeout",
+                            word(&prompt.value).as_str().unwrap_or_default()
+                        ),
+                    )
+                    .with_hint(
+                        "remove timeoutSeconds, or use MANDATORY_TIMEOUT, MANDATORY_FORCED_TIMEOUT or AGENT_REQUESTED",
+                    ),
+                );
+            }
         }
     }
 }
@@ -309,6 +377,9 @@ mod tests {
         ]);
         let spec = GenesysSpec::from_settings(&settings).unwrap();
         assert_eq!(spec.skill_evaluation_method, None);
-        assert_eq!(spec.acw.unwrap().timeout_seconds.unwrap().value, 45);
+        assert_eq!(
+            spec.acw.unwrap().timeout_seconds.unwrap().value,
+            Decimal::from(45i64)
+        );
     }
 }

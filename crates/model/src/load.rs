@@ -605,6 +605,63 @@ pub(crate) fn check_range(
     }
 }
 
+/// A decimal field against its rule: precision first (a value the platform cannot hold
+/// exactly is never rounded), then the range.
+pub(crate) fn check_decimal(
+    file: &Path,
+    field: &str,
+    v: &Spanned<crate::Decimal>,
+    rule: &crate::DecimalRule,
+    platform: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let value = v.value;
+    if value.fraction_digits() > rule.fraction_digits {
+        let (problem, hint) = if rule.fraction_digits == 0 {
+            (
+                format!("{field} is {value}: a {platform} tenant holds whole numbers only"),
+                "use a whole number (values are never rounded)".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "{field} is {value}: a {platform} tenant holds at most {} digits after the point",
+                    rule.fraction_digits
+                ),
+                format!(
+                    "round it to {} (values are never rounded for you)",
+                    rule.step
+                ),
+            )
+        };
+        diags.push(Diagnostic::error(Rule::Range, file, v.loc, problem).with_hint(hint));
+        return;
+    }
+    let below = value < crate::Decimal::from(rule.min);
+    let above = rule
+        .max
+        .is_some_and(|max| value > crate::Decimal::from(max));
+    if below || above {
+        let (problem, hint) = match rule.max {
+            Some(max) => (
+                format!("{field} is {value}, outside {}–{max}", rule.min),
+                format!(
+                    "use a value from {} to {max} (values are never clamped)",
+                    rule.min
+                ),
+            ),
+            None => (
+                format!("{field} is {value}, below {}", rule.min),
+                format!(
+                    "use a value of at least {} (values are never clamped)",
+                    rule.min
+                ),
+            ),
+        };
+        diags.push(Diagnostic::error(Rule::Range, file, v.loc, problem).with_hint(hint));
+    }
+}
+
 /// The valid ids of `doc` in their canonical form, so that every later comparison (duplicate
 /// ids, self-overflow, matching tenant queues) and every write uses one spelling.
 fn canonical_ids(doc: &mut QueueDoc, kind: IdKind) {
@@ -675,18 +732,31 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         }
     }
     if let Some(slt) = &spec.service_level_target {
-        check_range(
+        let (threshold, time) = match tenant.spec.platform {
+            crate::Platform::GenesysCloud => (
+                crate::genesys::ranges::SLT_THRESHOLD,
+                crate::genesys::ranges::SLT_TIME,
+            ),
+            _ => (
+                crate::DecimalRule::whole(ranges::THRESHOLD),
+                crate::DecimalRule::whole(ranges::SLT_TIME),
+            ),
+        };
+        let t = &slt.value;
+        check_decimal(
             file,
             "serviceLevelTarget.threshold",
-            &slt.value.threshold,
-            ranges::THRESHOLD,
+            &t.threshold,
+            &threshold,
+            platform,
             diags,
         );
-        check_range(
+        check_decimal(
             file,
             "serviceLevelTarget.time",
-            &slt.value.time,
-            ranges::SLT_TIME,
+            &t.time,
+            &time,
+            platform,
             diags,
         );
     }

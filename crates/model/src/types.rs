@@ -202,12 +202,13 @@ pub struct SkillRequirementDoc {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceLevelTargetDoc {
-    /// Percentage of interactions, 0–100.
+    /// Percentage of interactions, 0–100 (whole numbers; decimals on `genesys-cloud`).
     #[schemars(range(min = 0, max = 100))]
-    pub threshold: Spanned<i64>,
-    /// Seconds, 1–300.
-    #[schemars(range(min = 1, max = 300))]
-    pub time: Spanned<i64>,
+    pub threshold: Spanned<crate::Decimal>,
+    /// Seconds, at least 1 (whole numbers up to 300; milliseconds and no upper bound on
+    /// `genesys-cloud`).
+    #[schemars(range(min = 1))]
+    pub time: Spanned<crate::Decimal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

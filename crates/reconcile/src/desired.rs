@@ -120,8 +120,8 @@ impl Desired {
                 .service_level_target
                 .as_ref()
                 .map(|s| ServiceLevelTarget {
-                    threshold: u32_of(s.value.threshold.value),
-                    time: u32_of(s.value.time.value),
+                    threshold: s.value.threshold.value,
+                    time: s.value.time.value,
                 }),
             max_wait_time: spec.max_wait_time.as_ref().map(|v| u32_of(v.value)),
             max_waiters: spec.max_waiters.as_ref().map(|v| u32_of(v.value)),

@@ -239,6 +239,12 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// No change, and nothing of the tenant left out because it could not be read (a queue
+    /// whose id or values the adapter cannot read is named, never reported as "no changes").
+    pub fn is_clean(&self) -> bool {
+        self.changes.is_empty() && self.skipped.is_empty() && self.warnings.is_empty()
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }

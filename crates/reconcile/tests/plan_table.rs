@@ -25,10 +25,7 @@ fn tenant_queue(id: &str, name: &str, version: u64) -> Queue {
         id: Some(id.into()),
         version: Some(version),
         skill_requirements: Some(Vec::new()),
-        service_level_target: Some(ServiceLevelTarget {
-            threshold: 80,
-            time: 20,
-        }),
+        service_level_target: Some(ServiceLevelTarget::whole(80, 20)),
         max_wait_time: Some(300),
         max_waiters: Some(10),
         ..Queue::named(name)

@@ -217,13 +217,34 @@ pub(crate) fn to_genesys(stored: &Value) -> Value {
             .as_object_mut()
             .map(|m| m.entry("call").or_insert_with(|| json!({})));
         if let Some(Value::Object(call)) = media {
-            call.insert(
-                "serviceLevel".into(),
-                json!({"percentage": threshold / 100.0, "durationMs": time * 1000}),
-            );
+            // The exact level a Genesys write stored stays, unless the routing-API face has
+            // changed the target since.
+            let kept = call
+                .get("serviceLevel")
+                .and_then(rounded_target)
+                .is_some_and(|t| t == slt);
+            if !kept {
+                call.insert(
+                    "serviceLevel".into(),
+                    json!({"percentage": threshold / 100.0, "durationMs": time * 1000}),
+                );
+            }
         }
     }
     Value::Object(obj)
+}
+
+/// The routing-API target a Genesys service level stands for (rounded to whole per cent and
+/// seconds, the time within the routing API's 1–300), or `None` when it is out of range.
+fn rounded_target(level: &Value) -> Option<Value> {
+    let p = level.get("percentage").and_then(Value::as_f64)?;
+    let ms = level.get("durationMs").and_then(Value::as_f64)?;
+    ((0.0..=1.0).contains(&p) && ms >= 1000.0).then(|| {
+        json!({
+            "threshold": (p * 100.0).round() as i64,
+            "time": ((ms / 1000.0).round() as i64).clamp(1, 300),
+        })
+    })
 }
 
 /// A Genesys request body as the stored shape: the call service level becomes
@@ -234,21 +255,16 @@ fn from_genesys(body: Value, current: Option<&Value>) -> Result<Value, GenesysEr
         return Err(ApiError::BadRequest(vec!["body: must be a JSON object".into()]).into());
     };
     let level = obj
-        .get_mut("mediaSettings")
-        .and_then(|m| m.get_mut("call"))
-        .and_then(Value::as_object_mut)
-        .and_then(|call| call.remove("serviceLevel"));
+        .get("mediaSettings")
+        .and_then(|m| m.get("call"))
+        .and_then(|call| call.get("serviceLevel"))
+        .cloned();
     if let Some(level) = level {
-        let pct = level.get("percentage").and_then(Value::as_f64);
-        let ms = level.get("durationMs").and_then(Value::as_f64);
-        match (pct, ms) {
-            (Some(p), Some(ms)) if (0.0..=1.0).contains(&p) && ms >= 1000.0 => {
-                obj.insert(
-                    "serviceLevelTarget".into(),
-                    json!({"threshold": (p * 100.0).round() as i64, "time": (ms / 1000.0).round() as i64}),
-                );
+        match rounded_target(&level) {
+            Some(target) => {
+                obj.insert("serviceLevelTarget".into(), target);
             }
-            _ => {
+            None => {
                 return Err(ApiError::BadRequest(vec![
                     "mediaSettings.call.serviceLevel: percentage must be 0–1 and durationMs at least 1000".into(),
                 ])
