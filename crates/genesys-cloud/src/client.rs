@@ -27,6 +27,8 @@ use tracing::debug;
 use crate::wire::{to_neutral, to_wire};
 use crate::{Config, GenesysError};
 
+mod groups;
+
 const TOKEN: &str = "POST /oauth/token";
 const LIST_QUEUES: &str = "GET /api/v2/routing/queues";
 const GET_QUEUE: &str = "GET /api/v2/routing/queues/{id}";
@@ -73,6 +75,7 @@ struct Memory {
     created: HashMap<String, Queue>,
     created_ids: HashSet<String>,
     deleted_ids: HashSet<String>,
+    groups: groups::GroupMemory,
 }
 
 struct Token {
@@ -589,14 +592,17 @@ impl GenesysTenant {
     /// cache still lists them.
     pub async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
         let all = Self::queues_of(self.list_all(LIST_QUEUES, &QUEUES, None).await?);
-        let memory = self.memory();
-        Ok(all
-            .into_iter()
-            .filter(|q| {
-                q.id.as_ref()
-                    .is_none_or(|id| !memory.deleted_ids.contains(id))
-            })
-            .collect())
+        let mut all: Vec<Queue> = {
+            let memory = self.memory();
+            all.into_iter()
+                .filter(|q| {
+                    q.id.as_ref()
+                        .is_none_or(|id| !memory.deleted_ids.contains(id))
+                })
+                .collect()
+        };
+        self.read_skill_groups(&mut all).await?;
+        Ok(all)
     }
 
     /// The queue named exactly `name`, looked up with the list's `name` filter.
@@ -651,14 +657,39 @@ impl GenesysTenant {
         if !reply.status.is_success() {
             return Err(reply.error(GET_QUEUE, &format!("queue {id}")));
         }
-        let q = to_neutral(reply.object(GET_QUEUE)?);
-        match q.problem {
+        let mut q = to_neutral(reply.object(GET_QUEUE)?);
+        if let Some(problem) = q.problem {
             // Never the base of a full-replace write.
-            Some(problem) => Err(TenantError::Transport {
+            return Err(TenantError::Transport {
                 message: format!("queue {id} cannot be read: {problem}"),
-            }),
-            None => Ok(q),
+            });
         }
+        self.read_skill_group(&mut q).await?;
+        Ok(q)
+    }
+
+    /// Writes queue `id` as `queue`, derived from `base` (as just read): its skill group
+    /// first (made or changed), then the queue, then a released group of ours is deleted.
+    pub async fn write_queue(
+        &self,
+        id: &str,
+        base: &Queue,
+        queue: &Queue,
+    ) -> Result<Queue, TenantError> {
+        let edit = self.prepare_group(Some(base), queue).await?;
+        let mut q = queue.clone();
+        edit.onto(&mut q);
+        let mut written = self.put_queue(id, &q).await?;
+        if !edit.kept_by(&written.passthrough) {
+            return Err(TenantError::Transport {
+                message: format!(
+                    "{UPDATE_QUEUE} of queue {id} answered without the skill group it was sent: the write is not confirmed"
+                ),
+            });
+        }
+        self.delete_groups(edit.delete_after()).await?;
+        self.read_skill_group(&mut written).await?;
+        Ok(written)
     }
 
     /// Replaces queue `id` with `queue` (the whole object: `queue.passthrough` must hold the
@@ -700,11 +731,15 @@ impl GenesysTenant {
                 self.inner.stats.create_lookup();
                 let id = existing.id.clone().unwrap_or_default();
                 let fresh = self.get_queue(&id).await?;
-                let written = self.put_queue(&id, &declared_onto(queue, fresh)).await?;
+                let declared = declared_onto(queue, fresh.clone());
+                let written = self.write_queue(&id, &fresh, &declared).await?;
                 self.remember_created(&written);
                 return Ok(written);
             }
-            let mut body = to_wire(queue);
+            let edit = self.prepare_group(None, queue).await?;
+            let mut with_group = queue.clone();
+            edit.onto(&mut with_group);
+            let mut body = to_wire(&with_group);
             body.remove("id");
             let url = self.url(&QUEUES);
             match self
@@ -712,7 +747,8 @@ impl GenesysTenant {
                 .await
             {
                 Ok(reply) if reply.status.is_success() => {
-                    let created = to_neutral(reply.object(CREATE_QUEUE)?);
+                    let mut created = to_neutral(reply.object(CREATE_QUEUE)?);
+                    self.read_skill_group(&mut created).await?;
                     self.remember_created(&created);
                     return Ok(created);
                 }
@@ -771,6 +807,10 @@ impl GenesysTenant {
                 .await
                 .map_err(TenantError::from)?;
             if reply.status == StatusCode::NOT_FOUND {
+                // The queue no longer references its group: release ours.
+                if let Some(group) = self.owned_group(id) {
+                    self.delete_groups(&[group]).await?;
+                }
                 return Ok(());
             }
             if !reply.status.is_success() {
@@ -820,6 +860,11 @@ fn declared_onto(declared: &Queue, mut fresh: Queue) -> Queue {
     }
     if declared.service_level_target.is_some() {
         fresh.service_level_target = declared.service_level_target;
+    }
+    if declared.skill_requirements.is_some() {
+        fresh
+            .skill_requirements
+            .clone_from(&declared.skill_requirements);
     }
     for (path, value) in &declared.settings {
         fresh.settings.insert(path.clone(), value.clone());

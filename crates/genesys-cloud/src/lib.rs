@@ -60,6 +60,7 @@ mod error;
 mod paging;
 mod permissions;
 mod port;
+pub mod skillgroup;
 pub mod wire;
 
 pub use client::GenesysTenant;

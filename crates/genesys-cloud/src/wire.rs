@@ -277,7 +277,11 @@ pub fn unkept(sent: &Queue, answer: &Queue) -> Vec<String> {
         .or_else(|| was.settings.get(ACW_WRAPUP_PROMPT))
         .is_some_and(|p| !prompt_takes_timeout(p));
     for (path, value) in &sent.settings {
-        if was.settings.get(path) == Some(value) || (path == ACW_TIMEOUT && timeout_dropped) {
+        // The skill group is checked on the queue's member groups by the caller.
+        if was.settings.get(path) == Some(value)
+            || (path == ACW_TIMEOUT && timeout_dropped)
+            || path == model::genesys::paths::SKILL_GROUP
+        {
             continue;
         }
         if answer.settings.get(path) != Some(value) {

@@ -228,7 +228,8 @@ async fn import_then_plan_is_empty() {
 
 #[test]
 fn each_neutral_field_genesys_cannot_hold_is_rejected_at_its_line_with_where_genesys_keeps_it() {
-    let spec = "  description: ok\n  maxWaitTime: 300\n  maxWaiters: 5\n  overflow:\n    target: B\n    waitTime: 60\n  skillRequirements:\n    - {skill: billing, proficiency: expert}\n";
+    // (Skill requirements are held since issue 19: as the queue's skill group.)
+    let spec = "  description: ok\n  maxWaitTime: 300\n  maxWaiters: 5\n  overflow:\n    target: B\n    waitTime: 60\n";
     let r = repo(&[
         ("a.yaml", queue("A", spec)),
         ("b.yaml", queue("B", "  description: b\n")),
@@ -247,7 +248,6 @@ fn each_neutral_field_genesys_cannot_hold_is_rejected_at_its_line_with_where_gen
         })
         .collect();
     let table = [
-        ("spec.skillRequirements", 13, "per-user routing skills"),
         ("spec.maxWaitTime", 7, "in-queue flow"),
         ("spec.maxWaiters", 8, "in-queue flow logic"),
         (
@@ -402,4 +402,208 @@ async fn a_create_whose_answer_is_lost_after_it_was_applied_is_found_by_name_not
     assert_eq!(stats.requests_to("POST /api/v2/routing/queues"), 1);
     assert_eq!(stats.create_lookups, 1);
     assert!(plan_now(&t, &repo).await.0.is_empty());
+}
+
+fn start_with_skills(queues: Vec<SeedQueue>) -> SimHandle {
+    let seed = Seed {
+        queues,
+        skills: vec!["language:en".into(), "language:fr".into(), "billing".into()],
+        ..Seed::default()
+    };
+    sim::Sim::start(seed, Faults::none()).unwrap()
+}
+
+async fn apply_all(t: &GenesysTenant, repo: &Repository) -> Plan {
+    let (plan, observed) = plan_now(t, repo).await;
+    assert!(!plan.has_errors(), "{:#?}", plan.diagnostics);
+    let report = reconcile::apply(t, &plan, &observed, &ApplyOptions::default()).await;
+    assert!(report.is_complete(), "{:#?}", report.outcomes);
+    plan
+}
+
+fn group_named<'a>(groups: &'a [serde_json::Value], name: &str) -> Option<&'a serde_json::Value> {
+    groups.iter().find(|g| g["name"] == name)
+}
+
+fn skill_members(sim: &SimHandle, queue: &str) -> Vec<String> {
+    sim.queue_by_name(queue)
+        .and_then(|q| q.get("memberGroups").cloned())
+        .and_then(|g| g.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter(|g| g["type"] == "SKILLGROUP")
+        .map(|g| g["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn skill_requirements_become_our_skill_group_made_before_the_queue_and_planned_as_conditions()
+{
+    let sim = start_with_skills(vec![]);
+    let t = client(&sim);
+    let repo = repo(&[(
+        "n.yaml",
+        queue(
+            "New",
+            "  skillRequirements:\n    - {skill: language:en, proficiency: advanced}\n    - {skill: billing, proficiency: beginner}\n",
+        ),
+    )]);
+    let plan = apply_all(&t, &repo).await;
+    let shown = &plan.changes[0].fields;
+    let group = shown
+        .iter()
+        .find(|f| f.path == "skill group")
+        .expect("shown");
+    assert_eq!(group.after, json!(["billing ≥ 1", "language:en ≥ 4"]));
+    let groups = sim.state().genesys_skill_groups();
+    let ours = group_named(&groups, "cxqueues: New").expect("made");
+    assert_eq!(
+        ours["skillConditions"][1],
+        json!({"routingSkillConditions": [{"routingSkill": "language:en",
+            "comparator": "GreaterThanOrEqualTo", "proficiency": 4, "childConditions": []}],
+            "languageSkillConditions": [], "operation": "And"})
+    );
+    assert_eq!(skill_members(&sim, "New"), [ours["id"].as_str().unwrap()]);
+    let (again, _) = plan_now(&t, &repo).await;
+    assert!(again.is_empty(), "{:#?}", again.changes);
+}
+
+#[tokio::test]
+async fn a_changed_requirement_patches_our_group_and_the_queue_keeps_its_foreign_member_groups() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support")]);
+    let t = client(&sim);
+    let foreign = json!([{"id": "7c1e0000-0000-4000-8000-0000000000a1", "name": "Billing agents", "type": "GROUP"},
+                         {"id": "7c1e0000-0000-4000-8000-0000000000a2", "type": "TEAM"}]);
+    sim.state()
+        .edit_queue("Support", "memberGroups", foreign.clone(), "user-1")
+        .unwrap();
+    let declare = |p: &str| {
+        repo(&[(
+            "s.yaml",
+            queue(
+                "Support",
+                &format!("  skillRequirements:\n    - {{skill: language:fr, proficiency: {p}}}\n"),
+            ),
+        )])
+    };
+    apply_all(&t, &declare("intermediate")).await;
+    let id = group_named(&sim.state().genesys_skill_groups(), "cxqueues: Support").unwrap()["id"]
+        .clone();
+    let t = client(&sim); // a new run: what the org holds, read afresh
+    let plan = apply_all(&t, &declare("expert")).await;
+    let f = plan.changes[0]
+        .fields
+        .iter()
+        .find(|f| f.path == "skill group")
+        .unwrap();
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (json!(["language:fr ≥ 2"]), json!(["language:fr ≥ 5"]))
+    );
+    let groups = sim.state().genesys_skill_groups();
+    assert_eq!(groups.len(), 1, "changed, not made again");
+    assert_eq!(groups[0]["id"], id);
+    assert_eq!(
+        groups[0]["skillConditions"][0]["routingSkillConditions"][0]["proficiency"],
+        5
+    );
+    let members = sim.queue_by_name("Support").unwrap()["memberGroups"].clone();
+    assert_eq!(members[0], foreign[0]);
+    assert_eq!(members[1], foreign[1]);
+    assert_eq!(members.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_adopted_group_is_managed_and_released_but_never_deleted_and_ours_is_deleted_after_release()
+ {
+    let sim = start_with_skills(vec![SeedQueue::named("A"), SeedQueue::named("B")]);
+    let t = client(&sim);
+    let adopted = sim
+        .state()
+        .add_genesys_skill_group("Billing experts", json!([]));
+    let both = |a: &str, b: &str| {
+        repo(&[
+            (
+                "a.yaml",
+                queue(
+                    "A",
+                    &format!(
+                        "  skillRequirements:{a}\n  genesys:\n    skillGroup: Billing experts\n"
+                    ),
+                ),
+            ),
+            ("b.yaml", queue("B", &format!("  skillRequirements:{b}\n"))),
+        ])
+    };
+    let with = "\n    - {skill: billing, proficiency: expert}";
+    apply_all(&t, &both(with, with)).await;
+    assert_eq!(skill_members(&sim, "A"), [adopted.clone()]);
+    let groups = sim.state().genesys_skill_groups();
+    assert_eq!(
+        group_named(&groups, "Billing experts").unwrap()["skillConditions"][0]["routingSkillConditions"]
+            [0]["routingSkill"],
+        "billing"
+    );
+    let (plan, _) = plan_now(&client(&sim), &both(with, with)).await;
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+
+    // Release both: `skillRequirements: []`.
+    let repo_a = repo(&[
+        (
+            "a.yaml",
+            queue(
+                "A",
+                "  skillRequirements: []\n  genesys:\n    skillGroup: Billing experts\n",
+            ),
+        ),
+        ("b.yaml", queue("B", "  skillRequirements: []\n")),
+    ]);
+    apply_all(&client(&sim), &repo_a).await;
+    assert!(skill_members(&sim, "A").is_empty() && skill_members(&sim, "B").is_empty());
+    let groups = sim.state().genesys_skill_groups();
+    assert!(
+        group_named(&groups, "Billing experts").is_some(),
+        "adopted: kept"
+    );
+    assert!(
+        group_named(&groups, "cxqueues: B").is_none(),
+        "ours: deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_tombstoned_queue_releases_its_group_after_the_queue_is_gone() {
+    let sim = start_with_skills(vec![]);
+    let t = client(&sim);
+    let spec = "  skillRequirements:\n    - {skill: billing, proficiency: expert}\n";
+    apply_all(&t, &repo(&[("g.yaml", queue("Gone", spec))])).await;
+    assert!(group_named(&sim.state().genesys_skill_groups(), "cxqueues: Gone").is_some());
+    let tomb = format!(
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Gone\n  deleted: true\nspec:\n{spec}"
+    );
+    apply_all(&client(&sim), &repo(&[("g.yaml", tomb)])).await;
+    assert!(sim.state().genesys_skill_groups().is_empty());
+}
+
+#[tokio::test]
+async fn a_skill_the_org_does_not_have_is_a_plan_error_at_its_line() {
+    let sim = start_with_skills(vec![]);
+    let t = client(&sim);
+    let r = repo(&[(
+        "n.yaml",
+        queue(
+            "New",
+            "  skillRequirements:\n    - {skill: language:de, proficiency: expert}\n",
+        ),
+    )]);
+    let (plan, _) = plan_now(&t, &r).await;
+    let d = plan
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == Rule::UnknownSkill)
+        .expect("named");
+    assert_eq!(
+        (d.file.to_string_lossy().into_owned(), d.line),
+        ("queues/n.yaml".to_owned(), 7)
+    );
 }

@@ -21,6 +21,8 @@ pub mod paths {
     pub const ACW_WRAPUP_PROMPT: &str = "genesys.acw.wrapupPrompt";
     pub const ACW_TIMEOUT: &str = "genesys.acw.timeoutSeconds";
     pub const SCORING_METHOD: &str = "genesys.scoringMethod";
+    /// The name of an existing skill group adopted as the queue's own.
+    pub const SKILL_GROUP: &str = "genesys.skillGroup";
     /// Followed by the media type: `genesys.serviceLevels.chat`.
     pub const SERVICE_LEVELS: &str = "genesys.serviceLevels.";
     /// The media types whose service level the block manages (call is the neutral
@@ -80,6 +82,96 @@ pub struct GenesysSpec {
     /// How waiting interactions are ordered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring_method: Option<Spanned<ScoringMethod>>,
+    /// Adopt this existing skill group as the queue's own (its conditions follow
+    /// `skillRequirements`; it is never deleted). Default: a group named
+    /// `cxqueues: <queue name>`, made and deleted by cxqueues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub skill_group: Option<Spanned<String>>,
+}
+
+/// `spec.genesys` of `cxqueues.yaml`: how the proficiency words of `skillRequirements` map to
+/// Genesys's 0–5 skill proficiency (the skill group's `GreaterThanOrEqualTo` level).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesysTenantSpec {
+    #[serde(default)]
+    pub proficiency: ProficiencyLevels,
+}
+
+/// The level (0–5) each proficiency word stands for; default 1, 2, 4, 5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProficiencyLevels {
+    #[serde(default = "one")]
+    #[schemars(range(min = 0, max = 5))]
+    pub beginner: u8,
+    #[serde(default = "two")]
+    #[schemars(range(min = 0, max = 5))]
+    pub intermediate: u8,
+    #[serde(default = "four")]
+    #[schemars(range(min = 0, max = 5))]
+    pub advanced: u8,
+    #[serde(default = "five")]
+    #[schemars(range(min = 0, max = 5))]
+    pub expert: u8,
+}
+
+fn one() -> u8 {
+    1
+}
+fn two() -> u8 {
+    2
+}
+fn four() -> u8 {
+    4
+}
+fn five() -> u8 {
+    5
+}
+
+impl Default for ProficiencyLevels {
+    fn default() -> Self {
+        Self {
+            beginner: 1,
+            intermediate: 2,
+            advanced: 4,
+            expert: 5,
+        }
+    }
+}
+
+impl ProficiencyLevels {
+    /// The highest proficiency Genesys holds.
+    pub const MAX: u8 = 5;
+
+    /// The level of a proficiency word.
+    pub fn level(&self, p: crate::Proficiency) -> u8 {
+        use crate::Proficiency as P;
+        match p {
+            P::Beginner => self.beginner,
+            P::Intermediate => self.intermediate,
+            P::Advanced => self.advanced,
+            P::Expert => self.expert,
+        }
+    }
+
+    /// The one word whose level is `level`, if exactly one word has it.
+    pub fn word(&self, level: u8) -> Option<crate::Proficiency> {
+        use crate::Proficiency as P;
+        let mut found = [P::Beginner, P::Intermediate, P::Advanced, P::Expert]
+            .into_iter()
+            .filter(|p| self.level(*p) == level);
+        match (found.next(), found.next()) {
+            (Some(p), None) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// A condition as the plan shows it: `language:en ≥ 4`.
+    pub fn condition(&self, skill: &str, p: crate::Proficiency) -> String {
+        format!("{skill} ≥ {}", self.level(p))
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -231,6 +323,9 @@ impl GenesysSpec {
         if let Some(v) = &self.scoring_method {
             out.insert(paths::SCORING_METHOD.into(), word(&v.value));
         }
+        if let Some(v) = &self.skill_group {
+            out.insert(paths::SKILL_GROUP.into(), json!(v.value));
+        }
         out
     }
 
@@ -241,6 +336,10 @@ impl GenesysSpec {
             alerting_timeout_seconds: int(settings.get(paths::ALERTING_TIMEOUT)),
             skill_evaluation_method: from_word(settings.get(paths::SKILL_EVALUATION)),
             scoring_method: from_word(settings.get(paths::SCORING_METHOD)),
+            skill_group: settings
+                .get(paths::SKILL_GROUP)
+                .and_then(Value::as_str)
+                .map(|s| Spanned::unlocated(s.to_owned())),
             ..GenesysSpec::default()
         };
         let mut levels = GenesysServiceLevels::default();

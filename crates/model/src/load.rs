@@ -512,6 +512,28 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             );
         }
     }
+    if let Some(g) = &doc.spec.genesys {
+        let p = g.proficiency;
+        let max = crate::genesys::ProficiencyLevels::MAX;
+        for (key, value) in [
+            ("beginner", p.beginner),
+            ("intermediate", p.intermediate),
+            ("advanced", p.advanced),
+            ("expert", p.expert),
+        ] {
+            if value > max {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::Range,
+                        file,
+                        key_loc(key),
+                        format!("spec.genesys.proficiency.{key} is {value}, outside 0–{max}"),
+                    )
+                    .with_hint("Genesys skill proficiency is 0–5"),
+                );
+            }
+        }
+    }
 }
 
 /// Parses one file of Queue documents and checks each on its own.
@@ -762,6 +784,37 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
     }
     if let Some(g) = &spec.genesys {
         g.value.check(file, diags);
+        if let Some(group) = &g.value.skill_group
+            && spec.skill_requirements.is_none()
+        {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Unsupported,
+                    file,
+                    group.loc,
+                    "genesys.skillGroup adopts a skill group for skillRequirements, which this queue does not declare",
+                )
+                .with_hint("add skillRequirements (the group's conditions), or remove genesys.skillGroup"),
+            );
+        }
+    }
+    if tenant.spec.platform == crate::Platform::GenesysCloud
+        && let Some(skills) = &spec.skill_requirements
+    {
+        for s in skills.value.iter().filter(|s| !s.required) {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Unsupported,
+                    file,
+                    s.skill.loc,
+                    format!(
+                        "skill {:?} has required: false; on genesys-cloud skill requirements are the queue's skill group, whose conditions are all required",
+                        s.skill.value
+                    ),
+                )
+                .with_hint("remove `required: false` (or the requirement): optional skills, as bullseye rings, are not managed on genesys-cloud"),
+            );
+        }
     }
     if let Some(v) = &spec.max_wait_time {
         check_range(file, "maxWaitTime", v, ranges::MAX_WAIT_TIME, diags);

@@ -307,6 +307,9 @@ pub struct TenantSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 999))]
     pub api_version: Option<u32>,
+    /// Genesys Cloud only: how skill requirements become skill groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesys: Option<crate::genesys::GenesysTenantSpec>,
 }
 
 impl Default for TenantSpec {
@@ -319,6 +322,7 @@ impl Default for TenantSpec {
             requests_per_second: default_rps(),
             webhooks: Vec::new(),
             api_version: None,
+            genesys: None,
         }
     }
 }

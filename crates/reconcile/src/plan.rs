@@ -389,6 +389,16 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
 
     crate::tenant_graph::check(repo, &matched, &unmanaged, &mut diags);
 
+    // On Genesys Cloud, skill requirements are the queue's skill group: shown as its
+    // conditions (`language:en ≥ 4`).
+    let skill_groups = (repo.tenant.spec.platform == model::Platform::GenesysCloud).then(|| {
+        repo.tenant
+            .spec
+            .genesys
+            .as_ref()
+            .map(|g| g.proficiency)
+            .unwrap_or_default()
+    });
     // The changes.
     let mut changes = Vec::new();
     let mut unchanged = Vec::new();
@@ -429,6 +439,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
             &id_to_name,
             &matched,
             kind,
+            skill_groups.as_ref(),
         );
         let op = match current {
             None => Op::Create,
@@ -506,6 +517,7 @@ fn diff(
     id_to_name: &dyn Fn(&str) -> Option<String>,
     matched: &HashMap<&str, Option<&Queue>>,
     kind: IdKind,
+    skill_groups: Option<&model::genesys::ProficiencyLevels>,
 ) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut field = |path: &str, before: Value, after: Value| {
@@ -527,10 +539,30 @@ fn diff(
         );
     }
     if let Some(s) = &d.skill_requirements {
-        let before = cur
-            .and_then(|q| q.skill_requirements.as_deref())
-            .map_or(Value::Null, |b| json!(sorted(b)));
-        field("skillRequirements", before, json!(sorted(s)));
+        let before = cur.and_then(|q| q.skill_requirements.as_deref());
+        match skill_groups {
+            Some(levels) if before.map(sorted) != Some(sorted(s)) => {
+                let conditions = |reqs: &[tenant::SkillRequirement]| -> Value {
+                    json!(
+                        sorted(reqs)
+                            .iter()
+                            .map(|r| levels.condition(&r.skill, r.proficiency))
+                            .collect::<Vec<_>>()
+                    )
+                };
+                field(
+                    "skill group",
+                    before.map_or(Value::Null, conditions),
+                    conditions(s),
+                );
+            }
+            Some(_) => {}
+            None => field(
+                "skillRequirements",
+                before.map_or(Value::Null, |b| json!(sorted(b))),
+                json!(sorted(s)),
+            ),
+        }
     }
     if let Some(s) = &d.service_level_target {
         let b = cur.and_then(|q| q.service_level_target);

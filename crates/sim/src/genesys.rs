@@ -66,6 +66,8 @@ pub(crate) struct Memory {
     created: HashMap<String, Instant>,
     /// Deleted queues (Genesys shape) and when.
     deleted: Vec<(Value, Instant)>,
+    /// Skill expression groups, in the order they were made ([`crate::genesys_skillgroups`]).
+    pub(crate) skill_groups: Vec<Value>,
 }
 
 impl Memory {
@@ -99,7 +101,7 @@ impl SimState {
 
 /// An error in the Genesys body.
 #[derive(Debug)]
-struct GenesysError {
+pub(crate) struct GenesysError {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -107,7 +109,7 @@ struct GenesysError {
 }
 
 impl GenesysError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -184,7 +186,7 @@ impl From<ApiError> for GenesysError {
     }
 }
 
-type Answer = Result<Response, GenesysError>;
+pub(crate) type Answer = Result<Response, GenesysError>;
 
 /// The Genesys face's routes (mounted under [`GENESYS_PREFIX`] by [`crate::router`]).
 pub(crate) fn router() -> Router<SimState> {
@@ -199,6 +201,16 @@ pub(crate) fn router() -> Router<SimState> {
             get(get_queue).put(put_queue).delete(delete_queue),
         )
         .route("/api/v2/routing/skills", get(list_skills))
+        .route(
+            "/api/v2/routing/skillgroups",
+            get(crate::genesys_skillgroups::list).post(crate::genesys_skillgroups::create),
+        )
+        .route(
+            "/api/v2/routing/skillgroups/{id}",
+            get(crate::genesys_skillgroups::get_one)
+                .patch(crate::genesys_skillgroups::patch)
+                .delete(crate::genesys_skillgroups::delete),
+        )
 }
 
 /// A stored queue as Genesys shows it.
@@ -416,16 +428,27 @@ async fn get_queue(
     Ok(Json(queue).into_response())
 }
 
-fn parse(body: &Bytes) -> Result<Value, GenesysError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(vec![format!("body: invalid JSON: {e}")]).into())
+fn parse(st: &SimState, body: &Bytes) -> Result<Value, GenesysError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        GenesysError::from(ApiError::BadRequest(vec![format!(
+            "body: invalid JSON: {e}"
+        )]))
+    })?;
+    if let Some(id) = crate::genesys_skillgroups::unknown_member_groups(st, &v) {
+        return Err(ApiError::BadRequest(vec![format!(
+            "memberGroups: skill group {id} does not exist"
+        )])
+        .into());
+    }
+    Ok(v)
 }
 
 async fn create_queue(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> Answer {
+    let parsed = parse(&st, &body)?;
     let stored = {
         let mut tenant = st.tenant();
         let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
-        tenant.create(from_genesys(parse(&body)?, None)?, &actor)?
+        tenant.create(from_genesys(parsed, None)?, &actor)?
     };
     if let Some(id) = stored["id"].as_str() {
         let mut memory = st.genesys();
@@ -442,13 +465,14 @@ async fn put_queue(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Answer {
+    let parsed = parse(&st, &body)?;
     let mut tenant = st.tenant();
     let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
     // The rival admin strikes between the client's read and this write: without versions,
     // the write below wins.
     crate::api::rival_strikes(&st, &mut tenant, &id)?;
     let current = tenant.queue(&id).cloned().ok_or(ApiError::NotFound)?;
-    let stored = from_genesys(parse(&body)?, Some(&current))?;
+    let stored = from_genesys(parsed, Some(&current))?;
     let written = tenant.update(&id, version_of(&current), stored, &actor)?;
     Ok(Json(to_genesys(&written)).into_response())
 }
