@@ -607,3 +607,76 @@ async fn a_skill_the_org_does_not_have_is_a_plan_error_at_its_line() {
         ("queues/n.yaml".to_owned(), 7)
     );
 }
+
+#[tokio::test]
+async fn import_writes_skill_requirements_and_the_adopted_group_so_the_next_plan_is_empty() {
+    let sim = start_with_skills(vec![
+        SeedQueue::named("Own"),
+        SeedQueue::named("Adopting"),
+        SeedQueue::named("Odd"),
+    ]);
+    let t = client(&sim);
+    sim.state()
+        .add_genesys_skill_group("Billing experts", json!([]));
+    let odd = sim.state().add_genesys_skill_group(
+        "Or of two",
+        json!([{"routingSkillConditions": [{"routingSkill": "billing", "comparator": "GreaterThanOrEqualTo", "proficiency": 4, "childConditions": []}],
+                "languageSkillConditions": [], "operation": "Or"}]),
+    );
+    sim.state()
+        .edit_queue(
+            "Odd",
+            "memberGroups",
+            json!([{"id": odd, "type": "SKILLGROUP"}]),
+            "user-1",
+        )
+        .unwrap();
+    apply_all(
+        &t,
+        &repo(&[
+            ("o.yaml", queue("Own", "  skillRequirements:\n    - {skill: language:en, proficiency: advanced}\n")),
+            ("a.yaml", queue("Adopting", "  skillRequirements:\n    - {skill: billing, proficiency: expert}\n  genesys:\n    skillGroup: Billing experts\n")),
+        ]),
+    )
+    .await;
+    let t = client(&sim);
+    let observed = reconcile::observe(&t).await.unwrap();
+    let docs = reconcile::import::queue_docs_for(&observed.queues, t.capabilities());
+    let names = reconcile::import::file_names(&docs);
+    let files: Vec<(&str, String)> = names
+        .iter()
+        .zip(&docs)
+        .map(|(n, d)| (n.as_str(), model::yaml::to_string(d).unwrap()))
+        .collect();
+    let text = |prefix: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n.starts_with(prefix))
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert!(
+        text("own").contains("skill: language:en"),
+        "{}",
+        text("own")
+    );
+    assert!(
+        text("adopting").contains("skillGroup: Billing experts"),
+        "{}",
+        text("adopting")
+    );
+    assert!(
+        !text("odd").contains("skillRequirements"),
+        "left alone: {}",
+        text("odd")
+    );
+    let imported = repo(&files);
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:#?}",
+        imported.diagnostics
+    );
+    let (plan, _) = plan_now(&t, &imported).await;
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+}

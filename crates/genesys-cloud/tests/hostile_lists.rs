@@ -205,3 +205,74 @@ async fn a_403_on_the_skills_list_names_routing_skill_view() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_new_skill_group_is_posted_with_the_published_body_before_the_queue_that_references_it() {
+    let (server, client) = server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/routing/skillgroups"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"entities": [
+                {"id": "g-other", "name": "Someone else's"}
+            ]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/routing/skillgroups"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"id": "g-new", "name": "cxqueues: A", "skillConditions": []}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("{QUEUES}/{A}")))
+        .respond_with(|req: &Request| ResponseTemplate::new(200).set_body_bytes(req.body.clone()))
+        .mount(&server)
+        .await;
+    let mut read = queue(A, "A");
+    read["memberGroups"] = json!([{"id": "team-1", "name": "Night", "type": "TEAM"}]);
+    let base = genesys_cloud::wire::to_neutral(read.as_object().unwrap().clone());
+    let mut changed = base.clone();
+    changed.skill_requirements = Some(vec![tenant::SkillRequirement {
+        skill: "language:en".into(),
+        proficiency: model::Proficiency::Advanced,
+        required: true,
+    }]);
+    client.update_queue(A, &base, &changed, None).await.unwrap();
+    let sent = server.received_requests().await.unwrap();
+    let order: Vec<String> = sent
+        .iter()
+        .filter(|r| r.method.as_str() != "POST" || r.url.path() != "/oauth/token")
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "GET /api/v2/routing/skillgroups",
+            "POST /api/v2/routing/skillgroups",
+            &format!("PUT {QUEUES}/{A}")
+        ]
+    );
+    let post: Value = serde_json::from_slice(
+        &sent
+            .iter()
+            .find(|r| r.method.as_str() == "POST" && r.url.path().ends_with("skillgroups"))
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(
+        post,
+        json!({"name": "cxqueues: A", "skillConditions": [{"routingSkillConditions": [{
+            "routingSkill": "language:en", "comparator": "GreaterThanOrEqualTo", "proficiency": 4,
+            "childConditions": []}], "languageSkillConditions": [], "operation": "And"}]})
+    );
+    let put: Value = serde_json::from_slice(&sent.last().unwrap().body).unwrap();
+    assert_eq!(
+        put["memberGroups"],
+        json!([{"id": "team-1", "name": "Night", "type": "TEAM"}, {"id": "g-new", "type": "SKILLGROUP"}])
+    );
+}
