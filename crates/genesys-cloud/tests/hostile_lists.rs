@@ -73,7 +73,7 @@ async fn a_list_that_serves_the_same_full_page_forever_is_refused_at_page_2_afte
         .await;
     let err = client.list_queues().await.unwrap_err();
     assert!(
-        matches!(&err, TenantError::Transport { message } if message.contains("page 2 repeats id")),
+        matches!(&err, TenantError::Transport { message, .. } if message.contains("page 2 repeats id")),
         "{err}"
     );
     assert_eq!(gets(&server).await.len(), 4, "two listings of two pages");

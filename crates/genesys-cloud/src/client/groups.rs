@@ -12,7 +12,9 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 use tenant::{Queue, TenantError};
 
-use super::{GenesysTenant, Repeat};
+use tenant::http::{Auth, Outcome};
+
+use super::{GenesysTenant, error, json as reply_json, object};
 use crate::skillgroup::{
     conditions, edit_members, group_name, own_name, requirements, skill_group_members,
 };
@@ -80,13 +82,11 @@ impl GenesysTenant {
     /// One group by id.
     async fn get_group(&self, id: &str) -> Result<Value, TenantError> {
         let url = self.group_url(Some(id));
-        let reply = self
-            .call(Method::GET, GET_GROUP, &url, None, Repeat::Safe)
-            .await?;
+        let reply = self.call(Method::GET, GET_GROUP, &url, None).await?;
         if !reply.status.is_success() {
-            return Err(reply.error(GET_GROUP, &format!("skill group {id}")));
+            return Err(error(&reply, GET_GROUP, &format!("skill group {id}")));
         }
-        let group: Value = reply.json(GET_GROUP)?;
+        let group: Value = reply_json(&reply, GET_GROUP)?;
         self.memory()
             .groups
             .known
@@ -122,13 +122,11 @@ impl GenesysTenant {
                     q.append_pair("after", a);
                 }
             }
-            let reply = self
-                .call(Method::GET, LIST_GROUPS, &url, None, Repeat::Safe)
-                .await?;
+            let reply = self.call(Method::GET, LIST_GROUPS, &url, None).await?;
             if !reply.status.is_success() {
-                return Err(reply.error(LIST_GROUPS, "the skill group list"));
+                return Err(error(&reply, LIST_GROUPS, "the skill group list"));
             }
-            let page: Map<String, Value> = reply.object(LIST_GROUPS)?;
+            let page: Map<String, Value> = object(&reply, LIST_GROUPS)?;
             for g in page
                 .get("entities")
                 .and_then(Value::as_array)
@@ -138,11 +136,9 @@ impl GenesysTenant {
                 if let (Some(id), Some(name)) = (g.get("id").and_then(Value::as_str), name_of(g))
                     && out.insert(name.to_owned(), id.to_owned()).is_some()
                 {
-                    return Err(TenantError::Transport {
-                        message: format!(
-                            "{LIST_GROUPS} lists the skill group name {name:?} twice; refusing to guess which is ours"
-                        ),
-                    });
+                    return Err(TenantError::transport_message(format!(
+                        "{LIST_GROUPS} lists the skill group name {name:?} twice; refusing to guess which is ours"
+                    )));
                 }
             }
             let next = page.get("nextUri").and_then(Value::as_str).and_then(|uri| {
@@ -162,9 +158,9 @@ impl GenesysTenant {
                 }
             }
         }
-        Err(TenantError::Transport {
-            message: format!("{LIST_GROUPS} went on for more than {MAX_GROUP_PAGES} pages"),
-        })
+        Err(TenantError::transport_message(format!(
+            "{LIST_GROUPS} went on for more than {MAX_GROUP_PAGES} pages"
+        )))
     }
 
     /// Fills the skill requirements of listed queues from their skill groups: no
@@ -283,30 +279,53 @@ impl GenesysTenant {
         Ok(edit)
     }
 
+    /// Makes group `name`, never twice: a POST whose answer is lost is followed by a fresh
+    /// look-up of the name before it is sent again.
     async fn create_group(&self, name: &str, conds: &Value) -> Result<String, TenantError> {
         let body = json!({"name": name, "skillConditions": conds});
         let body = body.as_object().cloned().unwrap_or_default();
         let url = self.group_url(None);
-        let reply = self
-            .call(Method::POST, CREATE_GROUP, &url, Some(&body), Repeat::Never)
-            .await?;
-        if !reply.status.is_success() {
-            return Err(reply.error(CREATE_GROUP, &format!("skill group {name:?}")));
+        let call = Self::api_call(Method::POST, CREATE_GROUP, &url, Some(&body))?;
+        let mut budget = self.inner.core.budget();
+        loop {
+            let outcome = self
+                .inner
+                .core
+                .execute(&call, &mut budget, Auth::Token(&*self.inner))
+                .await?;
+            let reply = match outcome {
+                Outcome::Reply(reply) => reply,
+                Outcome::Lost(reason) => {
+                    tracing::debug!(%reason, name, "skill group create outcome unknown; looking the name up");
+                    self.memory().groups.by_name = None;
+                    if let Some(id) = self.groups_by_name().await?.get(name) {
+                        return Ok(id.clone());
+                    }
+                    continue;
+                }
+            };
+            if !reply.status.is_success() {
+                return Err(error(
+                    &reply,
+                    CREATE_GROUP,
+                    &format!("skill group {name:?}"),
+                ));
+            }
+            let group: Value = reply_json(&reply, CREATE_GROUP)?;
+            let id = group
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    TenantError::transport_message(format!("{CREATE_GROUP} answered without an id"))
+                })?
+                .to_owned();
+            let mut memory = self.memory();
+            if let Some(m) = memory.groups.by_name.as_mut() {
+                m.insert(name.to_owned(), id.clone());
+            }
+            memory.groups.known.insert(id.clone(), group);
+            return Ok(id);
         }
-        let group: Value = reply.json(CREATE_GROUP)?;
-        let id = group
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| TenantError::Transport {
-                message: format!("{CREATE_GROUP} answered without an id"),
-            })?
-            .to_owned();
-        let mut memory = self.memory();
-        if let Some(m) = memory.groups.by_name.as_mut() {
-            m.insert(name.to_owned(), id.clone());
-        }
-        memory.groups.known.insert(id.clone(), group);
-        Ok(id)
     }
 
     async fn patch_group(&self, id: &str, name: &str, conds: &Value) -> Result<(), TenantError> {
@@ -314,18 +333,16 @@ impl GenesysTenant {
         let body = body.as_object().cloned().unwrap_or_default();
         let url = self.group_url(Some(id));
         let reply = self
-            .call(Method::PATCH, PATCH_GROUP, &url, Some(&body), Repeat::Safe)
+            .call(Method::PATCH, PATCH_GROUP, &url, Some(&body))
             .await?;
         if !reply.status.is_success() {
-            return Err(reply.error(PATCH_GROUP, &format!("skill group {name:?}")));
+            return Err(error(&reply, PATCH_GROUP, &format!("skill group {name:?}")));
         }
-        let group: Value = reply.json(PATCH_GROUP)?;
+        let group: Value = reply_json(&reply, PATCH_GROUP)?;
         if group.get("skillConditions") != Some(conds) {
-            return Err(TenantError::Transport {
-                message: format!(
-                    "{PATCH_GROUP} of {name:?} answered without the conditions it was sent: the write is not confirmed"
-                ),
-            });
+            return Err(TenantError::transport_message(format!(
+                "{PATCH_GROUP} of {name:?} answered without the conditions it was sent: the write is not confirmed"
+            )));
         }
         self.memory().groups.known.insert(id.to_owned(), group);
         Ok(())
@@ -335,11 +352,9 @@ impl GenesysTenant {
     pub(super) async fn delete_groups(&self, ids: &[String]) -> Result<(), TenantError> {
         for id in ids {
             let url = self.group_url(Some(id));
-            let reply = self
-                .call(Method::DELETE, DELETE_GROUP, &url, None, Repeat::Safe)
-                .await?;
+            let reply = self.call(Method::DELETE, DELETE_GROUP, &url, None).await?;
             if !reply.status.is_success() && reply.status != reqwest::StatusCode::NOT_FOUND {
-                return Err(reply.error(DELETE_GROUP, &format!("skill group {id}")));
+                return Err(error(&reply, DELETE_GROUP, &format!("skill group {id}")));
             }
             let mut memory = self.memory();
             memory.groups.known.remove(id);
