@@ -680,3 +680,63 @@ async fn import_writes_skill_requirements_and_the_adopted_group_so_the_next_plan
     let (plan, _) = plan_now(&t, &imported).await;
     assert!(plan.is_empty(), "{:#?}", plan.changes);
 }
+
+#[tokio::test]
+async fn under_a_fifth_of_429s_and_3_second_tokens_120_queues_with_skill_groups_converge() {
+    let queues = (0..120)
+        .map(|i| SeedQueue::named(format!("Q{i:03}")))
+        .collect();
+    let sim = sim::Sim::start(
+        Seed {
+            queues,
+            skills: vec!["language:en".into(), "billing".into()],
+            ..Seed::default()
+        },
+        Faults::none()
+            .with_rate_429(0.2)
+            .with_retry_after(1, sim::RetryAfterFormat::Seconds)
+            .with_token_lifetime_secs(3)
+            .with_rng_seed(19),
+    )
+    .unwrap();
+    let c = sim.client();
+    let base = format!("{}{}", sim.base_url(), sim::GENESYS_PREFIX);
+    let mut cfg = Config::loopback(base, c.client_id.clone(), c.client_secret.clone());
+    cfg.requests_per_second = 200.0;
+    // 0.2^10: a request that meets ten 429s in a row does not happen in this test.
+    cfg.max_attempts = 10;
+    let t = GenesysTenant::new(cfg).unwrap();
+    let files: Vec<(String, String)> = (0..120)
+        .map(|i| {
+            let skills = if i % 2 == 0 {
+                "  skillRequirements:\n    - {skill: language:en, proficiency: advanced}\n"
+            } else {
+                ""
+            };
+            (
+                format!("q{i}.yaml"),
+                queue(
+                    &format!("Q{i:03}"),
+                    &format!("  description: new\n{skills}"),
+                ),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(p, d)| (p.as_str(), d.clone())).collect();
+    let repo = repo(&files);
+    let (plan, observed) = plan_now(&t, &repo).await;
+    assert_eq!(plan.summary().update, 120);
+    let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
+    let failed: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.error.is_some())
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(report.is_complete());
+    let stats = t.stats();
+    assert!(stats.token_requests >= 2, "tokens were renewed: {stats:?}");
+    assert_eq!(sim.state().genesys_skill_groups().len(), 60);
+    let (again, _) = plan_now(&t, &repo).await;
+    assert!(again.is_empty(), "{:#?}", again.changes);
+}
