@@ -27,6 +27,7 @@ use tracing::debug;
 use crate::wire::{to_neutral, to_wire};
 use crate::{Config, GenesysError};
 
+mod cgr;
 mod groups;
 
 const TOKEN: &str = "POST /oauth/token";
@@ -68,6 +69,8 @@ struct Memory {
     created_ids: HashSet<String>,
     deleted_ids: HashSet<String>,
     groups: groups::GroupMemory,
+    /// Queue ids → names, from the listing (conditional group routing names queues).
+    queue_names: HashMap<String, String>,
 }
 
 impl fmt::Debug for GenesysTenant {
@@ -417,7 +420,12 @@ impl GenesysTenant {
     pub async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
         let all = Self::queues_of(self.list_all(LIST_QUEUES, &QUEUES, None).await?);
         let mut all: Vec<Queue> = {
-            let memory = self.memory();
+            let mut memory = self.memory();
+            for q in &all {
+                if let (Some(id), None) = (&q.id, &q.problem) {
+                    memory.queue_names.insert(id.clone(), q.name.clone());
+                }
+            }
             all.into_iter()
                 .filter(|q| {
                     q.id.as_ref()
@@ -487,6 +495,7 @@ impl GenesysTenant {
             )));
         }
         self.read_skill_group(&mut q).await?;
+        self.read_cgr(&mut q);
         Ok(q)
     }
 
@@ -501,6 +510,7 @@ impl GenesysTenant {
         let edit = self.prepare_group(Some(base), queue).await?;
         let mut q = queue.clone();
         edit.onto(&mut q);
+        self.write_cgr(&mut q, base.settings.get(model::genesys::paths::CGR))?;
         let mut written = self.put_queue(id, &q).await?;
         if !edit.kept_by(&written.passthrough) {
             return Err(TenantError::transport_message(format!(
@@ -509,6 +519,15 @@ impl GenesysTenant {
         }
         self.delete_groups(edit.delete_after()).await?;
         self.read_skill_group(&mut written).await?;
+        self.read_cgr(&mut written);
+        let cgr = model::genesys::paths::CGR;
+        if let Some(sent) = queue.settings.get(cgr)
+            && written.settings.get(cgr) != Some(sent)
+        {
+            return Err(TenantError::transport_message(format!(
+                "{UPDATE_QUEUE} of queue {id} answered without the conditional group routing it was sent: the write is not confirmed"
+            )));
+        }
         Ok(written)
     }
 
@@ -546,6 +565,7 @@ impl GenesysTenant {
         let edit = self.prepare_group(None, queue).await?;
         let mut with_group = queue.clone();
         edit.onto(&mut with_group);
+        self.write_cgr(&mut with_group, None)?;
         let mut body = to_wire(&with_group);
         body.remove("id");
         let url = self.url(&QUEUES);
@@ -570,6 +590,7 @@ impl GenesysTenant {
                 Outcome::Reply(reply) if reply.is_success() => {
                     let mut created = to_neutral(object(&reply, CREATE_QUEUE)?);
                     self.read_skill_group(&mut created).await?;
+                    self.read_cgr(&mut created);
                     self.remember_created(&created);
                     return Ok(created);
                 }
@@ -590,6 +611,7 @@ impl GenesysTenant {
     fn remember_created(&self, q: &Queue) {
         let mut memory = self.memory();
         if let Some(id) = &q.id {
+            memory.queue_names.insert(id.clone(), q.name.clone());
             memory.created_ids.insert(id.clone());
             memory.deleted_ids.remove(id);
         }

@@ -277,10 +277,11 @@ pub fn unkept(sent: &Queue, answer: &Queue) -> Vec<String> {
         .or_else(|| was.settings.get(ACW_WRAPUP_PROMPT))
         .is_some_and(|p| !prompt_takes_timeout(p));
     for (path, value) in &sent.settings {
-        // The skill group is checked on the queue's member groups by the caller.
+        // The skill group and the routing rules are checked by the caller, which names them.
         if was.settings.get(path) == Some(value)
             || (path == ACW_TIMEOUT && timeout_dropped)
             || path == model::genesys::paths::SKILL_GROUP
+            || path == model::genesys::paths::CGR
         {
             continue;
         }

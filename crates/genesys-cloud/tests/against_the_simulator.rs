@@ -740,3 +740,98 @@ async fn under_a_fifth_of_429s_and_3_second_tokens_120_queues_with_skill_groups_
     let (again, _) = plan_now(&t, &repo).await;
     assert!(again.is_empty(), "{:#?}", again.changes);
 }
+
+#[tokio::test]
+async fn conditional_group_routing_is_written_by_name_and_reads_back_equal() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support"), SeedQueue::named("Other")]);
+    let t = client(&sim);
+    let agents = "7c1e0000-0000-4000-8000-0000000000a1";
+    sim.state()
+        .edit_queue(
+            "Support",
+            "memberGroups",
+            json!([{"id": agents, "name": "Billing agents", "type": "GROUP"}]),
+            "user-1",
+        )
+        .unwrap();
+    let spec = "  skillRequirements:\n    - {skill: billing, proficiency: expert}\n  genesys:\n    conditionalGroupRouting:\n      rules:\n        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: Billing agents, type: GROUP}]}\n        - {queue: Other, metric: ServiceLevel, operator: LessThan, value: 87.5, waitSeconds: 40, groups: [{name: 'cxqueues: Support', type: SKILLGROUP}]}\n";
+    let r = repo(&[("s.yaml", queue("Support", spec))]);
+    assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
+    apply_all(&t, &r).await;
+    let stored = sim.queue_by_name("Support").unwrap();
+    let other = sim.queue_by_name("Other").unwrap()["id"].clone();
+    let ours = group_named(&sim.state().genesys_skill_groups(), "cxqueues: Support").unwrap()["id"]
+        .clone();
+    let rules = &stored["conditionalGroupRouting"]["rules"];
+    assert_eq!(
+        rules[0],
+        json!({"metric": "EstimatedWaitTime", "operator": "GreaterThan", "conditionValue": 30,
+               "groups": [{"id": agents, "type": "GROUP"}], "waitSeconds": 20})
+    );
+    assert_eq!(rules[1]["queue"]["id"], other);
+    assert_eq!(rules[1]["conditionValue"], json!(0.875));
+    assert_eq!(rules[1]["groups"][0]["id"], ours);
+    let (again, _) = plan_now(&client(&sim), &r).await;
+    assert!(again.is_empty(), "{:#?}", again.changes);
+}
+
+#[tokio::test]
+async fn a_routing_group_that_is_not_a_member_group_is_refused_before_anything_is_written() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support")]);
+    let t = client(&sim);
+    let spec = "  description: changed\n  genesys:\n    conditionalGroupRouting:\n      rules:\n        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: Nobody, type: TEAM}]}\n";
+    let (plan, observed) = plan_now(&t, &repo(&[("s.yaml", queue("Support", spec))])).await;
+    let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
+    let error = report.outcomes[0].error.clone().expect("refused");
+    assert!(
+        error.contains("\"Nobody\" (TEAM) is not a member group"),
+        "{error}"
+    );
+    assert_ne!(
+        sim.queue_by_name("Support").unwrap()["description"],
+        "changed"
+    );
+}
+
+#[test]
+fn conditional_group_routing_keeps_to_what_genesys_enforces() {
+    let rule = "{metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: G, type: GROUP}]}";
+    let six = format!("      rules:\n{}", format!("        - {rule}\n").repeat(6));
+    let r = repo(&[
+        (
+            "a.yaml",
+            queue(
+                "A",
+                &format!("  genesys:\n    conditionalGroupRouting:\n{six}"),
+            ),
+        ),
+        (
+            "b.yaml",
+            queue(
+                "B",
+                "  genesys:\n    conditionalGroupRouting:\n      rules:\n        - {queue: A, metric: ServiceLevel, operator: LessThan, value: 120, waitSeconds: 2, groups: []}\n",
+            ),
+        ),
+    ]);
+    let messages: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("has 6 rules")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("rule 1 of genesys.conditionalGroupRouting evaluates queue \"A\"")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("rules[0].value is 120, outside 0–100")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("names no group")),
+        "{messages:#?}"
+    );
+}

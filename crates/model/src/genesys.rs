@@ -23,6 +23,8 @@ pub mod paths {
     pub const SCORING_METHOD: &str = "genesys.scoringMethod";
     /// The name of an existing skill group adopted as the queue's own.
     pub const SKILL_GROUP: &str = "genesys.skillGroup";
+    /// The rules of conditional group routing, as [`super::CgrRuleSetting`]s.
+    pub const CGR: &str = "genesys.conditionalGroupRouting";
     /// Followed by the media type: `genesys.serviceLevels.chat`.
     pub const SERVICE_LEVELS: &str = "genesys.serviceLevels.";
     /// The media types whose service level the block manages (call is the neutral
@@ -88,6 +90,216 @@ pub struct GenesysSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub skill_group: Option<Spanned<String>>,
+    /// When this queue is slow, bring in more agents: up to 5 rules, evaluated in order;
+    /// rule 1 evaluates this queue. The list replaces the queue's own when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional_group_routing: Option<Spanned<GenesysCgr>>,
+}
+
+/// `spec.genesys.conditionalGroupRouting`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesysCgr {
+    #[schemars(length(max = 5))]
+    pub rules: Vec<Spanned<CgrRule>>,
+}
+
+/// One rule: when `metric` of `queue` is `operator` `value`, after `waitSeconds`, the
+/// `groups` join.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CgrRule {
+    /// The queue whose metric is evaluated, by name (default: this queue; rule 1 is always
+    /// this queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<Spanned<String>>,
+    pub metric: Spanned<CgrMetric>,
+    pub operator: Spanned<CgrOperator>,
+    /// Seconds for `EstimatedWaitTime`; per cent (0–100) for `ServiceLevel`.
+    pub value: Spanned<Decimal>,
+    /// Seconds before the rule is evaluated.
+    #[schemars(range(min = 0))]
+    pub wait_seconds: Spanned<i64>,
+    /// Member groups of the queue (or its own skill group) that join, by name and type.
+    #[schemars(length(min = 1))]
+    pub groups: Vec<Spanned<CgrGroup>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CgrGroup {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: GroupType,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CgrMetric {
+    EstimatedWaitTime,
+    ServiceLevel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CgrOperator {
+    GreaterThan,
+    GreaterThanOrEqualTo,
+    LessThan,
+    LessThanOrEqualTo,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GroupType {
+    Skillgroup,
+    Group,
+    Team,
+}
+
+/// A rule as the port's settings carry it (`genesys.conditionalGroupRouting`, a list):
+/// `queue` is `None` for this queue (always for rule 1), names stand for ids.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CgrRuleSetting {
+    pub queue: Option<String>,
+    pub metric: CgrMetric,
+    pub operator: CgrOperator,
+    pub value: Decimal,
+    pub wait_seconds: i64,
+    pub groups: Vec<CgrGroup>,
+}
+
+impl GenesysCgr {
+    /// The rules as settings (rule 1, and a rule naming `queue` itself, evaluate this queue).
+    pub fn setting(&self, queue: &str) -> Value {
+        let rules: Vec<CgrRuleSetting> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| CgrRuleSetting {
+                queue: r
+                    .value
+                    .queue
+                    .as_ref()
+                    .map(|q| q.value.clone())
+                    .filter(|q| i > 0 && q != queue),
+                metric: r.value.metric.value,
+                operator: r.value.operator.value,
+                value: r.value.value.value,
+                wait_seconds: r.value.wait_seconds.value,
+                groups: r.value.groups.iter().map(|g| g.value.clone()).collect(),
+            })
+            .collect();
+        serde_json::to_value(rules).unwrap_or(Value::Null)
+    }
+
+    fn from_setting(v: &Value) -> Option<Self> {
+        let rules: Vec<CgrRuleSetting> = serde_json::from_value(v.clone()).ok()?;
+        Some(Self {
+            rules: rules
+                .into_iter()
+                .map(|r| {
+                    Spanned::unlocated(CgrRule {
+                        queue: r.queue.map(Spanned::unlocated),
+                        metric: Spanned::unlocated(r.metric),
+                        operator: Spanned::unlocated(r.operator),
+                        value: Spanned::unlocated(r.value),
+                        wait_seconds: Spanned::unlocated(r.wait_seconds),
+                        groups: r.groups.into_iter().map(Spanned::unlocated).collect(),
+                    })
+                })
+                .collect(),
+        })
+    }
+
+    /// What Genesys enforces: at most 5 rules, rule 1 on this queue, values in range, at
+    /// least one group a rule.
+    pub(crate) fn check(&self, queue: &str, file: &Path, diags: &mut Vec<Diagnostic>) {
+        const MAX_RULES: usize = 5;
+        if self.rules.len() > MAX_RULES {
+            if let Some(extra) = self.rules.get(MAX_RULES) {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::Range,
+                        file,
+                        extra.loc,
+                        format!(
+                            "genesys.conditionalGroupRouting has {} rules; Genesys holds at most {MAX_RULES}",
+                            self.rules.len()
+                        ),
+                    )
+                    .with_hint("merge or remove rules"),
+                );
+            }
+        }
+        for (i, rule) in self.rules.iter().enumerate() {
+            let r = &rule.value;
+            if i == 0
+                && let Some(q) = &r.queue
+                && q.value != queue
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::Range,
+                        file,
+                        q.loc,
+                        format!(
+                            "rule 1 of genesys.conditionalGroupRouting evaluates queue {:?}; Genesys evaluates this queue ({queue:?}) in rule 1",
+                            q.value
+                        ),
+                    )
+                    .with_hint("remove `queue` from rule 1, or move this rule after the first"),
+                );
+            }
+            let (min, max) = match r.metric.value {
+                CgrMetric::ServiceLevel => (0, Some(100)),
+                CgrMetric::EstimatedWaitTime => (0, None),
+            };
+            let rule_ = crate::DecimalRule {
+                min,
+                max,
+                fraction_digits: 3,
+                step: "3 decimals",
+            };
+            crate::load::check_decimal(
+                file,
+                &format!("genesys.conditionalGroupRouting.rules[{i}].value"),
+                &r.value,
+                &rule_,
+                "genesys-cloud",
+                diags,
+            );
+            if r.wait_seconds.value < 0 {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::Range,
+                        file,
+                        r.wait_seconds.loc,
+                        format!(
+                            "genesys.conditionalGroupRouting.rules[{i}].waitSeconds is {}, below 0",
+                            r.wait_seconds.value
+                        ),
+                    )
+                    .with_hint("use 0 or more seconds"),
+                );
+            }
+            if r.groups.is_empty() {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::Range,
+                        file,
+                        rule.loc,
+                        format!(
+                            "rule {} of genesys.conditionalGroupRouting names no group",
+                            i + 1
+                        ),
+                    )
+                    .with_hint(
+                        "add the member groups that join: `groups: [{name: …, type: GROUP}]`",
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// `spec.genesys` of `cxqueues.yaml`: how the proficiency words of `skillRequirements` map to
@@ -329,6 +541,16 @@ impl GenesysSpec {
         out
     }
 
+    /// The declared settings of a queue named `queue` (conditional group routing needs the
+    /// name: a rule on the queue itself is written without one).
+    pub fn settings_of(&self, queue: &str) -> BTreeMap<String, Value> {
+        let mut out = self.settings();
+        if let Some(cgr) = &self.conditional_group_routing {
+            out.insert(paths::CGR.into(), cgr.value.setting(queue));
+        }
+        out
+    }
+
     /// The block that writes `settings` (as a tenant holds them); `None` when none of them is
     /// a `genesys` setting. Values the block cannot express are left out (unmanaged).
     pub fn from_settings(settings: &BTreeMap<String, Value>) -> Option<Self> {
@@ -340,6 +562,10 @@ impl GenesysSpec {
                 .get(paths::SKILL_GROUP)
                 .and_then(Value::as_str)
                 .map(|s| Spanned::unlocated(s.to_owned())),
+            conditional_group_routing: settings
+                .get(paths::CGR)
+                .and_then(GenesysCgr::from_setting)
+                .map(Spanned::unlocated),
             ..GenesysSpec::default()
         };
         let mut levels = GenesysServiceLevels::default();

@@ -784,6 +784,9 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
     }
     if let Some(g) = &spec.genesys {
         g.value.check(file, diags);
+        if let Some(cgr) = &g.value.conditional_group_routing {
+            cgr.value.check(&md.name.value, file, diags);
+        }
         if let Some(group) = &g.value.skill_group
             && spec.skill_requirements.is_none()
         {

@@ -64,7 +64,7 @@ where
 
 /// The declared platform-only settings of a spec, by dotted path (`cxone.priority.max`):
 /// the leaves of each settings block as the document writes them.
-fn settings_of(spec: &model::QueueSpec) -> BTreeMap<String, Value> {
+fn settings_of(spec: &model::QueueSpec, name: &str) -> BTreeMap<String, Value> {
     fn leaves(prefix: String, v: Value, out: &mut BTreeMap<String, Value>) {
         match v {
             Value::Object(map) => {
@@ -87,7 +87,7 @@ fn settings_of(spec: &model::QueueSpec) -> BTreeMap<String, Value> {
         );
     }
     if let Some(block) = &spec.genesys {
-        out.extend(block.value.settings());
+        out.extend(block.value.settings_of(name));
     }
     out
 }
@@ -136,7 +136,7 @@ impl Desired {
                     enabled: o.value.enabled.value,
                 })
             }),
-            settings: settings_of(spec),
+            settings: settings_of(spec, &doc.metadata.name.value),
         }
     }
 

@@ -434,6 +434,15 @@ fn parse(st: &SimState, body: &Bytes) -> Result<Value, GenesysError> {
             "body: invalid JSON: {e}"
         )]))
     })?;
+    // As Genesys: rule 1 always evaluates the queue itself and may not name it.
+    if v.pointer("/conditionalGroupRouting/rules/0/queue")
+        .is_some()
+    {
+        return Err(ApiError::BadRequest(vec![
+            "conditionalGroupRouting.rules[0].queue: the first rule evaluates this queue; leave queue out".into(),
+        ])
+        .into());
+    }
     if let Some(id) = crate::genesys_skillgroups::unknown_member_groups(st, &v) {
         return Err(ApiError::BadRequest(vec![format!(
             "memberGroups: skill group {id} does not exist"

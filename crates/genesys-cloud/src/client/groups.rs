@@ -34,7 +34,7 @@ pub(super) struct GroupMemory {
     /// Every group of the org by name (listed at most once per run), and groups made here.
     by_name: Option<HashMap<String, String>>,
     /// Groups read or written: id → the group (name and conditions).
-    known: HashMap<String, Value>,
+    pub(super) known: HashMap<String, Value>,
     /// Queue id → the id of the group cxqueues made for it (for the tombstone).
     owned_by_queue: HashMap<String, String>,
 }
@@ -170,6 +170,7 @@ impl GenesysTenant {
     pub(super) async fn read_skill_groups(&self, queues: &mut [Queue]) -> Result<(), TenantError> {
         for q in queues.iter_mut().filter(|q| q.problem.is_none()) {
             self.read_skill_group(q).await?;
+            self.read_cgr(q);
         }
         Ok(())
     }
