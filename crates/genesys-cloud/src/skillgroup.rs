@@ -55,8 +55,8 @@ pub fn conditions(reqs: &[SkillRequirement], levels: &ProficiencyLevels) -> Valu
 }
 
 /// The requirements a group's `skillConditions` stand for, when they are an `And` of
-/// `GreaterThanOrEqualTo` conditions on routing skills at levels that name one proficiency
-/// word each; `None` otherwise (the group is then not managed through `skillRequirements`).
+/// `GreaterThanOrEqualTo` conditions on routing skills (a level that is one word's is read
+/// as that word, any other 0–5 as the number); `None` otherwise (the group is then not managed through `skillRequirements`).
 pub fn requirements(group: &Value, levels: &ProficiencyLevels) -> Option<Vec<SkillRequirement>> {
     let empty = |v: Option<&Value>| v.is_none_or(|v| v.as_array().is_some_and(Vec::is_empty));
     let mut out = Vec::new();
@@ -74,10 +74,12 @@ pub fn requirements(group: &Value, levels: &ProficiencyLevels) -> Option<Vec<Ski
         if rc.get("comparator")?.as_str()? != "GreaterThanOrEqualTo" {
             return None;
         }
-        let level = u8::try_from(rc.get("proficiency")?.as_u64()?).ok()?;
+        let level = u8::try_from(rc.get("proficiency")?.as_u64()?)
+            .ok()
+            .filter(|l| *l <= ProficiencyLevels::MAX)?;
         out.push(SkillRequirement {
             skill: rc.get("routingSkill")?.as_str()?.to_owned(),
-            proficiency: levels.word(level)?,
+            proficiency: levels.word(level),
             required: true,
         });
     }
@@ -172,7 +174,7 @@ mod tests {
         assert!(requirements(&cond("GreaterThanOrEqualTo", 4, "And"), &levels).is_some());
         for g in [
             cond("LessThan", 4, "And"),
-            cond("GreaterThanOrEqualTo", 3, "And"),
+            cond("GreaterThanOrEqualTo", 9, "And"),
             cond("GreaterThanOrEqualTo", 4, "Or"),
             cond("GreaterThanOrEqualTo", 4, "Not"),
             json!({"skillConditions": [{"routingSkillConditions": [], "languageSkillConditions": [{"languageSkill": "fr"}], "operation": "And"}]}),

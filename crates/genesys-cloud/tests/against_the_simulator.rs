@@ -835,3 +835,29 @@ fn conditional_group_routing_keeps_to_what_genesys_enforces() {
         "{messages:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_number_is_a_level_and_the_same_level_as_its_word_is_no_change() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support")]);
+    let t = client(&sim);
+    let with = |p: &str| {
+        repo(&[(
+            "s.yaml",
+            queue(
+                "Support",
+                &format!("  skillRequirements:\n    - {{skill: billing, proficiency: {p}}}\n"),
+            ),
+        )])
+    };
+    apply_all(&t, &with("3")).await;
+    let groups = sim.state().genesys_skill_groups();
+    assert_eq!(
+        groups[0]["skillConditions"][0]["routingSkillConditions"][0]["proficiency"],
+        3
+    );
+    let (plan, _) = plan_now(&client(&sim), &with("3")).await;
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+    apply_all(&client(&sim), &with("expert")).await;
+    let (plan, _) = plan_now(&client(&sim), &with("5")).await;
+    assert!(plan.is_empty(), "expert is 5: {:#?}", plan.changes);
+}

@@ -357,7 +357,7 @@ impl ProficiencyLevels {
     /// The highest proficiency Genesys holds.
     pub const MAX: u8 = 5;
 
-    /// The level of a proficiency word.
+    /// The level of a proficiency (a word through the mapping, a number as it is).
     pub fn level(&self, p: crate::Proficiency) -> u8 {
         use crate::Proficiency as P;
         match p {
@@ -365,18 +365,19 @@ impl ProficiencyLevels {
             P::Intermediate => self.intermediate,
             P::Advanced => self.advanced,
             P::Expert => self.expert,
+            P::Level(n) => n,
         }
     }
 
-    /// The one word whose level is `level`, if exactly one word has it.
-    pub fn word(&self, level: u8) -> Option<crate::Proficiency> {
+    /// `level` as a document writes it: the one word whose level it is, else the number.
+    pub fn word(&self, level: u8) -> crate::Proficiency {
         use crate::Proficiency as P;
         let mut found = [P::Beginner, P::Intermediate, P::Advanced, P::Expert]
             .into_iter()
             .filter(|p| self.level(*p) == level);
         match (found.next(), found.next()) {
-            (Some(p), None) => Some(p),
-            _ => None,
+            (Some(p), None) => p,
+            _ => P::Level(level),
         }
     }
 
@@ -706,5 +707,82 @@ mod tests {
             spec.acw.unwrap().timeout_seconds.unwrap().value,
             Decimal::from(45i64)
         );
+    }
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use crate::{LoadOptions, RepoFile, Rule};
+
+    fn load(platform: &str, spec: &str) -> Vec<(Rule, u32, String)> {
+        let tenant = RepoFile {
+            path: "cxqueues.yaml".into(),
+            bytes: format!(
+                "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  platform: {platform}\n"
+            )
+            .into_bytes(),
+        };
+        let queue = RepoFile {
+            path: "queues/a.yaml".into(),
+            bytes: format!(
+                "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\nspec:\n{spec}"
+            )
+            .into_bytes(),
+        };
+        crate::parse_files(Some(tenant), vec![queue], &LoadOptions::default())
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.rule, d.line, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn decimals_numbers_and_optional_skills_follow_the_platform() {
+        let table: [(&str, &str, &[(u32, &str)]); 7] = [
+            (
+                "genesys-cloud",
+                "  serviceLevelTarget: {threshold: 87.5, time: 20.5}\n",
+                &[],
+            ),
+            (
+                "routing-api",
+                "  serviceLevelTarget: {threshold: 87.5, time: 20}\n",
+                &[(6, "whole numbers only")],
+            ),
+            (
+                "genesys-cloud",
+                "  serviceLevelTarget: {threshold: 80, time: 20.0005}\n",
+                &[(6, "at most 3 digits")],
+            ),
+            (
+                "genesys-cloud",
+                "  serviceLevelTarget: {threshold: 80, time: 86400}\n",
+                &[],
+            ),
+            (
+                "genesys-cloud",
+                "  skillRequirements:\n    - {skill: s, proficiency: 3}\n    - {skill: t, proficiency: 6}\n    - {skill: u, proficiency: expert, required: false}\n",
+                &[(8, "outside 0–5"), (9, "required: false")],
+            ),
+            (
+                "routing-api",
+                "  skillRequirements:\n    - {skill: s, proficiency: 3}\n",
+                &[(7, "takes a word")],
+            ),
+            (
+                "genesys-cloud",
+                "  genesys:\n    acw: {wrapupPrompt: OPTIONAL, timeoutSeconds: 30}\n",
+                &[(7, "takes no timeout")],
+            ),
+        ];
+        for (platform, spec, want) in table {
+            let mut got = load(platform, spec);
+            got.sort_by_key(|(_, line, _)| *line);
+            assert_eq!(got.len(), want.len(), "{platform} {spec}: {got:#?}");
+            for ((_, line, message), (want_line, words)) in got.iter().zip(want) {
+                assert_eq!(line, want_line, "{message}");
+                assert!(message.contains(words), "{message}");
+            }
+        }
     }
 }

@@ -886,6 +886,29 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                 .with_hint("split the queue, or drop the least important requirements"),
             );
         }
+        let genesys = tenant.spec.platform == crate::Platform::GenesysCloud;
+        for s in &skills.value {
+            let crate::Proficiency::Level(n) = s.proficiency.value else {
+                continue;
+            };
+            let max = crate::genesys::ProficiencyLevels::MAX;
+            let (problem, hint) = if !genesys {
+                (
+                    format!("proficiency {n} is a number; a {platform} tenant takes a word"),
+                    "use beginner, intermediate, advanced or expert (numbers are Genesys Cloud levels)".to_string(),
+                )
+            } else if n > max {
+                (
+                    format!("proficiency {n} is outside 0–{max}"),
+                    "Genesys skill proficiency is 0–5, or use a word".to_string(),
+                )
+            } else {
+                continue;
+            };
+            diags.push(
+                Diagnostic::error(Rule::Range, file, s.proficiency.loc, problem).with_hint(hint),
+            );
+        }
         let mut seen: std::collections::HashMap<&str, Loc> = std::collections::HashMap::new();
         for s in &skills.value {
             if s.skill.value.trim().is_empty() {

@@ -541,14 +541,15 @@ fn diff(
     if let Some(s) = &d.skill_requirements {
         let before = cur.and_then(|q| q.skill_requirements.as_deref());
         match skill_groups {
-            Some(levels) if before.map(sorted) != Some(sorted(s)) => {
+            // Compared as the group's conditions: `expert` and `5` are the same level.
+            Some(levels) => {
                 let conditions = |reqs: &[tenant::SkillRequirement]| -> Value {
-                    json!(
-                        sorted(reqs)
-                            .iter()
-                            .map(|r| levels.condition(&r.skill, r.proficiency))
-                            .collect::<Vec<_>>()
-                    )
+                    let mut c: Vec<String> = reqs
+                        .iter()
+                        .map(|r| levels.condition(&r.skill, r.proficiency))
+                        .collect();
+                    c.sort();
+                    json!(c)
                 };
                 field(
                     "skill group",
@@ -556,7 +557,6 @@ fn diff(
                     conditions(s),
                 );
             }
-            Some(_) => {}
             None => field(
                 "skillRequirements",
                 before.map_or(Value::Null, |b| json!(sorted(b))),
