@@ -92,7 +92,9 @@ mod tests {
 
     #[test]
     fn a_list_ends_at_page_count_and_a_short_page_before_it_does_not_end_it() {
-        let table: [(Option<u64>, Option<u64>, usize, u32, Next); 6] = [
+        /// pageCount, pageSize, entities on the page, page number, what it means.
+        type Case = (Option<u64>, Option<u64>, usize, u32, Next);
+        let table: [Case; 6] = [
             (Some(3), Some(100), 100, 1, Next::More),
             (Some(3), Some(500), 100, 1, Next::More),
             (Some(3), Some(500), 100, 3, Next::Done),

@@ -537,7 +537,7 @@ async fn an_adopted_group_is_managed_and_released_but_never_deleted_and_ours_is_
     };
     let with = "\n    - {skill: billing, proficiency: expert}";
     apply_all(&t, &both(with, with)).await;
-    assert_eq!(skill_members(&sim, "A"), [adopted.clone()]);
+    assert_eq!(skill_members(&sim, "A"), [adopted]);
     let groups = sim.state().genesys_skill_groups();
     assert_eq!(
         group_named(&groups, "Billing experts").unwrap()["skillConditions"][0]["routingSkillConditions"]

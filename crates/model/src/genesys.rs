@@ -215,21 +215,19 @@ impl GenesysCgr {
     /// least one group a rule.
     pub(crate) fn check(&self, queue: &str, file: &Path, diags: &mut Vec<Diagnostic>) {
         const MAX_RULES: usize = 5;
-        if self.rules.len() > MAX_RULES {
-            if let Some(extra) = self.rules.get(MAX_RULES) {
-                diags.push(
-                    Diagnostic::error(
-                        Rule::Range,
-                        file,
-                        extra.loc,
-                        format!(
-                            "genesys.conditionalGroupRouting has {} rules; Genesys holds at most {MAX_RULES}",
-                            self.rules.len()
-                        ),
-                    )
-                    .with_hint("merge or remove rules"),
-                );
-            }
+        if let Some(extra) = self.rules.get(MAX_RULES) {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Range,
+                    file,
+                    extra.loc,
+                    format!(
+                        "genesys.conditionalGroupRouting has {} rules; Genesys holds at most {MAX_RULES}",
+                        self.rules.len()
+                    ),
+                )
+                .with_hint("merge or remove rules"),
+            );
         }
         for (i, rule) in self.rules.iter().enumerate() {
             let r = &rule.value;
@@ -738,7 +736,8 @@ mod platform_tests {
 
     #[test]
     fn decimals_numbers_and_optional_skills_follow_the_platform() {
-        let table: [(&str, &str, &[(u32, &str)]); 7] = [
+        type Case<'a> = (&'a str, &'a str, &'a [(u32, &'a str)]);
+        let table: [Case; 7] = [
             (
                 "genesys-cloud",
                 "  serviceLevelTarget: {threshold: 87.5, time: 20.5}\n",
