@@ -101,7 +101,7 @@ async fn skills(n: usize, rps: f64) {
     );
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
     let wall = start.elapsed();
     assert!(
@@ -138,7 +138,7 @@ async fn apply(apply_n: usize, rps: f64) {
     let repo = make_repo(apply_n, "after");
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
     let wall = start.elapsed();
     assert!(report.is_complete() && report.updated() == apply_n);
@@ -165,7 +165,7 @@ async fn noop(noop_n: usize, rps: f64) {
     let repo = make_repo(noop_n, "before");
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     let wall = start.elapsed();
     assert!(plan.is_empty());
     let stats = t.stats();

@@ -20,7 +20,7 @@ use tenant::http::{
     Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Outcome, Redactor, Reply,
     RetryPolicy, TokenAnswer, TokenCache, TokenSource,
 };
-use tenant::{Backoff, ClientStats, Jitter, Queue, Skill, TenantError};
+use tenant::{Backoff, ClientStats, Jitter, Listed, Queue, Skill, TenantError};
 use tokio::time::{Instant, sleep};
 use tracing::debug;
 
@@ -415,26 +415,51 @@ impl GenesysTenant {
             .collect()
     }
 
-    /// Every queue, all pages; queues this run deleted are left out even while the API's
-    /// cache still lists them.
-    pub async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        let all = Self::queues_of(self.list_all(LIST_QUEUES, &QUEUES, None).await?);
-        let mut all: Vec<Queue> = {
+    /// Every listed item, all pages: queues (with their skill groups and routing rules read)
+    /// and the ones that do not read; queues this run deleted are left out even while the
+    /// API's cache still lists them.
+    pub async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
+        let all: Vec<Listed> = self
+            .list_all(LIST_QUEUES, &QUEUES, None)
+            .await?
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(o) => Some(crate::wire::to_listed(o)),
+                _ => None,
+            })
+            .collect();
+        let mut out = Vec::with_capacity(all.len());
+        let mut readable = Vec::new();
+        {
             let mut memory = self.memory();
-            for q in &all {
-                if let (Some(id), None) = (&q.id, &q.problem) {
-                    memory.queue_names.insert(id.clone(), q.name.clone());
+            for item in all {
+                match item {
+                    Listed::Queue(q) => {
+                        if let Some(id) = &q.id {
+                            if memory.deleted_ids.contains(id) {
+                                continue;
+                            }
+                            memory.queue_names.insert(id.clone(), q.name.clone());
+                        }
+                        readable.push(q);
+                    }
+                    unreadable => out.push(unreadable),
                 }
             }
-            all.into_iter()
-                .filter(|q| {
-                    q.id.as_ref()
-                        .is_none_or(|id| !memory.deleted_ids.contains(id))
-                })
-                .collect()
-        };
-        self.read_skill_groups(&mut all).await?;
-        Ok(all)
+        }
+        self.read_skill_groups(&mut readable).await?;
+        out.splice(0..0, readable.into_iter().map(Listed::Queue));
+        Ok(out)
+    }
+
+    /// Every queue that reads, all pages ([`Self::listing`]).
+    pub async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+        Ok(self
+            .listing()
+            .await?
+            .into_iter()
+            .filter_map(Listed::readable)
+            .collect())
     }
 
     /// The queue named exactly `name`, looked up with the list's `name` filter.
@@ -487,13 +512,16 @@ impl GenesysTenant {
         if !reply.status.is_success() {
             return Err(error(&reply, GET_QUEUE, &format!("queue {id}")));
         }
-        let mut q = to_neutral(object(&reply, GET_QUEUE)?);
-        if let Some(problem) = q.problem {
+        let mut q = match crate::wire::to_listed(object(&reply, GET_QUEUE)?) {
+            Listed::Queue(q) => q,
             // Never the base of a full-replace write.
-            return Err(TenantError::transport_message(format!(
-                "queue {id} cannot be read: {problem}"
-            )));
-        }
+            Listed::Unreadable(u) => {
+                return Err(TenantError::transport_message(format!(
+                    "queue {id} cannot be read: {}",
+                    u.problem
+                )));
+            }
+        };
         self.read_skill_group(&mut q).await?;
         self.read_cgr(&mut q);
         Ok(q)

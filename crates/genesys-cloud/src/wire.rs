@@ -15,7 +15,7 @@
 use model::Decimal;
 use model::genesys::WrapupPrompt;
 use serde_json::{Map, Value, json};
-use tenant::{Queue, ServiceLevelTarget};
+use tenant::{Listed, Queue, ServiceLevelTarget, Unreadable};
 
 pub use model::genesys::paths::{
     ACW_TIMEOUT, ACW_WRAPUP_PROMPT, ALERTING_TIMEOUT, MEDIA, SCORING_METHOD, SKILL_EVALUATION,
@@ -114,25 +114,39 @@ fn service_level_from_setting(v: &Value) -> Option<ServiceLevelTarget> {
     })
 }
 
-/// A Genesys queue in neutral terms. The whole object stays in `passthrough`. A queue whose
-/// id is not a text (`12345`, absent), or whose managed numbers a document cannot hold
-/// exactly, comes back
-/// with [`Queue::problem`] set (id and name only), so that the plan names it.
-pub fn to_neutral(obj: Map<String, Value>) -> Queue {
+/// A listed Genesys queue in neutral terms ([`to_neutral`]), or, when its id is not a text
+/// (`12345`, absent) or its managed numbers are more than a document can hold exactly, an
+/// [`Unreadable`] with its id and name, so that the plan names it.
+pub fn to_listed(obj: Map<String, Value>) -> Listed {
     match read(&obj) {
         Ok(mut q) => {
             q.passthrough = obj;
-            q
+            Listed::Queue(q)
         }
-        Err(problem) => {
-            let text = |key: &str| obj.get(key).and_then(Value::as_str).map(str::to_owned);
-            let mut q = Queue::named(text("name").unwrap_or_default());
-            q.id = match obj.get("id") {
+        Err(problem) => Listed::Unreadable(Unreadable {
+            id: match obj.get("id") {
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(Value::Number(n)) => Some(n.to_string()),
                 _ => None,
-            };
-            q.problem = Some(problem);
+            },
+            name: obj
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            problem,
+        }),
+    }
+}
+
+/// A Genesys queue in neutral terms. The whole object stays in `passthrough`. One that does
+/// not read ([`to_listed`]) keeps only its name and id.
+pub fn to_neutral(obj: Map<String, Value>) -> Queue {
+    match to_listed(obj) {
+        Listed::Queue(q) => q,
+        Listed::Unreadable(u) => {
+            let mut q = Queue::named(u.name);
+            q.id = u.id;
             q
         }
     }
@@ -376,11 +390,13 @@ mod tests {
 
     #[test]
     fn a_number_a_document_cannot_hold_exactly_makes_the_queue_unreadable_by_name() {
-        let q = to_neutral(wire(json!({
+        let Listed::Unreadable(q) = to_listed(wire(json!({
             "id": "5b0f6b8e-0b5a-4a53-9a3e-0a3f4c1d2e11", "name": "A",
             "mediaSettings": {"call": {"serviceLevel": {"percentage": 0.12345678901234567, "durationMs": 20000}}}
-        })));
-        let problem = q.problem.expect("flagged");
+        }))) else {
+            panic!("flagged")
+        };
+        let problem = q.problem;
         assert!(
             problem.contains("mediaSettings.call.serviceLevel.percentage"),
             "{problem}"
@@ -390,12 +406,16 @@ mod tests {
 
     #[test]
     fn a_queue_whose_id_is_not_a_uuid_is_named_with_its_problem() {
-        let q = to_neutral(wire(json!({"id": 12345, "name": "Odd"})));
+        let Listed::Unreadable(q) = to_listed(wire(json!({"id": 12345, "name": "Odd"}))) else {
+            panic!("flagged")
+        };
         assert_eq!(q.name, "Odd");
         assert_eq!(q.id.as_deref(), Some("12345"));
-        assert!(q.problem.unwrap().contains("not a Genesys queue id"));
-        let q = to_neutral(wire(json!({"name": "NoId"})));
-        assert!(q.problem.unwrap().contains("no id"));
+        assert!(q.problem.contains("not a Genesys queue id"));
+        let Listed::Unreadable(q) = to_listed(wire(json!({"name": "NoId"}))) else {
+            panic!("flagged")
+        };
+        assert!(q.problem.contains("no id"));
     }
 
     #[test]
@@ -414,8 +434,9 @@ mod tests {
             "bullseye": {"rings": [{"expansionCriteria": []}]},
             "aFieldNoSdkKnows": {"x": 1}
         }));
-        let q = to_neutral(obj.clone());
-        assert_eq!(q.problem, None);
+        let Listed::Queue(q) = to_listed(obj.clone()) else {
+            panic!("reads")
+        };
         assert_eq!(q.modified_by.as_deref(), Some("user-9"));
         assert_eq!(q.service_level_target, Some(slt("87.5", "20.5")));
         assert_eq!(q.settings[ALERTING_TIMEOUT], json!(8));

@@ -49,7 +49,7 @@ fn client(sim: &SimHandle) -> GenesysTenant {
 
 async fn plan_now(t: &GenesysTenant, repo: &Repository) -> (Plan, Observed) {
     let observed = reconcile::observe(t).await.unwrap();
-    (reconcile::plan(repo, &observed), observed)
+    (reconcile::plan(repo, &observed).expect("a plan"), observed)
 }
 
 #[tokio::test]
@@ -415,7 +415,6 @@ fn start_with_skills(queues: Vec<SeedQueue>) -> SimHandle {
 
 async fn apply_all(t: &GenesysTenant, repo: &Repository) -> Plan {
     let (plan, observed) = plan_now(t, repo).await;
-    assert!(!plan.has_errors(), "{:#?}", plan.diagnostics);
     let report = reconcile::apply(t, &plan, &observed, &ApplyOptions::default()).await;
     assert!(report.is_complete(), "{:#?}", report.outcomes);
     plan
@@ -596,8 +595,9 @@ async fn a_skill_the_org_does_not_have_is_a_plan_error_at_its_line() {
             "  skillRequirements:\n    - {skill: language:de, proficiency: expert}\n",
         ),
     )]);
-    let (plan, _) = plan_now(&t, &r).await;
-    let d = plan
+    let observed = reconcile::observe(&t).await.unwrap();
+    let rejected = reconcile::plan(&r, &observed).expect_err("rejected");
+    let d = rejected
         .diagnostics
         .iter()
         .find(|d| d.rule == Rule::UnknownSkill)
@@ -730,7 +730,7 @@ async fn under_a_fifth_of_429s_and_3_second_tokens_120_queues_with_skill_groups_
     let failed: Vec<_> = report
         .outcomes
         .iter()
-        .filter(|o| o.error.is_some())
+        .filter(|o| o.reason().is_some())
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(report.is_complete());
@@ -782,7 +782,7 @@ async fn a_routing_group_that_is_not_a_member_group_is_refused_before_anything_i
     let spec = "  description: changed\n  genesys:\n    conditionalGroupRouting:\n      rules:\n        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: Nobody, type: TEAM}]}\n";
     let (plan, observed) = plan_now(&t, &repo(&[("s.yaml", queue("Support", spec))])).await;
     let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
-    let error = report.outcomes[0].error.clone().expect("refused");
+    let error = report.outcomes[0].reason().expect("refused");
     assert!(
         error.contains("\"Nobody\" (TEAM) is not a member group"),
         "{error}"

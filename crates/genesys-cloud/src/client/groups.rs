@@ -168,7 +168,7 @@ impl GenesysTenant {
     /// `cxqueues: <queue name>`) whose conditions a document can express is the
     /// requirements; anything else is left unmanaged (`None`).
     pub(super) async fn read_skill_groups(&self, queues: &mut [Queue]) -> Result<(), TenantError> {
-        for q in queues.iter_mut().filter(|q| q.problem.is_none()) {
+        for q in queues.iter_mut() {
             self.read_skill_group(q).await?;
             self.read_cgr(q);
         }
