@@ -47,6 +47,18 @@ fn client(sim: &SimHandle) -> GenesysTenant {
     GenesysTenant::new(cfg).unwrap()
 }
 
+/// What `import` writes for the org now: (file name, text) per queue.
+async fn imported_files(t: &GenesysTenant) -> Vec<(String, String)> {
+    let observed = reconcile::observe(t).await.unwrap();
+    let docs = reconcile::import::queue_docs_for(&observed.queues, t.capabilities());
+    let names = reconcile::import::file_names(&docs);
+    names
+        .into_iter()
+        .zip(&docs)
+        .map(|(n, d)| (n, model::yaml::to_string(d).unwrap()))
+        .collect()
+}
+
 async fn plan_now(t: &GenesysTenant, repo: &Repository) -> (Plan, Observed) {
     let observed = reconcile::observe(t).await.unwrap();
     (reconcile::plan(repo, &observed).expect("a plan"), observed)
@@ -193,14 +205,8 @@ async fn import_then_plan_is_empty() {
             .is_complete()
     );
 
-    let observed = reconcile::observe(&t).await.unwrap();
-    let docs = reconcile::import::queue_docs_for(&observed.queues, t.capabilities());
-    let names = reconcile::import::file_names(&docs);
-    let files: Vec<(&str, String)> = names
-        .iter()
-        .zip(&docs)
-        .map(|(n, d)| (n.as_str(), model::yaml::to_string(d).unwrap()))
-        .collect();
+    let files = imported_files(&t).await;
+    let files: Vec<(&str, String)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     let imported = repo(&files);
     assert!(
         imported.diagnostics.is_empty(),
@@ -640,14 +646,8 @@ async fn import_writes_skill_requirements_and_the_adopted_group_so_the_next_plan
     )
     .await;
     let t = client(&sim);
-    let observed = reconcile::observe(&t).await.unwrap();
-    let docs = reconcile::import::queue_docs_for(&observed.queues, t.capabilities());
-    let names = reconcile::import::file_names(&docs);
-    let files: Vec<(&str, String)> = names
-        .iter()
-        .zip(&docs)
-        .map(|(n, d)| (n.as_str(), model::yaml::to_string(d).unwrap()))
-        .collect();
+    let files = imported_files(&t).await;
+    let files: Vec<(&str, String)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     let text = |prefix: &str| {
         files
             .iter()

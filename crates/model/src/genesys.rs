@@ -351,6 +351,16 @@ impl Default for ProficiencyLevels {
     }
 }
 
+impl crate::TenantSpec {
+    /// The proficiency levels of `spec.genesys.proficiency` (the defaults when absent).
+    pub fn proficiency_levels(&self) -> ProficiencyLevels {
+        self.genesys
+            .as_ref()
+            .map(|g| g.proficiency)
+            .unwrap_or_default()
+    }
+}
+
 impl ProficiencyLevels {
     /// The highest proficiency Genesys holds.
     pub const MAX: u8 = 5;

@@ -412,14 +412,8 @@ pub(crate) fn diff_and_check(repo: &Repository, observed: &Observed) -> (Plan, V
 
     // On Genesys Cloud, skill requirements are the queue's skill group: shown as its
     // conditions (`language:en ≥ 4`).
-    let skill_groups = (repo.tenant.spec.platform == model::Platform::GenesysCloud).then(|| {
-        repo.tenant
-            .spec
-            .genesys
-            .as_ref()
-            .map(|g| g.proficiency)
-            .unwrap_or_default()
-    });
+    let skill_groups = (repo.tenant.spec.platform == model::Platform::GenesysCloud)
+        .then(|| repo.tenant.spec.proficiency_levels());
     // The changes.
     let mut changes = Vec::new();
     let mut unchanged = Vec::new();

@@ -14,16 +14,6 @@ fn usage(e: genesys_cloud::GenesysError) -> CliError {
     }
 }
 
-/// The proficiency levels of `spec.genesys.proficiency` (defaults when absent).
-fn proficiency(repo: &Repository) -> model::genesys::ProficiencyLevels {
-    repo.tenant
-        .spec
-        .genesys
-        .as_ref()
-        .map(|g| g.proficiency)
-        .unwrap_or_default()
-}
-
 /// Connects to the org the environment (or `spec.baseUrl`) names, or to a fresh simulator with `--sim`. The
 /// request ceiling is `spec.requestsPerSecond`, at most 5 (Genesys allows 300 requests a
 /// minute per token).
@@ -42,7 +32,7 @@ pub fn client(repo: &Repository, sim: Option<&sim::SimHandle>) -> Result<AnyTena
         );
         // The embedded org has no real limit; keep the ceiling generous.
         cfg.requests_per_second = repo.tenant.spec.requests_per_second.max(200.0);
-        cfg.proficiency = proficiency(repo);
+        cfg.proficiency = repo.tenant.spec.proficiency_levels();
         return Ok(AnyTenant::GenesysCloud(
             GenesysTenant::new(cfg).map_err(usage)?,
         ));
@@ -60,7 +50,7 @@ pub fn client(repo: &Repository, sim: Option<&sim::SimHandle>) -> Result<AnyTena
     })
     .map_err(usage)?;
     cfg.requests_per_second = rps;
-    cfg.proficiency = proficiency(repo);
+    cfg.proficiency = repo.tenant.spec.proficiency_levels();
     Ok(AnyTenant::GenesysCloud(
         GenesysTenant::new(cfg).map_err(usage)?,
     ))
