@@ -273,6 +273,65 @@ impl DecimalRule {
     }
 }
 
+/// A decimal field against its rule: precision first (a value the platform cannot hold
+/// exactly is never rounded), then the range.
+pub(crate) fn check_decimal(
+    file: &std::path::Path,
+    field: &str,
+    v: &crate::Spanned<Decimal>,
+    rule: &DecimalRule,
+    platform: &str,
+    diags: &mut Vec<crate::Diagnostic>,
+) {
+    let value = v.value;
+    if value.fraction_digits() > rule.fraction_digits {
+        let (problem, hint) = if rule.fraction_digits == 0 {
+            (
+                format!("{field} is {value}: a {platform} tenant holds whole numbers only"),
+                "use a whole number (values are never rounded)".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "{field} is {value}: a {platform} tenant holds at most {} digits after the point",
+                    rule.fraction_digits
+                ),
+                format!(
+                    "round it to {} (values are never rounded for you)",
+                    rule.step
+                ),
+            )
+        };
+        diags.push(
+            crate::Diagnostic::error(crate::Rule::Range, file, v.loc, problem).with_hint(hint),
+        );
+        return;
+    }
+    let below = value < Decimal::from(rule.min);
+    let above = rule.max.is_some_and(|max| value > Decimal::from(max));
+    if below || above {
+        let (problem, hint) = match rule.max {
+            Some(max) => (
+                format!("{field} is {value}, outside {}–{max}", rule.min),
+                format!(
+                    "use a value from {} to {max} (values are never clamped)",
+                    rule.min
+                ),
+            ),
+            None => (
+                format!("{field} is {value}, below {}", rule.min),
+                format!(
+                    "use a value of at least {} (values are never clamped)",
+                    rule.min
+                ),
+            ),
+        };
+        diags.push(
+            crate::Diagnostic::error(crate::Rule::Range, file, v.loc, problem).with_hint(hint),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -258,7 +258,7 @@ impl GenesysCgr {
                 fraction_digits: 3,
                 step: "3 decimals",
             };
-            crate::load::check_decimal(
+            crate::decimal::check_decimal(
                 file,
                 &format!("genesys.conditionalGroupRouting.rules[{i}].value"),
                 &r.value,
@@ -606,7 +606,7 @@ impl GenesysSpec {
 
     /// Range errors of the block, and a timeout given with a prompt that takes none.
     pub(crate) fn check(&self, file: &Path, diags: &mut Vec<Diagnostic>) {
-        use crate::load::check_decimal;
+        use crate::decimal::check_decimal;
         const PLATFORM: &str = "genesys-cloud";
         if let Some(v) = &self.alerting_timeout_seconds
             && v.value < ranges::ALERTING_TIMEOUT_MIN

@@ -468,8 +468,9 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             })
             .unwrap_or(Loc::new(1, 1))
     };
-    let rps = doc.spec.requests_per_second;
-    if !(ranges::REQUESTS_PER_SECOND.contains(&rps)) {
+    if let Some(rps) = doc.spec.requests_per_second
+        && !(ranges::REQUESTS_PER_SECOND.contains(&rps))
+    {
         diags.push(
             Diagnostic::error(
                 Rule::Range,
@@ -596,63 +597,6 @@ fn from_yaml(path: &Path, e: yaml::YamlError) -> Diagnostic {
     d
 }
 
-/// A decimal field against its rule: precision first (a value the platform cannot hold
-/// exactly is never rounded), then the range.
-pub(crate) fn check_decimal(
-    file: &Path,
-    field: &str,
-    v: &crate::Spanned<crate::Decimal>,
-    rule: &crate::DecimalRule,
-    platform: &str,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let value = v.value;
-    if value.fraction_digits() > rule.fraction_digits {
-        let (problem, hint) = if rule.fraction_digits == 0 {
-            (
-                format!("{field} is {value}: a {platform} tenant holds whole numbers only"),
-                "use a whole number (values are never rounded)".to_string(),
-            )
-        } else {
-            (
-                format!(
-                    "{field} is {value}: a {platform} tenant holds at most {} digits after the point",
-                    rule.fraction_digits
-                ),
-                format!(
-                    "round it to {} (values are never rounded for you)",
-                    rule.step
-                ),
-            )
-        };
-        diags.push(Diagnostic::error(Rule::Range, file, v.loc, problem).with_hint(hint));
-        return;
-    }
-    let below = value < crate::Decimal::from(rule.min);
-    let above = rule
-        .max
-        .is_some_and(|max| value > crate::Decimal::from(max));
-    if below || above {
-        let (problem, hint) = match rule.max {
-            Some(max) => (
-                format!("{field} is {value}, outside {}–{max}", rule.min),
-                format!(
-                    "use a value from {} to {max} (values are never clamped)",
-                    rule.min
-                ),
-            ),
-            None => (
-                format!("{field} is {value}, below {}", rule.min),
-                format!(
-                    "use a value of at least {} (values are never clamped)",
-                    rule.min
-                ),
-            ),
-        };
-        diags.push(Diagnostic::error(Rule::Range, file, v.loc, problem).with_hint(hint));
-    }
-}
-
 /// The valid ids of `doc` in their canonical form, so that every later comparison (duplicate
 /// ids, self-overflow, matching tenant queues) and every write uses one spelling.
 fn canonical_ids(doc: &mut QueueDoc, kind: IdKind) {
@@ -734,7 +678,7 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
             ),
         };
         let t = &slt.value;
-        check_decimal(
+        crate::decimal::check_decimal(
             file,
             "serviceLevelTarget.threshold",
             &t.threshold,
@@ -742,7 +686,7 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
             platform,
             diags,
         );
-        check_decimal(
+        crate::decimal::check_decimal(
             file,
             "serviceLevelTarget.time",
             &t.time,

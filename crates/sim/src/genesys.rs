@@ -37,6 +37,8 @@ use crate::{
     wire,
 };
 
+mod skillgroups;
+
 /// Where the Genesys face is mounted: a client's API base and login base are both
 /// `{sim base URL}/genesys`.
 pub const GENESYS_PREFIX: &str = "/genesys";
@@ -66,7 +68,7 @@ pub(crate) struct Memory {
     created: HashMap<String, Instant>,
     /// Deleted queues (Genesys shape) and when.
     deleted: Vec<(Value, Instant)>,
-    /// Skill expression groups, in the order they were made ([`crate::genesys_skillgroups`]).
+    /// Skill expression groups, in the order they were made ([`skillgroups`]).
     pub(crate) skill_groups: Vec<Value>,
 }
 
@@ -203,13 +205,13 @@ pub(crate) fn router() -> Router<SimState> {
         .route("/api/v2/routing/skills", get(list_skills))
         .route(
             "/api/v2/routing/skillgroups",
-            get(crate::genesys_skillgroups::list).post(crate::genesys_skillgroups::create),
+            get(skillgroups::list).post(skillgroups::create),
         )
         .route(
             "/api/v2/routing/skillgroups/{id}",
-            get(crate::genesys_skillgroups::get_one)
-                .patch(crate::genesys_skillgroups::patch)
-                .delete(crate::genesys_skillgroups::delete),
+            get(skillgroups::get_one)
+                .patch(skillgroups::patch)
+                .delete(skillgroups::delete),
         )
 }
 
@@ -443,7 +445,7 @@ fn parse(st: &SimState, body: &Bytes) -> Result<Value, GenesysError> {
         ])
         .into());
     }
-    if let Some(id) = crate::genesys_skillgroups::unknown_member_groups(st, &v) {
+    if let Some(id) = skillgroups::unknown_member_groups(st, &v) {
         return Err(ApiError::BadRequest(vec![format!(
             "memberGroups: skill group {id} does not exist"
         )])

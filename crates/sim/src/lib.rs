@@ -30,7 +30,6 @@ mod cxone;
 mod error;
 mod faults;
 mod genesys;
-mod genesys_skillgroups;
 mod seed;
 mod server;
 mod state;

@@ -19,9 +19,9 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
+use super::{Answer, GenesysError};
 use crate::{
     SimState,
-    genesys::{Answer, GenesysError},
     seed::{SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW},
     tenant::ApiError,
     wire,
