@@ -173,10 +173,7 @@ fn update(name: &str, version: u64) -> QueueOutcome {
     q.version = Some(version);
     q.max_wait_time = Some(300);
     q.max_waiters = Some(50);
-    q.service_level_target = Some(ServiceLevelTarget {
-        threshold: 80,
-        time: 20,
-    });
+    q.service_level_target = Some(ServiceLevelTarget::whole(80, 20));
     q.skill_requirements = Some(vec![SkillRequirement {
         skill: "language:en".into(),
         proficiency: Proficiency::Advanced,
