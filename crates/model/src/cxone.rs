@@ -32,6 +32,20 @@ pub struct CxoneSpec {
     pub active: Option<Spanned<bool>>,
 }
 
+/// NICE's published v34 ranges for the neutral service level on `nice-cxone`, applied by
+/// `validate`: `serviceLevelThreshold` a whole number of seconds with no upper bound (0 kept
+/// as a tenant holds it), `serviceLevelGoal` a whole per cent 0–100.
+pub mod ranges {
+    use crate::DecimalRule;
+    pub const SLT_THRESHOLD: DecimalRule = DecimalRule::whole(0..=100);
+    pub const SLT_TIME: DecimalRule = DecimalRule {
+        min: 0,
+        max: None,
+        fraction_digits: 0,
+        step: "",
+    };
+}
+
 /// `spec.cxone` of `cxqueues.yaml` (NICE CXone only): how skills are written.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -12,6 +12,7 @@
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
 mod cxone;
+mod decimal;
 mod diagnostic;
 pub mod genesys;
 mod id;
@@ -24,6 +25,7 @@ mod types;
 pub mod yaml;
 
 pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec, CxoneTenantSpec};
+pub use decimal::{Decimal, DecimalRule};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use id::IdKind;
 pub use load::{
@@ -32,7 +34,7 @@ pub use load::{
 };
 pub use spanned::{Loc, Spanned};
 pub use types::{
-    API_VERSION, ApiVersion, FieldRange, Limits, OverflowDoc, Platform, PlatformRanges,
-    Proficiency, QueueDoc, QueueKind, QueueMetadata, QueueSpec, ServiceLevelTargetDoc,
-    SkillRequirementDoc, TenantDoc, TenantKind, TenantMetadata, TenantSpec, WebhookDoc, ranges,
+    API_VERSION, ApiVersion, Limits, OverflowDoc, Platform, Proficiency, QueueDoc, QueueKind,
+    QueueMetadata, QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind,
+    TenantMetadata, TenantSpec, WebhookDoc, ranges,
 };

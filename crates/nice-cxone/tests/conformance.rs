@@ -277,8 +277,8 @@ async fn every_body_the_adapter_and_the_simulator_exchange_conforms_to_the_publi
     safe.update_queue(&id, &base, &want, None).await.unwrap();
     let mut again = want.clone();
     again.service_level_target = Some(tenant::ServiceLevelTarget {
-        threshold: 90,
-        time: 7200,
+        threshold: 90u32.into(),
+        time: 7200u32.into(),
     });
     partial
         .update_queue(&id, &want, &again, None)

@@ -235,7 +235,6 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
             out.display()
         );
     }
-    // A tenant queue that could not be read is not "no changes": exit 2 says so.
     Ok(if args.detailed_exitcode && !plan.is_clean() {
         Outcome::Changes
     } else {
