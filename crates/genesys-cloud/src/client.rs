@@ -110,9 +110,10 @@ fn error_body(reply: &Reply) -> ErrorBody {
     serde_json::from_slice(&reply.body).unwrap_or_default()
 }
 
-/// What Genesys said about a failed call, redacted and bounded: `message` (or the OAuth
-/// error), its `code`, and the `contextId` that Genesys support asks for.
-fn said(reply: &Reply) -> String {
+/// What Genesys said about a failed call (raw server text: shown only through the answer's
+/// redactor): `message` (or the OAuth error), its `code`, and the `contextId` that Genesys
+/// support asks for.
+fn words(reply: &Reply) -> String {
     let b = error_body(reply);
     let mut text = b
         .message
@@ -126,27 +127,26 @@ fn said(reply: &Reply) -> String {
     if let Some(ctx) = b.context_id {
         text.push_str(&format!(" [contextId {ctx}]"));
     }
-    reply.show(&text)
+    text
 }
 
-/// The reasons of a rejected call: what Genesys said, then each field detail.
+/// [`words`], redacted, escaped and bounded.
+fn said(reply: &Reply) -> String {
+    reply.show(&words(reply))
+}
+
+/// The reasons of a rejected call: what Genesys said, then each field detail, all within
+/// one bound.
 fn reasons(reply: &Reply) -> Vec<String> {
-    let mut out = vec![said(reply)];
-    let details: Vec<String> = error_body(reply)
-        .details
-        .into_iter()
-        .filter_map(|d| match (d.field_name, d.error_code) {
+    let mut texts = vec![words(reply)];
+    texts.extend(error_body(reply).details.into_iter().filter_map(|d| {
+        match (d.field_name, d.error_code) {
             (Some(f), Some(c)) => Some(format!("{f}: {c}")),
             (Some(x), None) | (None, Some(x)) => Some(x),
             (None, None) => None,
-        })
-        .collect();
-    out.extend(
-        reply
-            .redactor()
-            .show_all(details.iter().map(String::as_str)),
-    );
-    out
+        }
+    }));
+    reply.redactor().show_all(texts.iter().map(String::as_str))
 }
 
 fn json<T: serde::de::DeserializeOwned>(reply: &Reply, endpoint: &str) -> Result<T, TenantError> {
@@ -253,6 +253,7 @@ impl GenesysTenant {
                 burst: 1,
                 retry,
                 max_response_bytes: config.max_response_bytes,
+                rate_limit: None,
             },
             secrets,
         )

@@ -365,7 +365,7 @@ impl CxoneTenant {
         let (issuer, fixed_base) = config.checked()?;
         let mut secrets = Redactor::default();
         secrets.add_basic(&config.client_id, &config.client_secret);
-        secrets.add(&config.access_key_secret);
+        secrets.add_basic(&config.access_key_id, &config.access_key_secret);
         let core = HttpCore::new(
             CoreConfig {
                 name: "nice-cxone",
@@ -376,6 +376,7 @@ impl CxoneTenant {
                 burst: 1,
                 retry: RetryPolicy::new(config.max_attempts, config.throttle),
                 max_response_bytes: config.max_response_bytes,
+                rate_limit: None,
             },
             secrets,
         )?;

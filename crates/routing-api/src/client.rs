@@ -533,12 +533,14 @@ fn api_error(subject: Subject<'_>, reply: &Reply) -> ApiError {
     let status = reply.status.as_u16();
     match status {
         400 => {
-            let mut errors: Vec<String> = body
+            let texts: Vec<String> = body
                 .errors
                 .iter()
                 .take(MAX_SHOWN_ERRORS)
-                .map(|e| reply.show(&e.as_str().map_or_else(|| e.to_string(), str::to_owned)))
+                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
                 .collect();
+            // All of them within the one bound of an error's server text.
+            let mut errors = reply.redactor().show_all(texts.iter().map(String::as_str));
             if body.errors.len() > MAX_SHOWN_ERRORS {
                 errors.push(format!(
                     "… and {} more",
@@ -632,6 +634,7 @@ impl HttpTenant {
                 burst: config.requests_per_second.ceil().min(f64::from(u32::MAX)) as u32,
                 retry: config.retry.core(),
                 max_response_bytes: config.max_response_bytes,
+                rate_limit: None,
             },
             secrets,
         )?;

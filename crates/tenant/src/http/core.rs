@@ -31,7 +31,7 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, info};
 
 use super::retry::{Failure, GiveUp};
 use super::{
@@ -59,7 +59,14 @@ pub struct CoreConfig {
     pub retry: RetryPolicy,
     /// The most bytes read from one answer's body.
     pub max_response_bytes: u64,
+    /// Which answers are a rate limit, and the wait they ask for (`None`: a 429, waiting its
+    /// `Retry-After` or the backoff). GitHub also throttles with some 403s.
+    pub rate_limit: Option<RateLimitRule>,
 }
+
+/// Whether an answer (status, headers, body) is a rate limit: `Some(wait)` it asks for
+/// (`Some(None)`: a rate limit that names no wait), `None` when it is not one.
+pub type RateLimitRule = fn(StatusCode, &HeaderMap, &[u8]) -> Option<Option<Duration>>;
 
 /// The default connect timeout: long enough for a slow TLS handshake, short enough that
 /// "no network" is said within seconds.
@@ -114,8 +121,12 @@ pub enum Repeat {
     /// token request).
     Safe,
     /// A POST whose outcome is unknown after a 5xx or a lost answer: never sent again
-    /// blindly ([`Outcome::Lost`]).
+    /// blindly ([`Outcome::Lost`], after the backoff, for the caller to look the object up).
     Unsure,
+    /// A POST the caller cannot look up: a 5xx comes back as the answer at once, a lost answer
+    /// as an error at once (throttling and refused connections are still retried: nothing
+    /// was applied).
+    Never,
 }
 
 /// One request, as the core sends it (and sends again).
@@ -354,6 +365,7 @@ pub struct HttpCore {
     pacer: Pacer,
     retry: RetryPolicy,
     max_response_bytes: u64,
+    rate_limit: Option<RateLimitRule>,
     request_timeout: Duration,
     connect_timeout: Duration,
     /// The client's own secrets (client secrets, access keys, a GitHub token).
@@ -399,6 +411,7 @@ impl HttpCore {
             pacer: Pacer::new(config.requests_per_second, config.burst),
             retry: config.retry,
             max_response_bytes: config.max_response_bytes,
+            rate_limit: config.rate_limit,
             request_timeout: config.request_timeout,
             connect_timeout: config.connect_timeout.min(config.request_timeout),
             secrets,
@@ -529,15 +542,24 @@ impl HttpCore {
                             );
                             continue;
                         }
-                        429 => (
+                        _ => {}
+                    }
+                    let throttled = match self.rate_limit {
+                        Some(rule) => rule(status, &reply.headers, &reply.body),
+                        None => {
+                            (status == StatusCode::TOO_MANY_REQUESTS).then(|| reply.retry_after())
+                        }
+                    };
+                    match (throttled, status.as_u16()) {
+                        (Some(retry_after), _) => (
                             Failure {
                                 reason: reply.describe(call.endpoint),
-                                retry_after: reply.retry_after(),
+                                retry_after,
                                 maybe_applied: false,
                             },
                             reply,
                         ),
-                        500 | 502 | 503 | 504 => (
+                        (None, 500 | 502 | 503 | 504) if call.repeat != Repeat::Never => (
                             Failure {
                                 reason: reply.describe(call.endpoint),
                                 retry_after: reply.retry_after(),
@@ -577,6 +599,14 @@ impl HttpCore {
                     {
                         // Never reached: no network, a wrong host, nothing listening. Say so
                         // now rather than after a round of retries.
+                        let mut error_out = network(attempt, None);
+                        if let HttpError::Network { source, .. } = &mut error_out {
+                            *source = Some(Arc::new(error));
+                        }
+                        return Err(error_out.into());
+                    }
+                    if !connect && call.repeat == Repeat::Never {
+                        // It may have been applied, and the caller cannot look it up.
                         let mut error_out = network(attempt, None);
                         if let HttpError::Network { source, .. } = &mut error_out {
                             *source = Some(Arc::new(error));
@@ -632,6 +662,19 @@ impl HttpCore {
 
     async fn wait_to_retry(&self, call: &Call<'_>, failure: &Failure, delay: Duration) {
         self.stats.retry(call.endpoint);
+        if failure.retry_after.is_some() {
+            let wait = if delay.subsec_nanos() == 0 {
+                format!("{}s", delay.as_secs())
+            } else {
+                format!("{:.1}s", delay.as_secs_f64())
+            };
+            info!(
+                client = self.name,
+                endpoint = call.endpoint,
+                "the server rate-limits {}: waiting {wait} as it asks",
+                call.endpoint
+            );
+        }
         debug!(
             client = self.name,
             endpoint = call.endpoint,
