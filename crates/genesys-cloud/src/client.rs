@@ -193,10 +193,6 @@ fn error(reply: &Reply, endpoint: &str, what: &str) -> TenantError {
 impl TokenSource for Inner {
     type Error = TenantError;
 
-    fn cache(&self) -> &TokenCache<TenantError> {
-        &self.tokens
-    }
-
     /// `POST {login}/oauth/token`, `grant_type=client_credentials`, the client as HTTP Basic.
     async fn fetch_token(&self) -> Result<Issued, TenantError> {
         let c = &self.config;
@@ -325,7 +321,10 @@ impl GenesysTenant {
         body: Option<&Map<String, Value>>,
     ) -> Result<Reply, TenantError> {
         let call = Self::api_call(method, endpoint, url, body)?.safe();
-        self.inner.core.send(&call, Auth::Token(&*self.inner)).await
+        self.inner
+            .core
+            .send(&call, Auth::Token(&self.inner.tokens, &*self.inner))
+            .await
     }
 
     /// Every entity of a paged list (`pageSize`, `pageNumber`; stops at a short or empty page
@@ -481,7 +480,11 @@ impl GenesysTenant {
             match self
                 .inner
                 .core
-                .execute(&call, &mut budget, Auth::Token(&*self.inner))
+                .execute(
+                    &call,
+                    &mut budget,
+                    Auth::Token(&self.inner.tokens, &*self.inner),
+                )
                 .await?
             {
                 Outcome::Reply(reply) if reply.is_success() => {

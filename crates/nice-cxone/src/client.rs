@@ -134,12 +134,6 @@ impl Config {
                 return Err(TenantError::Config(format!("{what} is empty")));
             }
         }
-        if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) {
-            return Err(TenantError::Config(format!(
-                "requests per second is {}: it must be a positive number",
-                self.requests_per_second
-            )));
-        }
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
             return Err(TenantError::Config(format!(
                 "page size is {}: CXone serves 1 to {MAX_PAGE_SIZE} skills a page",
@@ -336,10 +330,6 @@ impl Inner {
 impl TokenSource for Inner {
     type Error = TenantError;
 
-    fn cache(&self) -> &TokenCache<TenantError> {
-        &self.tokens
-    }
-
     /// The refresh grant when the last answer gave a refresh token (falling back to the
     /// password grant if it is refused), the password grant otherwise.
     async fn fetch_token(&self) -> Result<Issued, TenantError> {
@@ -513,7 +503,7 @@ impl CxoneTenant {
         let reply = if authed {
             self.inner
                 .core
-                .send(&call, Auth::Token(&*self.inner))
+                .send(&call, Auth::Token(&self.inner.tokens, &*self.inner))
                 .await?
         } else {
             self.inner.core.send_plain(&call).await?

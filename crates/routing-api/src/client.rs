@@ -717,7 +717,7 @@ impl HttpTenant {
         }
         let outcome = inner
             .core
-            .execute(&core_call, budget, Auth::Token(&**inner))
+            .execute(&core_call, budget, Auth::Token(&inner.tokens, &**inner))
             .await?;
         match outcome {
             CoreOutcome::Reply(reply) if reply.status == StatusCode::UNAUTHORIZED => {
@@ -1038,10 +1038,6 @@ fn unreachable_outcome<T>(endpoint: &str) -> Result<T, ApiError> {
 
 impl TokenSource for Inner {
     type Error = ApiError;
-
-    fn cache(&self) -> &TokenCache<ApiError> {
-        &self.tokens
-    }
 
     /// `POST {token_url}`: the client-credentials form, the client id and secret in it.
     async fn fetch_token(&self) -> Result<Issued, ApiError> {

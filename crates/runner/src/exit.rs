@@ -105,8 +105,8 @@ pub fn exit_code(e: &CliError) -> u8 {
         CliError::Recorder(_) | CliError::Audit(_) | CliError::Webhooks(_) => 1,
         // A wrong local setting (a plain-http URL to a remote host, …) is the
         // command line's fault, not the tenant's.
-        CliError::Tenant(tenant::TenantError::Config(_)) => 1,
-        CliError::Tenant(tenant::TenantError::Unsupported(_)) => 1,
+        CliError::Tenant(e) if e.kind().is_local() => 1,
+        // Network, authentication, permissions, a refusal, a conflict, a rate limit.
         CliError::Tenant(_) => 3,
         CliError::GitHub(g) if g.is_config() => 1,
         CliError::GitHub(_) => 3,

@@ -229,22 +229,22 @@ impl<'a> Call<'a> {
 
 /// How a call is authorised.
 #[derive(Debug)]
-pub enum Auth<'a, S> {
+pub enum Auth<'a, S: TokenSource> {
     /// No `Authorization` header (or only the call's HTTP Basic).
     None,
     /// A fixed bearer token (a GitHub token).
     Bearer(&'a Secret),
-    /// A token from `S`'s cache, refreshed as needed, consulted before every attempt.
-    Token(&'a S),
+    /// A token from the cache, filled by `S` as needed, asked for before every attempt.
+    Token(&'a TokenCache<S::Error>, &'a S),
 }
 
-impl<S> Clone for Auth<'_, S> {
+impl<S: TokenSource> Clone for Auth<'_, S> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<S> Copy for Auth<'_, S> {}
+impl<S: TokenSource> Copy for Auth<'_, S> {}
 
 /// The token source of calls that need none (its `Auth` is never `Token`).
 #[derive(Debug)]
@@ -252,10 +252,6 @@ pub enum NoToken {}
 
 impl TokenSource for NoToken {
     type Error = HttpError;
-
-    fn cache(&self) -> &TokenCache<HttpError> {
-        match *self {}
-    }
 
     async fn fetch_token(&self) -> Result<super::Issued, HttpError> {
         match *self {}
@@ -488,7 +484,7 @@ impl HttpCore {
             let bearer = match auth {
                 Auth::None => None,
                 Auth::Bearer(token) => Some(token.clone()),
-                Auth::Token(source) => Some(source.cache().bearer(source).await?),
+                Auth::Token(cache, source) => Some(cache.bearer(source).await?),
             };
             budget.sent();
             let attempt = budget.attempts();
@@ -497,8 +493,8 @@ impl HttpCore {
                 if let Some(token) = &bearer {
                     redactor.add(token);
                 }
-                if let Auth::Token(source) = auth {
-                    for token in source.cache().in_play() {
+                if let Auth::Token(cache, _) = auth {
+                    for token in cache.in_play() {
                         redactor.add(&token);
                     }
                 }
@@ -527,12 +523,12 @@ impl HttpCore {
                             }
                             .into());
                         }
-                        401 if !reauthorized && matches!(auth, Auth::Token(_)) => {
+                        401 if !reauthorized && matches!(auth, Auth::Token(..)) => {
                             // The re-send with a new token is not a retry: it is free once.
                             budget.unsent();
                             reauthorized = true;
-                            if let (Auth::Token(source), Some(token)) = (auth, &bearer) {
-                                source.cache().rejected(token);
+                            if let (Auth::Token(cache, _), Some(token)) = (auth, &bearer) {
+                                cache.rejected(token);
                             }
                             self.stats.token_invalidated();
                             debug!(

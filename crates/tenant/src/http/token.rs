@@ -35,13 +35,11 @@ pub struct Issued {
     pub companions: Vec<Secret>,
 }
 
-/// An adapter's token request. The core single-flights it through a [`TokenCache`].
+/// An adapter's token request. The core single-flights it through a [`TokenCache`]
+/// (`Auth::Token(cache, source)`).
 pub trait TokenSource: Sync {
     /// The adapter's error (a failed token request answers every caller that waited for it).
     type Error: From<HttpError> + Clone + Send + Sync;
-
-    /// The cache this source fills.
-    fn cache(&self) -> &TokenCache<Self::Error>;
 
     /// One token request.
     fn fetch_token(&self) -> impl Future<Output = Result<Issued, Self::Error>> + Send;
