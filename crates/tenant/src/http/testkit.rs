@@ -299,7 +299,7 @@ where
             return ResponseTemplate::new(401)
                 .set_body_json(serde_json::json!({"message": "token expired"}));
         }
-        if n % 5 == 0 {
+        if n.is_multiple_of(5) {
             state.throttled.fetch_add(1, Ordering::SeqCst);
             return ResponseTemplate::new(429)
                 .insert_header("Retry-After", "1")
