@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tenant::http::{
     Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Outcome, Redactor, Reply,
-    RetryPolicy, TokenAnswer, TokenCache, TokenSource,
+    RetryPolicy, TokenAnswer, TokenCache, TokenSource, with_path,
 };
 use tenant::{Backoff, ClientStats, Jitter, Queue, Skill, TenantError};
 use tokio::time::{Instant, sleep};
@@ -219,12 +219,7 @@ impl TokenSource for Inner {
                 reply.status.as_u16()
             ))
         })?;
-        Ok(Issued {
-            token: answer.access_token,
-            expires_in: answer.expires_in,
-            sent_at,
-            companions: Vec::new(),
-        })
+        Ok(answer.issued(sent_at, Vec::new()))
     }
 }
 
@@ -284,11 +279,7 @@ impl GenesysTenant {
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.api.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        with_path(&self.inner.api, segments)
     }
 
     fn queue_url(&self, id: &str) -> Url {

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use tenant::endpoint::checked_endpoint;
 use tenant::http::{
     Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Redactor, Reply,
-    RetryPolicy, TokenAnswer, TokenCache, TokenSource,
+    RetryPolicy, TokenAnswer, TokenCache, TokenSource, with_path,
 };
 use tenant::{Backoff, ClientStats, Jitter, Secret, StatsRecorder, TenantError};
 use tokio::sync::OnceCell;
@@ -302,12 +302,7 @@ impl Inner {
                     session.tenant_id = tenant_id;
                 }
             }
-            return Ok(Issued {
-                token: answer.access_token,
-                expires_in: answer.expires_in,
-                sent_at,
-                companions: refresh.into_iter().chain(id_token).collect(),
-            });
+            return Ok(answer.issued(sent_at, refresh.into_iter().chain(id_token).collect()));
         }
         let reason = said(&reply);
         if matches!(status.as_u16(), 400 | 401 | 403) {
@@ -452,14 +447,7 @@ impl CxoneTenant {
         path: &[&str],
         query: &[(&str, String)],
     ) -> Result<Url, TenantError> {
-        let mut url = self.base().await?.clone();
-        {
-            let mut segs = url
-                .path_segments_mut()
-                .map_err(|()| TenantError::Config("the API base cannot take a path".into()))?;
-            segs.pop_if_empty();
-            segs.extend(path);
-        }
+        let mut url = with_path(self.base().await?, path);
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in query {

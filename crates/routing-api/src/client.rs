@@ -29,7 +29,7 @@ use serde_json::Value;
 use tenant::http::{
     Auth, Budget, Call as CoreCall, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, HttpError,
     Issued, OAuthError, Outcome as CoreOutcome, Redactor, Reply, TokenAnswer, TokenCache,
-    TokenSource, sanitised,
+    TokenSource, sanitised, with_path,
 };
 use tokio::time::Instant;
 use tracing::debug;
@@ -684,11 +684,7 @@ impl HttpTenant {
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        with_path(&self.inner.base, segments)
     }
 
     fn queue_url(&self, id: &str) -> Url {
@@ -1077,12 +1073,7 @@ impl TokenSource for Inner {
             lifetime_s = tenant::http::lifetime(answer.expires_in).as_secs_f64(),
             "cxone: obtained an access token"
         );
-        Ok(Issued {
-            token: answer.access_token,
-            expires_in: answer.expires_in,
-            sent_at,
-            companions: Vec::new(),
-        })
+        Ok(answer.issued(sent_at, Vec::new()))
     }
 }
 

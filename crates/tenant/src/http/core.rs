@@ -104,6 +104,16 @@ pub fn install_crypto_provider() {
 /// fails (a blip is retried once; no network is said at once, not after every retry).
 const NEVER_REACHED_ATTEMPTS: u32 = 2;
 
+/// `base` with `segments` appended as path segments (each one percent-encoded: an id with a
+/// `/` stays one segment); a base that cannot take a path is returned as is.
+pub fn with_path(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
 /// What a request carries.
 #[derive(Clone, Debug)]
 pub enum Body<'a> {

@@ -228,6 +228,17 @@ impl TokenAnswer {
         })
     }
 
+    /// What the cache keeps of this answer, obtained by a request sent at `sent_at`, with
+    /// the answer's other secrets (`refresh_token`, `id_token`) to redact.
+    pub fn issued(self, sent_at: Instant, companions: Vec<Secret>) -> Issued {
+        Issued {
+            token: self.access_token,
+            expires_in: self.expires_in,
+            sent_at,
+            companions,
+        }
+    }
+
     /// A string field of the answer as a secret (`refresh_token`, `id_token`), if present
     /// and not empty.
     pub fn secret_field(&self, name: &str) -> Option<Secret> {
