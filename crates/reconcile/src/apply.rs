@@ -74,6 +74,12 @@ pub trait ApplyObserver: Send + Sync {
     /// Right before the first request of a queue's write (never for a skipped queue): the
     /// place to record the intent durably, so that a process killed mid-write leaves a trace.
     fn on_start(&self, _change: &Change) {}
+    /// Right after [`ApplyObserver::on_start`]: whether the queue's write may be sent. An
+    /// observer that records each write's intent refuses (with the reason) a write whose
+    /// intent it could not make durable: that write is not sent, and fails with the reason.
+    fn may_send(&self, _change: &Change) -> Result<(), String> {
+        Ok(())
+    }
     fn on_outcome(&self, outcome: &QueueOutcome);
 }
 
@@ -280,6 +286,13 @@ async fn run_phase<T: Tenant>(
             }
             for obs in &ctx.opts.observers {
                 obs.on_start(c);
+            }
+            let refused = ctx.opts.observers.iter().find_map(|o| o.may_send(c).err());
+            if let Some(reason) = refused {
+                let o = outcome_of(c, Status::Failed, Some(format!("not sent: {reason}")));
+                finish(ctx, o, failed, report);
+                ready.extend(schedule.finish(i));
+                continue;
             }
             in_flight.push(async move { (i, run_change(ctx, c).await) });
         }

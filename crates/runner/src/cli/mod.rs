@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod signals;
+
 use crate::cmd;
 use crate::exit::{self, CliError, Outcome};
 
@@ -53,6 +55,7 @@ pub struct RepoArgs {
 /// Parses the command line, runs one command, and maps its outcome to an exit code in one
 /// place ([`crate::exit::finish`]).
 pub fn main() -> ExitCode {
+    signals::survive_file_size_limit();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

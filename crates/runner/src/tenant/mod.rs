@@ -192,12 +192,21 @@ fn save_sim_state(sim: &SimHandle, path: &Path) -> std::io::Result<()> {
         "skills": sim.skills(),
         "license": sim.license(),
     });
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
-    std::fs::rename(&tmp, path)
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    // Written beside the state and renamed over it: a failed write (a full disk, a file size
+    // limit) leaves the last state whole, and the temporary file is removed when dropped.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sim-state")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    std::io::Write::write_all(&mut tmp, &serde_json::to_vec_pretty(&state)?)?;
+    tmp.as_file().sync_data()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The embedded tenant's starting state: what the last command on this state dir left, or
