@@ -147,13 +147,14 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     };
     write_all_or_nothing(&dest, &files)?;
     match &target {
-        Target::Queues { .. } => {
-            println!("Imported {written} queues into {}.", queues_dir.display())
-        }
-        Target::NewRepository { repo } => println!(
-            "Imported {written} queues into a new repository at {} (cxqueues.yaml, queues/, schemas/).",
+        Target::Queues { .. } => crate::output::print(format!(
+            "Imported {written} queues into {}.\n",
+            queues_dir.display()
+        ))?,
+        Target::NewRepository { repo } => crate::output::print(format!(
+            "Imported {written} queues into a new repository at {} (cxqueues.yaml, queues/, schemas/).\n",
             repo.display()
-        ),
+        ))?,
     }
     Ok(Outcome::Success)
 }

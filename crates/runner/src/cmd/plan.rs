@@ -137,21 +137,12 @@ async fn make_plan(
     }))
 }
 
-fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) {
-    match format {
-        PlanFormat::Text => print!(
-            "{}",
-            plan_output::text(plan, crate::output::color_on_stdout())
-        ),
-        PlanFormat::Markdown => print!(
-            "{}",
-            plan_output::markdown(&PlanFile::from_plan(plan, origin.clone()))
-        ),
-        PlanFormat::Json => print!(
-            "{}",
-            plan_output::json(&PlanFile::from_plan(plan, origin.clone()))
-        ),
-    }
+fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) -> Result<(), CliError> {
+    crate::output::print(match format {
+        PlanFormat::Text => plan_output::text(plan, crate::output::color_on_stdout()),
+        PlanFormat::Markdown => plan_output::markdown(&PlanFile::from_plan(plan, origin.clone())),
+        PlanFormat::Json => plan_output::json(&PlanFile::from_plan(plan, origin.clone())),
+    })
 }
 
 fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
@@ -177,7 +168,7 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
         }
     };
     let plan = &planned.plan;
-    print_plan(plan, &planned.origin, args.format);
+    print_plan(plan, &planned.origin, args.format)?;
     if let Some(out) = &args.out {
         save(out, &PlanFile::from_plan(plan, planned.origin.clone()))?;
         eprintln!(
@@ -224,7 +215,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
     };
     refused.extend(skipped);
-    print_plan(&plan, &origin, args.format);
+    print_plan(&plan, &origin, args.format)?;
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
     let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
@@ -258,7 +249,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             state.state_dir.display()
         );
     }
-    let outcome = report_outcome(&report, &refused);
+    let outcome = report_outcome(&report, &refused)?;
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
@@ -268,20 +259,20 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
 }
 
 /// Prints what happened, each failure named; exit 4 when anything was not reconciled.
-pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
+pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Result<Outcome, CliError> {
     for o in &report.outcomes {
         for ov in &o.overridden {
-            println!(
-                "{}: overrode a concurrent change to {} by {}",
+            crate::output::print(format!(
+                "{}: overrode a concurrent change to {} by {}\n",
                 o.name,
                 ov.field,
                 ov.by.as_deref().unwrap_or("someone else")
-            );
+            ))?;
         }
     }
     for o in &report.outcomes {
         if o.status == Status::Applied && !o.fields.is_empty() {
-            println!("{}", applied_line(o));
+            crate::output::print(format!("{}\n", applied_line(o)))?;
         }
     }
     for o in report.not_reconciled() {
@@ -290,12 +281,12 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
     for r in refused {
         eprintln!("refused: {r}");
     }
-    println!("{}", report.summary_line());
-    if report.is_complete() && refused.is_empty() {
+    crate::output::print(format!("{}\n", report.summary_line()))?;
+    Ok(if report.is_complete() && refused.is_empty() {
         Outcome::Success
     } else {
         Outcome::Partial
-    }
+    })
 }
 
 /// `updated Billing Tier 1: maxWaitTime 300 → 240`: what one write changed.

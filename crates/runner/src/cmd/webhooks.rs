@@ -112,19 +112,24 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             match format {
                 ListFormat::Json => {
                     let v = serde_json::json!({"pending": pending, "dead": dead});
-                    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                    crate::output::print(format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&v).unwrap_or_default()
+                    ))?;
                 }
                 ListFormat::Text => {
-                    println!("pending: {}", pending.len());
+                    crate::output::print(format!("pending: {}\n", pending.len()))?;
                     for e in &pending {
-                        println!("{}", line(e));
+                        crate::output::print(format!("{}\n", line(e)))?;
                     }
-                    println!("dead letters: {}", dead.len());
+                    crate::output::print(format!("dead letters: {}\n", dead.len()))?;
                     for e in &dead {
-                        println!("{}", line(e));
+                        crate::output::print(format!("{}\n", line(e)))?;
                     }
                     if !dead.is_empty() {
-                        println!("Re-queue with `cxqueues webhooks retry EVENT_ID` or `--all`.");
+                        crate::output::print(
+                            "Re-queue with `cxqueues webhooks retry EVENT_ID` or `--all`.\n",
+                        )?;
                     }
                 }
             }
@@ -144,15 +149,15 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             };
             let requeued = open(&state)?.requeue(&which)?;
             for e in &requeued {
-                println!(
-                    "re-queued {} ({} {} → {})",
+                crate::output::print(format!(
+                    "re-queued {} ({} {} → {})\n",
                     e.event_id,
                     e.event,
                     e.queue_name,
                     receiver(e)
-                );
+                ))?;
             }
-            println!("{} event(s) re-queued.", requeued.len());
+            crate::output::print(format!("{} event(s) re-queued.\n", requeued.len()))?;
             Ok(Outcome::Success)
         }
     }

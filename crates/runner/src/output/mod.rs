@@ -10,3 +10,17 @@ pub mod printable;
 pub fn color_on_stdout() -> bool {
     diagnostics::TextStyle::detect() == diagnostics::TextStyle::Graphical
 }
+
+/// Writes `text` to standard output and flushes it. A closed, full or failing stdout
+/// (`plan > /dev/full`) is an error that says so, never the panic of `print!`.
+pub fn print(text: impl AsRef<str>) -> Result<(), crate::exit::CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_ref().as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|source| crate::exit::CliError::Io {
+            what: "write to",
+            path: "standard output".into(),
+            source,
+        })
+}
