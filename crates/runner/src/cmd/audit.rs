@@ -21,13 +21,25 @@ pub enum AuditCommand {
         path: Option<PathBuf>,
         #[command(flatten)]
         state: StateArgs,
+        /// The log `apply --sim` and `run --sim` write: <state-dir>/sim/audit.jsonl.
+        #[arg(long)]
+        sim: bool,
     },
 }
 
 pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
     match args.command {
-        AuditCommand::Verify { path, state } => {
+        AuditCommand::Verify { path, state, sim } => {
+            let state = crate::pipeline::sim_state_args(&state, sim);
             let path = path.unwrap_or_else(|| state.audit_path());
+            let sim_log = crate::pipeline::sim_state_args(&state, true).audit_path();
+            if !sim && !path.exists() && sim_log.exists() {
+                return Err(CliError::Usage(format!(
+                    "no audit log at {}; the simulated tenant's is at {}: add --sim",
+                    path.display(),
+                    sim_log.display()
+                )));
+            }
             match audit::verify(&path) {
                 Ok(report) if !report.unresolved.is_empty() => {
                     crate::output::print(format!(

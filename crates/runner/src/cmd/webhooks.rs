@@ -29,6 +29,9 @@ pub enum WebhooksCommand {
         repo: RepoArgs,
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
+        /// The outbox `apply --sim` and `run --sim` write: <state-dir>/sim/.
+        #[arg(long)]
+        sim: bool,
     },
     /// Re-queues dead letters (one by event id, or --all); a running `cxqueues run` picks
     /// them up within its rescan interval, otherwise the next apply delivers them.
@@ -103,7 +106,15 @@ pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             state,
             repo,
             format,
+            sim,
         } => {
+            let state = StateDirArg {
+                state_dir: if sim {
+                    crate::tenant::sim_dir(&state.state_dir)
+                } else {
+                    state.state_dir
+                },
+            };
             let (mut pending, mut dead) = open(&state)?.list()?;
             let urls = configured_urls(&repo);
             for e in pending.iter_mut().chain(dead.iter_mut()) {
