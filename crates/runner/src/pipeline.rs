@@ -57,7 +57,11 @@ pub fn repo_problem(root: &Path) -> Option<String> {
         ))
     } else if !root.is_dir() {
         Some(format!("--repo {shown}: no such folder"))
-    } else if !root.join("cxqueues.yaml").exists() && !root.join("queues").exists() {
+    } else if !model::layout::TENANT_FILES
+        .iter()
+        .any(|f| root.join(f).exists())
+        && !root.join("queues").exists()
+    {
         Some(format!(
             "--repo {shown}: no cxqueues.yaml and no queues/ here; give the repository's folder, or create queues/"
         ))

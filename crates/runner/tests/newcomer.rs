@@ -40,3 +40,92 @@ fn audit_verify_and_webhooks_list_find_what_apply_sim_wrote_with_sim() {
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     assert!(said(&out).contains("pending: 0"), "{}", said(&out));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A copy of the example repository (cxqueues.yaml and queues/) in a temp dir.
+fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = example();
+    std::fs::copy(root.join("cxqueues.yaml"), dir.path().join("cxqueues.yaml")).unwrap();
+    copy_dir(&root.join("queues"), &dir.path().join("queues"));
+    dir
+}
+
+#[test]
+fn cxqueues_yml_is_read_when_cxqueues_yaml_is_absent_and_both_is_an_error() {
+    let repo = example_copy();
+    let r = repo.path().to_str().unwrap();
+    // A tenant document only `.yml` holds: its limit must be applied.
+    let tenant = std::fs::read_to_string(repo.path().join("cxqueues.yaml")).unwrap();
+    let strict = tenant.replace("maxWaiters: 100", "maxWaiters: 5");
+    assert_ne!(strict, tenant);
+    std::fs::remove_file(repo.path().join("cxqueues.yaml")).unwrap();
+    std::fs::write(repo.path().join("cxqueues.yml"), &strict).unwrap();
+    let out = run(&["validate", "--repo", r, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("\"rule\": \"license\""),
+        "{}",
+        said(&out)
+    );
+    std::fs::write(repo.path().join("cxqueues.yml"), &tenant).unwrap();
+    let out = run(&["validate", "--repo", r]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    std::fs::write(repo.path().join("cxqueues.yaml"), &tenant).unwrap();
+    let out = run(&["validate", "--repo", r]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("both cxqueues.yaml and cxqueues.yml"),
+        "{}",
+        said(&out)
+    );
+}
+
+#[test]
+fn base_url_on_genesys_or_cxone_is_an_error_naming_the_variable_to_use() {
+    let root = example();
+    for (platform, variable) in [
+        ("genesys-cloud", "GENESYSCLOUD_REGION"),
+        ("nice-cxone", "CXONE_API_BASE"),
+    ] {
+        let repo = root.join("examples").join(platform);
+        let r = repo.to_str().unwrap();
+        let out = run(&["plan", "--repo", r, "--base-url", "https://example.com"]);
+        assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+        assert!(said(&out).contains("--base-url (CXONE_BASE_URL) is for the routing API"));
+        assert!(said(&out).contains(variable), "{}", said(&out));
+        let out = common::cxqueues_bin()
+            .args(["plan", "--repo", r])
+            .env("CXONE_TOKEN_URL", "https://example.com/token")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+        assert!(
+            said(&out).contains("--token-url (CXONE_TOKEN_URL)"),
+            "{}",
+            said(&out)
+        );
+        // Empty, as a workflow passes another platform's unset secret: not given.
+        let out = common::cxqueues_bin()
+            .args(["plan", "--repo", r])
+            .env("CXONE_BASE_URL", "")
+            .output()
+            .unwrap();
+        assert!(
+            !said(&out).contains("is for the routing API"),
+            "{}",
+            said(&out)
+        );
+    }
+}

@@ -209,6 +209,39 @@ fn save_sim_state(sim: &SimHandle, path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `--base-url` and `--token-url` (`CXONE_BASE_URL`, `CXONE_TOKEN_URL`) point at a tenant
+/// of the routing API; on another platform they would be ignored, so they are an error that
+/// names the variable that platform reads instead. An empty variable counts as unset (a
+/// workflow passes every platform's secrets, the unset ones empty).
+fn refuse_routing_api_urls(args: &TenantArgs, platform: model::Platform) -> Result<(), CliError> {
+    if args.sim {
+        // The embedded tenant is reached the same way on every platform.
+        return Ok(());
+    }
+    let instead = match platform {
+        model::Platform::RoutingApi => return Ok(()),
+        model::Platform::GenesysCloud => {
+            "GENESYSCLOUD_REGION (e.g. us-east-1) or GENESYSCLOUD_API_REGION (the API's base URL, e.g. https://api.mypurecloud.com)"
+        }
+        model::Platform::NiceCxone => {
+            "CXONE_ISSUER (the login host, default https://cxone.niceincontact.com) or CXONE_API_BASE (the API base, skipping discovery)"
+        }
+    };
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    for (flag, var, value) in [
+        ("--base-url", "CXONE_BASE_URL", &args.base_url),
+        ("--token-url", "CXONE_TOKEN_URL", &args.token_url),
+    ] {
+        if given(value) {
+            return Err(CliError::Usage(format!(
+                "{flag} ({var}) is for the routing API; spec.platform is {}, which reads {instead}: unset {var} or leave out {flag}",
+                platform.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The embedded tenant's starting state: what the last command on this state dir left, or
 /// the demo state (first use, or `--sim-reset`).
 fn sim_seed(args: &TenantArgs, repo: &Repository, file: &Path) -> Result<Seed, CliError> {
@@ -272,6 +305,7 @@ pub async fn connect(
     } else {
         None
     };
+    refuse_routing_api_urls(args, repo.tenant.spec.platform)?;
     type Adapter = fn(&Repository, Option<&SimHandle>) -> Result<AnyTenant, CliError>;
     let adapter: Option<Adapter> = match repo.tenant.spec.platform {
         model::Platform::NiceCxone => Some(crate::tenant::cxone::client),
@@ -302,6 +336,7 @@ pub async fn connect(
     let base = args
         .base_url
         .clone()
+        .filter(|u| !u.trim().is_empty())
         .or_else(|| repo.tenant.spec.base_url.clone())
         .ok_or_else(|| {
             CliError::Usage(
@@ -317,7 +352,7 @@ pub async fn connect(
         id,
         secret_from_env("CXONE_CLIENT_SECRET", "client secret")?,
     );
-    cfg.token_url = args.token_url.clone();
+    cfg.token_url = args.token_url.clone().filter(|u| !u.trim().is_empty());
     cfg.requests_per_second = rps;
     Ok(Connected {
         client: AnyTenant::RoutingApi(HttpTenant::new(cfg)?),
