@@ -129,3 +129,81 @@ fn base_url_on_genesys_or_cxone_is_an_error_naming_the_variable_to_use() {
         );
     }
 }
+
+/// `cxqueues ARGS` in `dir`, with the default state directory (`.cxqueues/` there).
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CXQUEUES_STATE_DIR")
+        .env_remove("CXONE_BASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn import_from_inside_a_repository_writes_a_whole_repository_that_plans_empty() {
+    let repo = example_copy();
+    let dir = repo.path();
+    let out = run_in(dir, &["apply", "--sim"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let out = run_in(dir, &["import", "--sim", "--out", "imported"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let imported = dir.join("imported");
+    assert_eq!(entries(&imported), ["cxqueues.yaml", "queues", "schemas"]);
+    assert_eq!(
+        std::fs::read_to_string(imported.join("cxqueues.yaml")).unwrap(),
+        std::fs::read_to_string(dir.join("cxqueues.yaml")).unwrap(),
+        "the repository's own tenant document"
+    );
+    // The repository around it is untouched and still valid.
+    let out = run_in(dir, &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let out = run_in(
+        dir,
+        &["plan", "--sim", "--repo", "imported", "--detailed-exitcode"],
+    );
+    assert_eq!(out.status.code(), Some(0), "plans empty: {}", said(&out));
+    // A folder with files is refused without --force, and replaced whole with it.
+    std::fs::write(imported.join("queues/stale.yaml"), "not a queue").unwrap();
+    let out = run_in(dir, &["import", "--sim", "--out", "imported"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("is not empty"), "{}", said(&out));
+    let out = run_in(dir, &["import", "--sim", "--out", "imported", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(!imported.join("queues/stale.yaml").exists());
+    // Inside the queues folder, the new cxqueues.yaml would be read as a Queue file.
+    let out = run_in(dir, &["import", "--sim", "--out", "queues/imported"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("inside the queues folder"),
+        "{}",
+        said(&out)
+    );
+    assert!(!dir.join("queues/imported").exists());
+}
+
+#[test]
+fn import_from_outside_a_repository_writes_one_that_plans_with_sim_from_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["import", "--sim", "--out", "acme"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let acme = dir.path().join("acme");
+    assert_eq!(entries(&acme), ["cxqueues.yaml", "queues", "schemas"]);
+    let out = run_in(&acme, &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    // A fresh simulated tenant (a state directory of its own), seeded from these queues.
+    let out = run_in(&acme, &["plan", "--sim"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(!said(&out).contains("duplicate name"), "{}", said(&out));
+}

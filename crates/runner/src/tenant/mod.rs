@@ -404,11 +404,16 @@ pub fn demo_seed(repo: &Repository) -> Seed {
     for def in repo.queues.iter().filter(|q| q.doc.metadata.deleted) {
         queues.push(SeedQueue::named(def.name()));
     }
+    // An imported repository manages these too: they are in the tenant once, as its queues.
+    let in_repo: std::collections::HashSet<&str> = repo.queues.iter().map(|q| q.name()).collect();
     for (name, target) in [
         ("Legacy IVR Callback", None),
         ("Test Queue (do not use)", None),
         ("Partner Escalations", Some("Legacy IVR Callback")),
     ] {
+        if in_repo.contains(name) {
+            continue;
+        }
         let mut q = SeedQueue::named(name);
         q.description = Some("managed by hand, not by cxqueues".into());
         q.overflow = target.map(|t| SeedOverflow {
