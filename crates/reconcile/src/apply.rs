@@ -164,8 +164,19 @@ impl ApplyReport {
     }
     /// `created 1, updated 3, deleted 0, conflicts retried 2, failed 0 in 1.2s`
     pub fn summary_line(&self) -> String {
+        self.summary_refusing(0)
+    }
+
+    /// [`ApplyReport::summary_line`], counting also `refused` changes of a saved plan that
+    /// were not applied (`…, 1 failed, 2 refused, in …`; left out when none).
+    pub fn summary_refusing(&self, refused: usize) -> String {
+        let refused = if refused > 0 {
+            format!(", {refused} refused")
+        } else {
+            String::new()
+        };
         format!(
-            "Apply complete: {} created, {} updated, {} {}, {} conflicts retried, {} failed, in {:.2?}.",
+            "Apply complete: {} created, {} updated, {} {}, {} conflicts retried, {} failed{refused}, in {:.2?}.",
             self.created(),
             self.updated(),
             self.deleted(),

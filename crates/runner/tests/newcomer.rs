@@ -207,3 +207,47 @@ fn import_from_outside_a_repository_writes_one_that_plans_with_sim_from_inside_i
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     assert!(!said(&out).contains("duplicate name"), "{}", said(&out));
 }
+
+#[test]
+fn re_applying_an_applied_saved_plan_says_so_plainly_counts_the_refusals_and_hints_with_sim() {
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let repo = example();
+    let r = repo.to_str().unwrap();
+    let plan = state.path().join("plan.json");
+    let p = plan.to_str().unwrap();
+    let out = run(&["plan", "--sim", "--repo", r, "--state-dir", s, "--out", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let apply = ["apply", "--sim", "--repo", r, "--state-dir", s, "--plan", p];
+    let out = run(&apply);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let out = run(&apply);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    let refused: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("refused: "))
+        .collect();
+    assert!(refused.len() > 3, "{text}");
+    assert!(
+        refused
+            .iter()
+            .all(|l| l.contains("was this plan applied already?")),
+        "{text}"
+    );
+    for debug in ["Create", "Update", "Delete"] {
+        assert!(!text.contains(&format!("this {debug}")), "{text}");
+    }
+    assert!(
+        text.contains(&format!(", {} refused, in ", refused.len())),
+        "{text}"
+    );
+    // The hint's first command works as written (with --sim and this state directory).
+    let hint = text.lines().find(|l| l.starts_with("hint: ")).expect(&text);
+    let command = hint.split('`').nth(1).unwrap();
+    assert!(command.contains(" --sim"), "{hint}");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "`{command}`: {}", said(&out));
+    assert!(said(&out).contains("Plan: 0 to create, 0 to update, 0 to delete"));
+}

@@ -250,6 +250,9 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         );
     }
     let outcome = report_outcome(&report, &refused)?;
+    if let Some(file) = args.plan.as_ref().filter(|_| !refused.is_empty()) {
+        eprintln!("{}", replan_hint(&args, file));
+    }
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
@@ -281,12 +284,31 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Result<Outcom
     for r in refused {
         eprintln!("refused: {r}");
     }
-    crate::output::print(format!("{}\n", report.summary_line()))?;
+    crate::output::print(format!("{}\n", report.summary_refusing(refused.len())))?;
     Ok(if report.is_complete() && refused.is_empty() {
         Outcome::Success
     } else {
         Outcome::Partial
     })
+}
+
+/// What to do about the refusals of a saved plan, as commands that work as written: the same
+/// repository, tenant (`--sim`) and state directory as this apply.
+fn replan_hint(args: &ApplyArgs, file: &std::path::Path) -> String {
+    let mut common = String::new();
+    if args.repo.repo != std::path::Path::new(".") {
+        common.push_str(&format!(" --repo {}", args.repo.repo.display()));
+    }
+    if args.tenant.sim {
+        common.push_str(" --sim");
+    }
+    if args.state.state_dir != std::path::Path::new(".cxqueues") {
+        common.push_str(&format!(" --state-dir {}", args.state.state_dir.display()));
+    }
+    let file = file.display();
+    format!(
+        "hint: the refused queues were not applied: the plan in {file} no longer matches the tenant. `cxqueues plan{common}` shows what is left to do; to apply it, `cxqueues plan{common} --out {file}`, review, then `cxqueues apply{common} --plan {file}` (or `cxqueues apply{common} --plan {file} --replan` to re-plan the refused queues without review)."
+    )
 }
 
 /// `updated Billing Tier 1: maxWaitTime 300 → 240`: what one write changed.
