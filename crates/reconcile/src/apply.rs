@@ -399,6 +399,21 @@ async fn create<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> Result<Option<Queue>
     Ok(Some(q))
 }
 
+/// The requests `apply` sends for `plan` on a platform of `caps`, conflicts aside: one write
+/// per change, and the read before each update where the platform needs one (a
+/// whole-object write with no version). Pure, for the plan's cost estimate.
+pub fn requests(plan: &crate::Plan, caps: &tenant::Capabilities) -> usize {
+    let reads = if read_before_write(caps) {
+        plan.changes
+            .iter()
+            .filter(|c| c.action() == crate::Action::Update)
+            .count()
+    } else {
+        0
+    };
+    plan.changes.len() + reads
+}
+
 /// Whether an update must read the queue first: a whole-object write with no version.
 fn read_before_write(caps: &tenant::Capabilities) -> bool {
     caps.writes == WriteMode::LastWriterWins && caps.updates == UpdateMode::Replace

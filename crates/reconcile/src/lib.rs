@@ -26,6 +26,7 @@ mod tenant_graph;
 
 pub use apply::{
     ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, Sleep, Status, apply,
+    requests,
 };
 pub use desired::{Desired, DesiredOverflow, TargetRef};
 pub use graph::{

@@ -251,3 +251,77 @@ fn re_applying_an_applied_saved_plan_says_so_plainly_counts_the_refusals_and_hin
     assert_eq!(out.status.code(), Some(0), "`{command}`: {}", said(&out));
     assert!(said(&out).contains("Plan: 0 to create, 0 to update, 0 to delete"));
 }
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish_and_know_every_command() {
+    // (shell, a line only that shell's script has)
+    for (shell, mark) in [
+        ("bash", "complete -F _cxqueues"),
+        ("zsh", "#compdef cxqueues"),
+        ("fish", "complete -c cxqueues"),
+    ] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains(mark), "{shell}: {script}");
+        for word in ["validate", "apply", "detailed-exitcode", "sim-reset"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+    }
+    // The bash script is bash.
+    let out = run(&["completions", "bash"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cxqueues.bash");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", said(&check));
+    let out = run(&["completions", "powershell"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+}
+
+/// `(create, update, delete, requests, rate)` from a text plan's `Plan:` line.
+fn plan_line(text: &str) -> (usize, usize, usize, usize, String) {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Plan: "))
+        .unwrap_or_else(|| panic!("no Plan: line in {text}"));
+    let numbers: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let rate = line.rsplit(" at ").next().unwrap().to_string();
+    assert!(line.contains(" — "), "{line}");
+    (numbers[0], numbers[1], numbers[2], numbers[4], rate)
+}
+
+#[test]
+fn the_plan_line_ends_with_the_requests_apply_sends_and_their_time_at_the_clients_pace() {
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    // (repository, reads before each update, pace)
+    for (dir, reads, pace) in [
+        (example(), 0, "8/s"),
+        (example().join("examples/genesys-cloud"), 1, "5/s"),
+        (example().join("examples/nice-cxone"), 0, "5/s"),
+    ] {
+        let r = dir.to_str().unwrap();
+        let out = run(&[
+            "plan",
+            "--sim",
+            "--sim-reset",
+            "--repo",
+            r,
+            "--state-dir",
+            s,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+        let (create, update, delete, requests, rate) = plan_line(&said(&out));
+        assert!(create + update > 0, "{}", said(&out));
+        assert_eq!(requests, create + update * (1 + reads) + delete, "{r}");
+        assert_eq!(rate, pace, "{r}");
+    }
+}

@@ -42,6 +42,8 @@ pub enum Command {
     Comment(cmd::comment::CommentArgs),
     /// Proposes queue settings from traffic metrics, as a change to the YAML.
     Optimize(cmd::optimize::OptimizeArgs),
+    /// Prints the shell completion script: `cxqueues completions bash|zsh|fish`.
+    Completions(cmd::completions::CompletionsArgs),
 }
 
 /// Options every repository-reading command shares.
@@ -79,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Webhooks(args) => cmd::webhooks::run(args),
         Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd::comment::run(args))),
+        Command::Completions(args) => cmd::completions::run(args),
         Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd::optimize::run(args))),
     };
     exit::finish(outcome)

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod comment;
+pub mod completions;
 pub mod import;
 pub mod optimize;
 pub mod plan;

@@ -137,12 +137,28 @@ async fn make_plan(
     }))
 }
 
-fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) -> Result<(), CliError> {
+fn print_plan(
+    plan: &Plan,
+    origin: &Origin,
+    format: PlanFormat,
+    cost: plan_output::Cost,
+) -> Result<(), CliError> {
     crate::output::print(match format {
-        PlanFormat::Text => plan_output::text(plan, crate::output::color_on_stdout()),
+        PlanFormat::Text => {
+            plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
+        }
         PlanFormat::Markdown => plan_output::markdown(&PlanFile::from_plan(plan, origin.clone())),
         PlanFormat::Json => plan_output::json(&PlanFile::from_plan(plan, origin.clone())),
     })
+}
+
+/// What applying `plan` costs on `repo`'s platform, at its client's pace.
+fn cost(plan: &Plan, repo: &Repository) -> plan_output::Cost {
+    let platform = repo.tenant.spec.platform;
+    plan_output::Cost {
+        requests: reconcile::requests(plan, crate::tenant::capabilities(platform)),
+        per_second: crate::tenant::requests_per_second(repo),
+    }
 }
 
 fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
@@ -168,7 +184,12 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
         }
     };
     let plan = &planned.plan;
-    print_plan(plan, &planned.origin, args.format)?;
+    print_plan(
+        plan,
+        &planned.origin,
+        args.format,
+        cost(plan, &planned.repo),
+    )?;
     if let Some(out) = &args.out {
         save(out, &PlanFile::from_plan(plan, planned.origin.clone()))?;
         eprintln!(
@@ -215,7 +236,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
     };
     refused.extend(skipped);
-    print_plan(&plan, &origin, args.format)?;
+    print_plan(&plan, &origin, args.format, cost(&plan, &loaded))?;
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
     let state = pipeline::sim_state_args(&args.state, args.tenant.sim);

@@ -44,10 +44,19 @@ fn configured(mut cfg: Config, repo: &Repository) -> Config {
     if let Some(v) = spec.api_version {
         cfg.api_version = v;
     }
-    if spec.requests_per_second != MODEL_DEFAULT_RPS {
-        cfg.requests_per_second = spec.requests_per_second;
-    }
+    cfg.requests_per_second = requests_per_second(repo);
     cfg
+}
+
+/// The pace of a CXone client: `spec.requestsPerSecond` when the repository sets one, else
+/// the adapter's own default.
+pub fn requests_per_second(repo: &Repository) -> f64 {
+    let rps = repo.tenant.spec.requests_per_second;
+    if rps != MODEL_DEFAULT_RPS {
+        rps
+    } else {
+        Config::DEFAULT_REQUESTS_PER_SECOND
+    }
 }
 
 /// A client for the CXone tenant the environment names, or for the simulator's CXone face

@@ -286,6 +286,19 @@ fn secret_from_env(name: &str, what: &str) -> Result<Secret, CliError> {
     )))
 }
 
+/// The pace a real tenant of `repo`'s platform is called at: `spec.requestsPerSecond`, at most
+/// 5 on Genesys Cloud (its limit per token), as each adapter's glue sets it.
+pub fn requests_per_second(repo: &Repository) -> f64 {
+    let rps = repo.tenant.spec.requests_per_second;
+    match repo.tenant.spec.platform {
+        model::Platform::GenesysCloud => {
+            rps.min(genesys_cloud::Config::DEFAULT_REQUESTS_PER_SECOND)
+        }
+        model::Platform::NiceCxone => cxone::requests_per_second(repo),
+        model::Platform::RoutingApi => rps,
+    }
+}
+
 /// Connects to the tenant the arguments name.
 /// `state_dir` is where the simulated tenant (`--sim`) keeps its state.
 pub async fn connect(
