@@ -18,6 +18,7 @@ pub mod generate;
 mod graph;
 pub mod import;
 mod names;
+mod only;
 mod order;
 mod plan;
 mod platform;
@@ -33,6 +34,7 @@ pub use graph::{
     Chain, Edge, MAX_HOPS_SHOWN, Node, NodeIdx, RoutingGraph, Site, check_repository,
     sort_diagnostics,
 };
+pub use only::OnlyError;
 pub use plan::{
     Action, Change, FieldChange, Observed, Op, Plan, Revision, Summary, Unmanaged, plan,
 };

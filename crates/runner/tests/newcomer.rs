@@ -325,3 +325,60 @@ fn the_plan_line_ends_with_the_requests_apply_sends_and_their_time_at_the_client
         assert_eq!(rate, pace, "{r}");
     }
 }
+
+#[test]
+fn only_changes_the_named_queues_and_refuses_one_whose_overflow_target_it_would_leave_uncreated() {
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let repo = example();
+    let r = repo.to_str().unwrap();
+    let base = ["--sim", "--repo", r, "--state-dir", s];
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan"];
+        args.extend(base);
+        args.extend(extra);
+        run(&args)
+    };
+    let out = plan(&[]);
+    let (create, update, delete, _, _) = plan_line(&said(&out));
+    // Billing Tier 1 overflows to Billing Tier 2, which the plan creates.
+    let out = plan(&["--only", "Billing Tier 1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("its overflow target \"Billing Tier 2\" would be created"),
+        "{}",
+        said(&out)
+    );
+    let out = plan(&["--only", "Billing Tier 9"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("no queue of the repository"),
+        "{}",
+        said(&out)
+    );
+    let mut apply = vec!["apply"];
+    apply.extend(base);
+    apply.extend(["--only", "Billing Tier 1", "Billing Tier 2"]);
+    let out = run(&apply);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let applied: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("created ") || l.starts_with("updated "))
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        applied,
+        ["created Billing Tier 2", "updated Billing Tier 1"],
+        "{stdout}"
+    );
+    // Everything else is still to do.
+    let out = plan(&[]);
+    let (c2, u2, d2, _, _) = plan_line(&said(&out));
+    assert_eq!(
+        (c2, u2, d2),
+        (create - 1, update - 1, delete),
+        "{}",
+        said(&out)
+    );
+}

@@ -33,6 +33,10 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Only the changes of these queues (by name; repeat or list several): the whole
+    /// repository is still validated and planned.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub state: crate::recorder::StateDirArg,
 }
@@ -65,8 +69,34 @@ pub struct ApplyArgs {
     /// Output format of the plan printed before applying.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Only the changes of these queues (by name; repeat or list several): the whole
+    /// repository is still validated and planned; a named queue that needs a change of
+    /// another (its overflow target's create) is refused, naming it.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub state: crate::recorder::StateArgs,
+}
+
+/// `plan` narrowed to `--only`'s queues (all of them when none are named); every queue that
+/// cannot be kept alone is named.
+fn narrowed(plan: Plan, only: &[String]) -> Result<Plan, CliError> {
+    if only.is_empty() {
+        return Ok(plan);
+    }
+    let before = plan.changes.len();
+    let plan = plan.only(only).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("\n  {e}")).collect();
+        CliError::Usage(format!(
+            "--only cannot keep these changes apart (nothing was applied):{}",
+            lines.concat()
+        ))
+    })?;
+    let left = before - plan.changes.len();
+    if left > 0 {
+        eprintln!("--only: {left} change(s) of other queues left out.");
+    }
+    Ok(plan)
 }
 
 /// The tenant's name and the checked-out commit, recorded in the saved plan and shown in
@@ -183,6 +213,10 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
             return Ok(Outcome::Invalid);
         }
     };
+    let planned = Planned {
+        plan: narrowed(planned.plan, &args.only)?,
+        ..planned
+    };
     let plan = &planned.plan;
     print_plan(
         plan,
@@ -213,6 +247,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             format: args.format,
             out: args.out,
             detailed_exitcode: args.detailed_exitcode,
+            only: args.only,
             state: crate::recorder::StateDirArg {
                 state_dir: args.state.state_dir,
             },
@@ -236,6 +271,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
     };
     refused.extend(skipped);
+    let plan = narrowed(plan, &args.only)?;
     print_plan(&plan, &origin, args.format, cost(&plan, &loaded))?;
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
