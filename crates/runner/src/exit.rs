@@ -90,7 +90,18 @@ pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
         Ok(Outcome::Changes) => 2,
         Ok(Outcome::Partial) => 4,
         Err(e) => {
-            eprint!("{}", report(&e));
+            if crate::output::json_log() {
+                // Every line JSON (`run --log-format json`): the error and its causes as one
+                // event.
+                let text = report(&e);
+                let causes: Vec<&str> = text
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("caused by: "))
+                    .collect();
+                tracing::error!(caused_by = ?causes, "{e}");
+            } else {
+                eprint!("{}", report(&e));
+            }
             exit_code(&e)
         }
     };

@@ -382,3 +382,30 @@ fn only_changes_the_named_queues_and_refuses_one_whose_overflow_target_it_would_
         said(&out)
     );
 }
+
+#[test]
+fn run_with_json_logs_that_cannot_start_says_why_in_a_json_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "run",
+        "--sim",
+        "--log-format",
+        "json",
+        "--listen",
+        "127.0.0.1:0",
+        "--repo",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let text = said(&out);
+    assert!(!text.trim().is_empty());
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a plain-text line ({e}): {line}"));
+        assert_eq!(v["level"], "ERROR", "{line}");
+        assert!(
+            v["message"].as_str().unwrap().contains("git repository"),
+            "{line}"
+        );
+    }
+}

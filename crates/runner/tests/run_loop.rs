@@ -125,6 +125,7 @@ impl Runner {
         let mut child = cmd.spawn().expect("cxqueues starts");
         let log = Arc::new(Mutex::new(String::new()));
         let (addr_tx, addr_rx) = mpsc::channel();
+        let json_addr_tx = addr_tx.clone();
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
         let l = log.clone();
@@ -139,6 +140,13 @@ impl Runner {
         let l = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // Under --log-format json, the banner is a JSON event on stderr.
+                if let Some(addr) = serde_json::from_str::<Value>(&line)
+                    .ok()
+                    .and_then(|v| v["listening_on"].as_str().map(str::to_string))
+                {
+                    let _ = json_addr_tx.send(addr);
+                }
                 l.lock().unwrap().push_str(&format!("{line}\n"));
             }
         });
@@ -810,6 +818,13 @@ async fn the_sim_flag_runs_the_whole_loop_with_no_credentials() {
         })
         .count();
     assert!(json_lines >= 2, "{log}");
+    // Every line, the banner's too, is JSON.
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "a plain-text line under --log-format json: {line}"
+        );
+    }
 }
 
 /// A small parser of the OpenMetrics / Prometheus text exposition format, strict enough to

@@ -24,3 +24,28 @@ pub fn print(text: impl AsRef<str>) -> Result<(), crate::exit::CliError> {
             source,
         })
 }
+
+/// Whether the process logs JSON lines (`run --log-format json`): then every line it writes
+/// is JSON, notes and errors too.
+static JSON_LOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, notes and the final error are JSON log events (the tracing subscriber
+/// writes them), not plain lines.
+pub fn log_as_json() {
+    JSON_LOG.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`log_as_json`] was called.
+pub fn json_log() -> bool {
+    JSON_LOG.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A warning for the person at the terminal: a plain `warning: …` line on stderr, or a JSON
+/// log event under `--log-format json`.
+pub fn warn(text: &str) {
+    if json_log() {
+        tracing::warn!("{text}");
+    } else {
+        eprintln!("warning: {text}");
+    }
+}

@@ -125,10 +125,10 @@ impl Drop for Connected {
         if let (Some(sim), Some(path)) = (&self.sim, &self.sim_state)
             && let Err(e) = save_sim_state(sim, path)
         {
-            eprintln!(
-                "warning: the simulated tenant's state could not be saved to {}: {e}",
+            crate::output::warn(&format!(
+                "the simulated tenant's state could not be saved to {}: {e}",
                 path.display()
-            );
+            ));
         }
     }
 }
@@ -140,10 +140,10 @@ impl Connected {
             if let Some(path) = &self.sim_state
                 && let Err(e) = save_sim_state(&sim, path)
             {
-                eprintln!(
-                    "warning: the simulated tenant's state could not be saved to {}: {e}",
+                crate::output::warn(&format!(
+                    "the simulated tenant's state could not be saved to {}: {e}",
                     path.display()
-                );
+                ));
             }
             let _ = sim.shutdown().await;
         }
