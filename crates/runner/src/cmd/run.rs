@@ -184,7 +184,13 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         )));
     }
     let status = SharedStatus::new(Status::new(git.branch(), !args.no_self_heal));
-    let metrics = Arc::new(Metrics::new(conn.client.clone(), status.clone()));
+    let outbox = recorder.clone();
+    let metrics = Arc::new(
+        Metrics::new(conn.client.clone(), status.clone()).with_outbox(Box::new(move || {
+            let w = outbox.webhook_status();
+            (w.pending, w.dead.len())
+        })),
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Io {
