@@ -539,6 +539,7 @@ mod tests {
             id: 1,
             body: Some(b.into()),
             html_url: None,
+            user: None,
         };
         assert!(c(&format!("{m}\n### plan")).is_marked(m));
         assert!(c(&format!("{m}\r\nx")).is_marked(m));
@@ -548,7 +549,8 @@ mod tests {
             !Comment {
                 id: 1,
                 body: None,
-                html_url: None
+                html_url: None,
+                user: None,
             }
             .is_marked(m)
         );

@@ -270,7 +270,8 @@ async fn a_server_error_repeats_a_read_but_never_a_create() {
 async fn only_a_marked_comment_by_the_tokens_own_identity_is_ever_edited() {
     // (GET /user answers with this login, or 403 for None; the marked comments' authors by
     // id; the comment edited, or None for a new one)
-    let cases: &[(Option<&str>, &[(u64, &str)], Option<u64>)] = &[
+    type Case<'a> = (Option<&'a str>, &'a [(u64, &'a str)], Option<u64>);
+    let cases: &[Case] = &[
         (None, &[(1, "octocat"), (2, "github-actions[bot]")], Some(2)),
         (None, &[(1, "octocat")], None),
         (None, &[(1, "renovate[bot]")], None),
