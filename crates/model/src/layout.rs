@@ -7,6 +7,9 @@ use std::path::{Component, Path};
 use crate::TenantDoc;
 use crate::yaml::{self, YamlLimits};
 
+/// The tenant document, at the repository's root.
+pub const TENANT_FILE: &str = "cxqueues.yaml";
+
 /// The tenant document's names: `cxqueues.yaml`, or `cxqueues.yml` when it is absent.
 pub const TENANT_FILES: [&str; 2] = ["cxqueues.yaml", "cxqueues.yml"];
 

@@ -26,8 +26,8 @@ mod rebase;
 mod tenant_graph;
 
 pub use apply::{
-    ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, Sleep, Status, apply,
-    requests,
+    ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, QueueResult, SkipReason,
+    Sleep, Status, apply, requests,
 };
 pub use desired::{Desired, DesiredOverflow, TargetRef};
 pub use graph::{
@@ -36,7 +36,7 @@ pub use graph::{
 };
 pub use only::OnlyError;
 pub use plan::{
-    Action, Change, FieldChange, Observed, Op, Plan, Revision, Summary, Unmanaged, plan,
+    Action, Change, FieldChange, Observed, Op, Plan, Rejected, Revision, Summary, Unmanaged, plan,
 };
-pub use platform::{check_offline, check_platform, for_platform};
+pub use platform::{check_offline, check_platform, plan_for_platform};
 pub use rebase::{Rebased, observe};

@@ -91,11 +91,11 @@ fn apply_on_a_full_disk_sends_no_write_without_its_intent_exits_4_and_keeps_the_
     // The queues not written are named, each with the reason.
     let refused: Vec<&str> = stderr
         .lines()
-        .filter(|l| l.starts_with("failed: ") && l.contains("not sent"))
+        .filter(|l| l.starts_with("skipped: ") && l.contains("not sent"))
         .collect();
     assert!(!refused.is_empty(), "{stderr}");
     for line in &refused {
-        let name = line["failed: ".len()..].split(',').next().unwrap();
+        let name = line["skipped: ".len()..].split(',').next().unwrap();
         assert!(!written.contains(&name), "{name} both written and refused");
     }
     assert!(temporary_files(&state.path().join("sim")).is_empty());

@@ -186,7 +186,11 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let status = SharedStatus::new(Status::new(git.branch(), !args.no_self_heal));
     let outbox = recorder.clone();
     let metrics = Arc::new(
-        Metrics::new(conn.client.clone(), status.clone()).with_outbox(Box::new(move || {
+        Metrics::new(
+            crate::run::metrics::stats_of(conn.client.clone()),
+            status.clone(),
+        )
+        .with_outbox(Box::new(move || {
             let w = outbox.webhook_status();
             (w.pending, w.dead.len())
         })),

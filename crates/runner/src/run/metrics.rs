@@ -17,9 +17,8 @@
 //! - `cxqueues_webhook_events{state}` (pending, dead): the webhook outbox, when
 //!   [`Metrics::with_outbox`] gave it.
 
-use tenant::Tenant;
+use std::sync::Arc;
 
-use crate::tenant::AnyTenant;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -29,7 +28,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::TriggerKind;
@@ -58,8 +56,9 @@ pub struct Metrics {
 pub type OutboxCounts = Box<dyn Fn() -> (usize, usize) + Send + Sync>;
 
 impl Metrics {
-    /// A registry with every metric; `client` and `status` are read at each scrape.
-    pub fn new(client: AnyTenant, status: SharedStatus) -> Self {
+    /// A registry with every metric; the tenant client's counters (`stats`) and `status` are
+    /// read at each scrape.
+    pub fn new(stats: ClientStatsSource, status: SharedStatus) -> Self {
         let mut registry = Registry::default();
         let reconciles = Family::<RunLabels, Counter>::default();
         registry.register(
@@ -87,7 +86,7 @@ impl Metrics {
         );
         let last_success = Arc::new(AtomicU64::new(0));
         registry.register_collector(Box::new(Scraped {
-            client,
+            stats,
             status,
             last_success: last_success.clone(),
         }));
@@ -152,10 +151,17 @@ impl Metrics {
 /// The content type of [`Metrics::encode`].
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// Where a scrape reads the tenant client's counters (`Tenant::stats` of the client in use).
+pub type ClientStatsSource = Arc<dyn Fn() -> tenant::ClientStats + Send + Sync>;
+
+/// The counters of `client` at each scrape.
+pub fn stats_of<T: tenant::Tenant + 'static>(client: T) -> ClientStatsSource {
+    Arc::new(move || client.stats())
+}
+
 /// Metrics read at scrape time.
-#[derive(Debug)]
 struct Scraped {
-    client: AnyTenant,
+    stats: ClientStatsSource,
     status: SharedStatus,
     last_success: Arc<AtomicU64>,
 }
@@ -185,9 +191,15 @@ impl Collector for Outbox {
     }
 }
 
+impl std::fmt::Debug for Scraped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scraped").finish_non_exhaustive()
+    }
+}
+
 impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let stats = self.client.stats();
+        let stats = (self.stats)();
         {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_api_requests",
@@ -295,9 +307,9 @@ mod tests {
             "id",
             tenant::Secret::new("s".to_string()),
         );
-        let client = AnyTenant::RoutingApi(routing_api::HttpTenant::new(cfg).unwrap());
+        let client = routing_api::HttpTenant::new(cfg).unwrap();
         let status = SharedStatus::new(Status::new("main", true));
-        Metrics::new(client, status).with_outbox(Box::new(|| (3, 1)))
+        Metrics::new(stats_of(client), status).with_outbox(Box::new(|| (3, 1)))
     }
 
     /// The value of the sample that starts with `series` (name and labels), if any.
