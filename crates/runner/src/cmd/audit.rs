@@ -2,18 +2,18 @@
 
 use std::path::PathBuf;
 
+use crate::cli::args::StateArgs;
 use crate::exit::{CliError, Outcome};
-use crate::recorder::StateArgs;
 use crate::recorder::audit::{self, VerifyError};
 
 #[derive(Debug, clap::Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     #[command(subcommand)]
     pub command: AuditCommand,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Checks the hash chain; exit 1 at the first broken record, named by line, or when a
     /// write intent has no outcome (each named by line and queue).
     Verify {
@@ -27,12 +27,12 @@ pub enum AuditCommand {
     },
 }
 
-pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(args: AuditArgs) -> Result<Outcome, CliError> {
     match args.command {
         AuditCommand::Verify { path, state, sim } => {
-            let state = crate::pipeline::sim_state_args(&state, sim);
+            let state = crate::recorder::sim_state_args(&state, sim);
             let path = path.unwrap_or_else(|| state.audit_path());
-            let sim_log = crate::pipeline::sim_state_args(&state, true).audit_path();
+            let sim_log = crate::recorder::sim_state_args(&state, true).audit_path();
             if !sim && !path.exists() && sim_log.exists() {
                 return Err(CliError::Usage(format!(
                     "no audit log at {}; the simulated tenant's is at {}: add --sim",

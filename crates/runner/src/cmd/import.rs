@@ -6,13 +6,14 @@ use std::path::{Component, Path, PathBuf};
 
 use model::LoadOptions;
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
+use crate::cli::args::TenantArgs;
 use crate::exit::{CliError, Outcome};
-use crate::tenant::{TenantArgs, connect};
+use crate::tenant::connect;
 use tenant::Tenant as _;
 
 #[derive(Debug, clap::Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -26,7 +27,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
-    pub state: crate::recorder::StateDirArg,
+    pub state: crate::cli::args::StateDirArg,
 }
 
 /// What `--out` must be: an empty or missing folder (or, with `--force`, any folder), and
@@ -90,7 +91,7 @@ fn tenant_document(source: &Path) -> String {
         })
 }
 
-pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     // The tenant document (if any) says where the tenant is; the queues are not needed.
     let repo = model::load_repository(&args.repo.repo, &LoadOptions::default());
     let queues = repo.tenant.spec.queues.clone();
@@ -145,11 +146,10 @@ fn write_all_or_nothing(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let cannot = |what: &str, path: &Path, e: std::io::Error| {
-        CliError::Usage(format!(
-            "cannot {what} {}: {e} (nothing was written)",
-            path.display()
-        ))
+    let cannot = |what: &'static str, path: &Path, source: std::io::Error| CliError::Import {
+        what,
+        path: path.to_path_buf(),
+        source,
     };
     std::fs::create_dir_all(&parent).map_err(|e| cannot("create", &parent, e))?;
     // Dropped (and removed) on every early return.
@@ -165,19 +165,9 @@ fn write_all_or_nothing(
         std::fs::write(&path, text).map_err(|e| cannot("write", &dest.join(rel), e))?;
     }
     if let Some(old) = replace.filter(|p| p.is_dir()) {
-        std::fs::remove_dir_all(old).map_err(|e| {
-            CliError::Usage(format!(
-                "cannot replace {}: {e} (nothing was written)",
-                old.display()
-            ))
-        })?;
+        std::fs::remove_dir_all(old).map_err(|e| cannot("replace", old, e))?;
     }
-    move_into_place(stage.path(), dest).map_err(|e| {
-        CliError::Usage(format!(
-            "cannot move the imported files into {}: {e}",
-            dest.display()
-        ))
-    })
+    move_into_place(stage.path(), dest).map_err(|e| cannot("move the imported files into", dest, e))
 }
 
 /// Renames `from` to `to` in one step when `to` is missing or empty; else moves entry by
