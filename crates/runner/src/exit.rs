@@ -113,6 +113,16 @@ impl From<crate::pipeline::RunError> for CliError {
     }
 }
 
+impl From<crate::output::Unprintable> for CliError {
+    fn from(e: crate::output::Unprintable) -> Self {
+        CliError::Io {
+            what: "write to",
+            path: "standard output".into(),
+            source: e.0,
+        }
+    }
+}
+
 impl From<routing_api::ApiError> for CliError {
     fn from(e: routing_api::ApiError) -> Self {
         CliError::Tenant(e.into())

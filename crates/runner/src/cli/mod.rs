@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod completions;
 mod signals;
 
 use crate::cmd;
@@ -46,7 +47,7 @@ pub(crate) enum Command {
     /// Proposes queue settings from traffic metrics, as a change to the YAML.
     Optimize(cmd::optimize::OptimizeArgs),
     /// Prints the shell completion script: `cxqueues completions bash|zsh|fish`.
-    Completions(cmd::completions::CompletionsArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the command line, runs one command, and maps its outcome to an exit code in one
@@ -77,7 +78,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Webhooks(args) => cmd::webhooks::run(args),
         Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd::comment::run(args))),
-        Command::Completions(args) => cmd::completions::run(args),
+        Command::Completions(args) => completions::run(args),
         Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd::optimize::run(args))),
     };
     exit::finish(outcome)

@@ -4,7 +4,6 @@
 
 pub(crate) mod audit;
 pub(crate) mod comment;
-pub(crate) mod completions;
 pub(crate) mod import;
 pub(crate) mod optimize;
 pub(crate) mod plan;

@@ -205,7 +205,8 @@ fn print_plan(
         }
         PlanFormat::Markdown => plan_output::markdown(&PlanFile::from_plan(plan, origin.clone())),
         PlanFormat::Json => plan_output::json(&PlanFile::from_plan(plan, origin.clone())),
-    })
+    })?;
+    Ok(())
 }
 
 /// What applying `plan` costs on `repo`'s platform, at its client's pace.

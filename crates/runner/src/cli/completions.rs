@@ -6,20 +6,20 @@ use clap::CommandFactory as _;
 use crate::exit::{CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Shell {
+pub(crate) enum Shell {
     Bash,
     Zsh,
     Fish,
 }
 
-pub fn run(args: CompletionsArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(args: CompletionsArgs) -> Result<Outcome, CliError> {
     let shell = match args.shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
