@@ -16,6 +16,11 @@
 //!   applied or in sync (absent before the first);
 //! - `cxqueues_webhook_events{state}` (pending, dead): the webhook outbox, when
 //!   [`Metrics::with_outbox`] gave it.
+//! - with `--git-url`: `cxqueues_git_fetches_total{result}` and
+//!   `cxqueues_git_history_rewrites_total` (kept by the fetch loop),
+//!   `cxqueues_git_fetch_consecutive_failures` (from the status);
+//! - `cxqueues_leader`: 1 on the runner that writes to the tenant (the Lease holder, or the
+//!   only runner without `--leader-elect`), 0 on a standby.
 
 use std::sync::Arc;
 
@@ -49,6 +54,13 @@ pub(crate) struct Metrics {
     drift_corrections: Counter,
     /// Milliseconds since the Unix epoch of the last successful reconcile; 0: none yet.
     last_success: Arc<AtomicU64>,
+    fetches: Family<FetchLabels, Counter>,
+    rewrites: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FetchLabels {
+    result: &'static str,
 }
 
 /// How many webhook events wait in the outbox and how many are dead letters, read at each
@@ -85,6 +97,18 @@ impl Metrics {
             drift_corrections.clone(),
         );
         let last_success = Arc::new(AtomicU64::new(0));
+        let fetches = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "cxqueues_git_fetches",
+            "Fetches of the remote repository (--git-url), by result (ok, failed)",
+            fetches.clone(),
+        );
+        let rewrites = Counter::default();
+        registry.register(
+            "cxqueues_git_history_rewrites",
+            "Fetches whose new head does not descend from the old one (force-pushes followed)",
+            rewrites.clone(),
+        );
         registry.register_collector(Box::new(Scraped {
             stats,
             status,
@@ -106,6 +130,8 @@ impl Metrics {
             conflicts,
             drift_corrections,
             last_success,
+            fetches,
+            rewrites,
         }
     }
 
@@ -113,6 +139,17 @@ impl Metrics {
     pub fn with_outbox(mut self, counts: OutboxCounts) -> Self {
         self.registry.register_collector(Box::new(Outbox(counts)));
         self
+    }
+
+    /// Counts one fetch of the remote.
+    pub fn observe_fetch(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.fetches.get_or_create(&FetchLabels { result }).inc();
+    }
+
+    /// Counts one rewritten history followed.
+    pub fn observe_rewrite(&self) {
+        self.rewrites.inc();
     }
 
     /// Counts one finished run.
@@ -277,7 +314,27 @@ impl Collector for Scraped {
             None,
             MetricType::Gauge,
         )?;
-        ConstGauge::new(i64::from(status.ready)).encode(m)?;
+        ConstGauge::new(i64::from(
+            status.ready && status.not_ready_reason().is_none(),
+        ))
+        .encode(m)?;
+        let m = encoder.encode_descriptor(
+            "cxqueues_leader",
+            "1 on the runner that writes to the tenant (the Lease holder), 0 on a standby.",
+            None,
+            MetricType::Gauge,
+        )?;
+        let leads = status.role != Some(super::status::Role::Standby);
+        ConstGauge::new(i64::from(leads)).encode(m)?;
+        if let Some(remote) = &status.remote {
+            let m = encoder.encode_descriptor(
+                "cxqueues_git_fetch_consecutive_failures",
+                "Fetches of the remote that failed in a row (0 after a good one).",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(i64::from(remote.consecutive_failures)).encode(m)?;
+        }
         if let Some(commit) = &status.commit {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_last_reconciled_commit",
