@@ -67,7 +67,20 @@ pub struct Comment {
     pub body: Option<String>,
     #[serde(default)]
     pub html_url: Option<String>,
+    /// Who wrote it (GitHub always says; a missing author matches no identity).
+    #[serde(default)]
+    pub user: Option<User>,
 }
+
+/// A comment's author, or the token's own identity.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    pub login: String,
+}
+
+/// The author of comments posted with a GitHub Actions token (`GITHUB_TOKEN` in a workflow),
+/// whose `GET /user` answers 403.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
 
 impl Comment {
     /// Whether the body's first line is `marker`.
@@ -408,17 +421,39 @@ impl Client {
         Self::decode(&text, &what)
     }
 
-    /// The first comment whose first line is `marker`, if any.
+    /// The token's own identity, the author its comments carry: the `GET /user` login of a
+    /// personal token, or [`ACTIONS_BOT`] for the Actions token (which `GET /user` refuses
+    /// with 403).
+    pub async fn identity(&self) -> Result<String, GitHubError> {
+        let what = "GET /user";
+        match self.send(Method::GET, self.url("user"), None, what).await {
+            Ok((_, text)) => Ok(Self::decode::<User>(&text, what)?.login),
+            Err(GitHubError::Forbidden { status: 403, .. }) => Ok(ACTIONS_BOT.to_string()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The first comment whose first line is `marker` and whose author is the token's own
+    /// identity, if any: a comment by anyone else (a person quoting the marker, another bot)
+    /// is never taken for ours. The identity is asked only when a marked comment exists.
     pub async fn find_marked(
         &self,
         issue: u64,
         marker: &str,
     ) -> Result<Option<Comment>, GitHubError> {
-        Ok(self
+        let marked: Vec<Comment> = self
             .comments(issue)
             .await?
             .into_iter()
-            .find(|c| c.is_marked(marker)))
+            .filter(|c| c.is_marked(marker))
+            .collect();
+        if marked.is_empty() {
+            return Ok(None);
+        }
+        let me = self.identity().await?;
+        Ok(marked
+            .into_iter()
+            .find(|c| c.user.as_ref().is_some_and(|u| u.login == me)))
     }
 
     /// Updates the comment that `marker` identifies, or creates it: never a second one.
@@ -518,6 +553,7 @@ mod tests {
             id: 1,
             body: Some(b.into()),
             html_url: None,
+            user: None,
         };
         assert!(c(&format!("{m}\n### plan")).is_marked(m));
         assert!(c(&format!("{m}\r\nx")).is_marked(m));
@@ -527,7 +563,8 @@ mod tests {
             !Comment {
                 id: 1,
                 body: None,
-                html_url: None
+                html_url: None,
+                user: None,
             }
             .is_marked(m)
         );

@@ -25,7 +25,7 @@ mod client;
 mod error;
 mod wire;
 
-pub use client::{Client, Comment, Config, Posted, Upsert};
+pub use client::{ACTIONS_BOT, Client, Comment, Config, Posted, Upsert, User};
 pub use error::GitHubError;
 pub use wire::{next_link, rate_limit_wait};
 

@@ -791,6 +791,13 @@ async fn the_sim_flag_runs_the_whole_loop_with_no_credentials() {
         })
         .count();
     assert!(json_lines >= 2, "{log}");
+    // Every line, the banner's too, is JSON.
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "a plain-text line under --log-format json: {line}"
+        );
+    }
 }
 
 /// A small parser of the OpenMetrics / Prometheus text exposition format, strict enough to

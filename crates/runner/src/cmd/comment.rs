@@ -135,7 +135,7 @@ pub(crate) async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
     let marker = marker(&doc.origin.tenant);
     let body = body(&doc);
     if args.dry_run {
-        print!("{body}");
+        crate::output::print(&body)?;
         let (client, pr) = match target(&args) {
             Ok(t) => t,
             Err(e) => {
@@ -159,7 +159,7 @@ pub(crate) async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Success);
     }
     // The job log has the whole plan, whatever the comment leaves out or GitHub answers.
-    print!("{}", plan_output::markdown_full(&doc));
+    crate::output::print(plan_output::markdown_full(&doc))?;
     let (client, pr) = target(&args)?;
     let posted = client.upsert_marked(pr, &marker, &body).await?;
     let verb = match posted.action {
