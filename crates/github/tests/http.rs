@@ -246,3 +246,35 @@ async fn a_server_error_repeats_a_read_but_never_a_create() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn a_rate_limit_reset_at_the_end_of_time_is_a_clean_error_not_a_panic() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", "18446744073709551615")
+                .set_body_json(json!({"message": "API rate limit exceeded"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server).comments(7).await.unwrap_err();
+    assert!(matches!(e, GitHubError::RateLimited { .. }), "{e:?}");
+    assert!(e.to_string().contains("18446744073709551615s"), "{e}");
+}
+
+#[tokio::test]
+async fn an_answer_past_the_size_cap_is_refused_not_read_whole() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[".repeat(40 * 1024 * 1024)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server).comments(7).await.unwrap_err();
+    assert!(e.to_string().contains("larger than"), "{e}");
+}
