@@ -162,12 +162,12 @@ fn list_repository_files(
     opts: &LoadOptions,
 ) -> (Option<RepoFile>, Vec<PathBuf>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let tenant_path = root.join(TENANT_FILE);
-    let tenant = if tenant_path.exists() {
-        read_file(root, &tenant_path, opts, &mut diags)
-    } else {
-        None
-    };
+    let name = layout::tenant_file(|n| root.join(n).exists()).unwrap_or_else(|(name, d)| {
+        diags.push(d);
+        Some(name)
+    });
+    let tenant = name.and_then(|n| read_file(root, &root.join(n), opts, &mut diags));
+    let tenant_name = name.unwrap_or(TENANT_FILE);
     let queues_dir = layout::queues_dir(tenant.as_ref().map(|t| &t.bytes[..]), &opts.yaml);
     let mut files = Vec::new();
     let dir = root.join(&queues_dir);
@@ -176,12 +176,12 @@ fn list_repository_files(
         diags.push(
             Diagnostic::error(
                 Rule::File,
-                TENANT_FILE,
+                tenant_name,
                 loc,
                 format!("the queues folder `{queues_dir}` does not exist"),
             )
             .with_hint(format!(
-                "create `{queues_dir}/` or set spec.queues in {TENANT_FILE}"
+                "create `{queues_dir}/` or set spec.queues in {tenant_name}"
             )),
         );
         return (tenant, files, diags);
@@ -191,7 +191,7 @@ fn list_repository_files(
         diags.push(
             Diagnostic::error(
                 Rule::Symlink,
-                TENANT_FILE,
+                tenant_name,
                 Loc::UNKNOWN,
                 format!(
                     "the queues folder `{queues_dir}` is outside the repository; it was not read"
@@ -434,7 +434,10 @@ fn parse_tenant(tenant: Option<RepoFile>, opts: &LoadOptions) -> Repository {
                         Rule::Parse,
                         &t.path,
                         Loc::new(extra.line, 1),
-                        format!("{TENANT_FILE} holds one document; this is a second one"),
+                        format!(
+                            "{} holds one document; this is a second one",
+                            layout::slash_path(&t.path)
+                        ),
                     )
                     .with_hint("merge the documents into one"),
                 );

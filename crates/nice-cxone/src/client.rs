@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use tenant::endpoint::checked_endpoint;
 use tenant::http::{
     Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Redactor, Reply,
-    RetryPolicy, TokenAnswer, TokenCache, TokenSource,
+    RetryPolicy, TokenAnswer, TokenCache, TokenSource, with_path,
 };
 use tenant::{Backoff, ClientStats, Jitter, Secret, StatsRecorder, TenantError};
 use tokio::sync::OnceCell;
@@ -137,12 +137,6 @@ impl Config {
             if empty {
                 return Err(TenantError::Config(format!("{what} is empty")));
             }
-        }
-        if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) {
-            return Err(TenantError::Config(format!(
-                "requests per second is {}: it must be a positive number",
-                self.requests_per_second
-            )));
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
             return Err(TenantError::Config(format!(
@@ -316,12 +310,7 @@ impl Inner {
                     session.tenant_id = tenant_id;
                 }
             }
-            return Ok(Issued {
-                token: answer.access_token,
-                expires_in: answer.expires_in,
-                sent_at,
-                companions: refresh.into_iter().chain(id_token).collect(),
-            });
+            return Ok(answer.issued(sent_at, refresh.into_iter().chain(id_token).collect()));
         }
         let reason = said(&reply);
         if matches!(status.as_u16(), 400 | 401 | 403) {
@@ -343,10 +332,6 @@ impl Inner {
 
 impl TokenSource for Inner {
     type Error = TenantError;
-
-    fn cache(&self) -> &TokenCache<TenantError> {
-        &self.tokens
-    }
 
     /// The refresh grant when the last answer gave a refresh token (falling back to the
     /// password grant if it is refused), the password grant otherwise.
@@ -373,7 +358,7 @@ impl CxoneTenant {
         let (issuer, fixed_base) = config.checked()?;
         let mut secrets = Redactor::default();
         secrets.add_basic(&config.client_id, &config.client_secret);
-        secrets.add(&config.access_key_secret);
+        secrets.add_basic(&config.access_key_id, &config.access_key_secret);
         let core = HttpCore::new(
             CoreConfig {
                 name: "nice-cxone",
@@ -384,6 +369,7 @@ impl CxoneTenant {
                 burst: 1,
                 retry: RetryPolicy::new(config.max_attempts, config.throttle),
                 max_response_bytes: config.max_response_bytes,
+                rate_limit: None,
             },
             secrets,
         )?;
@@ -469,14 +455,7 @@ impl CxoneTenant {
         path: &[&str],
         query: &[(&str, String)],
     ) -> Result<Url, TenantError> {
-        let mut url = self.base().await?.clone();
-        {
-            let mut segs = url
-                .path_segments_mut()
-                .map_err(|()| TenantError::Config("the API base cannot take a path".into()))?;
-            segs.pop_if_empty();
-            segs.extend(path);
-        }
+        let mut url = with_path(self.base().await?, path);
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in query {
@@ -520,7 +499,7 @@ impl CxoneTenant {
         let reply = if authed {
             self.inner
                 .core
-                .send(&call, Auth::Token(&*self.inner))
+                .send(&call, Auth::Token(&self.inner.tokens, &*self.inner))
                 .await?
         } else {
             self.inner.core.send_plain(&call).await?

@@ -30,9 +30,13 @@
 //! 3. `GET {issuer}/.well-known/cxone-configuration?tenantId=…` gives `api_endpoint`; the API
 //!    base is `{api_endpoint}/inContactAPI/services/v{N}.0`. [`Config::api_base`] skips this.
 //!
-//! Every request sends `Accept: application/json`. Requests share one client-side rate limit
-//! (default 5/s; CXone publishes none). A 429 waits its `Retry-After` when it carries a usable
-//! one, otherwise 2 s, then 6 s (capped, equal jitter), for a bounded number of tries.
+//! Every request goes through the HTTP core (`tenant::http`) and sends
+//! `Accept: application/json`. Requests share one client-side rate limit (default 5/s; CXone
+//! publishes none). A 429 waits its `Retry-After` (seconds or an HTTP date, up to 180 s; a
+//! longer wait fails at once, naming it), otherwise 2 s, then 6 s (capped, equal jitter), for
+//! a bounded number of tries. The token is asked for before every attempt. Every server text
+//! is redacted (the access key, the application secret and the tokens, in every form),
+//! escaped and cut to 4 KiB before it reaches an error or a log line.
 //!
 //! # Writes
 //! - **Safe writes (default).** NICE does not document whether `PUT /skills/{skillId}` keeps

@@ -223,14 +223,16 @@ async fn import_writes_skills_that_validate_and_plan_empty() {
     let dir = repo(&[]);
     let r = dir.path().to_str().unwrap();
     let key = sim::CXONE_ACCESS_KEY_SECRET;
-    let out_dir = dir.path().join("queues");
+    // Import writes a whole repository (with --repo's cxqueues.yaml) into --out.
+    let imported = dir.path().join("imported");
     let out = against(
         &sim,
         key,
-        &["import", "--repo", r, "--out", out_dir.to_str().unwrap()],
+        &["import", "--repo", r, "--out", imported.to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let written = std::fs::read_to_string(out_dir.join("billing-en.yaml")).unwrap();
+    let r = imported.to_str().unwrap();
+    let written = std::fs::read_to_string(imported.join("queues/billing-en.yaml")).unwrap();
     assert!(written.contains("mediaType: voice"), "{written}");
     assert!(written.contains("campaign: Default"), "{written}");
     assert!(!written.contains("maxWaitTime"), "{written}");

@@ -40,6 +40,14 @@ pub(super) fn configured(mut cfg: Config, repo: &Repository) -> Config {
     cfg
 }
 
+/// The pace of a CXone client: `spec.requestsPerSecond`, else the adapter's own default.
+pub(crate) fn requests_per_second(repo: &Repository) -> f64 {
+    repo.tenant
+        .spec
+        .requests_per_second
+        .unwrap_or(Config::DEFAULT_REQUESTS_PER_SECOND)
+}
+
 /// A client for the CXone tenant the environment names.
 pub(crate) fn client(repo: &Repository) -> Result<AnyTenant, ConnectError> {
     let mut cfg = configured(
