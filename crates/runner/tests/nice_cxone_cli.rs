@@ -289,16 +289,18 @@ fn full_tenant(skills: u64) -> Seed {
     }
 }
 
-/// Imports the tenant into a fresh repository (`cxqueues.yaml` plus `extra` lines).
+/// Imports the tenant into a fresh repository (`cxqueues.yaml` plus `extra` lines): the
+/// imported repository.
 fn imported(sim: &SimHandle, extra: &str) -> tempfile::TempDir {
-    let dir = repo(&[]);
-    std::fs::write(dir.path().join("cxqueues.yaml"), format!("{TENANT}{extra}")).unwrap();
-    let r = dir.path().to_str().unwrap();
-    let out_dir = dir.path().join("queues");
+    let src = repo(&[]);
+    std::fs::write(src.path().join("cxqueues.yaml"), format!("{TENANT}{extra}")).unwrap();
+    let r = src.path().to_str().unwrap();
+    // Import writes a whole repository (with --repo's cxqueues.yaml) into an empty --out.
+    let dir = tempfile::tempdir().unwrap();
     let out = against(
         sim,
         sim::CXONE_ACCESS_KEY_SECRET,
-        &["import", "--repo", r, "--out", out_dir.to_str().unwrap()],
+        &["import", "--repo", r, "--out", dir.path().to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     dir
