@@ -11,8 +11,10 @@
 //!
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
+pub mod cron;
 mod cxone;
 mod diagnostic;
+pub mod drift;
 pub mod genesys;
 mod id;
 pub mod layout;
@@ -21,10 +23,12 @@ pub mod schema;
 mod spanned;
 pub mod time;
 mod types;
+pub mod windows;
 pub mod yaml;
 
 pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
 pub use diagnostic::{Diagnostic, Rule, Severity};
+pub use drift::{DriftDoc, DriftMode, DriftPolicy};
 pub use id::IdKind;
 pub use load::{
     LoadOptions, QueueDef, RepoFile, Repository, load_repository, parse_files,
@@ -36,3 +40,4 @@ pub use types::{
     QueueMetadata, QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind,
     TenantMetadata, TenantSpec, WebhookDoc, ranges,
 };
+pub use windows::{Applies, ChangeWindowDoc, Hold, Window, WindowKind, Windows};
