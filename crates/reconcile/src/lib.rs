@@ -8,12 +8,15 @@
 //!   checks that need the tenant. It does no I/O.
 //! - [`observe`] reads a tenant; [`Plan::rebase`] re-checks a saved plan against it.
 //! - [`apply()`] carries a plan out through any [`tenant::Tenant`].
+//! - [`gate()`] holds back what change windows, drift modes and ignored fields keep from a
+//!   plan (the caller passes the instant).
 //!
 //! It depends on `model` and the port only: no HTTP, no async runtime (the caller passes its
 //! timer in [`ApplyOptions::sleep`]).
 
 mod apply;
 mod desired;
+pub mod gate;
 pub mod generate;
 mod graph;
 pub mod import;
@@ -28,6 +31,7 @@ pub use apply::{
     ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, Sleep, Status, apply,
 };
 pub use desired::{Desired, DesiredOverflow, TargetRef};
+pub use gate::{DriftFound, GateInput, Gated, Held, Overridden, gate};
 pub use graph::{
     Chain, Edge, MAX_HOPS_SHOWN, Node, NodeIdx, RoutingGraph, Site, check_repository,
     sort_diagnostics,
