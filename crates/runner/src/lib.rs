@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod recorder;
 pub mod run;
 pub mod tenant;
+pub mod windows;
 
 pub use cli::RepoArgs;
 

@@ -10,6 +10,7 @@ use crate::exit::{CliError, Outcome};
 use crate::output::plan::{self as plan_output, Origin, PlanFile, PlanStatus};
 use crate::pipeline;
 use crate::tenant::{Connected, TenantArgs, connect};
+use crate::windows::{self, GateOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -59,9 +60,14 @@ pub struct ApplyArgs {
     /// With --dry-run: save the plan (JSON) to FILE, as `plan --out`.
     #[arg(long, value_name = "FILE", requires = "dry_run")]
     pub out: Option<PathBuf>,
-    /// With --dry-run: exit 0 when there are no changes, 2 when there are.
-    #[arg(long, requires = "dry_run")]
+    /// With --dry-run: exit 0 when there are no changes, 2 when there are; without: exit 2
+    /// while a change window holds anything back.
+    #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Apply through deny windows and outside allow windows; REASON goes to the audit log
+    /// and the `queue.window.overridden` webhook event.
+    #[arg(long, value_name = "REASON")]
+    pub break_glass: Option<String>,
     /// Output format of the plan printed before applying.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -137,20 +143,41 @@ async fn make_plan(
     }))
 }
 
-fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) {
+/// The plan document with what the windows held back and the drift found.
+fn plan_file(g: &GateOutcome, origin: &Origin) -> PlanFile {
+    let mut file = PlanFile::from_plan(&g.planned.plan, origin.clone());
+    file.held = g.gated.held.iter().map(Into::into).collect();
+    file.drift = g.gated.drift.iter().map(Into::into).collect();
+    file
+}
+
+fn print_plan(g: &GateOutcome, origin: &Origin, format: PlanFormat, now: jiff::Timestamp) {
+    let plan = &g.planned.plan;
+    let gate_lines = windows::text(&g.gated, &g.windows, now);
     match format {
-        PlanFormat::Text => print!(
-            "{}",
-            plan_output::text(plan, crate::output::color_on_stdout())
-        ),
-        PlanFormat::Markdown => print!(
-            "{}",
-            plan_output::markdown(&PlanFile::from_plan(plan, origin.clone()))
-        ),
-        PlanFormat::Json => print!(
-            "{}",
-            plan_output::json(&PlanFile::from_plan(plan, origin.clone()))
-        ),
+        PlanFormat::Text => {
+            print!(
+                "{}",
+                plan_output::text(plan, crate::output::color_on_stdout())
+            );
+            print!("{gate_lines}");
+        }
+        PlanFormat::Markdown => {
+            print!("{}", plan_output::markdown(&plan_file(g, origin)));
+            if !gate_lines.is_empty() {
+                print!("\n**Held back or not corrected**\n\n```\n{gate_lines}```\n");
+            }
+        }
+        PlanFormat::Json => print!("{}", plan_output::json(&plan_file(g, origin))),
+    }
+}
+
+/// The state directory that holds the last applied state (the simulator's own with `--sim`).
+fn applied_dir(state_dir: &std::path::Path, sim: bool) -> std::path::PathBuf {
+    if sim {
+        crate::tenant::sim_dir(state_dir)
+    } else {
+        state_dir.to_path_buf()
     }
 }
 
@@ -176,24 +203,48 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
             return Ok(Outcome::Invalid);
         }
     };
-    let plan = &planned.plan;
-    print_plan(plan, &planned.origin, args.format);
+    let now = jiff::Timestamp::now();
+    let prev = windows::load_applied(&applied_dir(&args.state.state_dir, args.tenant.sim));
+    let g = windows::gate(
+        &planned.repo,
+        pipeline::Planned {
+            observed: planned.observed,
+            plan: planned.plan,
+        },
+        now,
+        false,
+        false,
+        prev.as_ref(),
+    );
+    print_plan(&g, &planned.origin, args.format, now);
+    let plan = &g.planned.plan;
     if let Some(out) = &args.out {
-        save(out, &PlanFile::from_plan(plan, planned.origin.clone()))?;
+        save(out, &plan_file(&g, &planned.origin))?;
         eprintln!(
             "Saved the plan to {}; apply it with `cxqueues apply --plan {}`.",
             out.display(),
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() {
-        Outcome::Changes
-    } else {
-        Outcome::Success
-    })
+    Ok(
+        if args.detailed_exitcode && (!plan.is_empty() || !g.gated.held.is_empty()) {
+            Outcome::Changes
+        } else {
+            Outcome::Success
+        },
+    )
 }
 
 pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
+    if args
+        .break_glass
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
+        return Err(CliError::Usage(
+            "--break-glass needs a reason (it goes to the audit log), e.g. --break-glass \"outage INC-123\"".into(),
+        ));
+    }
     if args.dry_run {
         return plan(PlanArgs {
             repo: args.repo,
@@ -224,15 +275,32 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
     };
     refused.extend(skipped);
-    print_plan(&plan, &origin, args.format);
+    // The change windows and drift modes, at this instant.
+    let now = jiff::Timestamp::now();
+    let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
+    let prev = windows::load_applied(&state.state_dir);
+    let g = windows::gate(
+        &loaded,
+        pipeline::Planned { observed, plan },
+        now,
+        args.break_glass.is_some(),
+        false,
+        prev.as_ref(),
+    );
+    print_plan(&g, &origin, args.format, now);
+    let windows::GateOutcome { planned, gated, .. } = g;
     // The audit log and the webhook outbox (both under --state-dir).
     let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
-    let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
     let recorder = crate::recorder::Recorder::open(&state, &loaded)?;
     let ctx = crate::recorder::audit::RunContext::new("cli");
-    let bar = pipeline::progress(plan.changes.len());
+    let trace = crate::recorder::gate::GateTrace {
+        overridden: &gated.overridden,
+        reason: args.break_glass.as_deref(),
+        new_drift: gated.drift.iter().collect(),
+    };
+    let traced = recorder.record_gate(&loaded, &ctx, &trace);
+    let bar = pipeline::progress(planned.plan.changes.len());
     let extra = bar.iter().map(|(_, o)| o.clone()).collect();
-    let planned = pipeline::Planned { observed, plan };
     let run = pipeline::apply_and_record(
         &conn.client,
         &planned,
@@ -247,6 +315,21 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         bar.finish_and_clear();
     }
     let (report, audited) = (run.report, run.audited);
+    let audited = audited.and(traced.map_err(|e| e.to_string()));
+    let record = windows::record_after(&gated.record, prev.as_ref(), &report);
+    if let Err(e) = windows::save_applied(&state.state_dir, &record) {
+        eprintln!(
+            "warning: the last applied state could not be saved in {}: {e}",
+            state.state_dir.display()
+        );
+    }
+    if let Some(until) = gated.next_release() {
+        eprintln!(
+            "{} change(s) held by a change window; run apply again after {} (or `cxqueues run` applies them when the window lifts).",
+            gated.held.len(),
+            windows::rfc3339(until)
+        );
+    }
     if let Err(e) = &audited {
         eprintln!("error: the audit log is incomplete: {e}");
     }
@@ -262,6 +345,8 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
+    } else if outcome == Outcome::Success && args.detailed_exitcode && !gated.held.is_empty() {
+        Outcome::Changes
     } else {
         outcome
     })

@@ -26,6 +26,8 @@ use crate::tenant::{TenantArgs, connect};
 
 /// The variable that holds the trigger endpoint's bearer token.
 const TOKEN_ENV: &str = "CXQUEUES_TRIGGER_TOKEN";
+/// The bearer of `POST /v1/reconcile {"breakGlass": REASON}` (distinct from the trigger's).
+const BREAK_GLASS_ENV: &str = "CXQUEUES_BREAK_GLASS_TOKEN";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -52,7 +54,8 @@ pub struct RunArgs {
     /// How often to look at the branch even without file events.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub poll: Duration,
-    /// Only report drift; never write it back.
+    /// Shorthand for `spec.drift.mode: warn` (wins over the file; `off` stays off): drift is
+    /// reported, never written back; commits are still applied.
     #[arg(long)]
     pub no_self_heal: bool,
     /// Where to serve /healthz, /readyz, /metrics, /status and /v1/reconcile.
@@ -214,6 +217,10 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         recorder: Some(recorder.clone()),
         status_requires_token: args.status_requires_token,
         body_limit: args.http_body_limit,
+        break_glass: std::env::var(BREAK_GLASS_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| TriggerToken::new(t.trim())),
     })
     .merge(optimize_router(OptimizeState {
         git: git.clone(),
@@ -248,7 +255,8 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
                 sim: args.tenant.sim,
             },
         )
-        .with_recorder(recorder.clone()),
+        .with_recorder(recorder.clone())
+        .with_state_dir(crate::pipeline::sim_state_args(&args.state, args.tenant.sim).state_dir),
     );
     if let Some(first) = first {
         ctx.prime(first);

@@ -34,6 +34,13 @@ pub struct PlanFile {
     /// What a tombstone does on the platform (`delete`, `deactivate`).
     #[serde(default)]
     pub deletes: tenant::DeleteMode,
+    /// Changes a change window holds back: `[{queue, fields, window, until, applies}]`; not in
+    /// `changes`, never applied from this plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<crate::windows::HeldEntry>,
+    /// Drift found (by the last applied state of `--state-dir`), corrected or only reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::windows::DriftEntry>,
 }
 
 /// The tenant and the commit a plan was made from.
@@ -91,6 +98,8 @@ impl PlanFile {
             status: PlanStatus::Valid,
             errors: Vec::new(),
             deletes: plan.deletes,
+            held: Vec::new(),
+            drift: Vec::new(),
         }
     }
 

@@ -118,6 +118,10 @@ pub enum AuditAction {
     IntentUnresolved,
     /// What the tenant held for an unresolved intent, read by a later run.
     IntentResolved,
+    /// A write let through a change window by break glass (`reason` says why).
+    WindowOverridden,
+    /// A queue found drifted from the repository (new drift only, in the loop).
+    DriftDetected,
 }
 
 impl AuditAction {
@@ -141,6 +145,8 @@ impl AuditAction {
             Self::QueueIntent => "QUEUE_INTENT",
             Self::IntentUnresolved => "INTENT_UNRESOLVED",
             Self::IntentResolved => "INTENT_RESOLVED",
+            Self::WindowOverridden => "WINDOW_OVERRIDDEN",
+            Self::DriftDetected => "DRIFT_DETECTED",
         }
     }
 }
@@ -189,6 +195,12 @@ pub struct AuditRecord {
     /// intent they answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent_id: Option<Uuid>,
+    /// `WINDOW_OVERRIDDEN`: the change window broken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// `WINDOW_OVERRIDDEN`: the break-glass reason; `DRIFT_DETECTED`: who changed the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub prev_hash: String,
     /// Filled in by [`AuditLog::append`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -227,6 +239,8 @@ impl AuditRecord {
             summary: None,
             intended: None,
             intent_id: None,
+            window: None,
+            reason: None,
             prev_hash: String::new(),
             hash: String::new(),
         }
@@ -256,6 +270,8 @@ impl AuditRecord {
             summary: None,
             intended: None,
             intent_id: None,
+            window: None,
+            reason: None,
             prev_hash: String::new(),
             hash: String::new(),
         }

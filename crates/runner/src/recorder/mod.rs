@@ -4,6 +4,7 @@
 //! neither the audit log nor the webhooks know each other.
 
 pub mod audit;
+pub mod gate;
 pub mod proposal;
 pub mod webhooks;
 

@@ -134,6 +134,8 @@ pub struct Context {
     pub opts: Options,
     /// The audit log and the webhook outbox (`--state-dir`), when kept.
     pub recorder: Option<Arc<Recorder>>,
+    /// The last applied state and the drift reported (change windows, drift modes).
+    pub gate: super::windows::LoopGate,
     memory: Mutex<Memory>,
 }
 
@@ -152,8 +154,15 @@ impl Context {
             metrics,
             opts,
             recorder: None,
+            gate: super::windows::LoopGate::default(),
             memory: Mutex::new(Memory::default()),
         }
+    }
+
+    /// Keeps the last applied state in `state_dir` (read now, written after each run).
+    pub fn with_state_dir(mut self, state_dir: std::path::PathBuf) -> Self {
+        self.gate = super::windows::LoopGate::new(Some(state_dir));
+        self
     }
 
     /// Records every apply in the audit log and sends its webhooks.
@@ -324,6 +333,18 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         changes = planned.plan.changes.len(),
         "read the tenant and planned"
     );
+    // Change windows and drift modes: what may be written now.
+    let break_glass = run.triggers.iter().find_map(|t| t.break_glass.clone());
+    let now = jiff::Timestamp::now();
+    let gate = ctx.gate.gate(
+        &desired.repo,
+        planned,
+        now,
+        break_glass.is_some(),
+        !ctx.opts.self_heal,
+    );
+    let crate::windows::GateOutcome { planned, gated, .. } = gate;
+    let requeue = super::windows::requeue(&gated, ctx.opts.resync, now);
     let (observed, plan) = (&planned.observed, &planned.plan);
     if plan.has_errors() {
         let n = plan.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -365,48 +386,66 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     };
     let invalid_or = |r: RunResult| if head_invalid { RunResult::Invalid } else { r };
 
-    if plan.is_empty() {
-        record_queues(ctx, &desired, observed, plan, QueuesOutcome::InSync);
-        mark_applied(ctx, &desired);
-        let result = invalid_or(RunResult::InSync);
-        ctx.status.write().result = Some(result);
-        return Ok(Action::done(
-            result,
-            format!(
-                "in sync with {}: {} queues unchanged",
-                desired.commit.short_id,
-                plan.unchanged.len()
-            ),
-        ));
-    }
-
-    if already_applied && !ctx.opts.self_heal {
-        for c in &plan.changes {
-            warn!(queue = %c.name, fields = c.fields.len(), "drift: the tenant no longer matches the repository (self-heal is off)");
-        }
-        record_queues(ctx, &desired, observed, plan, QueuesOutcome::Drifted);
-        let result = invalid_or(RunResult::Drifted);
-        ctx.status.write().result = Some(result);
-        return Ok(Action::done(
-            result,
-            format!(
-                "{} queue{} drifted from {}; not corrected (self-heal is off)",
-                plan.changes.len(),
-                if plan.changes.len() == 1 { "" } else { "s" },
-                desired.commit.short_id
-            ),
-        ));
-    }
-
-    if already_applied {
-        info!(queues = plan.changes.len(), commit = %desired.commit.short_id, "drift: writing the repository's values back");
-    }
     let audit = RunContext {
         commit_id: Some(desired.commit.id.clone()),
         commit_author: Some(desired.commit.author.clone()),
         trigger: run.kind.as_str().to_string(),
     };
     let hooks = webhook_repo(ctx, &desired);
+    trace_gate(
+        ctx,
+        &desired.repo,
+        &hooks,
+        &audit,
+        &gated,
+        break_glass.as_deref(),
+    );
+
+    if plan.is_empty() {
+        record_queues(ctx, &desired, observed, plan, QueuesOutcome::InSync);
+        super::windows::publish(&mut ctx.status.write(), &gated, plan, &desired.repo);
+        ctx.gate.keep_record(&gated, None);
+        mark_applied(ctx, &desired);
+        let (result, summary) = if !gated.held.is_empty() {
+            (
+                RunResult::Held,
+                format!(
+                    "{} change{} held by a change window (commit {}); applied when it lifts",
+                    gated.held.len(),
+                    if gated.held.len() == 1 { "" } else { "s" },
+                    desired.commit.short_id
+                ),
+            )
+        } else if gated.drift.iter().any(|d| !d.corrected) {
+            let n = gated.drift.iter().filter(|d| !d.corrected).count();
+            (
+                RunResult::Drifted,
+                format!(
+                    "{n} queue{} drifted from {}; not corrected (drift mode warn)",
+                    if n == 1 { "" } else { "s" },
+                    desired.commit.short_id
+                ),
+            )
+        } else {
+            (
+                RunResult::InSync,
+                format!(
+                    "in sync with {}: {} queues unchanged",
+                    desired.commit.short_id,
+                    plan.unchanged.len()
+                ),
+            )
+        };
+        let result = invalid_or(result);
+        ctx.status.write().result = Some(result);
+        let mut action = Action::done(result, summary);
+        action.requeue_after = requeue;
+        return Ok(action);
+    }
+
+    if already_applied {
+        info!(queues = plan.changes.len(), commit = %desired.commit.short_id, "drift: writing the repository's values back");
+    }
     let run_report = match crate::pipeline::apply_and_record(
         &ctx.client,
         &planned,
@@ -466,6 +505,8 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
         plan,
         QueuesOutcome::Applied(report),
     );
+    super::windows::publish(&mut ctx.status.write(), &gated, plan, &desired.repo);
+    ctx.gate.keep_record(&gated, Some(report));
     if already_applied {
         let healed = report
             .outcomes
@@ -503,14 +544,63 @@ pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
     mark_applied(ctx, &desired);
     let result = invalid_or(RunResult::Applied);
     ctx.status.write().result = Some(result);
-    Ok(Action::done(
+    let mut action = Action::done(
         result,
         format!(
             "commit {}: {}",
             desired.commit.short_id,
             report.summary_line()
         ),
-    ))
+    );
+    action.requeue_after = requeue;
+    Ok(action)
+}
+
+/// The log lines, metrics, audit records and webhook events of what the gate did: each
+/// held change and each drift once when it is new; each break-glass write.
+fn trace_gate(
+    ctx: &Context,
+    repo: &Repository,
+    hooks: &Repository,
+    audit: &RunContext,
+    gated: &reconcile::Gated,
+    break_glass: Option<&str>,
+) {
+    for h in &gated.held {
+        info!(queue = %h.queue, window = %h.window, applies = h.applies.as_str(),
+            until = %h.until.map(crate::windows::rfc3339).unwrap_or_else(|| "no end in sight".into()),
+            changed = %crate::output::plan::changed_fields(&h.fields), "held by a change window");
+    }
+    let new_drift = ctx.gate.new_drift(&gated.drift);
+    for d in &new_drift {
+        warn!(queue = %d.queue, mode = d.mode.as_str(), corrected = d.corrected,
+            by = d.modified_by.as_deref().unwrap_or("unknown"),
+            fields = %crate::output::plan::changed_fields(&d.fields),
+            "drift: the tenant no longer matches the repository");
+    }
+    for o in &gated.overridden {
+        warn!(queue = %o.queue, window = %o.window, reason = break_glass.unwrap_or(""),
+            "break glass: writing through a change window");
+    }
+    let tenant = repo.tenant.metadata.name.as_str();
+    let (queues, fields) = super::windows::drift_counts(gated);
+    ctx.metrics.set_drift(tenant, queues, fields);
+    ctx.metrics
+        .add_drift_detected(tenant, new_drift.len() as u64);
+    if let Some(r) = &ctx.recorder {
+        let trace = crate::recorder::gate::GateTrace {
+            overridden: &gated.overridden,
+            reason: break_glass,
+            new_drift,
+        };
+        if let Err(e) = r.record_gate(hooks, audit, &trace) {
+            warn!(error = %e, "the audit log or the outbox could not take the window and drift records");
+            ctx.status
+                .write()
+                .errors
+                .push(Problem::message(format!("the audit log: {e}")));
+        }
+    }
 }
 
 /// After a failed run: try again after the backoff (the newest commit, then). The same error
@@ -570,7 +660,6 @@ fn mark_applied(ctx: &Context, desired: &Snapshot) {
 
 enum QueuesOutcome<'a> {
     InSync,
-    Drifted,
     Applied(&'a reconcile::ApplyReport),
 }
 
@@ -617,6 +706,8 @@ fn record_queues(
                 modified_by: now.and_then(|q| q.modified_by.clone()),
                 modified_at: now.and_then(|q| q.modified_at.clone()),
                 last_error: None,
+                pending: Vec::new(),
+                drift_mode: None,
             },
         );
     }
@@ -639,6 +730,8 @@ fn record_queues(
             modified_by: observed_of(&c.name).and_then(|q| q.modified_by.clone()),
             modified_at: observed_of(&c.name).and_then(|q| q.modified_at.clone()),
             last_error: None,
+            pending: Vec::new(),
+            drift_mode: None,
         };
         match (&outcome, outcomes.get(c.name.as_str())) {
             (QueuesOutcome::Applied(_), Some(o)) if o.status == ApplyStatus::Applied => {

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod status;
 pub mod watch;
+pub mod windows;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -66,6 +67,9 @@ pub struct Trigger {
     pub commit: Option<String>,
     #[serde(skip)]
     pub at: Instant,
+    /// `POST /v1/reconcile {"breakGlass": REASON}`: the run applies through change windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<String>,
 }
 
 impl Trigger {
@@ -75,6 +79,7 @@ impl Trigger {
             kind,
             commit: None,
             at: Instant::now(),
+            break_glass: None,
         }
     }
 

@@ -38,8 +38,12 @@ pub enum RunResult {
     Applied,
     /// The tenant already matched: nothing to write.
     InSync,
-    /// The tenant drifted from an applied commit and self-heal is off: reported only.
+    /// The tenant drifted from an applied commit and its drift mode is `warn` (or
+    /// `--no-self-heal`): reported only.
     Drifted,
+    /// Nothing was written: a change window holds every change back (the loop runs again
+    /// when it lifts).
+    Held,
     /// The commit has validation or tenant-check errors: nothing was written.
     Invalid,
     /// The tenant could not be read or written, or some queues were not reconciled: retried.
@@ -52,6 +56,7 @@ impl RunResult {
             RunResult::Applied => "applied",
             RunResult::InSync => "in_sync",
             RunResult::Drifted => "drifted",
+            RunResult::Held => "held",
             RunResult::Invalid => "invalid",
             RunResult::Failed => "failed",
         }
@@ -65,16 +70,24 @@ pub enum QueueState {
     InSync,
     Drifted,
     Failed,
+    /// Changes wait for a change window (`pending` says which, until when).
+    Pending,
 }
 
 impl QueueState {
-    pub const ALL: [QueueState; 3] = [QueueState::InSync, QueueState::Drifted, QueueState::Failed];
+    pub const ALL: [QueueState; 4] = [
+        QueueState::InSync,
+        QueueState::Drifted,
+        QueueState::Failed,
+        QueueState::Pending,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             QueueState::InSync => "in_sync",
             QueueState::Drifted => "drifted",
             QueueState::Failed => "failed",
+            QueueState::Pending => "pending",
         }
     }
 }
@@ -145,6 +158,12 @@ pub struct QueueStatus {
     /// When, as the platform says.
     pub modified_at: Option<String>,
     pub last_error: Option<String>,
+    /// Changes a change window holds back: `[{fields, window, until, applies}]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<super::windows::PendingChange>,
+    /// The queue's drift mode, when drift was found (`correct`, `warn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift_mode: Option<model::DriftMode>,
 }
 
 /// One finished run.
