@@ -11,3 +11,4 @@ pub mod schema;
 pub mod sim;
 pub mod validate;
 pub mod webhooks;
+pub mod windows;
