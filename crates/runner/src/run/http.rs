@@ -408,7 +408,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// `{"breakGlass": REASON}`: the reason, or why the body is refused (400). Any other body
 /// (or none) asks for a plain run.
-fn break_glass_reason(body: &[u8]) -> Result<Option<String>, Response> {
+fn break_glass_reason(body: &[u8]) -> Result<Option<String>, &'static str> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -420,10 +420,9 @@ fn break_glass_reason(body: &[u8]) -> Result<Option<String>, Response> {
         Some(serde_json::Value::String(r)) if !r.trim().is_empty() => {
             Ok(Some(r.trim().to_string()))
         }
-        Some(_) => Err(error(
-            StatusCode::BAD_REQUEST,
+        Some(_) => Err(
             "breakGlass is the reason, as text (it goes to the audit log), e.g. {\"breakGlass\": \"outage INC-123\"}",
-        )),
+        ),
     }
 }
 
@@ -434,7 +433,7 @@ async fn trigger(State(s): State<AppState>, headers: HeaderMap, body: Body) -> R
     };
     let reason = match break_glass_reason(&bytes) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     if reason.is_some() {
         // Breaking a window takes its own token, never the trigger token.
@@ -537,6 +536,56 @@ mod tests {
             b = b.header(header::AUTHORIZATION, a);
         }
         b.body(Body::empty()).unwrap()
+    }
+
+    fn post_break_glass(auth: &str, body: &str) -> Request<Body> {
+        Request::post("/v1/reconcile")
+            .header(header::AUTHORIZATION, auth)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn break_glass_takes_only_its_own_token_and_the_run_carries_the_reason() {
+        let (app, mut rx, _) = app_with(Some("trigger-token"), |s| {
+            s.break_glass = Some(TriggerToken::new("glass-token"));
+        });
+        let body = r#"{"breakGlass": "INC-9 outage"}"#;
+        for auth in ["Bearer trigger-token", "Bearer wrong", "Basic glass-token"] {
+            let (code, _, text) = send(&app, post_break_glass(auth, body)).await;
+            assert_eq!(code, StatusCode::FORBIDDEN, "{auth}");
+            assert!(
+                !text.contains("glass-token"),
+                "the answer never echoes a token"
+            );
+            assert!(rx.try_recv().is_err(), "{auth}: no run");
+        }
+        let (code, _, text) = send(
+            &app,
+            post_break_glass("Bearer glass-token", r#"{"breakGlass": 7}"#),
+        )
+        .await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{text}");
+        let (code, _, _) = send(&app, post_break_glass("Bearer glass-token", body)).await;
+        assert_eq!(code, StatusCode::ACCEPTED);
+        let t = rx.try_recv().expect("a run");
+        assert_eq!(t.break_glass.as_deref(), Some("INC-9 outage"));
+        // The break-glass token is not a trigger token.
+        let (code, _, _) = send(&app, post_trigger(Some("Bearer glass-token"))).await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn break_glass_is_403_while_its_variable_is_unset() {
+        let (app, mut rx, _) = app(Some("trigger-token"));
+        let (code, _, text) = send(
+            &app,
+            post_break_glass("Bearer trigger-token", r#"{"breakGlass": "x"}"#),
+        )
+        .await;
+        assert_eq!(code, StatusCode::FORBIDDEN);
+        assert!(text.contains("CXQUEUES_BREAK_GLASS_TOKEN"), "{text}");
+        assert!(rx.try_recv().is_err());
     }
 
     #[tokio::test]
