@@ -1132,6 +1132,16 @@ impl Receiver {
         Self { url, bodies }
     }
 
+    /// Waits until at least one `event` arrived; then all of that type received.
+    async fn wait_events(&self, event: &str) -> Vec<Value> {
+        let start = Instant::now();
+        while self.events(event).is_empty() {
+            assert!(start.elapsed() < DEADLINE, "no {event} event");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.events(event)
+    }
+
     /// The bodies received of one event type.
     fn events(&self, event: &str) -> Vec<Value> {
         self.bodies
@@ -1158,6 +1168,11 @@ fn repo_with_spec(spec: &str, queues: &[(&str, u32, &str)]) -> (Repo, String) {
     }
     let id = repo.commit("first queues");
     (repo, id)
+}
+
+/// The audit records of one action.
+fn records_of<'a>(audit: &'a [Value], action: &str) -> Vec<&'a Value> {
+    audit.iter().filter(|r| r["action"] == action).collect()
 }
 
 fn parse_time(s: &str) -> jiff::Timestamp {
@@ -1300,10 +1315,7 @@ async fn break_glass_applies_through_a_deny_window_with_its_own_token_and_is_aud
     })
     .await;
     let audit = runner.audit();
-    let overridden: Vec<&Value> = audit
-        .iter()
-        .filter(|r| r["action"] == "WINDOW_OVERRIDDEN")
-        .collect();
+    let overridden = records_of(&audit, "WINDOW_OVERRIDDEN");
     assert_eq!(overridden.len(), 1, "{audit:#?}");
     assert_eq!(overridden[0]["queueName"], "Billing");
     assert_eq!(overridden[0]["window"], "freeze");
@@ -1316,15 +1328,7 @@ async fn break_glass_applies_through_a_deny_window_with_its_own_token_and_is_aud
             .iter()
             .any(|r| r["action"] == "QUEUE_CREATE" && r["status"] == "success")
     );
-    let start = Instant::now();
-    while hook.events("queue.window.overridden").is_empty() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "no queue.window.overridden event"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let event = &hook.events("queue.window.overridden")[0];
+    let event = &hook.wait_events("queue.window.overridden").await[0];
     assert_eq!(event["queueName"], "Billing");
     assert_eq!(event["reason"], "INC-42: queue missing during outage");
     assert_eq!(event["window"], "freeze");
@@ -1395,12 +1399,7 @@ async fn warn_reports_a_tenant_edit_in_metrics_status_and_one_webhook_event_and_
         })
         .await;
     assert_eq!(wait_of(&sim, "Billing"), Some(599));
-    let start = Instant::now();
-    while hook.events("queue.drift.detected").is_empty() {
-        assert!(start.elapsed() < DEADLINE, "no queue.drift.detected event");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let events = hook.events("queue.drift.detected");
+    let events = hook.wait_events("queue.drift.detected").await;
     assert_eq!(events.len(), 1, "{events:#?}");
     assert_eq!(events[0]["queueName"], "Billing");
     assert_eq!(events[0]["mode"], "warn");
@@ -1416,10 +1415,7 @@ async fn warn_reports_a_tenant_edit_in_metrics_status_and_one_webhook_event_and_
     );
     assert_eq!(m.value("cxqueues_drift_corrections_total", &[]), 0.0);
     let audit = runner.audit();
-    let drift: Vec<&Value> = audit
-        .iter()
-        .filter(|r| r["action"] == "DRIFT_DETECTED")
-        .collect();
+    let drift = records_of(&audit, "DRIFT_DETECTED");
     assert_eq!(drift.len(), 1, "{audit:#?}");
     assert_eq!(drift[0]["status"], "warn");
     assert!(
@@ -1450,10 +1446,7 @@ async fn correct_mode_restores_a_tenant_edit_and_reports_it_once() {
         .await;
     assert_eq!(st["queues"]["Billing"]["driftMode"], "correct");
     let audit = runner.audit();
-    let drift: Vec<&Value> = audit
-        .iter()
-        .filter(|r| r["action"] == "DRIFT_DETECTED")
-        .collect();
+    let drift = records_of(&audit, "DRIFT_DETECTED");
     assert_eq!(drift.len(), 1, "{audit:#?}");
     assert_eq!(drift[0]["status"], "corrected");
     let (_, metrics) = runner.get("/metrics").await;

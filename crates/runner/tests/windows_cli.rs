@@ -25,19 +25,7 @@ fn run(sim: &SimHandle, repo: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn write(dir: &Path, rel: &str, body: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, body).unwrap();
-}
+use common::{output_text as text, write_file as write};
 
 /// A repository with `spec` lines in `cxqueues.yaml` and the queue Billing (maxWaitTime
 /// `wait`), and a tenant whose Billing waits 300.
