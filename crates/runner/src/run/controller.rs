@@ -11,8 +11,10 @@
 //!   the commit and every error, and the next good commit is applied.
 //! - A tenant error (network, 5xx, auth) or a queue left unreconciled fails the run: it is
 //!   retried after the backoff, on the newest commit.
-//! - A resync plans against the tenant: with self-heal it writes drift back, without it only
-//!   reports the drifted queues.
+//! - A resync plans against the tenant; the plan then goes through the gate
+//!   ([`super::windows`]): drift is written back in drift mode `correct`, only reported in
+//!   `warn` (`--no-self-heal`), not looked for in `off`; a change window holds changes or
+//!   corrections back, and the loop runs again when it lifts (no new commit needed).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -79,7 +81,7 @@ impl Timers {
 /// How the loop behaves.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Write drift back on resync (otherwise only report it).
+    /// `false` (`--no-self-heal`): drift mode `correct` becomes `warn` for every queue.
     pub self_heal: bool,
     /// Writes in flight at once.
     pub parallelism: usize,

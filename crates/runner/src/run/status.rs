@@ -9,7 +9,9 @@
 //!  "errors": [{"message", "file", "line", "column", "rule", "hint"}], "warnings": [...],
 //!  "lastApplied": {commit}, "queues": {"Billing": {"state": "in_sync", "id", "file",
 //!  "lastAppliedVersion", "lastAppliedCommit", "drift": [{"path", "before", "after"}],
-//!  "lastChange": [{"path", "before", "after"}], "modifiedBy", "modifiedAt", "lastError"}}, "lastRun": {run}, "recentRuns": [{run}], "nextResync", "nextRetry",
+//!  "lastChange": [{"path", "before", "after"}], "modifiedBy", "modifiedAt", "lastError",
+//!  "pending": [{"fields", "window", "until", "applies"}], "driftMode"}}, "lastRun": {run},
+//!  "recentRuns": [{run}], "nextResync", "nextRetry",
 //!  "webhooks": {"pending", "dead": [...]}}
 //! ```
 //!
