@@ -762,6 +762,17 @@ fn record_queues(
         }
         queues.insert(c.name.clone(), q);
     }
+    // Queues the gate took out of the plan (held, or drift only reported): what was known of
+    // them stays; the gate's own entries are added by `windows::publish`.
+    for (name, mut q) in old {
+        if files.contains_key(name.as_str()) && !queues.contains_key(&name) {
+            q.state = QueueState::InSync;
+            q.drift.clear();
+            q.pending.clear();
+            q.last_error = None;
+            queues.insert(name, q);
+        }
+    }
     st.queues = queues;
 }
 
