@@ -123,6 +123,8 @@ pub fn gate(plan: Plan, input: &GateInput<'_>) -> Gated {
     let mut held_changes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let Plan { changes, .. } = &plan;
     let no_labels = BTreeMap::new();
+    let verdicts: std::cell::RefCell<BTreeMap<(Vec<usize>, Applies), Option<model::Hold>>> =
+        std::cell::RefCell::default();
     for change in changes {
         let def = defs.get(change.name.as_str()).copied();
         let labels = def.map_or(&no_labels, |d| &d.doc.metadata.labels);
@@ -132,7 +134,22 @@ pub fn gate(plan: Plan, input: &GateInput<'_>) -> Gated {
             no_self_heal,
         );
         let hold = |what: Applies, out: &mut Gated| -> Option<model::Hold> {
-            let h = windows.hold(&change.name, labels, what, at)?;
+            // The verdict depends only on which windows cover the queue: computed once per set.
+            let covering: Vec<usize> = windows
+                .windows
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.applies_to(what) && w.covers(&change.name, labels))
+                .map(|(i, _)| i)
+                .collect();
+            if covering.is_empty() {
+                return None;
+            }
+            let h = verdicts
+                .borrow_mut()
+                .entry((covering, what))
+                .or_insert_with(|| windows.hold(&change.name, labels, what, at))
+                .clone()?;
             if break_glass {
                 out.overridden.push(Overridden {
                     queue: change.name.clone(),
@@ -253,6 +270,8 @@ pub fn gate(plan: Plan, input: &GateInput<'_>) -> Gated {
         }
         record.insert(name.clone(), now);
     }
+    // Queues no longer in the repository leave the record.
+    record.retain(|name, _| defs.contains_key(name.as_str()));
     out.record = record;
     out.plan = Plan {
         changes: kept,

@@ -243,3 +243,33 @@ fn a_window_for_other_queues_holds_nothing_here() {
     assert_eq!(paths(&g), ["maxWaitTime"]);
     assert!(g.held.is_empty());
 }
+
+#[test]
+fn a_declared_ignored_field_is_still_sent_when_the_queue_is_created() {
+    let repo = repo("  drift: {ignore: [maxWaiters]}\n", QUEUE);
+    let g = run(
+        &repo,
+        &Observed::default(),
+        "2026-12-07T10:00:00Z",
+        None,
+        false,
+    );
+    assert_eq!(g.plan.changes.len(), 1);
+    assert_eq!(g.plan.changes[0].desired.max_waiters, Some(50));
+}
+
+#[test]
+fn a_create_held_by_a_window_is_one_held_change_and_stays_out_of_the_record() {
+    let repo = repo(PEAK, QUEUE);
+    let g = run(
+        &repo,
+        &Observed::default(),
+        "2026-12-07T15:00:00Z",
+        None,
+        false,
+    );
+    assert!(g.plan.changes.is_empty());
+    assert_eq!(g.held.len(), 1);
+    assert_eq!(g.held[0].queue, "Billing");
+    assert!(!g.record.contains_key("Billing"));
+}
