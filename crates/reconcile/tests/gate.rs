@@ -66,7 +66,7 @@ fn run(
         std::path::Path::new("cxqueues.yaml"),
     );
     assert!(diags.is_empty(), "{diags:?}");
-    let plan = reconcile::plan(repo, observed);
+    let plan = reconcile::plan(repo, observed).expect("no tenant-aware errors");
     reconcile::gate(
         plan,
         &GateInput {

@@ -1,7 +1,7 @@
 //! Change windows and drift modes for every command that plans (`plan`, `apply`, `run`):
 //! the last applied desired state kept in the state directory (how change is told from
-//! drift), the gate over a plan ([`reconcile::gate`]) at the wall clock's instant, and how held
-//! changes and drift are shown (text lines, plan JSON).
+//! drift; the pipeline gates each plan with it, [`crate::pipeline::GateOptions`]), and how
+//! held changes and drift are shown (text lines, plan JSON).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use model::{Repository, Windows};
-use reconcile::{ApplyReport, Desired, DriftFound, FieldChange, GateInput, Gated, Held, Status};
+use reconcile::{ApplyReport, Desired, DriftFound, FieldChange, Gated, Held};
 use serde::{Deserialize, Serialize};
-
-use crate::pipeline::Planned;
 
 /// The file of the state directory that holds the last applied desired state per queue.
 pub const APPLIED_FILE: &str = "applied.json";
@@ -71,11 +69,7 @@ pub fn record_after(
     report: &ApplyReport,
 ) -> BTreeMap<String, Desired> {
     let mut out = gated.clone();
-    for o in report
-        .outcomes
-        .iter()
-        .filter(|o| o.status != Status::Applied)
-    {
+    for o in report.outcomes.iter().filter(|o| !o.is_applied()) {
         match prev.and_then(|p| p.get(&o.name)) {
             Some(d) => {
                 out.insert(o.name.clone(), d.clone());
@@ -95,45 +89,6 @@ pub fn windows_of(repo: &Repository) -> Windows {
         .clone()
         .unwrap_or_else(|| PathBuf::from("cxqueues.yaml"));
     Windows::compile(&repo.tenant.spec.change_windows, &file).0
-}
-
-/// What the gate kept back, with the plan that may be applied now.
-#[derive(Debug)]
-pub struct GateOutcome {
-    pub planned: Planned,
-    pub gated: Gated,
-    pub windows: Windows,
-}
-
-/// Gates `planned` at `at`: the plan left is what may be written now.
-pub fn gate(
-    repo: &Repository,
-    planned: Planned,
-    at: Timestamp,
-    break_glass: bool,
-    no_self_heal: bool,
-    applied: Option<&BTreeMap<String, Desired>>,
-) -> GateOutcome {
-    let windows = windows_of(repo);
-    let Planned { observed, plan } = planned;
-    let mut gated = reconcile::gate(
-        plan,
-        &GateInput {
-            repo,
-            observed: &observed,
-            windows: &windows,
-            at,
-            break_glass,
-            no_self_heal,
-            applied,
-        },
-    );
-    let plan = std::mem::take(&mut gated.plan);
-    GateOutcome {
-        planned: Planned { observed, plan },
-        gated,
-        windows,
-    }
 }
 
 /// `18:00 EST` in the window's time zone, with the date when it is not `now`'s day there.

@@ -2,15 +2,19 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use model::Repository;
-use reconcile::{ApplyReport, Observed, Plan, Status};
+use reconcile::{ApplyObserver, ApplyReport, QueueResult};
 
 use crate::RepoArgs;
 use crate::exit::{CliError, Outcome};
-use crate::output::plan::{self as plan_output, Origin, PlanFile, PlanStatus};
-use crate::pipeline;
+use crate::output::plan::{self as plan_output, Origin, PlanFile};
+use crate::pipeline::{self, Desired, Mode, Planned, RunOutcome};
+use crate::recorder::audit::RunContext;
 use crate::tenant::{Connected, TenantArgs, connect};
-use crate::windows::{self, GateOutcome};
+use crate::windows;
+use model::Windows;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -90,22 +94,20 @@ fn origin(dir: &std::path::Path, repo: &Repository, sim: bool) -> Origin {
     }
 }
 
-/// A plan made, with everything that made it.
-struct Planned {
+/// The repository checked and the tenant connected, ready for the pipeline; or the "invalid"
+/// plan document (errors printed) that `plan --out` saves.
+struct Ready {
     repo: Repository,
     conn: Connected,
-    observed: Observed,
-    plan: Plan,
     origin: Origin,
 }
 
-/// Validates, connects, observes and plans. Errors (the repository's, or tenant-aware) are
-/// printed, and come back as the "invalid" plan document that `plan --out` saves.
-async fn make_plan(
+/// Validates (printing every diagnostic) and connects.
+async fn prepare(
     repo: &RepoArgs,
     tenant: &TenantArgs,
     state_dir: &std::path::Path,
-) -> Result<Result<Planned, Box<PlanFile>>, CliError> {
+) -> Result<Result<Ready, Box<PlanFile>>, CliError> {
     let loaded = match pipeline::load_or_errors(repo) {
         Ok(r) => r,
         Err(bad) => {
@@ -121,39 +123,80 @@ async fn make_plan(
             sim.base_url()
         );
     }
-    let pipeline::Planned { observed, plan } =
-        pipeline::observe_and_plan(&loaded, &conn.client).await?;
-    if plan.has_errors() {
-        pipeline::report_diagnostics(&repo.repo, &plan.diagnostics);
-        eprintln!("The plan has errors against the tenant: nothing was written.");
-        return Ok(Err(Box::new(PlanFile::invalid(origin, &plan.diagnostics))));
-    }
-    for w in &plan.warnings {
-        eprintln!("warning: {w}");
-    }
-    for s in &plan.skipped {
-        eprintln!("error: {s}");
-    }
-    Ok(Ok(Planned {
+    Ok(Ok(Ready {
         repo: loaded,
         conn,
-        observed,
-        plan,
         origin,
     }))
 }
 
+/// The tenant-aware errors of a plan, printed, as the "invalid" plan document.
+fn rejected(root: &std::path::Path, origin: Origin, r: &reconcile::Rejected) -> Box<PlanFile> {
+    pipeline::report_diagnostics(root, &r.diagnostics);
+    eprintln!("The plan has errors against the tenant: nothing was written.");
+    Box::new(PlanFile::invalid(origin, &r.diagnostics))
+}
+
+/// The plan's notes: unreadable tenant queues, managed ones left out, queues re-planned.
+fn print_notes(planned: &Planned) {
+    for w in &planned.plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    for s in &planned.plan.skipped {
+        eprintln!("error: {s}");
+    }
+    for name in &planned.replanned {
+        eprintln!("re-planned {name}: its tenant state moved since the plan was made");
+    }
+}
+
+/// What `apply` shows as the pipeline goes: the plan before anything is written, then a
+/// progress bar on a terminal.
+struct ApplyWatch {
+    origin: Origin,
+    format: PlanFormat,
+    bar: Option<indicatif::ProgressBar>,
+    windows: Windows,
+    now: jiff::Timestamp,
+}
+
+impl pipeline::Watch for ApplyWatch {
+    fn planned(&mut self, planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
+        print_notes(planned);
+        print_plan(planned, &self.origin, self.format, &self.windows, self.now);
+        match pipeline::progress(planned.plan.changes.len()) {
+            Some((bar, observer)) => {
+                self.bar = Some(bar);
+                vec![observer]
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
 /// The plan document with what the windows held back and the drift found.
-fn plan_file(g: &GateOutcome, origin: &Origin) -> PlanFile {
-    let mut file = PlanFile::from_plan(&g.planned.plan, origin.clone());
-    file.held = g.gated.held.iter().map(Into::into).collect();
-    file.drift = g.gated.drift.iter().map(Into::into).collect();
+fn plan_file(planned: &Planned, origin: &Origin) -> PlanFile {
+    let mut file = PlanFile::from_plan(&planned.plan, origin.clone());
+    if let Some(g) = &planned.gated {
+        file.held = g.held.iter().map(Into::into).collect();
+        file.drift = g.drift.iter().map(Into::into).collect();
+    }
     file
 }
 
-fn print_plan(g: &GateOutcome, origin: &Origin, format: PlanFormat, now: jiff::Timestamp) {
-    let plan = &g.planned.plan;
-    let gate_lines = windows::text(&g.gated, &g.windows, now);
+fn print_plan(
+    planned: &Planned,
+    origin: &Origin,
+    format: PlanFormat,
+    windows: &Windows,
+    now: jiff::Timestamp,
+) {
+    let plan = &planned.plan;
+    let gate_lines = planned
+        .gated
+        .as_ref()
+        .map(|g| crate::windows::text(g, windows, now))
+        .unwrap_or_default();
     match format {
         PlanFormat::Text => {
             print!(
@@ -163,12 +206,12 @@ fn print_plan(g: &GateOutcome, origin: &Origin, format: PlanFormat, now: jiff::T
             print!("{gate_lines}");
         }
         PlanFormat::Markdown => {
-            print!("{}", plan_output::markdown(&plan_file(g, origin)));
+            print!("{}", plan_output::markdown(&plan_file(planned, origin)));
             if !gate_lines.is_empty() {
                 print!("\n**Held back or not corrected**\n\n```\n{gate_lines}```\n");
             }
         }
-        PlanFormat::Json => print!("{}", plan_output::json(&plan_file(g, origin))),
+        PlanFormat::Json => print!("{}", plan_output::json(&plan_file(planned, origin))),
     }
 }
 
@@ -181,6 +224,11 @@ fn applied_dir(state_dir: &std::path::Path, sim: bool) -> std::path::PathBuf {
     }
 }
 
+/// Whether anything is held back by a change window.
+fn held(planned: &Planned) -> bool {
+    planned.gated.as_ref().is_some_and(|g| !g.held.is_empty())
+}
+
 fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
     std::fs::write(out, plan_output::json(doc)).map_err(|source| CliError::Io {
         what: "write the plan to",
@@ -190,36 +238,53 @@ fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
 }
 
 pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
-    let planned = match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
-        Ok(p) => p,
-        Err(invalid) => {
-            if let Some(out) = &args.out {
-                save(out, &invalid)?;
-                eprintln!(
-                    "Saved the reasons to {} (an \"invalid\" plan: `cxqueues comment` posts them; apply refuses it).",
-                    out.display()
-                );
-            }
-            return Ok(Outcome::Invalid);
+    let invalid = |doc: Box<PlanFile>| -> Result<Outcome, CliError> {
+        if let Some(out) = &args.out {
+            save(out, &doc)?;
+            eprintln!(
+                "Saved the reasons to {} (an \"invalid\" plan: `cxqueues comment` posts them; apply refuses it).",
+                out.display()
+            );
         }
+        Ok(Outcome::Invalid)
     };
+    let ready = match prepare(&args.repo, &args.tenant, &args.state.state_dir).await? {
+        Ok(r) => r,
+        Err(doc) => return invalid(doc),
+    };
+    let run = RunContext::new("cli");
     let now = jiff::Timestamp::now();
     let prev = windows::load_applied(&applied_dir(&args.state.state_dir, args.tenant.sim));
-    let g = windows::gate(
-        &planned.repo,
-        pipeline::Planned {
-            observed: planned.observed,
-            plan: planned.plan,
+    let outcome = pipeline::run(
+        &Desired::repo(&ready.repo),
+        &ready.conn.client,
+        pipeline::Options {
+            mode: Mode::Plan,
+            parallelism: 1,
+            recorder: None,
+            run: &run,
+            hooks: &ready.repo,
+            watch: &mut pipeline::Quiet,
+            gate: Some(pipeline::GateOptions {
+                at: now,
+                break_glass: false,
+                no_self_heal: false,
+                applied: prev.as_ref(),
+            }),
         },
-        now,
-        false,
-        false,
-        prev.as_ref(),
-    );
-    print_plan(&g, &planned.origin, args.format, now);
-    let plan = &g.planned.plan;
+    )
+    .await?;
+    let planned = match outcome {
+        RunOutcome::InSync(p) | RunOutcome::Planned(p) => p,
+        RunOutcome::Invalid(r) => return invalid(rejected(&args.repo.repo, ready.origin, &r)),
+        other => unreachable_outcome(&other),
+    };
+    print_notes(&planned);
+    let plan = &planned.plan;
+    let windows = windows::windows_of(&ready.repo);
+    print_plan(&planned, &ready.origin, args.format, &windows, now);
     if let Some(out) = &args.out {
-        save(out, &plan_file(&g, &planned.origin))?;
+        save(out, &plan_file(&planned, &ready.origin))?;
         eprintln!(
             "Saved the plan to {}; apply it with `cxqueues apply --plan {}`.",
             out.display(),
@@ -227,12 +292,17 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
         );
     }
     Ok(
-        if args.detailed_exitcode && (!plan.is_empty() || !g.gated.held.is_empty()) {
+        if args.detailed_exitcode && (!plan.is_empty() || held(&planned)) {
             Outcome::Changes
         } else {
             Outcome::Success
         },
     )
+}
+
+/// An outcome a command's mode cannot produce (a plan is never held or applied).
+fn unreachable_outcome(o: &RunOutcome) -> ! {
+    unreachable!("the pipeline ended in {o:?}, which this command's mode never reaches")
 }
 
 pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
@@ -258,77 +328,95 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         })
         .await;
     }
-    let Planned {
-        repo: loaded,
-        conn,
-        observed,
-        plan,
-        origin,
-    } = match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
-        Ok(x) => x,
-        Err(_) => return Ok(Outcome::Invalid),
+    let Ready { repo, conn, origin } =
+        match prepare(&args.repo, &args.tenant, &args.state.state_dir).await? {
+            Ok(r) => r,
+            Err(_) => return Ok(Outcome::Invalid),
+        };
+    let saved = match &args.plan {
+        None => None,
+        Some(file) => Some(pipeline::Saved {
+            file: file.clone(),
+            doc: PlanFile::read(file)?,
+            here: origin.clone(),
+            replan: args.replan,
+        }),
     };
-    // A managed queue the tenant cannot read is left out: the apply is partial (exit 4).
-    let skipped = plan.skipped.clone();
-    let (plan, mut refused) = match &args.plan {
-        None => (plan, Vec::new()),
-        Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
-    };
-    refused.extend(skipped);
-    // The change windows and drift modes, at this instant.
-    let now = jiff::Timestamp::now();
-    let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
-    let prev = windows::load_applied(&state.state_dir);
-    let g = windows::gate(
-        &loaded,
-        pipeline::Planned { observed, plan },
-        now,
-        args.break_glass.is_some(),
-        false,
-        prev.as_ref(),
-    );
-    print_plan(&g, &origin, args.format, now);
-    let windows::GateOutcome { planned, gated, .. } = g;
     // The audit log and the webhook outbox (both under --state-dir).
-    let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
-    let recorder = crate::recorder::Recorder::open(&state, &loaded)?;
-    let ctx = crate::recorder::audit::RunContext::new("cli");
-    let trace = crate::recorder::gate::GateTrace {
-        overridden: &gated.overridden,
-        reason: args.break_glass.as_deref(),
-        new_drift: gated.drift.iter().collect(),
+    let hooks = pipeline::webhooks_for(repo.clone(), args.tenant.sim);
+    let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
+    let recorder = crate::recorder::Recorder::open(&state, &hooks)?;
+    let run = RunContext::new("cli");
+    // The change windows at this instant, and the last applied state (change or drift).
+    let now = jiff::Timestamp::now();
+    let prev = windows::load_applied(&state.state_dir);
+    let mut watch = ApplyWatch {
+        origin,
+        format: args.format,
+        bar: None,
+        windows: windows::windows_of(&repo),
+        now,
     };
-    let traced = recorder.record_gate(&loaded, &ctx, &trace);
-    let bar = pipeline::progress(planned.plan.changes.len());
-    let extra = bar.iter().map(|(_, o)| o.clone()).collect();
-    let run = pipeline::apply_and_record(
+    let outcome = pipeline::run(
+        &Desired { repo: &repo, saved },
         &conn.client,
-        &planned,
-        Some(&recorder),
-        &ctx,
-        &loaded,
-        args.parallelism,
-        extra,
+        pipeline::Options {
+            mode: Mode::Apply,
+            parallelism: args.parallelism,
+            recorder: Some(&recorder),
+            run: &run,
+            hooks: &hooks,
+            watch: &mut watch,
+            gate: Some(pipeline::GateOptions {
+                at: now,
+                break_glass: args.break_glass.is_some(),
+                no_self_heal: false,
+                applied: prev.as_ref(),
+            }),
+        },
     )
     .await?;
-    if let Some((bar, _)) = bar {
+    if let Some(bar) = watch.bar {
         bar.finish_and_clear();
     }
-    let (report, audited) = (run.report, run.audited);
-    let audited = audited.and(traced.map_err(|e| e.to_string()));
-    let record = windows::record_after(&gated.record, prev.as_ref(), &report);
-    if let Err(e) = windows::save_applied(&state.state_dir, &record) {
-        eprintln!(
-            "warning: the last applied state could not be saved in {}: {e}",
-            state.state_dir.display()
-        );
-    }
-    if let Some(until) = gated.next_release() {
-        eprintln!(
-            "{} change(s) held by a change window; run apply again after {} (or `cxqueues run` applies them when the window lifts).",
-            gated.held.len(),
-            windows::rfc3339(until)
-        );
+    let applied = match outcome {
+        RunOutcome::Applied(applied) => applied,
+        RunOutcome::Invalid(r) => {
+            rejected(&args.repo.repo, watch.origin, &r);
+            return Ok(Outcome::Invalid);
+        }
+        RunOutcome::Refused(why) => return Err(CliError::Usage(why)),
+        other => unreachable_outcome(&other),
+    };
+    let pipeline::Applied {
+        planned,
+        report,
+        audited,
+        ..
+    } = *applied;
+    let mut audited = audited;
+    if let Some(g) = &planned.gated {
+        let trace = crate::recorder::gate::GateTrace {
+            overridden: &g.overridden,
+            reason: args.break_glass.as_deref(),
+            new_drift: g.drift.iter().collect(),
+        };
+        let traced = recorder.record_gate(&hooks, &run, &trace);
+        audited = audited.and(traced.map_err(|e| e.to_string()));
+        let record = windows::record_after(&g.record, prev.as_ref(), &report);
+        if let Err(e) = windows::save_applied(&state.state_dir, &record) {
+            eprintln!(
+                "warning: the last applied state could not be saved in {}: {e}",
+                state.state_dir.display()
+            );
+        }
+        if let Some(until) = g.next_release() {
+            eprintln!(
+                "{} change(s) held by a change window; run apply again after {} (or `cxqueues run` applies them when the window lifts).",
+                g.held.len(),
+                windows::rfc3339(until)
+            );
+        }
     }
     if let Err(e) = &audited {
         eprintln!("error: the audit log is incomplete: {e}");
@@ -341,11 +429,11 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             state.state_dir.display()
         );
     }
-    let outcome = report_outcome(&report, &refused);
+    let outcome = report_outcome(&report, &planned.refused);
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
-    } else if outcome == Outcome::Success && args.detailed_exitcode && !gated.held.is_empty() {
+    } else if outcome == Outcome::Success && args.detailed_exitcode && held(&planned) {
         Outcome::Changes
     } else {
         outcome
@@ -365,7 +453,7 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
         }
     }
     for o in &report.outcomes {
-        if o.status == Status::Applied && !o.fields.is_empty() {
+        if o.is_applied() && !o.fields.is_empty() {
             println!("{}", applied_line(o));
         }
     }
@@ -399,10 +487,10 @@ pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
 
 /// `skipped: Front, an update: depends on "Back", which failed`: the status said once.
 pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
-    let what = if o.status == Status::Skipped {
-        "skipped"
-    } else {
-        "failed"
+    let (what, why) = match &o.result {
+        QueueResult::Skipped { reason } => ("skipped", reason.to_string()),
+        QueueResult::Failed(e) => ("failed", e.to_string()),
+        QueueResult::Applied { .. } => ("applied", String::new()),
     };
     let action = match o.action {
         reconcile::Action::Create => "a create",
@@ -410,124 +498,41 @@ pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
         reconcile::Action::Delete => "a delete",
     };
     format!(
-        "{what}: {}, {action}: {}",
+        "{what}: {}, {action}: {why}",
         crate::output::printable::printable(&o.name),
-        o.error.as_deref().unwrap_or("unknown error")
     )
-}
-
-/// Reads a plan saved by `plan --out`.
-pub fn read_plan_file(file: &std::path::Path) -> Result<PlanFile, CliError> {
-    let text = std::fs::read_to_string(file).map_err(|source| CliError::Io {
-        what: "read the plan",
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let saved: PlanFile = serde_json::from_str(&text).map_err(|e| {
-        CliError::Usage(format!(
-            "{}:{}:{}: not a cxqueues plan (JSON, formatVersion 1): {e}",
-            file.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if saved.format_version != 1 {
-        return Err(CliError::Usage(format!(
-            "{}: formatVersion {} is not supported (this release reads 1)",
-            file.display(),
-            saved.format_version
-        )));
-    }
-    Ok(saved)
-}
-
-/// Why a saved plan may not be applied here at all: it records errors instead of changes,
-/// was made against the simulator for a real tenant, or against another tenant.
-fn refuse_saved(file: &std::path::Path, saved: &PlanFile, here: &Origin) -> Option<String> {
-    let f = file.display();
-    if saved.status == PlanStatus::Invalid {
-        let first = saved.errors.first().map_or(String::new(), |e| {
-            format!(
-                "; the first: {}:{}:{}: {}",
-                e.file.display(),
-                e.line,
-                e.column,
-                e.message
-            )
-        });
-        let n = saved.errors.len();
-        let errors = if n == 1 { "error" } else { "errors" };
-        return Some(format!(
-            "{f} is an invalid plan: no plan could be made from its commit, which has {n} \
-             {errors}{first}. Fix them, run plan again and apply that plan"
-        ));
-    }
-    if saved.origin.simulated && !here.simulated {
-        return Some(format!(
-            "{f} was planned against the embedded simulated tenant (--sim), not this tenant; \
-             plan against this tenant and apply that plan"
-        ));
-    }
-    if !saved.origin.tenant.is_empty() && saved.origin.tenant != here.tenant {
-        return Some(format!(
-            "{f} was planned for the tenant {:?}, and this repository names {:?}",
-            saved.origin.tenant, here.tenant
-        ));
-    }
-    None
-}
-
-/// The saved plan, less the queues whose tenant state moved since it was made (refused,
-/// with the reason) — or, with `replan`, with those queues planned afresh.
-fn saved_plan(
-    file: &std::path::Path,
-    fresh: &Plan,
-    observed: &Observed,
-    here: &Origin,
-    replan: bool,
-) -> Result<(Plan, Vec<String>), CliError> {
-    let saved = read_plan_file(file)?;
-    if let Some(why) = refuse_saved(file, &saved, here) {
-        return Err(CliError::Usage(why));
-    }
-    let rebased = saved.into_plan().rebase(fresh, observed, replan);
-    for name in &rebased.replanned {
-        eprintln!("re-planned {name}: its tenant state moved since the plan was made");
-    }
-    let (plan, refused) = (rebased.plan, rebased.refused);
-    Ok((plan, refused))
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use reconcile::{Action, FieldChange, QueueOutcome, Status};
+    use reconcile::{Action, FieldChange, QueueOutcome, QueueResult, SkipReason};
     use serde_json::json;
 
     use super::{applied_line, not_reconciled_line};
 
-    fn outcome(status: Status, fields: Vec<FieldChange>, error: Option<&str>) -> QueueOutcome {
+    fn outcome(result: QueueResult, fields: Vec<FieldChange>) -> QueueOutcome {
         QueueOutcome {
             name: "Billing Tier 1".into(),
             id: Some("q1".into()),
             action: Action::Update,
-            status,
             version_before: Some(2),
-            version_after: Some(3),
             conflicts: 0,
             overridden: Vec::new(),
-            error: error.map(str::to_string),
             latency: Duration::ZERO,
             fields,
-            written: None,
+            result,
         }
     }
 
     #[test]
     fn an_applied_update_names_each_field_it_changed_with_before_and_after() {
         let o = outcome(
-            Status::Applied,
+            QueueResult::Applied {
+                version_after: Some(3),
+                written: None,
+            },
             vec![
                 FieldChange {
                     path: "maxWaitTime".into(),
@@ -540,7 +545,6 @@ mod tests {
                     after: json!(60),
                 },
             ],
-            None,
         );
         assert_eq!(
             applied_line(&o),
@@ -549,36 +553,15 @@ mod tests {
     }
 
     #[test]
-    fn an_invalid_saved_plan_is_refused_without_nested_parentheses() {
-        let saved: super::PlanFile = serde_json::from_value(json!({
-            "formatVersion": 1,
-            "summary": {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "unmanaged": 0},
-            "changes": [],
-            "status": "invalid",
-            "errors": [{"file": "queues/a.yaml", "line": 3, "column": 5,
-                        "rule": "range", "message": "maxWaiters is 0 (below 1)"}],
-        }))
-        .expect("a plan file");
-        let why = super::refuse_saved(
-            std::path::Path::new("p.json"),
-            &saved,
-            &super::Origin::default(),
-        )
-        .expect("refused");
-        assert_eq!(
-            why,
-            "p.json is an invalid plan: no plan could be made from its commit, which has 1 \
-             error; the first: queues/a.yaml:3:5: maxWaiters is 0 (below 1). Fix them, run plan \
-             again and apply that plan"
-        );
-    }
-
-    #[test]
     fn a_skipped_queue_says_skipped_once_and_no_nested_parentheses() {
         let o = outcome(
-            Status::Skipped,
+            QueueResult::Skipped {
+                reason: SkipReason::DependsOn {
+                    queue: "Back".into(),
+                    failed: false,
+                },
+            },
             Vec::new(),
-            Some("depends on \"Back\", which was skipped too"),
         );
         let line = not_reconciled_line(&o);
         assert_eq!(

@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Recorder, RecorderError};
-use crate::recorder::audit::{AuditAction, AuditRecord, RunContext, now_rfc3339};
+use crate::recorder::audit::{AuditAction, AuditRecord, AuditStatus, RunContext, now_rfc3339};
 use crate::recorder::webhooks::{self, EventName, StoredEvent};
 use reconcile::{DriftFound, FieldChange, Overridden};
 
@@ -72,14 +72,14 @@ impl Recorder {
                 queue_name: Some(o.queue.clone()),
                 window: Some(o.window.clone()),
                 reason: Some(reason.to_string()),
-                ..AuditRecord::bare(ctx, AuditAction::WindowOverridden, o.applies.as_str())
+                ..AuditRecord::bare(ctx, AuditAction::WindowOverridden, AuditStatus::Overridden)
             })?;
         }
         for d in &trace.new_drift {
-            let status = if d.corrected {
-                "corrected"
-            } else {
-                d.mode.as_str()
+            let status = match d.mode {
+                _ if d.corrected => AuditStatus::Corrected,
+                model::DriftMode::Warn => AuditStatus::Warn,
+                _ => AuditStatus::Held,
             };
             let by = match (&d.modified_by, &d.modified_at) {
                 (Some(b), Some(a)) => Some(format!("changed by {b} at {a}")),

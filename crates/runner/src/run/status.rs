@@ -43,13 +43,15 @@ pub enum RunResult {
     /// The tenant drifted from an applied commit and its drift mode is `warn` (or
     /// `--no-self-heal`): reported only.
     Drifted,
-    /// Nothing was written: a change window holds every change back (the loop runs again
-    /// when it lifts).
-    Held,
     /// The commit has validation or tenant-check errors: nothing was written.
     Invalid,
     /// The tenant could not be read or written, or some queues were not reconciled: retried.
     Failed,
+    /// A change window is closed: nothing was written until it opens (the loop runs again
+    /// when it lifts).
+    Held,
+    /// Another replica leads: this one wrote nothing.
+    Standby,
 }
 
 impl RunResult {
@@ -58,9 +60,10 @@ impl RunResult {
             RunResult::Applied => "applied",
             RunResult::InSync => "in_sync",
             RunResult::Drifted => "drifted",
-            RunResult::Held => "held",
             RunResult::Invalid => "invalid",
             RunResult::Failed => "failed",
+            RunResult::Held => "held",
+            RunResult::Standby => "standby",
         }
     }
 }

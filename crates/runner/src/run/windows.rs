@@ -15,8 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::status::{QueueState, QueueStatus, Status};
-use crate::pipeline::Planned;
-use crate::windows::{self, GateOutcome};
+use crate::windows;
 
 /// A change held back, as `/status` shows it per queue.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -65,24 +64,9 @@ impl LoopGate {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Gates a plan of the loop at `at`.
-    pub fn gate(
-        &self,
-        repo: &Repository,
-        planned: Planned,
-        at: Timestamp,
-        break_glass: bool,
-        no_self_heal: bool,
-    ) -> GateOutcome {
-        let applied = self.inner().applied.clone();
-        windows::gate(
-            repo,
-            planned,
-            at,
-            break_glass,
-            no_self_heal,
-            applied.as_ref(),
-        )
+    /// The last applied desired state (none: no history yet).
+    pub fn applied(&self) -> Option<BTreeMap<String, Desired>> {
+        self.inner().applied.clone()
     }
 
     /// The drift not reported before (a queue's drift is new when its fields or the tenant's
