@@ -312,8 +312,9 @@ pub struct Options<'a> {
 pub struct GateOptions<'a> {
     /// The instant the windows are evaluated at.
     pub at: jiff::Timestamp,
-    /// Apply through change windows.
-    pub break_glass: bool,
+    /// Break glass: apply through change windows, for this reason (audited before the
+    /// writes, with a `queue.window.overridden` event per queue).
+    pub break_glass: Option<&'a str>,
     /// `run --no-self-heal`: drift mode `correct` becomes `warn`.
     pub no_self_heal: bool,
     /// The last applied desired state per queue (none: no history).
@@ -459,6 +460,17 @@ pub async fn run<T: Tenant>(
         } if !gating => return Ok(RunOutcome::DriftReported(planned)),
         Mode::Reconcile { applied_before, .. } => applied_before,
     };
+    // Writes through a change window are audited before they are made.
+    if let (Some(g), Some(r), Some(gated)) = (&opts.gate, opts.recorder, &planned.gated)
+        && !gated.overridden.is_empty()
+    {
+        let trace = crate::recorder::gate::GateTrace {
+            overridden: &gated.overridden,
+            reason: g.break_glass,
+            new_drift: Vec::new(),
+        };
+        r.record_gate(opts.hooks, opts.run, &trace)?;
+    }
     let extra = opts.watch.planned(&planned);
     let (report, audited) = apply_and_record(tenant, &planned, &opts, extra).await?;
     Ok(RunOutcome::Applied(Box::new(Applied {
@@ -486,7 +498,7 @@ fn gated(repo: &Repository, planned: Planned, g: &GateOptions<'_>) -> Planned {
             observed: &observed,
             windows: &windows,
             at: g.at,
-            break_glass: g.break_glass,
+            break_glass: g.break_glass.is_some(),
             no_self_heal: g.no_self_heal,
             applied: g.applied,
         },

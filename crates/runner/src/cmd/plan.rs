@@ -267,7 +267,7 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
             watch: &mut pipeline::Quiet,
             gate: Some(pipeline::GateOptions {
                 at: now,
-                break_glass: false,
+                break_glass: None,
                 no_self_heal: false,
                 applied: prev.as_ref(),
             }),
@@ -369,7 +369,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             watch: &mut watch,
             gate: Some(pipeline::GateOptions {
                 at: now,
-                break_glass: args.break_glass.is_some(),
+                break_glass: args.break_glass.as_deref(),
                 no_self_heal: false,
                 applied: prev.as_ref(),
             }),
@@ -397,8 +397,9 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     let mut audited = audited;
     if let Some(g) = &planned.gated {
         let trace = crate::recorder::gate::GateTrace {
-            overridden: &g.overridden,
-            reason: args.break_glass.as_deref(),
+            // The break-glass records were written before the apply (by the pipeline).
+            overridden: &[],
+            reason: None,
             new_drift: g.drift.iter().collect(),
         };
         let traced = recorder.record_gate(&hooks, &run, &trace);

@@ -324,7 +324,7 @@ async fn run_round<T: Tenant>(run: &Run, ctx: &Context<T>) -> Round {
             watch: &mut pipeline::Quiet,
             gate: Some(pipeline::GateOptions {
                 at: jiff::Timestamp::now(),
-                break_glass: break_glass.is_some(),
+                break_glass: break_glass.as_deref(),
                 no_self_heal: !ctx.opts.self_heal,
                 applied: applied_state.as_ref(),
             }),
@@ -859,9 +859,10 @@ fn trace_gate<T>(
     ctx.metrics
         .add_drift_detected(tenant, new_drift.len() as u64);
     if let Some(r) = &ctx.recorder {
+        // The break-glass records were written before the apply (by the pipeline).
         let trace = crate::recorder::gate::GateTrace {
-            overridden: &gated.overridden,
-            reason: break_glass,
+            overridden: &[],
+            reason: None,
             new_drift,
         };
         if let Err(e) = r.record_gate(hooks, audit, &trace) {
