@@ -87,6 +87,9 @@ impl Gated {
     }
 }
 
+/// The verdict per set of covering windows (their indices) and kind of write.
+type Verdicts = BTreeMap<(Vec<usize>, Applies), Option<model::Hold>>;
+
 /// Every concrete field path a plan can name for a queue's declared fields.
 const PATHS: [&str; 9] = [
     "description",
@@ -123,8 +126,7 @@ pub fn gate(plan: Plan, input: &GateInput<'_>) -> Gated {
     let mut held_changes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let Plan { changes, .. } = &plan;
     let no_labels = BTreeMap::new();
-    let verdicts: std::cell::RefCell<BTreeMap<(Vec<usize>, Applies), Option<model::Hold>>> =
-        std::cell::RefCell::default();
+    let verdicts: std::cell::RefCell<Verdicts> = std::cell::RefCell::default();
     for change in changes {
         let def = defs.get(change.name.as_str()).copied();
         let labels = def.map_or(&no_labels, |d| &d.doc.metadata.labels);
