@@ -4,19 +4,19 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use model::{Diagnostic, LoadOptions, RepoFile, Repository};
+use model::{RepoFile, Repository};
 use optimize::render::Colour;
 use optimize::{FileEdit, Metrics, Options, Policy};
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
+use crate::cli::args::TenantArgs;
 use crate::exit::{CliError, Outcome};
-use crate::tenant::TenantArgs;
 
 /// The largest metrics file read, in bytes.
-pub const MAX_METRICS_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_METRICS_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PolicyArg {
+pub(crate) enum PolicyArg {
     /// Erlang C (M/M/N): maxWaiters and maxWaitTime from the tail ε; the service level is
     /// predicted, never changed.
     ErlangC,
@@ -34,7 +34,7 @@ impl From<PolicyArg> for Policy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OptimizeFormat {
+pub(crate) enum OptimizeFormat {
     /// Per queue: current → proposed, the reason and the prediction.
     Text,
     /// `{"formatVersion": 1, "policy", "queues": [...]}`.
@@ -44,7 +44,7 @@ pub enum OptimizeFormat {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct OptimizeArgs {
+pub(crate) struct OptimizeArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     /// How proposals are computed (default: erlang-c, or the metrics document's "policy").
@@ -80,10 +80,10 @@ pub struct OptimizeArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub state: crate::recorder::StateDirArg,
+    pub state: crate::cli::args::StateDirArg,
 }
 
-pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
     let root = args.repo.repo.clone();
     if !root.is_dir() {
         return Err(CliError::Usage(format!(
@@ -95,7 +95,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         Some(path) => Some(read_metrics(path)?),
         None => None,
     };
-    let repo = match crate::pipeline::load_valid(&args.repo) {
+    let repo = match crate::cmd::load_valid(&args.repo) {
         Ok(r) => r,
         Err(o) => return Ok(o),
     };
@@ -164,16 +164,19 @@ fn colour() -> Colour {
 /// Reads and parses a metrics file (CSV by its `.csv` name, JSON otherwise).
 fn read_metrics(path: &Path) -> Result<(Metrics, Option<Policy>), CliError> {
     let shown = path.display().to_string();
-    let meta =
-        std::fs::metadata(path).map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
+    let unreadable = |source| CliError::Io {
+        what: "read the metrics file (--metrics)",
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.len() > MAX_METRICS_BYTES {
         return Err(CliError::Usage(format!(
             "--metrics {shown}: {} bytes, above the {MAX_METRICS_BYTES}-byte limit",
             meta.len()
         )));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
     if shown.to_ascii_lowercase().ends_with(".csv") {
         Ok((Metrics::parse_csv(&shown, &text).map_err(usage)?, None))
     } else {
@@ -190,11 +193,8 @@ async fn from_tenant(
     state_dir: &Path,
 ) -> Result<Metrics, CliError> {
     let conn = crate::tenant::connect(args, repo, state_dir).await?;
-    if let Some(sim) = &conn.sim {
-        eprintln!(
-            "Using the embedded simulated tenant at {} (demo traffic).",
-            sim.base_url()
-        );
+    if let Some(url) = conn.sim_url() {
+        eprintln!("Using the embedded simulated tenant at {url} (demo traffic).");
     }
     let figures = tenant::Tenant::queue_metrics(&conn.client).await?;
     let names: std::collections::HashSet<&str> = repo.queues.iter().map(|q| q.name()).collect();
@@ -223,77 +223,22 @@ fn tenant_figures(m: tenant::QueueMetrics) -> optimize::QueueMetrics {
     }
 }
 
-/// Checks the repository `repo` (valid, as loaded) with `edits` made, as `validate` does:
-/// the edited files parsed again against the tenant document `tenant`, then every
-/// cross-queue rule on the whole. `Err` holds the errors: then nothing may be written.
-pub fn revalidate(
-    repo: &Repository,
-    tenant: Option<RepoFile>,
-    edits: &[FileEdit],
-) -> Result<(), Vec<Diagnostic>> {
-    let files = edits.iter().map(|e| RepoFile {
-        path: e.file.clone(),
-        bytes: e.after.clone().into_bytes(),
-    });
-    let edited = model::parse_files(tenant, files, &LoadOptions::default());
-    let tenant_file = edited.tenant_file.clone();
-    let mut errors: Vec<Diagnostic> = edited
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error() && Some(&d.file) != tenant_file.as_ref())
-        .cloned()
-        .collect();
-    let edited_files: std::collections::HashSet<&Path> =
-        edits.iter().map(|e| e.file.as_path()).collect();
-    let whole = Repository {
-        tenant: repo.tenant.clone(),
-        tenant_file: repo.tenant_file.clone(),
-        queues: repo
-            .queues
-            .iter()
-            .filter(|q| !edited_files.contains(q.file.as_path()))
-            .cloned()
-            .chain(edited.queues)
-            .collect(),
-        diagnostics: Vec::new(),
-        unread: 0,
-        id_kind: repo.id_kind,
-    };
-    let caps = crate::tenant::capabilities(whole.tenant.spec.platform);
-    errors.extend(
-        reconcile::check_offline(&whole, caps)
-            .into_iter()
-            .filter(Diagnostic::is_error),
-    );
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        reconcile::sort_diagnostics(&mut errors);
-        Err(errors)
-    }
-}
-
-/// The edit refused because the edited repository does not validate.
-pub fn refusal(errors: &[Diagnostic]) -> String {
-    let mut s = String::from("the edited repository does not validate, so nothing was written:");
-    for d in errors {
-        s.push_str(&format!("\n  {d}"));
-    }
-    s
-}
-
 /// Validates the edited repository, then writes each edited file (through a temporary file
 /// and a rename, so that a file is never half written).
 fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(), CliError> {
     let tenant = match &repo.tenant_file {
         Some(p) => Some(RepoFile {
             path: p.clone(),
-            bytes: std::fs::read(root.join(p))
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", p.display())))?,
+            bytes: std::fs::read(root.join(p)).map_err(|source| CliError::Io {
+                what: "read",
+                path: root.join(p),
+                source,
+            })?,
         }),
         None => None,
     };
-    revalidate(repo, tenant, edits).map_err(|errors| CliError::Usage(refusal(&errors)))?;
+    crate::pipeline::revalidate(repo, tenant, edits)
+        .map_err(|errors| CliError::Usage(crate::pipeline::refusal(&errors)))?;
     for e in edits {
         let path = root.join(&e.file);
         let tmp = path.with_extension("yaml.cxqueues-tmp");
@@ -301,7 +246,11 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|err| {
                 let _ = std::fs::remove_file(&tmp);
-                CliError::Usage(format!("cannot write {}: {err}", path.display()))
+                CliError::Io {
+                    what: "write",
+                    path: path.clone(),
+                    source: err,
+                }
             })?;
     }
     Ok(())
@@ -310,6 +259,7 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::{refusal, revalidate};
 
     fn file(path: &str, text: &str) -> RepoFile {
         RepoFile {
@@ -336,7 +286,7 @@ mod tests {
         let repo = model::parse_files(
             Some(file("cxqueues.yaml", TENANT)),
             vec![file("queues/a.yaml", A), file("queues/b.yaml", B)],
-            &LoadOptions::default(),
+            &model::LoadOptions::default(),
         );
         assert!(!repo.has_errors());
         repo

@@ -7,24 +7,24 @@ use std::sync::Arc;
 use model::Repository;
 use reconcile::{ApplyObserver, ApplyReport, QueueResult};
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
+use crate::cli::args::TenantArgs;
 use crate::exit::{CliError, Outcome};
 use crate::output::plan::{self as plan_output, Origin, PlanFile};
 use crate::pipeline::{self, Desired, Mode, Planned, RunOutcome};
 use crate::recorder::audit::RunContext;
-use crate::tenant::{Connected, TenantArgs, connect};
-use crate::windows;
+use crate::tenant::{Connected, connect};
 use model::Windows;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     Text,
     Markdown,
     Json,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -39,11 +39,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub state: crate::recorder::StateDirArg,
+    pub state: crate::cli::args::StateDirArg,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -76,7 +76,7 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     #[command(flatten)]
-    pub state: crate::recorder::StateArgs,
+    pub state: crate::cli::args::StateArgs,
 }
 
 /// The tenant's name and the checked-out commit, recorded in the saved plan and shown in
@@ -108,7 +108,7 @@ async fn prepare(
     tenant: &TenantArgs,
     state_dir: &std::path::Path,
 ) -> Result<Result<Ready, Box<PlanFile>>, CliError> {
-    let loaded = match pipeline::load_or_errors(repo) {
+    let loaded = match super::load_or_errors(repo) {
         Ok(r) => r,
         Err(bad) => {
             let origin = origin(&repo.repo, &bad.repo, tenant.sim);
@@ -117,10 +117,9 @@ async fn prepare(
     };
     let origin = origin(&repo.repo, &loaded, tenant.sim);
     let conn = connect(tenant, &loaded, state_dir).await?;
-    if let Some(sim) = &conn.sim {
+    if let Some(url) = conn.sim_url() {
         eprintln!(
-            "Using the embedded simulated tenant at {} (demo state; nothing real is touched).",
-            sim.base_url()
+            "Using the embedded simulated tenant at {url} (demo state; nothing real is touched)."
         );
     }
     Ok(Ok(Ready {
@@ -132,7 +131,7 @@ async fn prepare(
 
 /// The tenant-aware errors of a plan, printed, as the "invalid" plan document.
 fn rejected(root: &std::path::Path, origin: Origin, r: &reconcile::Rejected) -> Box<PlanFile> {
-    pipeline::report_diagnostics(root, &r.diagnostics);
+    super::report_diagnostics(root, &r.diagnostics);
     eprintln!("The plan has errors against the tenant: nothing was written.");
     Box::new(PlanFile::invalid(origin, &r.diagnostics))
 }
@@ -164,7 +163,7 @@ impl pipeline::Watch for ApplyWatch {
     fn planned(&mut self, planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
         print_notes(planned);
         print_plan(planned, &self.origin, self.format, &self.windows, self.now);
-        match pipeline::progress(planned.plan.changes.len()) {
+        match super::progress(planned.plan.changes.len()) {
             Some((bar, observer)) => {
                 self.bar = Some(bar);
                 vec![observer]
@@ -195,7 +194,7 @@ fn print_plan(
     let gate_lines = planned
         .gated
         .as_ref()
-        .map(|g| crate::windows::text(g, windows, now))
+        .map(|g| crate::output::windows::text(g, windows, now))
         .unwrap_or_default();
     match format {
         PlanFormat::Text => {
@@ -237,7 +236,7 @@ fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
     })
 }
 
-pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     let invalid = |doc: Box<PlanFile>| -> Result<Outcome, CliError> {
         if let Some(out) = &args.out {
             save(out, &doc)?;
@@ -254,7 +253,10 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     };
     let run = RunContext::new("cli");
     let now = jiff::Timestamp::now();
-    let prev = windows::load_applied(&applied_dir(&args.state.state_dir, args.tenant.sim));
+    let prev = crate::recorder::applied::load_applied(&applied_dir(
+        &args.state.state_dir,
+        args.tenant.sim,
+    ));
     let outcome = pipeline::run(
         &Desired::repo(&ready.repo),
         &ready.conn.client,
@@ -281,7 +283,7 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     };
     print_notes(&planned);
     let plan = &planned.plan;
-    let windows = windows::windows_of(&ready.repo);
+    let windows = crate::output::windows::windows_of(&ready.repo);
     print_plan(&planned, &ready.origin, args.format, &windows, now);
     if let Some(out) = &args.out {
         save(out, &plan_file(&planned, &ready.origin))?;
@@ -305,7 +307,7 @@ fn unreachable_outcome(o: &RunOutcome) -> ! {
     unreachable!("the pipeline ended in {o:?}, which this command's mode never reaches")
 }
 
-pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     if args
         .break_glass
         .as_deref()
@@ -322,7 +324,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             format: args.format,
             out: args.out,
             detailed_exitcode: args.detailed_exitcode,
-            state: crate::recorder::StateDirArg {
+            state: crate::cli::args::StateDirArg {
                 state_dir: args.state.state_dir,
             },
         })
@@ -343,18 +345,18 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         }),
     };
     // The audit log and the webhook outbox (both under --state-dir).
-    let hooks = pipeline::webhooks_for(repo.clone(), args.tenant.sim);
-    let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
+    let hooks = crate::recorder::webhooks_for(repo.clone(), args.tenant.sim);
+    let state = crate::recorder::sim_state_args(&args.state, args.tenant.sim);
     let recorder = crate::recorder::Recorder::open(&state, &hooks)?;
     let run = RunContext::new("cli");
     // The change windows at this instant, and the last applied state (change or drift).
     let now = jiff::Timestamp::now();
-    let prev = windows::load_applied(&state.state_dir);
+    let prev = crate::recorder::applied::load_applied(&state.state_dir);
     let mut watch = ApplyWatch {
         origin,
         format: args.format,
         bar: None,
-        windows: windows::windows_of(&repo),
+        windows: crate::output::windows::windows_of(&repo),
         now,
     };
     let outcome = pipeline::run(
@@ -404,8 +406,8 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         };
         let traced = recorder.record_gate(&hooks, &run, &trace);
         audited = audited.and(traced.map_err(|e| e.to_string()));
-        let record = windows::record_after(&g.record, prev.as_ref(), &report);
-        if let Err(e) = windows::save_applied(&state.state_dir, &record) {
+        let record = crate::recorder::applied::record_after(&g.record, prev.as_ref(), &report);
+        if let Err(e) = crate::recorder::applied::save_applied(&state.state_dir, &record) {
             eprintln!(
                 "warning: the last applied state could not be saved in {}: {e}",
                 state.state_dir.display()
@@ -415,7 +417,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             eprintln!(
                 "{} change(s) held by a change window; run apply again after {} (or `cxqueues run` applies them when the window lifts).",
                 g.held.len(),
-                windows::rfc3339(until)
+                crate::output::windows::rfc3339(until)
             );
         }
     }
@@ -442,7 +444,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
 }
 
 /// Prints what happened, each failure named; exit 4 when anything was not reconciled.
-pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
+pub(crate) fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
     for o in &report.outcomes {
         for ov in &o.overridden {
             println!(
@@ -473,7 +475,7 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
 }
 
 /// `updated Billing Tier 1: maxWaitTime 300 → 240`: what one write changed.
-pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
+pub(crate) fn applied_line(o: &reconcile::QueueOutcome) -> String {
     let verb = match o.action {
         reconcile::Action::Create => "created",
         reconcile::Action::Update => "updated",
@@ -487,7 +489,7 @@ pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
 }
 
 /// `skipped: Front, an update: depends on "Back", which failed`: the status said once.
-pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
+pub(crate) fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
     let (what, why) = match &o.result {
         QueueResult::Skipped { reason } => ("skipped", reason.to_string()),
         QueueResult::Failed(e) => ("failed", e.to_string()),

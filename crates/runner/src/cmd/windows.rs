@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use model::{Applies, Windows};
 use serde_json::{Value, json};
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
 use crate::exit::{CliError, Outcome};
-use crate::windows::{rfc3339, until_shown, windows_of};
+use crate::output::windows::{rfc3339, until_shown, windows_of};
 
 /// How many transitions are listed per queue.
 const TRANSITIONS: usize = 3;
@@ -40,7 +40,7 @@ pub fn run(args: WindowsArgs) -> Result<Outcome, CliError> {
             ))
         })?,
     };
-    let repo = match crate::pipeline::load_valid(&args.repo) {
+    let repo = match super::load_valid(&args.repo) {
         Ok(r) => r,
         Err(outcome) => return Ok(outcome),
     };

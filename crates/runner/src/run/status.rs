@@ -30,12 +30,12 @@ use super::git::CommitInfo;
 use super::{Trigger, TriggerKind};
 
 /// How many runs `recentRuns` keeps.
-pub const RECENT_RUNS: usize = 20;
+pub(crate) const RECENT_RUNS: usize = 20;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RunResult {
+pub(crate) enum RunResult {
     /// Changes were written, and every queue was reconciled.
     Applied,
     /// The tenant already matched: nothing to write.
@@ -55,7 +55,7 @@ pub enum RunResult {
 }
 
 impl RunResult {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RunResult::Applied => "applied",
             RunResult::InSync => "in_sync",
@@ -71,7 +71,7 @@ impl RunResult {
 /// A queue's standing against the tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum QueueState {
+pub(crate) enum QueueState {
     InSync,
     Drifted,
     Failed,
@@ -80,14 +80,14 @@ pub enum QueueState {
 }
 
 impl QueueState {
-    pub const ALL: [QueueState; 4] = [
+    pub(crate) const ALL: [QueueState; 4] = [
         QueueState::InSync,
         QueueState::Drifted,
         QueueState::Failed,
         QueueState::Pending,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             QueueState::InSync => "in_sync",
             QueueState::Drifted => "drifted",
@@ -100,7 +100,7 @@ impl QueueState {
 /// One error or warning: a diagnostic with its place, or a message alone.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Problem {
+pub(crate) struct Problem {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -115,7 +115,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn message(message: impl Into<String>) -> Self {
+    pub(crate) fn message(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             file: None,
@@ -144,7 +144,7 @@ impl From<&Diagnostic> for Problem {
 /// One queue of the repository, as of the last run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueueStatus {
+pub(crate) struct QueueStatus {
     pub state: QueueState,
     pub id: Option<String>,
     pub file: Option<String>,
@@ -165,16 +165,29 @@ pub struct QueueStatus {
     pub last_error: Option<String>,
     /// Changes a change window holds back: `[{fields, window, until, applies}]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pending: Vec<super::windows::PendingChange>,
+    pub pending: Vec<PendingChange>,
     /// The queue's drift mode, when drift was found (`correct`, `warn`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift_mode: Option<model::DriftMode>,
 }
 
+/// A change held back, as `/status` shows it per queue.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingChange {
+    pub fields: Vec<reconcile::FieldChange>,
+    pub window: String,
+    /// When the window lifts (RFC 3339; `null`: no end in sight). The loop applies the change
+    /// then, from the followed branch as it is then.
+    pub until: Option<String>,
+    /// `changes` (a commit's change) or `drift` (a drift correction).
+    pub applies: model::Applies,
+}
+
 /// One finished run.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RunRecord {
+pub(crate) struct RunRecord {
     /// The run's id: the id of the first trigger it served.
     pub id: String,
     /// The trigger it is counted under.
@@ -193,7 +206,7 @@ pub struct RunRecord {
 /// Everything `GET /status` shows.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Status {
+pub(crate) struct Status {
     pub format_version: u32,
     pub branch: String,
     pub self_heal: bool,
@@ -220,7 +233,7 @@ pub struct Status {
 }
 
 impl Status {
-    pub fn new(branch: &str, self_heal: bool) -> Self {
+    pub(crate) fn new(branch: &str, self_heal: bool) -> Self {
         Self {
             format_version: 1,
             branch: branch.to_string(),
@@ -241,7 +254,7 @@ impl Status {
     }
 
     /// Records a finished run.
-    pub fn push_run(&mut self, run: RunRecord) {
+    pub(crate) fn push_run(&mut self, run: RunRecord) {
         if self.recent_runs.len() == RECENT_RUNS {
             self.recent_runs.pop_front();
         }
@@ -250,7 +263,7 @@ impl Status {
     }
 
     /// Queues by state, every state present (zero when none).
-    pub fn queue_counts(&self) -> BTreeMap<&'static str, u64> {
+    pub(crate) fn queue_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut counts: BTreeMap<&'static str, u64> =
             QueueState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for q in self.queues.values() {
@@ -262,18 +275,18 @@ impl Status {
 
 /// The status, shared between the controller and the HTTP side.
 #[derive(Clone, Debug)]
-pub struct SharedStatus(Arc<RwLock<Status>>);
+pub(crate) struct SharedStatus(Arc<RwLock<Status>>);
 
 impl SharedStatus {
-    pub fn new(status: Status) -> Self {
+    pub(crate) fn new(status: Status) -> Self {
         Self(Arc::new(RwLock::new(status)))
     }
 
-    pub fn read(&self) -> RwLockReadGuard<'_, Status> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Status> {
         self.0.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, Status> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Status> {
         self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 }

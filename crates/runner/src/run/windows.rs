@@ -11,24 +11,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 use model::Repository;
 use reconcile::{ApplyReport, Desired, DriftFound, Gated};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::status::{QueueState, QueueStatus, Status};
-use crate::windows;
-
-/// A change held back, as `/status` shows it per queue.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingChange {
-    pub fields: Vec<reconcile::FieldChange>,
-    pub window: String,
-    /// When the window lifts (RFC 3339; `null`: no end in sight). The loop applies the change
-    /// then, from the followed branch as it is then.
-    pub until: Option<String>,
-    /// `changes` (a commit's change) or `drift` (a drift correction).
-    pub applies: model::Applies,
-}
+use crate::output::windows;
 
 /// A drift's identity: its fields and the tenant's values.
 type DriftKey = Vec<(String, Value)>;
@@ -50,7 +36,9 @@ pub struct LoopGate {
 impl LoopGate {
     /// Reads the last applied state of `state_dir` (none: no history yet).
     pub fn new(state_dir: Option<PathBuf>) -> Self {
-        let applied = state_dir.as_deref().and_then(windows::load_applied);
+        let applied = state_dir
+            .as_deref()
+            .and_then(crate::recorder::applied::load_applied);
         Self {
             state_dir,
             inner: Mutex::new(Inner {
@@ -94,11 +82,13 @@ impl LoopGate {
     pub fn keep_record(&self, gated: &Gated, report: Option<&ApplyReport>) {
         let mut inner = self.inner();
         let record = match report {
-            Some(r) => windows::record_after(&gated.record, inner.applied.as_ref(), r),
+            Some(r) => {
+                crate::recorder::applied::record_after(&gated.record, inner.applied.as_ref(), r)
+            }
             None => gated.record.clone(),
         };
         if let Some(dir) = &self.state_dir
-            && let Err(e) = windows::save_applied(dir, &record)
+            && let Err(e) = crate::recorder::applied::save_applied(dir, &record)
         {
             tracing::warn!(error = %e, dir = %dir.display(), "the last applied state could not be saved");
         }
@@ -153,7 +143,7 @@ pub fn publish(st: &mut Status, gated: &Gated, plan: &reconcile::Plan, repo: &Re
     }
     for h in &gated.held {
         let q = queue(st, &h.queue);
-        q.pending.push(PendingChange {
+        q.pending.push(super::status::PendingChange {
             fields: h.fields.clone(),
             window: h.window.clone(),
             until: h.until.map(windows::rfc3339),
