@@ -1314,7 +1314,16 @@ async fn break_glass_applies_through_a_deny_window_with_its_own_token_and_is_aud
         wait_of(s, "Billing") == Some(120)
     })
     .await;
-    let audit = runner.audit();
+    // The write's own record follows the write.
+    let start = Instant::now();
+    let audit = loop {
+        let audit = runner.audit();
+        if !records_of(&audit, "QUEUE_CREATE").is_empty() {
+            break audit;
+        }
+        assert!(start.elapsed() < DEADLINE, "no QUEUE_CREATE record");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
     let overridden = records_of(&audit, "WINDOW_OVERRIDDEN");
     assert_eq!(overridden.len(), 1, "{audit:#?}");
     assert_eq!(overridden[0]["queueName"], "Billing");
