@@ -13,6 +13,7 @@
 
 pub mod cron;
 mod cxone;
+mod decimal;
 mod diagnostic;
 pub mod drift;
 pub mod genesys;
@@ -27,6 +28,7 @@ pub mod windows;
 pub mod yaml;
 
 pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
+pub use decimal::{Decimal, DecimalRule};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use drift::{DriftDoc, DriftMode, DriftPolicy};
 pub use id::IdKind;

@@ -294,7 +294,7 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
         );
     }
     Ok(
-        if args.detailed_exitcode && (!plan.is_empty() || held(&planned)) {
+        if args.detailed_exitcode && (!plan.is_clean() || held(&planned)) {
             Outcome::Changes
         } else {
             Outcome::Success

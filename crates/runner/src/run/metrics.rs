@@ -12,7 +12,12 @@
 //!   `cxqueues_rate_limit_waits_total`, `cxqueues_token_requests_total`, from the client's
 //!   counters;
 //! - `cxqueues_queues{state}` (in_sync, drifted, failed), `cxqueues_ready`, and
-//!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status.
+//!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status;
+//! - with `--git-url`: `cxqueues_git_fetches_total{result}` and
+//!   `cxqueues_git_history_rewrites_total` (kept by the fetch loop),
+//!   `cxqueues_git_fetch_consecutive_failures` (from the status);
+//! - `cxqueues_leader`: 1 on the runner that writes to the tenant (the Lease holder, or the
+//!   only runner without `--leader-elect`), 0 on a standby.
 
 use std::sync::Arc;
 
@@ -50,6 +55,13 @@ pub(crate) struct Metrics {
     drift_queues: Family<TenantLabels, Gauge>,
     drift_fields: Family<TenantLabels, Gauge>,
     drift_detected: Family<TenantLabels, Counter>,
+    fetches: Family<FetchLabels, Counter>,
+    rewrites: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FetchLabels {
+    result: &'static str,
 }
 
 impl Metrics {
@@ -99,6 +111,18 @@ impl Metrics {
             "Drifts found that differ from the last one reported for their queue",
             drift_detected.clone(),
         );
+        let fetches = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "cxqueues_git_fetches",
+            "Fetches of the remote repository (--git-url), by result (ok, failed)",
+            fetches.clone(),
+        );
+        let rewrites = Counter::default();
+        registry.register(
+            "cxqueues_git_history_rewrites",
+            "Fetches whose new head does not descend from the old one (force-pushes followed)",
+            rewrites.clone(),
+        );
         registry.register_collector(Box::new(Scraped { stats, status }));
         // The zero series of the common outcomes, so that a rate() works from the start.
         for trigger in [TriggerKind::Commit, TriggerKind::Resync] {
@@ -118,6 +142,8 @@ impl Metrics {
             drift_queues,
             drift_fields,
             drift_detected,
+            fetches,
+            rewrites,
         }
     }
 
@@ -137,6 +163,17 @@ impl Metrics {
                 tenant: tenant.to_string(),
             })
             .inc_by(n);
+    }
+
+    /// Counts one fetch of the remote.
+    pub fn observe_fetch(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.fetches.get_or_create(&FetchLabels { result }).inc();
+    }
+
+    /// Counts one rewritten history followed.
+    pub fn observe_rewrite(&self) {
+        self.rewrites.inc();
     }
 
     /// Counts one finished run.
@@ -252,7 +289,27 @@ impl Collector for Scraped {
             None,
             MetricType::Gauge,
         )?;
-        ConstGauge::new(i64::from(status.ready)).encode(m)?;
+        ConstGauge::new(i64::from(
+            status.ready && status.not_ready_reason().is_none(),
+        ))
+        .encode(m)?;
+        let m = encoder.encode_descriptor(
+            "cxqueues_leader",
+            "1 on the runner that writes to the tenant (the Lease holder), 0 on a standby.",
+            None,
+            MetricType::Gauge,
+        )?;
+        let leads = status.role != Some(super::status::Role::Standby);
+        ConstGauge::new(i64::from(leads)).encode(m)?;
+        if let Some(remote) = &status.remote {
+            let m = encoder.encode_descriptor(
+                "cxqueues_git_fetch_consecutive_failures",
+                "Fetches of the remote that failed in a row (0 after a good one).",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(i64::from(remote.consecutive_failures)).encode(m)?;
+        }
         if let Some(commit) = &status.commit {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_last_reconciled_commit",
