@@ -27,7 +27,7 @@ mod types;
 pub mod windows;
 pub mod yaml;
 
-pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
+pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec, CxoneTenantSpec};
 pub use decimal::{Decimal, DecimalRule};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use drift::{DriftDoc, DriftMode, DriftPolicy};

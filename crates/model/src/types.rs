@@ -382,6 +382,9 @@ pub struct TenantSpec {
     /// (`off`), and the fields left out of drift and plan.
     #[serde(default, skip_serializing_if = "crate::drift::is_default")]
     pub drift: crate::DriftDoc,
+    /// NICE CXone only: how skills are written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cxone: Option<crate::CxoneTenantSpec>,
     /// Genesys Cloud only: how skill requirements become skill groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genesys: Option<crate::genesys::GenesysTenantSpec>,
@@ -399,6 +402,7 @@ impl Default for TenantSpec {
             api_version: None,
             change_windows: Vec::new(),
             drift: crate::DriftDoc::default(),
+            cxone: None,
             genesys: None,
         }
     }

@@ -38,6 +38,10 @@ pub(crate) struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Only the changes of these queues (by name; repeat or list several): the whole
+    /// repository is still validated and planned.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub state: crate::cli::args::StateDirArg,
 }
@@ -75,6 +79,11 @@ pub(crate) struct ApplyArgs {
     /// Output format of the plan printed before applying.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Only the changes of these queues (by name; repeat or list several): the whole
+    /// repository is still validated and planned; a named queue that needs a change of
+    /// another (its overflow target's create) is refused, naming it.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub state: crate::cli::args::StateArgs,
 }
@@ -154,15 +163,42 @@ fn print_notes(planned: &Planned) {
 struct ApplyWatch {
     origin: Origin,
     format: PlanFormat,
+    /// The repository, for the plan's cost.
+    repo: Repository,
     bar: Option<indicatif::ProgressBar>,
     windows: Windows,
     now: jiff::Timestamp,
+    /// The plan could not be printed (a full stdout): nothing is sent, and this is the error.
+    unprinted: Option<CliError>,
+}
+
+/// Refuses every write: the plan could not be shown, so nothing is applied unseen.
+#[derive(Debug)]
+struct SendNothing;
+
+impl ApplyObserver for SendNothing {
+    fn may_send(&self, _change: &reconcile::Change) -> Result<(), String> {
+        Err("the plan could not be printed (standard output)".into())
+    }
+    fn on_outcome(&self, _outcome: &reconcile::QueueOutcome) {}
 }
 
 impl pipeline::Watch for ApplyWatch {
     fn planned(&mut self, planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
         print_notes(planned);
-        print_plan(planned, &self.origin, self.format, &self.windows, self.now);
+        let cost = cost(&planned.plan, &self.repo);
+        let shown = print_plan(
+            planned,
+            &self.origin,
+            self.format,
+            cost,
+            &self.windows,
+            self.now,
+        );
+        if let Err(e) = shown {
+            self.unprinted = Some(e);
+            return vec![Arc::new(SendNothing)];
+        }
         match super::progress(planned.plan.changes.len()) {
             Some((bar, observer)) => {
                 self.bar = Some(bar);
@@ -183,34 +219,44 @@ fn plan_file(planned: &Planned, origin: &Origin) -> PlanFile {
     file
 }
 
+/// Prints the plan, then what the change windows hold back and the drift not corrected.
 fn print_plan(
     planned: &Planned,
     origin: &Origin,
     format: PlanFormat,
+    cost: plan_output::Cost,
     windows: &Windows,
     now: jiff::Timestamp,
-) {
+) -> Result<(), CliError> {
     let plan = &planned.plan;
     let gate_lines = planned
         .gated
         .as_ref()
         .map(|g| crate::output::windows::text(g, windows, now))
         .unwrap_or_default();
-    match format {
-        PlanFormat::Text => {
-            print!(
-                "{}",
-                plan_output::text(plan, crate::output::color_on_stdout())
-            );
-            print!("{gate_lines}");
+    crate::output::print(match format {
+        PlanFormat::Text => format!(
+            "{}{gate_lines}",
+            plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
+        ),
+        PlanFormat::Markdown if gate_lines.is_empty() => {
+            plan_output::markdown(&plan_file(planned, origin))
         }
-        PlanFormat::Markdown => {
-            print!("{}", plan_output::markdown(&plan_file(planned, origin)));
-            if !gate_lines.is_empty() {
-                print!("\n**Held back or not corrected**\n\n```\n{gate_lines}```\n");
-            }
-        }
-        PlanFormat::Json => print!("{}", plan_output::json(&plan_file(planned, origin))),
+        PlanFormat::Markdown => format!(
+            "{}\n**Held back or not corrected**\n\n```\n{gate_lines}```\n",
+            plan_output::markdown(&plan_file(planned, origin))
+        ),
+        PlanFormat::Json => plan_output::json(&plan_file(planned, origin)),
+    })?;
+    Ok(())
+}
+
+/// What applying `plan` costs on `repo`'s platform, at its client's pace.
+fn cost(plan: &reconcile::Plan, repo: &Repository) -> plan_output::Cost {
+    let platform = repo.tenant.spec.platform;
+    plan_output::Cost {
+        requests: reconcile::requests(plan, crate::tenant::capabilities(platform)),
+        per_second: crate::tenant::requests_per_second(repo),
     }
 }
 
@@ -258,7 +304,10 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
         args.tenant.sim,
     ));
     let outcome = pipeline::run(
-        &Desired::repo(&ready.repo),
+        &Desired {
+            only: &args.only,
+            ..Desired::repo(&ready.repo)
+        },
         &ready.conn.client,
         pipeline::Options {
             mode: Mode::Plan,
@@ -279,12 +328,20 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     let planned = match outcome {
         RunOutcome::InSync(p) | RunOutcome::Planned(p) => p,
         RunOutcome::Invalid(r) => return invalid(rejected(&args.repo.repo, ready.origin, &r)),
+        RunOutcome::Refused(why) => return Err(CliError::Usage(why)),
         other => unreachable_outcome(&other),
     };
     print_notes(&planned);
     let plan = &planned.plan;
     let windows = crate::output::windows::windows_of(&ready.repo);
-    print_plan(&planned, &ready.origin, args.format, &windows, now);
+    print_plan(
+        &planned,
+        &ready.origin,
+        args.format,
+        cost(plan, &ready.repo),
+        &windows,
+        now,
+    )?;
     if let Some(out) = &args.out {
         save(out, &plan_file(&planned, &ready.origin))?;
         eprintln!(
@@ -324,6 +381,7 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             format: args.format,
             out: args.out,
             detailed_exitcode: args.detailed_exitcode,
+            only: args.only,
             state: crate::cli::args::StateDirArg {
                 state_dir: args.state.state_dir,
             },
@@ -355,12 +413,18 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     let mut watch = ApplyWatch {
         origin,
         format: args.format,
+        repo: repo.clone(),
         bar: None,
         windows: crate::output::windows::windows_of(&repo),
         now,
+        unprinted: None,
     };
     let outcome = pipeline::run(
-        &Desired { repo: &repo, saved },
+        &Desired {
+            repo: &repo,
+            saved,
+            only: &args.only,
+        },
         &conn.client,
         pipeline::Options {
             mode: Mode::Apply,
@@ -380,6 +444,10 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     .await?;
     if let Some(bar) = watch.bar {
         bar.finish_and_clear();
+    }
+    if let Some(e) = watch.unprinted {
+        // Nothing was sent (SendNothing): the plan was never shown.
+        return Err(e);
     }
     let applied = match outcome {
         RunOutcome::Applied(applied) => applied,
@@ -432,7 +500,10 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             state.state_dir.display()
         );
     }
-    let outcome = report_outcome(&report, &planned.refused);
+    let outcome = report_outcome(&report, &planned.refused)?;
+    if let Some(file) = args.plan.as_ref().filter(|_| !planned.refused.is_empty()) {
+        eprintln!("{}", replan_hint(&args, file));
+    }
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
@@ -444,20 +515,23 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
 }
 
 /// Prints what happened, each failure named; exit 4 when anything was not reconciled.
-pub(crate) fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
+pub(crate) fn report_outcome(
+    report: &ApplyReport,
+    refused: &[String],
+) -> Result<Outcome, CliError> {
     for o in &report.outcomes {
         for ov in &o.overridden {
-            println!(
-                "{}: overrode a concurrent change to {} by {}",
+            crate::output::print(format!(
+                "{}: overrode a concurrent change to {} by {}\n",
                 o.name,
                 ov.field,
                 ov.by.as_deref().unwrap_or("someone else")
-            );
+            ))?;
         }
     }
     for o in &report.outcomes {
         if o.is_applied() && !o.fields.is_empty() {
-            println!("{}", applied_line(o));
+            crate::output::print(format!("{}\n", applied_line(o)))?;
         }
     }
     for o in report.not_reconciled() {
@@ -466,12 +540,31 @@ pub(crate) fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcom
     for r in refused {
         eprintln!("refused: {r}");
     }
-    println!("{}", report.summary_line());
-    if report.is_complete() && refused.is_empty() {
+    crate::output::print(format!("{}\n", report.summary_refusing(refused.len())))?;
+    Ok(if report.is_complete() && refused.is_empty() {
         Outcome::Success
     } else {
         Outcome::Partial
+    })
+}
+
+/// What to do about the refusals of a saved plan, as commands that work as written: the same
+/// repository, tenant (`--sim`) and state directory as this apply.
+fn replan_hint(args: &ApplyArgs, file: &std::path::Path) -> String {
+    let mut common = String::new();
+    if args.repo.repo != std::path::Path::new(".") {
+        common.push_str(&format!(" --repo {}", args.repo.repo.display()));
     }
+    if args.tenant.sim {
+        common.push_str(" --sim");
+    }
+    if args.state.state_dir != std::path::Path::new(".cxqueues") {
+        common.push_str(&format!(" --state-dir {}", args.state.state_dir.display()));
+    }
+    let file = file.display();
+    format!(
+        "hint: the refused queues were not applied: the plan in {file} no longer matches the tenant. `cxqueues plan{common}` shows what is left to do; to apply it, `cxqueues plan{common} --out {file}`, review, then `cxqueues apply{common} --plan {file}` (or `cxqueues apply{common} --plan {file} --replan` to re-plan the refused queues without review)."
+    )
 }
 
 /// `updated Billing Tier 1: maxWaitTime 300 → 240`: what one write changed.
