@@ -37,6 +37,11 @@ pub enum Rule {
     Range,
     /// A field the tenant's platform cannot hold (its `Capabilities`).
     Unsupported,
+    /// A change window of `cxqueues.yaml` that cannot be evaluated (cron, duration, time
+    /// zone, dates), or a queue glob that matches no queue (a warning).
+    ChangeWindow,
+    /// A `drift.ignore` path that names no field of a queue.
+    DriftIgnore,
     // Rule 2.
     DuplicateName,
     /// Two names that differ only by case, Unicode form, width or invisible characters (a
@@ -78,6 +83,8 @@ impl Rule {
             Rule::Kind => "kind",
             Rule::Range => "range",
             Rule::Unsupported => "unsupported",
+            Rule::ChangeWindow => "change-window",
+            Rule::DriftIgnore => "drift-ignore",
             Rule::DuplicateName => "duplicate-name",
             Rule::ConfusableName => "confusable-name",
             Rule::DuplicateId => "duplicate-id",
@@ -109,7 +116,9 @@ impl Rule {
             | Rule::DuplicateKey
             | Rule::Kind
             | Rule::Range
-            | Rule::Unsupported => 1,
+            | Rule::Unsupported
+            | Rule::ChangeWindow
+            | Rule::DriftIgnore => 1,
             Rule::DuplicateName | Rule::ConfusableName | Rule::DuplicateId | Rule::InvalidId => 2,
             Rule::OverflowTarget | Rule::SelfOverflow | Rule::DanglingTarget => 3,
             Rule::Cycle => 4,

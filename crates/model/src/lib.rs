@@ -11,9 +11,11 @@
 //!
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
+pub mod cron;
 mod cxone;
 mod decimal;
 mod diagnostic;
+pub mod drift;
 pub mod genesys;
 mod id;
 pub mod layout;
@@ -22,11 +24,13 @@ pub mod schema;
 mod spanned;
 pub mod time;
 mod types;
+pub mod windows;
 pub mod yaml;
 
 pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec, CxoneTenantSpec};
 pub use decimal::{Decimal, DecimalRule};
 pub use diagnostic::{Diagnostic, Rule, Severity};
+pub use drift::{DriftDoc, DriftMode, DriftPolicy};
 pub use id::IdKind;
 pub use load::{
     LoadOptions, QueueDef, RepoFile, Repository, load_repository, parse_files,
@@ -38,3 +42,4 @@ pub use types::{
     QueueMetadata, QueueSpec, ServiceLevelTargetDoc, SkillRequirementDoc, TenantDoc, TenantKind,
     TenantMetadata, TenantSpec, WebhookDoc, ranges,
 };
+pub use windows::{Applies, ChangeWindowDoc, Hold, Window, WindowKind, Windows};

@@ -140,7 +140,18 @@ pub fn load_repository(root: &Path, opts: &LoadOptions) -> Repository {
         repo.unread += part.unread;
     }
     repo.diagnostics = diags;
+    window_globs(&mut repo);
     repo
+}
+
+/// Warns about change-window queue globs that match no queue (needs every queue).
+fn window_globs(repo: &mut Repository) {
+    let Some(file) = &repo.tenant_file else {
+        return;
+    };
+    let names: Vec<&str> = repo.queues.iter().map(QueueDef::name).collect();
+    let warnings = crate::windows::unmatched_globs(&repo.tenant.spec.change_windows, file, &names);
+    repo.diagnostics.extend(warnings);
 }
 
 /// The files of a repository on disk, with the problems of reading them (size, symlinks).
@@ -408,6 +419,7 @@ pub fn parse_files(
     repo.queues = part.queues;
     repo.diagnostics.append(&mut part.diags);
     repo.unread = part.unread;
+    window_globs(&mut repo);
     repo
 }
 
@@ -488,6 +500,8 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             .with_hint("set it below the tenant's own rate limit, e.g. 10"),
         );
     }
+    diags.extend(crate::Windows::compile(&doc.spec.change_windows, file).1);
+    crate::drift::check(&doc.spec.drift, file, "spec.drift", diags);
     if doc.spec.cxone.is_some() && doc.spec.platform != crate::Platform::NiceCxone {
         diags.push(
             Diagnostic::error(
@@ -668,6 +682,9 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         && !kind.is_valid(&id.value)
     {
         diags.push(kind.invalid(file, "metadata.id", id, platform));
+    }
+    if let Some(drift) = &md.drift {
+        crate::drift::check(drift, file, "metadata.drift", diags);
     }
     if let Some(d) = &spec.description {
         let n = d.value.chars().count();

@@ -92,6 +92,10 @@ pub struct QueueMetadata {
     /// A tombstone: `true` plans the deletion of this queue from the tenant.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
+    /// This queue's drift mode and ignored fields, over `spec.drift` of `cxqueues.yaml`
+    /// (each field given wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<crate::DriftDoc>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -370,6 +374,14 @@ pub struct TenantSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 999))]
     pub api_version: Option<u32>,
+    /// When the reconciler may write which queues (Argo CD's sync windows, with dates and
+    /// time zones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub change_windows: Vec<crate::ChangeWindowDoc>,
+    /// Whether drift is corrected (`correct`), only reported (`warn`) or not looked for
+    /// (`off`), and the fields left out of drift and plan.
+    #[serde(default, skip_serializing_if = "crate::drift::is_default")]
+    pub drift: crate::DriftDoc,
     /// NICE CXone only: how skills are written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cxone: Option<crate::CxoneTenantSpec>,
@@ -388,6 +400,8 @@ impl Default for TenantSpec {
             requests_per_second: None,
             webhooks: Vec::new(),
             api_version: None,
+            change_windows: Vec::new(),
+            drift: crate::DriftDoc::default(),
             cxone: None,
             genesys: None,
         }

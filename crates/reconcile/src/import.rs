@@ -38,6 +38,7 @@ pub fn queue_docs(queues: &[Queue]) -> Vec<QueueDoc> {
                     id: if pin { q.id.clone().map(sp) } else { None },
                     labels: BTreeMap::new(),
                     deleted: false,
+                    drift: None,
                 },
                 spec: QueueSpec {
                     description: q.description.clone().map(sp),

@@ -12,12 +12,15 @@
 //! - [`apply()`] carries a plan out through any [`tenant::Tenant`]; each queue ends in a
 //!   [`QueueResult`]: applied, failed with its [`tenant::TenantError`], or skipped with a
 //!   [`SkipReason`].
+//! - [`gate()`] holds back what change windows, drift modes and ignored fields keep from a
+//!   plan (the caller passes the instant).
 //!
 //! It depends on `model` and the port only: no HTTP, no async runtime (the caller passes its
 //! timer in [`ApplyOptions::sleep`]).
 
 mod apply;
 mod desired;
+pub mod gate;
 pub mod generate;
 mod graph;
 pub mod import;
@@ -34,6 +37,7 @@ pub use apply::{
     Sleep, Status, apply, requests,
 };
 pub use desired::{Desired, DesiredOverflow, TargetRef};
+pub use gate::{DriftFound, GateInput, Gated, Held, Overridden, gate};
 pub use graph::{
     Chain, Edge, MAX_HOPS_SHOWN, Node, NodeIdx, RoutingGraph, Site, check_repository,
     sort_diagnostics,

@@ -254,6 +254,24 @@ pub(crate) struct Options<'a> {
     /// The repository whose webhooks an apply calls.
     pub hooks: &'a Repository,
     pub watch: &'a mut dyn Watch,
+    /// Change windows and drift modes: the plan is gated before anything is written (none:
+    /// every difference is written, as before windows existed).
+    pub gate: Option<GateOptions<'a>>,
+}
+
+/// What the gate ([`reconcile::gate`]) needs from the caller: the clock, break glass, and the
+/// last applied desired state.
+#[derive(Clone, Copy, Debug)]
+pub struct GateOptions<'a> {
+    /// The instant the windows are evaluated at.
+    pub at: jiff::Timestamp,
+    /// Break glass: apply through change windows, for this reason (audited before the
+    /// writes, with a `queue.window.overridden` event per queue).
+    pub break_glass: Option<&'a str>,
+    /// `run --no-self-heal`: drift mode `correct` becomes `warn`.
+    pub no_self_heal: bool,
+    /// The last applied desired state per queue (none: no history).
+    pub applied: Option<&'a std::collections::BTreeMap<String, reconcile::Desired>>,
 }
 
 impl std::fmt::Debug for Options<'_> {
@@ -279,6 +297,9 @@ pub(crate) struct Planned {
     pub refused: Vec<String>,
     /// Saved-plan queues planned afresh because the tenant moved since (`--replan`).
     pub replanned: Vec<String>,
+    /// What the change windows and drift modes kept out of `plan` (its own `plan` empty),
+    /// when the run was gated.
+    pub gated: Option<reconcile::Gated>,
 }
 
 /// What an apply did.
@@ -311,15 +332,13 @@ pub(crate) enum RunOutcome {
     DriftReported(Planned),
     /// The plan was applied (each queue's result in the report).
     Applied(Box<Applied>),
-    /// A change window is closed: nothing is written until `until` (RFC 3339).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "change windows (issue 23) produce it; the controller already reports it"
-        )
-    )]
-    Held { window: String, until: String },
+    /// A change window holds every change back: nothing is written until `until` (RFC 3339,
+    /// the first hold to lift), when the loop runs again.
+    Held {
+        window: String,
+        until: String,
+        planned: Box<Planned>,
+    },
     /// Another replica leads (`run --leader-elect`): this one neither read nor wrote the
     /// tenant (the controller's fence produces it).
     Standby { leader: String },
@@ -355,6 +374,7 @@ pub(crate) async fn run<T: Tenant>(
             observed,
             plan: fresh,
             replanned: Vec::new(),
+            gated: None,
         },
         Some(saved) => {
             if let Some(why) = refuse_saved(&saved.file, &saved.doc, &saved.here) {
@@ -375,6 +395,7 @@ pub(crate) async fn run<T: Tenant>(
                 plan,
                 refused,
                 replanned: rebased.replanned,
+                gated: None,
             }
         }
     };
@@ -392,19 +413,34 @@ pub(crate) async fn run<T: Tenant>(
             }
         }
     };
+    let planned = match &opts.gate {
+        Some(g) => gated(desired.repo, planned, g),
+        None => planned,
+    };
+    let gating = planned.gated.is_some();
     let healed = match opts.mode {
         Mode::Plan if planned.plan.is_empty() => return Ok(RunOutcome::InSync(planned)),
         Mode::Plan => return Ok(RunOutcome::Planned(planned)),
         Mode::Apply => false,
-        Mode::Reconcile { .. } if planned.plan.is_empty() => {
-            return Ok(RunOutcome::InSync(planned));
-        }
+        Mode::Reconcile { .. } if planned.plan.is_empty() => return Ok(held_or_in_sync(planned)),
+        // Without the gate, self-heal off reports every difference to an applied commit.
         Mode::Reconcile {
             applied_before: true,
             self_heal: false,
-        } => return Ok(RunOutcome::DriftReported(planned)),
+        } if !gating => return Ok(RunOutcome::DriftReported(planned)),
         Mode::Reconcile { applied_before, .. } => applied_before,
     };
+    // Writes through a change window are audited before they are made.
+    if let (Some(g), Some(r), Some(gated)) = (&opts.gate, opts.recorder, &planned.gated)
+        && !gated.overridden.is_empty()
+    {
+        let trace = crate::recorder::gate::GateTrace {
+            overridden: &gated.overridden,
+            reason: g.break_glass,
+            new_drift: Vec::new(),
+        };
+        r.record_gate(opts.hooks, opts.run, &trace)?;
+    }
     let extra = opts.watch.planned(&planned);
     let (report, audited) = apply_and_record(tenant, &planned, &opts, extra).await?;
     Ok(RunOutcome::Applied(Box::new(Applied {
@@ -413,6 +449,67 @@ pub(crate) async fn run<T: Tenant>(
         audited,
         healed,
     })))
+}
+
+/// The plan less what the change windows, drift modes and ignore paths keep back.
+fn gated(repo: &Repository, planned: Planned, g: &GateOptions<'_>) -> Planned {
+    let Planned {
+        observed,
+        plan,
+        refused,
+        replanned,
+        ..
+    } = planned;
+    let windows = crate::output::windows::windows_of(repo);
+    let mut gated = reconcile::gate(
+        plan,
+        &reconcile::GateInput {
+            repo,
+            observed: &observed,
+            windows: &windows,
+            at: g.at,
+            break_glass: g.break_glass.is_some(),
+            no_self_heal: g.no_self_heal,
+            applied: g.applied,
+        },
+    );
+    let plan = std::mem::take(&mut gated.plan);
+    Planned {
+        observed,
+        plan,
+        refused,
+        replanned,
+        gated: Some(gated),
+    }
+}
+
+/// An empty gated plan in the loop: held (a window keeps changes back), drift reported
+/// (mode `warn`), or in sync.
+fn held_or_in_sync(planned: Planned) -> RunOutcome {
+    let Some(g) = &planned.gated else {
+        return RunOutcome::InSync(planned);
+    };
+    if let Some(first) = g.held.first() {
+        let until = g.next_release();
+        return RunOutcome::Held {
+            window: g
+                .held
+                .iter()
+                .find(|h| h.until == until)
+                .unwrap_or(first)
+                .window
+                .clone(),
+            until: until.map_or_else(
+                || "no end in sight".to_string(),
+                crate::output::windows::rfc3339,
+            ),
+            planned: Box::new(planned),
+        };
+    }
+    if g.drift.iter().any(|d| !d.corrected) {
+        return RunOutcome::DriftReported(planned);
+    }
+    RunOutcome::InSync(planned)
 }
 
 /// Applies the plan and records it: the recorder's observers (audit records and webhook
@@ -521,6 +618,7 @@ mod tests {
                 run: &ctx,
                 hooks: desired.repo,
                 watch: &mut Quiet,
+                gate: None,
             },
         )
         .await

@@ -229,18 +229,31 @@ impl Drop for Runner {
 
 /// A minimal HTTP/1.1 request (`Connection: close`): the status and the body.
 async fn http(base: &str, method: &str, path: &str, auth: Option<&str>) -> (u16, String) {
+    http_with(base, method, path, auth, "").await
+}
+
+/// [`http`] with a request body.
+async fn http_with(
+    base: &str,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(host)
         .await
         .expect("the runner answers");
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
     );
     if let Some(a) = auth {
         req.push_str(&format!("Authorization: {a}\r\n"));
     }
     req.push_str("\r\n");
+    req.push_str(body);
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
@@ -1047,6 +1060,396 @@ async fn a_wrong_secret_is_retried_with_backoff_even_when_a_resync_is_due() {
         warned <= tokens as usize,
         "{warned} warnings for {tokens} attempts"
     );
+}
+
+// ---------- change windows and drift modes (issue 23) ----------
+
+/// A webhook receiver on loopback: answers 200 to every POST and keeps each body.
+struct Receiver {
+    url: String,
+    bodies: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Receiver {
+    async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let kept = bodies.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let mut raw = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let Ok(n) = conn.read(&mut buf).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        raw.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&raw).to_string();
+                        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                            continue;
+                        };
+                        let len = head
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if body.len() < len {
+                            continue;
+                        }
+                        if let Ok(v) = serde_json::from_str(&body[..len]) {
+                            kept.lock().unwrap().push(v);
+                        }
+                        let _ = conn
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                            .await;
+                        return;
+                    }
+                });
+            }
+        });
+        Self { url, bodies }
+    }
+
+    /// Waits until at least one `event` arrived; then all of that type received.
+    async fn wait_events(&self, event: &str) -> Vec<Value> {
+        let start = Instant::now();
+        while self.events(event).is_empty() {
+            assert!(start.elapsed() < DEADLINE, "no {event} event");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.events(event)
+    }
+
+    /// The bodies received of one event type.
+    fn events(&self, event: &str) -> Vec<Value> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b["event"] == event)
+            .cloned()
+            .collect()
+    }
+}
+
+/// A repository whose tenant document adds `spec` lines (windows, drift, webhooks).
+fn repo_with_spec(spec: &str, queues: &[(&str, u32, &str)]) -> (Repo, String) {
+    let repo = Repo::new();
+    repo.write(
+        "cxqueues.yaml",
+        &format!(
+            "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {{name: test}}\nspec:\n  requestsPerSecond: 1000\n{spec}"
+        ),
+    );
+    for (name, wait, desc) in queues {
+        repo.write(&file_of(name), &queue(name, *wait, desc));
+    }
+    let id = repo.commit("first queues");
+    (repo, id)
+}
+
+/// The audit records of one action.
+fn records_of<'a>(audit: &'a [Value], action: &str) -> Vec<&'a Value> {
+    audit.iter().filter(|r| r["action"] == action).collect()
+}
+
+fn parse_time(s: &str) -> jiff::Timestamp {
+    s.parse().expect("an RFC 3339 time")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_during_a_deny_window_is_pending_and_applied_when_it_lifts_with_no_new_commit() {
+    let sim = sim();
+    // Every minute, its first 25 seconds hold Billing (Sales is not covered).
+    let spec = "  changeWindows:\n    - {name: minute-freeze, kind: deny, schedule: \"* * * * *\", duration: 25s, queues: [Billing]}\n";
+    let (repo, first) = repo_with_spec(
+        spec,
+        &[("Billing", 120, "billing"), ("Sales", 180, "sales")],
+    );
+    let runner = Runner::start(&repo, Some(&sim), &["--resync", "1h"], &[]);
+    wait_tenant(&sim, &runner, "Billing created", |s| {
+        wait_of(s, "Billing") == Some(120)
+    })
+    .await;
+    let _ = first;
+    // Commit early inside a window: at second 1–15 of a minute.
+    loop {
+        let second = jiff::Timestamp::now().as_second().rem_euclid(60);
+        if (1..=15).contains(&second) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    repo.write(&file_of("Billing"), &queue("Billing", 240, "billing"));
+    repo.write(&file_of("Sales"), &queue("Sales", 300, "sales"));
+    let second = repo.commit("Billing 240, Sales 300");
+    wait_tenant(&sim, &runner, "Sales applied at once", |s| {
+        wait_of(s, "Sales") == Some(300)
+    })
+    .await;
+    let st = runner
+        .wait_for("Billing pending", |st| {
+            st["commit"]["id"] == second.as_str()
+                && st["queues"]["Billing"]["pending"].is_array()
+                && st["running"] == false
+        })
+        .await;
+    let pending = &st["queues"]["Billing"]["pending"][0];
+    assert_eq!(st["queues"]["Billing"]["state"], "pending");
+    assert_eq!(pending["window"], "minute-freeze");
+    assert_eq!(pending["applies"], "changes");
+    assert_eq!(pending["fields"][0]["path"], "maxWaitTime");
+    assert_eq!(pending["fields"][0]["after"], 240);
+    let until = parse_time(pending["until"].as_str().expect("an end"));
+    assert_eq!(
+        until.as_second().rem_euclid(60),
+        25,
+        "the window ends at :25"
+    );
+    assert_eq!(wait_of(&sim, "Billing"), Some(120), "held: not written");
+    // No new commit: the loop applies it when the window lifts.
+    wait_tenant(&sim, &runner, "Billing applied after the window", |s| {
+        wait_of(s, "Billing") == Some(240)
+    })
+    .await;
+    let st = runner
+        .wait_for("the run that applied it recorded", |st| {
+            st["queues"]["Billing"]["state"] == "in_sync" && st["running"] == false
+        })
+        .await;
+    let runs = st["recentRuns"].as_array().unwrap();
+    let applied = runs
+        .iter()
+        .rev()
+        .find(|r| r["result"] == "applied")
+        .expect("an applied run");
+    assert_ne!(applied["trigger"], "commit", "{applied}");
+    let started = parse_time(applied["started"].as_str().unwrap());
+    let late = started.as_second() - until.as_second();
+    assert!(
+        (0..=2).contains(&late),
+        "the run started {late} s after the window's end: {applied}"
+    );
+    assert_eq!(
+        repo.git.head().unwrap().target().unwrap().to_string(),
+        second
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn break_glass_applies_through_a_deny_window_with_its_own_token_and_is_audited() {
+    let sim = sim();
+    let hook = Receiver::start().await;
+    // A deny window that is always active (each occurrence lasts until the next).
+    let spec = format!(
+        "  changeWindows:\n    - {{name: freeze, kind: deny, schedule: \"* * * * *\", duration: 1m}}\n  webhooks:\n    - {{url: \"{}\", secretEnv: WINDOWS_TEST_HOOK_KEY}}\n",
+        hook.url
+    );
+    let (repo, first) = repo_with_spec(&spec, &[("Billing", 120, "billing")]);
+    let runner = Runner::start(
+        &repo,
+        Some(&sim),
+        &["--resync", "1h"],
+        &[
+            ("CXQUEUES_TRIGGER_TOKEN", "trigger-token"),
+            ("CXQUEUES_BREAK_GLASS_TOKEN", "glass-token"),
+            ("WINDOWS_TEST_HOOK_KEY", "k3y"),
+        ],
+    );
+    let st = runner
+        .wait_for("the create held", |st| {
+            st["commit"]["id"] == first.as_str() && st["result"] == "held" && st["running"] == false
+        })
+        .await;
+    assert_eq!(st["queues"]["Billing"]["pending"][0]["window"], "freeze");
+    assert!(sim.queue_by_name("Billing").is_none());
+    let body = r#"{"breakGlass": "INC-42: queue missing during outage"}"#;
+    // The trigger token does not break glass.
+    let (code, _) = http_with(
+        &runner.base,
+        "POST",
+        "/v1/reconcile",
+        Some("Bearer trigger-token"),
+        body,
+    )
+    .await;
+    assert_eq!(code, 403);
+    // A plain trigger still runs, and is held.
+    let (code, _) = runner
+        .post("/v1/reconcile", Some("Bearer trigger-token"))
+        .await;
+    assert_eq!(code, 202);
+    let (code, answer) = http_with(
+        &runner.base,
+        "POST",
+        "/v1/reconcile",
+        Some("Bearer glass-token"),
+        body,
+    )
+    .await;
+    assert_eq!(code, 202, "{answer}");
+    wait_tenant(&sim, &runner, "Billing created through the window", |s| {
+        wait_of(s, "Billing") == Some(120)
+    })
+    .await;
+    // The write's own record follows the write.
+    let start = Instant::now();
+    let audit = loop {
+        let audit = runner.audit();
+        if !records_of(&audit, "QUEUE_CREATE").is_empty() {
+            break audit;
+        }
+        assert!(start.elapsed() < DEADLINE, "no QUEUE_CREATE record");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let overridden = records_of(&audit, "WINDOW_OVERRIDDEN");
+    assert_eq!(overridden.len(), 1, "{audit:#?}");
+    assert_eq!(overridden[0]["queueName"], "Billing");
+    assert_eq!(overridden[0]["window"], "freeze");
+    assert_eq!(
+        overridden[0]["reason"],
+        "INC-42: queue missing during outage"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|r| r["action"] == "QUEUE_CREATE" && r["status"] == "success")
+    );
+    let event = &hook.wait_events("queue.window.overridden").await[0];
+    assert_eq!(event["queueName"], "Billing");
+    assert_eq!(event["reason"], "INC-42: queue missing during outage");
+    assert_eq!(event["window"], "freeze");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn break_glass_is_refused_with_403_while_its_token_is_unset() {
+    let sim = sim();
+    let (repo, first) = repo_with(&[("Billing", 120, "billing")]);
+    let runner = Runner::start(
+        &repo,
+        Some(&sim),
+        &[],
+        &[("CXQUEUES_TRIGGER_TOKEN", "trigger-token")],
+    );
+    runner.wait_applied(&first).await;
+    let (code, body) = http_with(
+        &runner.base,
+        "POST",
+        "/v1/reconcile",
+        Some("Bearer trigger-token"),
+        r#"{"breakGlass": "please"}"#,
+    )
+    .await;
+    assert_eq!(code, 403);
+    assert!(body.contains("CXQUEUES_BREAK_GLASS_TOKEN"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warn_reports_a_tenant_edit_in_metrics_status_and_one_webhook_event_and_writes_nothing() {
+    let sim = sim();
+    let hook = Receiver::start().await;
+    let spec = format!(
+        "  drift: {{mode: warn}}\n  webhooks:\n    - {{url: \"{}\", secretEnv: WINDOWS_TEST_HOOK_KEY}}\n",
+        hook.url
+    );
+    let (repo, first) = repo_with_spec(
+        &spec,
+        &[("Billing", 120, "billing"), ("Sales", 180, "sales")],
+    );
+    let runner = Runner::start(
+        &repo,
+        Some(&sim),
+        &["--resync", "1s"],
+        &[("WINDOWS_TEST_HOOK_KEY", "k3y")],
+    );
+    runner.wait_applied(&first).await;
+    sim.edit_queue("Billing", "maxWaitTime", json!(599), "rival@example.com")
+        .unwrap();
+    let st = runner
+        .wait_for("Billing reported as drifted", |st| {
+            st["queues"]["Billing"]["state"] == "drifted" && st["running"] == false
+        })
+        .await;
+    let q = &st["queues"]["Billing"];
+    assert_eq!(q["driftMode"], "warn");
+    assert_eq!(q["drift"][0]["path"], "maxWaitTime");
+    assert_eq!(q["drift"][0]["before"], 599, "the tenant's value");
+    assert_eq!(q["drift"][0]["after"], 120, "the declared value");
+    assert_eq!(q["modifiedBy"], "rival@example.com");
+    assert!(q["modifiedAt"].is_string());
+    // Three more resyncs: still one event, nothing written.
+    let runs = st["recentRuns"].as_array().unwrap().len();
+    runner
+        .wait_for("three more resyncs", |st| {
+            st["recentRuns"].as_array().unwrap().len() >= (runs + 3).min(20)
+                && st["running"] == false
+        })
+        .await;
+    assert_eq!(wait_of(&sim, "Billing"), Some(599));
+    let events = hook.wait_events("queue.drift.detected").await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["queueName"], "Billing");
+    assert_eq!(events[0]["mode"], "warn");
+    assert_eq!(events[0]["fields"][0]["before"], 599);
+    assert_eq!(events[0]["modifiedBy"], "rival@example.com");
+    let (_, metrics) = runner.get("/metrics").await;
+    let m = openmetrics::parse(&metrics);
+    assert_eq!(m.value("cxqueues_drift_queues", &[("tenant", "test")]), 1.0);
+    assert_eq!(m.value("cxqueues_drift_fields", &[("tenant", "test")]), 1.0);
+    assert_eq!(
+        m.value("cxqueues_drift_detected_total", &[("tenant", "test")]),
+        1.0
+    );
+    assert_eq!(m.value("cxqueues_drift_corrections_total", &[]), 0.0);
+    let audit = runner.audit();
+    let drift = records_of(&audit, "DRIFT_DETECTED");
+    assert_eq!(drift.len(), 1, "{audit:#?}");
+    assert_eq!(drift[0]["status"], "warn");
+    assert!(
+        !audit
+            .iter()
+            .any(|r| r["action"] == "QUEUE_UPDATE" && r["queueName"] == "Billing"),
+        "warn writes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_mode_restores_a_tenant_edit_and_reports_it_once() {
+    let sim = sim();
+    let (repo, first) =
+        repo_with_spec("  drift: {mode: correct}\n", &[("Billing", 120, "billing")]);
+    let runner = Runner::start(&repo, Some(&sim), &["--resync", "1s"], &[]);
+    runner.wait_applied(&first).await;
+    sim.edit_queue("Billing", "maxWaitTime", json!(599), "rival@example.com")
+        .unwrap();
+    wait_tenant(&sim, &runner, "Billing set back to 120", |s| {
+        wait_of(s, "Billing") == Some(120)
+    })
+    .await;
+    let st = runner
+        .wait_for("in sync again", |st| {
+            st["queues"]["Billing"]["state"] == "in_sync" && st["running"] == false
+        })
+        .await;
+    assert_eq!(st["queues"]["Billing"]["driftMode"], "correct");
+    let audit = runner.audit();
+    let drift = records_of(&audit, "DRIFT_DETECTED");
+    assert_eq!(drift.len(), 1, "{audit:#?}");
+    assert_eq!(drift[0]["status"], "corrected");
+    let (_, metrics) = runner.get("/metrics").await;
+    let m = openmetrics::parse(&metrics);
+    assert_eq!(m.value("cxqueues_drift_queues", &[("tenant", "test")]), 0.0);
+    assert!(m.value("cxqueues_drift_corrections_total", &[]) >= 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

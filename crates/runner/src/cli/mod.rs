@@ -46,6 +46,8 @@ pub(crate) enum Command {
     Audit(cmd::audit::AuditArgs),
     /// The webhook outbox: `webhooks list`, `webhooks retry [EVENT_ID|--all]`.
     Webhooks(cmd::webhooks::WebhooksArgs),
+    /// Which change windows are active now (or at --at), and per queue what may be written.
+    Windows(cmd::windows::WindowsArgs),
     /// Posts a saved plan as one pull-request comment, or updates the one posted before.
     Comment(cmd::comment::CommentArgs),
     /// Proposes queue settings from traffic metrics, as a change to the YAML.
@@ -81,6 +83,7 @@ pub fn main() -> ExitCode {
         }),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Webhooks(args) => cmd::webhooks::run(args),
+        Command::Windows(args) => cmd::windows::run(args),
         Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd::comment::run(args))),
         Command::Completions(args) => completions::run(args),
         Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd::optimize::run(args))),

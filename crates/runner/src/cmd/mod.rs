@@ -13,6 +13,7 @@ pub(crate) mod schema;
 pub(crate) mod sim;
 pub(crate) mod validate;
 pub(crate) mod webhooks;
+pub(crate) mod windows;
 
 use std::io::IsTerminal;
 use std::path::Path;

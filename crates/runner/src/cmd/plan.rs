@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use model::Repository;
-use reconcile::{ApplyObserver, ApplyReport, Plan, QueueResult};
+use reconcile::{ApplyObserver, ApplyReport, QueueResult};
 
 use crate::cli::args::RepoArgs;
 use crate::cli::args::TenantArgs;
@@ -14,6 +14,7 @@ use crate::output::plan::{self as plan_output, Origin, PlanFile};
 use crate::pipeline::{self, Desired, Mode, Planned, RunOutcome};
 use crate::recorder::audit::RunContext;
 use crate::tenant::{Connected, connect};
+use model::Windows;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum PlanFormat {
@@ -67,9 +68,14 @@ pub(crate) struct ApplyArgs {
     /// With --dry-run: save the plan (JSON) to FILE, as `plan --out`.
     #[arg(long, value_name = "FILE", requires = "dry_run")]
     pub out: Option<PathBuf>,
-    /// With --dry-run: exit 0 when there are no changes, 2 when there are.
-    #[arg(long, requires = "dry_run")]
+    /// With --dry-run: exit 0 when there are no changes, 2 when there are; without: exit 2
+    /// while a change window holds anything back.
+    #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Apply through deny windows and outside allow windows; REASON goes to the audit log
+    /// and the `queue.window.overridden` webhook event.
+    #[arg(long, value_name = "REASON")]
+    pub break_glass: Option<String>,
     /// Output format of the plan printed before applying.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -160,6 +166,8 @@ struct ApplyWatch {
     /// The repository, for the plan's cost.
     repo: Repository,
     bar: Option<indicatif::ProgressBar>,
+    windows: Windows,
+    now: jiff::Timestamp,
     /// The plan could not be printed (a full stdout): nothing is sent, and this is the error.
     unprinted: Option<CliError>,
 }
@@ -179,7 +187,15 @@ impl pipeline::Watch for ApplyWatch {
     fn planned(&mut self, planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
         print_notes(planned);
         let cost = cost(&planned.plan, &self.repo);
-        if let Err(e) = print_plan(&planned.plan, &self.origin, self.format, cost) {
+        let shown = print_plan(
+            planned,
+            &self.origin,
+            self.format,
+            cost,
+            &self.windows,
+            self.now,
+        );
+        if let Err(e) = shown {
             self.unprinted = Some(e);
             return vec![Arc::new(SendNothing)];
         }
@@ -193,29 +209,69 @@ impl pipeline::Watch for ApplyWatch {
     }
 }
 
+/// The plan document with what the windows held back and the drift found.
+fn plan_file(planned: &Planned, origin: &Origin) -> PlanFile {
+    let mut file = PlanFile::from_plan(&planned.plan, origin.clone());
+    if let Some(g) = &planned.gated {
+        file.held = g.held.iter().map(Into::into).collect();
+        file.drift = g.drift.iter().map(Into::into).collect();
+    }
+    file
+}
+
+/// Prints the plan, then what the change windows hold back and the drift not corrected.
 fn print_plan(
-    plan: &Plan,
+    planned: &Planned,
     origin: &Origin,
     format: PlanFormat,
     cost: plan_output::Cost,
+    windows: &Windows,
+    now: jiff::Timestamp,
 ) -> Result<(), CliError> {
+    let plan = &planned.plan;
+    let gate_lines = planned
+        .gated
+        .as_ref()
+        .map(|g| crate::output::windows::text(g, windows, now))
+        .unwrap_or_default();
     crate::output::print(match format {
-        PlanFormat::Text => {
+        PlanFormat::Text => format!(
+            "{}{gate_lines}",
             plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
+        ),
+        PlanFormat::Markdown if gate_lines.is_empty() => {
+            plan_output::markdown(&plan_file(planned, origin))
         }
-        PlanFormat::Markdown => plan_output::markdown(&PlanFile::from_plan(plan, origin.clone())),
-        PlanFormat::Json => plan_output::json(&PlanFile::from_plan(plan, origin.clone())),
+        PlanFormat::Markdown => format!(
+            "{}\n**Held back or not corrected**\n\n```\n{gate_lines}```\n",
+            plan_output::markdown(&plan_file(planned, origin))
+        ),
+        PlanFormat::Json => plan_output::json(&plan_file(planned, origin)),
     })?;
     Ok(())
 }
 
 /// What applying `plan` costs on `repo`'s platform, at its client's pace.
-fn cost(plan: &Plan, repo: &Repository) -> plan_output::Cost {
+fn cost(plan: &reconcile::Plan, repo: &Repository) -> plan_output::Cost {
     let platform = repo.tenant.spec.platform;
     plan_output::Cost {
         requests: reconcile::requests(plan, crate::tenant::capabilities(platform)),
         per_second: crate::tenant::requests_per_second(repo),
     }
+}
+
+/// The state directory that holds the last applied state (the simulator's own with `--sim`).
+fn applied_dir(state_dir: &std::path::Path, sim: bool) -> std::path::PathBuf {
+    if sim {
+        crate::tenant::sim_dir(state_dir)
+    } else {
+        state_dir.to_path_buf()
+    }
+}
+
+/// Whether anything is held back by a change window.
+fn held(planned: &Planned) -> bool {
+    planned.gated.as_ref().is_some_and(|g| !g.held.is_empty())
 }
 
 fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
@@ -242,6 +298,11 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
         Err(doc) => return invalid(doc),
     };
     let run = RunContext::new("cli");
+    let now = jiff::Timestamp::now();
+    let prev = crate::recorder::applied::load_applied(&applied_dir(
+        &args.state.state_dir,
+        args.tenant.sim,
+    ));
     let outcome = pipeline::run(
         &Desired {
             only: &args.only,
@@ -255,6 +316,12 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
             run: &run,
             hooks: &ready.repo,
             watch: &mut pipeline::Quiet,
+            gate: Some(pipeline::GateOptions {
+                at: now,
+                break_glass: None,
+                no_self_heal: false,
+                applied: prev.as_ref(),
+            }),
         },
     )
     .await?;
@@ -266,20 +333,30 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     };
     print_notes(&planned);
     let plan = &planned.plan;
-    print_plan(plan, &ready.origin, args.format, cost(plan, &ready.repo))?;
+    let windows = crate::output::windows::windows_of(&ready.repo);
+    print_plan(
+        &planned,
+        &ready.origin,
+        args.format,
+        cost(plan, &ready.repo),
+        &windows,
+        now,
+    )?;
     if let Some(out) = &args.out {
-        save(out, &PlanFile::from_plan(plan, ready.origin.clone()))?;
+        save(out, &plan_file(&planned, &ready.origin))?;
         eprintln!(
             "Saved the plan to {}; apply it with `cxqueues apply --plan {}`.",
             out.display(),
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && !plan.is_clean() {
-        Outcome::Changes
-    } else {
-        Outcome::Success
-    })
+    Ok(
+        if args.detailed_exitcode && (!plan.is_clean() || held(&planned)) {
+            Outcome::Changes
+        } else {
+            Outcome::Success
+        },
+    )
 }
 
 /// An outcome a command's mode cannot produce (a plan is never held or applied).
@@ -288,6 +365,15 @@ fn unreachable_outcome(o: &RunOutcome) -> ! {
 }
 
 pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
+    if args
+        .break_glass
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
+        return Err(CliError::Usage(
+            "--break-glass needs a reason (it goes to the audit log), e.g. --break-glass \"outage INC-123\"".into(),
+        ));
+    }
     if args.dry_run {
         return plan(PlanArgs {
             repo: args.repo,
@@ -321,11 +407,16 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     let state = crate::recorder::sim_state_args(&args.state, args.tenant.sim);
     let recorder = crate::recorder::Recorder::open(&state, &hooks)?;
     let run = RunContext::new("cli");
+    // The change windows at this instant, and the last applied state (change or drift).
+    let now = jiff::Timestamp::now();
+    let prev = crate::recorder::applied::load_applied(&state.state_dir);
     let mut watch = ApplyWatch {
         origin,
         format: args.format,
         repo: repo.clone(),
         bar: None,
+        windows: crate::output::windows::windows_of(&repo),
+        now,
         unprinted: None,
     };
     let outcome = pipeline::run(
@@ -342,6 +433,12 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             run: &run,
             hooks: &hooks,
             watch: &mut watch,
+            gate: Some(pipeline::GateOptions {
+                at: now,
+                break_glass: args.break_glass.as_deref(),
+                no_self_heal: false,
+                applied: prev.as_ref(),
+            }),
         },
     )
     .await?;
@@ -367,6 +464,31 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         audited,
         ..
     } = *applied;
+    let mut audited = audited;
+    if let Some(g) = &planned.gated {
+        let trace = crate::recorder::gate::GateTrace {
+            // The break-glass records were written before the apply (by the pipeline).
+            overridden: &[],
+            reason: None,
+            new_drift: g.drift.iter().collect(),
+        };
+        let traced = recorder.record_gate(&hooks, &run, &trace);
+        audited = audited.and(traced.map_err(|e| e.to_string()));
+        let record = crate::recorder::applied::record_after(&g.record, prev.as_ref(), &report);
+        if let Err(e) = crate::recorder::applied::save_applied(&state.state_dir, &record) {
+            eprintln!(
+                "warning: the last applied state could not be saved in {}: {e}",
+                state.state_dir.display()
+            );
+        }
+        if let Some(until) = g.next_release() {
+            eprintln!(
+                "{} change(s) held by a change window; run apply again after {} (or `cxqueues run` applies them when the window lifts).",
+                g.held.len(),
+                crate::output::windows::rfc3339(until)
+            );
+        }
+    }
     if let Err(e) = &audited {
         eprintln!("error: the audit log is incomplete: {e}");
     }
@@ -385,6 +507,8 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
+    } else if outcome == Outcome::Success && args.detailed_exitcode && held(&planned) {
+        Outcome::Changes
     } else {
         outcome
     })

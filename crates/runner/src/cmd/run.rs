@@ -32,6 +32,8 @@ use crate::tenant::connect;
 
 /// The variable that holds the trigger endpoint's bearer token.
 const TOKEN_ENV: &str = "CXQUEUES_TRIGGER_TOKEN";
+/// The bearer of `POST /v1/reconcile {"breakGlass": REASON}` (distinct from the trigger's).
+const BREAK_GLASS_ENV: &str = "CXQUEUES_BREAK_GLASS_TOKEN";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum LogFormat {
@@ -80,7 +82,8 @@ pub(crate) struct RunArgs {
     /// How often to look at the branch even without file events.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub poll: Duration,
-    /// Only report drift; never write it back.
+    /// Shorthand for `spec.drift.mode: warn` (wins over the file; `off` stays off): drift is
+    /// reported, never written back; commits are still applied.
     #[arg(long)]
     pub no_self_heal: bool,
     /// Where to serve /healthz, /readyz, /metrics, /status and /v1/reconcile.
@@ -302,6 +305,10 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         recorder: Some(recorder.clone()),
         status_requires_token: args.status_requires_token,
         body_limit: args.http_body_limit,
+        break_glass: std::env::var(BREAK_GLASS_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| TriggerToken::new(t.trim())),
     })
     .merge(optimize_router(OptimizeState {
         git: git.clone(),
@@ -357,6 +364,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
             },
         )
         .with_recorder(recorder.clone())
+        .with_state_dir(crate::recorder::sim_state_args(&args.state, args.tenant.sim).state_dir)
         .with_fence(fence.clone()),
     );
     if let Some(first) = first {

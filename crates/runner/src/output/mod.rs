@@ -5,6 +5,7 @@
 pub(crate) mod diagnostics;
 pub(crate) mod plan;
 pub(crate) mod printable;
+pub(crate) mod windows;
 
 /// Colour only on a terminal, and never with `NO_COLOR` (the rule `validate` follows too).
 pub(crate) fn color_on_stdout() -> bool {

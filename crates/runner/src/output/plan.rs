@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use reconcile::{Action, Change, FieldChange, Plan, Summary};
+use reconcile::{Action, Change, DriftFound, FieldChange, Held, Plan, Summary};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -34,6 +34,13 @@ pub(crate) struct PlanFile {
     /// What a tombstone does on the platform (`delete`, `deactivate`).
     #[serde(default)]
     pub deletes: tenant::DeleteMode,
+    /// Changes a change window holds back: `[{queue, fields, window, until, applies}]`; not in
+    /// `changes`, never applied from this plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldEntry>,
+    /// Drift found (by the last applied state of `--state-dir`), corrected or only reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftEntry>,
 }
 
 /// The tenant and the commit a plan was made from.
@@ -91,6 +98,8 @@ impl PlanFile {
             status: PlanStatus::Valid,
             errors: Vec::new(),
             deletes: plan.deletes,
+            held: Vec::new(),
+            drift: Vec::new(),
         }
     }
 
@@ -629,6 +638,58 @@ pub(crate) fn markdown_limited(file: &PlanFile, limit: usize) -> String {
     }
     out.push_str(&unmanaged);
     out
+}
+
+/// One held change in the plan JSON: `{queue, fields, window, until, applies}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HeldEntry {
+    pub queue: String,
+    pub fields: Vec<FieldChange>,
+    pub window: String,
+    /// RFC 3339, UTC (`null`: no end in sight).
+    pub until: Option<String>,
+    /// `changes` (a commit's change) or `drift` (a drift correction).
+    pub applies: model::Applies,
+}
+
+impl From<&Held> for HeldEntry {
+    fn from(h: &Held) -> Self {
+        Self {
+            queue: h.queue.clone(),
+            fields: h.fields.clone(),
+            window: h.window.clone(),
+            until: h.until.map(|t| model::time::rfc3339_secs(t.as_second())),
+            applies: h.applies,
+        }
+    }
+}
+
+/// One queue's drift in the plan JSON and `/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DriftEntry {
+    pub queue: String,
+    /// `correct`, `warn`.
+    pub mode: model::DriftMode,
+    /// Each field: `before` the tenant's value, `after` the declared one.
+    pub fields: Vec<FieldChange>,
+    pub modified_by: Option<String>,
+    pub modified_at: Option<String>,
+    pub corrected: bool,
+}
+
+impl From<&DriftFound> for DriftEntry {
+    fn from(d: &DriftFound) -> Self {
+        Self {
+            queue: d.queue.clone(),
+            mode: d.mode,
+            fields: d.fields.clone(),
+            modified_by: d.modified_by.clone(),
+            modified_at: d.modified_at.clone(),
+            corrected: d.corrected,
+        }
+    }
 }
 
 #[cfg(test)]

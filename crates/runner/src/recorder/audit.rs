@@ -138,6 +138,14 @@ pub enum AuditStatus {
     Proposed,
     /// An optimization proposal committed to the repository.
     Committed,
+    /// A write let through a change window by break glass (`WINDOW_OVERRIDDEN`).
+    Overridden,
+    /// Drift found and written back (`DRIFT_DETECTED`).
+    Corrected,
+    /// Drift found and only reported: drift mode `warn` (`DRIFT_DETECTED`).
+    Warn,
+    /// Drift found whose correction a change window holds back (`DRIFT_DETECTED`).
+    Held,
 }
 
 /// What a record is about (`action` in the JSON).
@@ -157,6 +165,10 @@ pub enum AuditAction {
     IntentUnresolved,
     /// What the tenant held for an unresolved intent, read by a later run.
     IntentResolved,
+    /// A write let through a change window by break glass (`reason` says why).
+    WindowOverridden,
+    /// A queue found drifted from the repository (new drift only, in the loop).
+    DriftDetected,
 }
 
 impl AuditAction {
@@ -180,6 +192,8 @@ impl AuditAction {
             Self::QueueIntent => "QUEUE_INTENT",
             Self::IntentUnresolved => "INTENT_UNRESOLVED",
             Self::IntentResolved => "INTENT_RESOLVED",
+            Self::WindowOverridden => "WINDOW_OVERRIDDEN",
+            Self::DriftDetected => "DRIFT_DETECTED",
         }
     }
 }
@@ -226,6 +240,12 @@ pub struct AuditRecord {
     /// intent they answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent_id: Option<Uuid>,
+    /// `WINDOW_OVERRIDDEN`: the change window broken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// `WINDOW_OVERRIDDEN`: the break-glass reason; `DRIFT_DETECTED`: who changed the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// With `run --leader-elect`: the Lease holder the run wrote as, and its term.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_holder: Option<String>,
@@ -269,6 +289,8 @@ impl AuditRecord {
             summary: None,
             intended: None,
             intent_id: None,
+            window: None,
+            reason: None,
             lease_holder: ctx.lease.as_ref().map(|l| l.holder.clone()),
             lease_term: ctx.lease.as_ref().map(|l| l.term),
             prev_hash: String::new(),
@@ -300,6 +322,8 @@ impl AuditRecord {
             summary: None,
             intended: None,
             intent_id: None,
+            window: None,
+            reason: None,
             lease_holder: ctx.lease.as_ref().map(|l| l.holder.clone()),
             lease_term: ctx.lease.as_ref().map(|l| l.term),
             prev_hash: String::new(),

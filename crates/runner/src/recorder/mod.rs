@@ -3,7 +3,9 @@
 //! ([`crate::recorder::webhooks`]), opened together as one [`Recorder`]. It sits above both, so that
 //! neither the audit log nor the webhooks know each other.
 
+pub(crate) mod applied;
 pub mod audit;
+pub(crate) mod gate;
 pub mod proposal;
 pub mod webhooks;
 

@@ -140,6 +140,8 @@ pub(crate) struct Context<T> {
     pub opts: Options,
     /// The audit log and the webhook outbox (`--state-dir`), when kept.
     pub recorder: Option<Arc<Recorder>>,
+    /// The last applied state and the drift reported (change windows, drift modes).
+    pub gate: super::windows::LoopGate,
     /// Whether this runner may touch the tenant (`--leader-elect`; always open without it),
     /// checked before a run reads the tenant and again before each write.
     pub fence: Fence,
@@ -161,9 +163,16 @@ impl<T> Context<T> {
             metrics,
             opts,
             recorder: None,
+            gate: super::windows::LoopGate::default(),
             fence: Fence::open(),
             memory: Mutex::new(Memory::default()),
         }
+    }
+
+    /// Keeps the last applied state in `state_dir` (read now, written after each run).
+    pub fn with_state_dir(mut self, state_dir: std::path::PathBuf) -> Self {
+        self.gate = super::windows::LoopGate::new(Some(state_dir));
+        self
     }
 
     /// Touches the tenant only while `fence` is open (the Lease holder's).
@@ -331,6 +340,9 @@ async fn run_round<T: Tenant>(run: &Run, ctx: &Context<T>) -> Round {
         lease: ctx.fence.check().ok().flatten(),
     };
     let hooks = webhook_repo(ctx, &desired);
+    // Change windows and drift modes: evaluated now, with the last applied state.
+    let break_glass = run.triggers.iter().find_map(|t| t.break_glass.clone());
+    let applied_state = ctx.gate.applied();
     let t = Instant::now();
     let outcome = pipeline::run(
         &Desired::repo(&desired.repo),
@@ -346,6 +358,12 @@ async fn run_round<T: Tenant>(run: &Run, ctx: &Context<T>) -> Round {
             run: &audit,
             hooks: &hooks,
             watch: &mut pipeline::Quiet,
+            gate: Some(pipeline::GateOptions {
+                at: jiff::Timestamp::now(),
+                break_glass: break_glass.as_deref(),
+                no_self_heal: !ctx.opts.self_heal,
+                applied: applied_state.as_ref(),
+            }),
         },
     )
     .await;
@@ -353,6 +371,16 @@ async fn run_round<T: Tenant>(run: &Run, ctx: &Context<T>) -> Round {
         ms = t.elapsed().as_millis() as u64,
         "read the tenant, planned and applied"
     );
+    if let Some(g) = outcome.as_ref().ok().and_then(gated_of) {
+        trace_gate(
+            ctx,
+            &desired.repo,
+            &hooks,
+            &audit,
+            g,
+            break_glass.as_deref(),
+        );
+    }
     Round::Ran {
         head,
         desired,
@@ -468,10 +496,16 @@ fn conclude<T: Tenant>(ctx: &Context<T>, round: Round) -> Result<Action, Error> 
             errors.push(Problem::message(&why));
             Ok(Action::done(RunResult::Invalid, why))
         }
-        Ok(RunOutcome::Held { window, until }) => {
+        Ok(RunOutcome::Held {
+            window,
+            until,
+            planned,
+        }) => {
+            note_plan(&planned, short, &mut errors, &mut warnings);
             let message =
                 format!("the change window {window} is closed until {until}: nothing was applied");
             info!(commit = %short, "{message}");
+            queues = Some((*planned, QueuesOutcome::InSync));
             Ok(Action::done(invalid_or(RunResult::Held), message))
         }
         Ok(RunOutcome::Standby { leader }) => {
@@ -498,7 +532,11 @@ fn conclude<T: Tenant>(ctx: &Context<T>, round: Round) -> Result<Action, Error> 
             for c in &plan.changes {
                 warn!(queue = %c.name, fields = c.fields.len(), "drift: the tenant no longer matches the repository (self-heal is off)");
             }
-            let n = plan.changes.len();
+            // Gated: the drift the gate found and did not correct (its lines were logged).
+            let n = match &planned.gated {
+                Some(g) => g.drift.iter().filter(|d| !d.corrected).count(),
+                None => plan.changes.len(),
+            };
             queues = Some((planned, QueuesOutcome::Drifted));
             Ok(Action::done(
                 invalid_or(RunResult::Drifted),
@@ -566,10 +604,25 @@ fn conclude<T: Tenant>(ctx: &Context<T>, round: Round) -> Result<Action, Error> 
     st.commit = Some(head.commit.clone());
     st.errors = errors;
     st.warnings = warnings;
+    let mut requeue = None;
     if let Some((planned, outcome)) = queues {
         let old = std::mem::take(&mut st.queues);
         st.queues = queue_states(&old, &desired, &planned, &outcome);
+        if let Some(g) = &planned.gated {
+            super::windows::publish(&mut st, g, &planned.plan, &desired.repo);
+            let report = match &outcome {
+                QueuesOutcome::Applied(r) => Some(r),
+                _ => None,
+            };
+            ctx.gate.keep_record(g, report);
+            requeue = super::windows::requeue(g, ctx.opts.resync, jiff::Timestamp::now());
+        }
     }
+    // A held change is due when its window lifts: the loop runs again then.
+    let done = done.map(|mut a| {
+        a.requeue_after = a.requeue_after.or(requeue);
+        a
+    });
     if applied {
         st.last_applied = Some(desired.commit.clone());
     }
@@ -748,6 +801,8 @@ fn queue_states(
                 modified_by: now.and_then(|q| q.modified_by.clone()),
                 modified_at: now.and_then(|q| q.modified_at.clone()),
                 last_error: None,
+                pending: Vec::new(),
+                drift_mode: None,
             },
         );
     }
@@ -770,6 +825,8 @@ fn queue_states(
             modified_by: observed_of(&c.name).and_then(|q| q.modified_by.clone()),
             modified_at: observed_of(&c.name).and_then(|q| q.modified_at.clone()),
             last_error: None,
+            pending: Vec::new(),
+            drift_mode: None,
         };
         match (outcome, outcomes.get(c.name.as_str())) {
             (QueuesOutcome::Applied(_), Some(o)) if o.is_applied() => {
@@ -796,7 +853,80 @@ fn queue_states(
         }
         queues.insert(c.name.clone(), q);
     }
+    // Queues the gate took out of the plan (held, or drift only reported): what was known of
+    // them stays; the gate's own entries are added by `windows::publish`.
+    for (name, q) in old {
+        if files.contains_key(name.as_str()) && !queues.contains_key(name) {
+            let mut q = q.clone();
+            q.state = QueueState::InSync;
+            q.drift.clear();
+            q.pending.clear();
+            q.last_error = None;
+            queues.insert(name.clone(), q);
+        }
+    }
     queues
+}
+
+/// What the gate kept out of a run's plan, when the run got as far as a plan.
+fn gated_of(outcome: &RunOutcome) -> Option<&reconcile::Gated> {
+    let planned = match outcome {
+        RunOutcome::InSync(p) | RunOutcome::Planned(p) | RunOutcome::DriftReported(p) => p,
+        RunOutcome::Held { planned, .. } => planned,
+        RunOutcome::Applied(a) => &a.planned,
+        RunOutcome::Invalid(_) | RunOutcome::Refused(_) | RunOutcome::Standby { .. } => {
+            return None;
+        }
+    };
+    planned.gated.as_ref()
+}
+
+/// The log lines, metrics, audit records and webhook events of what the gate did: each
+/// held change and each drift once when it is new; each break-glass write.
+fn trace_gate<T>(
+    ctx: &Context<T>,
+    repo: &Repository,
+    hooks: &Repository,
+    audit: &RunContext,
+    gated: &reconcile::Gated,
+    break_glass: Option<&str>,
+) {
+    for h in &gated.held {
+        info!(queue = %h.queue, window = %h.window, applies = h.applies.as_str(),
+            until = %h.until.map(crate::output::windows::rfc3339).unwrap_or_else(|| "no end in sight".into()),
+            changed = %crate::output::plan::changed_fields(&h.fields), "held by a change window");
+    }
+    let new_drift = ctx.gate.new_drift(&gated.drift);
+    for d in &new_drift {
+        warn!(queue = %d.queue, mode = d.mode.as_str(), corrected = d.corrected,
+            by = d.modified_by.as_deref().unwrap_or("unknown"),
+            fields = %crate::output::plan::changed_fields(&d.fields),
+            "drift: the tenant no longer matches the repository");
+    }
+    for o in &gated.overridden {
+        warn!(queue = %o.queue, window = %o.window, reason = break_glass.unwrap_or(""),
+            "break glass: writing through a change window");
+    }
+    let tenant = repo.tenant.metadata.name.as_str();
+    let (queues, fields) = super::windows::drift_counts(gated);
+    ctx.metrics.set_drift(tenant, queues, fields);
+    ctx.metrics
+        .add_drift_detected(tenant, new_drift.len() as u64);
+    if let Some(r) = &ctx.recorder {
+        // The break-glass records were written before the apply (by the pipeline).
+        let trace = crate::recorder::gate::GateTrace {
+            overridden: &[],
+            reason: None,
+            new_drift,
+        };
+        if let Err(e) = r.record_gate(hooks, audit, &trace) {
+            warn!(error = %e, "the audit log or the outbox could not take the window and drift records");
+            ctx.status
+                .write()
+                .errors
+                .push(Problem::message(format!("the audit log: {e}")));
+        }
+    }
 }
 
 /// Drives [`reconcile`] and [`error_policy`] until `shutdown` turns true (or the trigger
@@ -1269,6 +1399,13 @@ mod tests {
         let (action, st) = concluded(RunOutcome::Held {
             window: "weekdays".into(),
             until: "2026-12-07T08:00:00Z".into(),
+            planned: Box::new(pipeline::Planned {
+                observed: reconcile::Observed::default(),
+                plan: reconcile::Plan::default(),
+                refused: Vec::new(),
+                replanned: Vec::new(),
+                gated: Some(reconcile::Gated::default()),
+            }),
         })
         .await;
         let action = action.unwrap();

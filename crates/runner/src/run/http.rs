@@ -90,6 +90,9 @@ pub(crate) struct AppState {
     pub status_requires_token: bool,
     /// The largest request body of these routes, in bytes (`run --http-body-limit`).
     pub body_limit: usize,
+    /// `CXQUEUES_BREAK_GLASS_TOKEN`: the only bearer of `{"breakGlass": REASON}` (403 when
+    /// unset).
+    pub break_glass: Option<TriggerToken>,
 }
 
 /// The default of `run --http-body-limit`: these routes take no body worth the name.
@@ -511,13 +514,62 @@ pub(crate) fn authorize(token: Option<&TriggerToken>, headers: &HeaderMap) -> Op
     None
 }
 
-async fn trigger(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    if let Some(r) = authorize(s.token.as_ref(), &headers) {
-        return r;
+/// The bearer offered in `Authorization`.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+}
+
+/// `{"breakGlass": REASON}`: the reason, or why the body is refused (400). Any other body
+/// (or none) asks for a plain run.
+fn break_glass_reason(body: &[u8]) -> Result<Option<String>, &'static str> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
     }
-    // The body means nothing here, but one sent without a length is still bounded.
-    if axum::body::to_bytes(body, s.body_limit).await.is_err() {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(None);
+    };
+    match v.get("breakGlass") {
+        None => Ok(None),
+        Some(serde_json::Value::String(r)) if !r.trim().is_empty() => {
+            Ok(Some(r.trim().to_string()))
+        }
+        Some(_) => Err(
+            "breakGlass is the reason, as text (it goes to the audit log), e.g. {\"breakGlass\": \"outage INC-123\"}",
+        ),
+    }
+}
+
+async fn trigger(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    // One sent without a length is still bounded.
+    let Ok(bytes) = axum::body::to_bytes(body, s.body_limit).await else {
         return too_large(s.body_limit);
+    };
+    let reason = match break_glass_reason(&bytes) {
+        Ok(r) => r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    if reason.is_some() {
+        // Breaking a window takes its own token, never the trigger token.
+        let Some(token) = &s.break_glass else {
+            return error(
+                StatusCode::FORBIDDEN,
+                "break glass is off: set CXQUEUES_BREAK_GLASS_TOKEN to allow applying through change windows",
+            );
+        };
+        if !bearer(&headers).is_some_and(|t| token.matches(t)) {
+            return error(
+                StatusCode::FORBIDDEN,
+                "breakGlass needs `Authorization: Bearer <CXQUEUES_BREAK_GLASS_TOKEN>`",
+            );
+        }
+    } else if let Some(r) = authorize(s.token.as_ref(), &headers) {
+        return r;
     }
     if !s.accepting.load(Ordering::SeqCst) {
         return error(
@@ -525,7 +577,11 @@ async fn trigger(State(s): State<AppState>, headers: HeaderMap, body: Body) -> R
             "shutting down: no new runs are taken",
         );
     }
-    let t = Trigger::new(TriggerKind::Manual);
+    let mut t = Trigger::new(TriggerKind::Manual);
+    if let Some(r) = &reason {
+        warn!(reason = %r, "break glass: the next run applies through change windows");
+    }
+    t.break_glass = reason;
     let id = t.id.to_string();
     if s.triggers.send(t).is_err() {
         return error(
@@ -581,6 +637,7 @@ mod tests {
             recorder: None,
             status_requires_token: false,
             body_limit: DEFAULT_BODY_LIMIT,
+            break_glass: None,
         };
         let mut state = state;
         adjust(&mut state);
@@ -601,6 +658,56 @@ mod tests {
             b = b.header(header::AUTHORIZATION, a);
         }
         b.body(Body::empty()).unwrap()
+    }
+
+    fn post_break_glass(auth: &str, body: &str) -> Request<Body> {
+        Request::post("/v1/reconcile")
+            .header(header::AUTHORIZATION, auth)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn break_glass_takes_only_its_own_token_and_the_run_carries_the_reason() {
+        let (app, mut rx, _) = app_with(Some("trigger-token"), |s| {
+            s.break_glass = Some(TriggerToken::new("glass-token"));
+        });
+        let body = r#"{"breakGlass": "INC-9 outage"}"#;
+        for auth in ["Bearer trigger-token", "Bearer wrong", "Basic glass-token"] {
+            let (code, _, text) = send(&app, post_break_glass(auth, body)).await;
+            assert_eq!(code, StatusCode::FORBIDDEN, "{auth}");
+            assert!(
+                !text.contains("glass-token"),
+                "the answer never echoes a token"
+            );
+            assert!(rx.try_recv().is_err(), "{auth}: no run");
+        }
+        let (code, _, text) = send(
+            &app,
+            post_break_glass("Bearer glass-token", r#"{"breakGlass": 7}"#),
+        )
+        .await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{text}");
+        let (code, _, _) = send(&app, post_break_glass("Bearer glass-token", body)).await;
+        assert_eq!(code, StatusCode::ACCEPTED);
+        let t = rx.try_recv().expect("a run");
+        assert_eq!(t.break_glass.as_deref(), Some("INC-9 outage"));
+        // The break-glass token is not a trigger token.
+        let (code, _, _) = send(&app, post_trigger(Some("Bearer glass-token"))).await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn break_glass_is_403_while_its_variable_is_unset() {
+        let (app, mut rx, _) = app(Some("trigger-token"));
+        let (code, _, text) = send(
+            &app,
+            post_break_glass("Bearer trigger-token", r#"{"breakGlass": "x"}"#),
+        )
+        .await;
+        assert_eq!(code, StatusCode::FORBIDDEN);
+        assert!(text.contains("CXQUEUES_BREAK_GLASS_TOKEN"), "{text}");
+        assert!(rx.try_recv().is_err());
     }
 
     #[tokio::test]

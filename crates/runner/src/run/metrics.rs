@@ -3,7 +3,9 @@
 //! Kept by the controller as it runs:
 //! - `cxqueues_reconciles_total{trigger, result}` and `cxqueues_reconcile_duration_seconds`;
 //! - `cxqueues_conflicts_retried_total` (409s met and retried by apply) and
-//!   `cxqueues_drift_corrections_total` (queues set back after a drift).
+//!   `cxqueues_drift_corrections_total` (queues set back after a drift);
+//! - `cxqueues_drift_queues{tenant}` and `cxqueues_drift_fields{tenant}` (gauges: drift not
+//!   corrected as of the last run) and `cxqueues_drift_detected_total{tenant}` (new drifts).
 //!
 //! Read at scrape time (a collector):
 //! - `cxqueues_api_requests_total{endpoint, status}`, `cxqueues_api_retries_total{endpoint}`,
@@ -29,7 +31,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetri
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -37,6 +39,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::TriggerKind;
 use super::status::{RunResult, SharedStatus};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TenantLabels {
+    tenant: String,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RunLabels {
@@ -52,6 +59,9 @@ pub(crate) struct Metrics {
     duration: Histogram,
     conflicts: Counter,
     drift_corrections: Counter,
+    drift_queues: Family<TenantLabels, Gauge>,
+    drift_fields: Family<TenantLabels, Gauge>,
+    drift_detected: Family<TenantLabels, Counter>,
     /// Milliseconds since the Unix epoch of the last successful reconcile; 0: none yet.
     last_success: Arc<AtomicU64>,
     fetches: Family<FetchLabels, Counter>,
@@ -96,6 +106,24 @@ impl Metrics {
             "Queues written back to the repository's values after they drifted",
             drift_corrections.clone(),
         );
+        let drift_queues = Family::<TenantLabels, Gauge>::default();
+        registry.register(
+            "cxqueues_drift_queues",
+            "Queues whose tenant copy differs from the repository and is not corrected (drift mode warn, or held by a window)",
+            drift_queues.clone(),
+        );
+        let drift_fields = Family::<TenantLabels, Gauge>::default();
+        registry.register(
+            "cxqueues_drift_fields",
+            "Fields of those queues that differ",
+            drift_fields.clone(),
+        );
+        let drift_detected = Family::<TenantLabels, Counter>::default();
+        registry.register(
+            "cxqueues_drift_detected",
+            "Drifts found that differ from the last one reported for their queue",
+            drift_detected.clone(),
+        );
         let last_success = Arc::new(AtomicU64::new(0));
         let fetches = Family::<FetchLabels, Counter>::default();
         registry.register(
@@ -129,10 +157,31 @@ impl Metrics {
             duration,
             conflicts,
             drift_corrections,
+            drift_queues,
+            drift_fields,
+            drift_detected,
             last_success,
             fetches,
             rewrites,
         }
+    }
+
+    /// The drift gauges of a tenant (`metadata.name`), as of the last run.
+    pub fn set_drift(&self, tenant: &str, queues: i64, fields: i64) {
+        let labels = TenantLabels {
+            tenant: tenant.to_string(),
+        };
+        self.drift_queues.get_or_create(&labels).set(queues);
+        self.drift_fields.get_or_create(&labels).set(fields);
+    }
+
+    /// Counts drifts not reported before.
+    pub fn add_drift_detected(&self, tenant: &str, n: u64) {
+        self.drift_detected
+            .get_or_create(&TenantLabels {
+                tenant: tenant.to_string(),
+            })
+            .inc_by(n);
     }
 
     /// Also serves the webhook outbox's counts, `(pending, dead)`, read at each scrape.

@@ -23,6 +23,7 @@ pub(crate) mod remote;
 pub(crate) mod standby;
 pub(crate) mod status;
 pub(crate) mod watch;
+pub(crate) mod windows;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -74,6 +75,9 @@ pub(crate) struct Trigger {
     pub commit: Option<String>,
     #[serde(skip)]
     pub at: Instant,
+    /// `POST /v1/reconcile {"breakGlass": REASON}`: the run applies through change windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<String>,
 }
 
 impl Trigger {
@@ -83,6 +87,7 @@ impl Trigger {
             kind,
             commit: None,
             at: Instant::now(),
+            break_glass: None,
         }
     }
 

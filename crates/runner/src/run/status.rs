@@ -9,7 +9,9 @@
 //!  "errors": [{"message", "file", "line", "column", "rule", "hint"}], "warnings": [...],
 //!  "lastApplied": {commit}, "queues": {"Billing": {"state": "in_sync", "id", "file",
 //!  "lastAppliedVersion", "lastAppliedCommit", "drift": [{"path", "before", "after"}],
-//!  "lastChange": [{"path", "before", "after"}], "modifiedBy", "modifiedAt", "lastError"}}, "lastRun": {run}, "recentRuns": [{run}], "nextResync", "nextRetry",
+//!  "lastChange": [{"path", "before", "after"}], "modifiedBy", "modifiedAt", "lastError",
+//!  "pending": [{"fields", "window", "until", "applies"}], "driftMode"}}, "lastRun": {run},
+//!  "recentRuns": [{run}], "nextResync", "nextRetry",
 //!  "webhooks": {"pending", "dead": [...]}}
 //! ```
 //!
@@ -38,13 +40,15 @@ pub(crate) enum RunResult {
     Applied,
     /// The tenant already matched: nothing to write.
     InSync,
-    /// The tenant drifted from an applied commit and self-heal is off: reported only.
+    /// The tenant drifted from an applied commit and its drift mode is `warn` (or
+    /// `--no-self-heal`): reported only.
     Drifted,
     /// The commit has validation or tenant-check errors: nothing was written.
     Invalid,
     /// The tenant could not be read or written, or some queues were not reconciled: retried.
     Failed,
-    /// A change window is closed: nothing was written until it opens.
+    /// A change window is closed: nothing was written until it opens (the loop runs again
+    /// when it lifts).
     Held,
     /// Another replica leads (`--leader-elect`): this one neither read nor wrote the tenant.
     Standby,
@@ -71,17 +75,24 @@ pub(crate) enum QueueState {
     InSync,
     Drifted,
     Failed,
+    /// Changes wait for a change window (`pending` says which, until when).
+    Pending,
 }
 
 impl QueueState {
-    pub(crate) const ALL: [QueueState; 3] =
-        [QueueState::InSync, QueueState::Drifted, QueueState::Failed];
+    pub(crate) const ALL: [QueueState; 4] = [
+        QueueState::InSync,
+        QueueState::Drifted,
+        QueueState::Failed,
+        QueueState::Pending,
+    ];
 
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             QueueState::InSync => "in_sync",
             QueueState::Drifted => "drifted",
             QueueState::Failed => "failed",
+            QueueState::Pending => "pending",
         }
     }
 }
@@ -152,6 +163,25 @@ pub(crate) struct QueueStatus {
     /// When, as the platform says.
     pub modified_at: Option<String>,
     pub last_error: Option<String>,
+    /// Changes a change window holds back: `[{fields, window, until, applies}]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingChange>,
+    /// The queue's drift mode, when drift was found (`correct`, `warn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift_mode: Option<model::DriftMode>,
+}
+
+/// A change held back, as `/status` shows it per queue.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingChange {
+    pub fields: Vec<reconcile::FieldChange>,
+    pub window: String,
+    /// When the window lifts (RFC 3339; `null`: no end in sight). The loop applies the change
+    /// then, from the followed branch as it is then.
+    pub until: Option<String>,
+    /// `changes` (a commit's change) or `drift` (a drift correction).
+    pub applies: model::Applies,
 }
 
 /// One finished run.

@@ -74,6 +74,24 @@ impl GitRepo {
     }
 }
 
+/// A command's stdout and stderr, one after the other.
+#[allow(dead_code, reason = "only some test files print a command's output")]
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Writes `body` to `dir/rel`, creating its folders.
+#[allow(dead_code, reason = "only some test files write repositories by hand")]
+pub fn write_file(dir: &Path, rel: &str, body: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
 /// Collects a started `cxqueues run`'s stdout and stderr (piped) into one log, each on a
 /// thread of its own, and sends the address its banner's `listening on http://…` names.
 #[allow(dead_code, reason = "only the tests that start `cxqueues run` use it")]

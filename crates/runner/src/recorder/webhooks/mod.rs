@@ -291,6 +291,10 @@ pub enum EventName {
     QueueDeleted,
     #[serde(rename = "queue.optimization.proposed")]
     OptimizationProposed,
+    #[serde(rename = "queue.window.overridden")]
+    WindowOverridden,
+    #[serde(rename = "queue.drift.detected")]
+    DriftDetected,
 }
 
 impl EventName {
@@ -310,6 +314,8 @@ impl EventName {
             Self::QueueUpdated => "queue.updated",
             Self::QueueDeleted => "queue.deleted",
             Self::OptimizationProposed => "queue.optimization.proposed",
+            Self::WindowOverridden => "queue.window.overridden",
+            Self::DriftDetected => "queue.drift.detected",
         }
     }
 }

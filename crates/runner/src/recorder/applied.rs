@@ -1,0 +1,82 @@
+//! The last applied desired state per queue, kept in `<state-dir>/applied.json`: how a
+//! plan's field is told as a change (declared differently than last applied) or drift
+//! (declared as applied, changed in the tenant) by [`reconcile::gate`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use reconcile::{ApplyReport, Desired};
+use serde::{Deserialize, Serialize};
+
+/// The file of the state directory that holds the last applied desired state per queue.
+pub(crate) const APPLIED_FILE: &str = "applied.json";
+
+/// `applied.json`: `{"formatVersion": 1, "queues": {name: desired}}`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppliedFile {
+    format_version: u32,
+    queues: BTreeMap<String, Desired>,
+}
+
+/// The last applied desired state of a state directory (`None`: no history, or unreadable,
+/// which is said on stderr: every field then counts as a change).
+pub(crate) fn load_applied(state_dir: &Path) -> Option<BTreeMap<String, Desired>> {
+    let path = state_dir.join(APPLIED_FILE);
+    let text = std::fs::read_to_string(&path).ok()?;
+    match serde_json::from_str::<AppliedFile>(&text) {
+        Ok(f) if f.format_version == 1 => Some(f.queues),
+        Ok(f) => {
+            eprintln!(
+                "warning: {}: formatVersion {} is not read by this release; every difference counts as a change",
+                path.display(),
+                f.format_version
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!(
+                "warning: {} cannot be read ({e}); every difference counts as a change",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// Writes the record (to a temporary file, then renamed over the old one).
+pub(crate) fn save_applied(
+    state_dir: &Path,
+    queues: &BTreeMap<String, Desired>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(state_dir)?;
+    let file = AppliedFile {
+        format_version: 1,
+        queues: queues.clone(),
+    };
+    let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
+    let tmp: PathBuf = state_dir.join(format!("{APPLIED_FILE}.tmp"));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, state_dir.join(APPLIED_FILE))
+}
+
+/// The record to keep after `report`: the gate's, except that a queue whose write did not
+/// go through keeps its previous record.
+pub(crate) fn record_after(
+    gated: &BTreeMap<String, Desired>,
+    prev: Option<&BTreeMap<String, Desired>>,
+    report: &ApplyReport,
+) -> BTreeMap<String, Desired> {
+    let mut out = gated.clone();
+    for o in report.outcomes.iter().filter(|o| !o.is_applied()) {
+        match prev.and_then(|p| p.get(&o.name)) {
+            Some(d) => {
+                out.insert(o.name.clone(), d.clone());
+            }
+            None => {
+                out.remove(&o.name);
+            }
+        }
+    }
+    out
+}
