@@ -51,9 +51,11 @@
 //! - `acwSettings.timeoutMs` is sent as declared whatever the wrap-up prompt; whether
 //!   Genesys keeps it with a prompt that does not use it is not documented (if it drops it,
 //!   the next plan shows the change again).
-//! - Metrics (analytics queries) are not read by this adapter yet: the port has no metrics
-//!   call at this commit.
+//! - Traffic for the optimizer comes from the analytics API: see [`analytics`] (30-minute
+//!   buckets, closed ones only, at most 100 queue predicates per query, the voice series
+//!   unless another media is asked, agents on queue now as the staffing).
 
+pub mod analytics;
 mod client;
 mod config;
 mod error;
