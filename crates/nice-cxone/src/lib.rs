@@ -32,9 +32,13 @@
 //!   clients send 80/30 for "80 % in 30 s").
 //! - Campaigns are listed by `GET /campaigns` as `{campaigns:[{campaignId, campaignName}]}`.
 //! - The ACD error body is read from `error_description`, `message` or `error`, in that order.
+//! - Traffic for the optimizer: see [`reporting`] (one history call per media type and day,
+//!   numbers as integers, numeric strings or ISO-8601 durations, the interval length from
+//!   the spacing of the records, 30 minutes when there is one).
 
 mod client;
 mod port;
+pub mod reporting;
 pub mod wire;
 
 pub use client::{Config, CxoneTenant};

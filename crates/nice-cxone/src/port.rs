@@ -119,6 +119,13 @@ impl Tenant for CxoneTenant {
         &CAPABILITIES
     }
 
+    async fn queue_metrics(
+        &self,
+        query: &tenant::MetricsQuery,
+    ) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        CxoneTenant::queue_metrics(self, query).await
+    }
+
     async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
         Ok(self
             .list_raw(&[])
