@@ -21,10 +21,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::audit::VerifyError;
 use crate::recorder::RecorderError;
+use crate::recorder::audit::VerifyError;
+use crate::recorder::webhooks::WebhookError;
 use crate::run::git::GitError;
-use crate::webhooks::WebhookError;
 
 /// How a command that ran to its end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -200,13 +200,13 @@ pub fn sim_state_args(state: &crate::recorder::StateArgs, sim: bool) -> crate::r
 pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
     if sim {
         repo.tenant.spec.webhooks.retain(|w| {
-            let local = crate::webhooks::check_url(&w.url)
+            let local = crate::recorder::webhooks::check_url(&w.url)
                 .is_ok_and(|u| tenant::endpoint::is_loopback(&u));
             let keyed = std::env::var_os(&w.secret_env).is_some();
             if !(local && keyed) {
                 eprintln!(
                     "note: with --sim, the webhook {} is off (only loopback URLs with their key variable set are called)",
-                    crate::webhooks::shown_url(&w.url)
+                    crate::recorder::webhooks::shown_url(&w.url)
                 );
             }
             local && keyed
@@ -274,7 +274,7 @@ pub async fn apply_and_record<T: Tenant>(
     tenant: &T,
     planned: &Planned,
     recorder: Option<&Recorder>,
-    run: &crate::audit::RunContext,
+    run: &crate::recorder::audit::RunContext,
     hooks: &Repository,
     parallelism: usize,
     extra: Vec<Arc<dyn ApplyObserver>>,

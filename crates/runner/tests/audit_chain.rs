@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use model::Proficiency;
 use reconcile::{Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, Status};
-use runner::audit::{AuditLog, AuditObserver, RunContext, VerifyError, canonical_json, verify};
+use runner::recorder::audit::{
+    AuditLog, AuditObserver, RunContext, VerifyError, canonical_json, verify,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tenant::{Overflow, Queue, ServiceLevelTarget, SkillRequirement};
@@ -528,8 +530,8 @@ async fn a_write_intent_without_its_outcome_is_named_by_audit_verify_until_a_run
 
     // The next start records the finding, once.
     let repo = model::parse_files(None, [], &model::LoadOptions::default());
-    let env = runner::webhooks::EnvLookup::new(|_| None);
-    let config = runner::webhooks::DeliveryConfig::default();
+    let env = runner::recorder::webhooks::EnvLookup::new(|_| None);
+    let config = runner::recorder::webhooks::DeliveryConfig::default();
     let recorder =
         runner::recorder::Recorder::open_with(&state, &repo, config.clone(), env.clone()).unwrap();
     recorder.shutdown(Duration::from_millis(10)).await;

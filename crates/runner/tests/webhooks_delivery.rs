@@ -15,9 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use hmac::Mac;
 use model::Proficiency;
 use reconcile::{Action, ApplyObserver, ApplyOptions, QueueOutcome, Status};
-use runner::audit::{self, RunContext};
+use runner::recorder::audit::{self, RunContext};
+use runner::recorder::webhooks;
 use runner::recorder::{Recorder, StateArgs};
-use runner::webhooks;
 use serde_json::Value;
 use tenant::{Queue, Secret, ServiceLevelTarget, SkillRequirement};
 use webhooks::{

@@ -4,6 +4,7 @@
 
 pub mod diagnostics;
 pub mod plan;
+pub mod printable;
 
 /// Colour only on a terminal, and never with `NO_COLOR` (the rule `validate` follows too).
 pub fn color_on_stdout() -> bool {

@@ -229,7 +229,7 @@ fn field_diff(f: &FieldChange) -> Vec<(char, String)> {
 
 /// A name or path from the tenant or the repository, safe to print.
 fn safe(name: &str) -> String {
-    crate::printable::printable(name).into_owned()
+    crate::output::printable::printable(name).into_owned()
 }
 
 struct Colors {

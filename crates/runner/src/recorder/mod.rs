@@ -1,9 +1,11 @@
 //! What every apply leaves behind, wired for `apply` and `run`: the state directory
-//! ([`StateArgs`]), the audit log ([`crate::audit`]) and the webhook outbox and delivery
-//! ([`crate::webhooks`]), opened together as one [`Recorder`]. It sits above both, so that
+//! ([`StateArgs`]), the audit log ([`crate::recorder::audit`]) and the webhook outbox and delivery
+//! ([`crate::recorder::webhooks`]), opened together as one [`Recorder`]. It sits above both, so that
 //! neither the audit log nor the webhooks know each other.
 
+pub mod audit;
 pub mod proposal;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -11,8 +13,8 @@ use std::time::Duration;
 
 use reconcile::{ApplyObserver, ApplyReport};
 
-use crate::audit::{AUDIT_FILE, AuditError, AuditLog, AuditObserver, RunContext};
-use crate::webhooks::{self, Delivery, DeliveryConfig, Outbox, WebhookError, WebhookObserver};
+use crate::recorder::audit::{AUDIT_FILE, AuditError, AuditLog, AuditObserver, RunContext};
+use crate::recorder::webhooks::{Delivery, DeliveryConfig, Outbox, WebhookError, WebhookObserver};
 
 /// `--state-dir` alone, for the commands that keep no audit log (`plan`, `import`, `optimize`,
 /// `webhooks`): the simulated tenant (`<DIR>/sim/`) and the webhook outbox live there.

@@ -7,8 +7,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Recorder, RecorderError};
-use crate::audit::{AuditAction, AuditRecord, RunContext, now_rfc3339};
-use crate::webhooks::{self, EventName, StoredEvent};
+use crate::recorder::audit::{AuditAction, AuditRecord, RunContext, now_rfc3339};
+use crate::recorder::webhooks::{self, EventName, StoredEvent};
 use reconcile::FieldChange;
 
 /// The event name of a proposal.
@@ -125,7 +125,7 @@ mod tests {
 
     use super::*;
     use crate::recorder::StateArgs;
-    use crate::webhooks::{DeliveryConfig, EnvLookup};
+    use crate::recorder::webhooks::{DeliveryConfig, EnvLookup};
 
     fn repo() -> model::Repository {
         let tenant = "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  webhooks:\n    - {url: \"http://127.0.0.1:9/hook\", secretEnv: HOOK_KEY}\n";
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(last["commitId"], "c".repeat(40));
         assert_eq!(last["changedFields"][0]["path"], "A/maxWaitTime");
         assert_eq!(last["changedFields"].as_array().unwrap().len(), 4);
-        assert!(crate::audit::verify(&state.audit_path()).is_ok());
+        assert!(crate::recorder::audit::verify(&state.audit_path()).is_ok());
 
         let pending = recorder.outbox.pending().unwrap();
         assert_eq!(pending.len(), 1, "only A changed, one URL");

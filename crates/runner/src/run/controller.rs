@@ -31,8 +31,8 @@ use super::git::{GitError, GitSource, Snapshot};
 use super::metrics::Metrics;
 use super::status::{Problem, QueueState, QueueStatus, RunRecord, RunResult, SharedStatus};
 use super::{Trigger, TriggerKind, format_duration, rfc3339, wall_time_of};
-use crate::audit::RunContext;
 use crate::recorder::Recorder;
+use crate::recorder::audit::RunContext;
 
 /// What failed a run (it is retried after [`error_policy`]'s backoff).
 #[derive(Debug, thiserror::Error)]

@@ -249,8 +249,8 @@ fn commit_proposal(
         }),
         None => None,
     };
-    crate::cmd_optimize::revalidate(repo, tenant, &edits)
-        .map_err(|errors| Refusal::Conflict(crate::cmd_optimize::refusal(&errors)))?;
+    crate::cmd::optimize::revalidate(repo, tenant, &edits)
+        .map_err(|errors| Refusal::Conflict(crate::cmd::optimize::refusal(&errors)))?;
     let mut update = git2::build::TreeUpdateBuilder::new();
     for e in &edits {
         let path = in_tree(&e.file);

@@ -3,7 +3,7 @@
 use crate::cli::RepoArgs;
 use crate::exit::{CliError, Outcome};
 use crate::recorder::StateDirArg;
-use crate::webhooks::{EventSummary, HookId, Outbox, Requeue, shown_url};
+use crate::recorder::webhooks::{EventSummary, HookId, Outbox, Requeue, shown_url};
 
 #[derive(Debug, clap::Args)]
 pub struct WebhooksArgs {
@@ -58,7 +58,7 @@ fn open(state: &StateDirArg) -> Result<Outbox, CliError> {
 /// outbox holds the id only).
 fn receiver(e: &EventSummary) -> String {
     match (&e.url, &e.hook) {
-        (Some(url), _) => crate::webhooks::shown_url(url),
+        (Some(url), _) => crate::recorder::webhooks::shown_url(url),
         (None, Some(id)) => format!("webhook {id}"),
         (None, None) => "no webhook".into(),
     }

@@ -229,7 +229,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
     let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
     let recorder = crate::recorder::Recorder::open(&state, &loaded)?;
-    let ctx = crate::audit::RunContext::new("cli");
+    let ctx = crate::recorder::audit::RunContext::new("cli");
     let bar = pipeline::progress(plan.changes.len());
     let extra = bar.iter().map(|(_, o)| o.clone()).collect();
     let planned = pipeline::Planned { observed, plan };
@@ -307,7 +307,7 @@ pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
     };
     format!(
         "{verb} {}: {}",
-        crate::printable::printable(&o.name),
+        crate::output::printable::printable(&o.name),
         crate::output::plan::changed_fields(&o.fields)
     )
 }
@@ -326,7 +326,7 @@ pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
     };
     format!(
         "{what}: {}, {action}: {}",
-        crate::printable::printable(&o.name),
+        crate::output::printable::printable(&o.name),
         o.error.as_deref().unwrap_or("unknown error")
     )
 }

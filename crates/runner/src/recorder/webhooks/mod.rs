@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use tenant::{Queue, Secret, ServiceLevelTarget, SkillRequirement};
 use uuid::Uuid;
 
-use crate::audit::{RunContext, now_rfc3339};
+use crate::recorder::audit::{RunContext, now_rfc3339};
 
 pub use delivery::{Delivery, DeliveryConfig, DrainReport, Hooks, Sender};
 pub use outbox::{EventSummary, Outbox, Requeue, StoredEvent};
@@ -136,7 +136,7 @@ pub struct HookId(pub String);
 impl HookId {
     /// The id of the webhook configured with `url` and `secret_env`.
     pub fn of(url: &str, secret_env: &str) -> Self {
-        let digest = crate::audit::sha256_hex(format!("{url}\n{secret_env}").as_bytes());
+        let digest = crate::recorder::audit::sha256_hex(format!("{url}\n{secret_env}").as_bytes());
         Self(digest[..16].to_string())
     }
 }

@@ -1,5 +1,8 @@
 //! Reaching a tenant: the real one from the environment, or the embedded simulator (`--sim`).
 
+pub mod cxone;
+pub mod genesys;
+
 use std::path::{Path, PathBuf};
 
 use model::Repository;
@@ -265,8 +268,8 @@ pub async fn connect(
     };
     type Adapter = fn(&Repository, Option<&SimHandle>) -> Result<AnyTenant, CliError>;
     let adapter: Option<Adapter> = match repo.tenant.spec.platform {
-        model::Platform::NiceCxone => Some(crate::tenant_cxone::client),
-        model::Platform::GenesysCloud => Some(crate::tenant_genesys::client),
+        model::Platform::NiceCxone => Some(crate::tenant::cxone::client),
+        model::Platform::GenesysCloud => Some(crate::tenant::genesys::client),
         model::Platform::RoutingApi => None,
     };
     if let Some(client) = adapter {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{EventBody, EventName, HookId, WebhookError};
-use crate::audit::now_rfc3339;
+use crate::recorder::audit::now_rfc3339;
 
 /// The pending folder's name inside the state directory.
 pub const PENDING_DIR: &str = "outbox";

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::audit::{self, VerifyError};
 use crate::exit::{CliError, Outcome};
 use crate::recorder::StateArgs;
+use crate::recorder::audit::{self, VerifyError};
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {

@@ -5,11 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd;
 use crate::exit::{self, CliError, Outcome};
-use crate::{
-    cmd_audit, cmd_comment, cmd_import, cmd_optimize, cmd_plan, cmd_run, cmd_schema, cmd_sim,
-    cmd_validate, cmd_webhooks,
-};
 
 /// Declarative GitOps for contact-center routing queues (NICE CXone, Genesys Cloud).
 #[derive(Debug, Parser)]
@@ -22,27 +19,27 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Offline checks of the whole repository.
-    Validate(cmd_validate::ValidateArgs),
+    Validate(cmd::validate::ValidateArgs),
     /// Prints the JSON Schemas, or writes them with --out DIR.
-    Schema(cmd_schema::SchemaArgs),
+    Schema(cmd::schema::SchemaArgs),
     /// Reads the tenant and prints what apply would change.
-    Plan(cmd_plan::PlanArgs),
+    Plan(cmd::plan::PlanArgs),
     /// Plans and applies, without asking (review happens on the plan).
-    Apply(cmd_plan::ApplyArgs),
+    Apply(cmd::plan::ApplyArgs),
     /// Writes the tenant's queues as Queue documents into --out DIR.
-    Import(cmd_import::ImportArgs),
+    Import(cmd::import::ImportArgs),
     /// The continuous loop: reconciles each new commit, re-syncs drift, serves status.
-    Run(cmd_run::RunArgs),
+    Run(cmd::run::RunArgs),
     /// Serves the simulated tenant API.
-    Sim(cmd_sim::SimArgs),
+    Sim(cmd::sim::SimArgs),
     /// The audit log: `audit verify [PATH]` checks its hash chain.
-    Audit(cmd_audit::AuditArgs),
+    Audit(cmd::audit::AuditArgs),
     /// The webhook outbox: `webhooks list`, `webhooks retry [EVENT_ID|--all]`.
-    Webhooks(cmd_webhooks::WebhooksArgs),
+    Webhooks(cmd::webhooks::WebhooksArgs),
     /// Posts a saved plan as one pull-request comment, or updates the one posted before.
-    Comment(cmd_comment::CommentArgs),
+    Comment(cmd::comment::CommentArgs),
     /// Proposes queue settings from traffic metrics, as a change to the YAML.
-    Optimize(cmd_optimize::OptimizeArgs),
+    Optimize(cmd::optimize::OptimizeArgs),
 }
 
 /// Options every repository-reading command shares.
@@ -65,21 +62,21 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Validate(args) => cmd_validate::run(args),
-        Command::Schema(args) => cmd_schema::run(args),
-        Command::Plan(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::plan(args))),
-        Command::Apply(args) => runtime().and_then(|rt| rt.block_on(cmd_plan::apply(args))),
-        Command::Import(args) => runtime().and_then(|rt| rt.block_on(cmd_import::run(args))),
-        Command::Run(args) => runtime().and_then(|rt| rt.block_on(cmd_run::run(args))),
+        Command::Validate(args) => cmd::validate::run(args),
+        Command::Schema(args) => cmd::schema::run(args),
+        Command::Plan(args) => runtime().and_then(|rt| rt.block_on(cmd::plan::plan(args))),
+        Command::Apply(args) => runtime().and_then(|rt| rt.block_on(cmd::plan::apply(args))),
+        Command::Import(args) => runtime().and_then(|rt| rt.block_on(cmd::import::run(args))),
+        Command::Run(args) => runtime().and_then(|rt| rt.block_on(cmd::run::run(args))),
         Command::Sim(args) => runtime().and_then(|rt| {
-            rt.block_on(cmd_sim::run(args))
+            rt.block_on(cmd::sim::run(args))
                 .map(|()| Outcome::Success)
                 .map_err(CliError::Other)
         }),
-        Command::Audit(args) => cmd_audit::run(args),
-        Command::Webhooks(args) => cmd_webhooks::run(args),
-        Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd_comment::run(args))),
-        Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd_optimize::run(args))),
+        Command::Audit(args) => cmd::audit::run(args),
+        Command::Webhooks(args) => cmd::webhooks::run(args),
+        Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd::comment::run(args))),
+        Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd::optimize::run(args))),
     };
     exit::finish(outcome)
 }

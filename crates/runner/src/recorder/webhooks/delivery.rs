@@ -37,7 +37,7 @@ use tokio::time::Instant;
 
 use super::outbox::{Outbox, StoredEvent};
 use super::{EVENT_ID_HEADER, HookId, HookTarget, SIGNATURE_HEADER, WebhookError, sign};
-use crate::audit::{now_rfc3339, rfc3339};
+use crate::recorder::audit::{now_rfc3339, rfc3339};
 
 /// How to deliver.
 #[derive(Debug, Clone)]
