@@ -9,13 +9,16 @@
 //!   `searchString`, `totalRecords` as a string, `_links.next`), `POST /skills` (a batch:
 //!   HTTP 200 with per-item results and no id; a new skill stays out of the list for
 //!   [`LIST_LAG`]), `GET|PUT /skills/{id}` (`{"skill": {…}}`, only the fields sent change),
-//!   `GET /campaigns`.
+//!   `GET /campaigns`, and the reports `GET /wfm-data/skills/contacts` and
+//!   `GET /skills/activity` from the traffic model (`cxone/reporting.rs`).
 //! - Every API call needs `Accept: application/json`, as CXone's does. A 429 from the fault
 //!   layer carries no `Retry-After` with [`RetryAfterFormat::Omitted`](crate::RetryAfterFormat).
 //!
 //! A skill's id is `SKILL_ID_BASE` + the queue's listing sequence. Its CXone-only fields
 //! are kept on the queue under `cxone`; `notes` is the queue's `description` and the service
 //! level its `serviceLevelTarget`.
+
+mod reporting;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -68,6 +71,7 @@ pub(crate) fn routes() -> Router<SimState> {
             get(get_skill).put(put_skill),
         )
         .route("/inContactAPI/services/{version}/campaigns", get(campaigns))
+        .merge(reporting::routes())
 }
 
 /// A CXone-shaped error answer.
