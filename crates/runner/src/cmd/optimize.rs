@@ -43,6 +43,122 @@ pub enum OptimizeFormat {
     Diff,
 }
 
+/// Which traffic a tenant is asked for (`--from-tenant`, `run --optimize-every`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WindowArgs {
+    /// How far back the closed reporting intervals are read (Genesys Cloud, NICE CXone; the
+    /// routing API reports one snapshot and ignores it).
+    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = humantime::parse_duration)]
+    pub window: std::time::Duration,
+    /// Which closed interval of the window is modelled: the busiest, or their mean (not on
+    /// the routing API).
+    #[arg(long, value_enum, default_value_t = IntervalStatArg::Busiest)]
+    pub interval_stat: IntervalStatArg,
+    /// How long after it ends an interval is trusted to be complete (vendors report a contact
+    /// when it ends; not on the routing API).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub settle: std::time::Duration,
+    /// The media series modelled (a Genesys queue serves several; a CXone skill has one).
+    #[arg(long, value_enum, default_value_t = MediaArg::Voice)]
+    pub media: MediaArg,
+}
+
+impl WindowArgs {
+    /// The query for the queues of `repo`, at `now`.
+    pub fn query(&self, repo: &Repository, now: std::time::SystemTime) -> tenant::MetricsQuery {
+        let now = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        tenant::MetricsQuery {
+            now,
+            window_seconds: self.window.as_secs(),
+            settle_seconds: self.settle.as_secs(),
+            media: self.media.into(),
+            names: repo
+                .queues
+                .iter()
+                .filter(|q| !q.doc.metadata.deleted)
+                .map(|q| q.name().to_string())
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IntervalStatArg {
+    /// The interval with the most contacts offered.
+    Busiest,
+    /// The mean interval of the window.
+    Mean,
+}
+
+impl From<IntervalStatArg> for optimize::IntervalStat {
+    fn from(s: IntervalStatArg) -> Self {
+        match s {
+            IntervalStatArg::Busiest => optimize::IntervalStat::Busiest,
+            IntervalStatArg::Mean => optimize::IntervalStat::Mean,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MediaArg {
+    Voice,
+    Chat,
+    Email,
+    Message,
+    Callback,
+}
+
+impl From<MediaArg> for tenant::Media {
+    fn from(m: MediaArg) -> Self {
+        match m {
+            MediaArg::Voice => tenant::Media::Voice,
+            MediaArg::Chat => tenant::Media::Chat,
+            MediaArg::Email => tenant::Media::Email,
+            MediaArg::Message => tenant::Media::Message,
+            MediaArg::Callback => tenant::Media::Callback,
+        }
+    }
+}
+
+/// The optimizer's fields that `platform` does not hold: reported under `predicted`, never
+/// proposed as changes.
+pub fn predicted_only(platform: model::Platform) -> Vec<optimize::Field> {
+    let caps = crate::tenant::capabilities(platform);
+    let mut out = Vec::new();
+    for (field, held) in [
+        (
+            optimize::Field::MaxWaitTime,
+            tenant::QueueField::MaxWaitTime,
+        ),
+        (optimize::Field::MaxWaiters, tenant::QueueField::MaxWaiters),
+    ] {
+        if !caps.supports(held) {
+            out.push(field);
+        }
+    }
+    if !caps.supports(tenant::QueueField::ServiceLevelTarget) {
+        out.extend([
+            optimize::Field::ServiceLevelThreshold,
+            optimize::Field::ServiceLevelTime,
+        ]);
+    }
+    out
+}
+
+/// Refuses `--policy seed` on figures read from a vendor, whose reports give none of its
+/// inputs.
+pub fn check_seed_from_tenant(policy: Policy, platform: model::Platform) -> Result<(), String> {
+    if policy == Policy::Seed && platform != model::Platform::RoutingApi {
+        return Err(format!(
+            "--policy seed needs activeInteractions, maxCapacity and coverageRatio, which no {} report gives; use --policy erlang-c, or --metrics FILE with those figures",
+            crate::tenant::capabilities(platform).platform
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, clap::Args)]
 pub struct OptimizeArgs {
     #[command(flatten)]
@@ -58,9 +174,13 @@ pub struct OptimizeArgs {
         conflicts_with = "from_tenant"
     )]
     pub metrics: Option<PathBuf>,
-    /// Read the figures from the tenant's metrics endpoint instead of a file.
+    /// Read the figures from the tenant's reporting APIs instead of a file (Genesys Cloud:
+    /// analytics aggregates and queue observations; NICE CXone: skill contacts and activity;
+    /// the routing API: its metrics endpoint).
     #[arg(long)]
     pub from_tenant: bool,
+    #[command(flatten)]
+    pub window: WindowArgs,
     #[command(flatten)]
     pub tenant: TenantArgs,
     /// Only these queues (by name; repeat or list several).
@@ -99,12 +219,17 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         Ok(r) => r,
         Err(o) => return Ok(o),
     };
+    let platform = repo.tenant.spec.platform;
     let (metrics, doc_policy) = match file_doc {
         Some(doc) => doc,
-        None => (
-            from_tenant(&args.tenant, &repo, &args.state.state_dir).await?,
-            None,
-        ),
+        None => {
+            let policy = args.policy.map(Policy::from).unwrap_or_default();
+            check_seed_from_tenant(policy, platform).map_err(CliError::Usage)?;
+            (
+                from_tenant(&args.tenant, &args.window, &repo, &args.state.state_dir).await?,
+                None,
+            )
+        }
     };
     let policy = args
         .policy
@@ -115,6 +240,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         policy,
         tail: args.tail,
         only: args.only.clone(),
+        predicted_only: predicted_only(platform),
     };
     let report = optimize::propose(&repo, &metrics, &opts).map_err(usage)?;
     let edits = if args.write || args.format == OptimizeFormat::Diff {
@@ -163,17 +289,23 @@ fn colour() -> Colour {
 
 /// Reads and parses a metrics file (CSV by its `.csv` name, JSON otherwise).
 fn read_metrics(path: &Path) -> Result<(Metrics, Option<Policy>), CliError> {
+    use std::io::Read as _;
     let shown = path.display().to_string();
-    let meta =
-        std::fs::metadata(path).map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
-    if meta.len() > MAX_METRICS_BYTES {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
+    // The bound holds for what is read, not for the size the file system claims (a pipe or
+    // /dev/zero has none).
+    let mut bytes = Vec::new();
+    file.take(MAX_METRICS_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
+    if bytes.len() as u64 > MAX_METRICS_BYTES {
         return Err(CliError::Usage(format!(
-            "--metrics {shown}: {} bytes, above the {MAX_METRICS_BYTES}-byte limit",
-            meta.len()
+            "--metrics {shown}: more than the {MAX_METRICS_BYTES}-byte limit; nothing was read"
         )));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| CliError::Usage(format!("--metrics {shown}: not UTF-8 text: {e}")))?;
     if shown.to_ascii_lowercase().ends_with(".csv") {
         Ok((Metrics::parse_csv(&shown, &text).map_err(usage)?, None))
     } else {
@@ -183,9 +315,11 @@ fn read_metrics(path: &Path) -> Result<(Metrics, Option<Policy>), CliError> {
 }
 
 /// The figures from the tenant, for the queues of the repository (the tenant's other queues
-/// are not this repository's business).
+/// are not this repository's business): the closed intervals of the window and the staffing
+/// now, as [`optimize::from_tenant`] reads them.
 async fn from_tenant(
     args: &TenantArgs,
+    window: &WindowArgs,
     repo: &Repository,
     state_dir: &Path,
 ) -> Result<Metrics, CliError> {
@@ -196,31 +330,10 @@ async fn from_tenant(
             sim.base_url()
         );
     }
-    let figures = tenant::Tenant::queue_metrics(&conn.client).await?;
-    let names: std::collections::HashSet<&str> = repo.queues.iter().map(|q| q.name()).collect();
-    let rows = figures
-        .into_iter()
-        .filter(|m| names.contains(m.name.as_str()))
-        .map(|m| optimize::MetricsRow {
-            origin: format!("tenant: queue {:?}", m.name),
-            queue: m.name.clone(),
-            metrics: tenant_figures(m),
-        })
-        .collect();
-    Ok(Metrics { rows })
-}
-
-/// The wire figures as the optimizer's.
-fn tenant_figures(m: tenant::QueueMetrics) -> optimize::QueueMetrics {
-    optimize::QueueMetrics {
-        offered: m.offered,
-        interval_seconds: m.interval_seconds,
-        average_handle_time_seconds: m.average_handle_time_seconds,
-        agents: m.agents,
-        active_interactions: m.active_interactions,
-        max_capacity: m.max_capacity,
-        coverage_ratio: m.coverage_ratio,
-    }
+    let query = window.query(repo, std::time::SystemTime::now());
+    let mut figures = tenant::Tenant::queue_metrics(&conn.client, &query).await?;
+    figures.retain(|m| query.wants(&m.name));
+    Ok(optimize::from_tenant(&figures, window.interval_stat.into()))
 }
 
 /// Checks the repository `repo` (valid, as loaded) with `edits` made, as `validate` does:
@@ -294,10 +407,30 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
         None => None,
     };
     revalidate(repo, tenant, edits).map_err(|errors| CliError::Usage(refusal(&errors)))?;
+    // A file its owner made read-only is not ours to rewrite; checked for every file before
+    // any is written, so that nothing is half applied.
+    let mut modes = Vec::with_capacity(edits.len());
     for e in edits {
         let path = root.join(&e.file);
+        let perms = std::fs::metadata(&path)
+            .map_err(|err| CliError::Usage(format!("cannot read {}: {err}", path.display())))?
+            .permissions();
+        if perms.readonly() {
+            return Err(CliError::Usage(format!(
+                "{} is read-only{}: it is not rewritten, and nothing was written; make it writable to apply the proposal",
+                path.display(),
+                shown_mode(&perms)
+            )));
+        }
+        modes.push(perms);
+    }
+    for (e, perms) in edits.iter().zip(modes) {
+        let path = root.join(&e.file);
         let tmp = path.with_extension("yaml.cxqueues-tmp");
+        // The temporary file takes the original's mode before it replaces it (a 0600 file
+        // stays 0600).
         std::fs::write(&tmp, &e.after)
+            .and_then(|()| std::fs::set_permissions(&tmp, perms))
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|err| {
                 let _ = std::fs::remove_file(&tmp);
@@ -305,6 +438,20 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
             })?;
     }
     Ok(())
+}
+
+/// ` (mode 0400)` on Unix.
+fn shown_mode(perms: &std::fs::Permissions) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        format!(" (mode {:04o})", perms.mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = perms;
+        String::new()
+    }
 }
 
 #[cfg(test)]

@@ -145,10 +145,16 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
 
     let git = GitSource::open(&args.repo.repo, args.branch.as_deref())?;
     let optimize_branch = match &args.optimize_branch {
-        Some(name) => Some(
-            OptimizeBranch::new(name, &args.optimize_author, git.branch())
-                .map_err(CliError::Usage)?,
-        ),
+        Some(name) => {
+            let b = OptimizeBranch::new(name, &args.optimize_author, git.branch())
+                .map_err(CliError::Usage)?;
+            if let Some(refusal) =
+                crate::run::optimize::checked_out_refusal(&git.open_repo()?, &b.name)
+            {
+                return Err(CliError::Usage(refusal));
+            }
+            Some(b)
+        }
         None => None,
     };
     let head = git.head()?;

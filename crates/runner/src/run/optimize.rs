@@ -71,6 +71,46 @@ impl OptimizeBranch {
     }
 }
 
+/// The working tree in which branch `name` is checked out, if one is: the repository's own
+/// (when it has one) or any of its linked worktrees. Such a branch is never moved (its
+/// owner's next commit would end up on no branch).
+pub fn checked_out_at(git: &git2::Repository, name: &str) -> Option<std::path::PathBuf> {
+    let target = format!("refs/heads/{name}");
+    // HEAD names the branch (also while it has no commit yet).
+    let on = |repo: &git2::Repository| {
+        repo.find_reference("HEAD")
+            .ok()
+            .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+            .as_deref()
+            == Some(target.as_str())
+    };
+    if !git.is_bare() && on(git) {
+        return git.workdir().map(std::path::Path::to_path_buf);
+    }
+    let names = git.worktrees().ok()?;
+    for wt in names.iter() {
+        let Some(Ok(wt)) = wt.ok().flatten().map(|n| git.find_worktree(n)) else {
+            continue;
+        };
+        if let Ok(repo) = git2::Repository::open_from_worktree(&wt)
+            && on(&repo)
+        {
+            return Some(wt.path().to_path_buf());
+        }
+    }
+    None
+}
+
+/// The refusal to move `branch` while a working tree has it checked out.
+pub fn checked_out_refusal(git: &git2::Repository, branch: &str) -> Option<String> {
+    checked_out_at(git, branch).map(|at| {
+        format!(
+            "--optimize-branch {branch:?} is checked out in the working tree {}: cxqueues never moves a branch under a working tree; pick another branch, or check out another one there",
+            at.display()
+        )
+    })
+}
+
 /// What the optimize endpoint needs.
 #[derive(Clone, Debug)]
 pub struct OptimizeState {
@@ -230,6 +270,9 @@ fn commit_proposal(
     branch: &OptimizeBranch,
 ) -> Result<String, Refusal> {
     let git = s.git.open_repo()?;
+    if let Some(refusal) = checked_out_refusal(&git, &branch.name) {
+        return Err(Refusal::Conflict(refusal));
+    }
     let parent = git.find_commit(Oid::from_str(head)?)?;
     let tree = parent.tree()?;
     let in_tree = |p: &std::path::Path| s.git.prefix().join(p);
@@ -487,6 +530,42 @@ mod tests {
         let (_, body) = post(&app, Some("Bearer s3cret"), METRICS).await;
         assert_eq!(body["commit"], Value::Null);
         assert_eq!(t.repo.branches(None).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_branch_checked_out_in_a_working_tree_is_never_moved() {
+        let (t, base) = repo();
+        // `dev` exists at the base and is checked out in a linked worktree.
+        let commit = t.repo.find_commit(Oid::from_str(&base).unwrap()).unwrap();
+        t.repo.branch("dev", &commit, false).unwrap();
+        let wt_dir = tempfile::tempdir().unwrap();
+        let wt_path = wt_dir.path().join("dev-tree");
+        let dev_ref = t.repo.find_reference("refs/heads/dev").unwrap();
+        let mut opts = git2::WorktreeAddOptions::new();
+        opts.reference(Some(&dev_ref));
+        t.repo.worktree("dev-tree", &wt_path, Some(&opts)).unwrap();
+        let refusal = checked_out_refusal(&t.repo, "dev").unwrap();
+        assert!(refusal.contains("dev-tree"), "{refusal}");
+        assert_eq!(checked_out_refusal(&t.repo, "optimize"), None);
+
+        let app = app(&t, Some("dev"), DEFAULT_BODY_LIMIT);
+        let (code, body) = post(&app, Some("Bearer s3cret"), METRICS).await;
+        assert_eq!(code, StatusCode::CONFLICT, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("is checked out in the working tree")
+        );
+        assert_eq!(
+            t.repo.refname_to_id("refs/heads/dev").unwrap().to_string(),
+            base,
+            "the branch did not move"
+        );
+
+        // The repository's own working tree counts too: HEAD on `opt` while `main` is followed.
+        t.repo.set_head("refs/heads/opt").unwrap();
+        assert!(checked_out_refusal(&t.repo, "opt").is_some());
     }
 
     #[test]
