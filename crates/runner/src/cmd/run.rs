@@ -71,6 +71,13 @@ pub struct RunArgs {
     /// followed branch's head; never the followed branch itself).
     #[arg(long, value_name = "NAME")]
     pub optimize_branch: Option<String>,
+    /// Also read the tenant's traffic on this schedule and commit each new proposal onto
+    /// `--optimize-branch` (a proposal equal to the previous one is logged, not committed);
+    /// `--window`, `--settle`, `--interval-stat` and `--media` say which traffic.
+    #[arg(long, value_name = "DURATION", requires = "optimize_branch", value_parser = parse_duration)]
+    pub optimize_every: Option<Duration>,
+    #[command(flatten)]
+    pub optimize_window: crate::cmd::optimize::WindowArgs,
     /// The author of those commits.
     #[arg(
         long,
@@ -211,6 +218,15 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel::<Trigger>();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let accepting = Arc::new(AtomicBool::new(true));
+    let optimize_state = OptimizeState {
+        git: git.clone(),
+        token: token.clone(),
+        branch: optimize_branch,
+        recorder: Some(recorder.clone()),
+        body_limit: args.optimize_body_limit,
+        sim: args.tenant.sim,
+        lock: Arc::default(),
+    };
     let app = router(AppState {
         status: status.clone(),
         metrics: metrics.clone(),
@@ -221,15 +237,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         status_requires_token: args.status_requires_token,
         body_limit: args.http_body_limit,
     })
-    .merge(optimize_router(OptimizeState {
-        git: git.clone(),
-        token: token.clone(),
-        branch: optimize_branch,
-        recorder: Some(recorder.clone()),
-        body_limit: args.optimize_body_limit,
-        sim: args.tenant.sim,
-        lock: Arc::default(),
-    }));
+    .merge(optimize_router(optimize_state.clone()));
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let limits = ServerLimits {
         header_timeout: args.http_header_timeout,
@@ -240,6 +248,20 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         let _ = http_stop_rx.await;
     }));
 
+    let scheduled = args.optimize_every.map(|every| {
+        let schedule = crate::run::schedule::Schedule::new(
+            every,
+            args.optimize_window.clone(),
+            &crate::pipeline::sim_state_args(&args.state, args.tenant.sim).state_dir,
+        );
+        tokio::spawn(crate::run::schedule::run(
+            optimize_state.clone(),
+            conn.client.clone(),
+            schedule,
+            metrics.clone(),
+            shutdown_rx.clone(),
+        ))
+    });
     let ctx = Arc::new(
         Context::new(
             git.clone(),
@@ -305,6 +327,13 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         }
     }
     let _ = watcher.await;
+    if let Some(task) = scheduled
+        && tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .is_err()
+    {
+        warn!("the scheduled optimization did not stop in time");
+    }
     let _ = http_stop_tx.send(());
     if tokio::time::timeout(Duration::from_secs(5), server)
         .await

@@ -33,6 +33,42 @@ struct RunLabels {
     result: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OptimizeLabels {
+    result: &'static str,
+}
+
+/// The outcome of one scheduled optimization (`run --optimize-every`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizeResult {
+    /// A new proposal was committed (and recorded).
+    Proposed,
+    /// The proposal equals the previous one, or the followed branch already holds it.
+    Unchanged,
+    /// No queue had traffic in the window.
+    NoTraffic,
+    /// The metrics could not be read or the proposal could not be made.
+    Failed,
+}
+
+impl OptimizeResult {
+    pub const ALL: [OptimizeResult; 4] = [
+        OptimizeResult::Proposed,
+        OptimizeResult::Unchanged,
+        OptimizeResult::NoTraffic,
+        OptimizeResult::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptimizeResult::Proposed => "proposed",
+            OptimizeResult::Unchanged => "unchanged",
+            OptimizeResult::NoTraffic => "no_traffic",
+            OptimizeResult::Failed => "failed",
+        }
+    }
+}
+
 /// The metrics the controller updates, and the registry that serves them.
 #[derive(Debug)]
 pub struct Metrics {
@@ -41,6 +77,7 @@ pub struct Metrics {
     duration: Histogram,
     conflicts: Counter,
     drift_corrections: Counter,
+    optimize_runs: Family<OptimizeLabels, Counter>,
 }
 
 impl Metrics {
@@ -71,6 +108,15 @@ impl Metrics {
             "Queues written back to the repository's values after they drifted",
             drift_corrections.clone(),
         );
+        let optimize_runs = Family::<OptimizeLabels, Counter>::default();
+        registry.register(
+            "cxqueues_optimize_runs",
+            "Scheduled optimizations (run --optimize-every), by result (proposed, unchanged, no_traffic, failed)",
+            optimize_runs.clone(),
+        );
+        for r in OptimizeResult::ALL {
+            let _ = optimize_runs.get_or_create(&OptimizeLabels { result: r.as_str() });
+        }
         registry.register_collector(Box::new(Scraped { client, status }));
         // The zero series of the common outcomes, so that a rate() works from the start.
         for trigger in [TriggerKind::Commit, TriggerKind::Resync] {
@@ -87,7 +133,17 @@ impl Metrics {
             duration,
             conflicts,
             drift_corrections,
+            optimize_runs,
         }
+    }
+
+    /// Counts one scheduled optimization.
+    pub fn observe_optimize(&self, result: OptimizeResult) {
+        self.optimize_runs
+            .get_or_create(&OptimizeLabels {
+                result: result.as_str(),
+            })
+            .inc();
     }
 
     /// Counts one finished run.

@@ -13,6 +13,7 @@ pub mod git;
 pub mod http;
 pub mod metrics;
 pub mod optimize;
+pub mod schedule;
 pub mod status;
 pub mod watch;
 

@@ -134,7 +134,7 @@ pub fn router(state: OptimizeState) -> Router {
 
 /// Why a proposal was not answered.
 #[derive(Debug)]
-enum Refusal {
+pub(crate) enum Refusal {
     /// The request is wrong (400).
     BadRequest(String),
     /// The followed branch cannot be proposed on now (409).
@@ -204,6 +204,44 @@ async fn handle(State(s): State<OptimizeState>, headers: HeaderMap, body: Body) 
 /// Proposes on the followed branch's head, commits onto the optimize branch when one is set
 /// and something changes, and records the proposal.
 fn propose(s: &OptimizeState, doc: MetricsDocument) -> Result<Value, Refusal> {
+    let policy = doc.policy.unwrap_or_default();
+    let done = propose_on_head(s, &doc.metrics, policy, &|_| false)?;
+    Ok(done.map(|d| d.answer).unwrap_or_default())
+}
+
+/// What [`propose_on_head`] did.
+#[derive(Debug)]
+pub(crate) struct Proposed {
+    /// The answer, as `optimize --format json` prints it, with `commit`.
+    pub answer: Value,
+    /// The proposal's digest (the base commit and, per queue, its changes and prediction).
+    pub digest: String,
+    /// A commit was made on the optimize branch.
+    pub committed: bool,
+}
+
+/// The digest of a proposal on base commit `head`: what makes two proposals the same.
+fn digest(head: &str, report: &Report) -> String {
+    use sha2::Digest as _;
+    let queues: Vec<Value> = report
+        .queues
+        .iter()
+        .map(|q| json!({"name": q.name, "changes": q.changes, "predicted": q.predicted}))
+        .collect();
+    let text = json!({"base": head, "policy": report.policy, "queues": queues}).to_string();
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The proposal for `metrics` on the followed branch's head: committed onto the optimize
+/// branch when one is set and something changes, and recorded. `skip` sees the proposal's
+/// digest first: when it answers `true` (the same proposal as before), nothing is committed
+/// or recorded and `None` is returned.
+pub(crate) fn propose_on_head(
+    s: &OptimizeState,
+    metrics: &optimize::Metrics,
+    policy: optimize::Policy,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<Option<Proposed>, Refusal> {
     let started = Instant::now();
     let _one_at_a_time = s.lock.lock().unwrap_or_else(|p| p.into_inner());
     let head = s.git.head()?.ok_or_else(|| {
@@ -218,11 +256,16 @@ fn propose(s: &OptimizeState, doc: MetricsDocument) -> Result<Value, Refusal> {
         )));
     }
     let opts = Options {
-        policy: doc.policy.unwrap_or_default(),
+        policy,
+        predicted_only: crate::cmd::optimize::predicted_only(snap.repo.tenant.spec.platform),
         ..Options::default()
     };
-    let report = optimize::propose(&snap.repo, &doc.metrics, &opts)
+    let report = optimize::propose(&snap.repo, metrics, &opts)
         .map_err(|e| Refusal::BadRequest(e.to_string()))?;
+    let digest = digest(&head, &report);
+    if skip(&digest) {
+        return Ok(None);
+    }
     let commit = match &s.branch {
         Some(b) if report.has_changes() => Some(commit_proposal(s, &head, &snap.repo, &report, b)?),
         _ => None,
@@ -253,11 +296,16 @@ fn propose(s: &OptimizeState, doc: MetricsDocument) -> Result<Value, Refusal> {
         .count();
     info!(base = %head, changed, commit = ?commit, "optimization proposed");
     let mut answer = optimize::render::json(&report);
+    let committed = commit.is_some();
     answer["commit"] = match (&s.branch, commit) {
         (Some(b), Some(id)) => json!({"branch": b.name, "id": id, "base": head}),
         _ => Value::Null,
     };
-    Ok(answer)
+    Ok(Some(Proposed {
+        answer,
+        digest,
+        committed,
+    }))
 }
 
 /// Commits the `--write` edit of `report` onto the optimize branch: a commit whose parent is
