@@ -1,27 +1,27 @@
-//! [`GenesysTenant`]: the HTTP client for one Genesys Cloud org.
+//! [`GenesysTenant`]: the HTTP client for one Genesys Cloud org, over the HTTP core
+//! (`tenant::http`).
 //!
-//! One API call goes through these steps:
-//! 1. a bearer token from the cache; when it is due (`expires_in` minus the refresh skew),
-//!    exactly one task fetches a new one (`POST {login}/oauth/token`, client credentials,
-//!    HTTP Basic) while the others wait for it;
-//! 2. the client-side rate limit (one request every 1/rps seconds, shared by every clone,
-//!    retries and token requests included);
-//! 3. the request;
-//! 4. the answer: a 401 drops the token and sends once more with a fresh one; a 429 waits
-//!    `Retry-After`; a 5xx other than 501, or a network failure, backs off with full jitter —
-//!    except for a POST, whose outcome is then unknown: the caller looks the name up first.
+//! The core paces, retries, caches the token (consulted before every attempt), reads bodies
+//! within the cap and redacts server text. This file keeps only what is Genesys's own: the
+//! token request (`POST {login}/oauth/token`, client credentials, HTTP Basic), the error
+//! mapping, the paging and the eventual-consistency handling (list and cache lag after a
+//! create or a delete). A POST whose outcome is unknown (a 5xx, a lost answer) is never
+//! repeated blindly: the name is looked up first.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{ACCEPT, RETRY_AFTER};
-use reqwest::{Method, RequestBuilder, StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tenant::{Backoff, ClientStats, Jitter, Queue, Secret, Skill, StatsRecorder, TenantError};
-use tokio::time::{Instant, sleep, sleep_until};
+use tenant::http::{
+    Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Outcome, Redactor, Reply,
+    RetryPolicy, TokenAnswer, TokenCache, TokenSource,
+};
+use tenant::{Backoff, ClientStats, Jitter, Queue, Skill, TenantError};
+use tokio::time::{Instant, sleep};
 use tracing::debug;
 
 use crate::wire::{to_neutral, to_wire};
@@ -37,12 +37,8 @@ const LIST_SKILLS: &str = "GET /api/v2/routing/skills";
 const QUEUES: [&str; 4] = ["api", "v2", "routing", "queues"];
 const SKILLS: [&str; 4] = ["api", "v2", "routing", "skills"];
 
-/// A `Retry-After` longer than this is not waited (the Go SDK's bound).
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(180);
 /// A list longer than this many pages is a server bug, not data.
 const MAX_PAGES: u32 = 100_000;
-/// How often a create whose answer was lost looks up and posts again.
-const MAX_CREATE_ROUNDS: u32 = 3;
 const MAX_RETRY_STEP: Duration = Duration::from_secs(10);
 const MAX_SETTLE_STEP: Duration = Duration::from_secs(16);
 
@@ -57,12 +53,8 @@ struct Inner {
     config: Config,
     api: Url,
     token_url: Url,
-    http: reqwest::Client,
-    /// When the next request may go.
-    next_slot: Mutex<Option<Instant>>,
-    interval: Duration,
-    token: tokio::sync::Mutex<Option<Token>>,
-    stats: StatsRecorder,
+    core: HttpCore,
+    tokens: TokenCache<TenantError>,
     memory: Mutex<Memory>,
 }
 
@@ -75,53 +67,11 @@ struct Memory {
     deleted_ids: HashSet<String>,
 }
 
-struct Token {
-    value: Secret,
-    due: Instant,
-}
-
 impl fmt::Debug for GenesysTenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GenesysTenant")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
-    }
-}
-
-/// A complete answer.
-struct Reply {
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
-}
-
-/// How a call may be repeated after a 5xx or a network failure.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Repeat {
-    /// Safe to send again (GET, PUT of a whole object, DELETE, the token request).
-    Safe,
-    /// A POST: it may have been applied; hand back [`Failed::Unsure`].
-    Never,
-}
-
-enum Failed {
-    Tenant(TenantError),
-    /// A POST whose outcome is unknown.
-    Unsure(String),
-}
-
-impl From<TenantError> for Failed {
-    fn from(e: TenantError) -> Self {
-        Failed::Tenant(e)
-    }
-}
-
-impl From<Failed> for TenantError {
-    fn from(f: Failed) -> Self {
-        match f {
-            Failed::Tenant(e) => e,
-            Failed::Unsure(m) => TenantError::Transport { message: m },
-        }
     }
 }
 
@@ -148,13 +98,6 @@ struct ErrorDetail {
 }
 
 #[derive(Deserialize)]
-struct TokenReply {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
-#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Page {
     #[serde(default)]
@@ -163,119 +106,165 @@ struct Page {
     page_count: Option<u64>,
 }
 
-impl Reply {
-    fn error_body(&self) -> ErrorBody {
-        serde_json::from_slice(&self.body).unwrap_or_default()
-    }
+fn error_body(reply: &Reply) -> ErrorBody {
+    serde_json::from_slice(&reply.body).unwrap_or_default()
+}
 
-    /// The server's words for a failed call: `message` (or the OAuth error), then the
-    /// field details and the `contextId` that Genesys support asks for.
-    fn server_words(&self) -> String {
-        let b = self.error_body();
-        let mut text = b
-            .message
-            .or(b.error_description)
-            .or(b.error)
-            .or(b.code.clone())
-            .unwrap_or_else(|| format!("HTTP {}", self.status.as_u16()));
-        if let Some(code) = b.code.filter(|c| !text.contains(c.as_str())) {
-            text.push_str(&format!(" ({code})"));
-        }
-        if let Some(ctx) = b.context_id {
-            text.push_str(&format!(" [contextId {ctx}]"));
-        }
-        text
+/// What Genesys said about a failed call, redacted and bounded: `message` (or the OAuth
+/// error), its `code`, and the `contextId` that Genesys support asks for.
+fn said(reply: &Reply) -> String {
+    let b = error_body(reply);
+    let mut text = b
+        .message
+        .or(b.error_description)
+        .or(b.error)
+        .or(b.code.clone())
+        .unwrap_or_else(|| format!("HTTP {}", reply.status.as_u16()));
+    if let Some(code) = b.code.filter(|c| !text.contains(c.as_str())) {
+        text.push_str(&format!(" ({code})"));
     }
-
-    fn reasons(&self) -> Vec<String> {
-        let mut out = vec![self.server_words()];
-        for d in self.error_body().details {
-            match (d.field_name, d.error_code) {
-                (Some(f), Some(c)) => out.push(format!("{f}: {c}")),
-                (Some(x), None) | (None, Some(x)) => out.push(x),
-                (None, None) => {}
-            }
-        }
-        out
+    if let Some(ctx) = b.context_id {
+        text.push_str(&format!(" [contextId {ctx}]"));
     }
+    reply.show(&text)
+}
 
-    fn json<T: serde::de::DeserializeOwned>(&self, endpoint: &str) -> Result<T, TenantError> {
-        serde_json::from_slice(&self.body).map_err(|e| TenantError::Transport {
-            message: format!("{endpoint} answered a body Genesys Cloud does not describe: {e}"),
+/// The reasons of a rejected call: what Genesys said, then each field detail.
+fn reasons(reply: &Reply) -> Vec<String> {
+    let mut out = vec![said(reply)];
+    let details: Vec<String> = error_body(reply)
+        .details
+        .into_iter()
+        .filter_map(|d| match (d.field_name, d.error_code) {
+            (Some(f), Some(c)) => Some(format!("{f}: {c}")),
+            (Some(x), None) | (None, Some(x)) => Some(x),
+            (None, None) => None,
         })
-    }
+        .collect();
+    out.extend(
+        reply
+            .redactor()
+            .show_all(details.iter().map(String::as_str)),
+    );
+    out
+}
 
-    fn object(&self, endpoint: &str) -> Result<Map<String, Value>, TenantError> {
-        self.json(endpoint)
-    }
+fn json<T: serde::de::DeserializeOwned>(reply: &Reply, endpoint: &str) -> Result<T, TenantError> {
+    reply.json().map_err(|e| {
+        TenantError::transport_message(format!(
+            "{endpoint} answered a body Genesys Cloud does not describe: {e}"
+        ))
+    })
+}
 
-    /// The error an unsuccessful answer stands for.
-    fn error(&self, endpoint: &str, what: &str) -> TenantError {
-        match self.status.as_u16() {
-            400 | 409 | 422 => TenantError::Rejected {
-                reasons: self.reasons(),
-            },
-            401 => TenantError::Unauthorized {
-                reason: self.server_words(),
-            },
-            403 => TenantError::Forbidden {
-                reason: format!(
-                    "{} (the OAuth client's role needs routing:queue:view, add, edit and delete)",
-                    self.server_words()
-                ),
-            },
-            404 => TenantError::NotFound { what: what.into() },
-            429 => TenantError::RateLimited {
-                retry_after: self.retry_after,
-            },
-            status => TenantError::Transport {
-                message: format!("HTTP {status} from {endpoint}: {}", self.server_words()),
-            },
+fn object(reply: &Reply, endpoint: &str) -> Result<Map<String, Value>, TenantError> {
+    json(reply, endpoint)
+}
+
+/// The error an unsuccessful answer stands for.
+fn error(reply: &Reply, endpoint: &str, what: &str) -> TenantError {
+    match reply.status.as_u16() {
+        400 | 409 | 422 => TenantError::Rejected {
+            reasons: reasons(reply),
+        },
+        401 => TenantError::Unauthorized {
+            reason: said(reply),
+        },
+        403 => TenantError::Forbidden {
+            reason: format!(
+                "{} (the OAuth client's role needs routing:queue:view, add, edit and delete)",
+                said(reply)
+            ),
+        },
+        404 => TenantError::NotFound { what: what.into() },
+        429 => TenantError::RateLimited {
+            retry_after: reply.retry_after(),
+        },
+        status => {
+            let answer = format!("HTTP {status} from {endpoint}: {}", said(reply));
+            TenantError::transport_message(match reply.gave_up() {
+                Some(why) => format!("{why}: {answer}"),
+                None => answer,
+            })
         }
     }
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().to_owned();
-    if let Ok(secs) = value.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).ok();
+impl TokenSource for Inner {
+    type Error = TenantError;
+
+    fn cache(&self) -> &TokenCache<TenantError> {
+        &self.tokens
     }
-    let when = httpdate::parse_http_date(&value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+
+    /// `POST {login}/oauth/token`, `grant_type=client_credentials`, the client as HTTP Basic.
+    async fn fetch_token(&self) -> Result<Issued, TenantError> {
+        let c = &self.config;
+        let call = Call::new(Method::POST, TOKEN, self.token_url.clone())
+            .token_request(&c.client_id, &c.client_secret)
+            .form(vec![("grant_type", "client_credentials")]);
+        let sent_at = Instant::now();
+        let reply = self.core.send_plain(&call).await?;
+        if !reply.is_success() {
+            return Err(match reply.status.as_u16() {
+                400 | 401 => TenantError::Unauthorized {
+                    reason: format!(
+                        "{} (check GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET and the region)",
+                        said(&reply)
+                    ),
+                },
+                _ => error(&reply, TOKEN, "the token endpoint"),
+            });
+        }
+        // Never echo this body: it holds the token.
+        let answer = TokenAnswer::parse(&reply.body).map_err(|problem| {
+            TenantError::transport_message(format!(
+                "{TOKEN} answered {} with a body that {problem}",
+                reply.status.as_u16()
+            ))
+        })?;
+        Ok(Issued {
+            token: answer.access_token,
+            expires_in: answer.expires_in,
+            sent_at,
+            companions: Vec::new(),
+        })
+    }
 }
 
 impl GenesysTenant {
     /// A client for the configured org. Nothing is sent until the first call.
     pub fn new(config: Config) -> Result<Self, GenesysError> {
         let (api, token_url) = config.checked()?;
-        // reqwest is built without a bundled crypto provider: install ring, unless the
-        // process already chose one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            // A redirect could carry the form (secret included) or our token to another
-            // origin, and trust its answer: a 3xx is an answer of its own, never followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.request_timeout)
-            .user_agent(concat!(
-                "cxqueues-genesys-cloud/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .build()
-            .map_err(|e| GenesysError::Config(format!("cannot build the HTTP client: {e}")))?;
-        let interval = Duration::from_secs_f64(1.0 / config.requests_per_second);
+        let retry = RetryPolicy::new(
+            config.max_attempts,
+            Backoff::doubling(config.retry_step, MAX_RETRY_STEP.max(config.retry_step))
+                .with_jitter(Jitter::Full),
+        );
+        let mut secrets = Redactor::default();
+        secrets.add_basic(&config.client_id, &config.client_secret);
+        let core = HttpCore::new(
+            CoreConfig {
+                name: "genesys-cloud",
+                user_agent: concat!("cxqueues-genesys-cloud/", env!("CARGO_PKG_VERSION")).into(),
+                request_timeout: config.request_timeout,
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                requests_per_second: config.requests_per_second,
+                burst: 1,
+                retry,
+                max_response_bytes: config.max_response_bytes,
+            },
+            secrets,
+        )
+        .map_err(|e| GenesysError::Config(e.to_string()))?;
+        let tokens = TokenCache::new(config.token_refresh_skew);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 api,
                 token_url,
-                http,
-                next_slot: Mutex::new(None),
-                interval,
-                token: tokio::sync::Mutex::new(None),
-                stats: StatsRecorder::default(),
+                core,
+                tokens,
                 memory: Mutex::new(Memory::default()),
             }),
         })
@@ -283,11 +272,7 @@ impl GenesysTenant {
 
     /// What this client has sent so far.
     pub fn stats(&self) -> ClientStats {
-        self.inner.stats.snapshot()
-    }
-
-    fn retry_backoff(&self) -> Backoff {
-        Backoff::doubling(self.inner.config.retry_step, MAX_RETRY_STEP).with_jitter(Jitter::Full)
+        self.inner.core.stats()
     }
 
     fn settle_backoff(&self) -> Backoff {
@@ -303,10 +288,9 @@ impl GenesysTenant {
 
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.inner.api.clone();
-        url.path_segments_mut()
-            .expect("checked: the API base can be a base")
-            .pop_if_empty()
-            .extend(segments);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
         url
     }
 
@@ -316,189 +300,31 @@ impl GenesysTenant {
         self.url(&segments)
     }
 
-    /// Waits for this request's slot of the client-side rate limit.
-    async fn pace(&self) {
-        let now = Instant::now();
-        let slot = {
-            let mut next = self
-                .inner
-                .next_slot
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + self.inner.interval);
-            slot
-        };
-        if slot > now {
-            self.inner.stats.rate_limited(slot - now);
-            sleep_until(slot).await;
-        }
-    }
-
-    /// Sends one request (after the rate limit) and reads the whole answer.
-    async fn exchange(&self, req: RequestBuilder, endpoint: &str) -> Result<Reply, String> {
-        self.pace().await;
-        let sent = req.send().await;
-        let is_token = endpoint == TOKEN;
-        let resp = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                self.inner.stats.request(endpoint, None, is_token);
-                // reqwest's text names the URL, never headers or the form body.
-                return Err(format!("{endpoint}: {}", e.without_url()));
-            }
-        };
-        let status = resp.status();
-        self.inner
-            .stats
-            .request(endpoint, Some(status.as_u16()), is_token);
-        let retry_after = retry_after(resp.headers());
-        let body = tenant::http::read_capped(resp, self.inner.config.max_response_bytes)
-            .await
-            .map_err(|e| format!("{endpoint}: {e}"))?;
-        Ok(Reply {
-            status,
-            retry_after,
-            body,
+    /// A call to the API with `body` as JSON.
+    fn api_call<'a>(
+        method: Method,
+        endpoint: &'a str,
+        url: &Url,
+        body: Option<&Map<String, Value>>,
+    ) -> Result<Call<'a>, TenantError> {
+        let call = Call::new(method, endpoint, url.clone());
+        Ok(match body {
+            Some(body) => call.json(body)?,
+            None => call,
         })
     }
 
-    /// Sends the request `build` makes until it gets an answer that is not retried here.
-    async fn with_retries(
-        &self,
-        endpoint: &str,
-        repeat: Repeat,
-        build: impl Fn() -> RequestBuilder,
-    ) -> Result<Reply, Failed> {
-        let max = self.inner.config.max_attempts;
-        let mut attempt = 0;
-        loop {
-            let (reason, wait) = match self.exchange(build(), endpoint).await {
-                Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
-                    if reply.retry_after.is_some_and(|d| d > MAX_RETRY_AFTER) {
-                        return Err(reply.error(endpoint, endpoint).into());
-                    }
-                    if attempt + 1 >= max {
-                        return Err(reply.error(endpoint, endpoint).into());
-                    }
-                    (format!("HTTP 429 from {endpoint}"), reply.retry_after)
-                }
-                Ok(reply)
-                    if reply.status.is_server_error()
-                        && reply.status != StatusCode::NOT_IMPLEMENTED =>
-                {
-                    let reason = format!(
-                        "HTTP {} from {endpoint}: {}",
-                        reply.status.as_u16(),
-                        reply.server_words()
-                    );
-                    if repeat == Repeat::Never {
-                        return Err(Failed::Unsure(reason));
-                    }
-                    (reason, reply.retry_after)
-                }
-                Ok(reply) => return Ok(reply),
-                Err(reason) if repeat == Repeat::Never => return Err(Failed::Unsure(reason)),
-                Err(reason) => (reason, None),
-            };
-            attempt += 1;
-            if attempt >= max {
-                return Err(Failed::Tenant(TenantError::Transport {
-                    message: format!("giving up after {attempt} attempts: {reason}"),
-                }));
-            }
-            self.inner.stats.retry(endpoint);
-            let wait =
-                wait.unwrap_or_else(|| self.retry_backoff().delay(attempt - 1, rand::random()));
-            debug!(endpoint, ?wait, %reason, "retrying");
-            sleep(wait).await;
-        }
-    }
-
-    /// A valid bearer token: the cached one, or a new one (one fetch at a time).
-    async fn token(&self) -> Result<Secret, TenantError> {
-        let mut slot = self.inner.token.lock().await;
-        if let Some(t) = slot.as_ref()
-            && Instant::now() < t.due
-        {
-            return Ok(t.value.clone());
-        }
-        let c = &self.inner.config;
-        let reply = self
-            .with_retries(TOKEN, Repeat::Safe, || {
-                self.inner
-                    .http
-                    .post(self.inner.token_url.clone())
-                    .basic_auth(&c.client_id, Some(c.client_secret.expose()))
-                    .header(ACCEPT, "application/json")
-                    .form(&[("grant_type", "client_credentials")])
-            })
-            .await
-            .map_err(TenantError::from)?;
-        if !reply.status.is_success() {
-            return Err(match reply.status.as_u16() {
-                400 | 401 => TenantError::Unauthorized {
-                    reason: format!(
-                        "{} (check GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET and the region)",
-                        reply.server_words()
-                    ),
-                },
-                _ => reply.error(TOKEN, "the token endpoint"),
-            });
-        }
-        let answer: TokenReply = reply.json(TOKEN)?;
-        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(300));
-        let early = c.token_refresh_skew.min(lifetime / 2);
-        let token = Secret::new(answer.access_token);
-        *slot = Some(Token {
-            value: token.clone(),
-            due: Instant::now() + lifetime - early,
-        });
-        Ok(token)
-    }
-
-    /// Drops `stale` from the cache (unless another task already replaced it).
-    async fn forget_token(&self, stale: &Secret) {
-        let mut slot = self.inner.token.lock().await;
-        if slot.as_ref().is_some_and(|t| &t.value == stale) {
-            *slot = None;
-        }
-    }
-
-    /// An authorised API call; a 401 re-authenticates once.
+    /// An authorised API call that is safe to repeat, sent until it gets an answer the core
+    /// does not retry.
     async fn call(
         &self,
         method: Method,
         endpoint: &str,
         url: &Url,
         body: Option<&Map<String, Value>>,
-        repeat: Repeat,
-    ) -> Result<Reply, Failed> {
-        let mut reauthenticated = false;
-        loop {
-            let token = self.token().await?;
-            let reply = self
-                .with_retries(endpoint, repeat, || {
-                    let mut req = self
-                        .inner
-                        .http
-                        .request(method.clone(), url.clone())
-                        .bearer_auth(token.expose())
-                        .header(ACCEPT, "application/json");
-                    if let Some(b) = body {
-                        req = req.json(b);
-                    }
-                    req
-                })
-                .await?;
-            if reply.status == StatusCode::UNAUTHORIZED && !reauthenticated {
-                reauthenticated = true;
-                self.inner.stats.token_invalidated();
-                self.forget_token(&token).await;
-                continue;
-            }
-            return Ok(reply);
-        }
+    ) -> Result<Reply, TenantError> {
+        let call = Self::api_call(method, endpoint, url, body)?.safe();
+        self.inner.core.send(&call, Auth::Token(&*self.inner)).await
     }
 
     /// Every entity of a paged list (`pageSize`, `pageNumber`; stops at a short or empty page
@@ -521,13 +347,11 @@ impl GenesysTenant {
                     q.append_pair("name", n);
                 }
             }
-            let reply = self
-                .call(Method::GET, endpoint, &url, None, Repeat::Safe)
-                .await?;
+            let reply = self.call(Method::GET, endpoint, &url, None).await?;
             if !reply.status.is_success() {
-                return Err(reply.error(endpoint, "the list"));
+                return Err(error(&reply, endpoint, "the list"));
             }
-            let page: Page = reply.json(endpoint)?;
+            let page: Page = json(&reply, endpoint)?;
             let got = page.entities.len();
             out.extend(page.entities);
             let last_by_count = page.page_count.is_some_and(|c| u64::from(number) >= c);
@@ -535,9 +359,9 @@ impl GenesysTenant {
                 return Ok(out);
             }
         }
-        Err(TenantError::Transport {
-            message: format!("{endpoint} went on for more than {MAX_PAGES} pages"),
-        })
+        Err(TenantError::transport_message(format!(
+            "{endpoint} went on for more than {MAX_PAGES} pages"
+        )))
     }
 
     fn queues_of(entities: Vec<Value>) -> Vec<Queue> {
@@ -594,14 +418,12 @@ impl GenesysTenant {
         let start = Instant::now();
         let mut round = 0;
         loop {
-            let reply = self
-                .call(method.clone(), endpoint, &url, body, Repeat::Safe)
-                .await?;
+            let reply = self.call(method.clone(), endpoint, &url, body).await?;
             if reply.status == StatusCode::NOT_FOUND
                 && self.created_here(id)
                 && start.elapsed() < self.inner.config.create_settle
             {
-                self.inner.stats.retry(endpoint);
+                self.inner.core.recorder().retry(endpoint);
                 sleep(self.settle_backoff().delay(round, 0.0)).await;
                 round += 1;
                 continue;
@@ -614,9 +436,9 @@ impl GenesysTenant {
     pub async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
         let reply = self.on_queue(Method::GET, GET_QUEUE, id, None).await?;
         if !reply.status.is_success() {
-            return Err(reply.error(GET_QUEUE, &format!("queue {id}")));
+            return Err(error(&reply, GET_QUEUE, &format!("queue {id}")));
         }
-        Ok(to_neutral(reply.object(GET_QUEUE)?))
+        Ok(to_neutral(object(&reply, GET_QUEUE)?))
     }
 
     /// Replaces queue `id` with `queue` (the whole object: `queue.passthrough` must hold the
@@ -628,9 +450,9 @@ impl GenesysTenant {
             .on_queue(Method::PUT, UPDATE_QUEUE, id, Some(&body))
             .await?;
         if !reply.status.is_success() {
-            return Err(reply.error(UPDATE_QUEUE, &format!("queue {id}")));
+            return Err(error(&reply, UPDATE_QUEUE, &format!("queue {id}")));
         }
-        Ok(to_neutral(reply.object(UPDATE_QUEUE)?))
+        Ok(to_neutral(object(&reply, UPDATE_QUEUE)?))
     }
 
     /// Creates `queue` (its declared fields), never twice: a queue this run created, or one
@@ -641,45 +463,43 @@ impl GenesysTenant {
         if let Some(q) = remembered {
             return Ok(q);
         }
-        let mut unsure = String::new();
-        for _ in 0..MAX_CREATE_ROUNDS {
+        let mut body = to_wire(queue);
+        body.remove("id");
+        let url = self.url(&QUEUES);
+        let call = Self::api_call(Method::POST, CREATE_QUEUE, &url, Some(&body))?;
+        let mut budget = self.inner.core.budget();
+        loop {
             if let Some(existing) = self.find_by_name(&queue.name).await? {
-                self.inner.stats.create_lookup();
+                self.inner.core.recorder().create_lookup();
                 let id = existing.id.clone().unwrap_or_default();
                 let fresh = self.get_queue(&id).await?;
                 let written = self.put_queue(&id, &declared_onto(queue, fresh)).await?;
                 self.remember_created(&written);
                 return Ok(written);
             }
-            let mut body = to_wire(queue);
-            body.remove("id");
-            let url = self.url(&QUEUES);
             match self
-                .call(Method::POST, CREATE_QUEUE, &url, Some(&body), Repeat::Never)
-                .await
+                .inner
+                .core
+                .execute(&call, &mut budget, Auth::Token(&*self.inner))
+                .await?
             {
-                Ok(reply) if reply.status.is_success() => {
-                    let created = to_neutral(reply.object(CREATE_QUEUE)?);
+                Outcome::Reply(reply) if reply.is_success() => {
+                    let created = to_neutral(object(&reply, CREATE_QUEUE)?);
                     self.remember_created(&created);
                     return Ok(created);
                 }
-                Ok(reply) => {
-                    return Err(reply.error(CREATE_QUEUE, &format!("queue {:?}", queue.name)));
+                Outcome::Reply(reply) => {
+                    return Err(error(
+                        &reply,
+                        CREATE_QUEUE,
+                        &format!("queue {:?}", queue.name),
+                    ));
                 }
-                Err(Failed::Unsure(reason)) => {
+                Outcome::Lost(reason) => {
                     debug!(%reason, name = %queue.name, "create outcome unknown; looking the name up");
-                    unsure = reason;
-                    sleep(self.retry_backoff().delay(0, rand::random())).await;
                 }
-                Err(Failed::Tenant(e)) => return Err(e),
             }
         }
-        Err(TenantError::Transport {
-            message: format!(
-                "creating queue {:?}: the outcome stayed unknown after {MAX_CREATE_ROUNDS} tries: {unsure}",
-                queue.name
-            ),
-        })
     }
 
     fn remember_created(&self, q: &Queue) {
@@ -696,12 +516,9 @@ impl GenesysTenant {
     pub async fn delete_queue(&self, id: &str) -> Result<(), TenantError> {
         let mut url = self.queue_url(id);
         url.query_pairs_mut().append_pair("forceDelete", "false");
-        let reply = self
-            .call(Method::DELETE, DELETE_QUEUE, &url, None, Repeat::Safe)
-            .await
-            .map_err(TenantError::from)?;
+        let reply = self.call(Method::DELETE, DELETE_QUEUE, &url, None).await?;
         if !reply.status.is_success() && reply.status != StatusCode::NOT_FOUND {
-            return Err(reply.error(DELETE_QUEUE, &format!("queue {id}")));
+            return Err(error(&reply, DELETE_QUEUE, &format!("queue {id}")));
         }
         {
             let mut memory = self.memory();
@@ -713,25 +530,20 @@ impl GenesysTenant {
         let url = self.queue_url(id);
         let mut round = 0;
         loop {
-            let reply = self
-                .call(Method::GET, GET_QUEUE, &url, None, Repeat::Safe)
-                .await
-                .map_err(TenantError::from)?;
+            let reply = self.call(Method::GET, GET_QUEUE, &url, None).await?;
             if reply.status == StatusCode::NOT_FOUND {
                 return Ok(());
             }
             if !reply.status.is_success() {
-                return Err(reply.error(GET_QUEUE, &format!("queue {id}")));
+                return Err(error(&reply, GET_QUEUE, &format!("queue {id}")));
             }
             let waited = start.elapsed();
             let settle = self.inner.config.delete_settle;
             if waited >= settle {
-                return Err(TenantError::Transport {
-                    message: format!(
-                        "queue {id} was deleted but GET still returns it after {}s; run again later",
-                        settle.as_secs()
-                    ),
-                });
+                return Err(TenantError::transport_message(format!(
+                    "queue {id} was deleted but GET still returns it after {}s; run again later",
+                    settle.as_secs()
+                )));
             }
             sleep(self.settle_backoff().delay(round, 0.0).min(settle - waited)).await;
             round += 1;

@@ -1,18 +1,22 @@
-//! [`CxoneTenant`]: authentication, discovery, the rate limit, retries and paging.
+//! [`CxoneTenant`]: authentication, discovery and paging over the HTTP core
+//! (`tenant::http`), which paces, retries, caches the token (consulted before every
+//! attempt), reads bodies within the cap and redacts server text. This file keeps only what
+//! is CXone's own: the token request (password grant, refresh grant), discovery, the error
+//! mapping and the paging.
 
 use std::collections::HashSet;
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{ACCEPT, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use tenant::endpoint::checked_endpoint;
+use tenant::http::{
+    Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Redactor, Reply,
+    RetryPolicy, TokenAnswer, TokenCache, TokenSource,
+};
 use tenant::{Backoff, ClientStats, Jitter, Secret, StatsRecorder, TenantError};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -22,12 +26,8 @@ use tracing::debug;
 pub const DEFAULT_ISSUER: &str = "https://cxone.niceincontact.com";
 /// The largest page `GET /skills` serves.
 pub const MAX_PAGE_SIZE: u32 = 100;
-/// A token answer without `expires_in` is trusted for this long.
-const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 /// A token is refreshed this long before it expires (at most half its lifetime).
 const TOKEN_REFRESH_SKEW: Duration = Duration::from_secs(30);
-/// The longest `Retry-After` honoured; a longer one is cut to this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 /// A list that goes on for more pages than this is a tenant bug, not data.
 const MAX_PAGES: u32 = 10_000;
 
@@ -175,36 +175,6 @@ fn checked_url(what: &str, raw: &str) -> Result<Url, TenantError> {
     checked_endpoint(what, raw).map_err(TenantError::Config)
 }
 
-fn rate_limiter(requests_per_second: f64) -> DefaultDirectRateLimiter {
-    let period = Duration::try_from_secs_f64(1.0 / requests_per_second)
-        .unwrap_or(Duration::from_secs(86_400))
-        .clamp(Duration::from_nanos(1), Duration::from_secs(86_400));
-    let quota = Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
-        .allow_burst(NonZeroU32::MIN);
-    RateLimiter::direct(quota)
-}
-
-/// The token endpoint's answer.
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<f64>,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    id_token: Option<String>,
-}
-
-/// The tokens in hand.
-struct Auth {
-    access: Secret,
-    refresh: Option<Secret>,
-    refresh_at: Instant,
-    tenant_id: Option<String>,
-}
-
 /// The `tenantId` claim of a JWT, read from its payload without checking the signature (the
 /// token came over TLS from the issuer; see the crate docs).
 pub(crate) fn tenant_id_claim(jwt: &str) -> Option<String> {
@@ -220,8 +190,9 @@ pub(crate) fn tenant_id_claim(jwt: &str) -> Option<String> {
     }
 }
 
-/// The reason a CXone error body gives (`error_description`, `message`, `error`, or the
-/// OAuth `errorDescription`), if any.
+/// Where a CXone error body gives its reason (`error_description`, `message`, `error`, or the
+/// OAuth `errorDescription`), if it does. Raw server text: it is only ever shown through the
+/// answer's redactor ([`said`]).
 pub(crate) fn reason_of(body: &Value) -> Option<String> {
     if let Value::String(s) = body {
         return (!s.trim().is_empty()).then(|| s.trim().to_string());
@@ -235,12 +206,22 @@ pub(crate) fn reason_of(body: &Value) -> Option<String> {
         })
 }
 
-/// A usable `Retry-After`: whole or fractional seconds, at most [`MAX_RETRY_AFTER`]. CXone
-/// is not known to send one reliably; anything else is ignored.
-fn usable_retry_after(value: Option<&str>) -> Option<Duration> {
-    let secs: f64 = value?.trim().parse().ok()?;
-    let d = Duration::try_from_secs_f64(secs).ok()?;
-    (d <= MAX_RETRY_AFTER).then_some(d)
+/// The body of an answer as JSON (`null` when empty, a JSON string when it is not JSON).
+fn body_value(reply: &Reply) -> Value {
+    let text = String::from_utf8_lossy(&reply.body);
+    if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned()))
+    }
+}
+
+/// What CXone said about a failed call, redacted and bounded.
+fn said(reply: &Reply) -> String {
+    match reason_of(&body_value(reply)) {
+        Some(reason) => reply.show(&reason),
+        None => format!("HTTP {}", reply.status.as_u16()),
+    }
 }
 
 /// A CXone tenant over HTTP. Clones share the token, the rate limit and the counters.
@@ -253,15 +234,21 @@ struct Inner {
     config: Config,
     issuer: Url,
     fixed_base: Option<Url>,
-    http: reqwest::Client,
-    limiter: DefaultDirectRateLimiter,
-    stats: StatsRecorder,
-    /// Held by the one task fetching a token; everyone else waits for it.
-    auth: tokio::sync::Mutex<Option<Auth>>,
+    core: HttpCore,
+    tokens: TokenCache<TenantError>,
+    /// What the last token answer left for the next request: a refresh token, the tenant id.
+    session: Mutex<Session>,
     base: OnceCell<Url>,
     campaigns: OnceCell<Vec<(i64, String)>>,
     /// Names posted in this run: never posted twice.
     pub(crate) posted: Mutex<HashSet<String>>,
+}
+
+/// What the token answers said besides the token.
+#[derive(Default)]
+struct Session {
+    refresh: Option<Secret>,
+    tenant_id: Option<String>,
 }
 
 impl fmt::Debug for CxoneTenant {
@@ -272,36 +259,134 @@ impl fmt::Debug for CxoneTenant {
     }
 }
 
-/// One try's failure that may be retried after `wait`.
-struct Retry {
-    wait: Duration,
-    error: TenantError,
+impl Inner {
+    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn endpoint_url(&self, path: &str) -> Result<Url, TenantError> {
+        self.issuer
+            .join(path)
+            .map_err(|e| TenantError::Config(format!("bad issuer path {path}: {e}")))
+    }
+
+    /// One token request: the password grant, or the refresh grant with `refresh`.
+    async fn request_token(&self, refresh: Option<&Secret>) -> Result<Issued, TenantError> {
+        let cfg = &self.config;
+        let url = self.endpoint_url("/auth/token")?;
+        let form: Vec<(&str, &str)> = match refresh {
+            Some(r) => vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", r.expose()),
+            ],
+            None => vec![
+                ("grant_type", "password"),
+                ("username", cfg.access_key_id.as_str()),
+                ("password", cfg.access_key_secret.expose()),
+            ],
+        };
+        let call = Call::new(Method::POST, TOKEN, url)
+            .token_request(&cfg.client_id, &cfg.client_secret)
+            .form(form);
+        let sent_at = Instant::now();
+        let reply = self.core.send_plain(&call).await?;
+        let status = reply.status;
+        if status.is_success() {
+            // Never echo this body: it holds the tokens.
+            let answer = TokenAnswer::parse(&reply.body).map_err(|problem| {
+                TenantError::transport_message(format!(
+                    "the CXone issuer answered the token request with a body that {problem}"
+                ))
+            })?;
+            let refresh = answer.secret_field("refresh_token");
+            let id_token = answer.secret_field("id_token");
+            let tenant_id = id_token.as_ref().and_then(|t| tenant_id_claim(t.expose()));
+            {
+                let mut session = self.session();
+                session.refresh.clone_from(&refresh);
+                if tenant_id.is_some() {
+                    session.tenant_id = tenant_id;
+                }
+            }
+            return Ok(Issued {
+                token: answer.access_token,
+                expires_in: answer.expires_in,
+                sent_at,
+                companions: refresh.into_iter().chain(id_token).collect(),
+            });
+        }
+        let reason = said(&reply);
+        if matches!(status.as_u16(), 400 | 401 | 403) {
+            let what = if refresh.is_some() {
+                "the refresh token"
+            } else {
+                "the access key (CXONE_ACCESS_KEY_ID/CXONE_ACCESS_KEY_SECRET) or the application (CXONE_CLIENT_ID/CXONE_CLIENT_SECRET)"
+            };
+            return Err(TenantError::Unauthorized {
+                reason: format!("the CXone issuer refused {what}: {reason}"),
+            });
+        }
+        Err(TenantError::transport_message(format!(
+            "the CXone issuer answered HTTP {}: {reason}",
+            status.as_u16()
+        )))
+    }
+}
+
+impl TokenSource for Inner {
+    type Error = TenantError;
+
+    fn cache(&self) -> &TokenCache<TenantError> {
+        &self.tokens
+    }
+
+    /// The refresh grant when the last answer gave a refresh token (falling back to the
+    /// password grant if it is refused), the password grant otherwise.
+    async fn fetch_token(&self) -> Result<Issued, TenantError> {
+        let refresh = self.session().refresh.take();
+        if let Some(refresh) = refresh {
+            match self.request_token(Some(&refresh)).await {
+                Ok(issued) => return Ok(issued),
+                Err(TenantError::Unauthorized { .. }) => {}
+                Err(e) => {
+                    // Not refused, just not answered: keep it for the next try.
+                    self.session().refresh.get_or_insert(refresh);
+                    return Err(e);
+                }
+            }
+        }
+        self.request_token(None).await
+    }
 }
 
 impl CxoneTenant {
     /// Builds a client; sends nothing until the first call.
     pub fn new(config: Config) -> Result<Self, TenantError> {
         let (issuer, fixed_base) = config.checked()?;
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            // A redirect could carry the form (secret included) or our token to another
-            // origin, and trust its answer: a 3xx is an answer of its own, never followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("cxqueues-nice-cxone/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| TenantError::Config(format!("cannot build the HTTP client: {e}")))?;
-        let limiter = rate_limiter(config.requests_per_second);
+        let mut secrets = Redactor::default();
+        secrets.add_basic(&config.client_id, &config.client_secret);
+        secrets.add(&config.access_key_secret);
+        let core = HttpCore::new(
+            CoreConfig {
+                name: "nice-cxone",
+                user_agent: concat!("cxqueues-nice-cxone/", env!("CARGO_PKG_VERSION")).into(),
+                request_timeout: config.request_timeout,
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                requests_per_second: config.requests_per_second,
+                burst: 1,
+                retry: RetryPolicy::new(config.max_attempts, config.throttle),
+                max_response_bytes: config.max_response_bytes,
+            },
+            secrets,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 issuer,
                 fixed_base,
-                http,
-                limiter,
-                stats: StatsRecorder::default(),
-                auth: tokio::sync::Mutex::new(None),
+                core,
+                tokens: TokenCache::new(TOKEN_REFRESH_SKEW),
+                session: Mutex::new(Session::default()),
                 base: OnceCell::new(),
                 campaigns: OnceCell::new(),
                 posted: Mutex::new(HashSet::new()),
@@ -315,161 +400,15 @@ impl CxoneTenant {
 
     /// What this client has sent so far.
     pub fn stats(&self) -> ClientStats {
-        self.inner.stats.snapshot()
+        self.inner.core.stats()
     }
 
     pub(crate) fn stats_recorder(&self) -> &StatsRecorder {
-        &self.inner.stats
+        self.inner.core.recorder()
     }
 
     pub(crate) fn posted(&self) -> &Mutex<HashSet<String>> {
         &self.inner.posted
-    }
-
-    async fn throttle(&self) {
-        let started = Instant::now();
-        self.inner.limiter.until_ready().await;
-        let waited = started.elapsed();
-        if !waited.is_zero() {
-            self.inner.stats.rate_limited(waited);
-        }
-    }
-
-    fn endpoint_url(&self, path: &str) -> Result<Url, TenantError> {
-        self.inner
-            .issuer
-            .join(path)
-            .map_err(|e| TenantError::Config(format!("bad issuer path {path}: {e}")))
-    }
-
-    /// One token request: the password grant, or the refresh grant with `refresh`.
-    async fn fetch_token(&self, refresh: Option<&Secret>) -> Result<Auth, TenantError> {
-        let cfg = &self.inner.config;
-        let url = self.endpoint_url("/auth/token")?;
-        let form: Vec<(&str, &str)> = match refresh {
-            Some(r) => vec![
-                ("grant_type", "refresh_token"),
-                ("refresh_token", r.expose()),
-            ],
-            None => vec![
-                ("grant_type", "password"),
-                ("username", cfg.access_key_id.as_str()),
-                ("password", cfg.access_key_secret.expose()),
-            ],
-        };
-        self.throttle().await;
-        let sent_at = Instant::now();
-        let answer = self
-            .inner
-            .http
-            .post(url)
-            .header(ACCEPT, "application/json")
-            .basic_auth(&cfg.client_id, Some(cfg.client_secret.expose()))
-            .form(&form)
-            .send()
-            .await;
-        let answer = match answer {
-            Ok(a) => a,
-            Err(e) => {
-                self.inner.stats.request(TOKEN, None, true);
-                return Err(TenantError::Transport {
-                    message: format!(
-                        "cannot reach the CXone issuer {}: {}",
-                        self.inner.issuer,
-                        e.without_url()
-                    ),
-                });
-            }
-        };
-        let status = answer.status();
-        self.inner.stats.request(TOKEN, Some(status.as_u16()), true);
-        let limit = self.inner.config.max_response_bytes;
-        let body: Value = match tenant::http::read_capped(answer, limit).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            Err(e) => {
-                return Err(TenantError::Transport {
-                    message: format!("the CXone issuer's answer: {e}"),
-                });
-            }
-        };
-        if status.is_success() {
-            let t: TokenAnswer =
-                serde_json::from_value(body).map_err(|_| TenantError::Transport {
-                    message: "the CXone issuer answered the token request without an access_token"
-                        .into(),
-                })?;
-            let lifetime = t
-                .expires_in
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .map_or(DEFAULT_TOKEN_LIFETIME, |s| {
-                    Duration::from_secs_f64(s.min(86_400.0))
-                });
-            return Ok(Auth {
-                access: Secret::new(t.access_token),
-                refresh: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
-                refresh_at: sent_at + lifetime - TOKEN_REFRESH_SKEW.min(lifetime / 2),
-                tenant_id: t.id_token.as_deref().and_then(tenant_id_claim),
-            });
-        }
-        let reason = reason_of(&body).unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
-        if matches!(status.as_u16(), 400 | 401 | 403) {
-            let what = if refresh.is_some() {
-                "the refresh token"
-            } else {
-                "the access key (CXONE_ACCESS_KEY_ID/CXONE_ACCESS_KEY_SECRET) or the application (CXONE_CLIENT_ID/CXONE_CLIENT_SECRET)"
-            };
-            return Err(TenantError::Unauthorized {
-                reason: format!("the CXone issuer refused {what}: {reason}"),
-            });
-        }
-        Err(TenantError::Transport {
-            message: format!(
-                "the CXone issuer answered HTTP {}: {reason}",
-                status.as_u16()
-            ),
-        })
-    }
-
-    /// A valid access token (and the tenant id, when the id_token carried one). One task
-    /// fetches; the others wait for it.
-    async fn token(&self) -> Result<(Secret, Option<String>), TenantError> {
-        let mut guard = self.inner.auth.lock().await;
-        if let Some(a) = guard.as_ref()
-            && Instant::now() < a.refresh_at
-        {
-            return Ok((a.access.clone(), a.tenant_id.clone()));
-        }
-        let previous = guard.take();
-        let refreshed = match previous.as_ref().and_then(|a| a.refresh.as_ref()) {
-            Some(r) => match self.fetch_token(Some(r)).await {
-                Ok(a) => Some(a),
-                Err(TenantError::Unauthorized { .. }) => None,
-                Err(e) => return Err(e),
-            },
-            None => None,
-        };
-        let mut auth = match refreshed {
-            Some(a) => a,
-            None => self.fetch_token(None).await?,
-        };
-        if auth.tenant_id.is_none() {
-            auth.tenant_id = previous.and_then(|p| p.tenant_id);
-        }
-        let out = (auth.access.clone(), auth.tenant_id.clone());
-        *guard = Some(auth);
-        Ok(out)
-    }
-
-    /// Drops `rejected` unless another task already replaced it.
-    async fn invalidate(&self, rejected: &Secret) {
-        let mut guard = self.inner.auth.lock().await;
-        if guard.as_ref().is_some_and(|a| &a.access == rejected) {
-            // Keep the refresh token: the next token() tries it first.
-            if let Some(a) = guard.as_mut() {
-                a.refresh_at = Instant::now();
-            }
-        }
-        self.inner.stats.token_invalidated();
     }
 
     /// The API base: `CXONE_API_BASE`, or discovered once from the id_token's tenant id.
@@ -486,24 +425,26 @@ impl CxoneTenant {
     }
 
     async fn discover(&self) -> Result<Url, TenantError> {
-        let (_, tenant_id) = self.token().await?;
-        let tenant_id = tenant_id.ok_or_else(|| TenantError::Transport {
-            message: "the CXone token carried no id_token with a tenantId claim, so the API \
-                      cannot be discovered: set CXONE_API_BASE"
-                .into(),
+        self.inner.tokens.bearer(&*self.inner).await?;
+        let tenant_id = self.inner.session().tenant_id.clone();
+        let tenant_id = tenant_id.ok_or_else(|| {
+            TenantError::transport_message(
+                "the CXone token carried no id_token with a tenantId claim, so the API \
+                      cannot be discovered: set CXONE_API_BASE",
+            )
         })?;
-        let mut url = self.endpoint_url("/.well-known/cxone-configuration")?;
+        let mut url = self
+            .inner
+            .endpoint_url("/.well-known/cxone-configuration")?;
         url.query_pairs_mut().append_pair("tenantId", &tenant_id);
         let body = self.send(Method::GET, DISCOVERY, url, None, false).await?;
         let endpoint = body
             .get("api_endpoint")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| TenantError::Transport {
-                message: format!(
+            .ok_or_else(|| TenantError::transport_message(format!(
                     "CXone discovery for tenant {tenant_id} gave no api_endpoint: set CXONE_API_BASE"
-                ),
-            })?;
+                )))?;
         let base = format!(
             "{}/inContactAPI/services/v{}.0/",
             endpoint.trim_end_matches('/'),
@@ -543,8 +484,9 @@ impl CxoneTenant {
         Ok(self.base().await?.origin() == url.origin())
     }
 
-    /// An API call with the bearer token, the rate limit and retries (a POST whose answer
-    /// was lost is never sent again here: the caller looks the name up instead).
+    /// An API call with the bearer token (the core paces and retries it; a POST whose
+    /// outcome is unknown is never sent again here: it fails as a transport error and the
+    /// caller looks the name up instead).
     pub(crate) async fn call(
         &self,
         method: Method,
@@ -563,135 +505,19 @@ impl CxoneTenant {
         body: Option<&Value>,
         authed: bool,
     ) -> Result<Value, TenantError> {
-        let cfg = &self.inner.config;
-        let repeatable = method != Method::POST;
-        let mut reauthed = false;
-        let mut attempt = 0;
-        loop {
-            let token = if authed {
-                Some(self.token().await?.0)
-            } else {
-                None
-            };
-            self.throttle().await;
-            let mut req = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .header(ACCEPT, "application/json");
-            if let Some(t) = &token {
-                req = req.bearer_auth(t.expose());
-            }
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let outcome = match req.send().await {
-                Err(e) => {
-                    self.inner.stats.request(label, None, false);
-                    let error = TenantError::Transport {
-                        message: format!(
-                            "{label}: no answer from {}: {}",
-                            url.origin().ascii_serialization(),
-                            e.without_url()
-                        ),
-                    };
-                    if !repeatable {
-                        return Err(error);
-                    }
-                    Retry {
-                        wait: cfg.throttle.delay(attempt, rand::random::<f64>()),
-                        error,
-                    }
-                }
-                Ok(answer) => {
-                    let status = answer.status();
-                    self.inner
-                        .stats
-                        .request(label, Some(status.as_u16()), false);
-                    let retry_after = usable_retry_after(
-                        answer
-                            .headers()
-                            .get(RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok()),
-                    );
-                    let limit = self.inner.config.max_response_bytes;
-                    let text = match tenant::http::read_capped(answer, limit).await {
-                        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                        Err(e @ tenant::http::BodyError::TooLarge { .. }) => {
-                            return Err(TenantError::Transport {
-                                message: format!("{label}: {e}"),
-                            });
-                        }
-                        Err(tenant::http::BodyError::Transport(_)) => String::new(),
-                    };
-                    let value: Value = if text.trim().is_empty() {
-                        Value::Null
-                    } else {
-                        serde_json::from_str(&text).unwrap_or(Value::String(text))
-                    };
-                    if status.is_success() {
-                        return Ok(value);
-                    }
-                    let reason =
-                        reason_of(&value).unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
-                    match status {
-                        StatusCode::UNAUTHORIZED if authed && !reauthed => {
-                            if let Some(t) = &token {
-                                self.invalidate(t).await;
-                            }
-                            reauthed = true;
-                            continue;
-                        }
-                        StatusCode::UNAUTHORIZED => {
-                            return Err(TenantError::Unauthorized {
-                                reason: format!("{label}: {reason}"),
-                            });
-                        }
-                        StatusCode::FORBIDDEN => {
-                            return Err(TenantError::Forbidden {
-                                reason: format!(
-                                    "{label}: {reason}; give the API user's role the permission for ACD skills"
-                                ),
-                            });
-                        }
-                        StatusCode::NOT_FOUND => {
-                            return Err(TenantError::NotFound {
-                                what: format!("{label} ({})", url.path()),
-                            });
-                        }
-                        StatusCode::TOO_MANY_REQUESTS => Retry {
-                            wait: retry_after.unwrap_or_else(|| {
-                                cfg.throttle.delay(attempt, rand::random::<f64>())
-                            }),
-                            error: TenantError::RateLimited { retry_after },
-                        },
-                        s if s.is_server_error() && repeatable => Retry {
-                            wait: cfg.throttle.delay(attempt, rand::random::<f64>()),
-                            error: TenantError::Transport {
-                                message: format!("{label}: HTTP {}: {reason}", s.as_u16()),
-                            },
-                        },
-                        s if s.is_client_error() => {
-                            return Err(TenantError::Rejected {
-                                reasons: vec![format!("{label}: {reason}")],
-                            });
-                        }
-                        s => {
-                            return Err(TenantError::Transport {
-                                message: format!("{label}: HTTP {}: {reason}", s.as_u16()),
-                            });
-                        }
-                    }
-                }
-            };
-            attempt += 1;
-            if attempt >= cfg.max_attempts {
-                return Err(outcome.error);
-            }
-            self.inner.stats.retry(label);
-            debug!(label, wait_ms = outcome.wait.as_millis() as u64, "retrying");
-            tokio::time::sleep(outcome.wait).await;
+        let mut call = Call::new(method, label, url);
+        if let Some(body) = body {
+            call = call.json(body)?;
         }
+        let reply = if authed {
+            self.inner
+                .core
+                .send(&call, Auth::Token(&*self.inner))
+                .await?
+        } else {
+            self.inner.core.send_plain(&call).await?
+        };
+        answer(&reply, label, &call.url)
     }
 
     /// Every skill (raw), following `skip`/`top` or `_links.next`; `query` narrows the list.
@@ -724,13 +550,12 @@ impl CxoneTenant {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
             {
-                let url = self
-                    .base()
-                    .await?
-                    .join(link)
-                    .map_err(|e| TenantError::Transport {
-                        message: format!("{LIST_SKILLS}: unusable _links.next {link:?}: {e}"),
-                    })?;
+                let url = self.base().await?.join(link).map_err(|e| {
+                    TenantError::transport_message(format!(
+                        "{LIST_SKILLS}: unusable _links.next {:?}: {e}",
+                        self.inner.core.redactor().show(link)
+                    ))
+                })?;
                 if got > 0 && self.same_origin(&url).await? {
                     next = Some(url);
                     continue;
@@ -744,9 +569,9 @@ impl CxoneTenant {
                 return Ok(out);
             }
         }
-        Err(TenantError::Transport {
-            message: format!("{LIST_SKILLS}: more than {MAX_PAGES} pages; giving up"),
-        })
+        Err(TenantError::transport_message(format!(
+            "{LIST_SKILLS}: more than {MAX_PAGES} pages; giving up"
+        )))
     }
 
     /// The campaign id of `name`, from `GET /campaigns` (read once per run).
@@ -793,6 +618,41 @@ impl CxoneTenant {
     pub(crate) fn lag_attempts(&self) -> u32 {
         self.inner.config.lag_attempts
     }
+}
+
+/// The body of a successful answer, or the error an unsuccessful one stands for.
+fn answer(reply: &Reply, label: &str, url: &Url) -> Result<Value, TenantError> {
+    let status = reply.status;
+    if status.is_success() {
+        return Ok(body_value(reply));
+    }
+    let reason = said(reply);
+    Err(match status {
+        StatusCode::UNAUTHORIZED => TenantError::Unauthorized {
+            reason: format!("{label}: {reason}"),
+        },
+        StatusCode::FORBIDDEN => TenantError::Forbidden {
+            reason: format!(
+                "{label}: {reason}; give the API user's role the permission for ACD skills"
+            ),
+        },
+        StatusCode::NOT_FOUND => TenantError::NotFound {
+            what: format!("{label} ({})", url.path()),
+        },
+        StatusCode::TOO_MANY_REQUESTS => TenantError::RateLimited {
+            retry_after: reply.retry_after(),
+        },
+        s if s.is_client_error() => TenantError::Rejected {
+            reasons: vec![format!("{label}: {reason}")],
+        },
+        s => {
+            let answer = format!("{label}: HTTP {}: {reason}", s.as_u16());
+            TenantError::transport_message(match reply.gave_up() {
+                Some(why) => format!("{why}: {answer}"),
+                None => answer,
+            })
+        }
+    })
 }
 
 fn with_trailing_slash(mut url: Url) -> Url {
@@ -873,21 +733,6 @@ mod tests {
                 want,
                 "{json}"
             );
-        }
-    }
-
-    #[test]
-    fn only_a_short_numeric_retry_after_is_usable() {
-        let table = [
-            (Some("3"), Some(Duration::from_secs(3))),
-            (Some("0.5"), Some(Duration::from_millis(500))),
-            (Some("Wed, 21 Oct 2015 07:28:00 GMT"), None),
-            (Some("9999"), None),
-            (Some("-1"), None),
-            (None, None),
-        ];
-        for (header, want) in table {
-            assert_eq!(usable_retry_after(header), want, "{header:?}");
         }
     }
 

@@ -78,13 +78,11 @@ impl CxoneTenant {
                 tokio::time::sleep(wait).await;
             }
         }
-        Err(TenantError::Transport {
-            message: format!(
-                "skill {name:?} was posted but the tenant's list does not show it after {} look-ups; \
+        Err(TenantError::transport_message(format!(
+            "skill {name:?} was posted but the tenant's list does not show it after {} look-ups; \
                  it is not posted again in this run (the next run finds it by name)",
-                self.lag_attempts()
-            ),
-        })
+            self.lag_attempts()
+        )))
     }
 
     async fn put_skill(&self, id: &str, body: &Value) -> Result<(), TenantError> {
@@ -178,7 +176,7 @@ impl Tenant for CxoneTenant {
                 }
                 self.await_created(&name).await
             }
-            Err(TenantError::Transport { message }) => {
+            Err(TenantError::Transport { message, .. }) => {
                 // The answer was lost: the skill may exist. Look, do not post again.
                 self.stats_recorder().create_lookup();
                 debug!(name, %message, "create answer lost; looking the name up");

@@ -5,44 +5,38 @@
 //! OAuth 2.0 client credentials, `If-Match` versions and the error bodies. Callers see
 //! [`RemoteQueue`], [`Skill`] and [`ApiError`] only.
 //!
-//! One request goes through these steps:
-//! 1. a bearer token from the cache; when it is due, exactly one task fetches a new one
-//!    while the others wait for it;
-//! 2. the client-side rate limit (shared by every clone of the client, retries included);
-//! 3. the request itself, with `request_timeout`;
-//! 4. the answer: a 401 drops the token and sends once more with a fresh one; 429/503 wait
-//!    `Retry-After`; other 5xx and transport errors back off with full jitter, for requests
-//!    that are safe to repeat (GET, and PUT/DELETE with `If-Match`). A POST whose answer was
-//!    lost is never repeated blindly: the client first looks the name up.
+//! The HTTP core (`tenant::http`) sends every request: it paces them, asks the token cache
+//! before every attempt (one task fetches a due token while the others wait), retries 429
+//! and 5xx (`Retry-After` up to `max_retry_after`, else full-jitter backoff) for requests
+//! that are safe to repeat (GET, and PUT/DELETE with `If-Match`), re-sends once after a 401
+//! with a fresh token, reads bodies within `max_response_bytes` and redacts every server text.
+//! This file keeps the token request, the error mapping, the paging and the wire mapping. A
+//! POST whose answer was lost is never repeated blindly: the client first looks the name up.
 
 mod metrics;
 mod retry;
-mod shown;
-mod token;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, HeaderMap, IF_MATCH, LOCATION, RETRY_AFTER};
+use reqwest::header::{ETAG, IF_MATCH};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tenant::http::{
+    Auth, Budget, Call as CoreCall, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, HttpError,
+    Issued, OAuthError, Outcome as CoreOutcome, Redactor, Reply, TokenAnswer, TokenCache,
+    TokenSource, sanitised,
+};
 use tokio::time::Instant;
 use tracing::debug;
 
 pub use metrics::{QUEUE_METRICS, QueueMetrics};
 pub use retry::RetryPolicy;
 pub use tenant::ClientStats;
-
-use retry::{Budget, Failure};
-use shown::{Redactor, sanitised};
-use tenant::StatsRecorder as Recorder;
-use token::{TokenCache, TokenError, TokenResponse};
 
 use tenant::Secret;
 
@@ -58,10 +52,8 @@ pub const DEFAULT_SCOPES: &[&str] = &[
 
 /// The largest page the API serves.
 const MAX_PAGE_SIZE: u32 = 500;
-/// A token answer without `expires_in` is trusted for this long.
-const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
-/// A token is never trusted for longer than this, whatever `expires_in` says.
-const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// The most bytes of an answer's body quoted in an error (well within the core's 4 KiB).
+const MAX_SNIPPET_BYTES: usize = 500;
 /// An API error body's `errors` shown at most; the rest are counted.
 const MAX_SHOWN_ERRORS: usize = 20;
 /// The most characters of an id quoted in a paging error.
@@ -264,10 +256,8 @@ struct Inner {
     token_url: Url,
     /// `POST {token path}`, the token endpoint's stats label.
     token_endpoint: String,
-    http: reqwest::Client,
-    limiter: DefaultDirectRateLimiter,
-    tokens: TokenCache,
-    stats: Recorder,
+    core: HttpCore,
+    tokens: TokenCache<ApiError>,
 }
 
 impl fmt::Debug for HttpTenant {
@@ -283,8 +273,6 @@ impl fmt::Debug for HttpTenant {
 enum Payload {
     Empty,
     Json(Vec<u8>),
-    /// The client-credentials form, built from the config at send time.
-    TokenForm,
 }
 
 /// How a request may be retried.
@@ -294,8 +282,6 @@ enum Kind {
     Idempotent,
     /// An authorised POST: a lost answer goes back to the caller, who looks the name up.
     Create,
-    /// The token request (no bearer; a 401 is an answer, not a reason to refresh).
-    Token,
 }
 
 struct Call<'a> {
@@ -316,22 +302,21 @@ enum Outcome {
     Lost,
 }
 
-/// A complete HTTP answer (its body at most `max_response_bytes`).
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-    /// The secrets in play when it was received: any text from it is shown through this.
-    redactor: Redactor,
+/// What this adapter reads from an answer besides what the core does.
+trait ReplyExt {
+    /// The version in an `ETag: "7"` header.
+    fn etag_version(&self) -> Option<u64>;
+    /// The start of the body, redacted and sanitised, for error messages.
+    fn snippet(&self) -> String;
+    /// `HTTP 503 code from endpoint`, for exhausted-retry messages.
+    fn describe_code(&self, endpoint: &str) -> String;
+    /// The body as `T`, or what is wrong with it.
+    fn parsed<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, ApiError>;
+    /// The body as a queue (its version from the `ETag` when the body has none).
+    fn queue(&self, endpoint: &str) -> Result<RemoteQueue, ApiError>;
 }
 
-impl Reply {
-    fn retry_after(&self) -> Option<Duration> {
-        let value = self.headers.get(RETRY_AFTER)?.to_str().ok()?;
-        retry::parse_retry_after(value, SystemTime::now())
-    }
-
-    /// The version in an `ETag: "7"` header.
+impl ReplyExt for Reply {
     fn etag_version(&self) -> Option<u64> {
         let value = self.headers.get(ETAG)?.to_str().ok()?;
         value
@@ -342,18 +327,18 @@ impl Reply {
             .ok()
     }
 
-    /// The start of the body, redacted and sanitised, for error messages.
     fn snippet(&self) -> String {
-        self.redactor.show_body(&self.body)
+        let text = self
+            .redactor()
+            .show_within(&String::from_utf8_lossy(&self.body), MAX_SNIPPET_BYTES);
+        if text.is_empty() {
+            "(empty body)".into()
+        } else {
+            text
+        }
     }
 
-    /// Server text from this answer (a code, a message), redacted and sanitised.
-    fn show(&self, text: &str) -> String {
-        self.redactor.show(text)
-    }
-
-    /// A short description for retry logs and exhausted-retry messages.
-    fn describe(&self, endpoint: &str) -> String {
+    fn describe_code(&self, endpoint: &str) -> String {
         let code = serde_json::from_slice::<ErrorBody>(&self.body)
             .ok()
             .and_then(|b| b.code)
@@ -362,7 +347,7 @@ impl Reply {
         format!("HTTP {}{code} from {endpoint}", self.status.as_u16())
     }
 
-    fn json<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, ApiError> {
+    fn parsed<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, ApiError> {
         serde_json::from_slice(&self.body).map_err(|e| ApiError::Unexpected {
             status: self.status.as_u16(),
             body: format!(
@@ -374,7 +359,7 @@ impl Reply {
     }
 
     fn queue(&self, endpoint: &str) -> Result<RemoteQueue, ApiError> {
-        let mut queue: RemoteQueue = self.json(endpoint)?;
+        let mut queue: RemoteQueue = self.parsed(endpoint)?;
         if queue.version.is_none() {
             queue.version = self.etag_version();
         }
@@ -614,28 +599,6 @@ fn scope_named_in(message: Option<&str>) -> Option<String> {
         .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_owned())
 }
 
-/// A transport failure in words, without the URL's query or any header.
-fn describe_transport(error: reqwest::Error, timeout: Duration) -> String {
-    if error.is_timeout() {
-        return format!(
-            "no answer within {:.1} s (request_timeout)",
-            timeout.as_secs_f64()
-        );
-    }
-    let error = error.without_url();
-    let mut reason = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reason.contains(&text) {
-            reason.push_str(": ");
-            reason.push_str(&text);
-        }
-        source = cause.source();
-    }
-    reason
-}
-
 /// Whether `current` holds what `sent` asked for (server-owned fields aside).
 fn same_content(current: &RemoteQueue, sent: &RemoteQueue) -> bool {
     fn content(queue: &RemoteQueue) -> Value {
@@ -650,48 +613,37 @@ fn same_content(current: &RemoteQueue, sent: &RemoteQueue) -> bool {
     content(current) == content(sent)
 }
 
-fn rate_limiter(requests_per_second: f64) -> DefaultDirectRateLimiter {
-    // A rate too small to express (1e-300/s) is one request a day.
-    let period = Duration::try_from_secs_f64(1.0 / requests_per_second)
-        .unwrap_or(Duration::from_secs(86_400))
-        .clamp(Duration::from_nanos(1), Duration::from_secs(86_400));
-    let burst = NonZeroU32::new(requests_per_second.ceil().min(f64::from(u32::MAX)) as u32)
-        .unwrap_or(NonZeroU32::MIN);
-    let quota = Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
-        .allow_burst(burst);
-    RateLimiter::direct(quota)
-}
-
 impl HttpTenant {
     /// Builds a client. Checks the configuration ([`ApiError::Config`] says what is wrong);
     /// sends nothing until the first call.
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         let (base, token_url) = config.checked()?;
-        // reqwest is built without a bundled crypto provider: install ring, unless the
-        // process already chose one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("cxqueues-cxone/", env!("CARGO_PKG_VERSION")))
-            // A redirect is an error (see `execute`): following one would send the token,
-            // or re-send the client-credentials form, to wherever the server points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ApiError::Config(format!("cannot build the HTTP client: {e}")))?;
         let token_endpoint = format!("POST {}", token_url.path());
-        let limiter = rate_limiter(config.requests_per_second);
+        let mut secrets = Redactor::default();
+        secrets.add_basic(&config.client_id, &config.client_secret);
+        let core = HttpCore::new(
+            CoreConfig {
+                name: "routing-api",
+                user_agent: concat!("cxqueues-cxone/", env!("CARGO_PKG_VERSION")).into(),
+                request_timeout: config.request_timeout,
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                requests_per_second: config.requests_per_second,
+                // Bursts of up to one second's worth.
+                burst: config.requests_per_second.ceil().min(f64::from(u32::MAX)) as u32,
+                retry: config.retry.core(),
+                max_response_bytes: config.max_response_bytes,
+            },
+            secrets,
+        )?;
+        let tokens = TokenCache::new(config.token_refresh_skew);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 base,
                 token_url,
                 token_endpoint,
-                http,
-                limiter,
-                tokens: TokenCache::default(),
-                stats: Recorder::default(),
+                core,
+                tokens,
             }),
         })
     }
@@ -703,7 +655,7 @@ impl HttpTenant {
 
     /// A snapshot of the request, retry, token and rate-limit counters.
     pub fn stats(&self) -> ClientStats {
-        self.inner.stats.snapshot()
+        self.inner.core.stats()
     }
 
     /// The queue named `name`, if there is one (lists every queue: the API has no lookup
@@ -725,9 +677,7 @@ impl HttpTenant {
 
     /// Forgets the cached token, so that the next call fetches a new one.
     pub fn forget_token(&self) {
-        if let Some(token) = self.inner.tokens.fresh() {
-            self.inner.tokens.invalidate(&token);
-        }
+        self.inner.tokens.forget();
     }
 
     fn url(&self, segments: &[&str]) -> Url {
@@ -746,342 +696,50 @@ impl HttpTenant {
         url
     }
 
-    // ---- tokens ----
-
-    /// A usable bearer token: the cached one, or one fresh fetch shared by every waiter.
-    async fn bearer(&self) -> Result<Secret, ApiError> {
-        let tokens = &self.inner.tokens;
-        if let Some(token) = tokens.fresh() {
-            return Ok(token);
-        }
-        let asked_at = Instant::now();
-        let mut state = tokens.refresh.lock().await;
-        // Someone else may have refreshed (or failed to) while we waited for the lock.
-        if let Some(token) = tokens.fresh() {
-            return Ok(token);
-        }
-        if let Some((failed_at, error)) = &state.last_failure
-            && *failed_at >= asked_at
-        {
-            return Err(error.clone());
-        }
-        // Boxed: fetching a token goes through `execute`, which asks for tokens.
-        match Box::pin(self.fetch_token()).await {
-            Ok(token) => {
-                state.last_failure = None;
-                Ok(token)
-            }
-            Err(error) => {
-                state.last_failure = Some((Instant::now(), error.clone()));
-                Err(error)
-            }
-        }
-    }
-
-    async fn fetch_token(&self) -> Result<Secret, ApiError> {
-        let inner = &self.inner;
-        let call = Call {
-            method: Method::POST,
-            endpoint: &inner.token_endpoint,
-            url: inner.token_url.clone(),
-            payload: Payload::TokenForm,
-            if_match: None,
-            kind: Kind::Token,
-        };
-        let mut budget = Budget::new(&inner.config.retry);
-        let sent_at = Instant::now();
-        let reply = match self.execute(&call, &mut budget).await? {
-            Outcome::Reply(reply) => reply,
-            Outcome::Lost => return unreachable_outcome(call.endpoint),
-        };
-        if !reply.status.is_success() {
-            return Err(self.token_error(&reply));
-        }
-        // Never echo this body: it holds the token.
-        let answer = TokenResponse::parse(&reply.body).map_err(|problem| ApiError::Unexpected {
-            status: reply.status.as_u16(),
-            body: format!(
-                "the token endpoint {} answered 200 with a body that {problem}",
-                inner.token_url
-            ),
-        })?;
-        let lifetime = answer
-            .expires_in
-            .filter(|secs| secs.is_finite() && *secs > 0.0)
-            .map_or(DEFAULT_TOKEN_LIFETIME, |secs| {
-                Duration::from_secs_f64(secs.min(MAX_TOKEN_LIFETIME.as_secs_f64()))
-            });
-        let token = answer.access_token;
-        inner.tokens.store(
-            token.clone(),
-            sent_at,
-            lifetime,
-            inner.config.token_refresh_skew,
-        );
-        debug!(
-            lifetime_s = lifetime.as_secs_f64(),
-            "cxone: obtained an access token"
-        );
-        Ok(token)
-    }
-
-    fn token_error(&self, reply: &Reply) -> ApiError {
-        let body: TokenError = serde_json::from_slice(&reply.body).unwrap_or_default();
-        let status = reply.status.as_u16();
-        let code = body
-            .error
-            .as_deref()
-            .map(|code| reply.show(code))
-            .unwrap_or_default();
-        let code = code.as_str();
-        let detail = body
-            .error_description
-            .map(|d| format!(" ({})", reply.show(&d)))
-            .unwrap_or_default();
-        let url = &self.inner.token_url;
-        let said = if code.is_empty() {
-            format!("HTTP {status}")
-        } else {
-            format!("HTTP {status} {code}")
-        };
-        match (status, code) {
-            (_, "invalid_client") | (401, _) => ApiError::Unauthorized {
-                reason: format!(
-                    "the token endpoint {url} answered {said}{detail}: check the client id and \
-                     secret (CXONE_CLIENT_ID, CXONE_CLIENT_SECRET) and that the API client is \
-                     enabled in the tenant"
-                ),
-            },
-            (_, "invalid_scope") => ApiError::Unauthorized {
-                reason: format!(
-                    "the token endpoint {url} refused the scopes {:?} ({said}{detail}): grant \
-                     them to the API client or configure fewer scopes",
-                    self.inner.config.scopes.join(" ")
-                ),
-            },
-            (_, "unauthorized_client") | (403, _) => ApiError::Unauthorized {
-                reason: format!(
-                    "the token endpoint {url} answered {said}{detail}: the API client may not \
-                     use the client-credentials grant; allow it in the tenant"
-                ),
-            },
-            (404, _) => ApiError::Config(format!(
-                "there is no token endpoint at {url} (HTTP 404): check base_url or token_url"
-            )),
-            _ => ApiError::Unexpected {
-                status,
-                body: format!(
-                    "the token endpoint {url} answered {said}{detail}: {}",
-                    reply.snippet()
-                ),
-            },
-        }
-    }
-
     // ---- sending ----
 
-    /// Waits for the client-side rate limit, counting the waits.
-    async fn throttle(&self) {
-        let limiter = &self.inner.limiter;
-        if limiter.check().is_ok() {
-            return;
-        }
-        let started = Instant::now();
-        limiter.until_ready().await;
-        let waited = started.elapsed();
-        self.inner.stats.rate_limited(waited);
-        debug!(
-            waited_ms = waited.as_millis() as u64,
-            "cxone: waited for the client-side rate limit"
-        );
-    }
-
-    /// Sends one try and reads the answer, at most `max_response_bytes` of it.
-    async fn send_once(
-        &self,
-        call: &Call<'_>,
-        bearer: Option<&Secret>,
-        attempt: u32,
-    ) -> Result<Reply, SendError> {
-        let inner = &self.inner;
-        self.throttle().await;
-        let mut request = inner
-            .http
-            .request(call.method.clone(), call.url.clone())
-            .header(ACCEPT, "application/json");
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token.expose());
-        }
-        if let Some(version) = call.if_match {
-            request = request.header(IF_MATCH, format!("\"{version}\""));
-        }
-        request = match &call.payload {
-            Payload::Empty => request,
-            Payload::Json(body) => request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone()),
-            Payload::TokenForm => {
-                let config = &inner.config;
-                let scope = config.scopes.join(" ");
-                let mut form = vec![
-                    ("grant_type", "client_credentials"),
-                    ("client_id", config.client_id.as_str()),
-                    ("client_secret", config.client_secret.expose()),
-                ];
-                if !scope.is_empty() {
-                    form.push(("scope", scope.as_str()));
-                }
-                request.form(&form)
-            }
-        };
-        let started = Instant::now();
-        let limit = inner.config.max_response_bytes;
-        let too_large = || {
-            SendError::Refused(ApiError::ResponseTooLarge {
-                endpoint: call.endpoint.to_owned(),
-                limit,
-            })
-        };
-        let transport =
-            |error| SendError::Transport(describe_transport(error, inner.config.request_timeout));
-        let result = async {
-            let response = request.send().await.map_err(transport)?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            // Read chunk by chunk, so that a body past the limit is never held whole.
-            let body = tenant::http::read_capped(response, limit)
-                .await
-                .map_err(|e| match e {
-                    tenant::http::BodyError::TooLarge { .. } => too_large(),
-                    tenant::http::BodyError::Transport(e) => transport(e),
-                })?;
-            let cached = inner.tokens.current();
-            let secrets = [Some(&inner.config.client_secret), bearer, cached.as_ref()];
-            Ok(Reply {
-                status,
-                headers,
-                body,
-                redactor: Redactor::new(secrets.into_iter().flatten()),
-            })
-        }
-        .await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        let is_token = call.kind == Kind::Token;
-        match result {
-            Ok(reply) => {
-                inner
-                    .stats
-                    .request(call.endpoint, Some(reply.status.as_u16()), is_token);
-                debug!(
-                    endpoint = call.endpoint,
-                    path = call.url.path(),
-                    status = reply.status.as_u16(),
-                    attempt,
-                    elapsed_ms,
-                    "cxone: request"
-                );
-                Ok(reply)
-            }
-            Err(failed) => {
-                inner.stats.request(call.endpoint, None, is_token);
-                let reason = match &failed {
-                    SendError::Transport(reason) => reason.clone(),
-                    SendError::Refused(error) => error.to_string(),
-                };
-                debug!(
-                    endpoint = call.endpoint,
-                    path = call.url.path(),
-                    attempt,
-                    elapsed_ms,
-                    reason = %reason,
-                    "cxone: request failed"
-                );
-                Err(failed)
-            }
-        }
-    }
-
-    /// Sends `call` until it gets an answer that is not retried here, within `budget`.
+    /// Sends `call` until it gets an answer that is not retried here, within `budget` (the
+    /// core paces, retries, refreshes the token before every attempt and redacts).
     async fn execute(&self, call: &Call<'_>, budget: &mut Budget) -> Result<Outcome, ApiError> {
         let inner = &self.inner;
-        let mut reauthorized = false;
-        loop {
-            let bearer = match call.kind {
-                Kind::Token => None,
-                Kind::Idempotent | Kind::Create => Some(self.bearer().await?),
-            };
-            budget.attempts += 1;
-            let failure = match self.send_once(call, bearer.as_ref(), budget.attempts).await {
-                Ok(reply) => match reply.status.as_u16() {
-                    300..=399 => return Err(redirected(call, &reply)),
-                    401 if bearer.is_some() => {
-                        // The re-send with a new token is not a retry: it is free once.
-                        budget.attempts -= 1;
-                        if reauthorized {
-                            return Err(ApiError::Unauthorized {
-                                reason: format!(
-                                    "{} answered 401 even to a freshly issued token: check that \
-                                     the API client is active and allowed to use this API",
-                                    call.endpoint
-                                ),
-                            });
-                        }
-                        reauthorized = true;
-                        if let Some(rejected) = &bearer {
-                            inner.tokens.invalidate(rejected);
-                        }
-                        inner.stats.token_invalidated();
-                        debug!(
-                            endpoint = call.endpoint,
-                            "cxone: 401, fetching a new token and sending once more"
-                        );
-                        continue;
-                    }
-                    429 => Failure {
-                        reason: reply.describe(call.endpoint),
-                        retry_after: reply.retry_after(),
-                        maybe_applied: false,
-                        transport: false,
-                    },
-                    500 | 502 | 503 | 504 => Failure {
-                        reason: reply.describe(call.endpoint),
-                        retry_after: reply.retry_after(),
-                        maybe_applied: true,
-                        transport: false,
-                    },
-                    _ => return Ok(Outcome::Reply(reply)),
-                },
-                Err(SendError::Refused(error)) => return Err(error),
-                Err(SendError::Transport(reason)) => Failure {
-                    reason,
-                    retry_after: None,
-                    maybe_applied: true,
-                    transport: true,
-                },
-            };
-            let target = match call.kind {
-                Kind::Token => inner.token_url.as_str(),
-                Kind::Idempotent | Kind::Create => inner.config.base_url.trim(),
-            };
-            let delay = budget.next_delay(&failure, target)?;
-            inner.stats.retry(call.endpoint);
-            debug!(
-                endpoint = call.endpoint,
-                attempt = budget.attempts,
-                delay_ms = delay.as_millis() as u64,
-                reason = %failure.reason,
-                "cxone: retrying"
-            );
-            tokio::time::sleep(delay).await;
-            if failure.maybe_applied && call.kind == Kind::Create {
-                return Ok(Outcome::Lost);
+        let mut core_call = CoreCall::new(call.method.clone(), call.endpoint, call.url.clone());
+        if let Payload::Json(bytes) = &call.payload {
+            core_call.body = tenant::http::Body::Json(bytes.clone());
+        }
+        if let Some(version) = call.if_match {
+            core_call = core_call.header(IF_MATCH, &format!("\"{version}\""))?;
+        }
+        if call.kind == Kind::Idempotent {
+            core_call = core_call.safe();
+        }
+        let outcome = inner
+            .core
+            .execute(&core_call, budget, Auth::Token(&**inner))
+            .await?;
+        match outcome {
+            CoreOutcome::Reply(reply) if reply.status == StatusCode::UNAUTHORIZED => {
+                Err(ApiError::Unauthorized {
+                    reason: format!(
+                        "{} answered 401 even to a freshly issued token: check that the API \
+                         client is active and allowed to use this API",
+                        call.endpoint
+                    ),
+                })
             }
+            CoreOutcome::Reply(reply) => match reply.gave_up() {
+                Some(why) => Err(ApiError::RetriesExhausted {
+                    attempts: reply.attempts(),
+                    last: format!("{}; {why}", reply.describe_code(call.endpoint)),
+                }),
+                None => Ok(Outcome::Reply(reply)),
+            },
+            CoreOutcome::Lost(_) => Ok(Outcome::Lost),
         }
     }
 
     /// Sends a safe-to-repeat call and maps anything but success to an error.
     async fn fetch(&self, call: Call<'_>, subject: Subject<'_>) -> Result<Reply, ApiError> {
-        let mut budget = Budget::new(&self.inner.config.retry);
+        let mut budget = self.inner.core.budget();
         match self.execute(&call, &mut budget).await? {
             Outcome::Reply(reply) if reply.status.is_success() => Ok(reply),
             Outcome::Reply(reply) => Err(api_error(subject, &reply)),
@@ -1132,7 +790,7 @@ impl HttpTenant {
                 id: None,
                 name: None,
             };
-            let page: Page<T> = self.fetch(call, subject).await?.json(endpoint)?;
+            let page: Page<T> = self.fetch(call, subject).await?.parsed(endpoint)?;
             let bad = |reason: String| ApiError::BadListing {
                 endpoint: endpoint.to_owned(),
                 page: page_number,
@@ -1234,7 +892,7 @@ impl HttpTenant {
             id: None,
             name: Some(&queue.name),
         };
-        let mut budget = Budget::new(&self.inner.config.retry);
+        let mut budget = self.inner.core.budget();
         loop {
             match self.execute(&call, &mut budget).await? {
                 Outcome::Reply(reply) if reply.status.is_success() => {
@@ -1242,7 +900,7 @@ impl HttpTenant {
                 }
                 Outcome::Reply(reply) => {
                     let error = api_error(subject, &reply);
-                    if matches!(error, ApiError::NameTaken { .. }) && budget.maybe_applied {
+                    if matches!(error, ApiError::NameTaken { .. }) && budget.maybe_applied() {
                         // Our own earlier try may have created it after all.
                         if let Some(found) = self.find_queue_by_name(&queue.name).await? {
                             debug!(name = %queue.name, "cxone: name taken after a lost create; returning the queue");
@@ -1252,7 +910,7 @@ impl HttpTenant {
                     return Err(error);
                 }
                 Outcome::Lost => {
-                    self.inner.stats.create_lookup();
+                    self.inner.core.recorder().create_lookup();
                     debug!(name = %queue.name, "cxone: create answer lost; looking the name up before posting again");
                     if let Some(found) = self.find_queue_by_name(&queue.name).await? {
                         return Ok(found);
@@ -1288,7 +946,7 @@ impl HttpTenant {
             id: Some(id),
             name: Some(&queue.name),
         };
-        let mut budget = Budget::new(&self.inner.config.retry);
+        let mut budget = self.inner.core.budget();
         let reply = match self.execute(&call, &mut budget).await? {
             Outcome::Reply(reply) if reply.status.is_success() => {
                 return reply.queue(UPDATE_QUEUE);
@@ -1300,7 +958,7 @@ impl HttpTenant {
         if let ApiError::Conflict {
             current_version, ..
         } = &error
-            && budget.maybe_applied
+            && budget.maybe_applied()
             && current_version.is_none_or(|v| v == if_match + 1)
         {
             // An earlier try whose answer was lost may have been applied: if the queue now
@@ -1332,11 +990,11 @@ impl HttpTenant {
             id: Some(id),
             name: None,
         };
-        let mut budget = Budget::new(&self.inner.config.retry);
+        let mut budget = self.inner.core.budget();
         match self.execute(&call, &mut budget).await? {
             Outcome::Reply(reply) if reply.status.is_success() => Ok(()),
             Outcome::Reply(reply)
-                if reply.status == StatusCode::NOT_FOUND && budget.maybe_applied =>
+                if reply.status == StatusCode::NOT_FOUND && budget.maybe_applied() =>
             {
                 debug!(
                     id,
@@ -1367,33 +1025,155 @@ impl HttpTenant {
     }
 }
 
-/// Why one try got no usable answer.
-enum SendError {
-    /// The request or the body failed in transit, in words (retried where safe).
-    Transport(String),
-    /// An answer that is refused outright, never retried (a body past the limit).
-    Refused(ApiError),
-}
-
-/// A 3xx answer as an error: redirects are never followed, so nothing (a token, the
-/// client-credentials form) goes to the address it names, and nothing from there is trusted.
-fn redirected(call: &Call<'_>, reply: &Reply) -> ApiError {
-    let location = reply
-        .redactor
-        .show_location(reply.headers.get(LOCATION).map(|v| v.as_bytes()), &call.url);
-    ApiError::Redirected {
-        endpoint: call.endpoint.to_owned(),
-        status: reply.status.as_u16(),
-        location,
-    }
-}
-
 /// `Outcome::Lost` only comes back for creates.
 fn unreachable_outcome<T>(endpoint: &str) -> Result<T, ApiError> {
     Err(ApiError::Unexpected {
         status: 0,
         body: format!("{endpoint} was treated as a create (a client bug)"),
     })
+}
+
+impl TokenSource for Inner {
+    type Error = ApiError;
+
+    fn cache(&self) -> &TokenCache<ApiError> {
+        &self.tokens
+    }
+
+    /// `POST {token_url}`: the client-credentials form, the client id and secret in it.
+    async fn fetch_token(&self) -> Result<Issued, ApiError> {
+        let config = &self.config;
+        let scope = config.scopes.join(" ");
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", config.client_secret.expose()),
+        ];
+        if !scope.is_empty() {
+            form.push(("scope", scope.as_str()));
+        }
+        let call = CoreCall::new(Method::POST, &self.token_endpoint, self.token_url.clone())
+            .token_form()
+            .form(form);
+        let sent_at = Instant::now();
+        let reply = self.core.send_plain(&call).await?;
+        if let Some(why) = reply.gave_up() {
+            return Err(ApiError::RetriesExhausted {
+                attempts: reply.attempts(),
+                last: format!("{}; {why}", reply.describe_code(&self.token_endpoint)),
+            });
+        }
+        if !reply.status.is_success() {
+            return Err(self.token_error(&reply));
+        }
+        // Never echo this body: it holds the token.
+        let answer = TokenAnswer::parse(&reply.body).map_err(|problem| ApiError::Unexpected {
+            status: reply.status.as_u16(),
+            body: format!(
+                "the token endpoint {} answered 200 with a body that {problem}",
+                self.token_url
+            ),
+        })?;
+        debug!(
+            lifetime_s = tenant::http::lifetime(answer.expires_in).as_secs_f64(),
+            "cxone: obtained an access token"
+        );
+        Ok(Issued {
+            token: answer.access_token,
+            expires_in: answer.expires_in,
+            sent_at,
+            companions: Vec::new(),
+        })
+    }
+}
+
+impl Inner {
+    fn token_error(&self, reply: &Reply) -> ApiError {
+        let body = OAuthError::parse(&reply.body);
+        let status = reply.status.as_u16();
+        let code = body
+            .error
+            .as_deref()
+            .map(|code| reply.show(code))
+            .unwrap_or_default();
+        let code = code.as_str();
+        let detail = body
+            .error_description
+            .map(|d| format!(" ({})", reply.show(&d)))
+            .unwrap_or_default();
+        let url = &self.token_url;
+        let said = if code.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            format!("HTTP {status} {code}")
+        };
+        match (status, code) {
+            (_, "invalid_client") | (401, _) => ApiError::Unauthorized {
+                reason: format!(
+                    "the token endpoint {url} answered {said}{detail}: check the client id and \
+                     secret (CXONE_CLIENT_ID, CXONE_CLIENT_SECRET) and that the API client is \
+                     enabled in the tenant"
+                ),
+            },
+            (_, "invalid_scope") => ApiError::Unauthorized {
+                reason: format!(
+                    "the token endpoint {url} refused the scopes {:?} ({said}{detail}): grant \
+                     them to the API client or configure fewer scopes",
+                    self.config.scopes.join(" ")
+                ),
+            },
+            (_, "unauthorized_client") | (403, _) => ApiError::Unauthorized {
+                reason: format!(
+                    "the token endpoint {url} answered {said}{detail}: the API client may not \
+                     use the client-credentials grant; allow it in the tenant"
+                ),
+            },
+            (404, _) => ApiError::Config(format!(
+                "there is no token endpoint at {url} (HTTP 404): check base_url or token_url"
+            )),
+            _ => ApiError::Unexpected {
+                status,
+                body: format!(
+                    "the token endpoint {url} answered {said}{detail}: {}",
+                    reply.snippet()
+                ),
+            },
+        }
+    }
+}
+
+/// The core's own failures in this adapter's terms.
+impl From<HttpError> for ApiError {
+    fn from(error: HttpError) -> Self {
+        match error {
+            HttpError::Network {
+                host,
+                cause,
+                attempts,
+                ..
+            } => ApiError::Network {
+                base_url: host,
+                reason: if attempts > 1 {
+                    format!("{cause}; gave up after {attempts} attempts")
+                } else {
+                    cause
+                },
+            },
+            HttpError::Redirected {
+                endpoint,
+                status,
+                location,
+            } => ApiError::Redirected {
+                endpoint,
+                status,
+                location,
+            },
+            HttpError::TooLarge { endpoint, limit } => {
+                ApiError::ResponseTooLarge { endpoint, limit }
+            }
+            HttpError::Config(message) => ApiError::Config(message),
+        }
+    }
 }
 
 /// The routing API's own calls, in its wire types. The port ([`tenant::Tenant`]) is

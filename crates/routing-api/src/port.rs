@@ -59,9 +59,7 @@ impl From<ApiError> for TenantError {
             | ApiError::Redirected { .. }
             | ApiError::ResponseTooLarge { .. }
             | ApiError::BadListing { .. }
-            | ApiError::InvalidInput(_)) => TenantError::Transport {
-                message: e.to_string(),
-            },
+            | ApiError::InvalidInput(_)) => TenantError::transport(e),
         }
     }
 }

@@ -183,9 +183,7 @@ mod tests {
 
     #[test]
     fn a_tenant_outage_exits_3_and_a_wrong_tenant_setting_exits_1() {
-        let down = CliError::Tenant(tenant::TenantError::Transport {
-            message: "connection refused".into(),
-        });
+        let down = CliError::Tenant(tenant::TenantError::transport_message("connection refused"));
         assert_eq!(exit_code(&down), 3);
         let setting = CliError::Tenant(tenant::TenantError::Config("use https://".into()));
         assert_eq!(exit_code(&setting), 1);

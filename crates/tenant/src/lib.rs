@@ -9,7 +9,7 @@
 //!   Fields a platform has and cxqueues does not model ride along in [`Queue::passthrough`],
 //!   opaque to everyone but the adapter that filled it.
 //! - [`Tenant`]: list, get, create, update, delete queues and list skills.
-//! - [`TenantError`]: the one error enum of the port.
+//! - [`TenantError`]: the one error enum of the port, with its [`ErrorKind`].
 //! - [`Capabilities`]: what a platform can hold and how it writes, so that `validate` and
 //!   `plan` can reject, at file:line, a field that platform cannot hold before anything is
 //!   written.
@@ -17,6 +17,8 @@
 //! - [`endpoint`]: the one check of a configured tenant address (https, or http to loopback).
 //! - [`Backoff`]: the one exponential-backoff policy (capped, with jitter).
 //! - [`ClientStats`], [`StatsRecorder`]: the request counters every HTTP adapter keeps.
+//! - `http` (feature `http`): the one HTTP core of every adapter, GitHub and webhook
+//!   delivery (client, pacer, retries, tokens, capped reads, redaction).
 //! - `FakeTenant` (feature `testing`): an in-memory tenant for pure tests.
 
 mod backoff;
@@ -36,7 +38,7 @@ pub use backoff::{Backoff, Jitter};
 pub use capabilities::{
     Capabilities, DeleteMode, IdKind, NameRule, QueueField, UpdateMode, WriteMode,
 };
-pub use error::TenantError;
+pub use error::{Cause, ErrorKind, TenantError};
 #[cfg(feature = "testing")]
 pub use fake::FakeTenant;
 pub use metrics::{

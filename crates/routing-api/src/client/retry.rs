@@ -1,17 +1,18 @@
-//! When to try again, and how long to wait first.
+//! How this adapter's retries are configured; the retrying itself is the HTTP core's
+//! (`tenant::http`).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tenant::{Backoff, Jitter};
-use tokio::time::Instant;
 
 use crate::ApiError;
 
 /// How [`HttpTenant`](crate::HttpTenant) retries throttled and failed requests.
 ///
-/// A 429 or 503 with `Retry-After` waits what the tenant asks (capped at
-/// [`max_retry_after`](Self::max_retry_after)); every other retry waits a full-jitter
+/// A 429 or 5xx with `Retry-After` waits what the tenant asks, up to
+/// [`max_retry_after`](Self::max_retry_after) (a tenant asking for more fails the request at
+/// once, naming the wait); every other retry waits a full-jitter
 /// exponential backoff: a random time between zero and
 /// `min(max_delay, initial_delay × 2^retry)`. A request is given up after
 /// [`max_attempts`](Self::max_attempts) tries, or earlier when the next wait would pass
@@ -26,7 +27,8 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry starts later than this after the first try. Default 5 min.
     pub total_deadline: Duration,
-    /// The longest `Retry-After` honoured; a longer one is cut to this. Default 120 s.
+    /// The longest `Retry-After` honoured; a tenant asking for more fails the request at
+    /// once. Default 180 s.
     pub max_retry_after: Duration,
 }
 
@@ -37,7 +39,7 @@ impl Default for RetryPolicy {
             initial_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
             total_deadline: Duration::from_secs(300),
-            max_retry_after: Duration::from_secs(120),
+            max_retry_after: tenant::http::MAX_RETRY_AFTER,
         }
     }
 }
@@ -73,6 +75,16 @@ impl RetryPolicy {
         Backoff::doubling(self.initial_delay, self.max_delay).with_jitter(Jitter::Full)
     }
 
+    /// The policy as the HTTP core runs it.
+    pub(crate) fn core(&self) -> tenant::http::RetryPolicy {
+        tenant::http::RetryPolicy {
+            max_attempts: self.max_attempts.max(1),
+            backoff: self.backoff(),
+            total_deadline: self.total_deadline,
+            max_retry_after: self.max_retry_after,
+        }
+    }
+
     /// The un-jittered ceilings of the retries, in order.
     #[cfg(test)]
     fn schedule(&self) -> impl Iterator<Item = Duration> {
@@ -81,129 +93,9 @@ impl RetryPolicy {
     }
 }
 
-/// Reads a `Retry-After` value: delay-seconds (`2`) or an HTTP-date (RFC 9110 §10.2.3).
-/// A date in the past means "now".
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        // `try_from` refuses what does not fit (1e30 s); the caller caps it anyway.
-        return Duration::try_from_secs_f64(secs).ok();
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Why one try failed in a way that may be retried.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    /// What happened, for messages and logs (never a token).
-    pub reason: String,
-    /// What the tenant asked us to wait, if it said.
-    pub retry_after: Option<Duration>,
-    /// The request may have been applied (transport error, timeout, 5xx other than a 429).
-    pub maybe_applied: bool,
-    /// No HTTP answer came at all.
-    pub transport: bool,
-}
-
-/// The retry budget of one logical call (all its tries share it).
-#[derive(Debug)]
-pub(crate) struct Budget {
-    policy: RetryPolicy,
-    started: Instant,
-    backoff: Backoff,
-    /// Backoff waits taken so far (a `Retry-After` wait does not count).
-    backed_off: u32,
-    /// Tries sent so far.
-    pub attempts: u32,
-    /// Whether an earlier try may have been applied without us seeing the answer.
-    pub maybe_applied: bool,
-}
-
-impl Budget {
-    pub fn new(policy: &RetryPolicy) -> Self {
-        Self {
-            policy: policy.clone(),
-            started: Instant::now(),
-            backoff: policy.backoff(),
-            backed_off: 0,
-            attempts: 0,
-            maybe_applied: false,
-        }
-    }
-
-    /// How long to wait before the next try, or the error that ends the call.
-    /// `target` names where the request went (for [`ApiError::Network`]).
-    pub fn next_delay(&mut self, failure: &Failure, target: &str) -> Result<Duration, ApiError> {
-        self.maybe_applied |= failure.maybe_applied;
-        let give_up = |attempts: u32, why: String| {
-            if failure.transport {
-                ApiError::Network {
-                    base_url: target.to_owned(),
-                    reason: format!("{}; gave up after {attempts} attempts{why}", failure.reason),
-                }
-            } else {
-                ApiError::RetriesExhausted {
-                    attempts,
-                    last: format!("{}{why}", failure.reason),
-                }
-            }
-        };
-        if self.attempts >= self.policy.max_attempts {
-            return Err(give_up(self.attempts, String::new()));
-        }
-        let delay = match failure.retry_after {
-            Some(asked) => asked.min(self.policy.max_retry_after),
-            None => {
-                let delay = self.backoff.delay(self.backed_off, rand::random::<f64>());
-                self.backed_off = self.backed_off.saturating_add(1);
-                delay
-            }
-        };
-        let remaining = self
-            .policy
-            .total_deadline
-            .saturating_sub(self.started.elapsed());
-        if delay > remaining {
-            return Err(give_up(
-                self.attempts,
-                format!(
-                    " (the next try, {:.1} s away, would pass the {} s retry deadline)",
-                    delay.as_secs_f64(),
-                    self.policy.total_deadline.as_secs()
-                ),
-            ));
-        }
-        Ok(delay)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_is_read_in_both_forms() {
-        let now = SystemTime::now();
-        assert_eq!(parse_retry_after(" 2 ", now), Some(Duration::from_secs(2)));
-        assert_eq!(
-            parse_retry_after("0.5", now),
-            Some(Duration::from_millis(500))
-        );
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(10));
-        let d = parse_retry_after(&later, now).unwrap();
-        assert!(
-            d <= Duration::from_secs(10) && d >= Duration::from_secs(9),
-            "{d:?}"
-        );
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(10));
-        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-3", now), None);
-    }
 
     #[test]
     fn full_jitter_stays_under_the_ceiling() {
@@ -230,44 +122,5 @@ mod tests {
             .map(|d| (d.as_secs_f64() * 1000.0).round() as u128)
             .collect();
         assert_eq!(ceilings, [100, 200, 400, 500, 500]);
-    }
-
-    #[test]
-    fn a_budget_ends_after_max_attempts_and_names_them() {
-        let mut budget = Budget::new(&RetryPolicy {
-            max_attempts: 2,
-            initial_delay: Duration::from_millis(1),
-            ..RetryPolicy::default()
-        });
-        let failure = Failure {
-            reason: "HTTP 503".into(),
-            retry_after: None,
-            maybe_applied: false,
-            transport: false,
-        };
-        budget.attempts = 1;
-        assert!(budget.next_delay(&failure, "https://t").is_ok());
-        budget.attempts = 2;
-        match budget.next_delay(&failure, "https://t") {
-            Err(ApiError::RetriesExhausted { attempts: 2, last }) => assert!(last.contains("503")),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_retry_after_past_the_deadline_gives_up_at_once() {
-        let mut budget = Budget::new(&RetryPolicy {
-            total_deadline: Duration::from_secs(5),
-            ..RetryPolicy::default()
-        });
-        budget.attempts = 1;
-        let failure = Failure {
-            reason: "HTTP 429".into(),
-            retry_after: Some(Duration::from_secs(60)),
-            maybe_applied: false,
-            transport: false,
-        };
-        let err = budget.next_delay(&failure, "https://t").unwrap_err();
-        assert!(err.to_string().contains("deadline"), "{err}");
     }
 }

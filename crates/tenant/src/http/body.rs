@@ -1,6 +1,5 @@
-//! What every HTTP adapter does the same way with an answer (feature `http`): read its body
-//! chunk by chunk, never past a limit, so that a hostile or broken server cannot make us hold
-//! an unbounded body.
+//! Reading an answer's body chunk by chunk, never past a limit, so that a hostile or broken
+//! server cannot make us hold an unbounded body.
 
 /// The default cap on one answer's body: far above any real page.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
