@@ -83,9 +83,9 @@ fn object(v: Value) -> Map<String, Value> {
 }
 
 fn unreadable(endpoint: &str, what: impl std::fmt::Display) -> TenantError {
-    TenantError::Transport {
-        message: format!("{endpoint} answered what Genesys Cloud does not describe: {what}"),
-    }
+    TenantError::transport_message(format!(
+        "{endpoint} answered what Genesys Cloud does not describe: {what}"
+    ))
 }
 
 /// A stat of a metric in one bucket.

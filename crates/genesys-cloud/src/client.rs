@@ -560,21 +560,19 @@ impl GenesysTenant {
         permission: &str,
     ) -> Result<Value, TenantError> {
         let url = self.url(segments);
-        let reply = self
-            .call(Method::POST, endpoint, &url, Some(body), Repeat::Safe)
-            .await?;
+        let reply = self.call(Method::POST, endpoint, &url, Some(body)).await?;
         if reply.status == StatusCode::FORBIDDEN {
             return Err(TenantError::Forbidden {
                 reason: format!(
                     "{} (the OAuth client's role needs {permission})",
-                    reply.server_words()
+                    said(&reply)
                 ),
             });
         }
         if !reply.status.is_success() {
-            return Err(reply.error(endpoint, "the query"));
+            return Err(error(&reply, endpoint, "the query"));
         }
-        reply.json(endpoint)
+        json(&reply, endpoint)
     }
 
     /// Every routing skill, all pages.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use genesys_cloud::{Config, GenesysTenant};
 use serde_json::{Value, json};
-use tenant::{Media, MetricsQuery, Tenant, TenantError};
+use tenant::{Media, MetricsQuery, TenantError};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 

@@ -128,8 +128,10 @@ pub fn read_contacts(
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            record(r).map_err(|why| TenantError::Transport {
-                message: format!("{SKILL_CONTACTS}: contactStats[{i}]: {why}"),
+            record(r).map_err(|why| {
+                TenantError::transport_message(format!(
+                    "{SKILL_CONTACTS}: contactStats[{i}]: {why}"
+                ))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -176,8 +178,10 @@ pub fn read_activity(answer: &Value) -> Result<HashMap<i64, u32>, TenantError> {
         };
         let agents = match row.get("agentsLoggedIn").filter(|v| !v.is_null()) {
             None => 0.0,
-            Some(v) => number("agentsLoggedIn", v).map_err(|why| TenantError::Transport {
-                message: format!("{SKILL_ACTIVITY}: skillActivity[{i}]: {why}"),
+            Some(v) => number("agentsLoggedIn", v).map_err(|why| {
+                TenantError::transport_message(format!(
+                    "{SKILL_ACTIVITY}: skillActivity[{i}]: {why}"
+                ))
             })?,
         };
         out.insert(skill, agents.max(0.0).min(f64::from(u32::MAX)) as u32);
