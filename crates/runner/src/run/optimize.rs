@@ -491,6 +491,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_hostile_agent_count_is_400_naming_the_queue_and_the_field() {
+        let (t, _) = repo();
+        let app = app(&t, Some("optimize"), DEFAULT_BODY_LIMIT);
+        let body = r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 4294967295}}}"#;
+        let (code, answer) = post(&app, Some("Bearer s3cret"), body).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST);
+        let msg = answer["error"].as_str().unwrap();
+        assert!(
+            msg.contains("queue \"Sales\": agents: 4294967295 is above the 100000"),
+            "{msg}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_body_over_the_limit_is_413() {
         let (t, _) = repo();
         let app = app(&t, None, 64);
