@@ -262,6 +262,38 @@ impl Tenant for HttpTenant {
     }
 }
 
+/// A routing-API snapshot in the port's shape.
+fn snapshot(m: crate::client::QueueMetrics, now: i64) -> tenant::QueueMetrics {
+    let intervals = match (m.offered, m.interval_seconds) {
+        (Some(offered), Some(secs)) if secs.is_finite() && secs >= 0.0 => {
+            let seconds = secs.round() as u64;
+            vec![tenant::MetricsInterval {
+                start: now.saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)),
+                seconds,
+                offered,
+                average_handle_time_seconds: m.average_handle_time_seconds,
+                ..tenant::MetricsInterval::default()
+            }]
+        }
+        _ => Vec::new(),
+    };
+    tenant::QueueMetrics {
+        queue_id: m.queue_id,
+        name: m.name,
+        window: None,
+        intervals,
+        staffing: m.agents.map(|agents| tenant::Staffing {
+            agents,
+            source: "agents".into(),
+        }),
+        seed: Some(tenant::SeedFigures {
+            active_interactions: m.active_interactions,
+            max_capacity: m.max_capacity,
+            coverage_ratio: m.coverage_ratio,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,37 +348,5 @@ mod tests {
             let words = e.to_string();
             assert_eq!(TenantError::from(e).to_string(), words);
         }
-    }
-}
-
-/// A routing-API snapshot in the port's shape.
-fn snapshot(m: crate::client::QueueMetrics, now: i64) -> tenant::QueueMetrics {
-    let intervals = match (m.offered, m.interval_seconds) {
-        (Some(offered), Some(secs)) if secs.is_finite() && secs >= 0.0 => {
-            let seconds = secs.round() as u64;
-            vec![tenant::MetricsInterval {
-                start: now.saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)),
-                seconds,
-                offered,
-                average_handle_time_seconds: m.average_handle_time_seconds,
-                ..tenant::MetricsInterval::default()
-            }]
-        }
-        _ => Vec::new(),
-    };
-    tenant::QueueMetrics {
-        queue_id: m.queue_id,
-        name: m.name,
-        window: None,
-        intervals,
-        staffing: m.agents.map(|agents| tenant::Staffing {
-            agents,
-            source: "agents".into(),
-        }),
-        seed: Some(tenant::SeedFigures {
-            active_interactions: m.active_interactions,
-            max_capacity: m.max_capacity,
-            coverage_ratio: m.coverage_ratio,
-        }),
     }
 }

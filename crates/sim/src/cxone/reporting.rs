@@ -105,7 +105,7 @@ async fn contacts(
                     "totalHandled": f.handled.to_string(),
                     "averageHandleTime": duration(f.average_handle_time_seconds),
                     "abandonCount": f.abandoned,
-                    "serviceLevel": if f.offered == 0 { 0 } else { f.answered_within_service_level * 100 / f.offered },
+                    "serviceLevel": (f.answered_within_service_level * 100).checked_div(f.offered).unwrap_or(0),
                     "averageSpeedOfAnswer": "PT15S",
                     "totalContactTime": duration(f.handled * f.average_handle_time_seconds),
                 }));
