@@ -184,3 +184,152 @@ pub async fn tick<T: Tenant + Clone + 'static>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tenant::{
+        Capabilities, MetricsInterval, Queue, QueueMetrics, Skill, Staffing, TenantError,
+    };
+
+    use super::*;
+    use crate::run::git::GitSource;
+    use crate::run::git::tests::TempRepo;
+    use crate::run::optimize::OptimizeBranch;
+
+    /// A tenant whose only answer is its traffic: `Some(figures)`, or a failure.
+    #[derive(Clone)]
+    struct Traffic(Arc<Mutex<Option<Vec<QueueMetrics>>>>);
+
+    impl Traffic {
+        fn set(&self, figures: Option<Vec<QueueMetrics>>) {
+            *self.0.lock().unwrap() = figures;
+        }
+    }
+
+    fn down<T>() -> Result<T, TenantError> {
+        Err(TenantError::transport_message("down"))
+    }
+
+    impl Tenant for Traffic {
+        fn capabilities(&self) -> &Capabilities {
+            &routing_api::CAPABILITIES
+        }
+        async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+            down()
+        }
+        async fn get_queue(&self, _: &str) -> Result<Queue, TenantError> {
+            down()
+        }
+        async fn create_queue(&self, _: &Queue) -> Result<Queue, TenantError> {
+            down()
+        }
+        async fn update_queue(
+            &self,
+            _: &str,
+            _: &Queue,
+            _: &Queue,
+            _: Option<u64>,
+        ) -> Result<Queue, TenantError> {
+            down()
+        }
+        async fn delete_queue(&self, _: &str, _: Option<u64>) -> Result<(), TenantError> {
+            down()
+        }
+        async fn list_skills(&self) -> Result<Vec<Skill>, TenantError> {
+            down()
+        }
+        async fn queue_metrics(
+            &self,
+            _: &tenant::MetricsQuery,
+        ) -> Result<Vec<QueueMetrics>, TenantError> {
+            self.0.lock().unwrap().clone().map_or_else(down, Ok)
+        }
+    }
+
+    fn sales(offered: f64) -> Vec<QueueMetrics> {
+        vec![QueueMetrics {
+            queue_id: Some("q1".into()),
+            name: "Sales".into(),
+            window: None,
+            intervals: vec![MetricsInterval {
+                start: 0,
+                seconds: 10_800,
+                offered,
+                average_handle_time_seconds: Some(180.0),
+                ..MetricsInterval::default()
+            }],
+            staffing: Some(Staffing {
+                agents: 12,
+                source: "agents".into(),
+            }),
+            seed: None,
+        }]
+    }
+
+    fn window() -> WindowArgs {
+        WindowArgs {
+            window: Duration::from_secs(7200),
+            interval_stat: crate::cmd::optimize::IntervalStatArg::Busiest,
+            settle: Duration::from_secs(900),
+            media: crate::cmd::optimize::MediaArg::Voice,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_counted_and_tried_again_and_a_proposal_is_never_committed_twice() {
+        let t = TempRepo::new();
+        t.write(
+            "queues/sales.yaml",
+            &crate::run::git::tests::queue_yaml("Sales", 180),
+        );
+        t.commit("sales");
+        let state_dir = tempfile::tempdir().unwrap();
+        let state = OptimizeState {
+            git: GitSource::open(t.dir.path(), None).unwrap(),
+            token: None,
+            branch: Some(OptimizeBranch::new("opt", "O <o@example.com>", "main").unwrap()),
+            recorder: None,
+            body_limit: 1024,
+            sim: false,
+            lock: Arc::default(),
+        };
+        let schedule = Schedule::new(Duration::from_secs(60), window(), state_dir.path());
+        let tenant = Traffic(Arc::default());
+
+        assert_eq!(
+            tick(&state, &tenant, &schedule).await,
+            OptimizeResult::Failed
+        );
+        tenant.set(Some(sales(0.0)));
+        assert_eq!(
+            tick(&state, &tenant, &schedule).await,
+            OptimizeResult::NoTraffic
+        );
+        tenant.set(Some(sales(600.0)));
+        assert_eq!(
+            tick(&state, &tenant, &schedule).await,
+            OptimizeResult::Proposed
+        );
+        let first = t.repo.refname_to_id("refs/heads/opt").unwrap();
+        assert_eq!(
+            tick(&state, &tenant, &schedule).await,
+            OptimizeResult::Unchanged
+        );
+        // After a restart (a new schedule over the same state directory), still the same.
+        let again = Schedule::new(Duration::from_secs(60), window(), state_dir.path());
+        assert_eq!(
+            tick(&state, &tenant, &again).await,
+            OptimizeResult::Unchanged
+        );
+        assert_eq!(t.repo.refname_to_id("refs/heads/opt").unwrap(), first);
+        // Other traffic is another proposal.
+        tenant.set(Some(sales(700.0)));
+        assert_eq!(
+            tick(&state, &tenant, &again).await,
+            OptimizeResult::Proposed
+        );
+        assert_ne!(t.repo.refname_to_id("refs/heads/opt").unwrap(), first);
+    }
+}
