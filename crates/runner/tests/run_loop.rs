@@ -908,6 +908,47 @@ async fn optimize_every_commits_one_proposal_then_no_second_identical_one() {
     );
 }
 
+#[test]
+fn run_refuses_at_start_an_optimize_branch_checked_out_in_a_working_tree() {
+    let (repo, _) = example_repo();
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let head = git.head().unwrap().peel_to_commit().unwrap();
+    git.branch("dev", &head, false).unwrap();
+    let trees = tempfile::tempdir().unwrap();
+    let dev = git.find_reference("refs/heads/dev").unwrap();
+    let mut opts = git2::WorktreeAddOptions::new();
+    opts.reference(Some(&dev));
+    git.worktree("dev", &trees.path().join("dev"), Some(&opts))
+        .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let o = common::cxqueues_bin()
+        .args([
+            "run",
+            "--sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--optimize-branch",
+            "dev",
+        ])
+        .arg("--repo")
+        .arg(repo.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\"dev\" is checked out in the working tree"),
+        "{err}"
+    );
+    assert_eq!(
+        git.find_reference("refs/heads/dev").unwrap().target(),
+        Some(head.id())
+    );
+}
+
 mod openmetrics {
     use std::collections::BTreeMap;
 

@@ -396,6 +396,14 @@ fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>
             "  optimize: POST a metrics JSON to http://{addr}/v1/optimize (same token; {target})"
         );
     }
+    if let (Some(every), Some(b)) = (args.optimize_every, &args.optimize_branch) {
+        let _ = writeln!(
+            out,
+            "  optimize: every {} from the tenant's traffic (window {}), new proposals committed onto branch {b}",
+            format_duration(every),
+            format_duration(args.optimize_window.window)
+        );
+    }
     let _ = writeln!(
         out,
         "Edit a file under {queues}, commit, and watch it applied. Ctrl-C stops."

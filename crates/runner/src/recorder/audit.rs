@@ -189,6 +189,9 @@ pub struct AuditRecord {
     /// intent they answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent_id: Option<Uuid>,
+    /// `OPTIMIZE_PROPOSAL` records: per queue, the inputs used and the prediction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<serde_json::Value>,
     pub prev_hash: String,
     /// Filled in by [`AuditLog::append`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -227,6 +230,7 @@ impl AuditRecord {
             summary: None,
             intended: None,
             intent_id: None,
+            proposal: None,
             prev_hash: String::new(),
             hash: String::new(),
         }
@@ -256,6 +260,7 @@ impl AuditRecord {
             summary: None,
             intended: None,
             intent_id: None,
+            proposal: None,
             prev_hash: String::new(),
             hash: String::new(),
         }

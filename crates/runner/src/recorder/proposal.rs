@@ -95,6 +95,15 @@ impl Recorder {
             latency_ms: p.latency_ms,
             commit_id: p.commit.clone().or_else(|| p.base_commit.clone()),
             changed_fields,
+            proposal: Some(json!({
+                "policy": p.report.policy,
+                "branch": p.branch,
+                "queues": p.report.queues.iter().map(|q| json!({
+                    "name": q.name,
+                    "inputs": q.inputs,
+                    "predicted": q.predicted,
+                })).collect::<Vec<_>>(),
+            })),
             ..AuditRecord::bare(&ctx, AuditAction::OptimizeProposal, status)
         };
         self.audit.append(record)?;
@@ -214,6 +223,10 @@ mod tests {
         assert_eq!(last["changedFields"][0]["path"], "A/maxWaitTime");
         assert_eq!(last["changedFields"].as_array().unwrap().len(), 4);
         assert!(crate::recorder::audit::verify(&state.audit_path()).is_ok());
+        assert_eq!(
+            last["proposal"]["queues"][0]["inputs"]["activeInteractions"],
+            1.0
+        );
 
         let pending = recorder.outbox.pending().unwrap();
         assert_eq!(pending.len(), 1, "only A changed, one URL");
