@@ -74,7 +74,7 @@ async fn main() {
     let repo = make_repo(apply_n, "after");
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
     let wall = start.elapsed();
     assert!(report.is_complete() && report.updated() == apply_n);
@@ -100,7 +100,7 @@ async fn main() {
     let repo = make_repo(noop_n, "before");
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     let wall = start.elapsed();
     assert!(plan.is_empty());
     let stats = t.stats();

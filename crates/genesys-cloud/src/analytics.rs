@@ -211,7 +211,7 @@ impl GenesysTenant {
             .list_queues()
             .await?
             .into_iter()
-            .filter(|q| q.problem.is_none() && query.wants(&q.name))
+            .filter(|q| query.wants(&q.name))
             .filter_map(|q| Some((q.id?, q.name)))
             .collect();
         let mut intervals = HashMap::new();

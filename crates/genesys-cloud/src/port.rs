@@ -1,8 +1,8 @@
 //! Genesys Cloud behind the port.
 
 use tenant::{
-    Capabilities, ClientStats, DeleteMode, IdKind, Queue, QueueField, Skill, Tenant, TenantError,
-    UpdateMode, WriteMode,
+    Capabilities, ClientStats, DeleteMode, IdKind, Listed, Queue, QueueField, Skill, Tenant,
+    TenantError, UpdateMode, WriteMode,
 };
 
 use crate::{Config, GenesysTenant};
@@ -46,8 +46,9 @@ impl Tenant for GenesysTenant {
         &CAPABILITIES
     }
 
-    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        GenesysTenant::list_queues(self).await
+    async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
+        let queues = GenesysTenant::list_queues(self).await?;
+        Ok(queues.into_iter().map(Listed::Queue).collect())
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {

@@ -49,7 +49,7 @@ fn client(sim: &SimHandle) -> GenesysTenant {
 
 async fn plan_now(t: &GenesysTenant, repo: &Repository) -> (Plan, Observed) {
     let observed = reconcile::observe(t).await.unwrap();
-    (reconcile::plan(repo, &observed), observed)
+    (reconcile::plan(repo, &observed).expect("a plan"), observed)
 }
 
 #[tokio::test]

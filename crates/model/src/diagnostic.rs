@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::Loc;
+use crate::{Loc, Spanned};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -205,5 +205,35 @@ impl fmt::Display for Diagnostic {
             write!(f, " (hint: {h})")?;
         }
         Ok(())
+    }
+}
+
+/// A range error at `v` when it is outside `range` (`{field} is 5, outside 1–3`).
+pub(crate) fn check_range(
+    file: &std::path::Path,
+    field: &str,
+    v: &Spanned<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if !range.contains(&v.value) {
+        diags.push(
+            Diagnostic::error(
+                Rule::Range,
+                file,
+                v.loc,
+                format!(
+                    "{field} is {}, outside {}–{}",
+                    v.value,
+                    range.start(),
+                    range.end()
+                ),
+            )
+            .with_hint(format!(
+                "use a value from {} to {} (values are never clamped)",
+                range.start(),
+                range.end()
+            )),
+        );
     }
 }

@@ -232,7 +232,7 @@ impl GenesysSpec {
 
     /// Range errors of the block.
     pub(crate) fn check(&self, file: &Path, diags: &mut Vec<Diagnostic>) {
-        use crate::load::check_range;
+        use crate::diagnostic::check_range;
         if let Some(v) = &self.alerting_timeout_seconds {
             check_range(
                 file,

@@ -7,6 +7,9 @@ use std::path::{Component, Path};
 use crate::TenantDoc;
 use crate::yaml::{self, YamlLimits};
 
+/// The tenant document, at the repository's root.
+pub const TENANT_FILE: &str = "cxqueues.yaml";
+
 /// The queues folder when `cxqueues.yaml` names none (or cannot be read).
 pub const DEFAULT_QUEUES_DIR: &str = "queues";
 

@@ -5,12 +5,10 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::layout;
+use crate::diagnostic::check_range;
+use crate::layout::{self, TENANT_FILE};
 use crate::yaml::{self, YamlLimits};
-use crate::{Diagnostic, IdKind, Loc, QueueDoc, Rule, Spanned, TenantDoc, ranges};
-
-/// The name of the tenant document at the repository root.
-pub const TENANT_FILE: &str = "cxqueues.yaml";
+use crate::{Diagnostic, IdKind, Loc, QueueDoc, Rule, TenantDoc, ranges};
 
 /// How much a load may read.
 #[derive(Clone, Copy, Debug)]
@@ -574,35 +572,6 @@ fn from_yaml(path: &Path, e: yaml::YamlError) -> Diagnostic {
     let mut d = Diagnostic::error(e.rule, path, e.loc, e.message);
     d.hint = e.hint;
     d
-}
-
-pub(crate) fn check_range(
-    file: &Path,
-    field: &str,
-    v: &Spanned<i64>,
-    range: std::ops::RangeInclusive<i64>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    if !range.contains(&v.value) {
-        diags.push(
-            Diagnostic::error(
-                Rule::Range,
-                file,
-                v.loc,
-                format!(
-                    "{field} is {}, outside {}–{}",
-                    v.value,
-                    range.start(),
-                    range.end()
-                ),
-            )
-            .with_hint(format!(
-                "use a value from {} to {} (values are never clamped)",
-                range.start(),
-                range.end()
-            )),
-        );
-    }
 }
 
 /// The valid ids of `doc` in their canonical form, so that every later comparison (duplicate

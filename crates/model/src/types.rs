@@ -426,10 +426,6 @@ where
     Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
-/// The message of a `null` where it would be ambiguous; `yaml` adds the hint.
-pub(crate) const NULL_IS_AMBIGUOUS: &str =
-    "`null` is not a value for this field: it would not say whether the field is managed";
-
 /// An optional field that may be left out but not written `null` (nor left empty): `null`
 /// could mean "clear it" as well as "leave it alone". Only `overflow: null` has a meaning.
 fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -439,7 +435,7 @@ where
 {
     match Option::<T>::deserialize(deserializer)? {
         Some(v) => Ok(Some(v)),
-        None => Err(serde::de::Error::custom(NULL_IS_AMBIGUOUS)),
+        None => Err(serde::de::Error::custom(crate::yaml::NULL_IS_AMBIGUOUS)),
     }
 }
 

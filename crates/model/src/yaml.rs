@@ -341,12 +341,17 @@ fn strip_location_suffix(msg: &str) -> String {
     }
 }
 
+/// The message of a `null` where it would be ambiguous (the types' deserializers say it; this
+/// module adds the hint).
+pub(crate) const NULL_IS_AMBIGUOUS: &str =
+    "`null` is not a value for this field: it would not say whether the field is managed";
+
 fn classify(msg: &str, loc: Loc) -> YamlError {
     let lower = msg.to_ascii_lowercase();
     if let Some((field, expected)) = parse_unknown_field(msg) {
         return unknown_field(&field, &expected, loc);
     }
-    if msg == crate::types::NULL_IS_AMBIGUOUS {
+    if msg == NULL_IS_AMBIGUOUS {
         return YamlError {
             rule: Rule::Parse,
             loc,

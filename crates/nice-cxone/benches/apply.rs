@@ -82,12 +82,8 @@ async fn apply_changed(n: usize) {
     let rps = tenant.config().requests_per_second;
     let started = Instant::now();
     let observed = reconcile::observe(&tenant).await.expect("observe");
-    let plan = reconcile::for_platform(
-        reconcile::plan(&repo, &observed),
-        &repo,
-        &observed,
-        tenant.capabilities(),
-    );
+    let plan =
+        reconcile::plan_for_platform(&repo, &observed, tenant.capabilities()).expect("a plan");
     assert_eq!(plan.changes.len(), n);
     let report = reconcile::apply(&tenant, &plan, &observed, &ApplyOptions::default()).await;
     let wall = started.elapsed();
@@ -114,7 +110,7 @@ async fn noop_plan(n: usize) {
     let tenant = client(&sim);
     let started = Instant::now();
     let observed = reconcile::observe(&tenant).await.expect("observe");
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     let wall = started.elapsed();
     assert!(plan.changes.is_empty());
     let stats = tenant.stats();

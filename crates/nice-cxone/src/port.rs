@@ -3,8 +3,8 @@
 use reqwest::Method;
 use serde_json::Value;
 use tenant::{
-    Capabilities, ClientStats, DeleteMode, IdKind, NameRule, Queue, QueueField, Skill, Tenant,
-    TenantError, UpdateMode, WriteMode,
+    Capabilities, ClientStats, DeleteMode, IdKind, Listed, NameRule, Queue, QueueField, Skill,
+    Tenant, TenantError, UpdateMode, WriteMode,
 };
 use tracing::debug;
 
@@ -124,12 +124,12 @@ impl Tenant for CxoneTenant {
         CxoneTenant::queue_metrics(self, query).await
     }
 
-    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+    async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
         Ok(self
             .list_raw(&[])
             .await?
             .into_iter()
-            .map(wire::to_neutral)
+            .map(|s| Listed::Queue(wire::to_neutral(s)))
             .collect())
     }
 

@@ -98,12 +98,10 @@ async fn bench_apply(n: usize) {
     let t = client(&sim.base_url(), &c.client_id, &c.client_secret, rate);
     let start = Instant::now();
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
-    assert!(
-        !plan.has_errors(),
-        "{:#?}",
-        &plan.diagnostics[..plan.diagnostics.len().min(3)]
-    );
+    let plan = match reconcile::plan(&repo, &observed) {
+        Ok(plan) => plan,
+        Err(r) => panic!("{:#?}", &r.diagnostics[..r.diagnostics.len().min(3)]),
+    };
     let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
     let wall = start.elapsed();
     assert!(report.is_complete(), "apply failed");
@@ -183,7 +181,7 @@ async fn child(spec: &str) {
     let repo = load(Path::new(dir));
     let t = client(base, id, secret, 1000.0);
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     println!(
         "{} {} {} {}",
         plan.changes.len(),

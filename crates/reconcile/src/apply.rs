@@ -77,7 +77,8 @@ pub trait ApplyObserver: Send + Sync {
     fn on_outcome(&self, outcome: &QueueOutcome);
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// The kind of a [`QueueResult`], for counting and comparing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Applied,
@@ -93,40 +94,121 @@ pub struct Override {
     pub by: Option<String>,
 }
 
+/// Why a queue was not written at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// It waits on `queue` (an overflow target or an `after` entry), which was not applied.
+    DependsOn {
+        queue: String,
+        /// `true` when `queue` failed, `false` when it was skipped too.
+        failed: bool,
+    },
+    /// Its dependencies form a cycle through `after` (a hand-edited saved plan).
+    Cycle,
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The status is said once, by whoever prints the outcome: the reason alone.
+        match self {
+            SkipReason::DependsOn {
+                queue,
+                failed: true,
+            } => write!(f, "depends on {queue:?}, which failed"),
+            SkipReason::DependsOn {
+                queue,
+                failed: false,
+            } => write!(f, "depends on {queue:?}, which was skipped too"),
+            SkipReason::Cycle => {
+                f.write_str("its dependencies form a cycle through `after` in the plan")
+            }
+        }
+    }
+}
+
+/// What became of one queue's change: written, refused by the tenant, or never tried.
+// Most results are applied writes: boxing the written queue would allocate for each of them.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum QueueResult {
+    Applied {
+        /// The tenant's version after the write (platforms with versions).
+        version_after: Option<u64>,
+        /// The object as the tenant holds it after the write (creates and updates).
+        written: Option<Queue>,
+    },
+    Failed(TenantError),
+    Skipped {
+        reason: SkipReason,
+    },
+}
+
+impl QueueResult {
+    pub fn status(&self) -> Status {
+        match self {
+            QueueResult::Applied { .. } => Status::Applied,
+            QueueResult::Failed(_) => Status::Failed,
+            QueueResult::Skipped { .. } => Status::Skipped,
+        }
+    }
+}
+
 /// What happened to one queue.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct QueueOutcome {
     pub name: String,
     pub id: Option<String>,
     pub action: Action,
-    pub status: Status,
     pub version_before: Option<u64>,
-    pub version_after: Option<u64>,
     /// 409s met and retried.
     pub conflicts: u32,
     pub overridden: Vec<Override>,
-    pub error: Option<String>,
-    #[serde(serialize_with = "ser_ms")]
     pub latency: Duration,
     pub fields: Vec<FieldChange>,
-    /// The object as the tenant holds it after the write (creates and updates).
-    #[serde(skip)]
-    pub written: Option<Queue>,
+    pub result: QueueResult,
 }
 
-fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
+impl QueueOutcome {
+    pub fn status(&self) -> Status {
+        self.result.status()
+    }
+
+    pub fn is_applied(&self) -> bool {
+        matches!(self.result, QueueResult::Applied { .. })
+    }
+
+    /// The tenant's version after the write (none unless applied).
+    pub fn version_after(&self) -> Option<u64> {
+        match &self.result {
+            QueueResult::Applied { version_after, .. } => *version_after,
+            _ => None,
+        }
+    }
+
+    /// The object as the tenant holds it after the write (none unless applied).
+    pub fn written(&self) -> Option<&Queue> {
+        match &self.result {
+            QueueResult::Applied { written, .. } => written.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Why the queue was not reconciled, in words (none when it was applied).
+    pub fn reason(&self) -> Option<String> {
+        match &self.result {
+            QueueResult::Applied { .. } => None,
+            QueueResult::Failed(e) => Some(e.to_string()),
+            QueueResult::Skipped { reason } => Some(reason.to_string()),
+        }
+    }
 }
 
 /// Every queue's outcome, in the order they finished, and the wall time.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct ApplyReport {
     pub outcomes: Vec<QueueOutcome>,
-    #[serde(serialize_with = "ser_ms")]
     pub wall: Duration,
     /// What a tombstone did on the platform (the word the summary uses).
-    #[serde(skip)]
     pub deletes: tenant::DeleteMode,
 }
 
@@ -134,7 +216,7 @@ impl ApplyReport {
     fn count(&self, action: Action) -> usize {
         self.outcomes
             .iter()
-            .filter(|o| o.action == action && o.status == Status::Applied)
+            .filter(|o| o.action == action && o.is_applied())
             .count()
     }
     pub fn created(&self) -> usize {
@@ -151,7 +233,7 @@ impl ApplyReport {
     }
     /// Failed and skipped queues.
     pub fn not_reconciled(&self) -> impl Iterator<Item = &QueueOutcome> {
-        self.outcomes.iter().filter(|o| o.status != Status::Applied)
+        self.outcomes.iter().filter(|o| !o.is_applied())
     }
     pub fn is_complete(&self) -> bool {
         self.not_reconciled().next().is_none()
@@ -263,17 +345,12 @@ async fn run_phase<T: Tenant>(
                 .iter()
                 .chain(c.desired.target_name().map(str::to_string).iter())
                 .find_map(|d| failed.get(d).map(|status| (d.clone(), *status)));
-            if let Some((dep, dep_status)) = blocked {
-                // The status is said once, by whoever prints the outcome: the reason alone.
-                let how = match dep_status {
-                    Status::Skipped => "was skipped too",
-                    _ => "failed",
+            if let Some((queue, dep_status)) = blocked {
+                let reason = SkipReason::DependsOn {
+                    queue,
+                    failed: dep_status == Status::Failed,
                 };
-                let o = outcome_of(
-                    c,
-                    Status::Skipped,
-                    Some(format!("depends on {dep:?}, which {how}")),
-                );
+                let o = outcome_of(c, QueueResult::Skipped { reason });
                 finish(ctx, o, failed, report);
                 ready.extend(schedule.finish(i));
                 continue;
@@ -296,8 +373,9 @@ async fn run_phase<T: Tenant>(
             let c = phase[i];
             let o = outcome_of(
                 c,
-                Status::Skipped,
-                Some("its dependencies form a cycle through `after` in the plan".into()),
+                QueueResult::Skipped {
+                    reason: SkipReason::Cycle,
+                },
             );
             finish(ctx, o, failed, report);
         }
@@ -310,8 +388,8 @@ fn finish<T>(
     failed: &mut HashMap<String, Status>,
     report: &mut ApplyReport,
 ) {
-    if o.status != Status::Applied {
-        failed.insert(o.name.clone(), o.status);
+    if !o.is_applied() {
+        failed.insert(o.name.clone(), o.status());
     }
     for obs in &ctx.opts.observers {
         obs.on_outcome(&o);
@@ -319,44 +397,46 @@ fn finish<T>(
     report.outcomes.push(o);
 }
 
-fn outcome_of(c: &Change, status: Status, error: Option<String>) -> QueueOutcome {
+fn outcome_of(c: &Change, result: QueueResult) -> QueueOutcome {
     QueueOutcome {
         name: c.name.clone(),
         id: c.id().map(str::to_string),
         action: c.action(),
-        status,
         version_before: c.version(),
-        version_after: None,
         conflicts: 0,
         overridden: Vec::new(),
-        error,
         latency: Duration::ZERO,
         fields: c.fields.clone(),
-        written: None,
+        result,
     }
 }
 
 async fn run_change<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> QueueOutcome {
     let start = Instant::now();
-    let mut o = outcome_of(c, Status::Applied, None);
+    let mut o = outcome_of(
+        c,
+        QueueResult::Applied {
+            version_after: None,
+            written: None,
+        },
+    );
     let result = match &c.op {
         Op::Create => create(ctx, c).await,
         Op::Update { id, .. } => update(ctx, c, id, &mut o).await,
         Op::Delete { id, .. } => delete(ctx, c, id, &mut o).await,
     };
-    match result {
+    o.result = match result {
         Ok(written) => {
-            o.version_after = written.as_ref().and_then(|q| q.version);
             if let Some(q) = &written {
                 o.id = q.id.clone();
             }
-            o.written = written;
+            QueueResult::Applied {
+                version_after: written.as_ref().and_then(|q| q.version),
+                written,
+            }
         }
-        Err(e) => {
-            o.status = Status::Failed;
-            o.error = Some(e.to_string());
-        }
-    }
+        Err(e) => QueueResult::Failed(e),
+    };
     o.latency = start.elapsed();
     o
 }

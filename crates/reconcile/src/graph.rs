@@ -5,7 +5,7 @@
 //! Pure: no I/O. Linear in the number of queues (lookups by name and id go through hash maps;
 //! the graph walks visit each node once).
 
-mod routing;
+pub(crate) mod routing;
 
 use std::collections::HashMap;
 

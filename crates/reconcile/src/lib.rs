@@ -25,7 +25,8 @@ mod rebase;
 mod tenant_graph;
 
 pub use apply::{
-    ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, Sleep, Status, apply,
+    ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, QueueResult, SkipReason,
+    Sleep, Status, apply,
 };
 pub use desired::{Desired, DesiredOverflow, TargetRef};
 pub use graph::{
@@ -33,7 +34,7 @@ pub use graph::{
     sort_diagnostics,
 };
 pub use plan::{
-    Action, Change, FieldChange, Observed, Op, Plan, Revision, Summary, Unmanaged, plan,
+    Action, Change, FieldChange, Observed, Op, Plan, Rejected, Revision, Summary, Unmanaged, plan,
 };
-pub use platform::{check_offline, check_platform, for_platform};
+pub use platform::{check_offline, check_platform, plan_for_platform};
 pub use rebase::{Rebased, observe};

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use model::{Diagnostic, QueueDef, Rule};
 use unicode_normalization::UnicodeNormalization as _;
 
-use crate::graph::Site;
+use crate::graph::routing::Site;
 
 /// Characters that show as nothing: zero-width spaces and joiners, the word joiner, the byte
 /// order mark, the soft hyphen and the bidirectional marks and controls.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use model::{Diagnostic, IdKind, QueueDef, Repository, Rule};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tenant::{Queue, Skill};
+use tenant::{Queue, Skill, Unreadable};
 
 use crate::desired::{Desired, DesiredOverflow, TargetRef, sorted};
 use crate::order::Schedule;
@@ -17,8 +17,8 @@ use crate::order::Schedule;
 pub struct Observed {
     pub queues: Vec<Queue>,
     pub skills: Vec<Skill>,
-    /// Listed queues the adapter could not read ([`Queue::problem`]): only id and name.
-    pub unreadable: Vec<Queue>,
+    /// Listed queues the adapter could not read: only id and name, with why.
+    pub unreadable: Vec<Unreadable>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -208,9 +208,6 @@ pub struct Plan {
     /// targets by name resolve at apply time.
     #[serde(default)]
     pub ids: std::collections::BTreeMap<String, String>,
-    /// Tenant-aware errors: a plan with any is not applied.
-    #[serde(skip)]
-    pub diagnostics: Vec<Diagnostic>,
     /// What a tombstone does on the tenant's platform (the word plans use for it).
     #[serde(default)]
     pub deletes: tenant::DeleteMode,
@@ -238,9 +235,25 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
+}
 
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
+/// Why no plan can be made: the tenant-aware errors (a pinned id the tenant lacks, a skill it
+/// does not have, an ambiguous name, a routing cycle through its queues, a setting the
+/// platform fixes at create), each at file:line. Such a repository is never applied.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rejected {
+    /// Every error found (all of them, not only the first).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Rejected {
+    /// `Ok(plan)` when `diagnostics` is empty, else the rejection.
+    pub(crate) fn check(plan: Plan, diagnostics: Vec<Diagnostic>) -> Result<Plan, Rejected> {
+        if diagnostics.is_empty() {
+            Ok(plan)
+        } else {
+            Err(Rejected { diagnostics })
+        }
     }
 }
 
@@ -254,7 +267,7 @@ fn unreadable_queues<'r>(
     let kind = repo.id_kind;
     let (mut warnings, mut skipped, mut blocked) = (Vec::new(), Vec::new(), HashSet::new());
     for q in &observed.unreadable {
-        let problem = q.problem.as_deref().unwrap_or("it does not read");
+        let problem = &q.problem;
         let id = q.id.as_deref().unwrap_or("unknown");
         let managing = repo.queues.iter().find(|def| {
             let md = &def.doc.metadata;
@@ -290,8 +303,16 @@ enum Match<'a> {
 
 /// Diffs `repo` (already validated offline) against `observed`, and runs the checks that need
 /// the tenant: skills exist, `targetId`s and pinned ids exist, no cycle or over-long chain on
-/// the graph of repo queues plus the unmanaged tenant queues' own overflow edges.
-pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
+/// the graph of repo queues plus the unmanaged tenant queues' own overflow edges. Any error
+/// rejects the whole plan.
+pub fn plan(repo: &Repository, observed: &Observed) -> Result<Plan, Rejected> {
+    let (plan, diagnostics) = diff_and_check(repo, observed);
+    Rejected::check(plan, diagnostics)
+}
+
+/// The plan and the tenant-aware errors found making it (the caller decides: any error
+/// rejects the plan).
+pub(crate) fn diff_and_check(repo: &Repository, observed: &Observed) -> (Plan, Vec<Diagnostic>) {
     // Ids compare in their canonical form (without case, for UUIDs).
     let kind = repo.id_kind;
     let by_id: HashMap<Cow<'_, str>, &Queue> = observed
@@ -453,7 +474,7 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
         .iter()
         .filter_map(|(name, q)| Some((name.to_string(), q.as_ref()?.id.clone()?)))
         .collect();
-    Plan {
+    let plan = Plan {
         ids,
         changes,
         unchanged,
@@ -464,11 +485,11 @@ pub fn plan(repo: &Repository, observed: &Observed) -> Plan {
                 name: q.name.clone(),
             })
             .collect(),
-        diagnostics: diags,
         deletes: tenant::DeleteMode::default(),
         warnings,
         skipped,
-    }
+    };
+    (plan, diags)
 }
 
 /// The target id a desired overflow resolves to now (a name whose queue does not exist yet

@@ -6,17 +6,31 @@ use model::{Diagnostic, Loc, QueueDef, Repository, Rule};
 use serde_json::Value;
 use tenant::{Capabilities, QueueField};
 
+use crate::plan::Rejected;
 use crate::{Observed, Op, Plan};
+
+/// [`crate::plan()`] fitted to the platform the plan will be applied to: every tenant-aware
+/// error of both (they accumulate) rejects the plan.
+pub fn plan_for_platform(
+    repo: &Repository,
+    observed: &Observed,
+    caps: &Capabilities,
+) -> Result<Plan, Rejected> {
+    let (plan, mut diagnostics) = crate::plan::diff_and_check(repo, observed);
+    let plan = for_platform(plan, repo, observed, caps, &mut diagnostics);
+    Rejected::check(plan, diagnostics)
+}
 
 /// Fits a plan to the platform it will be applied to: the word for a tombstone
 /// ([`Plan::deletes`]); an error for a create that leaves out, or an update that changes, a
 /// setting the platform fixes at create ([`Capabilities::create_only`]); and, where the
 /// platform deactivates, a tombstone over a queue that is already deactivated is no change.
-pub fn for_platform(
+fn for_platform(
     mut plan: Plan,
     repo: &Repository,
     observed: &Observed,
     caps: &Capabilities,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Plan {
     plan.deletes = caps.deletes;
     for c in &plan.changes {
@@ -41,8 +55,7 @@ pub fn for_platform(
                 },
                 _ => continue,
             };
-            plan.diagnostics
-                .push(Diagnostic::error(Rule::Unsupported, &c.file, loc, problem));
+            diagnostics.push(Diagnostic::error(Rule::Unsupported, &c.file, loc, problem));
         }
     }
     let Some(flag) = caps.active_setting else {
@@ -269,12 +282,16 @@ mod tests {
     };
 
     /// Plans `repo` against a tenant holding `queues`, fitted to `caps`.
-    fn plan_on(repo: &Repository, queues: Vec<tenant::Queue>, caps: &Capabilities) -> Plan {
+    fn plan_on(
+        repo: &Repository,
+        queues: Vec<tenant::Queue>,
+        caps: &Capabilities,
+    ) -> Result<Plan, Rejected> {
         let observed = Observed {
             queues,
             ..Observed::default()
         };
-        for_platform(crate::plan(repo, &observed), repo, &observed, caps)
+        plan_for_platform(repo, &observed, caps)
     }
 
     fn doc(meta: &str, spec: &str) -> Repository {
@@ -318,12 +335,12 @@ mod tests {
             q.id = Some("7".into());
             q.settings
                 .insert("cxone.active".into(), Value::Bool(active));
-            let plan = plan_on(&repo, vec![q.clone()], &INTEGER_IDS);
+            let plan = plan_on(&repo, vec![q.clone()], &INTEGER_IDS).unwrap();
             assert_eq!(plan.changes.len(), changes, "active {active}");
             assert_eq!(plan.unchanged.len(), 1 - changes, "active {active}");
             assert_eq!(plan.deletes, DeleteMode::Deactivate);
             // Without an active setting, every tombstone over an existing queue is a change.
-            let plain = plan_on(&repo, vec![q], &ONLY_DESCRIPTION);
+            let plain = plan_on(&repo, vec![q], &ONLY_DESCRIPTION).unwrap();
             assert_eq!(plain.changes.len(), 1);
         }
     }
@@ -356,7 +373,9 @@ mod tests {
             } else {
                 vec![]
             };
-            let plan = plan_on(&repo, queues, &INTEGER_IDS);
+            let plan = plan_on(&repo, queues, &INTEGER_IDS)
+                .err()
+                .unwrap_or_default();
             let errors: Vec<&str> = plan
                 .diagnostics
                 .iter()

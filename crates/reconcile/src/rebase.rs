@@ -3,15 +3,21 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tenant::{Queue, Tenant, TenantError};
+use tenant::{Listed, Queue, Tenant, TenantError};
 
 use crate::plan::{Change, Observed, Plan};
 
 /// Every queue and skill of the tenant, read concurrently; the queues the adapter could not
-/// read ([`tenant::Queue::problem`]) apart.
+/// read ([`tenant::Listed::Unreadable`]) apart.
 pub async fn observe<T: Tenant>(tenant: &T) -> Result<Observed, TenantError> {
-    let (queues, skills) = futures::join!(tenant.list_queues(), tenant.list_skills());
-    let (unreadable, queues) = queues?.into_iter().partition(|q| q.problem.is_some());
+    let (listed, skills) = futures::join!(tenant.listing(), tenant.list_skills());
+    let (mut queues, mut unreadable) = (Vec::new(), Vec::new());
+    for item in listed? {
+        match item {
+            Listed::Queue(q) => queues.push(q),
+            Listed::Unreadable(u) => unreadable.push(u),
+        }
+    }
     Ok(Observed {
         queues,
         skills: skills?,

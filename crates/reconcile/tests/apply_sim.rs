@@ -64,7 +64,14 @@ async fn observe(t: &HttpTenant) -> Observed {
 
 async fn plan_now(t: &HttpTenant, repo: &Repository) -> (Plan, Observed) {
     let observed = observe(t).await;
-    (reconcile::plan(repo, &observed), observed)
+    let plan = reconcile::plan(repo, &observed).expect("a plan without tenant-aware errors");
+    (plan, observed)
+}
+
+/// The tenant-aware errors that reject a plan of `repo`.
+async fn rejected_now(t: &HttpTenant, repo: &Repository) -> reconcile::Rejected {
+    let observed = observe(t).await;
+    reconcile::plan(repo, &observed).expect_err("a rejected plan")
 }
 
 fn fast() -> ApplyOptions {
@@ -436,7 +443,7 @@ async fn a_cycle_through_an_unmanaged_tenant_queue_is_refused_before_anything_is
         )],
     );
     let t = client(&sim);
-    let (plan, _) = plan_now(&t, &repo).await;
+    let plan = rejected_now(&t, &repo).await;
     let cycles: Vec<_> = plan
         .diagnostics
         .iter()
@@ -450,7 +457,7 @@ async fn a_cycle_through_an_unmanaged_tenant_queue_is_refused_before_anything_is
         "{}",
         cycles[0].message
     );
-    assert!(plan.has_errors());
+    assert!(!plan.diagnostics.is_empty());
 }
 
 #[tokio::test]
@@ -468,7 +475,7 @@ async fn tenant_aware_checks_name_unknown_skills_and_target_ids() {
     );
     let sim = sim::Sim::start(skills_seed(vec![]), Faults::none()).unwrap();
     let t = client(&sim);
-    let (plan, _) = plan_now(&t, &repo).await;
+    let plan = rejected_now(&t, &repo).await;
     let rules: Vec<_> = plan.diagnostics.iter().map(|d| (d.rule, d.line)).collect();
     assert_eq!(
         rules,
@@ -504,19 +511,15 @@ async fn a_failed_target_skips_the_queues_that_point_at_it() {
     sim.set_license(sim::License { max_waiters: 50 });
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
     let by_name = |n: &str| report.outcomes.iter().find(|o| o.name == n).unwrap();
-    assert_eq!(by_name("Back").status, Status::Failed);
+    assert_eq!(by_name("Back").status(), Status::Failed);
     assert!(
-        by_name("Back")
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("rejected"),
+        by_name("Back").reason().unwrap().contains("rejected"),
         "{:?}",
-        by_name("Back").error
+        by_name("Back").reason()
     );
-    assert_eq!(by_name("Front").status, Status::Skipped);
-    assert!(by_name("Front").error.as_deref().unwrap().contains("Back"));
-    assert_eq!(by_name("Other").status, Status::Applied);
+    assert_eq!(by_name("Front").status(), Status::Skipped);
+    assert!(by_name("Front").reason().unwrap().contains("Back"));
+    assert_eq!(by_name("Other").status(), Status::Applied);
     assert!(sim.queue_by_name("Front").is_none());
 }
 
@@ -542,7 +545,7 @@ async fn a_saved_plan_whose_dependencies_form_a_cycle_skips_those_queues_and_say
     let skipped: Vec<_> = report
         .outcomes
         .iter()
-        .filter(|o| o.status == Status::Skipped)
+        .filter(|o| o.status() == Status::Skipped)
         .map(|o| o.name.as_str())
         .collect();
     assert_eq!(skipped, ["A", "B"]);
@@ -574,7 +577,7 @@ async fn a_queue_behind_a_skipped_one_says_so_once_without_repeating_skipped() {
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
     let error_of = |n: &str| {
         let o = report.outcomes.iter().find(|o| o.name == n).unwrap();
-        (o.status, o.error.clone().unwrap_or_default())
+        (o.status(), o.reason().unwrap_or_default())
     };
     assert_eq!(
         error_of("Middle"),

@@ -127,12 +127,7 @@ fn plan_diffs_only_declared_fields_against_literal_tenant_states() {
         ),
     ];
     for (i, (docs, queues, expected, unchanged)) in table.into_iter().enumerate() {
-        let plan = reconcile::plan(&repo(docs), &observed(queues));
-        assert!(
-            plan.diagnostics.is_empty(),
-            "row {i}: {:?}",
-            plan.diagnostics
-        );
+        let plan = reconcile::plan(&repo(docs), &observed(queues)).expect("a plan");
         let got: Vec<(String, Action, Vec<String>)> = plan
             .changes
             .iter()
@@ -158,7 +153,8 @@ fn an_update_or_delete_always_carries_the_tenant_id_and_version_it_was_planned_a
     let plan = reconcile::plan(
         &repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]),
         &observed(vec![tenant_queue(A, "A", 7)]),
-    );
+    )
+    .expect("a plan");
     match &plan.changes[0].op {
         Op::Update { id, revision } => {
             assert_eq!(id, A);
@@ -173,7 +169,8 @@ fn a_saved_update_without_a_tenant_id_is_refused_when_read() {
     let plan = reconcile::plan(
         &repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]),
         &observed(vec![tenant_queue(A, "A", 7)]),
-    );
+    )
+    .expect("a plan");
     let mut json = serde_json::to_value(&plan.changes[0]).unwrap();
     assert_eq!(json["id"], json!(A));
     json["id"] = json!(null);
@@ -212,7 +209,7 @@ async fn without_versions_apply_reads_the_queue_first_keeps_rival_edits_and_repo
     });
     let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     // A rival edits a managed field and an unmanaged one after our snapshot.
     t.edit(&id, |q| {
         q.max_wait_time = Some(500);
@@ -224,7 +221,7 @@ async fn without_versions_apply_reads_the_queue_first_keeps_rival_edits_and_repo
     assert_eq!(now.max_wait_time, Some(240));
     assert_eq!(now.description.as_deref(), Some("rival"));
     let o = &report.outcomes[0];
-    assert_eq!(o.status, Status::Applied);
+    assert_eq!(o.status(), Status::Applied);
     assert_eq!(o.overridden.len(), 1);
     assert_eq!(o.overridden[0].field, "maxWaitTime");
     assert_eq!(o.overridden[0].by.as_deref(), Some("rival"));
@@ -239,7 +236,7 @@ async fn with_versions_a_rival_write_is_a_conflict_that_is_retried_on_the_fresh_
     });
     let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     t.edit(&id, |q| q.description = Some("rival".into()));
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
     assert!(report.is_complete(), "{report:?}");
@@ -262,16 +259,16 @@ async fn a_saved_plan_on_a_platform_without_versions_is_refused_when_its_fields_
     });
     let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
     let then = reconcile::observe(&t).await.unwrap();
-    let saved = reconcile::plan(&repo, &then);
+    let saved = reconcile::plan(&repo, &then).expect("a plan");
     // Unmanaged edits do not move the plan; a managed one does.
     t.edit(&id, |q| q.description = Some("rival".into()));
     let now = reconcile::observe(&t).await.unwrap();
-    let fresh = reconcile::plan(&repo, &now);
+    let fresh = reconcile::plan(&repo, &now).expect("a plan");
     let kept = saved.clone().rebase(&fresh, &now, false);
     assert_eq!((kept.plan.changes.len(), kept.refused.len()), (1, 0));
     t.edit(&id, |q| q.max_wait_time = Some(100));
     let now = reconcile::observe(&t).await.unwrap();
-    let fresh = reconcile::plan(&repo, &now);
+    let fresh = reconcile::plan(&repo, &now).expect("a plan");
     let refused = saved.clone().rebase(&fresh, &now, false);
     assert!(refused.plan.changes.is_empty());
     assert!(
@@ -295,7 +292,7 @@ fn a_hand_edited_saved_plan_gets_nothing_the_repository_does_not_ask_for() {
         tenant_queue(B, "B", 1),
         tenant_queue("00000000-0000-4000-8000-0000000000cc", "Unmanaged", 4),
     ]);
-    let fresh = reconcile::plan(&repo, &now);
+    let fresh = reconcile::plan(&repo, &now).expect("a plan");
     assert_eq!(fresh.changes.len(), 2);
 
     // 1. A delete of an unmanaged queue that has no tombstone.
@@ -344,7 +341,7 @@ async fn our_own_earlier_write_is_not_reported_as_a_rival_change() {
     });
     let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
     let observed = reconcile::observe(&t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     // A write of ours (say, an earlier apply whose answer was lost) lands after the snapshot.
     t.edit_as(&id, "cxqueues", |q| q.max_wait_time = Some(239));
     let report = reconcile::apply(&t, &plan, &observed, &fast()).await;
@@ -360,11 +357,11 @@ fn actions(plan: &reconcile::Plan) -> Vec<(&str, Action)> {
         .collect()
 }
 
-fn unreadable(id: &str, name: &str) -> Queue {
-    Queue {
+fn unreadable(id: &str, name: &str) -> tenant::Unreadable {
+    tenant::Unreadable {
         id: Some(id.into()),
-        problem: Some("invalid value: integer `-5`, expected u32".into()),
-        ..Queue::named(name)
+        name: name.into(),
+        problem: "invalid value: integer `-5`, expected u32".into(),
     }
 }
 
@@ -375,8 +372,7 @@ fn an_unreadable_queue_no_document_manages_is_a_warning_and_the_plan_goes_on() {
         unreadable: vec![unreadable(B, "Neighbour")],
         ..observed(vec![tenant_queue(A, "A", 1)])
     };
-    let plan = reconcile::plan(&repo, &observed);
-    assert!(!plan.has_errors(), "{:#?}", plan.diagnostics);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     assert!(plan.skipped.is_empty(), "{:?}", plan.skipped);
     assert_eq!(plan.warnings.len(), 1);
     assert!(
@@ -400,8 +396,7 @@ fn an_unreadable_managed_queue_is_skipped_alone_and_the_others_are_planned() {
         unreadable: vec![unreadable(B, "B"), unreadable(C, "")],
         ..observed(vec![tenant_queue(A, "A", 1)])
     };
-    let plan = reconcile::plan(&repo, &observed);
-    assert!(!plan.has_errors(), "{:#?}", plan.diagnostics);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
     assert_eq!(plan.skipped.len(), 2, "{:?}", plan.skipped);
     assert!(plan.skipped[0].contains("\"B\""), "{:?}", plan.skipped);
@@ -436,7 +431,7 @@ async fn observers_hear_of_each_queue_right_before_its_write_and_right_after_it(
     });
     let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 240}\n"]);
     let observed = reconcile::observe(&*t).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
     let journal = std::sync::Arc::new(Journal {
         tenant: t.clone(),
         seen: std::sync::Mutex::default(),

@@ -4,7 +4,7 @@
 use model::Proficiency;
 use serde_json::Value;
 use tenant::{
-    Capabilities, DeleteMode, IdKind, Queue, QueueField, Skill as NeutralSkill, Tenant,
+    Capabilities, DeleteMode, IdKind, Listed, Queue, QueueField, Skill as NeutralSkill, Tenant,
     TenantError, UpdateMode, WriteMode,
 };
 
@@ -118,16 +118,15 @@ pub fn to_neutral(q: RemoteQueue) -> Queue {
         max_waiters: q.max_waiters,
         settings: Default::default(),
         passthrough,
-        problem: None,
     }
 }
 
-/// A listed queue that does not read, as the port carries it ([`Queue::problem`]).
-pub fn unreadable_to_neutral(u: crate::UnreadableQueue) -> Queue {
-    Queue {
+/// A listed queue that does not read, as the port carries it.
+pub fn unreadable_to_neutral(u: crate::UnreadableQueue) -> tenant::Unreadable {
+    tenant::Unreadable {
         id: u.id,
-        problem: Some(u.problem),
-        ..Queue::named(u.name.unwrap_or_default())
+        name: u.name.unwrap_or_default(),
+        problem: u.problem,
     }
 }
 
@@ -187,11 +186,11 @@ impl Tenant for HttpTenant {
         &CAPABILITIES
     }
 
-    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+    async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
         Ok(self
             .all_queues_as(|item| match item {
-                Ok(q) => to_neutral(q),
-                Err(u) => unreadable_to_neutral(u),
+                Ok(q) => Listed::Queue(to_neutral(q)),
+                Err(u) => Listed::Unreadable(unreadable_to_neutral(u)),
             })
             .await?)
     }

@@ -1380,17 +1380,22 @@ async fn one_malformed_queue_in_a_list_is_set_apart_and_the_others_are_read() {
     assert!(bad.problem.contains("-5"), "{}", bad.problem);
 
     // Through the port: every queue, the unreadable one with its problem and nothing else.
-    let queues = tenant::Tenant::list_queues(&client).await.unwrap();
+    let queues = tenant::Tenant::listing(&client).await.unwrap();
     assert_eq!(queues.len(), 3);
-    let broken = queues.iter().find(|q| q.name == "Broken").unwrap();
-    assert!(broken.problem.is_some());
-    assert_eq!(broken.max_waiters, None);
+    let broken = queues.iter().find(|q| q.name() == "Broken").unwrap();
+    assert!(
+        matches!(broken, tenant::Listed::Unreadable(u) if u.problem.contains("-5")),
+        "{broken:?}"
+    );
     assert!(
         queues
             .iter()
-            .filter(|q| q.name != "Broken")
-            .all(|q| q.problem.is_none())
+            .filter(|q| q.name() != "Broken")
+            .all(|q| matches!(q, tenant::Listed::Queue(_)))
     );
+    // The readable queues alone.
+    let readable = tenant::Tenant::list_queues(&client).await.unwrap();
+    assert_eq!(readable.len(), 2);
 
     // The plain list still refuses it, naming the queue.
     let err = client.list_queues().await.unwrap_err().to_string();

@@ -72,9 +72,21 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// A saved plan (`--plan`) cannot be read (exit 1).
+    #[error(transparent)]
+    PlanFile(#[from] crate::output::plan::PlanFileError),
     /// Anything else (exit 1).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+impl From<crate::pipeline::RunError> for CliError {
+    fn from(e: crate::pipeline::RunError) -> Self {
+        match e {
+            crate::pipeline::RunError::Tenant(e) => CliError::Tenant(e),
+            crate::pipeline::RunError::Recorder(e) => CliError::Recorder(e),
+        }
+    }
 }
 
 impl From<routing_api::ApiError> for CliError {
@@ -101,6 +113,7 @@ pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
 pub fn exit_code(e: &CliError) -> u8 {
     match e {
         CliError::Usage(_) | CliError::Other(_) | CliError::Io { .. } => 1,
+        CliError::PlanFile(_) => 1,
         CliError::Git(_) => 1,
         CliError::Recorder(_) | CliError::Audit(_) | CliError::Webhooks(_) => 1,
         // A wrong local setting (a plain-http URL to a remote host, …) is the

@@ -10,12 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use model::{Diagnostic, LoadOptions, Repository};
-use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueOutcome};
+use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueOutcome, Rejected};
 use tenant::{Tenant, TenantError};
 
 use crate::RepoArgs;
 use crate::exit::Outcome;
 use crate::output::diagnostics::{self as render, Report};
+use crate::output::plan::{Origin, PlanFile, PlanStatus};
+use crate::recorder::audit::RunContext;
 use crate::recorder::{Recorder, RecorderError};
 
 // ---- check ----
@@ -230,79 +232,308 @@ pub fn progress(changes: usize) -> Option<(indicatif::ProgressBar, Arc<dyn Apply
     Some((bar, observer))
 }
 
-// ---- observe, plan ----
+// ---- run: observe, plan, apply, record ----
 
-/// What a tenant holds and the plan against it, for platform's own rules too.
+/// What the tenant is to hold: a repository that passed its offline checks, or a plan saved
+/// from one (`apply --plan FILE`), re-checked against the repository and the tenant now.
+#[derive(Debug)]
+pub struct Desired<'a> {
+    pub repo: &'a Repository,
+    pub saved: Option<Saved>,
+}
+
+impl<'a> Desired<'a> {
+    /// The repository as it is.
+    pub fn repo(repo: &'a Repository) -> Self {
+        Self { repo, saved: None }
+    }
+}
+
+/// A saved plan to apply instead of a fresh one.
+#[derive(Debug)]
+pub struct Saved {
+    /// Where it was read from (named in refusals).
+    pub file: PathBuf,
+    pub doc: PlanFile,
+    /// The tenant and commit here, to compare with the plan's own.
+    pub here: Origin,
+    /// Plan the queues whose tenant state moved afresh instead of refusing them.
+    pub replan: bool,
+}
+
+/// How far a run goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Observe and plan only (`plan`, `apply --dry-run`).
+    Plan,
+    /// Apply the plan, even an empty one (`apply`: every apply leaves its audit record).
+    Apply,
+    /// The loop: an empty plan is in sync; changes to a commit applied before are drift,
+    /// written back only with `self_heal`.
+    Reconcile {
+        applied_before: bool,
+        self_heal: bool,
+    },
+}
+
+/// Hears of the plan right before anything is written, and may add observers of the apply
+/// (a progress bar). The default hears nothing.
+pub trait Watch: Send + Sync {
+    fn planned(&mut self, _planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
+        Vec::new()
+    }
+}
+
+/// A [`Watch`] that hears nothing.
+#[derive(Debug, Default)]
+pub struct Quiet;
+
+impl Watch for Quiet {}
+
+/// How to run, and where the apply is recorded.
+pub struct Options<'a> {
+    pub mode: Mode,
+    /// Writes in flight at once.
+    pub parallelism: usize,
+    /// The audit log and the webhook outbox (none: nothing recorded).
+    pub recorder: Option<&'a Recorder>,
+    pub run: &'a RunContext,
+    /// The repository whose webhooks an apply calls.
+    pub hooks: &'a Repository,
+    pub watch: &'a mut dyn Watch,
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("mode", &self.mode)
+            .field("parallelism", &self.parallelism)
+            .field("recorded", &self.recorder.is_some())
+            .field("run", &self.run)
+            .finish()
+    }
+}
+
+/// What a tenant holds and the plan against it.
 #[derive(Debug)]
 pub struct Planned {
     pub observed: Observed,
+    /// What is to be applied: the fresh plan, or a saved one rebased on the tenant now (its
+    /// `warnings` and `skipped` are the fresh plan's).
     pub plan: Plan,
+    /// The queues not applied though asked for: saved-plan changes refused (with the reason),
+    /// then managed queues the tenant cannot read ([`Plan::skipped`]).
+    pub refused: Vec<String>,
+    /// Saved-plan queues planned afresh because the tenant moved since (`--replan`).
+    pub replanned: Vec<String>,
 }
 
-/// Reads the tenant and plans `repo` against it (the tenant-aware checks are in
-/// `plan.diagnostics`: a plan with errors is not applied).
-pub async fn observe_and_plan<T: Tenant>(
-    repo: &Repository,
-    tenant: &T,
-) -> Result<Planned, TenantError> {
-    let observed = reconcile::observe(tenant).await?;
-    let plan = reconcile::for_platform(
-        reconcile::plan(repo, &observed),
-        repo,
-        &observed,
-        tenant.capabilities(),
-    );
-    Ok(Planned { observed, plan })
-}
-
-// ---- apply, record ----
-
-/// What an apply did, and whether its audit records were all written.
+/// What an apply did.
 #[derive(Debug)]
-pub struct RunReport {
+pub struct Applied {
+    pub planned: Planned,
     pub report: ApplyReport,
     /// `Err` with the reason when the audit log is incomplete.
     pub audited: Result<(), String>,
+    /// The changes were drift from a commit applied before, written back (self-heal).
+    pub healed: bool,
 }
 
-/// Applies `plan` and records it: the recorder's observers (audit records and webhook events
-/// per queue, with `hooks`' webhooks) plus `extra` (a progress bar), then the run's record.
-/// `Err` only when the recorder cannot take the run (a webhook without its key): then nothing
-/// was written to the tenant.
-#[allow(clippy::too_many_arguments)]
-pub async fn apply_and_record<T: Tenant>(
+/// Where a run ended. Every state of a round has its variant, so that each caller maps them
+/// all (the compiler says when one is added).
+#[derive(Debug)]
+pub enum RunOutcome {
+    /// The repository fails the checks against the tenant: nothing was written.
+    Invalid(Rejected),
+    /// A saved plan that may not be applied here at all (an invalid plan, another tenant, the
+    /// simulator's): nothing was written.
+    Refused(String),
+    /// The tenant already holds what the repository asks for.
+    InSync(Planned),
+    /// Planned and not applied ([`Mode::Plan`]).
+    Planned(Planned),
+    /// The tenant drifted from a commit applied before and self-heal is off: reported only.
+    DriftReported(Planned),
+    /// The plan was applied (each queue's result in the report).
+    Applied(Box<Applied>),
+    /// A change window is closed: nothing is written until `until` (RFC 3339).
+    Held { window: String, until: String },
+    /// Another replica leads: this one writes nothing.
+    Standby { leader: String },
+}
+
+/// Why a run could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The tenant could not be read.
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    /// The recorder cannot take the run (a webhook without its key): nothing was written.
+    #[error(transparent)]
+    Recorder(#[from] RecorderError),
+}
+
+/// The one pipeline: observe the tenant, plan `desired` against it (or rebase the saved plan),
+/// then, as `opts.mode` says, stop, or apply and record. Prints nothing and reads no
+/// environment; the caller reports the outcome.
+pub async fn run<T: Tenant>(
+    desired: &Desired<'_>,
+    tenant: &T,
+    opts: Options<'_>,
+) -> Result<RunOutcome, RunError> {
+    let observed = reconcile::observe(tenant).await?;
+    let fresh = match reconcile::plan_for_platform(desired.repo, &observed, tenant.capabilities()) {
+        Ok(plan) => plan,
+        Err(rejected) => return Ok(RunOutcome::Invalid(rejected)),
+    };
+    let planned = match &desired.saved {
+        None => Planned {
+            refused: fresh.skipped.clone(),
+            observed,
+            plan: fresh,
+            replanned: Vec::new(),
+        },
+        Some(saved) => {
+            if let Some(why) = refuse_saved(&saved.file, &saved.doc, &saved.here) {
+                return Ok(RunOutcome::Refused(why));
+            }
+            let rebased = saved
+                .doc
+                .clone()
+                .into_plan()
+                .rebase(&fresh, &observed, saved.replan);
+            let mut plan = rebased.plan;
+            plan.warnings = fresh.warnings;
+            plan.skipped = fresh.skipped;
+            let mut refused = rebased.refused;
+            refused.extend(plan.skipped.iter().cloned());
+            Planned {
+                observed,
+                plan,
+                refused,
+                replanned: rebased.replanned,
+            }
+        }
+    };
+    let healed = match opts.mode {
+        Mode::Plan if planned.plan.is_empty() => return Ok(RunOutcome::InSync(planned)),
+        Mode::Plan => return Ok(RunOutcome::Planned(planned)),
+        Mode::Apply => false,
+        Mode::Reconcile { .. } if planned.plan.is_empty() => {
+            return Ok(RunOutcome::InSync(planned));
+        }
+        Mode::Reconcile {
+            applied_before: true,
+            self_heal: false,
+        } => return Ok(RunOutcome::DriftReported(planned)),
+        Mode::Reconcile { applied_before, .. } => applied_before,
+    };
+    let extra = opts.watch.planned(&planned);
+    let (report, audited) = apply_and_record(tenant, &planned, &opts, extra).await?;
+    Ok(RunOutcome::Applied(Box::new(Applied {
+        planned,
+        report,
+        audited,
+        healed,
+    })))
+}
+
+/// Applies the plan and records it: the recorder's observers (audit records and webhook
+/// events per queue) plus `extra`, then the run's record. `Err` only when the recorder cannot
+/// take the run (a webhook without its key): then nothing was written to the tenant.
+async fn apply_and_record<T: Tenant>(
     tenant: &T,
     planned: &Planned,
-    recorder: Option<&Recorder>,
-    run: &crate::recorder::audit::RunContext,
-    hooks: &Repository,
-    parallelism: usize,
+    opts: &Options<'_>,
     extra: Vec<Arc<dyn ApplyObserver>>,
-) -> Result<RunReport, RecorderError> {
+) -> Result<(ApplyReport, Result<(), String>), RecorderError> {
+    let recorder = opts.recorder;
     let mut observers = match recorder {
-        Some(r) => r.observers(hooks, run.clone())?,
+        Some(r) => r.observers(opts.hooks, opts.run.clone())?,
         None => Vec::new(),
     };
     // Write intents a killed process left with no outcome: record what the tenant holds.
     let resolved = match recorder {
         Some(r) => r
-            .resolve_intents(run, &planned.observed)
+            .resolve_intents(opts.run, &planned.observed)
             .map(|_| ())
             .map_err(|e| e.to_string()),
         None => Ok(()),
     };
     observers.extend(extra);
-    let opts = ApplyOptions {
-        parallelism: parallelism.max(1),
+    let apply = ApplyOptions {
+        parallelism: opts.parallelism.max(1),
         observers,
         sleep: crate::tokio_sleep(),
         ..ApplyOptions::default()
     };
-    let report = reconcile::apply(tenant, &planned.plan, &planned.observed, &opts).await;
+    let report = reconcile::apply(tenant, &planned.plan, &planned.observed, &apply).await;
     let audited = match recorder {
-        Some(r) => r.finish_run(run, &report).map_err(|e| e.to_string()),
+        Some(r) => r.finish_run(opts.run, &report).map_err(|e| e.to_string()),
         None => Ok(()),
     };
-    let audited = resolved.and(audited);
-    Ok(RunReport { report, audited })
+    Ok((report, resolved.and(audited)))
+}
+
+/// Why a saved plan may not be applied here at all: it records errors instead of changes,
+/// was made against the simulator for a real tenant, or against another tenant.
+fn refuse_saved(file: &Path, saved: &PlanFile, here: &Origin) -> Option<String> {
+    let f = file.display();
+    if saved.status == PlanStatus::Invalid {
+        let first = saved.errors.first().map_or(String::new(), |e| {
+            format!(
+                "; the first: {}:{}:{}: {}",
+                e.file.display(),
+                e.line,
+                e.column,
+                e.message
+            )
+        });
+        let n = saved.errors.len();
+        let errors = if n == 1 { "error" } else { "errors" };
+        return Some(format!(
+            "{f} is an invalid plan: no plan could be made from its commit, which has {n} \
+             {errors}{first}. Fix them, run plan again and apply that plan"
+        ));
+    }
+    if saved.origin.simulated && !here.simulated {
+        return Some(format!(
+            "{f} was planned against the embedded simulated tenant (--sim), not this tenant; \
+             plan against this tenant and apply that plan"
+        ));
+    }
+    if !saved.origin.tenant.is_empty() && saved.origin.tenant != here.tenant {
+        return Some(format!(
+            "{f} was planned for the tenant {:?}, and this repository names {:?}",
+            saved.origin.tenant, here.tenant
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_invalid_saved_plan_is_refused_without_nested_parentheses() {
+        let saved: PlanFile = serde_json::from_value(json!({
+            "formatVersion": 1,
+            "summary": {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "unmanaged": 0},
+            "changes": [],
+            "status": "invalid",
+            "errors": [{"file": "queues/a.yaml", "line": 3, "column": 5,
+                        "rule": "range", "message": "maxWaiters is 0 (below 1)"}],
+        }))
+        .expect("a plan file");
+        let why = refuse_saved(Path::new("p.json"), &saved, &Origin::default()).expect("refused");
+        assert_eq!(
+            why,
+            "p.json is an invalid plan: no plan could be made from its commit, which has 1 \
+             error; the first: queues/a.yaml:3:5: maxWaiters is 0 (below 1). Fix them, run plan \
+             again and apply that plan"
+        );
+    }
 }

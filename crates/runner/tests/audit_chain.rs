@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use model::Proficiency;
-use reconcile::{Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, Status};
+use reconcile::{
+    Action, ApplyObserver, ApplyReport, FieldChange, QueueOutcome, QueueResult, SkipReason, Status,
+};
 use runner::recorder::audit::{
     AuditLog, AuditObserver, RunContext, VerifyError, canonical_json, verify,
 };
@@ -40,23 +42,36 @@ fn written(name: &str, version: u64) -> Queue {
 
 fn outcome(name: &str, action: Action, status: Status, conflicts: u32) -> QueueOutcome {
     let applied = status == Status::Applied && action != Action::Delete;
+    let result = match status {
+        Status::Applied => QueueResult::Applied {
+            version_after: applied.then_some(4),
+            written: applied.then(|| written(name, 4)),
+        },
+        Status::Failed => QueueResult::Failed(tenant::TenantError::Transport {
+            message: "HTTP 500 from the tenant".to_string(),
+            source: None,
+        }),
+        Status::Skipped => QueueResult::Skipped {
+            reason: SkipReason::DependsOn {
+                queue: "C".into(),
+                failed: true,
+            },
+        },
+    };
     QueueOutcome {
         name: name.into(),
         id: Some(format!("id-{name}")),
         action,
-        status,
         version_before: Some(3),
-        version_after: applied.then_some(4),
         conflicts,
         overridden: Vec::new(),
-        error: (status == Status::Failed).then(|| "HTTP 500 from the tenant".to_string()),
         latency: Duration::from_millis(42),
         fields: vec![FieldChange {
             path: "maxWaitTime".into(),
             before: json!(450),
             after: json!(300),
         }],
-        written: applied.then(|| written(name, 4)),
+        result,
     }
 }
 
@@ -344,7 +359,10 @@ fn the_compliance_flags_say_what_the_written_queue_lacks() {
     let path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&path).unwrap();
     let mut o = outcome("Bare", Action::Create, Status::Applied, 0);
-    o.written = Some(Queue::named("Bare"));
+    o.result = QueueResult::Applied {
+        version_after: Some(4),
+        written: Some(Queue::named("Bare")),
+    };
     let r = log.record_outcome(&ctx(), &o).unwrap();
     assert_eq!(r.skill_requirements_valid, Some(false));
     assert_eq!(r.sla_configured, Some(false));
@@ -460,8 +478,8 @@ fn change(name: &str) -> reconcile::Change {
         queues: vec![q],
         ..reconcile::Observed::default()
     };
-    let plan = reconcile::plan(&repo, &observed);
-    assert_eq!(plan.changes.len(), 1, "{:?}", plan.diagnostics);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
+    assert_eq!(plan.changes.len(), 1);
     plan.changes[0].clone()
 }
 

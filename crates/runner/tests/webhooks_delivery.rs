@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::Mac;
 use model::Proficiency;
-use reconcile::{Action, ApplyObserver, ApplyOptions, QueueOutcome, Status};
+use reconcile::{Action, ApplyObserver, ApplyOptions, QueueOutcome, QueueResult, SkipReason};
 use runner::recorder::audit::{self, RunContext};
 use runner::recorder::webhooks;
 use runner::recorder::{Recorder, StateArgs};
@@ -184,15 +184,15 @@ fn update(name: &str, version: u64) -> QueueOutcome {
         name: name.into(),
         id: q.id.clone(),
         action: Action::Update,
-        status: Status::Applied,
         version_before: Some(version - 1),
-        version_after: Some(version),
         conflicts: 0,
         overridden: Vec::new(),
-        error: None,
         latency: Duration::from_millis(7),
         fields: Vec::new(),
-        written: Some(q),
+        result: QueueResult::Applied {
+            version_after: Some(version),
+            written: Some(q),
+        },
     }
 }
 
@@ -303,15 +303,22 @@ async fn the_event_carries_the_fields_of_the_issue_and_the_run_success_rate() {
     );
     obs.on_outcome(&update("Billing", 5));
     let mut failed = update("Sales", 3);
-    failed.status = Status::Failed;
-    failed.written = None;
+    failed.result = QueueResult::Failed(tenant::TenantError::Transport {
+        message: "HTTP 500".into(),
+        source: None,
+    });
     obs.on_outcome(&failed);
     let mut skipped = update("Skipped", 3);
-    skipped.status = Status::Skipped;
+    skipped.result = QueueResult::Skipped {
+        reason: SkipReason::Cycle,
+    };
     obs.on_outcome(&skipped);
     let mut deleted = update("Old", 9);
     deleted.action = Action::Delete;
-    deleted.written = None;
+    deleted.result = QueueResult::Applied {
+        version_after: Some(9),
+        written: None,
+    };
     obs.on_outcome(&deleted);
 
     let pending = outbox.pending().unwrap();
@@ -843,8 +850,8 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     cfg.requests_per_second = 200.0;
     let client = routing_api::HttpTenant::new(cfg).unwrap();
     let observed = reconcile::observe(&client).await.unwrap();
-    let plan = reconcile::plan(&repo, &observed);
-    assert_eq!(plan.changes.len(), 3, "{:?}", plan.diagnostics);
+    let plan = reconcile::plan(&repo, &observed).expect("a plan");
+    assert_eq!(plan.changes.len(), 3);
 
     let state_dir = tempfile::tempdir().unwrap();
     let state = StateArgs {

@@ -279,37 +279,13 @@ async fn put_queue(
     let if_match = wire::if_match(&headers)
         .ok_or(ApiError::PreconditionRequired)?
         .map_err(|e| ApiError::BadRequest(vec![e]))?;
-    rival_strikes(&st, &mut tenant, &id)?;
+    crate::tenant::rival_strikes(&st, &mut tenant, &id)?;
     let current = tenant.version_of(&id)?;
     if current != if_match {
         return Err(ApiError::Conflict(current));
     }
     let queue = tenant.update(&id, if_match, parse_body(&body)?, &actor)?;
     Ok(with_etag(json_response(StatusCode::OK, &queue), &queue))
-}
-
-/// The rival admin, if one is due for queue `id`, edits it now: between the client's read
-/// and the write being handled.
-pub(crate) fn rival_strikes(
-    st: &SimState,
-    tenant: &mut crate::tenant::Tenant,
-    id: &str,
-) -> Result<(), ApiError> {
-    let name = tenant
-        .queue(id)
-        .ok_or(ApiError::NotFound)?
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let turn = st.fault_state().rival_turn(&name, id);
-    if let Some((field, value, rival)) = turn {
-        match tenant.edit_id(id, &field, value, &rival) {
-            Ok(_) => st.stats_mut().rival_edits += 1,
-            Err(e) => tracing::warn!("rival admin edit refused: {e}"),
-        }
-    }
-    Ok(())
 }
 
 async fn delete_queue(

@@ -435,7 +435,7 @@ async fn put_queue(
     let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
     // The rival admin strikes between the client's read and this write: without versions,
     // the write below wins.
-    crate::api::rival_strikes(&st, &mut tenant, &id)?;
+    crate::tenant::rival_strikes(&st, &mut tenant, &id)?;
     let current = tenant.queue(&id).cloned().ok_or(ApiError::NotFound)?;
     let stored = from_genesys(parse(&body)?, Some(&current))?;
     let written = tenant.update(&id, version_of(&current), stored, &actor)?;

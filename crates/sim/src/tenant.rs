@@ -918,6 +918,30 @@ fn seed_queue_to_object(
     Ok(obj)
 }
 
+/// The rival admin, if one is due for queue `id`, edits it now: between the client's read
+/// and the write being handled.
+pub(crate) fn rival_strikes(
+    st: &crate::SimState,
+    tenant: &mut Tenant,
+    id: &str,
+) -> Result<(), ApiError> {
+    let name = tenant
+        .queue(id)
+        .ok_or(ApiError::NotFound)?
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let turn = st.fault_state().rival_turn(&name, id);
+    if let Some((field, value, rival)) = turn {
+        match tenant.edit_id(id, &field, value, &rival) {
+            Ok(_) => st.stats_mut().rival_edits += 1,
+            Err(e) => tracing::warn!("rival admin edit refused: {e}"),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

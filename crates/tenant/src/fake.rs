@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::{
-    Capabilities, DeleteMode, IdKind, Queue, QueueField, Skill, Tenant, TenantError, UpdateMode,
-    WriteMode,
+    Capabilities, DeleteMode, IdKind, Listed, Queue, QueueField, Skill, Tenant, TenantError,
+    Unreadable, UpdateMode, WriteMode,
 };
 
 /// The capabilities of the routing API contract: every field, conditional writes.
@@ -27,9 +27,15 @@ const FAKE_CAPABILITIES: Capabilities = Capabilities {
 #[derive(Debug, Default)]
 struct State {
     queues: BTreeMap<String, Queue>,
+    /// Listed items that do not read.
+    unreadable: Vec<Unreadable>,
     skills: Vec<Skill>,
     next_id: u64,
     writes: usize,
+    /// Every call fails with a transport error (the tenant is down).
+    down: bool,
+    /// Writes to queues of these names are rejected.
+    refused: Vec<String>,
 }
 
 /// An in-memory tenant. Ids are `00000000-0000-4000-8000-{n:012}`; versions start at 1 and
@@ -121,9 +127,47 @@ impl FakeTenant {
         self.state().queues.get(id).cloned()
     }
 
+    /// One queue as the tenant holds it now, by name.
+    pub fn queue_by_name(&self, name: &str) -> Option<Queue> {
+        let s = self.state();
+        s.queues.values().find(|q| q.name == name).cloned()
+    }
+
     /// Writes (creates, updates, deletes) that succeeded.
     pub fn writes(&self) -> usize {
         self.state().writes
+    }
+
+    /// Lists an item that does not read, beside the queues.
+    pub fn insert_unreadable(&self, item: Unreadable) {
+        self.state().unreadable.push(item);
+    }
+
+    /// While `down`, every call fails with [`TenantError::Transport`].
+    pub fn set_down(&self, down: bool) {
+        self.state().down = down;
+    }
+
+    /// Rejects every write to the queue named `name` ([`TenantError::Rejected`]).
+    pub fn refuse_writes_to(&self, name: &str) {
+        self.state().refused.push(name.to_string());
+    }
+
+    /// The outage or refusal set for a call touching `name` (any queue when `None`).
+    fn fault(&self, name: Option<&str>) -> Result<(), TenantError> {
+        let s = self.state();
+        if s.down {
+            return Err(TenantError::Transport {
+                message: "the fake tenant is down".into(),
+                source: None,
+            });
+        }
+        match name {
+            Some(n) if s.refused.iter().any(|r| r == n) => Err(TenantError::Rejected {
+                reasons: vec![format!("writes to {n:?} are refused")],
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn check_version(&self, q: &Queue, if_match: Option<u64>) -> Result<(), TenantError> {
@@ -152,15 +196,21 @@ impl Tenant for FakeTenant {
         Some("cxqueues")
     }
 
-    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        Ok(self.state().queues.values().cloned().collect())
+    async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
+        self.fault(None)?;
+        let state = self.state();
+        let queues = state.queues.values().cloned().map(Listed::Queue);
+        let unreadable = state.unreadable.iter().cloned().map(Listed::Unreadable);
+        Ok(queues.chain(unreadable).collect())
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
+        self.fault(None)?;
         self.queue(id).ok_or_else(|| not_found(id))
     }
 
     async fn create_queue(&self, queue: &Queue) -> Result<Queue, TenantError> {
+        self.fault(Some(&queue.name))?;
         if self.state().queues.values().any(|q| q.name == queue.name) {
             return Err(TenantError::Rejected {
                 reasons: vec![format!("a queue named {:?} already exists", queue.name)],
@@ -182,6 +232,7 @@ impl Tenant for FakeTenant {
         queue: &Queue,
         if_match: Option<u64>,
     ) -> Result<Queue, TenantError> {
+        self.fault(Some(&queue.name))?;
         let mut s = self.state();
         let current = s.queues.get(id).cloned().ok_or_else(|| not_found(id))?;
         self.check_version(&current, if_match)?;
@@ -197,6 +248,8 @@ impl Tenant for FakeTenant {
     }
 
     async fn delete_queue(&self, id: &str, if_match: Option<u64>) -> Result<(), TenantError> {
+        let name = self.queue(id).map(|q| q.name);
+        self.fault(name.as_deref())?;
         let mut s = self.state();
         let current = s.queues.get(id).cloned().ok_or_else(|| not_found(id))?;
         self.check_version(&current, if_match)?;
@@ -206,6 +259,7 @@ impl Tenant for FakeTenant {
     }
 
     async fn list_skills(&self) -> Result<Vec<Skill>, TenantError> {
+        self.fault(None)?;
         Ok(self.state().skills.clone())
     }
 }
@@ -228,6 +282,30 @@ mod tests {
         let ok = block_on(t.update_queue(&id, &mine, &mine, Some(2))).unwrap();
         assert_eq!(ok.version, Some(3));
         assert_eq!(t.writes(), 1);
+    }
+
+    #[test]
+    fn a_down_tenant_fails_every_call_and_a_refused_name_only_its_writes() {
+        let t = FakeTenant::default();
+        let a = t.insert(Queue::named("A"));
+        t.insert(Queue::named("B"));
+        t.refuse_writes_to("A");
+        let err = block_on(t.update_queue(&a, &Queue::named("A"), &Queue::named("A"), Some(1)));
+        assert!(matches!(err, Err(TenantError::Rejected { .. })), "{err:?}");
+        assert_eq!(block_on(t.list_queues()).unwrap().len(), 2);
+        t.set_down(true);
+        let err = block_on(t.list_queues()).unwrap_err();
+        assert!(matches!(err, TenantError::Transport { .. }), "{err}");
+        t.set_down(false);
+        t.insert_unreadable(Unreadable {
+            id: Some("x".into()),
+            name: "Broken".into(),
+            problem: "maxWaiters -5".into(),
+        });
+        let listed = block_on(t.listing()).unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(block_on(t.list_queues()).unwrap().len(), 2);
+        assert_eq!(t.writes(), 0);
     }
 
     #[test]

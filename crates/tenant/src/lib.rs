@@ -8,7 +8,8 @@
 //!   staffing snapshot, in one shape for every platform.
 //!   Fields a platform has and cxqueues does not model ride along in [`Queue::passthrough`],
 //!   opaque to everyone but the adapter that filled it.
-//! - [`Tenant`]: list, get, create, update, delete queues and list skills.
+//! - [`Tenant`]: list ([`Listed`]: a queue, or one that does not read), get, create, update,
+//!   delete queues and list skills.
 //! - [`TenantError`]: the one error enum of the port, with its [`ErrorKind`].
 //! - [`Capabilities`]: what a platform can hold and how it writes, so that `validate` and
 //!   `plan` can reject, at file:line, a field that platform cannot hold before anything is
@@ -45,7 +46,7 @@ pub use metrics::{
     GRANULARITY_SECONDS, Media, MetricsInterval, MetricsQuery, QueueMetrics, SeedFigures, Staffing,
     Window,
 };
-pub use queue::{Overflow, Queue, ServiceLevelTarget, Skill, SkillRequirement};
+pub use queue::{Listed, Overflow, Queue, ServiceLevelTarget, Skill, SkillRequirement, Unreadable};
 pub use secret::Secret;
 pub use stats::{ClientStats, StatsRecorder};
 
@@ -58,8 +59,17 @@ pub trait Tenant: Send + Sync {
     /// What this platform supports (fields, conditional writes, page size).
     fn capabilities(&self) -> &Capabilities;
 
-    /// Every queue, all pages.
-    fn list_queues(&self) -> impl Future<Output = Result<Vec<Queue>, TenantError>> + Send;
+    /// Every listed queue, all pages: those that read, and those the adapter cannot read
+    /// ([`Listed::Unreadable`]) apart.
+    fn listing(&self) -> impl Future<Output = Result<Vec<Listed>, TenantError>> + Send;
+
+    /// Every queue that reads, all pages ([`Tenant::listing`] also names those that do not).
+    fn list_queues(&self) -> impl Future<Output = Result<Vec<Queue>, TenantError>> + Send {
+        async move {
+            let listed = self.listing().await?;
+            Ok(listed.into_iter().filter_map(Listed::readable).collect())
+        }
+    }
 
     /// One queue by id ([`TenantError::NotFound`] when it does not exist).
     fn get_queue(&self, id: &str) -> impl Future<Output = Result<Queue, TenantError>> + Send;

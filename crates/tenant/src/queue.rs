@@ -48,11 +48,44 @@ pub struct Queue {
     /// write can send them back unchanged. Only the adapter that filled it reads it.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub passthrough: Map<String, Value>,
-    /// Set by an adapter on a listed queue it cannot read (`maxWaiters: -5`): only `id` and
-    /// `name` (where they read) are kept, with why, in the adapter's sanitised words.
-    /// [`reconcile::observe`] keeps such queues apart from the others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
+}
+
+/// One item of a tenant's queue list: a queue, or one the adapter cannot read.
+// Nearly every item is a queue: boxing it would add an allocation per item for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Listed {
+    Queue(Queue),
+    Unreadable(Unreadable),
+}
+
+impl Listed {
+    /// The queue, when it reads.
+    pub fn readable(self) -> Option<Queue> {
+        match self {
+            Listed::Queue(q) => Some(q),
+            Listed::Unreadable(_) => None,
+        }
+    }
+
+    /// Its name (empty when an unreadable item's name does not read either).
+    pub fn name(&self) -> &str {
+        match self {
+            Listed::Queue(q) => &q.name,
+            Listed::Unreadable(u) => &u.name,
+        }
+    }
+}
+
+/// A listed queue the adapter cannot read (`maxWaiters: -5`): only its id and name, where
+/// they read, and why, in the adapter's sanitised words. `reconcile::observe` keeps such
+/// queues apart, and the plan leaves them alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    pub id: Option<String>,
+    /// Empty when the name does not read.
+    pub name: String,
+    pub problem: String,
 }
 
 impl Queue {
@@ -72,7 +105,6 @@ impl Queue {
             max_waiters: None,
             settings: BTreeMap::new(),
             passthrough: Map::new(),
-            problem: None,
         }
     }
 

@@ -131,7 +131,7 @@ fn init_log() {
 
 pub async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
     init_log();
-    let doc = crate::cmd::plan::read_plan_file(&args.plan)?;
+    let doc = crate::output::plan::PlanFile::read(&args.plan)?;
     let marker = marker(&doc.origin.tenant);
     let body = body(&doc);
     if args.dry_run {

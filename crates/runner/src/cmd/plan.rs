@@ -2,13 +2,16 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use model::Repository;
-use reconcile::{ApplyReport, Observed, Plan, Status};
+use reconcile::{ApplyObserver, ApplyReport, Plan, QueueResult};
 
 use crate::RepoArgs;
 use crate::exit::{CliError, Outcome};
-use crate::output::plan::{self as plan_output, Origin, PlanFile, PlanStatus};
-use crate::pipeline;
+use crate::output::plan::{self as plan_output, Origin, PlanFile};
+use crate::pipeline::{self, Desired, Mode, Planned, RunOutcome};
+use crate::recorder::audit::RunContext;
 use crate::tenant::{Connected, TenantArgs, connect};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,22 +87,20 @@ fn origin(dir: &std::path::Path, repo: &Repository, sim: bool) -> Origin {
     }
 }
 
-/// A plan made, with everything that made it.
-struct Planned {
+/// The repository checked and the tenant connected, ready for the pipeline; or the "invalid"
+/// plan document (errors printed) that `plan --out` saves.
+struct Ready {
     repo: Repository,
     conn: Connected,
-    observed: Observed,
-    plan: Plan,
     origin: Origin,
 }
 
-/// Validates, connects, observes and plans. Errors (the repository's, or tenant-aware) are
-/// printed, and come back as the "invalid" plan document that `plan --out` saves.
-async fn make_plan(
+/// Validates (printing every diagnostic) and connects.
+async fn prepare(
     repo: &RepoArgs,
     tenant: &TenantArgs,
     state_dir: &std::path::Path,
-) -> Result<Result<Planned, Box<PlanFile>>, CliError> {
+) -> Result<Result<Ready, Box<PlanFile>>, CliError> {
     let loaded = match pipeline::load_or_errors(repo) {
         Ok(r) => r,
         Err(bad) => {
@@ -115,26 +116,53 @@ async fn make_plan(
             sim.base_url()
         );
     }
-    let pipeline::Planned { observed, plan } =
-        pipeline::observe_and_plan(&loaded, &conn.client).await?;
-    if plan.has_errors() {
-        pipeline::report_diagnostics(&repo.repo, &plan.diagnostics);
-        eprintln!("The plan has errors against the tenant: nothing was written.");
-        return Ok(Err(Box::new(PlanFile::invalid(origin, &plan.diagnostics))));
-    }
-    for w in &plan.warnings {
-        eprintln!("warning: {w}");
-    }
-    for s in &plan.skipped {
-        eprintln!("error: {s}");
-    }
-    Ok(Ok(Planned {
+    Ok(Ok(Ready {
         repo: loaded,
         conn,
-        observed,
-        plan,
         origin,
     }))
+}
+
+/// The tenant-aware errors of a plan, printed, as the "invalid" plan document.
+fn rejected(root: &std::path::Path, origin: Origin, r: &reconcile::Rejected) -> Box<PlanFile> {
+    pipeline::report_diagnostics(root, &r.diagnostics);
+    eprintln!("The plan has errors against the tenant: nothing was written.");
+    Box::new(PlanFile::invalid(origin, &r.diagnostics))
+}
+
+/// The plan's notes: unreadable tenant queues, managed ones left out, queues re-planned.
+fn print_notes(planned: &Planned) {
+    for w in &planned.plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    for s in &planned.plan.skipped {
+        eprintln!("error: {s}");
+    }
+    for name in &planned.replanned {
+        eprintln!("re-planned {name}: its tenant state moved since the plan was made");
+    }
+}
+
+/// What `apply` shows as the pipeline goes: the plan before anything is written, then a
+/// progress bar on a terminal.
+struct ApplyWatch {
+    origin: Origin,
+    format: PlanFormat,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl pipeline::Watch for ApplyWatch {
+    fn planned(&mut self, planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
+        print_notes(planned);
+        print_plan(&planned.plan, &self.origin, self.format);
+        match pipeline::progress(planned.plan.changes.len()) {
+            Some((bar, observer)) => {
+                self.bar = Some(bar);
+                vec![observer]
+            }
+            None => Vec::new(),
+        }
+    }
 }
 
 fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) {
@@ -163,23 +191,44 @@ fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
 }
 
 pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
-    let planned = match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
-        Ok(p) => p,
-        Err(invalid) => {
-            if let Some(out) = &args.out {
-                save(out, &invalid)?;
-                eprintln!(
-                    "Saved the reasons to {} (an \"invalid\" plan: `cxqueues comment` posts them; apply refuses it).",
-                    out.display()
-                );
-            }
-            return Ok(Outcome::Invalid);
+    let invalid = |doc: Box<PlanFile>| -> Result<Outcome, CliError> {
+        if let Some(out) = &args.out {
+            save(out, &doc)?;
+            eprintln!(
+                "Saved the reasons to {} (an \"invalid\" plan: `cxqueues comment` posts them; apply refuses it).",
+                out.display()
+            );
         }
+        Ok(Outcome::Invalid)
     };
+    let ready = match prepare(&args.repo, &args.tenant, &args.state.state_dir).await? {
+        Ok(r) => r,
+        Err(doc) => return invalid(doc),
+    };
+    let run = RunContext::new("cli");
+    let outcome = pipeline::run(
+        &Desired::repo(&ready.repo),
+        &ready.conn.client,
+        pipeline::Options {
+            mode: Mode::Plan,
+            parallelism: 1,
+            recorder: None,
+            run: &run,
+            hooks: &ready.repo,
+            watch: &mut pipeline::Quiet,
+        },
+    )
+    .await?;
+    let planned = match outcome {
+        RunOutcome::InSync(p) | RunOutcome::Planned(p) => p,
+        RunOutcome::Invalid(r) => return invalid(rejected(&args.repo.repo, ready.origin, &r)),
+        other => unreachable_outcome(&other),
+    };
+    print_notes(&planned);
     let plan = &planned.plan;
-    print_plan(plan, &planned.origin, args.format);
+    print_plan(plan, &ready.origin, args.format);
     if let Some(out) = &args.out {
-        save(out, &PlanFile::from_plan(plan, planned.origin.clone()))?;
+        save(out, &PlanFile::from_plan(plan, ready.origin.clone()))?;
         eprintln!(
             "Saved the plan to {}; apply it with `cxqueues apply --plan {}`.",
             out.display(),
@@ -191,6 +240,11 @@ pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     } else {
         Outcome::Success
     })
+}
+
+/// An outcome a command's mode cannot produce (a plan is never held or applied).
+fn unreachable_outcome(o: &RunOutcome) -> ! {
+    unreachable!("the pipeline ended in {o:?}, which this command's mode never reaches")
 }
 
 pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
@@ -207,46 +261,61 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         })
         .await;
     }
-    let Planned {
-        repo: loaded,
-        conn,
-        observed,
-        plan,
-        origin,
-    } = match make_plan(&args.repo, &args.tenant, &args.state.state_dir).await? {
-        Ok(x) => x,
-        Err(_) => return Ok(Outcome::Invalid),
+    let Ready { repo, conn, origin } =
+        match prepare(&args.repo, &args.tenant, &args.state.state_dir).await? {
+            Ok(r) => r,
+            Err(_) => return Ok(Outcome::Invalid),
+        };
+    let saved = match &args.plan {
+        None => None,
+        Some(file) => Some(pipeline::Saved {
+            file: file.clone(),
+            doc: PlanFile::read(file)?,
+            here: origin.clone(),
+            replan: args.replan,
+        }),
     };
-    // A managed queue the tenant cannot read is left out: the apply is partial (exit 4).
-    let skipped = plan.skipped.clone();
-    let (plan, mut refused) = match &args.plan {
-        None => (plan, Vec::new()),
-        Some(file) => saved_plan(file, &plan, &observed, &origin, args.replan)?,
-    };
-    refused.extend(skipped);
-    print_plan(&plan, &origin, args.format);
     // The audit log and the webhook outbox (both under --state-dir).
-    let loaded = pipeline::webhooks_for(loaded, args.tenant.sim);
+    let hooks = pipeline::webhooks_for(repo.clone(), args.tenant.sim);
     let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
-    let recorder = crate::recorder::Recorder::open(&state, &loaded)?;
-    let ctx = crate::recorder::audit::RunContext::new("cli");
-    let bar = pipeline::progress(plan.changes.len());
-    let extra = bar.iter().map(|(_, o)| o.clone()).collect();
-    let planned = pipeline::Planned { observed, plan };
-    let run = pipeline::apply_and_record(
+    let recorder = crate::recorder::Recorder::open(&state, &hooks)?;
+    let run = RunContext::new("cli");
+    let mut watch = ApplyWatch {
+        origin,
+        format: args.format,
+        bar: None,
+    };
+    let outcome = pipeline::run(
+        &Desired { repo: &repo, saved },
         &conn.client,
-        &planned,
-        Some(&recorder),
-        &ctx,
-        &loaded,
-        args.parallelism,
-        extra,
+        pipeline::Options {
+            mode: Mode::Apply,
+            parallelism: args.parallelism,
+            recorder: Some(&recorder),
+            run: &run,
+            hooks: &hooks,
+            watch: &mut watch,
+        },
     )
     .await?;
-    if let Some((bar, _)) = bar {
+    if let Some(bar) = watch.bar {
         bar.finish_and_clear();
     }
-    let (report, audited) = (run.report, run.audited);
+    let applied = match outcome {
+        RunOutcome::Applied(applied) => applied,
+        RunOutcome::Invalid(r) => {
+            rejected(&args.repo.repo, watch.origin, &r);
+            return Ok(Outcome::Invalid);
+        }
+        RunOutcome::Refused(why) => return Err(CliError::Usage(why)),
+        other => unreachable_outcome(&other),
+    };
+    let pipeline::Applied {
+        planned,
+        report,
+        audited,
+        ..
+    } = *applied;
     if let Err(e) = &audited {
         eprintln!("error: the audit log is incomplete: {e}");
     }
@@ -258,7 +327,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             state.state_dir.display()
         );
     }
-    let outcome = report_outcome(&report, &refused);
+    let outcome = report_outcome(&report, &planned.refused);
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
@@ -280,7 +349,7 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
         }
     }
     for o in &report.outcomes {
-        if o.status == Status::Applied && !o.fields.is_empty() {
+        if o.is_applied() && !o.fields.is_empty() {
             println!("{}", applied_line(o));
         }
     }
@@ -314,10 +383,10 @@ pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
 
 /// `skipped: Front, an update: depends on "Back", which failed`: the status said once.
 pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
-    let what = if o.status == Status::Skipped {
-        "skipped"
-    } else {
-        "failed"
+    let (what, why) = match &o.result {
+        QueueResult::Skipped { reason } => ("skipped", reason.to_string()),
+        QueueResult::Failed(e) => ("failed", e.to_string()),
+        QueueResult::Applied { .. } => ("applied", String::new()),
     };
     let action = match o.action {
         reconcile::Action::Create => "a create",
@@ -325,124 +394,41 @@ pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
         reconcile::Action::Delete => "a delete",
     };
     format!(
-        "{what}: {}, {action}: {}",
+        "{what}: {}, {action}: {why}",
         crate::output::printable::printable(&o.name),
-        o.error.as_deref().unwrap_or("unknown error")
     )
-}
-
-/// Reads a plan saved by `plan --out`.
-pub fn read_plan_file(file: &std::path::Path) -> Result<PlanFile, CliError> {
-    let text = std::fs::read_to_string(file).map_err(|source| CliError::Io {
-        what: "read the plan",
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let saved: PlanFile = serde_json::from_str(&text).map_err(|e| {
-        CliError::Usage(format!(
-            "{}:{}:{}: not a cxqueues plan (JSON, formatVersion 1): {e}",
-            file.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if saved.format_version != 1 {
-        return Err(CliError::Usage(format!(
-            "{}: formatVersion {} is not supported (this release reads 1)",
-            file.display(),
-            saved.format_version
-        )));
-    }
-    Ok(saved)
-}
-
-/// Why a saved plan may not be applied here at all: it records errors instead of changes,
-/// was made against the simulator for a real tenant, or against another tenant.
-fn refuse_saved(file: &std::path::Path, saved: &PlanFile, here: &Origin) -> Option<String> {
-    let f = file.display();
-    if saved.status == PlanStatus::Invalid {
-        let first = saved.errors.first().map_or(String::new(), |e| {
-            format!(
-                "; the first: {}:{}:{}: {}",
-                e.file.display(),
-                e.line,
-                e.column,
-                e.message
-            )
-        });
-        let n = saved.errors.len();
-        let errors = if n == 1 { "error" } else { "errors" };
-        return Some(format!(
-            "{f} is an invalid plan: no plan could be made from its commit, which has {n} \
-             {errors}{first}. Fix them, run plan again and apply that plan"
-        ));
-    }
-    if saved.origin.simulated && !here.simulated {
-        return Some(format!(
-            "{f} was planned against the embedded simulated tenant (--sim), not this tenant; \
-             plan against this tenant and apply that plan"
-        ));
-    }
-    if !saved.origin.tenant.is_empty() && saved.origin.tenant != here.tenant {
-        return Some(format!(
-            "{f} was planned for the tenant {:?}, and this repository names {:?}",
-            saved.origin.tenant, here.tenant
-        ));
-    }
-    None
-}
-
-/// The saved plan, less the queues whose tenant state moved since it was made (refused,
-/// with the reason) — or, with `replan`, with those queues planned afresh.
-fn saved_plan(
-    file: &std::path::Path,
-    fresh: &Plan,
-    observed: &Observed,
-    here: &Origin,
-    replan: bool,
-) -> Result<(Plan, Vec<String>), CliError> {
-    let saved = read_plan_file(file)?;
-    if let Some(why) = refuse_saved(file, &saved, here) {
-        return Err(CliError::Usage(why));
-    }
-    let rebased = saved.into_plan().rebase(fresh, observed, replan);
-    for name in &rebased.replanned {
-        eprintln!("re-planned {name}: its tenant state moved since the plan was made");
-    }
-    let (plan, refused) = (rebased.plan, rebased.refused);
-    Ok((plan, refused))
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use reconcile::{Action, FieldChange, QueueOutcome, Status};
+    use reconcile::{Action, FieldChange, QueueOutcome, QueueResult, SkipReason};
     use serde_json::json;
 
     use super::{applied_line, not_reconciled_line};
 
-    fn outcome(status: Status, fields: Vec<FieldChange>, error: Option<&str>) -> QueueOutcome {
+    fn outcome(result: QueueResult, fields: Vec<FieldChange>) -> QueueOutcome {
         QueueOutcome {
             name: "Billing Tier 1".into(),
             id: Some("q1".into()),
             action: Action::Update,
-            status,
             version_before: Some(2),
-            version_after: Some(3),
             conflicts: 0,
             overridden: Vec::new(),
-            error: error.map(str::to_string),
             latency: Duration::ZERO,
             fields,
-            written: None,
+            result,
         }
     }
 
     #[test]
     fn an_applied_update_names_each_field_it_changed_with_before_and_after() {
         let o = outcome(
-            Status::Applied,
+            QueueResult::Applied {
+                version_after: Some(3),
+                written: None,
+            },
             vec![
                 FieldChange {
                     path: "maxWaitTime".into(),
@@ -455,7 +441,6 @@ mod tests {
                     after: json!(60),
                 },
             ],
-            None,
         );
         assert_eq!(
             applied_line(&o),
@@ -464,36 +449,15 @@ mod tests {
     }
 
     #[test]
-    fn an_invalid_saved_plan_is_refused_without_nested_parentheses() {
-        let saved: super::PlanFile = serde_json::from_value(json!({
-            "formatVersion": 1,
-            "summary": {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "unmanaged": 0},
-            "changes": [],
-            "status": "invalid",
-            "errors": [{"file": "queues/a.yaml", "line": 3, "column": 5,
-                        "rule": "range", "message": "maxWaiters is 0 (below 1)"}],
-        }))
-        .expect("a plan file");
-        let why = super::refuse_saved(
-            std::path::Path::new("p.json"),
-            &saved,
-            &super::Origin::default(),
-        )
-        .expect("refused");
-        assert_eq!(
-            why,
-            "p.json is an invalid plan: no plan could be made from its commit, which has 1 \
-             error; the first: queues/a.yaml:3:5: maxWaiters is 0 (below 1). Fix them, run plan \
-             again and apply that plan"
-        );
-    }
-
-    #[test]
     fn a_skipped_queue_says_skipped_once_and_no_nested_parentheses() {
         let o = outcome(
-            Status::Skipped,
+            QueueResult::Skipped {
+                reason: SkipReason::DependsOn {
+                    queue: "Back".into(),
+                    failed: false,
+                },
+            },
             Vec::new(),
-            Some("depends on \"Back\", which was skipped too"),
         );
         let line = not_reconciled_line(&o);
         assert_eq!(

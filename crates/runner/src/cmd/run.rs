@@ -194,7 +194,10 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         )));
     }
     let status = SharedStatus::new(Status::new(git.branch(), !args.no_self_heal));
-    let metrics = Arc::new(Metrics::new(conn.client.clone(), status.clone()));
+    let metrics = Arc::new(Metrics::new(
+        crate::run::metrics::stats_of(conn.client.clone()),
+        status.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Io {

@@ -11,7 +11,7 @@ use serde_json::Value;
 pub const MARKDOWN_LIMIT: usize = 65_000;
 
 /// The JSON plan, `formatVersion` 1. Fields may be added, never renamed.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanFile {
     pub format_version: u32,
@@ -120,11 +120,54 @@ impl PlanFile {
             unchanged: self.unchanged,
             unmanaged: self.unmanaged,
             ids: self.ids,
-            diagnostics: Vec::new(),
             deletes: self.deletes,
             warnings: Vec::new(),
             skipped: Vec::new(),
         }
+    }
+}
+
+/// Why a saved plan cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("cannot read the plan {}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{}:{}: not a cxqueues plan (JSON, formatVersion 1): {source}", path.display(), source.line(), source.column())]
+    Json {
+        path: std::path::PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{}: formatVersion {version} is not supported (this release reads 1)", path.display())]
+    Version {
+        path: std::path::PathBuf,
+        version: u32,
+    },
+}
+
+impl PlanFile {
+    /// Reads a plan saved by `plan --out`.
+    pub fn read(path: &std::path::Path) -> Result<PlanFile, PlanFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let saved: PlanFile =
+            serde_json::from_str(&text).map_err(|source| PlanFileError::Json {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if saved.format_version != 1 {
+            return Err(PlanFileError::Version {
+                path: path.to_path_buf(),
+                version: saved.format_version,
+            });
+        }
+        Ok(saved)
     }
 }
 

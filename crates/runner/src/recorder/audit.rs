@@ -89,7 +89,7 @@ pub struct RunSummary {
 impl RunSummary {
     /// The counts of an apply report.
     pub fn of(report: &ApplyReport) -> Self {
-        let count = |s: Status| report.outcomes.iter().filter(|o| o.status == s).count();
+        let count = |s: Status| report.outcomes.iter().filter(|o| o.status() == s).count();
         Self {
             created: report.created(),
             updated: report.updated(),
@@ -99,6 +99,34 @@ impl RunSummary {
             conflicts_retried: report.conflicts_retried(),
         }
     }
+}
+
+/// How a record's subject ended (`status` in the JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditStatus {
+    /// A queue write or a run that did what it set out to.
+    Success,
+    /// A queue write that met version conflicts, re-read and succeeded.
+    ConflictRetried,
+    /// A queue write the tenant refused, or a run that could not apply at all.
+    Failed,
+    /// A queue write never sent (it waited on a queue that was not applied).
+    Skipped,
+    /// A run in which some queues were not reconciled.
+    Partial,
+    /// A write intent (`QUEUE_INTENT`), before its first request.
+    Pending,
+    /// An intent with no outcome when the log was opened again (`INTENT_UNRESOLVED`).
+    Unresolved,
+    /// The tenant holds the queue of an unresolved intent (`INTENT_RESOLVED`).
+    Present,
+    /// The tenant does not hold it.
+    Absent,
+    /// An optimization proposal (`OPTIMIZE_PROPOSAL`) shown, not committed.
+    Proposed,
+    /// An optimization proposal committed to the repository.
+    Committed,
 }
 
 /// What a record is about (`action` in the JSON).
@@ -165,9 +193,7 @@ pub struct AuditRecord {
     pub queue_name: Option<String>,
     pub version_before: Option<u64>,
     pub version_after: Option<u64>,
-    /// Queue records: `success`, `conflict-retried`, `failed` or `skipped`.
-    /// `RECONCILE` records: `success`, `partial` or `failed`.
-    pub status: String,
+    pub status: AuditStatus,
     pub latency_ms: u64,
     pub commit_id: Option<String>,
     pub commit_author: Option<String>,
@@ -201,13 +227,13 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// The record of one queue's write attempt (hashes filled in on append).
     pub fn of_outcome(ctx: &RunContext, o: &QueueOutcome) -> Self {
-        let status = match o.status {
-            Status::Applied if o.conflicts > 0 => "conflict-retried",
-            Status::Applied => "success",
-            Status::Failed => "failed",
-            Status::Skipped => "skipped",
+        let status = match o.status() {
+            Status::Applied if o.conflicts > 0 => AuditStatus::ConflictRetried,
+            Status::Applied => AuditStatus::Success,
+            Status::Failed => AuditStatus::Failed,
+            Status::Skipped => AuditStatus::Skipped,
         };
-        let written = o.written.as_ref();
+        let written = o.written();
         Self {
             audit_id: Uuid::now_v7(),
             timestamp: String::new(),
@@ -215,8 +241,8 @@ impl AuditRecord {
             queue_id: o.id.clone(),
             queue_name: Some(o.name.clone()),
             version_before: o.version_before,
-            version_after: o.version_after,
-            status: status.into(),
+            version_after: o.version_after(),
+            status,
             latency_ms: millis(o.latency),
             commit_id: ctx.commit_id.clone(),
             commit_author: ctx.commit_author.clone(),
@@ -226,7 +252,7 @@ impl AuditRecord {
             skill_requirements_valid: written.map(skill_requirements_valid),
             sla_configured: written.map(|q| q.service_level_target.is_some()),
             overflow_defined: written.map(|q| q.overflow.is_some()),
-            error: o.error.clone(),
+            error: o.reason(),
             summary: None,
             intended: None,
             intent_id: None,
@@ -237,7 +263,7 @@ impl AuditRecord {
     }
 
     /// A record of `action` with no queue and nothing written: the base of the others.
-    pub fn bare(ctx: &RunContext, action: AuditAction, status: &str) -> Self {
+    pub fn bare(ctx: &RunContext, action: AuditAction, status: AuditStatus) -> Self {
         Self {
             audit_id: Uuid::now_v7(),
             timestamp: String::new(),
@@ -246,7 +272,7 @@ impl AuditRecord {
             queue_name: None,
             version_before: None,
             version_after: None,
-            status: status.into(),
+            status,
             latency_ms: 0,
             commit_id: ctx.commit_id.clone(),
             commit_author: ctx.commit_author.clone(),
@@ -277,7 +303,7 @@ impl AuditRecord {
             changed_fields: c.fields.clone(),
             configuration_hash: Some(sha256_hex(canonical_json(&desired).as_bytes())),
             intended: Some(AuditAction::of(c.action())),
-            ..Self::bare(ctx, AuditAction::QueueIntent, "pending")
+            ..Self::bare(ctx, AuditAction::QueueIntent, AuditStatus::Pending)
         }
     }
 
@@ -290,9 +316,9 @@ impl AuditRecord {
     ) -> Self {
         let summary = report.map(RunSummary::of);
         let status = match (&summary, error) {
-            (_, Some(_)) => "failed",
-            (Some(s), None) if s.failed + s.skipped > 0 => "partial",
-            _ => "success",
+            (_, Some(_)) => AuditStatus::Failed,
+            (Some(s), None) if s.failed + s.skipped > 0 => AuditStatus::Partial,
+            _ => AuditStatus::Success,
         };
         Self {
             latency_ms: millis(report.map_or(wall, |r| r.wall)),
@@ -641,7 +667,7 @@ impl AuditLog {
                     "no outcome was recorded for the {} of queue {:?} (audit line {}): the process stopped between the intent and the outcome, so the tenant may or may not hold the change",
                     i.intended, i.queue_name, i.line
                 )),
-                ..AuditRecord::bare(ctx, AuditAction::IntentUnresolved, "unresolved")
+                ..AuditRecord::bare(ctx, AuditAction::IntentUnresolved, AuditStatus::Unresolved)
             })?;
         }
         Ok(open)
@@ -676,7 +702,11 @@ impl AuditLog {
                 (Some(want), Some(id)) => want.eq_ignore_ascii_case(id),
                 _ => q.name == i.queue_name,
             });
-            let status = if held.is_some() { "present" } else { "absent" };
+            let status = if held.is_some() {
+                AuditStatus::Present
+            } else {
+                AuditStatus::Absent
+            };
             self.append(AuditRecord {
                 queue_id: held
                     .and_then(|q| q.id.clone())

@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Recorder, RecorderError};
-use crate::recorder::audit::{AuditAction, AuditRecord, RunContext, now_rfc3339};
+use crate::recorder::audit::{AuditAction, AuditRecord, AuditStatus, RunContext, now_rfc3339};
 use crate::recorder::webhooks::{self, EventName, StoredEvent};
 use reconcile::FieldChange;
 
@@ -86,9 +86,9 @@ impl Recorder {
             })
             .collect();
         let status = if p.commit.is_some() {
-            "committed"
+            AuditStatus::Committed
         } else {
-            "proposed"
+            AuditStatus::Proposed
         };
         let ctx = RunContext::new("optimize");
         let record = AuditRecord {

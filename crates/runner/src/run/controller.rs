@@ -18,11 +18,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use tenant::{Backoff, Jitter, TenantError};
+use tenant::{Backoff, Jitter, Tenant, TenantError};
 
-use crate::tenant::AnyTenant;
 use model::{LoadOptions, Repository, WebhookDoc};
-use reconcile::{Action as PlanAction, Observed, Plan, Status as ApplyStatus};
+use reconcile::{Action as PlanAction, QueueResult};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -31,6 +30,7 @@ use super::git::{GitError, GitSource, Snapshot};
 use super::metrics::Metrics;
 use super::status::{Problem, QueueState, QueueStatus, RunRecord, RunResult, SharedStatus};
 use super::{Trigger, TriggerKind, format_duration, rfc3339, wall_time_of};
+use crate::pipeline::{self, Desired, Mode, Planned, RunError, RunOutcome};
 use crate::recorder::Recorder;
 use crate::recorder::audit::RunContext;
 
@@ -126,9 +126,9 @@ struct Memory {
 
 /// What a run needs: git, the tenant, where to report.
 #[derive(Debug)]
-pub struct Context {
+pub struct Context<T> {
     pub git: GitSource,
-    pub client: AnyTenant,
+    pub client: T,
     pub status: SharedStatus,
     pub metrics: Arc<Metrics>,
     pub opts: Options,
@@ -137,10 +137,10 @@ pub struct Context {
     memory: Mutex<Memory>,
 }
 
-impl Context {
+impl<T> Context<T> {
     pub fn new(
         git: GitSource,
-        client: AnyTenant,
+        client: T,
         status: SharedStatus,
         metrics: Arc<Metrics>,
         opts: Options,
@@ -211,7 +211,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The newest commit of the branch, read (or taken from the cache).
-async fn newest(ctx: &Context) -> Result<Option<Arc<Snapshot>>, GitError> {
+async fn newest<T>(ctx: &Context<T>) -> Result<Option<Arc<Snapshot>>, GitError> {
     let git = ctx.git.clone();
     let Some(id) = blocking(move || git.head()).await? else {
         return Ok(None);
@@ -238,284 +238,367 @@ fn problems(diags: &[model::Diagnostic], errors: bool) -> Vec<Problem> {
         .collect()
 }
 
-/// Makes the tenant match the newest commit of the branch.
-pub async fn reconcile(run: &Run, ctx: &Context) -> Result<Action, Error> {
-    let head = match newest(ctx).await {
-        Ok(h) => h,
-        Err(e) => {
-            ctx.status.write().errors = vec![Problem::message(e.to_string())];
-            return Err(e.into());
-        }
-    };
-    let Some(head) = head else {
-        let message = format!(
-            "the branch {} has no commit yet: commit a repository to it",
-            ctx.git.branch()
-        );
-        let mut st = ctx.status.write();
-        st.commit = None;
-        st.result = Some(RunResult::Invalid);
-        st.errors = vec![Problem::message(&message)];
-        st.warnings.clear();
-        return Ok(Action::done(RunResult::Invalid, message));
-    };
-    {
-        let mut st = ctx.status.write();
-        st.commit = Some(head.commit.clone());
-        st.errors = problems(&head.repo.diagnostics, true);
-        st.warnings = problems(&head.repo.diagnostics, false);
-    }
+/// What one run found, before anything is reported: [`conclude`] turns it into the status,
+/// the metrics and the log lines, in one place.
+// One value per run, moved once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Round {
+    /// The branch could not be read.
+    Git(GitError),
+    /// The branch has no commit yet.
+    NoCommit,
+    /// The newest commit is invalid, and no good commit needs the tenant now.
+    HeadInvalid(Arc<Snapshot>),
+    /// The pipeline ran for `desired`: the newest commit, or while it is invalid the last
+    /// good one.
+    Ran {
+        head: Arc<Snapshot>,
+        desired: Arc<Snapshot>,
+        outcome: Result<RunOutcome, RunError>,
+    },
+}
 
+/// Makes the tenant match the newest commit of the branch.
+pub async fn reconcile<T: Tenant>(run: &Run, ctx: &Context<T>) -> Result<Action, Error> {
+    let round = run_round(run, ctx).await;
+    conclude(ctx, round)
+}
+
+/// Reads the branch, chooses the commit the tenant is held to, and runs the pipeline for it.
+async fn run_round<T: Tenant>(run: &Run, ctx: &Context<T>) -> Round {
+    let head = match newest(ctx).await {
+        Ok(Some(head)) => head,
+        Ok(None) => return Round::NoCommit,
+        Err(e) => return Round::Git(e),
+    };
     // Which commit is the tenant held to: the newest, or while it is invalid, the last good one.
-    let head_invalid = head.has_errors();
-    let desired = if head_invalid {
-        let (good, applied) = {
-            let m = ctx.memory();
-            (m.good.clone(), m.applied.clone())
-        };
-        let n = head
-            .repo
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .count();
-        let summary = format!(
-            "commit {} is invalid ({n} error{}): nothing from it was applied",
-            head.commit.short_id,
-            if n == 1 { "" } else { "s" }
-        );
-        warn!(commit = %head.commit.short_id, errors = n, "the commit is invalid: nothing from it is applied");
-        for d in head.repo.diagnostics.iter().filter(|d| d.is_error()) {
-            warn!(commit = %head.commit.short_id, "{d}");
-        }
+    let (good, applied) = {
+        let m = ctx.memory();
+        (m.good.clone(), m.applied.clone())
+    };
+    let desired = if head.has_errors() {
         let needs_tenant = |g: &Snapshot| {
             applied.as_deref() != Some(g.commit.id.as_str())
                 || run.has(TriggerKind::Resync)
                 || run.has(TriggerKind::Retry)
         };
         match good {
-            Some(g) if needs_tenant(&g) => {
-                info!(commit = %g.commit.short_id, "holding the tenant to the last good commit");
-                g
-            }
-            _ => {
-                ctx.status.write().result = Some(RunResult::Invalid);
-                return Ok(Action::done(RunResult::Invalid, summary));
-            }
+            Some(g) if needs_tenant(&g) => g,
+            _ => return Round::HeadInvalid(head),
         }
     } else {
         head.clone()
     };
-
-    let t = Instant::now();
-    let planned = match crate::pipeline::observe_and_plan(&desired.repo, &ctx.client).await {
-        Ok(p) => p,
-        Err(e) => {
-            let mut st = ctx.status.write();
-            st.errors.push(Problem::message(format!(
-                "the tenant could not be read: {e}"
-            )));
-            return Err(e.into());
-        }
-    };
-    debug!(
-        ms = t.elapsed().as_millis() as u64,
-        queues = planned.observed.queues.len(),
-        changes = planned.plan.changes.len(),
-        "read the tenant and planned"
-    );
-    let (observed, plan) = (&planned.observed, &planned.plan);
-    if plan.has_errors() {
-        let n = plan.diagnostics.iter().filter(|d| d.is_error()).count();
-        for d in plan.diagnostics.iter().filter(|d| d.is_error()) {
-            warn!(commit = %desired.commit.short_id, "{d}");
-        }
-        let mut st = ctx.status.write();
-        st.errors.extend(problems(&plan.diagnostics, true));
-        st.warnings.extend(problems(&plan.diagnostics, false));
-        st.result = Some(RunResult::Invalid);
-        return Ok(Action::done(
-            RunResult::Invalid,
-            format!(
-                "commit {} fails {n} check{} against the tenant: nothing was applied",
-                desired.commit.short_id,
-                if n == 1 { "" } else { "s" }
-            ),
-        ));
-    }
-    {
-        let mut st = ctx.status.write();
-        st.warnings.extend(problems(&plan.diagnostics, false));
-        // The tenant's unreadable queues: left alone, the others go on.
-        for w in &plan.warnings {
-            warn!(commit = %desired.commit.short_id, "{w}");
-            st.warnings.push(Problem::message(w));
-        }
-        for s in &plan.skipped {
-            warn!(commit = %desired.commit.short_id, "{s}");
-            st.errors.push(Problem::message(s));
-        }
-    }
-    let already_applied = {
-        let mut m = ctx.memory();
-        if !head_invalid {
-            m.good = Some(desired.clone());
-        }
-        m.applied.as_deref() == Some(desired.commit.id.as_str())
-    };
-    let invalid_or = |r: RunResult| if head_invalid { RunResult::Invalid } else { r };
-
-    if plan.is_empty() {
-        record_queues(ctx, &desired, observed, plan, QueuesOutcome::InSync);
-        mark_applied(ctx, &desired);
-        let result = invalid_or(RunResult::InSync);
-        ctx.status.write().result = Some(result);
-        return Ok(Action::done(
-            result,
-            format!(
-                "in sync with {}: {} queues unchanged",
-                desired.commit.short_id,
-                plan.unchanged.len()
-            ),
-        ));
-    }
-
-    if already_applied && !ctx.opts.self_heal {
-        for c in &plan.changes {
-            warn!(queue = %c.name, fields = c.fields.len(), "drift: the tenant no longer matches the repository (self-heal is off)");
-        }
-        record_queues(ctx, &desired, observed, plan, QueuesOutcome::Drifted);
-        let result = invalid_or(RunResult::Drifted);
-        ctx.status.write().result = Some(result);
-        return Ok(Action::done(
-            result,
-            format!(
-                "{} queue{} drifted from {}; not corrected (self-heal is off)",
-                plan.changes.len(),
-                if plan.changes.len() == 1 { "" } else { "s" },
-                desired.commit.short_id
-            ),
-        ));
-    }
-
-    if already_applied {
-        info!(queues = plan.changes.len(), commit = %desired.commit.short_id, "drift: writing the repository's values back");
-    }
+    let applied_before = applied.as_deref() == Some(desired.commit.id.as_str());
     let audit = RunContext {
         commit_id: Some(desired.commit.id.clone()),
         commit_author: Some(desired.commit.author.clone()),
         trigger: run.kind.as_str().to_string(),
     };
     let hooks = webhook_repo(ctx, &desired);
-    let run_report = match crate::pipeline::apply_and_record(
+    let t = Instant::now();
+    let outcome = pipeline::run(
+        &Desired::repo(&desired.repo),
         &ctx.client,
-        &planned,
-        ctx.recorder.as_deref(),
-        &audit,
-        &hooks,
-        ctx.opts.parallelism,
-        Vec::new(),
+        pipeline::Options {
+            mode: Mode::Reconcile {
+                applied_before,
+                self_heal: ctx.opts.self_heal,
+            },
+            parallelism: ctx.opts.parallelism,
+            recorder: ctx.recorder.as_deref(),
+            run: &audit,
+            hooks: &hooks,
+            watch: &mut pipeline::Quiet,
+        },
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            let message = format!("the webhooks of commit {}: {e}", desired.commit.short_id);
-            warn!("{message}; nothing was applied");
+    .await;
+    debug!(
+        ms = t.elapsed().as_millis() as u64,
+        "read the tenant, planned and applied"
+    );
+    Round::Ran {
+        head,
+        desired,
+        outcome,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The one place a run becomes status, metrics and log lines.
+fn conclude<T: Tenant>(ctx: &Context<T>, round: Round) -> Result<Action, Error> {
+    let (head, desired, outcome) = match round {
+        Round::Git(e) => {
+            ctx.status.write().errors = vec![Problem::message(e.to_string())];
+            return Err(e.into());
+        }
+        Round::NoCommit => {
+            let message = format!(
+                "the branch {} has no commit yet: commit a repository to it",
+                ctx.git.branch()
+            );
             let mut st = ctx.status.write();
-            st.errors.push(Problem::message(&message));
+            st.commit = None;
             st.result = Some(RunResult::Invalid);
+            st.errors = vec![Problem::message(&message)];
+            st.warnings.clear();
             return Ok(Action::done(RunResult::Invalid, message));
         }
+        Round::HeadInvalid(head) => {
+            let summary = log_invalid_head(&head);
+            let mut st = ctx.status.write();
+            st.commit = Some(head.commit.clone());
+            st.errors = problems(&head.repo.diagnostics, true);
+            st.warnings = problems(&head.repo.diagnostics, false);
+            st.result = Some(RunResult::Invalid);
+            return Ok(Action::done(RunResult::Invalid, summary));
+        }
+        Round::Ran {
+            head,
+            desired,
+            outcome,
+        } => (head, desired, outcome),
     };
-    let report = &run_report.report;
-    if let Err(e) = &run_report.audited {
-        warn!(error = %e, "the audit log could not be written");
-        ctx.status
-            .write()
-            .errors
-            .push(Problem::message(format!("the audit log: {e}")));
+    let head_invalid = head.has_errors();
+    if head_invalid {
+        log_invalid_head(&head);
+        info!(commit = %desired.commit.short_id, "holding the tenant to the last good commit");
     }
-    ctx.metrics
-        .add_conflicts(u64::from(report.conflicts_retried()));
+    let short = &desired.commit.short_id;
+    // What the status shows after this run; written once, at the end.
+    let mut errors = problems(&head.repo.diagnostics, true);
+    let mut warnings = problems(&head.repo.diagnostics, false);
+    let mut queues = None;
+    let mut applied = false;
+    // Every check against the tenant passed: a valid newest commit becomes the good one.
+    let checked = matches!(
+        outcome,
+        Ok(RunOutcome::InSync(_)
+            | RunOutcome::Planned(_)
+            | RunOutcome::DriftReported(_)
+            | RunOutcome::Applied(_))
+            | Err(RunError::Recorder(_))
+    );
+    let invalid_or = |r: RunResult| if head_invalid { RunResult::Invalid } else { r };
+    let done: Result<Action, Error> = match outcome {
+        Err(RunError::Tenant(e)) => {
+            errors.push(Problem::message(format!(
+                "the tenant could not be read: {e}"
+            )));
+            Err(e.into())
+        }
+        Err(RunError::Recorder(e)) => {
+            let message = format!("the webhooks of commit {short}: {e}");
+            warn!("{message}; nothing was applied");
+            errors.push(Problem::message(&message));
+            Ok(Action::done(RunResult::Invalid, message))
+        }
+        Ok(RunOutcome::Invalid(rejected)) => {
+            let n = rejected.diagnostics.len();
+            for d in &rejected.diagnostics {
+                warn!(commit = %short, "{d}");
+            }
+            errors.extend(rejected.diagnostics.iter().map(Problem::from));
+            Ok(Action::done(
+                RunResult::Invalid,
+                format!(
+                    "commit {short} fails {n} check{} against the tenant: nothing was applied",
+                    plural(n)
+                ),
+            ))
+        }
+        Ok(RunOutcome::Refused(why)) => {
+            warn!(commit = %short, "{why}");
+            errors.push(Problem::message(&why));
+            Ok(Action::done(RunResult::Invalid, why))
+        }
+        Ok(RunOutcome::Held { window, until }) => {
+            let message =
+                format!("the change window {window} is closed until {until}: nothing was applied");
+            info!(commit = %short, "{message}");
+            Ok(Action::done(invalid_or(RunResult::Held), message))
+        }
+        Ok(RunOutcome::Standby { leader }) => {
+            let message = format!("standing by: {leader} leads and applies");
+            debug!("{message}");
+            Ok(Action::done(RunResult::Standby, message))
+        }
+        Ok(RunOutcome::InSync(planned) | RunOutcome::Planned(planned)) => {
+            note_plan(&planned, short, &mut errors, &mut warnings);
+            applied = true;
+            let action = Action::done(
+                invalid_or(RunResult::InSync),
+                format!(
+                    "in sync with {short}: {} queues unchanged",
+                    planned.plan.unchanged.len()
+                ),
+            );
+            queues = Some((planned, QueuesOutcome::InSync));
+            Ok(action)
+        }
+        Ok(RunOutcome::DriftReported(planned)) => {
+            note_plan(&planned, short, &mut errors, &mut warnings);
+            let plan = &planned.plan;
+            for c in &plan.changes {
+                warn!(queue = %c.name, fields = c.fields.len(), "drift: the tenant no longer matches the repository (self-heal is off)");
+            }
+            let n = plan.changes.len();
+            queues = Some((planned, QueuesOutcome::Drifted));
+            Ok(Action::done(
+                invalid_or(RunResult::Drifted),
+                format!(
+                    "{n} queue{} drifted from {short}; not corrected (self-heal is off)",
+                    plural(n)
+                ),
+            ))
+        }
+        Ok(RunOutcome::Applied(run)) => {
+            let pipeline::Applied {
+                planned,
+                report,
+                audited,
+                healed,
+            } = *run;
+            note_plan(&planned, short, &mut errors, &mut warnings);
+            if healed {
+                info!(queues = planned.plan.changes.len(), commit = %short, "drift: writing the repository's values back");
+            }
+            if let Err(e) = &audited {
+                warn!(error = %e, "the audit log could not be written");
+                errors.push(Problem::message(format!("the audit log: {e}")));
+            }
+            ctx.metrics
+                .add_conflicts(u64::from(report.conflicts_retried()));
+            log_outcomes(&report);
+            if healed {
+                let n = report.outcomes.iter().filter(|o| o.is_applied()).count();
+                ctx.metrics.add_drift_corrections(n as u64);
+            }
+            let done = if report.is_complete() {
+                applied = true;
+                Ok(Action::done(
+                    invalid_or(RunResult::Applied),
+                    format!("commit {short}: {}", report.summary_line()),
+                ))
+            } else {
+                let failed: Vec<String> = report
+                    .not_reconciled()
+                    .map(|o| format!("{}: {}", o.name, not_applied(o)))
+                    .collect();
+                errors.extend(failed.iter().map(Problem::message));
+                Err(Error::Incomplete {
+                    failed: failed.len(),
+                    total: report.outcomes.len(),
+                    first: failed.first().cloned().unwrap_or_default(),
+                })
+            };
+            queues = Some((planned, QueuesOutcome::Applied(report)));
+            done
+        }
+    };
+    {
+        let mut m = ctx.memory();
+        if checked && !head_invalid {
+            m.good = Some(desired.clone());
+        }
+        if applied {
+            m.applied = Some(desired.commit.id.clone());
+        }
+    }
+    let mut st = ctx.status.write();
+    st.commit = Some(head.commit.clone());
+    st.errors = errors;
+    st.warnings = warnings;
+    if let Some((planned, outcome)) = queues {
+        let old = std::mem::take(&mut st.queues);
+        st.queues = queue_states(&old, &desired, &planned, &outcome);
+    }
+    if applied {
+        st.last_applied = Some(desired.commit.clone());
+    }
+    if let Ok(action) = &done {
+        st.result = Some(action.result);
+    }
+    done
+}
+
+/// Logs an invalid newest commit and says what became of it.
+fn log_invalid_head(head: &Snapshot) -> String {
+    let errors: Vec<_> = head
+        .repo
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    let n = errors.len();
+    warn!(commit = %head.commit.short_id, errors = n, "the commit is invalid: nothing from it is applied");
+    for d in errors {
+        warn!(commit = %head.commit.short_id, "{d}");
+    }
+    format!(
+        "commit {} is invalid ({n} error{}): nothing from it was applied",
+        head.commit.short_id,
+        plural(n)
+    )
+}
+
+/// The plan's own notes: the tenant's unreadable queues (left alone; the others go on).
+fn note_plan(
+    planned: &Planned,
+    short: &str,
+    errors: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) {
+    for w in &planned.plan.warnings {
+        warn!(commit = %short, "{w}");
+        warnings.push(Problem::message(w));
+    }
+    for s in &planned.plan.skipped {
+        warn!(commit = %short, "{s}");
+        errors.push(Problem::message(s));
+    }
+}
+
+/// Why a queue was not applied, in words.
+fn not_applied(o: &reconcile::QueueOutcome) -> String {
+    match &o.result {
+        QueueResult::Applied { .. } => "applied".to_string(),
+        QueueResult::Failed(e) => e.to_string(),
+        QueueResult::Skipped { reason } => reason.to_string(),
+    }
+}
+
+/// One line per queue: at info level for small applies, debug for large ones; failures warn.
+fn log_outcomes(report: &reconcile::ApplyReport) {
     let chatty = report.outcomes.len() <= 20;
     for o in &report.outcomes {
         let action = format!("{:?}", o.action).to_lowercase();
-        let version = o.version_after.map(|v| v.to_string()).unwrap_or_default();
-        match o.status {
-            ApplyStatus::Applied if chatty => {
+        let version = o.version_after().map(|v| v.to_string()).unwrap_or_default();
+        match &o.result {
+            QueueResult::Applied { .. } if chatty => {
                 let changed = crate::output::plan::changed_fields(&o.fields);
                 info!(queue = %o.name, action = %action, version = %version, changed = %changed, "applied")
             }
-            ApplyStatus::Applied => {
+            QueueResult::Applied { .. } => {
                 let changed = crate::output::plan::changed_fields(&o.fields);
                 debug!(queue = %o.name, action = %action, version = %version, changed = %changed, "applied")
             }
             _ => warn!(
                 queue = %o.name,
                 action = %action,
-                error = o.error.as_deref().unwrap_or("unknown"),
+                error = %not_applied(o),
                 "not applied"
             ),
         }
     }
-    record_queues(
-        ctx,
-        &desired,
-        observed,
-        plan,
-        QueuesOutcome::Applied(report),
-    );
-    if already_applied {
-        let healed = report
-            .outcomes
-            .iter()
-            .filter(|o| o.status == ApplyStatus::Applied)
-            .count();
-        ctx.metrics.add_drift_corrections(healed as u64);
-    }
-    if !report.is_complete() {
-        let failed: Vec<_> = report.not_reconciled().collect();
-        let first = failed
-            .first()
-            .map(|o| {
-                format!(
-                    "{}: {}",
-                    o.name,
-                    o.error.as_deref().unwrap_or("unknown error")
-                )
-            })
-            .unwrap_or_default();
-        let mut st = ctx.status.write();
-        for o in &failed {
-            st.errors.push(Problem::message(format!(
-                "{}: {}",
-                o.name,
-                o.error.as_deref().unwrap_or("unknown error")
-            )));
-        }
-        return Err(Error::Incomplete {
-            failed: failed.len(),
-            total: report.outcomes.len(),
-            first,
-        });
-    }
-    mark_applied(ctx, &desired);
-    let result = invalid_or(RunResult::Applied);
-    ctx.status.write().result = Some(result);
-    Ok(Action::done(
-        result,
-        format!(
-            "commit {}: {}",
-            desired.commit.short_id,
-            report.summary_line()
-        ),
-    ))
 }
 
 /// After a failed run: try again after the backoff (the newest commit, then). The same error
 /// again is logged while the backoff still grows, then only every tenth attempt.
-pub fn error_policy(err: &Error, attempt: u32, ctx: &Context) -> Action {
+pub fn error_policy<T>(err: &Error, attempt: u32, ctx: &Context<T>) -> Action {
     let step = attempt.saturating_sub(1);
     let delay = ctx.opts.backoff.delay(step, rand::random::<f64>());
     let message = err.to_string();
@@ -547,7 +630,7 @@ pub fn error_policy(err: &Error, attempt: u32, ctx: &Context) -> Action {
 
 /// The repository whose webhooks an apply of `desired` calls (with `--sim`, only loopback ones
 /// whose key variable is set, as `apply --sim` does); re-resolved only when they change.
-fn webhook_repo(ctx: &Context, desired: &Snapshot) -> Arc<Repository> {
+fn webhook_repo<T>(ctx: &Context<T>, desired: &Snapshot) -> Arc<Repository> {
     let declared = &desired.repo.tenant.spec.webhooks;
     if let Some((hooks, repo)) = &ctx.memory().hooks
         && hooks == declared
@@ -563,25 +646,21 @@ fn webhook_repo(ctx: &Context, desired: &Snapshot) -> Arc<Repository> {
     repo
 }
 
-fn mark_applied(ctx: &Context, desired: &Snapshot) {
-    ctx.memory().applied = Some(desired.commit.id.clone());
-    ctx.status.write().last_applied = Some(desired.commit.clone());
-}
-
-enum QueuesOutcome<'a> {
+enum QueuesOutcome {
     InSync,
     Drifted,
-    Applied(&'a reconcile::ApplyReport),
+    Applied(reconcile::ApplyReport),
 }
 
-/// Rebuilds the per-queue status from a plan and what became of it.
-fn record_queues(
-    ctx: &Context,
+/// The per-queue status, rebuilt from a plan and what became of it (what the status held
+/// before carries each queue's last change).
+fn queue_states(
+    old: &BTreeMap<String, QueueStatus>,
     desired: &Snapshot,
-    observed: &Observed,
-    plan: &Plan,
-    outcome: QueuesOutcome<'_>,
-) {
+    planned: &Planned,
+    outcome: &QueuesOutcome,
+) -> BTreeMap<String, QueueStatus> {
+    let (observed, plan) = (&planned.observed, &planned.plan);
     let observed_of = |name: &str| {
         let id = plan.ids.get(name)?;
         observed
@@ -596,8 +675,6 @@ fn record_queues(
         .map(|q| (q.name(), model::layout::slash_path(&q.file)))
         .collect();
     let commit = desired.commit.id.clone();
-    let mut st = ctx.status.write();
-    let old = std::mem::take(&mut st.queues);
     let mut queues = BTreeMap::new();
     for name in &plan.unchanged {
         let now = observed_of(name);
@@ -620,7 +697,7 @@ fn record_queues(
             },
         );
     }
-    let outcomes: BTreeMap<&str, &reconcile::QueueOutcome> = match &outcome {
+    let outcomes: BTreeMap<&str, &reconcile::QueueOutcome> = match outcome {
         QueuesOutcome::Applied(r) => r.outcomes.iter().map(|o| (o.name.as_str(), o)).collect(),
         _ => BTreeMap::new(),
     };
@@ -640,40 +717,38 @@ fn record_queues(
             modified_at: observed_of(&c.name).and_then(|q| q.modified_at.clone()),
             last_error: None,
         };
-        match (&outcome, outcomes.get(c.name.as_str())) {
-            (QueuesOutcome::Applied(_), Some(o)) if o.status == ApplyStatus::Applied => {
+        match (outcome, outcomes.get(c.name.as_str())) {
+            (QueuesOutcome::Applied(_), Some(o)) if o.is_applied() => {
                 if c.action() == PlanAction::Delete {
                     continue;
                 }
                 q.state = QueueState::InSync;
                 q.id = o.id.clone().or(q.id);
-                q.last_applied_version = o.version_after;
+                q.last_applied_version = o.version_after();
                 q.last_applied_commit = Some(commit.clone());
                 q.drift.clear();
                 q.last_change = o.fields.clone();
-                if let Some(w) = &o.written {
+                if let Some(w) = o.written() {
                     q.modified_by = w.modified_by.clone();
                     q.modified_at = w.modified_at.clone();
                 }
             }
             (QueuesOutcome::Applied(_), o) => {
                 q.state = QueueState::Failed;
-                q.last_error = Some(
-                    o.and_then(|o| o.error.clone())
-                        .unwrap_or_else(|| "not applied".to_string()),
-                );
+                q.last_error =
+                    Some(o.map_or_else(|| "not applied".to_string(), |o| not_applied(o)));
             }
             _ => {}
         }
         queues.insert(c.name.clone(), q);
     }
-    st.queues = queues;
+    queues
 }
 
 /// Drives [`reconcile`] and [`error_policy`] until `shutdown` turns true (or the trigger
 /// channel closes). A run in flight is always finished first.
-pub async fn run(
-    ctx: Arc<Context>,
+pub async fn run<T: Tenant>(
+    ctx: Arc<Context<T>>,
     mut triggers: mpsc::UnboundedReceiver<Trigger>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -803,24 +878,18 @@ mod tests {
     use super::*;
     use crate::run::git::tests::{TempRepo, queue_yaml};
     use crate::run::status::Status;
-    use routing_api::{ClientConfig, HttpTenant, Secret};
-    use serde_json::json;
-    use sim::{Faults, Seed, Sim, SimHandle};
+    use tenant::FakeTenant;
 
-    fn context(repo: &TempRepo, sim: &SimHandle, self_heal: bool) -> Arc<Context> {
+    fn context(repo: &TempRepo, self_heal: bool) -> Arc<Context<FakeTenant>> {
         let git = GitSource::open(repo.dir.path(), None).unwrap();
-        let mut cfg = ClientConfig::new(
-            sim.base_url(),
-            sim::DEMO_CLIENT_ID,
-            Secret::new(sim::DEMO_CLIENT_SECRET),
-        );
-        cfg.requests_per_second = 1000.0;
-        let client = AnyTenant::RoutingApi(HttpTenant::new(cfg).unwrap());
         let status = SharedStatus::new(Status::new("main", self_heal));
-        let metrics = Arc::new(Metrics::new(client.clone(), status.clone()));
+        let metrics = Arc::new(Metrics::new(
+            Arc::new(tenant::ClientStats::default),
+            status.clone(),
+        ));
         Arc::new(Context::new(
             git,
-            client,
+            FakeTenant::default(),
             status,
             metrics,
             Options {
@@ -833,8 +902,14 @@ mod tests {
         ))
     }
 
-    fn wait_of(sim: &SimHandle, name: &str) -> Option<u64> {
-        sim.queue_by_name(name)?.get("maxWaitTime")?.as_u64()
+    fn wait_of(tenant: &FakeTenant, name: &str) -> Option<u64> {
+        tenant.queue_by_name(name)?.max_wait_time.map(u64::from)
+    }
+
+    /// A rival admin sets `maxWaitTime` of queue `name`.
+    fn rival_sets_wait(tenant: &FakeTenant, name: &str, wait: u32) {
+        let id = tenant.queue_by_name(name).unwrap().id.unwrap();
+        tenant.edit(&id, |q| q.max_wait_time = Some(wait));
     }
 
     fn one(kind: TriggerKind) -> Run {
@@ -890,8 +965,7 @@ mod tests {
             repo.write("queues/a.yaml", &queue_yaml("Alpha", wait));
             commits.push(repo.commit(&format!("wait {wait}")));
         }
-        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
-        let ctx = context(&repo, &sim, true);
+        let ctx = context(&repo, true);
         let (tx, rx) = mpsc::unbounded_channel();
         for c in &commits {
             tx.send(Trigger::commit(Some(c.clone()))).unwrap();
@@ -910,16 +984,15 @@ mod tests {
         assert_eq!(st.recent_runs[0].triggers.len(), 3);
         assert_eq!(st.recent_runs[0].result, RunResult::Applied);
         assert_eq!(st.last_applied.unwrap().id, commits[2]);
-        assert_eq!(wait_of(&sim, "Alpha"), Some(300));
+        assert_eq!(wait_of(&ctx.client, "Alpha"), Some(300));
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[tokio::test]
     async fn while_the_newest_commit_is_invalid_a_resync_holds_the_tenant_to_the_last_good_one() {
         let repo = TempRepo::new();
         repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
         let good = repo.commit("good");
-        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
-        let ctx = context(&repo, &sim, true);
+        let ctx = context(&repo, true);
         let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
         assert_eq!(action.result, RunResult::Applied);
 
@@ -927,10 +1000,9 @@ mod tests {
         let bad = repo.commit("bad");
         let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
         assert_eq!(action.result, RunResult::Invalid);
-        assert_eq!(wait_of(&sim, "Alpha"), Some(100));
+        assert_eq!(wait_of(&ctx.client, "Alpha"), Some(100));
 
-        sim.edit_queue("Alpha", "maxWaitTime", json!(42), "rival")
-            .unwrap();
+        rival_sets_wait(&ctx.client, "Alpha", 42);
         let action = reconcile(&one(TriggerKind::Resync), &ctx).await.unwrap();
         assert_eq!(
             action.result,
@@ -938,7 +1010,7 @@ mod tests {
             "the newest commit is still invalid"
         );
         assert_eq!(
-            wait_of(&sim, "Alpha"),
+            wait_of(&ctx.client, "Alpha"),
             Some(100),
             "drift set back to the last good commit"
         );
@@ -949,13 +1021,12 @@ mod tests {
         assert_eq!(st.queues["Alpha"].state, QueueState::InSync);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[tokio::test]
     async fn status_shows_each_queues_last_change_and_who_changed_it_last() {
         let repo = TempRepo::new();
         repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
         repo.commit("first");
-        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
-        let ctx = context(&repo, &sim, false);
+        let ctx = context(&repo, false);
         reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
         repo.write("queues/a.yaml", &queue_yaml("Alpha", 240));
         repo.commit("wait 240");
@@ -966,53 +1037,54 @@ mod tests {
             alpha.last_change,
             [reconcile::FieldChange {
                 path: "maxWaitTime".into(),
-                before: json!(100),
-                after: json!(240),
+                before: serde_json::json!(100),
+                after: serde_json::json!(240),
             }]
         );
         let ours = alpha.modified_by.clone();
-        assert!(ours.is_some(), "the simulator names the writer: {alpha:?}");
+        assert!(ours.is_some(), "the tenant names the writer: {alpha:?}");
         let doc = serde_json::to_value(&alpha).unwrap();
         assert_eq!(doc["lastChange"][0]["path"], "maxWaitTime");
-        assert_eq!(doc["modifiedBy"], json!(ours));
+        assert_eq!(doc["modifiedBy"], serde_json::json!(ours));
 
-        sim.edit_queue("Alpha", "maxWaitTime", json!(42), "rival")
-            .unwrap();
+        rival_sets_wait(&ctx.client, "Alpha", 42);
         let action = reconcile(&one(TriggerKind::Resync), &ctx).await.unwrap();
         assert_eq!(action.result, RunResult::Drifted);
         let alpha = ctx.status.read().queues["Alpha"].clone();
         assert_eq!(alpha.modified_by.as_deref(), Some("rival"));
-        assert_eq!(alpha.last_change[0].after, json!(240), "kept: {alpha:?}");
+        assert_eq!(
+            alpha.last_change[0].after,
+            serde_json::json!(240),
+            "kept: {alpha:?}"
+        );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[tokio::test]
     async fn removing_a_file_deletes_nothing() {
         let repo = TempRepo::new();
         repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
         repo.write("queues/b.yaml", &queue_yaml("Beta", 200));
         repo.commit("two");
-        let sim = Sim::start(Seed::default(), Faults::default()).unwrap();
-        let ctx = context(&repo, &sim, true);
+        let ctx = context(&repo, true);
         reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        let writes = ctx.client.writes();
         std::fs::remove_file(repo.dir.path().join("queues/b.yaml")).unwrap();
         repo.commit("one");
         let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
         assert_eq!(action.result, RunResult::InSync);
-        assert_eq!(wait_of(&sim, "Beta"), Some(200));
+        assert_eq!(wait_of(&ctx.client, "Beta"), Some(200));
         let st = ctx.status.read().clone();
         assert!(!st.queues.contains_key("Beta"), "no longer managed");
-        assert_eq!(sim.stats().total("DELETE /api/v2/routing/queues/{id}"), 0);
+        assert_eq!(ctx.client.writes(), writes, "no delete, no write");
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[tokio::test]
     async fn a_tenant_error_fails_the_run_and_the_error_policy_backs_off() {
         let repo = TempRepo::new();
         repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
         repo.commit("one");
-        let mut faults = Faults::default().with_rate_503(1.0);
-        faults.retry_after_secs = 0;
-        let sim = Sim::start(Seed::default(), faults).unwrap();
-        let ctx = context(&repo, &sim, true);
+        let ctx = context(&repo, true);
+        ctx.client.set_down(true);
         let err = reconcile(&one(TriggerKind::Commit), &ctx)
             .await
             .expect_err("the tenant is down");
@@ -1021,6 +1093,144 @@ mod tests {
         let second = error_policy(&err, 2, &ctx).requeue_after.unwrap();
         assert!(second > first);
         assert!(!ctx.status.read().errors.is_empty());
-        assert!(sim.queue_by_name("Alpha").is_none());
+        assert!(ctx.client.queue_by_name("Alpha").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_fails_the_run_names_the_queue_and_keeps_the_commit_unapplied() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        repo.write("queues/b.yaml", &queue_yaml("Beta", 200));
+        repo.commit("two");
+        let ctx = context(&repo, true);
+        ctx.client.refuse_writes_to("Beta");
+        let err = reconcile(&one(TriggerKind::Commit), &ctx)
+            .await
+            .expect_err("Beta is refused");
+        let Error::Incomplete {
+            failed,
+            total,
+            first,
+        } = &err
+        else {
+            panic!("not an incomplete apply: {err}");
+        };
+        assert_eq!((*failed, *total), (1, 2));
+        assert!(first.starts_with("Beta: the tenant rejected"), "{first}");
+        let st = ctx.status.read().clone();
+        assert_eq!(st.queues["Alpha"].state, QueueState::InSync);
+        assert_eq!(st.queues["Beta"].state, QueueState::Failed);
+        assert!(
+            st.queues["Beta"]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("refused")
+        );
+        assert!(
+            st.last_applied.is_none(),
+            "the commit is not applied in whole"
+        );
+        assert!(st.errors.iter().any(|e| e.message.starts_with("Beta: ")));
+        assert_eq!(wait_of(&ctx.client, "Alpha"), Some(100));
+    }
+
+    #[tokio::test]
+    async fn a_check_against_the_tenant_that_fails_writes_nothing_and_says_invalid() {
+        let repo = TempRepo::new();
+        repo.write(
+            "queues/a.yaml",
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Alpha\nspec:\n  skillRequirements:\n    - {skill: language:fr, proficiency: expert}\n",
+        );
+        repo.commit("an unknown skill");
+        let ctx = context(&repo, true);
+        let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        assert_eq!(action.result, RunResult::Invalid);
+        assert!(
+            action.summary.contains("fails 1 check against the tenant"),
+            "{}",
+            action.summary
+        );
+        let st = ctx.status.read().clone();
+        assert_eq!(st.result, Some(RunResult::Invalid));
+        assert!(
+            st.errors
+                .iter()
+                .any(|e| e.rule.as_deref() == Some("unknown-skill")),
+            "{:?}",
+            st.errors
+        );
+        assert_eq!(ctx.client.writes(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_managed_queue_is_an_error_and_the_others_are_applied() {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        repo.write("queues/b.yaml", &queue_yaml("Broken", 100));
+        repo.commit("two");
+        let ctx = context(&repo, true);
+        ctx.client.insert_unreadable(tenant::Unreadable {
+            id: Some("00000000-0000-4000-8000-00000000beef".into()),
+            name: "Broken".into(),
+            problem: "maxWaiters is -5".into(),
+        });
+        let action = reconcile(&one(TriggerKind::Commit), &ctx).await.unwrap();
+        assert_eq!(action.result, RunResult::Applied);
+        let st = ctx.status.read().clone();
+        assert!(
+            st.errors.iter().any(|e| e.message.contains("\"Broken\"")),
+            "{:?}",
+            st.errors
+        );
+        assert_eq!(wait_of(&ctx.client, "Alpha"), Some(100));
+        assert!(
+            ctx.client.queue_by_name("Broken").is_none(),
+            "no second queue of that name"
+        );
+    }
+
+    /// A run whose pipeline ended in `outcome`, for the states the pipeline does not reach yet.
+    async fn concluded(outcome: RunOutcome) -> (Result<Action, Error>, Status) {
+        let repo = TempRepo::new();
+        repo.write("queues/a.yaml", &queue_yaml("Alpha", 100));
+        repo.commit("one");
+        let ctx = context(&repo, true);
+        let head = newest(&ctx).await.unwrap().unwrap();
+        let round = Round::Ran {
+            head: head.clone(),
+            desired: head,
+            outcome: Ok(outcome),
+        };
+        let action = conclude(&ctx, round);
+        let st = ctx.status.read().clone();
+        (action, st)
+    }
+
+    #[tokio::test]
+    async fn a_held_or_standby_run_writes_nothing_and_says_why_in_the_status() {
+        let (action, st) = concluded(RunOutcome::Held {
+            window: "weekdays".into(),
+            until: "2026-12-07T08:00:00Z".into(),
+        })
+        .await;
+        let action = action.unwrap();
+        assert_eq!(action.result, RunResult::Held);
+        assert!(
+            action.summary.contains("until 2026-12-07T08:00:00Z"),
+            "{}",
+            action.summary
+        );
+        assert_eq!(st.result, Some(RunResult::Held));
+        assert!(st.last_applied.is_none());
+
+        let (action, st) = concluded(RunOutcome::Standby {
+            leader: "replica-2".into(),
+        })
+        .await;
+        let action = action.unwrap();
+        assert_eq!(action.result, RunResult::Standby);
+        assert!(action.summary.contains("replica-2"), "{}", action.summary);
+        assert_eq!(st.result, Some(RunResult::Standby));
     }
 }

@@ -452,7 +452,10 @@ mod tests {
         let (tx, rx) = mpsc::unbounded_channel();
         let state = AppState {
             status: status.clone(),
-            metrics: Arc::new(Metrics::new(client(), status.clone())),
+            metrics: Arc::new(Metrics::new(
+                crate::run::metrics::stats_of(client()),
+                status.clone(),
+            )),
             triggers: tx,
             token: token.map(TriggerToken::new),
             accepting: Arc::new(AtomicBool::new(true)),

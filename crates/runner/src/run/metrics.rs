@@ -12,9 +12,8 @@
 //! - `cxqueues_queues{state}` (in_sync, drifted, failed), `cxqueues_ready`, and
 //!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status.
 
-use tenant::Tenant;
+use std::sync::Arc;
 
-use crate::tenant::AnyTenant;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -81,8 +80,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// A registry with every metric; `client` and `status` are read at each scrape.
-    pub fn new(client: AnyTenant, status: SharedStatus) -> Self {
+    /// A registry with every metric; the tenant client's counters (`stats`) and `status` are
+    /// read at each scrape.
+    pub fn new(stats: ClientStatsSource, status: SharedStatus) -> Self {
         let mut registry = Registry::default();
         let reconciles = Family::<RunLabels, Counter>::default();
         registry.register(
@@ -117,7 +117,7 @@ impl Metrics {
         for r in OptimizeResult::ALL {
             let _ = optimize_runs.get_or_create(&OptimizeLabels { result: r.as_str() });
         }
-        registry.register_collector(Box::new(Scraped { client, status }));
+        registry.register_collector(Box::new(Scraped { stats, status }));
         // The zero series of the common outcomes, so that a rate() works from the start.
         for trigger in [TriggerKind::Commit, TriggerKind::Resync] {
             for result in [RunResult::Applied, RunResult::InSync, RunResult::Failed] {
@@ -176,16 +176,29 @@ impl Metrics {
 /// The content type of [`Metrics::encode`].
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// Where a scrape reads the tenant client's counters (`Tenant::stats` of the client in use).
+pub type ClientStatsSource = Arc<dyn Fn() -> tenant::ClientStats + Send + Sync>;
+
+/// The counters of `client` at each scrape.
+pub fn stats_of<T: tenant::Tenant + 'static>(client: T) -> ClientStatsSource {
+    Arc::new(move || client.stats())
+}
+
 /// Metrics read at scrape time.
-#[derive(Debug)]
 struct Scraped {
-    client: AnyTenant,
+    stats: ClientStatsSource,
     status: SharedStatus,
+}
+
+impl std::fmt::Debug for Scraped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scraped").finish_non_exhaustive()
+    }
 }
 
 impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let stats = self.client.stats();
+        let stats = (self.stats)();
         {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_api_requests",

@@ -216,7 +216,7 @@ mod tests {
         fn capabilities(&self) -> &Capabilities {
             &routing_api::CAPABILITIES
         }
-        async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+        async fn listing(&self) -> Result<Vec<tenant::Listed>, TenantError> {
             down()
         }
         async fn get_queue(&self, _: &str) -> Result<Queue, TenantError> {

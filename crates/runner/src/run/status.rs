@@ -44,6 +44,10 @@ pub enum RunResult {
     Invalid,
     /// The tenant could not be read or written, or some queues were not reconciled: retried.
     Failed,
+    /// A change window is closed: nothing was written until it opens.
+    Held,
+    /// Another replica leads: this one wrote nothing.
+    Standby,
 }
 
 impl RunResult {
@@ -54,6 +58,8 @@ impl RunResult {
             RunResult::Drifted => "drifted",
             RunResult::Invalid => "invalid",
             RunResult::Failed => "failed",
+            RunResult::Held => "held",
+            RunResult::Standby => "standby",
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use model::Repository;
 use routing_api::{ClientConfig, HttpTenant};
 use sim::{Faults, Seed, SeedOverflow, SeedQueue, SimHandle, SkillRequirement};
-use tenant::{Capabilities, ClientStats, Queue, Secret, Skill, Tenant, TenantError};
+use tenant::{Capabilities, ClientStats, Listed, Queue, Secret, Skill, Tenant, TenantError};
 
 use crate::exit::CliError;
 
@@ -68,8 +68,8 @@ impl Tenant for AnyTenant {
         each_adapter!(self, t => t.capabilities())
     }
 
-    async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        each_adapter!(self, t => Tenant::list_queues(t).await)
+    async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
+        each_adapter!(self, t => Tenant::listing(t).await)
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {

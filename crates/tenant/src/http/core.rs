@@ -206,12 +206,13 @@ impl<'a> Call<'a> {
         self
     }
 
-    /// The `host:port` the call goes to (no path, no query: for messages).
+    /// Where the call goes, as an origin (no path, no query: for messages).
     pub fn host(&self) -> String {
-        let host = self.url.host_str().unwrap_or("(no host)");
-        match self.url.port_or_known_default() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
+        // The origin (`https://api.example.com`, `http://127.0.0.1:8080`): the base URL the
+        // user configured, without path, credentials or query.
+        match self.url.origin() {
+            url::Origin::Tuple(..) => self.url.origin().ascii_serialization(),
+            url::Origin::Opaque(_) => self.url.host_str().unwrap_or("(no host)").to_owned(),
         }
     }
 }

@@ -32,7 +32,7 @@ mod outbox;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use reconcile::{Action, ApplyObserver, QueueOutcome, Status};
+use reconcile::{Action, ApplyObserver, QueueOutcome, QueueResult};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use tenant::{Queue, Secret, ServiceLevelTarget, SkillRequirement};
@@ -379,7 +379,7 @@ impl WebhookObserver {
         let queue_key = o.id.clone().unwrap_or_else(|| o.name.clone());
         let configuration = match o.action {
             Action::Delete => None,
-            _ => o.written.as_ref().map(Configuration::of),
+            _ => o.written().map(Configuration::of),
         };
         self.targets
             .iter()
@@ -405,13 +405,13 @@ impl WebhookObserver {
 
 impl ApplyObserver for WebhookObserver {
     fn on_outcome(&self, o: &QueueOutcome) {
-        match o.status {
-            Status::Skipped => return,
-            Status::Failed => {
+        match o.result {
+            QueueResult::Skipped { .. } => return,
+            QueueResult::Failed(_) => {
                 self.attempted.fetch_add(1, Ordering::SeqCst);
                 return;
             }
-            Status::Applied => {}
+            QueueResult::Applied { .. } => {}
         }
         let attempted = self.attempted.fetch_add(1, Ordering::SeqCst) + 1;
         let applied = self.applied.fetch_add(1, Ordering::SeqCst) + 1;
