@@ -196,13 +196,24 @@ pub fn propose(
             });
         }
     }
-    for row in &metrics.rows {
-        if let Some(why) = row.metrics.out_of_bounds().into_iter().next() {
-            return Err(OptimizeError::Metrics {
-                origin: row.origin.clone(),
-                message: format!("queue {:?}: {why}", row.queue),
-            });
+    // Every figure out of bounds is named: those of the first such row, then the other rows.
+    let mut bad = metrics
+        .rows
+        .iter()
+        .map(|r| (r, r.metrics.out_of_bounds()))
+        .filter(|(_, why)| !why.is_empty());
+    if let Some((row, why)) = bad.next() {
+        let mut message = format!("queue {:?}: {}", row.queue, why.join("; "));
+        let others: Vec<String> = bad
+            .map(|(r, _)| format!("{:?} ({})", r.queue, r.origin))
+            .collect();
+        if !others.is_empty() {
+            message.push_str(&format!("; also out of bounds: {}", others.join(", ")));
         }
+        return Err(OptimizeError::Metrics {
+            origin: row.origin.clone(),
+            message,
+        });
     }
     for name in &opts.only {
         if !by_name.contains_key(name.as_str()) {

@@ -445,6 +445,24 @@ fn figures_outside_the_modelled_bounds_are_an_error_naming_the_queue_and_the_fie
         assert!(err.starts_with("m.json:1:13: queue \"Sales\": "), "{err}");
         assert!(err.contains(needle), "{err} should contain {needle}");
     }
+    // Every bad figure is named, and every other queue out of bounds.
+    let m = Metrics::parse_json(
+        "m.json",
+        r#"{"queues": {"Sales": {"agents": 100001, "offered": 2e9}, "Idle": {"averageHandleTimeSeconds": 0.5}}}"#,
+    )
+    .unwrap()
+    .metrics;
+    let err = propose(&repo(100), &m, &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("agents: 100001") && err.contains("; offered: 2000000000"),
+        "{err}"
+    );
+    assert!(
+        err.contains("also out of bounds: \"Idle\" (m.json:1:58)"),
+        "{err}"
+    );
     // At the bounds themselves the figures are modelled.
     let m = Metrics::parse_json(
         "m.json",
