@@ -468,8 +468,9 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             })
             .unwrap_or(Loc::new(1, 1))
     };
-    let rps = doc.spec.requests_per_second;
-    if !(ranges::REQUESTS_PER_SECOND.contains(&rps)) {
+    if let Some(rps) = doc.spec.requests_per_second
+        && !(ranges::REQUESTS_PER_SECOND.contains(&rps))
+    {
         diags.push(
             Diagnostic::error(
                 Rule::Range,

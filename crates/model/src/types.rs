@@ -295,10 +295,11 @@ pub struct TenantSpec {
     /// The license.
     #[serde(default)]
     pub limits: Limits,
-    /// The client-side request ceiling, below the tenant's own limit.
-    #[serde(default = "default_rps")]
-    #[schemars(range(min = 0.1, max = 1000.0))]
-    pub requests_per_second: f64,
+    /// The client-side request ceiling, below the tenant's own limit. Left out, each
+    /// platform's adapter uses its own default (routing API 10, NICE CXone 5, Genesys Cloud 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "f64", range(min = 0.1, max = 1000.0))]
+    pub requests_per_second: Option<f64>,
     /// WFM systems notified of each change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookDoc>,
@@ -315,7 +316,7 @@ impl Default for TenantSpec {
             base_url: None,
             queues: default_queues_dir(),
             limits: Limits::default(),
-            requests_per_second: default_rps(),
+            requests_per_second: None,
             webhooks: Vec::new(),
             api_version: None,
         }
@@ -336,6 +337,13 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// Every platform.
+    pub const ALL: [Platform; 3] = [
+        Platform::RoutingApi,
+        Platform::GenesysCloud,
+        Platform::NiceCxone,
+    ];
+
     /// How the platform spells its queue ids (`metadata.id`, `overflow.targetId`). Each
     /// adapter's `Capabilities.ids` says the same (a runner test holds them together).
     pub fn id_kind(self) -> crate::IdKind {
@@ -403,9 +411,6 @@ fn yes_spanned() -> Spanned<bool> {
 }
 fn default_queues_dir() -> String {
     crate::layout::DEFAULT_QUEUES_DIR.into()
-}
-fn default_rps() -> f64 {
-    10.0
 }
 fn default_max_waiters() -> u32 {
     100

@@ -20,6 +20,7 @@ pub mod metrics;
 mod propose;
 pub mod render;
 pub mod seed;
+mod source;
 
 pub use edit::{FileEdit, edit_files};
 pub use error::OptimizeError;

@@ -64,7 +64,7 @@ pub struct QueueMetrics {
     /// Where the figures came from, when they were read from a tenant (never read from a
     /// file: a `source` key there is an unknown field).
     #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::inputs::InputSource>,
+    pub source: Option<crate::source::InputSource>,
 }
 
 /// The largest staffing the optimizer models.

@@ -5,9 +5,13 @@
 //! - [`check_platform`] rejects, at file:line, the fields the tenant's platform cannot hold
 //!   (its [`tenant::Capabilities`]).
 //! - [`plan()`] diffs a repository against what a tenant holds ([`Observed`]), with the
-//!   checks that need the tenant. It does no I/O.
+//!   checks that need the tenant: a [`Plan`], or [`Rejected`] with every error (a plan never
+//!   carries errors beside its changes). [`plan_for_platform`] also fits it to the platform.
+//!   It does no I/O.
 //! - [`observe`] reads a tenant; [`Plan::rebase`] re-checks a saved plan against it.
-//! - [`apply()`] carries a plan out through any [`tenant::Tenant`].
+//! - [`apply()`] carries a plan out through any [`tenant::Tenant`]; each queue ends in a
+//!   [`QueueResult`]: applied, failed with its [`tenant::TenantError`], or skipped with a
+//!   [`SkipReason`].
 //!
 //! It depends on `model` and the port only: no HTTP, no async runtime (the caller passes its
 //! timer in [`ApplyOptions::sleep`]).

@@ -14,9 +14,12 @@
 //!   with the tenant (3 would send an operator to the wrong place) and cli.md has no code of its
 //!   own for local state, so they exit 1: the state directory named on the command line is
 //!   unusable. Kept apart from `Usage` so that their cause (the I/O error) stays attached.
-//! - [`CliError::Io`]: a file or socket the command line names (`--out`, `--plan`,
-//!   `--listen`): 1.
+//! - [`CliError::Io`], [`CliError::Json`], [`CliError::Import`]: a file or socket the command
+//!   line names (`--out`, `--plan`, `--listen`, `--metrics`, the event file) cannot be used: 1.
 //! - [`CliError::Tenant`], [`CliError::GitHub`]: 3, except a wrong local setting: 1.
+//! - [`CliError::Connect`]: a missing or unreadable setting (a secret file, the simulator's
+//!   state): 1; the adapter refusing its configuration counts as [`CliError::Tenant`].
+//! - [`CliError::PlanFile`]: a saved plan that cannot be read: 1.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,7 +31,7 @@ use crate::run::git::GitError;
 
 /// How a command that ran to its end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Exit 0.
     Success,
     /// The repository is invalid (exit 1); the command already reported why.
@@ -41,7 +44,7 @@ pub enum Outcome {
 
 /// A command that could not run to its end.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// The command line or local input is wrong (exit 1).
     #[error("{0}")]
     Usage(String),
@@ -72,6 +75,27 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// A file named on the command line (or by the environment) is not the JSON it should be
+    /// (exit 1).
+    #[error("{}:{}:{}: {what} is not JSON", path.display(), source.line(), source.column())]
+    Json {
+        /// What the file is, e.g. `the event file`.
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `import` could not write its files: it wrote none (exit 1).
+    #[error("cannot {what} {}: nothing was written", path.display())]
+    Import {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// No tenant could be reached with the settings given (exit 1; a tenant's refusal: 3).
+    #[error(transparent)]
+    Connect(#[from] crate::tenant::ConnectError),
     /// A saved plan (`--plan`) cannot be read (exit 1).
     #[error(transparent)]
     PlanFile(#[from] crate::output::plan::PlanFileError),
@@ -95,7 +119,7 @@ impl From<routing_api::ApiError> for CliError {
     }
 }
 
-pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
+pub(crate) fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
     let code = match outcome {
         Ok(Outcome::Success) => 0,
         Ok(Outcome::Invalid) => 1,
@@ -110,25 +134,29 @@ pub fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
 }
 
 /// The exit code of an error (see the module's table).
-pub fn exit_code(e: &CliError) -> u8 {
+pub(crate) fn exit_code(e: &CliError) -> u8 {
     match e {
         CliError::Usage(_) | CliError::Other(_) | CliError::Io { .. } => 1,
-        CliError::PlanFile(_) => 1,
+        CliError::PlanFile(_) | CliError::Json { .. } | CliError::Import { .. } => 1,
+        CliError::Connect(crate::tenant::ConnectError::Tenant(t)) => tenant_code(t),
+        CliError::Connect(_) => 1,
         CliError::Git(_) => 1,
         CliError::Recorder(_) | CliError::Audit(_) | CliError::Webhooks(_) => 1,
-        // A wrong local setting (a plain-http URL to a remote host, …) is the
-        // command line's fault, not the tenant's.
-        CliError::Tenant(tenant::TenantError::Config(_)) => 1,
-        CliError::Tenant(tenant::TenantError::Unsupported(_)) => 1,
-        CliError::Tenant(_) => 3,
+        CliError::Tenant(t) => tenant_code(t),
         CliError::GitHub(g) if g.is_config() => 1,
         CliError::GitHub(_) => 3,
     }
 }
 
+/// A tenant error's code: 3, except a wrong local setting (a plain-http URL to a remote host,
+/// …), which is the command line's fault, not the tenant's: 1.
+fn tenant_code(e: &tenant::TenantError) -> u8 {
+    if e.kind().is_local() { 1 } else { 3 }
+}
+
 /// `error: …` and one `  caused by: …` line per cause in the chain. A cause whose text the
 /// line above already shows (a message that ends with `: {source}`) is not repeated.
-pub fn report(e: &CliError) -> String {
+pub(crate) fn report(e: &CliError) -> String {
     let mut out = format!("error: {e}\n");
     let mut shown = e.to_string();
     let mut cause = std::error::Error::source(e);

@@ -1,21 +1,20 @@
 //! The one pipeline every command and the run loop share: **check** the repository (offline
-//! rules, the platform's capabilities) → **observe** the tenant → **plan** → **apply** →
-//! **record** (audit log and webhook events). Commands and `run`'s controller are thin callers:
-//! they choose where the repository comes from (disk or a git commit), how to report, and
-//! what to do with the outcome.
+//! rules, the platform's capabilities; [`check`]) → **observe** the tenant → **plan** →
+//! **apply** → **record** (audit log and webhook events) in [`run`], which ends in a
+//! [`RunOutcome`]. It prints nothing and reads no environment: `plan`, `apply` and `run`'s
+//! controller choose where the repository comes from (disk or a git commit) and report the
+//! outcome their own way.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use model::{Diagnostic, LoadOptions, Repository};
-use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, QueueOutcome, Rejected};
+use model::{Diagnostic, LoadOptions, RepoFile, Repository};
+use optimize::FileEdit;
+use reconcile::{ApplyObserver, ApplyOptions, ApplyReport, Observed, Plan, Rejected};
 use tenant::{Tenant, TenantError};
 
-use crate::RepoArgs;
-use crate::exit::Outcome;
-use crate::output::diagnostics::{self as render, Report};
+use crate::output::diagnostics::Report;
 use crate::output::plan::{Origin, PlanFile, PlanStatus};
 use crate::recorder::audit::RunContext;
 use crate::recorder::{Recorder, RecorderError};
@@ -24,7 +23,7 @@ use crate::recorder::{Recorder, RecorderError};
 
 /// What checking a repository found.
 #[derive(Debug)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// Loader and cross-queue diagnostics, sorted by file, line and column.
     pub diagnostics: Vec<Diagnostic>,
     /// Every file read or reported on.
@@ -36,7 +35,7 @@ pub struct Checked {
 }
 
 impl Checked {
-    pub fn report<'a>(&'a self, root: &'a Path) -> Report<'a> {
+    pub(crate) fn report<'a>(&'a self, root: &'a Path) -> Report<'a> {
         let (queues, queues_with_errors) = self.repo.queue_counts(&self.diagnostics);
         Report {
             diagnostics: &self.diagnostics,
@@ -50,18 +49,20 @@ impl Checked {
 }
 
 /// What is wrong with `--repo` before anything is read: it does not exist, is a file, or is
-/// a folder with neither `cxqueues.yaml` nor `queues/`.
-pub fn repo_problem(root: &Path) -> Option<String> {
+/// a folder with neither `cxqueues.yaml` nor the queues folder (without a tenant document,
+/// `spec.queues` is its default, `queues`).
+pub(crate) fn repo_problem(root: &Path) -> Option<String> {
+    use model::layout::{DEFAULT_QUEUES_DIR as QUEUES, TENANT_FILE};
     let shown = root.display();
     if root.is_file() {
         Some(format!(
-            "--repo {shown} is a file, not a folder: give the repository's folder (the one holding cxqueues.yaml and queues/)"
+            "--repo {shown} is a file, not a folder: give the repository's folder (the one holding {TENANT_FILE} and {QUEUES}/)"
         ))
     } else if !root.is_dir() {
         Some(format!("--repo {shown}: no such folder"))
-    } else if !root.join("cxqueues.yaml").exists() && !root.join("queues").exists() {
+    } else if !root.join(TENANT_FILE).exists() && !root.join(QUEUES).exists() {
         Some(format!(
-            "--repo {shown}: no cxqueues.yaml and no queues/ here; give the repository's folder, or create queues/"
+            "--repo {shown}: no {TENANT_FILE} and no {QUEUES}/ here; give the repository's folder, or create {QUEUES}/"
         ))
     } else {
         None
@@ -70,7 +71,7 @@ pub fn repo_problem(root: &Path) -> Option<String> {
 
 /// The text of each file a diagnostic points into, for its snippet: only regular files (never
 /// through a symlink) within the size limit, so that a reported file is never read unsafely.
-pub fn read_sources(
+pub(crate) fn read_sources(
     root: &Path,
     diagnostics: &[Diagnostic],
     max_file_size: u64,
@@ -92,7 +93,7 @@ pub fn read_sources(
 
 /// Loads the repository (every core parsing) and runs the cross-queue rules. Only the files
 /// that a diagnostic points into are read again, for the source snippets of the text output.
-pub fn check(root: &Path, opts: &LoadOptions) -> Checked {
+pub(crate) fn check(root: &Path, opts: &LoadOptions) -> Checked {
     let mut repo = model::load_repository(root, opts);
     let mut diagnostics = std::mem::take(&mut repo.diagnostics);
     let caps = crate::tenant::capabilities(repo.tenant.spec.platform);
@@ -114,122 +115,88 @@ pub fn check(root: &Path, opts: &LoadOptions) -> Checked {
     }
 }
 
-/// An invalid repository, as loaded, and its diagnostics.
-#[derive(Debug)]
-pub struct InvalidRepo {
-    pub repo: Repository,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// [`load_or_errors`] for commands that only need to know it failed (it printed why).
-pub fn load_valid(repo: &RepoArgs) -> Result<Repository, Outcome> {
-    load_or_errors(repo).map_err(|_| Outcome::Invalid)
-}
-
-/// Loads and validates the whole repository, as `validate` does; prints every diagnostic
-/// (to stderr, so that stdout holds only the plan).
-pub fn load_or_errors(repo: &RepoArgs) -> Result<Repository, Box<InvalidRepo>> {
-    if let Some(problem) = repo_problem(&repo.repo) {
-        eprintln!("error: {problem}");
-        let diagnostic = Diagnostic::error(model::Rule::File, ".", model::Loc::UNKNOWN, problem);
-        return Err(Box::new(InvalidRepo {
-            repo: Repository::default(),
-            diagnostics: vec![diagnostic],
-        }));
-    }
-    let checked = check(&repo.repo, &LoadOptions::default());
-    let report = checked.report(&repo.repo);
-    if !checked.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            render::text(&report, render::TextStyle::detect_stderr())
-        );
-    }
-    if !report.is_valid() {
-        eprintln!("The repository is invalid: nothing was read from or written to the tenant.");
-        return Err(Box::new(InvalidRepo {
-            repo: checked.repo,
-            diagnostics: checked.diagnostics,
-        }));
-    }
-    Ok(checked.repo)
-}
-
-/// Tenant-aware problems of a plan, rendered like `validate`'s.
-pub fn report_diagnostics(root: &std::path::Path, diags: &[Diagnostic]) {
-    let sources = read_sources(root, diags, LoadOptions::default().max_file_size);
-    let report = render::Report {
-        diagnostics: diags,
-        queues: 0,
-        queues_with_errors: 0,
-        files: sources.len(),
-        sources: &sources,
-        root,
+/// Checks the repository `repo` (valid, as loaded) with `edits` made, as `validate` does:
+/// the edited files parsed again against the tenant document `tenant`, then every
+/// cross-queue rule on the whole. `Err` holds the errors: then nothing may be written.
+pub(crate) fn revalidate(
+    repo: &Repository,
+    tenant: Option<RepoFile>,
+    edits: &[FileEdit],
+) -> Result<(), Vec<Diagnostic>> {
+    let files = edits.iter().map(|e| RepoFile {
+        path: e.file.clone(),
+        bytes: e.after.clone().into_bytes(),
+    });
+    let edited = model::parse_files(tenant, files, &LoadOptions::default());
+    let tenant_file = edited.tenant_file.clone();
+    let mut errors: Vec<Diagnostic> = edited
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() && Some(&d.file) != tenant_file.as_ref())
+        .cloned()
+        .collect();
+    let edited_files: std::collections::HashSet<&Path> =
+        edits.iter().map(|e| e.file.as_path()).collect();
+    let whole = Repository {
+        tenant: repo.tenant.clone(),
+        tenant_file: repo.tenant_file.clone(),
+        queues: repo
+            .queues
+            .iter()
+            .filter(|q| !edited_files.contains(q.file.as_path()))
+            .cloned()
+            .chain(edited.queues)
+            .collect(),
+        diagnostics: Vec::new(),
+        unread: 0,
+        id_kind: repo.id_kind,
     };
-    eprint!(
-        "{}",
-        render::text(&report, render::TextStyle::detect_stderr())
+    let caps = crate::tenant::capabilities(whole.tenant.spec.platform);
+    errors.extend(
+        reconcile::check_offline(&whole, caps)
+            .into_iter()
+            .filter(Diagnostic::is_error),
     );
-}
-
-/// A progress bar on a terminal; nothing otherwise.
-struct Progress {
-    bar: indicatif::ProgressBar,
-}
-
-impl ApplyObserver for Progress {
-    fn on_outcome(&self, o: &QueueOutcome) {
-        self.bar.inc(1);
-        self.bar.set_message(o.name.clone());
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        reconcile::sort_diagnostics(&mut errors);
+        Err(errors)
     }
 }
 
-/// With the embedded tenant (`--sim`), the audit log and the outbox live in the simulator's
-/// own folder (`<state-dir>/sim/`), never in a real tenant's chain.
-pub fn sim_state_args(state: &crate::recorder::StateArgs, sim: bool) -> crate::recorder::StateArgs {
-    if !sim {
-        return state.clone();
+/// The optimizer's fields that `platform` does not hold: reported under `predicted`, never
+/// proposed as changes.
+pub(crate) fn predicted_only(platform: model::Platform) -> Vec<optimize::Field> {
+    let caps = crate::tenant::capabilities(platform);
+    let mut out = Vec::new();
+    for (field, held) in [
+        (
+            optimize::Field::MaxWaitTime,
+            tenant::QueueField::MaxWaitTime,
+        ),
+        (optimize::Field::MaxWaiters, tenant::QueueField::MaxWaiters),
+    ] {
+        if !caps.supports(held) {
+            out.push(field);
+        }
     }
-    crate::recorder::StateArgs {
-        state_dir: crate::tenant::sim_dir(&state.state_dir),
-        audit_log: state.audit_log.clone(),
+    if !caps.supports(tenant::QueueField::ServiceLevelTarget) {
+        out.extend([
+            optimize::Field::ServiceLevelThreshold,
+            optimize::Field::ServiceLevelTime,
+        ]);
     }
+    out
 }
 
-/// With the embedded tenant (`--sim`), only the webhooks that can work on this machine are
-/// kept: a loopback URL whose key variable is set. The others are left out, with a note, so
-/// that a demo needs no secrets and sends nothing to real WFM systems.
-pub fn webhooks_for(mut repo: Repository, sim: bool) -> Repository {
-    if sim {
-        repo.tenant.spec.webhooks.retain(|w| {
-            let local = crate::recorder::webhooks::check_url(&w.url)
-                .is_ok_and(|u| tenant::endpoint::is_loopback(&u));
-            let keyed = std::env::var_os(&w.secret_env).is_some();
-            if !(local && keyed) {
-                eprintln!(
-                    "note: with --sim, the webhook {} is off (only loopback URLs with their key variable set are called)",
-                    crate::recorder::webhooks::shown_url(&w.url)
-                );
-            }
-            local && keyed
-        });
+/// The edit refused because the edited repository does not validate.
+pub(crate) fn refusal(errors: &[Diagnostic]) -> String {
+    let mut s = String::from("the edited repository does not validate, so nothing was written:");
+    for d in errors {
+        s.push_str(&format!("\n  {d}"));
     }
-    repo
-}
-
-/// A progress bar over `changes` queues when stderr is a terminal (nothing otherwise): the
-/// bar, to finish when apply ends, and the observer that moves it.
-pub fn progress(changes: usize) -> Option<(indicatif::ProgressBar, Arc<dyn ApplyObserver>)> {
-    if !std::io::stderr().is_terminal() || changes == 0 {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(changes as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let observer: Arc<dyn ApplyObserver> = Arc::new(Progress { bar: bar.clone() });
-    Some((bar, observer))
+    s
 }
 
 // ---- run: observe, plan, apply, record ----
@@ -237,21 +204,21 @@ pub fn progress(changes: usize) -> Option<(indicatif::ProgressBar, Arc<dyn Apply
 /// What the tenant is to hold: a repository that passed its offline checks, or a plan saved
 /// from one (`apply --plan FILE`), re-checked against the repository and the tenant now.
 #[derive(Debug)]
-pub struct Desired<'a> {
+pub(crate) struct Desired<'a> {
     pub repo: &'a Repository,
     pub saved: Option<Saved>,
 }
 
 impl<'a> Desired<'a> {
     /// The repository as it is.
-    pub fn repo(repo: &'a Repository) -> Self {
+    pub(crate) fn repo(repo: &'a Repository) -> Self {
         Self { repo, saved: None }
     }
 }
 
 /// A saved plan to apply instead of a fresh one.
 #[derive(Debug)]
-pub struct Saved {
+pub(crate) struct Saved {
     /// Where it was read from (named in refusals).
     pub file: PathBuf,
     pub doc: PlanFile,
@@ -263,7 +230,7 @@ pub struct Saved {
 
 /// How far a run goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Observe and plan only (`plan`, `apply --dry-run`).
     Plan,
     /// Apply the plan, even an empty one (`apply`: every apply leaves its audit record).
@@ -278,7 +245,7 @@ pub enum Mode {
 
 /// Hears of the plan right before anything is written, and may add observers of the apply
 /// (a progress bar). The default hears nothing.
-pub trait Watch: Send + Sync {
+pub(crate) trait Watch: Send + Sync {
     fn planned(&mut self, _planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
         Vec::new()
     }
@@ -286,12 +253,12 @@ pub trait Watch: Send + Sync {
 
 /// A [`Watch`] that hears nothing.
 #[derive(Debug, Default)]
-pub struct Quiet;
+pub(crate) struct Quiet;
 
 impl Watch for Quiet {}
 
 /// How to run, and where the apply is recorded.
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     pub mode: Mode,
     /// Writes in flight at once.
     pub parallelism: usize,
@@ -316,7 +283,7 @@ impl std::fmt::Debug for Options<'_> {
 
 /// What a tenant holds and the plan against it.
 #[derive(Debug)]
-pub struct Planned {
+pub(crate) struct Planned {
     pub observed: Observed,
     /// What is to be applied: the fresh plan, or a saved one rebased on the tenant now (its
     /// `warnings` and `skipped` are the fresh plan's).
@@ -330,7 +297,7 @@ pub struct Planned {
 
 /// What an apply did.
 #[derive(Debug)]
-pub struct Applied {
+pub(crate) struct Applied {
     pub planned: Planned,
     pub report: ApplyReport,
     /// `Err` with the reason when the audit log is incomplete.
@@ -342,11 +309,13 @@ pub struct Applied {
 /// Where a run ended. Every state of a round has its variant, so that each caller maps them
 /// all (the compiler says when one is added).
 #[derive(Debug)]
-pub enum RunOutcome {
+pub(crate) enum RunOutcome {
     /// The repository fails the checks against the tenant: nothing was written.
     Invalid(Rejected),
-    /// A saved plan that may not be applied here at all (an invalid plan, another tenant, the
-    /// simulator's): nothing was written.
+    /// A saved plan refused as a whole: it records errors instead of changes, or was made for
+    /// another tenant or the simulator. Nothing was written. (A saved plan that the repository
+    /// or the tenant no longer backs in part is applied for the rest; the changes it refuses are
+    /// in [`Planned::refused`].)
     Refused(String),
     /// The tenant already holds what the repository asks for.
     InSync(Planned),
@@ -357,14 +326,28 @@ pub enum RunOutcome {
     /// The plan was applied (each queue's result in the report).
     Applied(Box<Applied>),
     /// A change window is closed: nothing is written until `until` (RFC 3339).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "change windows (issue 23) produce it; the controller already reports it"
+        )
+    )]
     Held { window: String, until: String },
     /// Another replica leads: this one writes nothing.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "leader election (issue 22) produces it; the controller already reports it"
+        )
+    )]
     Standby { leader: String },
 }
 
 /// Why a run could not finish.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// The tenant could not be read.
     #[error(transparent)]
     Tenant(#[from] TenantError),
@@ -376,7 +359,7 @@ pub enum RunError {
 /// The one pipeline: observe the tenant, plan `desired` against it (or rebase the saved plan),
 /// then, as `opts.mode` says, stop, or apply and record. Prints nothing and reads no
 /// environment; the caller reports the outcome.
-pub async fn run<T: Tenant>(
+pub(crate) async fn run<T: Tenant>(
     desired: &Desired<'_>,
     tenant: &T,
     opts: Options<'_>,
@@ -514,8 +497,132 @@ fn refuse_saved(file: &Path, saved: &PlanFile, here: &Origin) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use tenant::FakeTenant;
 
     use super::*;
+
+    /// A repository of one queue, `Alpha`, waiting at most `wait` seconds.
+    fn repo(wait: u32) -> Repository {
+        let text = format!(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Alpha\nspec:\n  maxWaitTime: {wait}\n"
+        );
+        let file = model::RepoFile {
+            path: "queues/alpha.yaml".into(),
+            bytes: text.into_bytes(),
+        };
+        let repo = model::parse_files(None, vec![file], &LoadOptions::default());
+        assert!(!repo.has_errors(), "{:?}", repo.diagnostics);
+        repo
+    }
+
+    async fn run_in(mode: Mode, desired: &Desired<'_>, t: &FakeTenant) -> RunOutcome {
+        let ctx = RunContext::new("test");
+        run(
+            desired,
+            t,
+            Options {
+                mode,
+                parallelism: 2,
+                recorder: None,
+                run: &ctx,
+                hooks: desired.repo,
+                watch: &mut Quiet,
+            },
+        )
+        .await
+        .expect("the fake tenant answers")
+    }
+
+    #[tokio::test]
+    async fn plan_mode_plans_and_writes_nothing_and_apply_mode_writes() {
+        let t = FakeTenant::default();
+        let repo = repo(100);
+        let outcome = run_in(Mode::Plan, &Desired::repo(&repo), &t).await;
+        assert!(
+            matches!(&outcome, RunOutcome::Planned(p) if p.plan.changes.len() == 1),
+            "{outcome:?}"
+        );
+        assert_eq!(t.writes(), 0);
+        let outcome = run_in(Mode::Apply, &Desired::repo(&repo), &t).await;
+        let RunOutcome::Applied(applied) = outcome else {
+            panic!("not applied: {outcome:?}");
+        };
+        assert!(applied.report.is_complete() && !applied.healed);
+        assert_eq!(t.queue_by_name("Alpha").unwrap().max_wait_time, Some(100));
+        let outcome = run_in(Mode::Plan, &Desired::repo(&repo), &t).await;
+        assert!(matches!(outcome, RunOutcome::InSync(_)), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn the_loop_reports_drift_without_self_heal_and_writes_it_back_with_it() {
+        let t = FakeTenant::default();
+        let repo = repo(100);
+        run_in(Mode::Apply, &Desired::repo(&repo), &t).await;
+        let id = t.queue_by_name("Alpha").unwrap().id.unwrap();
+        t.edit(&id, |q| q.max_wait_time = Some(42));
+        let report_only = Mode::Reconcile {
+            applied_before: true,
+            self_heal: false,
+        };
+        let outcome = run_in(report_only, &Desired::repo(&repo), &t).await;
+        assert!(
+            matches!(outcome, RunOutcome::DriftReported(_)),
+            "{outcome:?}"
+        );
+        assert_eq!(t.queue(&id).unwrap().max_wait_time, Some(42));
+        let heal = Mode::Reconcile {
+            applied_before: true,
+            self_heal: true,
+        };
+        let outcome = run_in(heal, &Desired::repo(&repo), &t).await;
+        assert!(
+            matches!(&outcome, RunOutcome::Applied(a) if a.healed),
+            "{outcome:?}"
+        );
+        assert_eq!(t.queue(&id).unwrap().max_wait_time, Some(100));
+    }
+
+    #[tokio::test]
+    async fn a_tenant_aware_error_is_invalid_and_a_saved_plan_for_another_tenant_is_refused() {
+        let t = FakeTenant::default();
+        let text = "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Alpha\nspec:\n  skillRequirements:\n    - {skill: language:fr, proficiency: expert}\n";
+        let file = model::RepoFile {
+            path: "queues/alpha.yaml".into(),
+            bytes: text.as_bytes().to_vec(),
+        };
+        let unknown_skill = model::parse_files(None, vec![file], &LoadOptions::default());
+        let outcome = run_in(Mode::Apply, &Desired::repo(&unknown_skill), &t).await;
+        assert!(
+            matches!(&outcome, RunOutcome::Invalid(r) if r.diagnostics[0].rule == model::Rule::UnknownSkill),
+            "{outcome:?}"
+        );
+
+        let repo = repo(100);
+        let origin = |tenant: &str| Origin {
+            tenant: tenant.into(),
+            ..Origin::default()
+        };
+        let planned = match run_in(Mode::Plan, &Desired::repo(&repo), &t).await {
+            RunOutcome::Planned(p) => p,
+            other => panic!("{other:?}"),
+        };
+        let saved = Saved {
+            file: "plan.json".into(),
+            doc: PlanFile::from_plan(&planned.plan, origin("east")),
+            here: origin("west"),
+            replan: false,
+        };
+        let desired = Desired {
+            repo: &repo,
+            saved: Some(saved),
+        };
+        let outcome = run_in(Mode::Apply, &desired, &t).await;
+        assert!(
+            matches!(&outcome, RunOutcome::Refused(why) if why.contains("\"east\"")),
+            "{outcome:?}"
+        );
+        assert_eq!(t.writes(), 0);
+    }
 
     #[test]
     fn an_invalid_saved_plan_is_refused_without_nested_parentheses() {

@@ -47,10 +47,9 @@ fn outcome(name: &str, action: Action, status: Status, conflicts: u32) -> QueueO
             version_after: applied.then_some(4),
             written: applied.then(|| written(name, 4)),
         },
-        Status::Failed => QueueResult::Failed(tenant::TenantError::Transport {
-            message: "HTTP 500 from the tenant".to_string(),
-            source: None,
-        }),
+        Status::Failed => QueueResult::Failed(tenant::TenantError::transport_message(
+            "HTTP 500 from the tenant",
+        )),
         Status::Skipped => QueueResult::Skipped {
             reason: SkipReason::DependsOn {
                 queue: "C".into(),
@@ -518,7 +517,7 @@ fn each_write_has_its_intent_before_it_and_its_outcome_names_that_intent() {
 #[tokio::test]
 async fn a_write_intent_without_its_outcome_is_named_by_audit_verify_until_a_run_resolves_it() {
     let dir = tempfile::tempdir().unwrap();
-    let state = runner::recorder::StateArgs {
+    let state = runner::cli::args::StateArgs {
         state_dir: dir.path().join(".cxqueues"),
         audit_log: None,
     };

@@ -15,9 +15,10 @@ use axum::http::{HeaderMap, StatusCode};
 use hmac::Mac;
 use model::Proficiency;
 use reconcile::{Action, ApplyObserver, ApplyOptions, QueueOutcome, QueueResult, SkipReason};
+use runner::cli::args::StateArgs;
+use runner::recorder::Recorder;
 use runner::recorder::audit::{self, RunContext};
 use runner::recorder::webhooks;
-use runner::recorder::{Recorder, StateArgs};
 use serde_json::Value;
 use tenant::{Queue, Secret, ServiceLevelTarget, SkillRequirement};
 use webhooks::{
@@ -303,10 +304,7 @@ async fn the_event_carries_the_fields_of_the_issue_and_the_run_success_rate() {
     );
     obs.on_outcome(&update("Billing", 5));
     let mut failed = update("Sales", 3);
-    failed.result = QueueResult::Failed(tenant::TenantError::Transport {
-        message: "HTTP 500".into(),
-        source: None,
-    });
+    failed.result = QueueResult::Failed(tenant::TenantError::transport_message("HTTP 500"));
     obs.on_outcome(&failed);
     let mut skipped = update("Skipped", 3);
     skipped.result = QueueResult::Skipped {

@@ -157,10 +157,7 @@ impl FakeTenant {
     fn fault(&self, name: Option<&str>) -> Result<(), TenantError> {
         let s = self.state();
         if s.down {
-            return Err(TenantError::Transport {
-                message: "the fake tenant is down".into(),
-                source: None,
-            });
+            return Err(TenantError::transport_message("the fake tenant is down"));
         }
         match name {
             Some(n) if s.refused.iter().any(|r| r == n) => Err(TenantError::Rejected {

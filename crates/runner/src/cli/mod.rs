@@ -1,23 +1,25 @@
-//! The command line: every command and its arguments (clap), and the one dispatch.
+//! The command line: every command (clap), the one dispatch, and the argument groups that
+//! several commands share ([`args`]).
 
-use std::path::PathBuf;
+pub mod args;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::cmd;
-use crate::exit::{self, CliError, Outcome};
+use crate::exit::{self, CliError};
 
 /// Declarative GitOps for contact-center routing queues (NICE CXone, Genesys Cloud).
 #[derive(Debug, Parser)]
 #[command(name = "cxqueues", version, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Offline checks of the whole repository.
     Validate(cmd::validate::ValidateArgs),
     /// Prints the JSON Schemas, or writes them with --out DIR.
@@ -31,6 +33,7 @@ pub enum Command {
     /// The continuous loop: reconciles each new commit, re-syncs drift, serves status.
     Run(cmd::run::RunArgs),
     /// Serves the simulated tenant API.
+    #[cfg(feature = "sim")]
     Sim(cmd::sim::SimArgs),
     /// The audit log: `audit verify [PATH]` checks its hash chain.
     Audit(cmd::audit::AuditArgs),
@@ -40,14 +43,6 @@ pub enum Command {
     Comment(cmd::comment::CommentArgs),
     /// Proposes queue settings from traffic metrics, as a change to the YAML.
     Optimize(cmd::optimize::OptimizeArgs),
-}
-
-/// Options every repository-reading command shares.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RepoArgs {
-    /// The repository (the folder holding cxqueues.yaml and queues/).
-    #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
 }
 
 /// Parses the command line, runs one command, and maps its outcome to an exit code in one
@@ -68,9 +63,10 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => runtime().and_then(|rt| rt.block_on(cmd::plan::apply(args))),
         Command::Import(args) => runtime().and_then(|rt| rt.block_on(cmd::import::run(args))),
         Command::Run(args) => runtime().and_then(|rt| rt.block_on(cmd::run::run(args))),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => runtime().and_then(|rt| {
             rt.block_on(cmd::sim::run(args))
-                .map(|()| Outcome::Success)
+                .map(|()| exit::Outcome::Success)
                 .map_err(CliError::Other)
         }),
         Command::Audit(args) => cmd::audit::run(args),

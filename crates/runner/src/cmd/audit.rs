@@ -2,18 +2,18 @@
 
 use std::path::PathBuf;
 
+use crate::cli::args::StateArgs;
 use crate::exit::{CliError, Outcome};
-use crate::recorder::StateArgs;
 use crate::recorder::audit::{self, VerifyError};
 
 #[derive(Debug, clap::Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     #[command(subcommand)]
     pub command: AuditCommand,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Checks the hash chain; exit 1 at the first broken record, named by line, or when a
     /// write intent has no outcome (each named by line and queue).
     Verify {
@@ -24,7 +24,7 @@ pub enum AuditCommand {
     },
 }
 
-pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(args: AuditArgs) -> Result<Outcome, CliError> {
     match args.command {
         AuditCommand::Verify { path, state } => {
             let path = path.unwrap_or_else(|| state.audit_path());

@@ -15,7 +15,7 @@ use crate::exit::{CliError, Outcome};
 use crate::output::plan::{self as plan_output, PlanFile};
 
 #[derive(Debug, clap::Args)]
-pub struct CommentArgs {
+pub(crate) struct CommentArgs {
     /// The plan saved by `cxqueues plan --out FILE`.
     #[arg(long, value_name = "FILE")]
     pub plan: PathBuf,
@@ -32,7 +32,7 @@ pub struct CommentArgs {
 /// comment or the line (anything but letters, digits and `._:/-`) is percent-encoded. A plan
 /// saved before plans named their tenant counts as the tenant `default`, as an unnamed
 /// `cxqueues.yaml` does.
-pub fn marker(tenant: &str) -> String {
+pub(crate) fn marker(tenant: &str) -> String {
     let tenant = if tenant.is_empty() { "default" } else { tenant };
     let mut name = String::new();
     for c in tenant.chars() {
@@ -51,7 +51,7 @@ pub fn marker(tenant: &str) -> String {
 }
 
 /// The comment body: the marker line, then the markdown plan cut to GitHub's limit.
-pub fn body(doc: &PlanFile) -> String {
+pub(crate) fn body(doc: &PlanFile) -> String {
     let marker = marker(&doc.origin.tenant);
     let room = github::COMMENT_LIMIT.saturating_sub(marker.len() + 1);
     format!("{marker}\n{}", plan_output::markdown_limited(doc, room))
@@ -63,19 +63,15 @@ fn env(name: &str) -> Option<String> {
 
 /// The pull request's number from a GitHub Actions event file.
 fn pr_from_event(path: &Path) -> Result<u64, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::Usage(format!(
-            "cannot read the event file {} (GITHUB_EVENT_PATH): {e}",
-            path.display()
-        ))
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        what: "read the event file (GITHUB_EVENT_PATH)",
+        path: path.to_path_buf(),
+        source,
     })?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        CliError::Usage(format!(
-            "{}:{}:{}: the event file is not JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|source| CliError::Json {
+        what: "the event file",
+        path: path.to_path_buf(),
+        source,
     })?;
     v.pointer("/pull_request/number")
         .and_then(serde_json::Value::as_u64)
@@ -129,7 +125,7 @@ fn init_log() {
     }
 }
 
-pub async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
     init_log();
     let doc = crate::output::plan::PlanFile::read(&args.plan)?;
     let marker = marker(&doc.origin.tenant);

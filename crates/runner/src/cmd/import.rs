@@ -4,13 +4,16 @@ use std::path::{Component, Path, PathBuf};
 
 use model::LoadOptions;
 
-use crate::RepoArgs;
+use model::layout::TENANT_FILE;
+
+use crate::cli::args::RepoArgs;
+use crate::cli::args::TenantArgs;
 use crate::exit::{CliError, Outcome};
-use crate::tenant::{TenantArgs, connect};
+use crate::tenant::connect;
 use tenant::Tenant as _;
 
 #[derive(Debug, clap::Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -22,7 +25,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
-    pub state: crate::recorder::StateDirArg,
+    pub state: crate::cli::args::StateDirArg,
 }
 
 /// The modeline's path to `schemas/queue.schema.json` from `out`, relative to the repository.
@@ -57,7 +60,7 @@ fn target_of(repo: &Path, out: &Path) -> Target {
             queues: out.to_path_buf(),
         };
     }
-    if out.join("cxqueues.yaml").is_file() {
+    if out.join(TENANT_FILE).is_file() {
         let queues = out.join(queues_dir(out));
         return Target::Queues {
             repo: out.to_path_buf(),
@@ -65,7 +68,7 @@ fn target_of(repo: &Path, out: &Path) -> Target {
         };
     }
     if let Some(parent) = out.parent()
-        && parent.join("cxqueues.yaml").is_file()
+        && parent.join(TENANT_FILE).is_file()
     {
         return Target::Queues {
             repo: parent.to_path_buf(),
@@ -84,14 +87,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// The tenant document of a new repository: the one `--repo` has (same platform, limits and
 /// rate), or a minimal one.
 fn tenant_document(source: &Path) -> String {
-    std::fs::read_to_string(source.join("cxqueues.yaml")).unwrap_or_else(|_| {
+    std::fs::read_to_string(source.join(TENANT_FILE)).unwrap_or_else(|_| {
         "# yaml-language-server: $schema=schemas/tenant.schema.json\n\
          apiVersion: cxqueues/v1\nkind: Tenant\nmetadata:\n  name: imported\nspec:\n  queues: queues\n"
             .to_string()
     })
 }
 
-pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     // The tenant document (if any) says where the tenant is; the queues are not needed.
     let repo = model::load_repository(&args.repo.repo, &LoadOptions::default());
     let conn = connect(&args.tenant, &repo, &args.state.state_dir).await?;
@@ -135,10 +138,7 @@ pub async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
             for f in &mut files {
                 f.0 = queues.join(&f.0);
             }
-            files.push((
-                PathBuf::from("cxqueues.yaml"),
-                tenant_document(&args.repo.repo),
-            ));
+            files.push((PathBuf::from(TENANT_FILE), tenant_document(&args.repo.repo)));
             for (name, json) in model::schema::all() {
                 files.push((Path::new("schemas").join(name), json.to_string()));
             }
@@ -166,11 +166,10 @@ fn write_all_or_nothing(dest: &Path, files: &[(PathBuf, String)]) -> Result<(), 
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let cannot = |what: &str, path: &Path, e: std::io::Error| {
-        CliError::Usage(format!(
-            "cannot {what} {}: {e} (nothing was written)",
-            path.display()
-        ))
+    let cannot = |what: &'static str, path: &Path, source: std::io::Error| CliError::Import {
+        what,
+        path: path.to_path_buf(),
+        source,
     };
     std::fs::create_dir_all(&parent).map_err(|e| cannot("create", &parent, e))?;
     // Dropped (and removed) on every early return.
@@ -185,12 +184,7 @@ fn write_all_or_nothing(dest: &Path, files: &[(PathBuf, String)]) -> Result<(), 
         }
         std::fs::write(&path, text).map_err(|e| cannot("write", &dest.join(rel), e))?;
     }
-    move_into_place(stage.path(), dest).map_err(|e| {
-        CliError::Usage(format!(
-            "cannot move the imported files into {}: {e}",
-            dest.display()
-        ))
-    })
+    move_into_place(stage.path(), dest).map_err(|e| cannot("move the imported files into", dest, e))
 }
 
 /// Renames `from` to `to` in one step when `to` is missing or empty; else moves entry by

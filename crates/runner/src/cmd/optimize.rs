@@ -4,19 +4,19 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use model::{Diagnostic, LoadOptions, RepoFile, Repository};
+use model::{RepoFile, Repository};
 use optimize::render::Colour;
 use optimize::{FileEdit, Metrics, Options, Policy};
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
+use crate::cli::args::{TenantArgs, WindowArgs};
 use crate::exit::{CliError, Outcome};
-use crate::tenant::TenantArgs;
 
 /// The largest metrics file read, in bytes.
-pub const MAX_METRICS_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_METRICS_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PolicyArg {
+pub(crate) enum PolicyArg {
     /// Erlang C (M/M/N): maxWaiters and maxWaitTime from the tail ε; the service level is
     /// predicted, never changed.
     ErlangC,
@@ -34,117 +34,13 @@ impl From<PolicyArg> for Policy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OptimizeFormat {
+pub(crate) enum OptimizeFormat {
     /// Per queue: current → proposed, the reason and the prediction.
     Text,
     /// `{"formatVersion": 1, "policy", "queues": [...]}`.
     Json,
     /// A unified diff of the Queue files.
     Diff,
-}
-
-/// Which traffic a tenant is asked for (`--from-tenant`, `run --optimize-every`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct WindowArgs {
-    /// How far back the closed reporting intervals are read (Genesys Cloud, NICE CXone; the
-    /// routing API reports one snapshot and ignores it).
-    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = humantime::parse_duration)]
-    pub window: std::time::Duration,
-    /// Which closed interval of the window is modelled: the busiest, or their mean (not on
-    /// the routing API).
-    #[arg(long, value_enum, default_value_t = IntervalStatArg::Busiest)]
-    pub interval_stat: IntervalStatArg,
-    /// How long after it ends an interval is trusted to be complete (vendors report a contact
-    /// when it ends; not on the routing API).
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
-    pub settle: std::time::Duration,
-    /// The media series modelled (a Genesys queue serves several; a CXone skill has one).
-    #[arg(long, value_enum, default_value_t = MediaArg::Voice)]
-    pub media: MediaArg,
-}
-
-impl WindowArgs {
-    /// The query for the queues of `repo`, at `now`.
-    pub fn query(&self, repo: &Repository, now: std::time::SystemTime) -> tenant::MetricsQuery {
-        let now = now
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        tenant::MetricsQuery {
-            now,
-            window_seconds: self.window.as_secs(),
-            settle_seconds: self.settle.as_secs(),
-            media: self.media.into(),
-            names: repo
-                .queues
-                .iter()
-                .filter(|q| !q.doc.metadata.deleted)
-                .map(|q| q.name().to_string())
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum IntervalStatArg {
-    /// The interval with the most contacts offered.
-    Busiest,
-    /// The mean interval of the window.
-    Mean,
-}
-
-impl From<IntervalStatArg> for optimize::IntervalStat {
-    fn from(s: IntervalStatArg) -> Self {
-        match s {
-            IntervalStatArg::Busiest => optimize::IntervalStat::Busiest,
-            IntervalStatArg::Mean => optimize::IntervalStat::Mean,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MediaArg {
-    Voice,
-    Chat,
-    Email,
-    Message,
-    Callback,
-}
-
-impl From<MediaArg> for tenant::Media {
-    fn from(m: MediaArg) -> Self {
-        match m {
-            MediaArg::Voice => tenant::Media::Voice,
-            MediaArg::Chat => tenant::Media::Chat,
-            MediaArg::Email => tenant::Media::Email,
-            MediaArg::Message => tenant::Media::Message,
-            MediaArg::Callback => tenant::Media::Callback,
-        }
-    }
-}
-
-/// The optimizer's fields that `platform` does not hold: reported under `predicted`, never
-/// proposed as changes.
-pub fn predicted_only(platform: model::Platform) -> Vec<optimize::Field> {
-    let caps = crate::tenant::capabilities(platform);
-    let mut out = Vec::new();
-    for (field, held) in [
-        (
-            optimize::Field::MaxWaitTime,
-            tenant::QueueField::MaxWaitTime,
-        ),
-        (optimize::Field::MaxWaiters, tenant::QueueField::MaxWaiters),
-    ] {
-        if !caps.supports(held) {
-            out.push(field);
-        }
-    }
-    if !caps.supports(tenant::QueueField::ServiceLevelTarget) {
-        out.extend([
-            optimize::Field::ServiceLevelThreshold,
-            optimize::Field::ServiceLevelTime,
-        ]);
-    }
-    out
 }
 
 /// Refuses `--policy seed` on figures read from a vendor, whose reports give none of its
@@ -160,7 +56,7 @@ pub fn check_seed_from_tenant(policy: Policy, platform: model::Platform) -> Resu
 }
 
 #[derive(Debug, clap::Args)]
-pub struct OptimizeArgs {
+pub(crate) struct OptimizeArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     /// How proposals are computed (default: erlang-c, or the metrics document's "policy").
@@ -200,10 +96,10 @@ pub struct OptimizeArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub state: crate::recorder::StateDirArg,
+    pub state: crate::cli::args::StateDirArg,
 }
 
-pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
     let root = args.repo.repo.clone();
     if !root.is_dir() {
         return Err(CliError::Usage(format!(
@@ -215,7 +111,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         Some(path) => Some(read_metrics(path)?),
         None => None,
     };
-    let repo = match crate::pipeline::load_valid(&args.repo) {
+    let repo = match crate::cmd::load_valid(&args.repo) {
         Ok(r) => r,
         Err(o) => return Ok(o),
     };
@@ -240,7 +136,7 @@ pub async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         policy,
         tail: args.tail,
         only: args.only.clone(),
-        predicted_only: predicted_only(platform),
+        predicted_only: crate::pipeline::predicted_only(platform),
     };
     let report = optimize::propose(&repo, &metrics, &opts).map_err(usage)?;
     let edits = if args.write || args.format == OptimizeFormat::Diff {
@@ -291,14 +187,18 @@ fn colour() -> Colour {
 fn read_metrics(path: &Path) -> Result<(Metrics, Option<Policy>), CliError> {
     use std::io::Read as _;
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
+    let unreadable = |source| CliError::Io {
+        what: "read the metrics file (--metrics)",
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
     // The bound holds for what is read, not for the size the file system claims (a pipe or
     // /dev/zero has none).
     let mut bytes = Vec::new();
     file.take(MAX_METRICS_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| CliError::Usage(format!("--metrics {shown}: {e}")))?;
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_METRICS_BYTES {
         return Err(CliError::Usage(format!(
             "--metrics {shown}: more than the {MAX_METRICS_BYTES}-byte limit; nothing was read"
@@ -324,75 +224,13 @@ async fn from_tenant(
     state_dir: &Path,
 ) -> Result<Metrics, CliError> {
     let conn = crate::tenant::connect(args, repo, state_dir).await?;
-    if let Some(sim) = &conn.sim {
-        eprintln!(
-            "Using the embedded simulated tenant at {} (demo traffic).",
-            sim.base_url()
-        );
+    if let Some(url) = conn.sim_url() {
+        eprintln!("Using the embedded simulated tenant at {url} (demo traffic).");
     }
     let query = window.query(repo, std::time::SystemTime::now());
     let mut figures = tenant::Tenant::queue_metrics(&conn.client, &query).await?;
     figures.retain(|m| query.wants(&m.name));
     Ok(optimize::from_tenant(&figures, window.interval_stat.into()))
-}
-
-/// Checks the repository `repo` (valid, as loaded) with `edits` made, as `validate` does:
-/// the edited files parsed again against the tenant document `tenant`, then every
-/// cross-queue rule on the whole. `Err` holds the errors: then nothing may be written.
-pub fn revalidate(
-    repo: &Repository,
-    tenant: Option<RepoFile>,
-    edits: &[FileEdit],
-) -> Result<(), Vec<Diagnostic>> {
-    let files = edits.iter().map(|e| RepoFile {
-        path: e.file.clone(),
-        bytes: e.after.clone().into_bytes(),
-    });
-    let edited = model::parse_files(tenant, files, &LoadOptions::default());
-    let tenant_file = edited.tenant_file.clone();
-    let mut errors: Vec<Diagnostic> = edited
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error() && Some(&d.file) != tenant_file.as_ref())
-        .cloned()
-        .collect();
-    let edited_files: std::collections::HashSet<&Path> =
-        edits.iter().map(|e| e.file.as_path()).collect();
-    let whole = Repository {
-        tenant: repo.tenant.clone(),
-        tenant_file: repo.tenant_file.clone(),
-        queues: repo
-            .queues
-            .iter()
-            .filter(|q| !edited_files.contains(q.file.as_path()))
-            .cloned()
-            .chain(edited.queues)
-            .collect(),
-        diagnostics: Vec::new(),
-        unread: 0,
-        id_kind: repo.id_kind,
-    };
-    let caps = crate::tenant::capabilities(whole.tenant.spec.platform);
-    errors.extend(
-        reconcile::check_offline(&whole, caps)
-            .into_iter()
-            .filter(Diagnostic::is_error),
-    );
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        reconcile::sort_diagnostics(&mut errors);
-        Err(errors)
-    }
-}
-
-/// The edit refused because the edited repository does not validate.
-pub fn refusal(errors: &[Diagnostic]) -> String {
-    let mut s = String::from("the edited repository does not validate, so nothing was written:");
-    for d in errors {
-        s.push_str(&format!("\n  {d}"));
-    }
-    s
 }
 
 /// Validates the edited repository, then writes each edited file (through a temporary file
@@ -401,12 +239,16 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
     let tenant = match &repo.tenant_file {
         Some(p) => Some(RepoFile {
             path: p.clone(),
-            bytes: std::fs::read(root.join(p))
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", p.display())))?,
+            bytes: std::fs::read(root.join(p)).map_err(|source| CliError::Io {
+                what: "read",
+                path: root.join(p),
+                source,
+            })?,
         }),
         None => None,
     };
-    revalidate(repo, tenant, edits).map_err(|errors| CliError::Usage(refusal(&errors)))?;
+    crate::pipeline::revalidate(repo, tenant, edits)
+        .map_err(|errors| CliError::Usage(crate::pipeline::refusal(&errors)))?;
     // A file its owner made read-only is not ours to rewrite; checked for every file before
     // any is written, so that nothing is half applied.
     let mut modes = Vec::with_capacity(edits.len());
@@ -434,7 +276,11 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|err| {
                 let _ = std::fs::remove_file(&tmp);
-                CliError::Usage(format!("cannot write {}: {err}", path.display()))
+                CliError::Io {
+                    what: "write",
+                    path: path.clone(),
+                    source: err,
+                }
             })?;
     }
     Ok(())
@@ -457,6 +303,7 @@ fn shown_mode(perms: &std::fs::Permissions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::{refusal, revalidate};
 
     fn file(path: &str, text: &str) -> RepoFile {
         RepoFile {
@@ -483,7 +330,7 @@ mod tests {
         let repo = model::parse_files(
             Some(file("cxqueues.yaml", TENANT)),
             vec![file("queues/a.yaml", A), file("queues/b.yaml", B)],
-            &LoadOptions::default(),
+            &model::LoadOptions::default(),
         );
         assert!(!repo.has_errors());
         repo

@@ -7,22 +7,23 @@ use std::sync::Arc;
 use model::Repository;
 use reconcile::{ApplyObserver, ApplyReport, Plan, QueueResult};
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
+use crate::cli::args::TenantArgs;
 use crate::exit::{CliError, Outcome};
 use crate::output::plan::{self as plan_output, Origin, PlanFile};
 use crate::pipeline::{self, Desired, Mode, Planned, RunOutcome};
 use crate::recorder::audit::RunContext;
-use crate::tenant::{Connected, TenantArgs, connect};
+use crate::tenant::{Connected, connect};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     Text,
     Markdown,
     Json,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -37,11 +38,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub state: crate::recorder::StateDirArg,
+    pub state: crate::cli::args::StateDirArg,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -69,7 +70,7 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     #[command(flatten)]
-    pub state: crate::recorder::StateArgs,
+    pub state: crate::cli::args::StateArgs,
 }
 
 /// The tenant's name and the checked-out commit, recorded in the saved plan and shown in
@@ -101,7 +102,7 @@ async fn prepare(
     tenant: &TenantArgs,
     state_dir: &std::path::Path,
 ) -> Result<Result<Ready, Box<PlanFile>>, CliError> {
-    let loaded = match pipeline::load_or_errors(repo) {
+    let loaded = match super::load_or_errors(repo) {
         Ok(r) => r,
         Err(bad) => {
             let origin = origin(&repo.repo, &bad.repo, tenant.sim);
@@ -110,10 +111,9 @@ async fn prepare(
     };
     let origin = origin(&repo.repo, &loaded, tenant.sim);
     let conn = connect(tenant, &loaded, state_dir).await?;
-    if let Some(sim) = &conn.sim {
+    if let Some(url) = conn.sim_url() {
         eprintln!(
-            "Using the embedded simulated tenant at {} (demo state; nothing real is touched).",
-            sim.base_url()
+            "Using the embedded simulated tenant at {url} (demo state; nothing real is touched)."
         );
     }
     Ok(Ok(Ready {
@@ -125,7 +125,7 @@ async fn prepare(
 
 /// The tenant-aware errors of a plan, printed, as the "invalid" plan document.
 fn rejected(root: &std::path::Path, origin: Origin, r: &reconcile::Rejected) -> Box<PlanFile> {
-    pipeline::report_diagnostics(root, &r.diagnostics);
+    super::report_diagnostics(root, &r.diagnostics);
     eprintln!("The plan has errors against the tenant: nothing was written.");
     Box::new(PlanFile::invalid(origin, &r.diagnostics))
 }
@@ -155,7 +155,7 @@ impl pipeline::Watch for ApplyWatch {
     fn planned(&mut self, planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
         print_notes(planned);
         print_plan(&planned.plan, &self.origin, self.format);
-        match pipeline::progress(planned.plan.changes.len()) {
+        match super::progress(planned.plan.changes.len()) {
             Some((bar, observer)) => {
                 self.bar = Some(bar);
                 vec![observer]
@@ -190,7 +190,7 @@ fn save(out: &std::path::Path, doc: &PlanFile) -> Result<(), CliError> {
     })
 }
 
-pub async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     let invalid = |doc: Box<PlanFile>| -> Result<Outcome, CliError> {
         if let Some(out) = &args.out {
             save(out, &doc)?;
@@ -247,7 +247,7 @@ fn unreachable_outcome(o: &RunOutcome) -> ! {
     unreachable!("the pipeline ended in {o:?}, which this command's mode never reaches")
 }
 
-pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     if args.dry_run {
         return plan(PlanArgs {
             repo: args.repo,
@@ -255,7 +255,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             format: args.format,
             out: args.out,
             detailed_exitcode: args.detailed_exitcode,
-            state: crate::recorder::StateDirArg {
+            state: crate::cli::args::StateDirArg {
                 state_dir: args.state.state_dir,
             },
         })
@@ -276,8 +276,8 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
         }),
     };
     // The audit log and the webhook outbox (both under --state-dir).
-    let hooks = pipeline::webhooks_for(repo.clone(), args.tenant.sim);
-    let state = pipeline::sim_state_args(&args.state, args.tenant.sim);
+    let hooks = crate::recorder::webhooks_for(repo.clone(), args.tenant.sim);
+    let state = crate::recorder::sim_state_args(&args.state, args.tenant.sim);
     let recorder = crate::recorder::Recorder::open(&state, &hooks)?;
     let run = RunContext::new("cli");
     let mut watch = ApplyWatch {
@@ -337,7 +337,7 @@ pub async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
 }
 
 /// Prints what happened, each failure named; exit 4 when anything was not reconciled.
-pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
+pub(crate) fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
     for o in &report.outcomes {
         for ov in &o.overridden {
             println!(
@@ -368,7 +368,7 @@ pub fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
 }
 
 /// `updated Billing Tier 1: maxWaitTime 300 → 240`: what one write changed.
-pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
+pub(crate) fn applied_line(o: &reconcile::QueueOutcome) -> String {
     let verb = match o.action {
         reconcile::Action::Create => "created",
         reconcile::Action::Update => "updated",
@@ -382,7 +382,7 @@ pub fn applied_line(o: &reconcile::QueueOutcome) -> String {
 }
 
 /// `skipped: Front, an update: depends on "Back", which failed`: the status said once.
-pub fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
+pub(crate) fn not_reconciled_line(o: &reconcile::QueueOutcome) -> String {
     let (what, why) = match &o.result {
         QueueResult::Skipped { reason } => ("skipped", reason.to_string()),
         QueueResult::Failed(e) => ("failed", e.to_string()),

@@ -12,9 +12,11 @@ use model::LoadOptions;
 use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
+use crate::cli::args::StateArgs;
+use crate::cli::args::TenantArgs;
 use crate::exit::{CliError, Outcome};
-use crate::recorder::{Recorder, StateArgs};
+use crate::recorder::Recorder;
 use crate::run::controller::{self, Context, Options};
 use crate::run::git::GitSource;
 use crate::run::http::{AppState, ServerLimits, TriggerToken, router, serve};
@@ -22,13 +24,13 @@ use crate::run::metrics::Metrics;
 use crate::run::optimize::{OptimizeBranch, OptimizeState, router as optimize_router};
 use crate::run::status::{SharedStatus, Status};
 use crate::run::{Trigger, format_duration, parse_duration, watch as head_watch};
-use crate::tenant::{TenantArgs, connect};
+use crate::tenant::connect;
 
 /// The variable that holds the trigger endpoint's bearer token.
 const TOKEN_ENV: &str = "CXQUEUES_TRIGGER_TOKEN";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// Human-readable lines.
     Text,
     /// One JSON object per line.
@@ -36,7 +38,7 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -77,7 +79,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", requires = "optimize_branch", value_parser = parse_duration)]
     pub optimize_every: Option<Duration>,
     #[command(flatten)]
-    pub optimize_window: crate::cmd::optimize::WindowArgs,
+    pub optimize_window: crate::cli::args::WindowArgs,
     /// The author of those commits.
     #[arg(
         long,
@@ -145,7 +147,7 @@ async fn shutdown_signal() -> &'static str {
     }
 }
 
-pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
+pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     init_logging(args.log_format);
     // Signals are caught from the start, so that none ends the process half-way.
     let signal = tokio::spawn(shutdown_signal());
@@ -180,7 +182,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         check.tenant.spec.webhooks.clear();
     }
     let recorder = Arc::new(Recorder::open(
-        &crate::pipeline::sim_state_args(&args.state, args.tenant.sim),
+        &crate::recorder::sim_state_args(&args.state, args.tenant.sim),
         &check,
     )?);
 
@@ -211,13 +213,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
 
     // The banner first, flushed, before anything that logs is started: piped, it still
     // comes before the first log line.
-    banner(
-        &args,
-        &git,
-        addr,
-        conn.sim.as_ref().map(|s| s.base_url()),
-        token.is_some(),
-    );
+    banner(&args, &git, addr, conn.sim_url(), token.is_some());
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel::<Trigger>();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let accepting = Arc::new(AtomicBool::new(true));
@@ -255,7 +251,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         let schedule = crate::run::schedule::Schedule::new(
             every,
             args.optimize_window.clone(),
-            &crate::pipeline::sim_state_args(&args.state, args.tenant.sim).state_dir,
+            &crate::recorder::sim_state_args(&args.state, args.tenant.sim).state_dir,
         );
         tokio::spawn(crate::run::schedule::run(
             optimize_state.clone(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::exit::{CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// Write `queue.schema.json` and `tenant.schema.json` into this folder (created if
     /// missing) instead of printing them.
     #[arg(long, value_name = "DIR")]
@@ -18,7 +18,7 @@ pub struct SchemaArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SchemaKind {
+pub(crate) enum SchemaKind {
     Queue,
     Tenant,
 }
@@ -33,19 +33,25 @@ impl SchemaKind {
 }
 
 /// Writes `queue.schema.json` and `tenant.schema.json` into `dir` (created if missing).
-pub fn write_schemas(dir: &Path) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::Usage(format!("{}: cannot create: {e}", dir.display())))?;
+pub(crate) fn write_schemas(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
+        what: "create",
+        path: dir.to_path_buf(),
+        source,
+    })?;
     for (name, json) in model::schema::all() {
         let path = dir.join(name);
-        std::fs::write(&path, json)
-            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
+        std::fs::write(&path, json).map_err(|source| CliError::Io {
+            what: "write",
+            path: path.clone(),
+            source,
+        })?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
 }
 
-pub fn run(args: SchemaArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(args: SchemaArgs) -> Result<Outcome, CliError> {
     if let Some(dir) = args.out {
         write_schemas(&dir)?;
         return Ok(Outcome::Success);

@@ -5,12 +5,12 @@ use std::io::Write as _;
 
 use model::LoadOptions;
 
-use crate::RepoArgs;
+use crate::cli::args::RepoArgs;
 use crate::exit::{CliError, Outcome};
 use crate::output::diagnostics::{self as render, TextStyle};
 
 #[derive(Debug, clap::Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
     /// How to report: `text` for people, `json` for tools, `github` for workflow annotations.
@@ -22,13 +22,13 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Github,
 }
 
-pub fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
     let root = args.repo.repo.as_path();
     if let Some(problem) = crate::pipeline::repo_problem(root) {
         return Err(CliError::Usage(problem));

@@ -1,24 +1,24 @@
 //! `cxqueues webhooks list` and `cxqueues webhooks retry`: the outbox of a state directory.
 
-use crate::cli::RepoArgs;
+use crate::cli::args::RepoArgs;
+use crate::cli::args::StateDirArg;
 use crate::exit::{CliError, Outcome};
-use crate::recorder::StateDirArg;
 use crate::recorder::webhooks::{EventSummary, HookId, Outbox, Requeue, shown_url};
 
 #[derive(Debug, clap::Args)]
-pub struct WebhooksArgs {
+pub(crate) struct WebhooksArgs {
     #[command(subcommand)]
     pub command: WebhooksCommand,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum WebhooksCommand {
+pub(crate) enum WebhooksCommand {
     /// Shows pending and dead-lettered events, with attempts and last error; each event's
     /// webhook by its URL (without query or userinfo) when the repository's cxqueues.yaml
     /// configures it, else by its id.
@@ -97,7 +97,7 @@ fn line(e: &EventSummary) -> String {
     s
 }
 
-pub fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
     match args.command {
         WebhooksCommand::List {
             state,

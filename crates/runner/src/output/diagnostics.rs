@@ -11,11 +11,11 @@ use model::layout::slash_path;
 use model::{Diagnostic, Rule, Severity};
 
 /// The version of the JSON output; fields may be added in later versions, never renamed.
-pub const JSON_FORMAT_VERSION: u32 = 1;
+pub(crate) const JSON_FORMAT_VERSION: u32 = 1;
 
 /// What one validation found, ready to render.
 #[derive(Debug)]
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     /// Sorted by file, line and column.
     pub diagnostics: &'a [Diagnostic],
     /// Queues checked: every Queue document found, read or not.
@@ -31,21 +31,21 @@ pub struct Report<'a> {
 }
 
 impl Report<'_> {
-    pub fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
-    pub fn warnings(&self) -> usize {
+    pub(crate) fn warnings(&self) -> usize {
         self.diagnostics.len() - self.errors()
     }
 
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         self.errors() == 0
     }
 
     /// `3 errors, 1 warning in 7 files: 12 queues checked, 2 with errors` or
     /// `ok: 12 queues in 7 files, 0 warnings`.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let (e, w) = (self.errors(), self.warnings());
         let (q, f) = (self.queues, self.files);
         if e == 0 {
@@ -124,7 +124,7 @@ fn label(rule: Rule) -> &'static str {
 
 /// The byte range a diagnostic at `line:column` (1-based, column in characters) points at in
 /// `source`: the YAML token that starts there. `None` when the place is unknown.
-pub fn span_of(source: &str, line: u32, column: u32) -> Option<(usize, usize)> {
+pub(crate) fn span_of(source: &str, line: u32, column: u32) -> Option<(usize, usize)> {
     if line == 0 {
         return None;
     }
@@ -161,7 +161,7 @@ fn token_len(rest: &str) -> usize {
 
 /// How text output looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TextStyle {
+pub(crate) enum TextStyle {
     /// miette's graphical reports, unicode and colour: for a terminal.
     Graphical,
     /// Plain lines, each diagnostic starting with `file:line:column:`: for logs and pipes.
@@ -171,12 +171,12 @@ pub enum TextStyle {
 impl TextStyle {
     /// Graphical when stdout is a terminal, unless `NO_COLOR` is set (to anything but the
     /// empty string).
-    pub fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         Self::for_terminal(std::io::IsTerminal::is_terminal(&std::io::stdout()))
     }
 
     /// [`TextStyle::detect`] for output on stderr.
-    pub fn detect_stderr() -> Self {
+    pub(crate) fn detect_stderr() -> Self {
         Self::for_terminal(std::io::IsTerminal::is_terminal(&std::io::stderr()))
     }
 
@@ -191,7 +191,7 @@ impl TextStyle {
 }
 
 /// Every diagnostic, then the summary line.
-pub fn text(report: &Report, style: TextStyle) -> String {
+pub(crate) fn text(report: &Report, style: TextStyle) -> String {
     let mut out = String::new();
     for d in report.diagnostics {
         match style {
@@ -293,7 +293,7 @@ fn plain(out: &mut String, report: &Report, d: &Diagnostic) {
 
 /// `{"formatVersion": 1, "valid", "errors", "warnings", "queues", "queuesWithErrors",
 /// "diagnostics": [...]}`.
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     let diagnostics: Vec<serde_json::Value> = report
         .diagnostics
         .iter()
@@ -325,7 +325,7 @@ pub fn json(report: &Report) -> String {
 }
 
 /// One `::error` / `::warning` workflow command per diagnostic, then the summary line.
-pub fn github(report: &Report) -> String {
+pub(crate) fn github(report: &Report) -> String {
     let mut out = String::new();
     for d in report.diagnostics {
         let mut props = format!("file={}", escape_property(&report.display_path(&d.file)));
@@ -357,14 +357,14 @@ pub fn github(report: &Report) -> String {
 }
 
 /// A workflow command's message: `%`, CR and LF escaped.
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// A workflow command's property value: as data, and `:` and `,` too.
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

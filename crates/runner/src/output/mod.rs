@@ -2,11 +2,11 @@
 //! diagnostics as text, JSON or GitHub annotations ([`diagnostics`]). A new format is one
 //! function here and one `--format` variant in its command.
 
-pub mod diagnostics;
-pub mod plan;
-pub mod printable;
+pub(crate) mod diagnostics;
+pub(crate) mod plan;
+pub(crate) mod printable;
 
 /// Colour only on a terminal, and never with `NO_COLOR` (the rule `validate` follows too).
-pub fn color_on_stdout() -> bool {
+pub(crate) fn color_on_stdout() -> bool {
     diagnostics::TextStyle::detect() == diagnostics::TextStyle::Graphical
 }

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The markdown limit of a PR comment (GitHub allows 65,536).
-pub const MARKDOWN_LIMIT: usize = 65_000;
+pub(crate) const MARKDOWN_LIMIT: usize = 65_000;
 
 /// The JSON plan, `formatVersion` 1. Fields may be added, never renamed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PlanFile {
+pub(crate) struct PlanFile {
     pub format_version: u32,
     pub summary: Summary,
     pub changes: Vec<Change>,
@@ -39,7 +39,7 @@ pub struct PlanFile {
 /// The tenant and the commit a plan was made from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Origin {
+pub(crate) struct Origin {
     /// `metadata.name` of `cxqueues.yaml`.
     #[serde(default)]
     pub tenant: String,
@@ -53,14 +53,14 @@ pub struct Origin {
 
 impl Origin {
     /// The commit's first 7 characters, as git shows it.
-    pub fn short_commit(&self) -> Option<&str> {
+    pub(crate) fn short_commit(&self) -> Option<&str> {
         self.commit.as_deref().map(|c| c.get(..7).unwrap_or(c))
     }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PlanStatus {
+pub(crate) enum PlanStatus {
     #[default]
     Valid,
     Invalid,
@@ -68,7 +68,7 @@ pub enum PlanStatus {
 
 /// Why a plan could not be made: one error, at `file:line:column`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanError {
+pub(crate) struct PlanError {
     pub file: std::path::PathBuf,
     pub line: u32,
     pub column: u32,
@@ -79,7 +79,7 @@ pub struct PlanError {
 }
 
 impl PlanFile {
-    pub fn from_plan(plan: &Plan, origin: Origin) -> Self {
+    pub(crate) fn from_plan(plan: &Plan, origin: Origin) -> Self {
         Self {
             format_version: 1,
             summary: plan.summary(),
@@ -95,7 +95,7 @@ impl PlanFile {
     }
 
     /// The document `plan --out` saves when no plan can be made: the errors, no changes.
-    pub fn invalid(origin: Origin, diagnostics: &[model::Diagnostic]) -> Self {
+    pub(crate) fn invalid(origin: Origin, diagnostics: &[model::Diagnostic]) -> Self {
         Self {
             status: PlanStatus::Invalid,
             errors: diagnostics
@@ -114,7 +114,7 @@ impl PlanFile {
         }
     }
 
-    pub fn into_plan(self) -> Plan {
+    pub(crate) fn into_plan(self) -> Plan {
         Plan {
             changes: self.changes,
             unchanged: self.unchanged,
@@ -129,7 +129,7 @@ impl PlanFile {
 
 /// Why a saved plan cannot be read.
 #[derive(Debug, thiserror::Error)]
-pub enum PlanFileError {
+pub(crate) enum PlanFileError {
     #[error("cannot read the plan {}", path.display())]
     Io {
         path: std::path::PathBuf,
@@ -151,7 +151,7 @@ pub enum PlanFileError {
 
 impl PlanFile {
     /// Reads a plan saved by `plan --out`.
-    pub fn read(path: &std::path::Path) -> Result<PlanFile, PlanFileError> {
+    pub(crate) fn read(path: &std::path::Path) -> Result<PlanFile, PlanFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Io {
             path: path.to_path_buf(),
             source,
@@ -171,7 +171,7 @@ impl PlanFile {
     }
 }
 
-pub fn json(file: &PlanFile) -> String {
+pub(crate) fn json(file: &PlanFile) -> String {
     let mut s = serde_json::to_string_pretty(file).expect("plan is JSON");
     s.push('\n');
     s
@@ -179,7 +179,7 @@ pub fn json(file: &PlanFile) -> String {
 
 /// `Plan: 1 to create, 3 to update, 0 to delete, 120 unchanged.` (`to deactivate` on a
 /// platform that deactivates instead).
-pub fn summary_line(s: &Summary, deletes: tenant::DeleteMode) -> String {
+pub(crate) fn summary_line(s: &Summary, deletes: tenant::DeleteMode) -> String {
     format!(
         "Plan: {} to create, {} to update, {} to {}, {} unchanged.",
         s.create,
@@ -205,7 +205,7 @@ fn show(v: &Value) -> String {
 /// The fields a change sets, on one line for a log or a summary:
 /// `maxWaitTime 300 → 240, maxWaiters (none) → 60`; a list (skill requirements) is written
 /// `[language:en advanced; language:fr expert (optional)]`.
-pub fn changed_fields(fields: &[FieldChange]) -> String {
+pub(crate) fn changed_fields(fields: &[FieldChange]) -> String {
     let one_line = |v: &Value| match v {
         Value::Array(items) => {
             let items: Vec<String> = items.iter().map(skill_line).collect();
@@ -298,7 +298,7 @@ fn sign(a: Action) -> (char, &'static str) {
 }
 
 /// The text plan: one block per changed queue, then the summary line.
-pub fn text(plan: &Plan, color: bool) -> String {
+pub(crate) fn text(plan: &Plan, color: bool) -> String {
     let c = Colors { on: color };
     let mut out = String::new();
     for ch in &plan.changes {
@@ -492,19 +492,19 @@ fn invalid_markdown(mut out: String, file: &PlanFile, limit: usize) -> String {
 /// The markdown plan: the header (tenant, commit), the summary, a table of changed queues,
 /// a collapsed diff per queue, the unmanaged queues; never longer than [`MARKDOWN_LIMIT`]
 /// characters.
-pub fn markdown(file: &PlanFile) -> String {
+pub(crate) fn markdown(file: &PlanFile) -> String {
     markdown_limited(file, MARKDOWN_LIMIT)
 }
 
 /// The markdown plan with nothing left out (for a job log).
-pub fn markdown_full(file: &PlanFile) -> String {
+pub(crate) fn markdown_full(file: &PlanFile) -> String {
     markdown_limited(file, usize::MAX)
 }
 
 /// The markdown plan in at most `limit` bytes (so at most `limit` characters): the summary
 /// first, then the table, then the per-queue diffs while they fit, then a note of what was
 /// left out.
-pub fn markdown_limited(file: &PlanFile, limit: usize) -> String {
+pub(crate) fn markdown_limited(file: &PlanFile, limit: usize) -> String {
     let mut out = header(&file.origin);
     if file.status == PlanStatus::Invalid {
         return invalid_markdown(out, file, limit);

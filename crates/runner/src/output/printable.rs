@@ -22,7 +22,7 @@ fn must_escape(c: char) -> bool {
 /// `s` with every character that must be escaped (controls, bidirectional marks, zero-width
 /// characters, the BOM) written as its Rust escape (`\n`, `\u{202e}`); borrowed when there is
 /// none.
-pub fn printable(s: &str) -> Cow<'_, str> {
+pub(crate) fn printable(s: &str) -> Cow<'_, str> {
     if !s.chars().any(must_escape) {
         return Cow::Borrowed(s);
     }

@@ -13,48 +13,9 @@ use std::time::Duration;
 
 use reconcile::{ApplyObserver, ApplyReport};
 
+use crate::cli::args::StateArgs;
 use crate::recorder::audit::{AUDIT_FILE, AuditError, AuditLog, AuditObserver, RunContext};
 use crate::recorder::webhooks::{Delivery, DeliveryConfig, Outbox, WebhookError, WebhookObserver};
-
-/// `--state-dir` alone, for the commands that keep no audit log (`plan`, `import`, `optimize`,
-/// `webhooks`): the simulated tenant (`<DIR>/sim/`) and the webhook outbox live there.
-#[derive(clap::Args, Debug, Clone)]
-pub struct StateDirArg {
-    /// The state directory: the simulated tenant of `--sim` (<DIR>/sim/), the audit log and
-    /// the webhook outbox (git-ignore it).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
-}
-
-/// `--state-dir` and `--audit-log`, for `apply` and `run` (flatten into their arguments).
-#[derive(clap::Args, Debug, Clone)]
-pub struct StateArgs {
-    /// Holds the audit log and the webhook outbox (git-ignore it).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
-    /// The audit log (default: <state-dir>/audit.jsonl).
-    #[arg(long, value_name = "PATH")]
-    pub audit_log: Option<PathBuf>,
-}
-
-impl Default for StateArgs {
-    fn default() -> Self {
-        Self {
-            state_dir: PathBuf::from(".cxqueues"),
-            audit_log: None,
-        }
-    }
-}
 
 impl StateArgs {
     /// The audit log's path.
@@ -63,6 +24,39 @@ impl StateArgs {
             .clone()
             .unwrap_or_else(|| self.state_dir.join(AUDIT_FILE))
     }
+}
+
+/// With the embedded tenant (`--sim`), the audit log and the outbox live in the simulator's
+/// own folder (`<state-dir>/sim/`), never in a real tenant's chain.
+pub fn sim_state_args(state: &StateArgs, sim: bool) -> StateArgs {
+    if !sim {
+        return state.clone();
+    }
+    StateArgs {
+        state_dir: crate::tenant::sim_dir(&state.state_dir),
+        audit_log: state.audit_log.clone(),
+    }
+}
+
+/// With the embedded tenant (`--sim`), only the webhooks that can work on this machine are
+/// kept: a loopback URL whose key variable is set. The others are left out, with a note, so
+/// that a demo needs no secrets and sends nothing to real WFM systems.
+pub fn webhooks_for(mut repo: model::Repository, sim: bool) -> model::Repository {
+    if sim {
+        repo.tenant.spec.webhooks.retain(|w| {
+            let local = webhooks::check_url(&w.url)
+                .is_ok_and(|u| tenant::endpoint::is_loopback(&u));
+            let keyed = std::env::var_os(&w.secret_env).is_some();
+            if !(local && keyed) {
+                eprintln!(
+                    "note: with --sim, the webhook {} is off (only loopback URLs with their key variable set are called)",
+                    webhooks::shown_url(&w.url)
+                );
+            }
+            local && keyed
+        });
+    }
+    repo
 }
 
 /// Creates the state directory with a `.gitignore` of `*` (it often sits in the checkout of

@@ -168,7 +168,7 @@ mod tests {
     use model::{LoadOptions, RepoFile};
 
     use super::*;
-    use crate::recorder::StateArgs;
+    use crate::cli::args::StateArgs;
     use crate::recorder::webhooks::{DeliveryConfig, EnvLookup};
 
     fn repo() -> model::Repository {

@@ -7,6 +7,11 @@
 //! branch afresh, so the newest commit wins and no commit's changes are skipped (each commit
 //! is a whole desired state).
 //!
+//! A run reads the branch, chooses the commit the tenant is held to, and calls the one pipeline
+//! ([`crate::pipeline::run`]); `conclude` turns what came of it into the status, the metrics
+//! and the log lines, in one place. The controller is generic over [`Tenant`]: its decisions
+//! are tested against `tenant::FakeTenant`.
+//!
 //! - An invalid commit (validation or tenant-check errors) writes nothing; the status names
 //!   the commit and every error, and the next good commit is applied.
 //! - A tenant error (network, 5xx, auth) or a queue left unreconciled fails the run: it is
@@ -36,7 +41,7 @@ use crate::recorder::audit::RunContext;
 
 /// What failed a run (it is retried after [`error_policy`]'s backoff).
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("the tenant could not be read: {0}")]
@@ -51,7 +56,7 @@ pub enum Error {
 
 /// The error policy's backoff for failed runs: 1 s, doubled each failure, at most 60 s, each
 /// wait between half and the whole step (so that many runners part ways).
-pub fn default_backoff() -> Backoff {
+pub(crate) fn default_backoff() -> Backoff {
     Backoff::doubling(Duration::from_secs(1), Duration::from_secs(60)).with_jitter(Jitter::Equal)
 }
 
@@ -78,7 +83,7 @@ impl Timers {
 
 /// How the loop behaves.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// Write drift back on resync (otherwise only report it).
     pub self_heal: bool,
     /// Writes in flight at once.
@@ -92,7 +97,7 @@ pub struct Options {
 
 /// What to do after a successful run: when to look again, and what the run found.
 #[derive(Clone, Debug)]
-pub struct Action {
+pub(crate) struct Action {
     /// Run again after this long even with no trigger (the next resync).
     pub requeue_after: Option<Duration>,
     pub result: RunResult,
@@ -126,7 +131,7 @@ struct Memory {
 
 /// What a run needs: git, the tenant, where to report.
 #[derive(Debug)]
-pub struct Context<T> {
+pub(crate) struct Context<T> {
     pub git: GitSource,
     pub client: T,
     pub status: SharedStatus,
@@ -138,7 +143,7 @@ pub struct Context<T> {
 }
 
 impl<T> Context<T> {
-    pub fn new(
+    pub(crate) fn new(
         git: GitSource,
         client: T,
         status: SharedStatus,
@@ -157,13 +162,13 @@ impl<T> Context<T> {
     }
 
     /// Records every apply in the audit log and sends its webhooks.
-    pub fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
+    pub(crate) fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
         self.recorder = Some(recorder);
         self
     }
 
     /// Remembers a commit already read (the one the simulator was seeded from).
-    pub fn prime(&self, snapshot: Snapshot) {
+    pub(crate) fn prime(&self, snapshot: Snapshot) {
         self.memory().newest = Some(Arc::new(snapshot));
     }
 
@@ -174,7 +179,7 @@ impl<T> Context<T> {
 
 /// One run: the triggers it serves.
 #[derive(Clone, Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// The id of the first trigger.
     pub id: String,
     /// The trigger it counts under: commit, then manual, retry, resync.
@@ -184,7 +189,7 @@ pub struct Run {
 
 impl Run {
     /// A run serving `triggers` (at least one).
-    pub fn new(triggers: Vec<Trigger>) -> Self {
+    pub(crate) fn new(triggers: Vec<Trigger>) -> Self {
         let kind = triggers
             .iter()
             .map(|t| t.kind)
@@ -259,7 +264,7 @@ enum Round {
 }
 
 /// Makes the tenant match the newest commit of the branch.
-pub async fn reconcile<T: Tenant>(run: &Run, ctx: &Context<T>) -> Result<Action, Error> {
+pub(crate) async fn reconcile<T: Tenant>(run: &Run, ctx: &Context<T>) -> Result<Action, Error> {
     let round = run_round(run, ctx).await;
     conclude(ctx, round)
 }
@@ -598,7 +603,7 @@ fn log_outcomes(report: &reconcile::ApplyReport) {
 
 /// After a failed run: try again after the backoff (the newest commit, then). The same error
 /// again is logged while the backoff still grows, then only every tenth attempt.
-pub fn error_policy<T>(err: &Error, attempt: u32, ctx: &Context<T>) -> Action {
+pub(crate) fn error_policy<T>(err: &Error, attempt: u32, ctx: &Context<T>) -> Action {
     let step = attempt.saturating_sub(1);
     let delay = ctx.opts.backoff.delay(step, rand::random::<f64>());
     let message = err.to_string();
@@ -641,7 +646,7 @@ fn webhook_repo<T>(ctx: &Context<T>, desired: &Snapshot) -> Arc<Repository> {
         tenant: desired.repo.tenant.clone(),
         ..Repository::default()
     };
-    let repo = Arc::new(crate::pipeline::webhooks_for(only_tenant, ctx.opts.sim));
+    let repo = Arc::new(crate::recorder::webhooks_for(only_tenant, ctx.opts.sim));
     ctx.memory().hooks = Some((declared.clone(), repo.clone()));
     repo
 }
@@ -747,7 +752,7 @@ fn queue_states(
 
 /// Drives [`reconcile`] and [`error_policy`] until `shutdown` turns true (or the trigger
 /// channel closes). A run in flight is always finished first.
-pub async fn run<T: Tenant>(
+pub(crate) async fn run<T: Tenant>(
     ctx: Arc<Context<T>>,
     mut triggers: mpsc::UnboundedReceiver<Trigger>,
     mut shutdown: watch::Receiver<bool>,

@@ -11,19 +11,18 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid, Repository as GitRepo, Tree};
+use model::layout::TENANT_FILE;
 use model::layout::{self, slash_path};
 use model::{Diagnostic, LoadOptions, Loc, QueueDef, RepoFile, Repository, Rule};
 use serde::Serialize;
 
 /// The tree entry mode of a symbolic link.
 const MODE_SYMLINK: i32 = 0o120_000;
-/// The name of the tenant document.
-const TENANT_FILE: &str = "cxqueues.yaml";
 
 /// What can go wrong reading git (the repository itself, not its content: content problems
 /// are diagnostics).
 #[derive(Debug, thiserror::Error)]
-pub enum GitError {
+pub(crate) enum GitError {
     #[error("{}: {}", path.display(), not_a_repository(source))]
     NotARepository { path: PathBuf, source: git2::Error },
     #[error(
@@ -57,7 +56,7 @@ fn not_a_repository(e: &git2::Error) -> String {
 /// The commit a run reconciled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CommitInfo {
+pub(crate) struct CommitInfo {
     pub id: String,
     pub short_id: String,
     /// `Name <email>` of the author.
@@ -70,13 +69,13 @@ pub struct CommitInfo {
 
 /// A commit's repository, parsed and checked offline.
 #[derive(Debug)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub commit: CommitInfo,
     pub repo: Repository,
 }
 
 impl Snapshot {
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.repo.has_errors()
     }
 }
@@ -98,7 +97,7 @@ struct ParsedFile {
 /// Where the runner reads from: a git repository, the folder of the cxqueues repository
 /// inside it, and a branch.
 #[derive(Clone, Debug)]
-pub struct GitSource {
+pub(crate) struct GitSource {
     /// The git directory (`.git`, or the repository itself when bare).
     git_dir: PathBuf,
     /// Where refs live (differs from `git_dir` in a linked worktree).
@@ -113,7 +112,7 @@ pub struct GitSource {
 impl GitSource {
     /// Finds the git repository holding `dir` and the branch to watch: `branch`, or the one
     /// HEAD points at.
-    pub fn open(dir: &Path, branch: Option<&str>) -> Result<Self, GitError> {
+    pub(crate) fn open(dir: &Path, branch: Option<&str>) -> Result<Self, GitError> {
         let repo = GitRepo::discover(dir).map_err(|source| GitError::NotARepository {
             path: dir.to_path_buf(),
             source,
@@ -151,26 +150,26 @@ impl GitSource {
         })
     }
 
-    pub fn branch(&self) -> &str {
+    pub(crate) fn branch(&self) -> &str {
         &self.branch
     }
 
     /// The directory that holds `HEAD`, `packed-refs` and `refs/`.
-    pub fn common_dir(&self) -> &Path {
+    pub(crate) fn common_dir(&self) -> &Path {
         &self.common_dir
     }
 
     /// The folder of the cxqueues repository inside the work tree (empty: the top).
-    pub fn prefix(&self) -> &Path {
+    pub(crate) fn prefix(&self) -> &Path {
         &self.prefix
     }
 
-    pub fn open_repo(&self) -> Result<GitRepo, GitError> {
+    pub(crate) fn open_repo(&self) -> Result<GitRepo, GitError> {
         Ok(GitRepo::open(&self.git_dir)?)
     }
 
     /// The branch's commit id, or `None` while the branch has no commit.
-    pub fn head(&self) -> Result<Option<String>, GitError> {
+    pub(crate) fn head(&self) -> Result<Option<String>, GitError> {
         let repo = self.open_repo()?;
         match repo.refname_to_id(&format!("refs/heads/{}", self.branch)) {
             Ok(oid) => Ok(Some(oid.to_string())),
@@ -181,7 +180,7 @@ impl GitSource {
 
     /// Reads and checks the repository as commit `id` holds it. Only the Queue files that
     /// changed since the last commit read are parsed again.
-    pub fn read_commit(&self, id: &str, opts: &LoadOptions) -> Result<Snapshot, GitError> {
+    pub(crate) fn read_commit(&self, id: &str, opts: &LoadOptions) -> Result<Snapshot, GitError> {
         let repo = self.open_repo()?;
         let commit = repo.find_commit(Oid::from_str(id)?)?;
         let info = commit_info(&commit);
@@ -459,7 +458,7 @@ pub(crate) mod tests {
     }
 
     impl TempRepo {
-        pub fn new() -> Self {
+        pub(crate) fn new() -> Self {
             let dir = tempfile::tempdir().unwrap();
             let mut opts = git2::RepositoryInitOptions::new();
             opts.initial_head("main");
@@ -467,13 +466,13 @@ pub(crate) mod tests {
             Self { dir, repo }
         }
 
-        pub fn write(&self, path: &str, text: &str) {
+        pub(crate) fn write(&self, path: &str, text: &str) {
             let p = self.dir.path().join(path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
 
-        pub fn commit(&self, message: &str) -> String {
+        pub(crate) fn commit(&self, message: &str) -> String {
             let mut index = self.repo.index().unwrap();
             index
                 .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)

@@ -53,10 +53,10 @@ use crate::recorder::Recorder;
 
 /// The trigger token, kept only as its digest. `Debug` shows nothing of it.
 #[derive(Clone)]
-pub struct TriggerToken([u8; 32]);
+pub(crate) struct TriggerToken([u8; 32]);
 
 impl TriggerToken {
-    pub fn new(token: &str) -> Self {
+    pub(crate) fn new(token: &str) -> Self {
         Self(Sha256::digest(token.as_bytes()).into())
     }
 
@@ -74,7 +74,7 @@ impl std::fmt::Debug for TriggerToken {
 
 /// What the handlers share.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub status: SharedStatus,
     pub metrics: Arc<Metrics>,
     pub triggers: mpsc::UnboundedSender<Trigger>,
@@ -90,17 +90,17 @@ pub struct AppState {
 }
 
 /// The default of `run --http-body-limit`: these routes take no body worth the name.
-pub const DEFAULT_BODY_LIMIT: usize = 1024;
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024;
 /// The default of `run --http-header-timeout`.
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of `run --http-idle-timeout`.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default of `run --http-max-connections`: far below the usual 1024 descriptors.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 128;
 
 /// What [`serve`] allows each client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ServerLimits {
+pub(crate) struct ServerLimits {
     /// A request's headers must arrive within this.
     pub header_timeout: Duration,
     /// A connection that neither sends nor receives for this long is closed.
@@ -120,7 +120,7 @@ impl Default for ServerLimits {
 }
 
 /// The router, for `axum::serve` or `tower::ServiceExt::oneshot`.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -157,7 +157,7 @@ fn too_large(limit: usize) -> Response {
 
 /// Serves `app` on `listener` within `limits` until `stop` resolves; then lets the requests
 /// in flight finish.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,
@@ -357,13 +357,13 @@ async fn status(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
-pub fn error(code: StatusCode, message: &str) -> Response {
+pub(crate) fn error(code: StatusCode, message: &str) -> Response {
     (code, Json(json!({"error": message}))).into_response()
 }
 
 /// The bearer check of the token endpoints (`/v1/reconcile`, `/v1/optimize`): 404 while
 /// the endpoints are off (no token configured), 401 without the right token. `None`: go on.
-pub fn authorize(token: Option<&TriggerToken>, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn authorize(token: Option<&TriggerToken>, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = token else {
         return Some(error(
             StatusCode::NOT_FOUND,

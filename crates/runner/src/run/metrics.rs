@@ -70,7 +70,7 @@ impl OptimizeResult {
 
 /// The metrics the controller updates, and the registry that serves them.
 #[derive(Debug)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     reconciles: Family<RunLabels, Counter>,
     duration: Histogram,
@@ -82,7 +82,7 @@ pub struct Metrics {
 impl Metrics {
     /// A registry with every metric; the tenant client's counters (`stats`) and `status` are
     /// read at each scrape.
-    pub fn new(stats: ClientStatsSource, status: SharedStatus) -> Self {
+    pub(crate) fn new(stats: ClientStatsSource, status: SharedStatus) -> Self {
         let mut registry = Registry::default();
         let reconciles = Family::<RunLabels, Counter>::default();
         registry.register(
@@ -147,7 +147,7 @@ impl Metrics {
     }
 
     /// Counts one finished run.
-    pub fn observe_run(&self, trigger: TriggerKind, result: RunResult, seconds: f64) {
+    pub(crate) fn observe_run(&self, trigger: TriggerKind, result: RunResult, seconds: f64) {
         self.reconciles
             .get_or_create(&RunLabels {
                 trigger: trigger.as_str(),
@@ -157,16 +157,16 @@ impl Metrics {
         self.duration.observe(seconds);
     }
 
-    pub fn add_conflicts(&self, n: u64) {
+    pub(crate) fn add_conflicts(&self, n: u64) {
         self.conflicts.inc_by(n);
     }
 
-    pub fn add_drift_corrections(&self, n: u64) {
+    pub(crate) fn add_drift_corrections(&self, n: u64) {
         self.drift_corrections.inc_by(n);
     }
 
     /// The OpenMetrics text exposition.
-    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+    pub(crate) fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
@@ -174,13 +174,13 @@ impl Metrics {
 }
 
 /// The content type of [`Metrics::encode`].
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Where a scrape reads the tenant client's counters (`Tenant::stats` of the client in use).
-pub type ClientStatsSource = Arc<dyn Fn() -> tenant::ClientStats + Send + Sync>;
+pub(crate) type ClientStatsSource = Arc<dyn Fn() -> tenant::ClientStats + Send + Sync>;
 
 /// The counters of `client` at each scrape.
-pub fn stats_of<T: tenant::Tenant + 'static>(client: T) -> ClientStatsSource {
+pub(crate) fn stats_of<T: tenant::Tenant + 'static>(client: T) -> ClientStatsSource {
     Arc::new(move || client.stats())
 }
 

@@ -8,14 +8,14 @@
 //!   backoff, and triggers (commit, manual, resync, retry) that coalesce into one follow-up run.
 //! - [`status`] and [`metrics`] are what the loop tells the world, served by [`http`].
 
-pub mod controller;
-pub mod git;
-pub mod http;
-pub mod metrics;
-pub mod optimize;
-pub mod schedule;
-pub mod status;
-pub mod watch;
+pub(crate) mod controller;
+pub(crate) mod git;
+pub(crate) mod http;
+pub(crate) mod metrics;
+pub(crate) mod optimize;
+pub(crate) mod schedule;
+pub(crate) mod status;
+pub(crate) mod watch;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -27,7 +27,7 @@ use uuid::Uuid;
 /// Why a reconcile runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TriggerKind {
+pub(crate) enum TriggerKind {
     /// A new commit on the branch (also the first run at start).
     Commit,
     /// `POST /v1/reconcile`.
@@ -40,7 +40,7 @@ pub enum TriggerKind {
 
 impl TriggerKind {
     /// The label used in logs and metrics.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TriggerKind::Commit => "commit",
             TriggerKind::Manual => "manual",
@@ -59,7 +59,7 @@ impl fmt::Display for TriggerKind {
 /// One request for a reconcile. Triggers that arrive while a run is in flight are batched
 /// into the next run; the batch's first trigger id is the run's id.
 #[derive(Clone, Debug, Serialize)]
-pub struct Trigger {
+pub(crate) struct Trigger {
     pub id: Uuid,
     pub kind: TriggerKind,
     /// The commit that was seen, for commit triggers (the run reads the branch afresh).
@@ -70,7 +70,7 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    pub fn new(kind: TriggerKind) -> Self {
+    pub(crate) fn new(kind: TriggerKind) -> Self {
         Self {
             id: Uuid::now_v7(),
             kind,
@@ -79,7 +79,7 @@ impl Trigger {
         }
     }
 
-    pub fn commit(id: Option<String>) -> Self {
+    pub(crate) fn commit(id: Option<String>) -> Self {
         Self {
             commit: id,
             ..Self::new(TriggerKind::Commit)
@@ -87,43 +87,17 @@ impl Trigger {
     }
 }
 
-/// Parses a duration written as a number and a unit, or several: `500ms`, `30s`, `5m`,
-/// `1h`, `1h30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Parses a duration written as a number and a unit, or several, without spaces: `500ms`,
+/// `30s`, `5m`, `1h`, `1h30m` (read by `humantime`). A bare number, a space and zero are
+/// refused.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad =
         || format!("{text:?} is not a duration: write a number and a unit, such as 30s, 5m or 1h");
     let s = text.trim();
-    if s.is_empty() {
+    if s.is_empty() || s.contains(char::is_whitespace) {
         return Err(bad());
     }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let one = match unit {
-            "ms" => Duration::from_millis(1),
-            "s" => Duration::from_secs(1),
-            "m" => Duration::from_secs(60),
-            "h" => Duration::from_secs(3600),
-            _ => return Err(bad()),
-        };
-        let part = one
-            .checked_mul(u32::try_from(n).map_err(|_| bad())?)
-            .ok_or_else(bad)?;
-        total = total.checked_add(part).ok_or_else(bad)?;
-    }
+    let total = humantime::parse_duration(s).map_err(|_| bad())?;
     if total.is_zero() {
         return Err(format!("{text:?} is zero: give a positive duration"));
     }
@@ -131,29 +105,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Writes a duration the way [`parse_duration`] reads it (`5m`, `30s`, `1h30m`, `250ms`).
-pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if !ms.is_multiple_of(1000) {
-        return format!("{ms}ms");
-    }
-    let mut secs = d.as_secs();
-    let mut out = String::new();
-    for (unit, size) in [("h", 3600), ("m", 60)] {
-        if secs >= size {
-            out.push_str(&format!("{}{unit}", secs / size));
-            secs %= size;
-        }
-    }
-    if secs > 0 || out.is_empty() {
-        out.push_str(&format!("{secs}s"));
-    }
-    out
+pub(crate) fn format_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
 }
 
-pub use model::time::{rfc3339, rfc3339_secs};
+pub(crate) use model::time::{rfc3339, rfc3339_secs};
 
 /// The wall-clock time of a future tokio instant.
-pub fn wall_time_of(at: Instant) -> SystemTime {
+pub(crate) fn wall_time_of(at: Instant) -> SystemTime {
     let now = Instant::now();
     if at >= now {
         SystemTime::now() + (at - now)

@@ -31,11 +31,11 @@ use crate::recorder::Recorder;
 use crate::recorder::proposal::Proposal;
 
 /// The default largest body, in bytes.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Where and as whom proposals are committed (`run --optimize-branch`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptimizeBranch {
+pub(crate) struct OptimizeBranch {
     pub name: String,
     pub author_name: String,
     pub author_email: String,
@@ -44,7 +44,7 @@ pub struct OptimizeBranch {
 impl OptimizeBranch {
     /// `name`, committed as `author` (`Name <email>`). Refuses an invalid branch name and the
     /// followed branch itself.
-    pub fn new(name: &str, author: &str, followed: &str) -> Result<Self, String> {
+    pub(crate) fn new(name: &str, author: &str, followed: &str) -> Result<Self, String> {
         let name = name.trim_start_matches("refs/heads/").to_string();
         if !git2::Reference::is_valid_name(&format!("refs/heads/{name}")) {
             return Err(format!(
@@ -113,7 +113,7 @@ pub fn checked_out_refusal(git: &git2::Repository, branch: &str) -> Option<Strin
 
 /// What the optimize endpoint needs.
 #[derive(Clone, Debug)]
-pub struct OptimizeState {
+pub(crate) struct OptimizeState {
     pub git: GitSource,
     pub token: Option<TriggerToken>,
     pub branch: Option<OptimizeBranch>,
@@ -126,7 +126,7 @@ pub struct OptimizeState {
 }
 
 /// The `POST /v1/optimize` route, to merge into the runner's router.
-pub fn router(state: OptimizeState) -> Router {
+pub(crate) fn router(state: OptimizeState) -> Router {
     Router::new()
         .route("/v1/optimize", post(handle))
         .with_state(state)
@@ -257,7 +257,7 @@ pub(crate) fn propose_on_head(
     }
     let opts = Options {
         policy,
-        predicted_only: crate::cmd::optimize::predicted_only(snap.repo.tenant.spec.platform),
+        predicted_only: crate::pipeline::predicted_only(snap.repo.tenant.spec.platform),
         ..Options::default()
     };
     let report = optimize::propose(&snap.repo, metrics, &opts)
@@ -271,7 +271,7 @@ pub(crate) fn propose_on_head(
         _ => None,
     };
     if let Some(r) = &s.recorder {
-        let hooks = crate::pipeline::webhooks_for(
+        let hooks = crate::recorder::webhooks_for(
             Repository {
                 tenant: snap.repo.tenant.clone(),
                 ..Repository::default()
@@ -340,8 +340,8 @@ fn commit_proposal(
         }),
         None => None,
     };
-    crate::cmd::optimize::revalidate(repo, tenant, &edits)
-        .map_err(|errors| Refusal::Conflict(crate::cmd::optimize::refusal(&errors)))?;
+    crate::pipeline::revalidate(repo, tenant, &edits)
+        .map_err(|errors| Refusal::Conflict(crate::pipeline::refusal(&errors)))?;
     let mut update = git2::build::TreeUpdateBuilder::new();
     for e in &edits {
         let path = in_tree(&e.file);

@@ -20,7 +20,7 @@ use tracing::{info, warn};
 
 use super::metrics::{Metrics, OptimizeResult};
 use super::optimize::{OptimizeState, Refusal, propose_on_head};
-use crate::cmd::optimize::WindowArgs;
+use crate::cli::args::WindowArgs;
 
 /// What the schedule needs besides the optimize endpoint's state.
 #[derive(Clone, Debug)]
@@ -271,9 +271,9 @@ mod tests {
     fn window() -> WindowArgs {
         WindowArgs {
             window: Duration::from_secs(7200),
-            interval_stat: crate::cmd::optimize::IntervalStatArg::Busiest,
+            interval_stat: crate::cli::args::IntervalStatArg::Busiest,
             settle: Duration::from_secs(900),
-            media: crate::cmd::optimize::MediaArg::Voice,
+            media: crate::cli::args::MediaArg::Voice,
         }
     }
 

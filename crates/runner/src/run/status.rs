@@ -28,12 +28,12 @@ use super::git::CommitInfo;
 use super::{Trigger, TriggerKind};
 
 /// How many runs `recentRuns` keeps.
-pub const RECENT_RUNS: usize = 20;
+pub(crate) const RECENT_RUNS: usize = 20;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RunResult {
+pub(crate) enum RunResult {
     /// Changes were written, and every queue was reconciled.
     Applied,
     /// The tenant already matched: nothing to write.
@@ -51,7 +51,7 @@ pub enum RunResult {
 }
 
 impl RunResult {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RunResult::Applied => "applied",
             RunResult::InSync => "in_sync",
@@ -67,16 +67,17 @@ impl RunResult {
 /// A queue's standing against the tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum QueueState {
+pub(crate) enum QueueState {
     InSync,
     Drifted,
     Failed,
 }
 
 impl QueueState {
-    pub const ALL: [QueueState; 3] = [QueueState::InSync, QueueState::Drifted, QueueState::Failed];
+    pub(crate) const ALL: [QueueState; 3] =
+        [QueueState::InSync, QueueState::Drifted, QueueState::Failed];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             QueueState::InSync => "in_sync",
             QueueState::Drifted => "drifted",
@@ -88,7 +89,7 @@ impl QueueState {
 /// One error or warning: a diagnostic with its place, or a message alone.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Problem {
+pub(crate) struct Problem {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -103,7 +104,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn message(message: impl Into<String>) -> Self {
+    pub(crate) fn message(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             file: None,
@@ -132,7 +133,7 @@ impl From<&Diagnostic> for Problem {
 /// One queue of the repository, as of the last run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueueStatus {
+pub(crate) struct QueueStatus {
     pub state: QueueState,
     pub id: Option<String>,
     pub file: Option<String>,
@@ -156,7 +157,7 @@ pub struct QueueStatus {
 /// One finished run.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RunRecord {
+pub(crate) struct RunRecord {
     /// The run's id: the id of the first trigger it served.
     pub id: String,
     /// The trigger it is counted under.
@@ -175,7 +176,7 @@ pub struct RunRecord {
 /// Everything `GET /status` shows.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Status {
+pub(crate) struct Status {
     pub format_version: u32,
     pub branch: String,
     pub self_heal: bool,
@@ -202,7 +203,7 @@ pub struct Status {
 }
 
 impl Status {
-    pub fn new(branch: &str, self_heal: bool) -> Self {
+    pub(crate) fn new(branch: &str, self_heal: bool) -> Self {
         Self {
             format_version: 1,
             branch: branch.to_string(),
@@ -223,7 +224,7 @@ impl Status {
     }
 
     /// Records a finished run.
-    pub fn push_run(&mut self, run: RunRecord) {
+    pub(crate) fn push_run(&mut self, run: RunRecord) {
         if self.recent_runs.len() == RECENT_RUNS {
             self.recent_runs.pop_front();
         }
@@ -232,7 +233,7 @@ impl Status {
     }
 
     /// Queues by state, every state present (zero when none).
-    pub fn queue_counts(&self) -> BTreeMap<&'static str, u64> {
+    pub(crate) fn queue_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut counts: BTreeMap<&'static str, u64> =
             QueueState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for q in self.queues.values() {
@@ -244,18 +245,18 @@ impl Status {
 
 /// The status, shared between the controller and the HTTP side.
 #[derive(Clone, Debug)]
-pub struct SharedStatus(Arc<RwLock<Status>>);
+pub(crate) struct SharedStatus(Arc<RwLock<Status>>);
 
 impl SharedStatus {
-    pub fn new(status: Status) -> Self {
+    pub(crate) fn new(status: Status) -> Self {
         Self(Arc::new(RwLock::new(status)))
     }
 
-    pub fn read(&self) -> RwLockReadGuard<'_, Status> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Status> {
         self.0.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, Status> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Status> {
         self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 }

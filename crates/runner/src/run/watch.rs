@@ -17,11 +17,11 @@ use super::Trigger;
 use super::git::GitSource;
 
 /// How long the git directory must be quiet before its branch is compared.
-pub const DEBOUNCE: Duration = Duration::from_millis(50);
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Watches `git`'s branch until `shutdown`; sends a commit trigger for each new commit id.
 /// `seen` is the commit id the caller already knows about (the first run's).
-pub fn spawn(
+pub(crate) fn spawn(
     git: GitSource,
     seen: Option<String>,
     poll: Duration,

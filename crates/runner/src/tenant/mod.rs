@@ -1,40 +1,64 @@
-//! Reaching a tenant: the real one from the environment, or the embedded simulator (`--sim`).
+//! Reaching a tenant: the one place that knows every platform adapter ([`AnyTenant`],
+//! [`capabilities`], [`connect`]) and the embedded simulator ([`sim`], cargo feature `sim`,
+//! on by default). Settings come from the environment and the tenant document; a secret is
+//! read by [`secret`] alone (`NAME`, or the file `NAME_FILE` names).
 
-pub mod cxone;
-pub mod genesys;
+pub(crate) mod cxone;
+pub(crate) mod genesys;
+#[cfg(feature = "sim")]
+pub(crate) mod sim;
 
 use std::path::{Path, PathBuf};
 
 use model::Repository;
 use routing_api::{ClientConfig, HttpTenant};
-use sim::{Faults, Seed, SeedOverflow, SeedQueue, SimHandle, SkillRequirement};
 use tenant::{Capabilities, ClientStats, Listed, Queue, Secret, Skill, Tenant, TenantError};
 
-use crate::exit::CliError;
+use crate::cli::args::TenantArgs;
 
-/// How to reach the tenant; shared by plan, apply, import and run.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TenantArgs {
-    /// Start an embedded simulated tenant (seeded with a demo state) instead of calling a real
-    /// one: no credentials needed.
-    #[arg(long)]
-    pub sim: bool,
-    /// The tenant API's base URL (overrides spec.baseUrl of cxqueues.yaml).
-    #[arg(long, env = "CXONE_BASE_URL")]
-    pub base_url: Option<String>,
-    /// The OAuth token URL, when it is not {base-url}/oauth2/token.
-    #[arg(long, env = "CXONE_TOKEN_URL")]
-    pub token_url: Option<String>,
-    /// With --sim: start the simulated tenant over from the demo state (it otherwise keeps
-    /// its state in <state-dir>/sim/<platform>-<tenant>.json between commands).
-    #[arg(long, requires = "sim")]
-    pub sim_reset: bool,
+/// Why no tenant could be reached. Each case names the setting and how to set it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    /// A setting is missing or has no use (the message says which and how to set it).
+    #[error("{0}")]
+    Setting(String),
+    /// The file a `NAME_FILE` variable names cannot be read.
+    #[error("cannot read {var} {}", path.display())]
+    SecretFile {
+        var: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The embedded simulator cannot start, or its saved state cannot be used.
+    #[cfg(feature = "sim")]
+    #[error("the simulated tenant: {what}")]
+    Simulator {
+        what: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// `--sim` in a build without the simulator (cargo feature `sim`).
+    #[cfg(not(feature = "sim"))]
+    #[error(
+        "this cxqueues was built without the simulated tenant (cargo feature `sim`): drop --sim"
+    )]
+    NoSimulator,
+    /// The adapter refused its configuration.
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+}
+
+impl From<routing_api::ApiError> for ConnectError {
+    fn from(e: routing_api::ApiError) -> Self {
+        ConnectError::Tenant(e.into())
+    }
 }
 
 /// The tenant of any platform: the one place that knows every adapter. Everything else takes
 /// an `impl Tenant`.
 #[derive(Clone, Debug)]
-pub enum AnyTenant {
+pub(crate) enum AnyTenant {
     /// The routing API of `cxone-api.md`.
     RoutingApi(HttpTenant),
     /// NICE CXone's ACD skills.
@@ -55,7 +79,7 @@ macro_rules! each_adapter {
 }
 
 /// The capabilities of a platform, known before connecting (for offline validation).
-pub fn capabilities(platform: model::Platform) -> &'static Capabilities {
+pub(crate) fn capabilities(platform: model::Platform) -> &'static Capabilities {
     match platform {
         model::Platform::RoutingApi => &routing_api::CAPABILITIES,
         model::Platform::NiceCxone => &nice_cxone::CAPABILITIES,
@@ -116,39 +140,27 @@ impl Tenant for AnyTenant {
 
 /// A client, and the simulator it talks to when `--sim` started one (kept alive with it).
 #[derive(Debug)]
-pub struct Connected {
+pub(crate) struct Connected {
     pub client: AnyTenant,
-    pub sim: Option<SimHandle>,
-    /// Where the simulated tenant's state is saved when this connection ends.
-    sim_state: Option<PathBuf>,
-}
-
-impl Drop for Connected {
-    fn drop(&mut self) {
-        if let (Some(sim), Some(path)) = (&self.sim, &self.sim_state)
-            && let Err(e) = save_sim_state(sim, path)
-        {
-            eprintln!(
-                "warning: the simulated tenant's state could not be saved to {}: {e}",
-                path.display()
-            );
-        }
-    }
+    #[cfg(feature = "sim")]
+    sim: Option<sim::Embedded>,
 }
 
 impl Connected {
+    /// The embedded simulator's address, when `--sim` started one.
+    pub(crate) fn sim_url(&self) -> Option<String> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = &self.sim {
+            return Some(sim.base_url());
+        }
+        None
+    }
+
     /// Saves the simulated tenant's state (if any) and stops it.
-    pub async fn close(mut self) {
-        if let Some(sim) = self.sim.take() {
-            if let Some(path) = &self.sim_state
-                && let Err(e) = save_sim_state(&sim, path)
-            {
-                eprintln!(
-                    "warning: the simulated tenant's state could not be saved to {}: {e}",
-                    path.display()
-                );
-            }
-            let _ = sim.shutdown().await;
+    pub(crate) async fn close(self) {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim {
+            sim.close().await;
         }
     }
 }
@@ -156,233 +168,100 @@ impl Connected {
 /// The folder under `--state-dir` that belongs to the embedded simulated tenant: its state
 /// and, for `apply --sim` and `run --sim`, its own audit log and outbox, apart from a real
 /// tenant's.
-pub fn sim_dir(state_dir: &Path) -> PathBuf {
+pub(crate) fn sim_dir(state_dir: &Path) -> PathBuf {
     state_dir.join("sim")
 }
 
-/// One simulated tenant per platform and tenant name (`metadata.name` of `cxqueues.yaml`), so
-/// that two repositories sharing a state dir do not share a simulated tenant.
-fn sim_state_file(state_dir: &Path, repo: &Repository) -> PathBuf {
-    let name: String = repo
-        .tenant
-        .metadata
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(64)
-        .collect();
-    let name = if name.trim_matches('-').is_empty() {
-        "tenant"
-    } else {
-        name.as_str()
-    };
-    sim_dir(state_dir).join(format!(
-        "{}-{name}.json",
-        repo.tenant.spec.platform.as_str()
-    ))
-}
-
-/// The simulated tenant as a seed that recreates it (ids, versions and all).
-fn save_sim_state(sim: &SimHandle, path: &Path) -> std::io::Result<()> {
-    let state = serde_json::json!({
-        "queues": sim.queues(),
-        "skills": sim.skills(),
-        "license": sim.license(),
-    });
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
-    std::fs::rename(&tmp, path)
-}
-
-/// The embedded tenant's starting state: what the last command on this state dir left, or
-/// the demo state (first use, or `--sim-reset`).
-fn sim_seed(args: &TenantArgs, repo: &Repository, file: &Path) -> Result<Seed, CliError> {
-    if args.sim_reset && file.exists() {
-        std::fs::remove_file(file).map_err(|e| {
-            CliError::Usage(format!(
-                "cannot reset the simulated tenant {}: {e}",
-                file.display()
-            ))
-        })?;
-    }
-    if file.exists() {
-        return Seed::from_path(file).map_err(|e| {
-            CliError::Usage(format!(
-                "the simulated tenant's state {} is unreadable ({e}); start over with --sim-reset",
-                file.display()
-            ))
-        });
-    }
-    Ok(demo_seed(repo))
-}
-
+/// A variable's value, when it is set and not blank.
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// A secret from `{name}` or the file `{name}_FILE` names.
-fn secret_from_env(name: &str, what: &str) -> Result<Secret, CliError> {
+/// A setting every adapter reads the same way: the variable, or a [`ConnectError::Setting`]
+/// that says `missing`.
+fn required(name: &str, missing: impl FnOnce() -> String) -> Result<String, ConnectError> {
+    env(name).ok_or_else(|| ConnectError::Setting(missing()))
+}
+
+/// The one secret reader: `name`, or the file `{name}_FILE` names (its text, trimmed); `None`
+/// when neither is set.
+pub(crate) fn secret(name: &str) -> Result<Option<Secret>, ConnectError> {
     if let Some(s) = env(name) {
-        return Ok(Secret::new(s));
+        return Ok(Some(Secret::new(s)));
     }
-    if let Some(path) = env(&format!("{name}_FILE")) {
-        let path = PathBuf::from(path);
-        return std::fs::read_to_string(&path)
-            .map(|s| Secret::new(s.trim().to_string()))
-            .map_err(|e| {
-                CliError::Usage(format!("cannot read {name}_FILE {}: {e}", path.display()))
-            });
+    let var = format!("{name}_FILE");
+    let Some(path) = env(&var) else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(path);
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Ok(Some(Secret::new(s.trim().to_string()))),
+        Err(source) => Err(ConnectError::SecretFile { var, path, source }),
     }
-    Err(CliError::Usage(format!(
-        "no {what}: set {name} or {name}_FILE (or use --sim)"
-    )))
 }
 
 /// Connects to the tenant the arguments name.
 /// `state_dir` is where the simulated tenant (`--sim`) keeps its state.
-pub async fn connect(
+pub(crate) async fn connect(
     args: &TenantArgs,
     repo: &Repository,
     state_dir: &Path,
-) -> Result<Connected, CliError> {
-    let rps = repo.tenant.spec.requests_per_second;
-    // One simulated tenant for every platform; each adapter speaks to its own wire face.
-    let sim = if args.sim {
-        let file = sim_state_file(state_dir, repo);
-        let seed = sim_seed(args, repo, &file)?;
-        let handle = sim::Sim::start(seed, Faults::default()).map_err(|e| {
-            CliError::Other(anyhow::anyhow!("cannot start the simulated tenant: {e}"))
-        })?;
-        Some((handle, file))
-    } else {
-        None
-    };
-    type Adapter = fn(&Repository, Option<&SimHandle>) -> Result<AnyTenant, CliError>;
-    let adapter: Option<Adapter> = match repo.tenant.spec.platform {
-        model::Platform::NiceCxone => Some(crate::tenant::cxone::client),
-        model::Platform::GenesysCloud => Some(crate::tenant::genesys::client),
-        model::Platform::RoutingApi => None,
-    };
-    if let Some(client) = adapter {
-        let client = client(repo, sim.as_ref().map(|(h, _)| h))?;
-        let (sim, sim_state) = sim.unzip();
-        return Ok(Connected {
-            client,
-            sim,
-            sim_state,
-        });
+) -> Result<Connected, ConnectError> {
+    if args.sim {
+        #[cfg(feature = "sim")]
+        {
+            let embedded = sim::Embedded::start(args, repo, state_dir)?;
+            let client = embedded.client(repo)?;
+            return Ok(Connected {
+                client,
+                sim: Some(embedded),
+            });
+        }
+        #[cfg(not(feature = "sim"))]
+        {
+            let _ = state_dir;
+            return Err(ConnectError::NoSimulator);
+        }
     }
-    if let Some((handle, file)) = sim {
-        let (id, secret) = (sim::DEMO_CLIENT_ID, sim::DEMO_CLIENT_SECRET);
-        let mut cfg = ClientConfig::new(handle.base_url(), id, Secret::new(secret));
-        // The embedded tenant has no real limit; keep the ceiling generous.
-        cfg.requests_per_second = rps.max(200.0);
-        let client = AnyTenant::RoutingApi(HttpTenant::new(cfg)?);
-        return Ok(Connected {
-            client,
-            sim: Some(handle),
-            sim_state: Some(file),
-        });
-    }
+    let client = match repo.tenant.spec.platform {
+        model::Platform::NiceCxone => cxone::client(repo)?,
+        model::Platform::GenesysCloud => genesys::client(repo)?,
+        model::Platform::RoutingApi => routing_api_client(args, repo)?,
+    };
+    Ok(Connected {
+        client,
+        #[cfg(feature = "sim")]
+        sim: None,
+    })
+}
+
+/// A client for the routing API the arguments, the environment and `cxqueues.yaml` name.
+fn routing_api_client(args: &TenantArgs, repo: &Repository) -> Result<AnyTenant, ConnectError> {
     let base = args
         .base_url
         .clone()
         .or_else(|| repo.tenant.spec.base_url.clone())
         .ok_or_else(|| {
-            CliError::Usage(
+            ConnectError::Setting(
                 "no tenant: set CXONE_BASE_URL (or spec.baseUrl in cxqueues.yaml), or use --sim"
                     .into(),
             )
         })?;
-    let id = env("CXONE_CLIENT_ID").ok_or_else(|| {
-        CliError::Usage("no client id: set CXONE_CLIENT_ID (or use --sim)".into())
+    let id = required("CXONE_CLIENT_ID", || {
+        "no client id: set CXONE_CLIENT_ID (or use --sim)".into()
     })?;
-    let mut cfg = ClientConfig::new(
-        base,
-        id,
-        secret_from_env("CXONE_CLIENT_SECRET", "client secret")?,
-    );
+    let secret = secret("CXONE_CLIENT_SECRET")?.ok_or_else(|| {
+        ConnectError::Setting(
+            "no client secret: set CXONE_CLIENT_SECRET or CXONE_CLIENT_SECRET_FILE (or use --sim)"
+                .into(),
+        )
+    })?;
+    let mut cfg = ClientConfig::new(base, id, secret);
     cfg.token_url = args.token_url.clone();
-    cfg.requests_per_second = rps;
-    Ok(Connected {
-        client: AnyTenant::RoutingApi(HttpTenant::new(cfg)?),
-        sim: None,
-        sim_state: None,
-    })
-}
-
-/// The embedded tenant's starting state, made from the repository so that a newcomer sees
-/// every kind of change: the skills the repository uses (and two more), every other queue of
-/// the repository already present with other values (some updates), the rest missing
-/// (creates), and three queues the repository does not manage.
-pub fn demo_seed(repo: &Repository) -> Seed {
-    let mut skills = reconcile::generate::tenant_needs(repo).skills;
-    skills.extend(["language:de".to_string(), "product:legacy".to_string()]);
-    skills.sort();
-    skills.dedup();
-    let mut queues = Vec::new();
-    let live: Vec<_> = repo
-        .queues
-        .iter()
-        .filter(|q| !q.doc.metadata.deleted)
-        .collect();
-    for (i, def) in live.iter().enumerate() {
-        if i % 2 == 1 {
-            continue;
-        }
-        let mut q = SeedQueue::named(def.name());
-        if let Some(id) = &def.doc.metadata.id {
-            q.id = Some(id.value.clone());
-        }
-        q.description = Some(format!("{} (set up by hand in the console)", def.name()));
-        if let Some(reqs) = &def.doc.spec.skill_requirements {
-            q.skill_requirements = reqs
-                .value
-                .iter()
-                .map(|r| SkillRequirement {
-                    skill: r.skill.value.clone(),
-                    proficiency: model::Proficiency::Beginner.as_str().into(),
-                    required: r.required,
-                })
-                .collect();
-        }
-        q.max_wait_time = if i % 4 == 0 { 450 } else { 300 };
-        q.max_waiters = 10;
-        queues.push(q);
+    if let Some(rps) = repo.tenant.spec.requests_per_second {
+        cfg.requests_per_second = rps;
     }
-    // Tombstoned queues exist, so that their delete shows.
-    for def in repo.queues.iter().filter(|q| q.doc.metadata.deleted) {
-        queues.push(SeedQueue::named(def.name()));
-    }
-    for (name, target) in [
-        ("Legacy IVR Callback", None),
-        ("Test Queue (do not use)", None),
-        ("Partner Escalations", Some("Legacy IVR Callback")),
-    ] {
-        let mut q = SeedQueue::named(name);
-        q.description = Some("managed by hand, not by cxqueues".into());
-        q.overflow = target.map(|t| SeedOverflow {
-            target: Some(t.to_string()),
-            wait_time: 120,
-            ..SeedOverflow::default()
-        });
-        queues.push(q);
-    }
-    Seed {
-        queues,
-        skills: skills.into_iter().map(sim::SeedSkill::Name).collect(),
-        clients: Vec::new(),
-        license: sim::License::default(),
-    }
+    Ok(AnyTenant::RoutingApi(HttpTenant::new(cfg)?))
 }
 
 #[cfg(test)]
@@ -391,7 +270,7 @@ mod platform_tests {
 
     #[test]
     fn each_adapter_spells_ids_as_the_repository_format_says_for_its_platform() {
-        for p in [model::Platform::RoutingApi, model::Platform::NiceCxone] {
+        for p in model::Platform::ALL {
             let caps = capabilities(p);
             assert_eq!(caps.ids, p.id_kind(), "{p:?}");
             assert_eq!(caps.platform, p.as_str(), "{p:?}");

@@ -179,29 +179,22 @@ impl std::fmt::Debug for HookTarget {
     }
 }
 
-/// `https://`, or `http://` to 127.0.0.0/8, ::1 or localhost; no user or password.
+/// A webhook URL, checked by the one endpoint rule (`tenant::endpoint`) as a whole address:
+/// `https://`, or `http://` to 127.0.0.0/8, ::1 or localhost; no user or password; a query is
+/// kept (and never shown). The error shows the URL as [`shown_url`] does.
 pub fn check_url(raw: &str) -> Result<Url, WebhookError> {
-    let bad = |reason: &str| WebhookError::BadUrl {
-        url: shown_url(raw),
-        reason: reason.to_string(),
-    };
-    let url = Url::parse(raw).map_err(|e| bad(&format!("not a URL ({e})")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(
-            "credentials in the URL would be stored and logged: put the key in the secretEnv variable",
-        ));
-    }
-    let loopback = tenant::endpoint::is_loopback(&url);
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        "http" => Err(bad(
-            "plain http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost): use https://",
-        )),
-        other => Err(bad(&format!(
-            "the scheme {other:?} is not supported: use https://"
-        ))),
-    }
+    tenant::endpoint::check(raw, tenant::endpoint::Use::Whole).map_err(|refusal| {
+        let reason = match refusal {
+            tenant::endpoint::Refusal::Credentials => {
+                "credentials in the URL would be stored and logged: put the key in the secretEnv variable".to_string()
+            }
+            other => other.reason(),
+        };
+        WebhookError::BadUrl {
+            url: shown_url(raw),
+            reason,
+        }
+    })
 }
 
 /// The repository's webhooks, checked, with their keys from `env`.
