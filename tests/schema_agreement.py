@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # the last value), target/targetId (not in the schema), YAML 1.1 spellings (`yes`, `3_00`:
 # PyYAML reads YAML 1.1, cxqueues YAML 1.2), and every cross-queue rule, skill count and
 # license (not schema rules). Ids are in: the schema has the canonical UUID's pattern.
+# `range_time_high` (301 s) is a platform rule: the routing API caps serviceLevelTarget.time
+# at 300 s, Genesys Cloud and NICE CXone do not, so the schema (one for every platform) has
+# no upper bound and `validate` applies the platform's.
 SCHEMA_CASES = [
     "bounds_ok",
     "wrong_types",
@@ -47,7 +50,6 @@ SCHEMA_CASES = [
     "range_threshold_low",
     "range_threshold_high",
     "range_time_low",
-    "range_time_high",
     "range_overflow_wait_low",
     "range_overflow_wait_high",
     "range_max_wait_time_low",

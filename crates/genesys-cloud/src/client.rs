@@ -20,12 +20,15 @@ use tenant::http::{
     Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Outcome, Redactor, Reply,
     RetryPolicy, TokenAnswer, TokenCache, TokenSource,
 };
-use tenant::{Backoff, ClientStats, Jitter, Queue, Skill, TenantError};
+use tenant::{Backoff, ClientStats, Jitter, Listed, Queue, Skill, TenantError};
 use tokio::time::{Instant, sleep};
 use tracing::debug;
 
 use crate::wire::{to_neutral, to_wire};
 use crate::{Config, GenesysError};
+
+mod cgr;
+mod groups;
 
 const TOKEN: &str = "POST /oauth/token";
 const LIST_QUEUES: &str = "GET /api/v2/routing/queues";
@@ -65,6 +68,9 @@ struct Memory {
     created: HashMap<String, Queue>,
     created_ids: HashSet<String>,
     deleted_ids: HashSet<String>,
+    groups: groups::GroupMemory,
+    /// Queue ids → names, from the listing (conditional group routing names queues).
+    queue_names: HashMap<String, String>,
 }
 
 impl fmt::Debug for GenesysTenant {
@@ -104,6 +110,8 @@ struct Page {
     entities: Vec<Value>,
     #[serde(default)]
     page_count: Option<u64>,
+    #[serde(default)]
+    page_size: Option<u64>,
 }
 
 fn error_body(reply: &Reply) -> ErrorBody {
@@ -171,10 +179,13 @@ fn error(reply: &Reply, endpoint: &str, what: &str) -> TenantError {
             reason: said(reply),
         },
         403 => TenantError::Forbidden {
-            reason: format!(
-                "{} (the OAuth client's role needs routing:queue:view, add, edit and delete)",
-                said(reply)
-            ),
+            reason: match crate::permissions::needed_by(endpoint) {
+                Some(p) => format!(
+                    "{} ({endpoint} needs the permission {p} in the OAuth client's role)",
+                    said(reply)
+                ),
+                None => said(reply),
+            },
         },
         404 => TenantError::NotFound { what: what.into() },
         429 => TenantError::RateLimited {
@@ -327,16 +338,39 @@ impl GenesysTenant {
         self.inner.core.send(&call, Auth::Token(&*self.inner)).await
     }
 
-    /// Every entity of a paged list (`pageSize`, `pageNumber`; stops at a short or empty page
-    /// or at `pageCount`).
+    /// Every entity of a paged list ([`crate::paging`]: to `pageCount`; inconsistent pages
+    /// are listed once more, then refused).
     async fn list_all(
         &self,
         endpoint: &str,
         segments: &[&str],
         name: Option<&str>,
     ) -> Result<Vec<Value>, TenantError> {
+        match self.list_once(endpoint, segments, name).await? {
+            Ok(all) => Ok(all),
+            Err(first) => {
+                debug!(endpoint, %first, "inconsistent pages; listing once more");
+                self.list_once(endpoint, segments, name)
+                    .await?
+                    .map_err(|again| {
+                        TenantError::transport_message(format!(
+                            "{endpoint} answered inconsistent pages twice, refused: {again}"
+                        ))
+                    })
+            }
+        }
+    }
+
+    /// One listing: its entities, or why its pages disagree.
+    async fn list_once(
+        &self,
+        endpoint: &str,
+        segments: &[&str],
+        name: Option<&str>,
+    ) -> Result<Result<Vec<Value>, String>, TenantError> {
         let size = self.inner.config.page_size;
         let mut out = Vec::new();
+        let mut listing = crate::paging::Listing::default();
         for number in 1..=MAX_PAGES {
             let mut url = self.url(segments);
             {
@@ -352,11 +386,18 @@ impl GenesysTenant {
                 return Err(error(&reply, endpoint, "the list"));
             }
             let page: Page = json(&reply, endpoint)?;
-            let got = page.entities.len();
+            let next = listing.take(
+                number,
+                &page.entities,
+                page.page_count,
+                page.page_size,
+                size,
+            );
             out.extend(page.entities);
-            let last_by_count = page.page_count.is_some_and(|c| u64::from(number) >= c);
-            if got < size as usize || last_by_count {
-                return Ok(out);
+            match next {
+                Ok(crate::paging::Next::More) => {}
+                Ok(crate::paging::Next::Done) => return Ok(Ok(out)),
+                Err(why) => return Ok(Err(why)),
             }
         }
         Err(TenantError::transport_message(format!(
@@ -374,17 +415,50 @@ impl GenesysTenant {
             .collect()
     }
 
-    /// Every queue, all pages; queues this run deleted are left out even while the API's
-    /// cache still lists them.
-    pub async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
-        let all = Self::queues_of(self.list_all(LIST_QUEUES, &QUEUES, None).await?);
-        let memory = self.memory();
-        Ok(all
+    /// Every listed item, all pages: queues (with their skill groups and routing rules read)
+    /// and the ones that do not read; queues this run deleted are left out even while the
+    /// API's cache still lists them.
+    pub async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
+        let all: Vec<Listed> = self
+            .list_all(LIST_QUEUES, &QUEUES, None)
+            .await?
             .into_iter()
-            .filter(|q| {
-                q.id.as_ref()
-                    .is_none_or(|id| !memory.deleted_ids.contains(id))
+            .filter_map(|v| match v {
+                Value::Object(o) => Some(crate::wire::to_listed(o)),
+                _ => None,
             })
+            .collect();
+        let mut out = Vec::with_capacity(all.len());
+        let mut readable = Vec::new();
+        {
+            let mut memory = self.memory();
+            for item in all {
+                match item {
+                    Listed::Queue(q) => {
+                        if let Some(id) = &q.id {
+                            if memory.deleted_ids.contains(id) {
+                                continue;
+                            }
+                            memory.queue_names.insert(id.clone(), q.name.clone());
+                        }
+                        readable.push(q);
+                    }
+                    unreadable => out.push(unreadable),
+                }
+            }
+        }
+        self.read_skill_groups(&mut readable).await?;
+        out.splice(0..0, readable.into_iter().map(Listed::Queue));
+        Ok(out)
+    }
+
+    /// Every queue that reads, all pages ([`Self::listing`]).
+    pub async fn list_queues(&self) -> Result<Vec<Queue>, TenantError> {
+        Ok(self
+            .listing()
+            .await?
+            .into_iter()
+            .filter_map(Listed::readable)
             .collect())
     }
 
@@ -438,7 +512,51 @@ impl GenesysTenant {
         if !reply.status.is_success() {
             return Err(error(&reply, GET_QUEUE, &format!("queue {id}")));
         }
-        Ok(to_neutral(object(&reply, GET_QUEUE)?))
+        let mut q = match crate::wire::to_listed(object(&reply, GET_QUEUE)?) {
+            Listed::Queue(q) => q,
+            // Never the base of a full-replace write.
+            Listed::Unreadable(u) => {
+                return Err(TenantError::transport_message(format!(
+                    "queue {id} cannot be read: {}",
+                    u.problem
+                )));
+            }
+        };
+        self.read_skill_group(&mut q).await?;
+        self.read_cgr(&mut q);
+        Ok(q)
+    }
+
+    /// Writes queue `id` as `queue`, derived from `base` (as just read): its skill group
+    /// first (made or changed), then the queue, then a released group of ours is deleted.
+    pub async fn write_queue(
+        &self,
+        id: &str,
+        base: &Queue,
+        queue: &Queue,
+    ) -> Result<Queue, TenantError> {
+        let edit = self.prepare_group(Some(base), queue).await?;
+        let mut q = queue.clone();
+        edit.onto(&mut q);
+        self.write_cgr(&mut q, base.settings.get(model::genesys::paths::CGR))?;
+        let mut written = self.put_queue(id, &q).await?;
+        if !edit.kept_by(&written.passthrough) {
+            return Err(TenantError::transport_message(format!(
+                "{UPDATE_QUEUE} of queue {id} answered without the skill group it was sent: the write is not confirmed"
+            )));
+        }
+        self.delete_groups(edit.delete_after()).await?;
+        self.read_skill_group(&mut written).await?;
+        self.read_cgr(&mut written);
+        let cgr = model::genesys::paths::CGR;
+        if let Some(sent) = queue.settings.get(cgr)
+            && written.settings.get(cgr) != Some(sent)
+        {
+            return Err(TenantError::transport_message(format!(
+                "{UPDATE_QUEUE} of queue {id} answered without the conditional group routing it was sent: the write is not confirmed"
+            )));
+        }
+        Ok(written)
     }
 
     /// Replaces queue `id` with `queue` (the whole object: `queue.passthrough` must hold the
@@ -452,7 +570,16 @@ impl GenesysTenant {
         if !reply.status.is_success() {
             return Err(error(&reply, UPDATE_QUEUE, &format!("queue {id}")));
         }
-        Ok(to_neutral(object(&reply, UPDATE_QUEUE)?))
+        let answer = to_neutral(object(&reply, UPDATE_QUEUE)?);
+        let unkept = crate::wire::unkept(queue, &answer);
+        if !unkept.is_empty() {
+            return Err(TenantError::transport_message(format!(
+                "{UPDATE_QUEUE} of queue {id} answered {} without what was sent for {}: the write is not confirmed",
+                reply.status.as_u16(),
+                unkept.join(", ")
+            )));
+        }
+        Ok(answer)
     }
 
     /// Creates `queue` (its declared fields), never twice: a queue this run created, or one
@@ -463,7 +590,11 @@ impl GenesysTenant {
         if let Some(q) = remembered {
             return Ok(q);
         }
-        let mut body = to_wire(queue);
+        let edit = self.prepare_group(None, queue).await?;
+        let mut with_group = queue.clone();
+        edit.onto(&mut with_group);
+        self.write_cgr(&mut with_group, None)?;
+        let mut body = to_wire(&with_group);
         body.remove("id");
         let url = self.url(&QUEUES);
         let call = Self::api_call(Method::POST, CREATE_QUEUE, &url, Some(&body))?;
@@ -473,7 +604,8 @@ impl GenesysTenant {
                 self.inner.core.recorder().create_lookup();
                 let id = existing.id.clone().unwrap_or_default();
                 let fresh = self.get_queue(&id).await?;
-                let written = self.put_queue(&id, &declared_onto(queue, fresh)).await?;
+                let declared = declared_onto(queue, fresh.clone());
+                let written = self.write_queue(&id, &fresh, &declared).await?;
                 self.remember_created(&written);
                 return Ok(written);
             }
@@ -484,7 +616,9 @@ impl GenesysTenant {
                 .await?
             {
                 Outcome::Reply(reply) if reply.is_success() => {
-                    let created = to_neutral(object(&reply, CREATE_QUEUE)?);
+                    let mut created = to_neutral(object(&reply, CREATE_QUEUE)?);
+                    self.read_skill_group(&mut created).await?;
+                    self.read_cgr(&mut created);
                     self.remember_created(&created);
                     return Ok(created);
                 }
@@ -505,6 +639,7 @@ impl GenesysTenant {
     fn remember_created(&self, q: &Queue) {
         let mut memory = self.memory();
         if let Some(id) = &q.id {
+            memory.queue_names.insert(id.clone(), q.name.clone());
             memory.created_ids.insert(id.clone());
             memory.deleted_ids.remove(id);
         }
@@ -532,6 +667,10 @@ impl GenesysTenant {
         loop {
             let reply = self.call(Method::GET, GET_QUEUE, &url, None).await?;
             if reply.status == StatusCode::NOT_FOUND {
+                // The queue no longer references its group: release ours.
+                if let Some(group) = self.owned_group(id) {
+                    self.delete_groups(&[group]).await?;
+                }
                 return Ok(());
             }
             if !reply.status.is_success() {
@@ -604,6 +743,11 @@ fn declared_onto(declared: &Queue, mut fresh: Queue) -> Queue {
     }
     if declared.service_level_target.is_some() {
         fresh.service_level_target = declared.service_level_target;
+    }
+    if declared.skill_requirements.is_some() {
+        fresh
+            .skill_requirements
+            .clone_from(&declared.skill_requirements);
     }
     for (path, value) in &declared.settings {
         fresh.settings.insert(path.clone(), value.clone());

@@ -89,6 +89,9 @@ pub struct Config {
     /// The first pause while waiting for a delete or a create to settle (doubling, at most
     /// 16 s). Default 1 s.
     pub settle_step: Duration,
+    /// The level (0–5) of each proficiency word in skill groups (`spec.genesys.proficiency`
+    /// of `cxqueues.yaml`; default 1, 2, 4, 5).
+    pub proficiency: model::genesys::ProficiencyLevels,
 }
 
 impl Config {
@@ -117,6 +120,7 @@ impl Config {
             create_settle: Duration::from_secs(30),
             retry_step: Duration::from_millis(500),
             settle_step: Duration::from_secs(1),
+            proficiency: model::genesys::ProficiencyLevels::default(),
         }
     }
 

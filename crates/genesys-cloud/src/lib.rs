@@ -7,32 +7,61 @@
 //! # What is managed
 //! - `description` ↔ `description`;
 //! - `serviceLevelTarget {threshold, time}` ↔ `mediaSettings.call.serviceLevel
-//!   {percentage = threshold / 100, durationMs = time × 1000}`;
+//!   {percentage = threshold / 100, durationMs = time × 1000}`, as decimal shifts on the
+//!   number's digits ([`model::Decimal`]), never through `f64`;
+//! - `skillRequirements` ↔ the queue's skill expression group ([`skillgroup`]; the client's
+//!   `groups` module makes, patches and deletes it around the queue write);
 //! - the `spec.genesys` block, carried in [`tenant::Queue::settings`] under `genesys.*`
-//!   (see [`wire`] for every path);
+//!   (see [`wire`] for every path), conditional group routing included (by names; ids on the
+//!   wire);
 //! - `modifiedBy` / `dateModified` become `Queue::modified_by` / `modified_at`.
 //!
-//! Every other field of the Genesys queue (members, bullseye, conditional group routing,
-//! in-queue flows, prompts, fields that are not in any SDK yet) is kept in
-//! [`tenant::Queue::passthrough`] as the server sent it and goes back unchanged on a PUT.
+//! Every other field of the Genesys queue (other member groups, bullseye, in-queue flows,
+//! prompts, fields that are not in any SDK yet) is kept in [`tenant::Queue::passthrough`] as the
+//! server sent it and goes back unchanged on a PUT: only the managed fields that change are
+//! written over it. Two exceptions: rule 1 of `conditionalGroupRouting` loses its `queue`
+//! (Genesys's Terraform provider: "remove queue_id from first CGR rule to avoid api error"), and
+//! `acwSettings.timeoutMs` goes only with the prompts that take one.
 //!
 //! # What is not managed
-//! `maxWaitTime`, `maxWaiters`, `overflow` and `skillRequirements` have no queue field in
-//! Genesys Cloud; [`CAPABILITIES`] names where Genesys keeps each, so `validate` rejects them at
-//! their line. `spec.genesys.inQueueFlow` is not offered: resolving a flow name needs the
-//! Architect flows API, which this adapter does not call.
+//! `maxWaitTime`, `maxWaiters` and `overflow` have no queue field in Genesys Cloud;
+//! [`CAPABILITIES`] names where Genesys keeps each, so `validate` rejects them at their line.
+//! `spec.genesys.inQueueFlow` is not offered: resolving a flow name needs the Architect flows
+//! API, which this adapter does not call. Optional skills (`required: false`, bullseye rings)
+//! and language skills in skill groups are not managed; `memberDivisions` of a skill group is
+//! left out (`spec.genesys.skillGroupDivisions` is not offered: it needs the divisions API).
 //!
 //! # Assumptions (where the vendor notes say "not documented")
 //! - The largest list page is not documented; we ask for 500 (what the Terraform provider
-//!   uses) and stop at a short or empty page or at `pageCount`, whichever comes first.
+//!   uses) and read to `pageCount` (a server serving fewer per page is read to the end);
+//!   without `pageCount`, to an empty page or one shorter than its own `pageSize`. A page that
+//!   repeats an id already seen, or lists a seen id under another name, makes the listing
+//!   inconsistent: it is listed once more (a queue renamed while we page shows twice), then
+//!   refused (`paging.rs`).
+//! - A queue whose id is not a text (`12345`, none) or whose managed numbers a document cannot
+//!   hold exactly (more than 15 significant digits) is listed as unreadable
+//!   ([`tenant::Queue::problem`]): named by the plan, never dropped, never written.
+//! - A PUT answered 2xx whose queue does not hold the managed fields it changed (or the member
+//!   group or routing rules it sent) is a failure ("the write is not confirmed").
+//! - Skill groups: the list (`GET /routing/skillgroups`) is cursor-paged by `after`, read from
+//!   the `after` of `nextUri`, once per run and only when a group must be found by name; its
+//!   entries carry no conditions, so a group's conditions cost one GET per group a listed
+//!   queue has as its skill group (deduplicated per run, never per group of the org). A skill
+//!   group answers PATCH, not PUT; we send `{name, skillConditions}`. The permissions are the
+//!   Platform API's `routing:skillGroup:view|add|edit|delete` (not in the published queue
+//!   models). A group name listed twice is refused rather than guessed.
+//! - Of a queue's several skill groups, the one named `cxqueues: <queue name>` is ours; with
+//!   several and none of that name, skill requirements are left unmanaged.
+//! - Conditional group routing: `ServiceLevel`'s `conditionValue` is a 0–1 fraction (YAML
+//!   takes a percentage); `EstimatedWaitTime`'s is seconds. A rule whose queue or groups cannot
+//!   be named from the run's listing and the queue's member groups is left unmanaged (read),
+//!   or refused before anything is sent (write).
 //! - The create status code is not documented: any 2xx with a queue body is success.
 //! - Codes for 400/401/403/404/409 are not documented: we map by HTTP status and keep the
 //!   server's `message` (and `contextId`, for support) as the reason. A 409 is "rejected".
 //! - A 5xx or network failure on a POST may have created the queue: we never repeat the POST
 //!   blindly; we look the name up first.
 //! - A `Retry-After` above 180 s is not waited (as the Go SDK): the call fails as rate limited.
-//! - Durations in the `genesys` block are whole seconds: a `durationMs` or `timeoutMs` that is
-//!   not a whole number of seconds is rounded to the nearest second when read.
 //! - Before a POST we look the name up with the list's `name` filter (exact match on the
 //!   returned names; the filter itself may match more). A queue found that way is adopted:
 //!   the declared fields are written onto it with a PUT instead of creating a second one.
@@ -48,9 +77,6 @@
 //!   flow, say) fails with the server's message rather than being forced.
 //! - The token is refreshed 60 s before `expires_in` runs out (never earlier than half its
 //!   lifetime); an answer without `expires_in` is trusted for 5 minutes.
-//! - `acwSettings.timeoutMs` is sent as declared whatever the wrap-up prompt; whether
-//!   Genesys keeps it with a prompt that does not use it is not documented (if it drops it,
-//!   the next plan shows the change again).
 //! - Traffic for the optimizer comes from the analytics API: see [`analytics`] (30-minute
 //!   buckets, closed ones only, at most 100 queue predicates per query, the voice series
 //!   unless another media is asked, agents on queue now as the staffing).
@@ -59,7 +85,10 @@ pub mod analytics;
 mod client;
 mod config;
 mod error;
+mod paging;
+mod permissions;
 mod port;
+pub mod skillgroup;
 pub mod wire;
 
 pub use client::GenesysTenant;

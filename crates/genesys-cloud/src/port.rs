@@ -11,7 +11,11 @@ use crate::{Config, GenesysTenant};
 /// wins), a PUT replaces the whole object, queues are deleted, ids are UUIDs.
 pub const CAPABILITIES: Capabilities = Capabilities {
     platform: "genesys-cloud",
-    fields: &[QueueField::Description, QueueField::ServiceLevelTarget],
+    fields: &[
+        QueueField::Description,
+        QueueField::ServiceLevelTarget,
+        QueueField::SkillRequirements,
+    ],
     elsewhere: &[
         (
             QueueField::MaxWaitTime,
@@ -24,10 +28,6 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         (
             QueueField::Overflow,
             "a transfer in the queue's Architect in-queue flow",
-        ),
-        (
-            QueueField::SkillRequirements,
-            "per-user routing skills and the Architect flow that sets skills on interactions",
         ),
     ],
     settings_block: Some("genesys"),
@@ -47,8 +47,7 @@ impl Tenant for GenesysTenant {
     }
 
     async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
-        let queues = GenesysTenant::list_queues(self).await?;
-        Ok(queues.into_iter().map(Listed::Queue).collect())
+        GenesysTenant::listing(self).await
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
@@ -64,11 +63,11 @@ impl Tenant for GenesysTenant {
     async fn update_queue(
         &self,
         id: &str,
-        _base: &Queue,
+        base: &Queue,
         queue: &Queue,
         _if_match: Option<u64>,
     ) -> Result<Queue, TenantError> {
-        GenesysTenant::put_queue(self, id, queue).await
+        GenesysTenant::write_queue(self, id, base, queue).await
     }
 
     async fn delete_queue(&self, id: &str, _if_match: Option<u64>) -> Result<(), TenantError> {

@@ -47,6 +47,18 @@ fn client(sim: &SimHandle) -> GenesysTenant {
     GenesysTenant::new(cfg).unwrap()
 }
 
+/// What `import` writes for the org now: (file name, text) per queue.
+async fn imported_files(t: &GenesysTenant) -> Vec<(String, String)> {
+    let observed = reconcile::observe(t).await.unwrap();
+    let docs = reconcile::import::queue_docs_for(&observed.queues, t.capabilities());
+    let names = reconcile::import::file_names(&docs);
+    names
+        .into_iter()
+        .zip(&docs)
+        .map(|(n, d)| (n, model::yaml::to_string(d).unwrap()))
+        .collect()
+}
+
 async fn plan_now(t: &GenesysTenant, repo: &Repository) -> (Plan, Observed) {
     let observed = reconcile::observe(t).await.unwrap();
     (reconcile::plan(repo, &observed).expect("a plan"), observed)
@@ -193,14 +205,8 @@ async fn import_then_plan_is_empty() {
             .is_complete()
     );
 
-    let observed = reconcile::observe(&t).await.unwrap();
-    let docs = reconcile::import::queue_docs_for(&observed.queues, t.capabilities());
-    let names = reconcile::import::file_names(&docs);
-    let files: Vec<(&str, String)> = names
-        .iter()
-        .zip(&docs)
-        .map(|(n, d)| (n.as_str(), model::yaml::to_string(d).unwrap()))
-        .collect();
+    let files = imported_files(&t).await;
+    let files: Vec<(&str, String)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     let imported = repo(&files);
     assert!(
         imported.diagnostics.is_empty(),
@@ -228,7 +234,8 @@ async fn import_then_plan_is_empty() {
 
 #[test]
 fn each_neutral_field_genesys_cannot_hold_is_rejected_at_its_line_with_where_genesys_keeps_it() {
-    let spec = "  description: ok\n  maxWaitTime: 300\n  maxWaiters: 5\n  overflow:\n    target: B\n    waitTime: 60\n  skillRequirements:\n    - {skill: billing, proficiency: expert}\n";
+    // (Skill requirements are held since issue 19: as the queue's skill group.)
+    let spec = "  description: ok\n  maxWaitTime: 300\n  maxWaiters: 5\n  overflow:\n    target: B\n    waitTime: 60\n";
     let r = repo(&[
         ("a.yaml", queue("A", spec)),
         ("b.yaml", queue("B", "  description: b\n")),
@@ -247,7 +254,6 @@ fn each_neutral_field_genesys_cannot_hold_is_rejected_at_its_line_with_where_gen
         })
         .collect();
     let table = [
-        ("spec.skillRequirements", 13, "per-user routing skills"),
         ("spec.maxWaitTime", 7, "in-queue flow"),
         ("spec.maxWaiters", 8, "in-queue flow logic"),
         (
@@ -402,4 +408,456 @@ async fn a_create_whose_answer_is_lost_after_it_was_applied_is_found_by_name_not
     assert_eq!(stats.requests_to("POST /api/v2/routing/queues"), 1);
     assert_eq!(stats.create_lookups, 1);
     assert!(plan_now(&t, &repo).await.0.is_empty());
+}
+
+fn start_with_skills(queues: Vec<SeedQueue>) -> SimHandle {
+    let seed = Seed {
+        queues,
+        skills: vec!["language:en".into(), "language:fr".into(), "billing".into()],
+        ..Seed::default()
+    };
+    sim::Sim::start(seed, Faults::none()).unwrap()
+}
+
+async fn apply_all(t: &GenesysTenant, repo: &Repository) -> Plan {
+    let (plan, observed) = plan_now(t, repo).await;
+    let report = reconcile::apply(t, &plan, &observed, &ApplyOptions::default()).await;
+    assert!(report.is_complete(), "{:#?}", report.outcomes);
+    plan
+}
+
+fn group_named<'a>(groups: &'a [serde_json::Value], name: &str) -> Option<&'a serde_json::Value> {
+    groups.iter().find(|g| g["name"] == name)
+}
+
+fn skill_members(sim: &SimHandle, queue: &str) -> Vec<String> {
+    sim.queue_by_name(queue)
+        .and_then(|q| q.get("memberGroups").cloned())
+        .and_then(|g| g.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter(|g| g["type"] == "SKILLGROUP")
+        .map(|g| g["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn skill_requirements_become_our_skill_group_made_before_the_queue_and_planned_as_conditions()
+{
+    let sim = start_with_skills(vec![]);
+    let t = client(&sim);
+    let repo = repo(&[(
+        "n.yaml",
+        queue(
+            "New",
+            "  skillRequirements:\n    - {skill: language:en, proficiency: advanced}\n    - {skill: billing, proficiency: beginner}\n",
+        ),
+    )]);
+    let plan = apply_all(&t, &repo).await;
+    let shown = &plan.changes[0].fields;
+    let group = shown
+        .iter()
+        .find(|f| f.path == "skill group")
+        .expect("shown");
+    assert_eq!(group.after, json!(["billing ≥ 1", "language:en ≥ 4"]));
+    let groups = sim.state().genesys_skill_groups();
+    let ours = group_named(&groups, "cxqueues: New").expect("made");
+    assert_eq!(
+        ours["skillConditions"][1],
+        json!({"routingSkillConditions": [{"routingSkill": "language:en",
+            "comparator": "GreaterThanOrEqualTo", "proficiency": 4, "childConditions": []}],
+            "languageSkillConditions": [], "operation": "And"})
+    );
+    assert_eq!(skill_members(&sim, "New"), [ours["id"].as_str().unwrap()]);
+    let (again, _) = plan_now(&t, &repo).await;
+    assert!(again.is_empty(), "{:#?}", again.changes);
+}
+
+#[tokio::test]
+async fn a_changed_requirement_patches_our_group_and_the_queue_keeps_its_foreign_member_groups() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support")]);
+    let t = client(&sim);
+    let foreign = json!([{"id": "7c1e0000-0000-4000-8000-0000000000a1", "name": "Billing agents", "type": "GROUP"},
+                         {"id": "7c1e0000-0000-4000-8000-0000000000a2", "type": "TEAM"}]);
+    sim.state()
+        .edit_queue("Support", "memberGroups", foreign.clone(), "user-1")
+        .unwrap();
+    let declare = |p: &str| {
+        repo(&[(
+            "s.yaml",
+            queue(
+                "Support",
+                &format!("  skillRequirements:\n    - {{skill: language:fr, proficiency: {p}}}\n"),
+            ),
+        )])
+    };
+    apply_all(&t, &declare("intermediate")).await;
+    let id = group_named(&sim.state().genesys_skill_groups(), "cxqueues: Support").unwrap()["id"]
+        .clone();
+    let t = client(&sim); // a new run: what the org holds, read afresh
+    let plan = apply_all(&t, &declare("expert")).await;
+    let f = plan.changes[0]
+        .fields
+        .iter()
+        .find(|f| f.path == "skill group")
+        .unwrap();
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (json!(["language:fr ≥ 2"]), json!(["language:fr ≥ 5"]))
+    );
+    let groups = sim.state().genesys_skill_groups();
+    assert_eq!(groups.len(), 1, "changed, not made again");
+    assert_eq!(groups[0]["id"], id);
+    assert_eq!(
+        groups[0]["skillConditions"][0]["routingSkillConditions"][0]["proficiency"],
+        5
+    );
+    let members = sim.queue_by_name("Support").unwrap()["memberGroups"].clone();
+    assert_eq!(members[0], foreign[0]);
+    assert_eq!(members[1], foreign[1]);
+    assert_eq!(members.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_adopted_group_is_managed_and_released_but_never_deleted_and_ours_is_deleted_after_release()
+ {
+    let sim = start_with_skills(vec![SeedQueue::named("A"), SeedQueue::named("B")]);
+    let t = client(&sim);
+    let adopted = sim
+        .state()
+        .add_genesys_skill_group("Billing experts", json!([]));
+    let both = |a: &str, b: &str| {
+        repo(&[
+            (
+                "a.yaml",
+                queue(
+                    "A",
+                    &format!(
+                        "  skillRequirements:{a}\n  genesys:\n    skillGroup: Billing experts\n"
+                    ),
+                ),
+            ),
+            ("b.yaml", queue("B", &format!("  skillRequirements:{b}\n"))),
+        ])
+    };
+    let with = "\n    - {skill: billing, proficiency: expert}";
+    apply_all(&t, &both(with, with)).await;
+    assert_eq!(skill_members(&sim, "A"), [adopted]);
+    let groups = sim.state().genesys_skill_groups();
+    assert_eq!(
+        group_named(&groups, "Billing experts").unwrap()["skillConditions"][0]["routingSkillConditions"]
+            [0]["routingSkill"],
+        "billing"
+    );
+    let (plan, _) = plan_now(&client(&sim), &both(with, with)).await;
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+
+    // Release both: `skillRequirements: []`.
+    let repo_a = repo(&[
+        (
+            "a.yaml",
+            queue(
+                "A",
+                "  skillRequirements: []\n  genesys:\n    skillGroup: Billing experts\n",
+            ),
+        ),
+        ("b.yaml", queue("B", "  skillRequirements: []\n")),
+    ]);
+    apply_all(&client(&sim), &repo_a).await;
+    assert!(skill_members(&sim, "A").is_empty() && skill_members(&sim, "B").is_empty());
+    let groups = sim.state().genesys_skill_groups();
+    assert!(
+        group_named(&groups, "Billing experts").is_some(),
+        "adopted: kept"
+    );
+    assert!(
+        group_named(&groups, "cxqueues: B").is_none(),
+        "ours: deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_tombstoned_queue_releases_its_group_after_the_queue_is_gone() {
+    let sim = start_with_skills(vec![]);
+    let t = client(&sim);
+    let spec = "  skillRequirements:\n    - {skill: billing, proficiency: expert}\n";
+    apply_all(&t, &repo(&[("g.yaml", queue("Gone", spec))])).await;
+    assert!(group_named(&sim.state().genesys_skill_groups(), "cxqueues: Gone").is_some());
+    let tomb = format!(
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: Gone\n  deleted: true\nspec:\n{spec}"
+    );
+    apply_all(&client(&sim), &repo(&[("g.yaml", tomb)])).await;
+    assert!(sim.state().genesys_skill_groups().is_empty());
+}
+
+#[tokio::test]
+async fn a_skill_the_org_does_not_have_is_a_plan_error_at_its_line() {
+    let sim = start_with_skills(vec![]);
+    let t = client(&sim);
+    let r = repo(&[(
+        "n.yaml",
+        queue(
+            "New",
+            "  skillRequirements:\n    - {skill: language:de, proficiency: expert}\n",
+        ),
+    )]);
+    let observed = reconcile::observe(&t).await.unwrap();
+    let rejected = reconcile::plan(&r, &observed).expect_err("rejected");
+    let d = rejected
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == Rule::UnknownSkill)
+        .expect("named");
+    assert_eq!(
+        (d.file.to_string_lossy().into_owned(), d.line),
+        ("queues/n.yaml".to_owned(), 7)
+    );
+}
+
+#[tokio::test]
+async fn import_writes_skill_requirements_and_the_adopted_group_so_the_next_plan_is_empty() {
+    let sim = start_with_skills(vec![
+        SeedQueue::named("Own"),
+        SeedQueue::named("Adopting"),
+        SeedQueue::named("Odd"),
+    ]);
+    let t = client(&sim);
+    sim.state()
+        .add_genesys_skill_group("Billing experts", json!([]));
+    let odd = sim.state().add_genesys_skill_group(
+        "Or of two",
+        json!([{"routingSkillConditions": [{"routingSkill": "billing", "comparator": "GreaterThanOrEqualTo", "proficiency": 4, "childConditions": []}],
+                "languageSkillConditions": [], "operation": "Or"}]),
+    );
+    sim.state()
+        .edit_queue(
+            "Odd",
+            "memberGroups",
+            json!([{"id": odd, "type": "SKILLGROUP"}]),
+            "user-1",
+        )
+        .unwrap();
+    apply_all(
+        &t,
+        &repo(&[
+            ("o.yaml", queue("Own", "  skillRequirements:\n    - {skill: language:en, proficiency: advanced}\n")),
+            ("a.yaml", queue("Adopting", "  skillRequirements:\n    - {skill: billing, proficiency: expert}\n  genesys:\n    skillGroup: Billing experts\n")),
+        ]),
+    )
+    .await;
+    let t = client(&sim);
+    let files = imported_files(&t).await;
+    let files: Vec<(&str, String)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    let text = |prefix: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n.starts_with(prefix))
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert!(
+        text("own").contains("skill: language:en"),
+        "{}",
+        text("own")
+    );
+    assert!(
+        text("adopting").contains("skillGroup: Billing experts"),
+        "{}",
+        text("adopting")
+    );
+    assert!(
+        !text("odd").contains("skillRequirements"),
+        "left alone: {}",
+        text("odd")
+    );
+    let imported = repo(&files);
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:#?}",
+        imported.diagnostics
+    );
+    let (plan, _) = plan_now(&t, &imported).await;
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+}
+
+#[tokio::test]
+async fn under_a_fifth_of_429s_and_3_second_tokens_120_queues_with_skill_groups_converge() {
+    let queues = (0..120)
+        .map(|i| SeedQueue::named(format!("Q{i:03}")))
+        .collect();
+    let sim = sim::Sim::start(
+        Seed {
+            queues,
+            skills: vec!["language:en".into(), "billing".into()],
+            ..Seed::default()
+        },
+        Faults::none()
+            .with_rate_429(0.2)
+            .with_retry_after(1, sim::RetryAfterFormat::Seconds)
+            .with_token_lifetime_secs(3)
+            .with_rng_seed(19),
+    )
+    .unwrap();
+    let c = sim.client();
+    let base = format!("{}{}", sim.base_url(), sim::GENESYS_PREFIX);
+    let mut cfg = Config::loopback(base, c.client_id.clone(), c.client_secret.clone());
+    cfg.requests_per_second = 200.0;
+    // 0.2^10: a request that meets ten 429s in a row does not happen in this test.
+    cfg.max_attempts = 10;
+    let t = GenesysTenant::new(cfg).unwrap();
+    let files: Vec<(String, String)> = (0..120)
+        .map(|i| {
+            let skills = if i % 2 == 0 {
+                "  skillRequirements:\n    - {skill: language:en, proficiency: advanced}\n"
+            } else {
+                ""
+            };
+            (
+                format!("q{i}.yaml"),
+                queue(
+                    &format!("Q{i:03}"),
+                    &format!("  description: new\n{skills}"),
+                ),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(p, d)| (p.as_str(), d.clone())).collect();
+    let repo = repo(&files);
+    let (plan, observed) = plan_now(&t, &repo).await;
+    assert_eq!(plan.summary().update, 120);
+    let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
+    let failed: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.reason().is_some())
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(report.is_complete());
+    let stats = t.stats();
+    assert!(stats.token_requests >= 2, "tokens were renewed: {stats:?}");
+    assert_eq!(sim.state().genesys_skill_groups().len(), 60);
+    let (again, _) = plan_now(&t, &repo).await;
+    assert!(again.is_empty(), "{:#?}", again.changes);
+}
+
+#[tokio::test]
+async fn conditional_group_routing_is_written_by_name_and_reads_back_equal() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support"), SeedQueue::named("Other")]);
+    let t = client(&sim);
+    let agents = "7c1e0000-0000-4000-8000-0000000000a1";
+    sim.state()
+        .edit_queue(
+            "Support",
+            "memberGroups",
+            json!([{"id": agents, "name": "Billing agents", "type": "GROUP"}]),
+            "user-1",
+        )
+        .unwrap();
+    let spec = "  skillRequirements:\n    - {skill: billing, proficiency: expert}\n  genesys:\n    conditionalGroupRouting:\n      rules:\n        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: Billing agents, type: GROUP}]}\n        - {queue: Other, metric: ServiceLevel, operator: LessThan, value: 87.5, waitSeconds: 40, groups: [{name: 'cxqueues: Support', type: SKILLGROUP}]}\n";
+    let r = repo(&[("s.yaml", queue("Support", spec))]);
+    assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
+    apply_all(&t, &r).await;
+    let stored = sim.queue_by_name("Support").unwrap();
+    let other = sim.queue_by_name("Other").unwrap()["id"].clone();
+    let ours = group_named(&sim.state().genesys_skill_groups(), "cxqueues: Support").unwrap()["id"]
+        .clone();
+    let rules = &stored["conditionalGroupRouting"]["rules"];
+    assert_eq!(
+        rules[0],
+        json!({"metric": "EstimatedWaitTime", "operator": "GreaterThan", "conditionValue": 30,
+               "groups": [{"id": agents, "type": "GROUP"}], "waitSeconds": 20})
+    );
+    assert_eq!(rules[1]["queue"]["id"], other);
+    assert_eq!(rules[1]["conditionValue"], json!(0.875));
+    assert_eq!(rules[1]["groups"][0]["id"], ours);
+    let (again, _) = plan_now(&client(&sim), &r).await;
+    assert!(again.is_empty(), "{:#?}", again.changes);
+}
+
+#[tokio::test]
+async fn a_routing_group_that_is_not_a_member_group_is_refused_before_anything_is_written() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support")]);
+    let t = client(&sim);
+    let spec = "  description: changed\n  genesys:\n    conditionalGroupRouting:\n      rules:\n        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: Nobody, type: TEAM}]}\n";
+    let (plan, observed) = plan_now(&t, &repo(&[("s.yaml", queue("Support", spec))])).await;
+    let report = reconcile::apply(&t, &plan, &observed, &ApplyOptions::default()).await;
+    let error = report.outcomes[0].reason().expect("refused");
+    assert!(
+        error.contains("\"Nobody\" (TEAM) is not a member group"),
+        "{error}"
+    );
+    assert_ne!(
+        sim.queue_by_name("Support").unwrap()["description"],
+        "changed"
+    );
+}
+
+#[test]
+fn conditional_group_routing_keeps_to_what_genesys_enforces() {
+    let rule = "{metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: G, type: GROUP}]}";
+    let six = format!("      rules:\n{}", format!("        - {rule}\n").repeat(6));
+    let r = repo(&[
+        (
+            "a.yaml",
+            queue(
+                "A",
+                &format!("  genesys:\n    conditionalGroupRouting:\n{six}"),
+            ),
+        ),
+        (
+            "b.yaml",
+            queue(
+                "B",
+                "  genesys:\n    conditionalGroupRouting:\n      rules:\n        - {queue: A, metric: ServiceLevel, operator: LessThan, value: 120, waitSeconds: 2, groups: []}\n",
+            ),
+        ),
+    ]);
+    let messages: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("has 6 rules")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("rule 1 of genesys.conditionalGroupRouting evaluates queue \"A\"")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("rules[0].value is 120, outside 0–100")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("names no group")),
+        "{messages:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_number_is_a_level_and_the_same_level_as_its_word_is_no_change() {
+    let sim = start_with_skills(vec![SeedQueue::named("Support")]);
+    let t = client(&sim);
+    let with = |p: &str| {
+        repo(&[(
+            "s.yaml",
+            queue(
+                "Support",
+                &format!("  skillRequirements:\n    - {{skill: billing, proficiency: {p}}}\n"),
+            ),
+        )])
+    };
+    apply_all(&t, &with("3")).await;
+    let groups = sim.state().genesys_skill_groups();
+    assert_eq!(
+        groups[0]["skillConditions"][0]["routingSkillConditions"][0]["proficiency"],
+        3
+    );
+    let (plan, _) = plan_now(&client(&sim), &with("3")).await;
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+    apply_all(&client(&sim), &with("expert")).await;
+    let (plan, _) = plan_now(&client(&sim), &with("5")).await;
+    assert!(plan.is_empty(), "expert is 5: {:#?}", plan.changes);
 }

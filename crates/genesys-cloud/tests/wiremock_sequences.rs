@@ -44,6 +44,15 @@ impl Respond for Sequence {
     }
 }
 
+/// Answers 200 with the request's own body (a PUT that keeps what it was sent).
+struct Echo;
+
+impl Respond for Echo {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_bytes(req.body.clone())
+    }
+}
+
 fn seq(templates: Vec<ResponseTemplate>) -> Sequence {
     Sequence(templates, AtomicUsize::new(0))
 }
@@ -390,13 +399,11 @@ async fn a_queue_the_name_filter_finds_is_adopted_and_written_not_created_again(
         ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")),
     )
     .await;
-    on(
-        &server,
-        "PUT",
-        queue_path("n1"),
-        ResponseTemplate::new(200).set_body_json(queue_json("n1", "New")),
-    )
-    .await;
+    Mock::given(method("PUT"))
+        .and(path(queue_path("n1")))
+        .respond_with(Echo)
+        .mount(&server)
+        .await;
     let mut q = Queue::named("New");
     q.description = Some("declared".into());
     let got = client.create_queue(&q).await.unwrap();

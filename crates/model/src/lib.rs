@@ -12,6 +12,7 @@
 //! [`schema`] generates the JSON Schemas in `schemas/` from these types.
 
 mod cxone;
+mod decimal;
 mod diagnostic;
 pub mod genesys;
 mod id;
@@ -24,6 +25,7 @@ mod types;
 pub mod yaml;
 
 pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
+pub use decimal::{Decimal, DecimalRule};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use id::IdKind;
 pub use load::{

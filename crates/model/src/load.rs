@@ -511,6 +511,28 @@ fn check_tenant(doc: &TenantDoc, text: &str, file: &Path, diags: &mut Vec<Diagno
             );
         }
     }
+    if let Some(g) = &doc.spec.genesys {
+        let p = g.proficiency;
+        let max = crate::genesys::ProficiencyLevels::MAX;
+        for (key, value) in [
+            ("beginner", p.beginner),
+            ("intermediate", p.intermediate),
+            ("advanced", p.advanced),
+            ("expert", p.expert),
+        ] {
+            if value > max {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::Range,
+                        file,
+                        key_loc(key),
+                        format!("spec.genesys.proficiency.{key} is {value}, outside 0–{max}"),
+                    )
+                    .with_hint("Genesys skill proficiency is 0–5"),
+                );
+            }
+        }
+    }
 }
 
 /// Parses one file of Queue documents and checks each on its own.
@@ -645,23 +667,70 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
         }
     }
     if let Some(slt) = &spec.service_level_target {
-        check_range(
+        let (threshold, time) = match tenant.spec.platform {
+            crate::Platform::GenesysCloud => (
+                crate::genesys::ranges::SLT_THRESHOLD,
+                crate::genesys::ranges::SLT_TIME,
+            ),
+            _ => (
+                crate::DecimalRule::whole(ranges::THRESHOLD),
+                crate::DecimalRule::whole(ranges::SLT_TIME),
+            ),
+        };
+        let t = &slt.value;
+        crate::decimal::check_decimal(
             file,
             "serviceLevelTarget.threshold",
-            &slt.value.threshold,
-            ranges::THRESHOLD,
+            &t.threshold,
+            &threshold,
+            platform,
             diags,
         );
-        check_range(
+        crate::decimal::check_decimal(
             file,
             "serviceLevelTarget.time",
-            &slt.value.time,
-            ranges::SLT_TIME,
+            &t.time,
+            &time,
+            platform,
             diags,
         );
     }
     if let Some(g) = &spec.genesys {
         g.value.check(file, diags);
+        if let Some(cgr) = &g.value.conditional_group_routing {
+            cgr.value.check(&md.name.value, file, diags);
+        }
+        if let Some(group) = &g.value.skill_group
+            && spec.skill_requirements.is_none()
+        {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Unsupported,
+                    file,
+                    group.loc,
+                    "genesys.skillGroup adopts a skill group for skillRequirements, which this queue does not declare",
+                )
+                .with_hint("add skillRequirements (the group's conditions), or remove genesys.skillGroup"),
+            );
+        }
+    }
+    if tenant.spec.platform == crate::Platform::GenesysCloud
+        && let Some(skills) = &spec.skill_requirements
+    {
+        for s in skills.value.iter().filter(|s| !s.required) {
+            diags.push(
+                Diagnostic::error(
+                    Rule::Unsupported,
+                    file,
+                    s.skill.loc,
+                    format!(
+                        "skill {:?} has required: false; on genesys-cloud skill requirements are the queue's skill group, whose conditions are all required",
+                        s.skill.value
+                    ),
+                )
+                .with_hint("remove `required: false` (or the requirement): optional skills, as bullseye rings, are not managed on genesys-cloud"),
+            );
+        }
     }
     if let Some(v) = &spec.max_wait_time {
         check_range(file, "maxWaitTime", v, ranges::MAX_WAIT_TIME, diags);
@@ -728,6 +797,29 @@ fn check_queue(def: &QueueDef, tenant: &TenantDoc, diags: &mut Vec<Diagnostic>) 
                     ),
                 )
                 .with_hint("split the queue, or drop the least important requirements"),
+            );
+        }
+        let genesys = tenant.spec.platform == crate::Platform::GenesysCloud;
+        for s in &skills.value {
+            let crate::Proficiency::Level(n) = s.proficiency.value else {
+                continue;
+            };
+            let max = crate::genesys::ProficiencyLevels::MAX;
+            let (problem, hint) = if !genesys {
+                (
+                    format!("proficiency {n} is a number; a {platform} tenant takes a word"),
+                    "use beginner, intermediate, advanced or expert (numbers are Genesys Cloud levels)".to_string(),
+                )
+            } else if n > max {
+                (
+                    format!("proficiency {n} is outside 0–{max}"),
+                    "Genesys skill proficiency is 0–5, or use a word".to_string(),
+                )
+            } else {
+                continue;
+            };
+            diags.push(
+                Diagnostic::error(Rule::Range, file, s.proficiency.loc, problem).with_hint(hint),
             );
         }
         let mut seen: std::collections::HashMap<&str, Loc> = std::collections::HashMap::new();

@@ -155,24 +155,29 @@ pub struct QueueSpec {
     pub genesys: Option<Spanned<crate::genesys::GenesysSpec>>,
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
+/// How well an agent must know a skill: a word, or (on `genesys-cloud` only) a level 0–5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Proficiency {
     Beginner,
     Intermediate,
     Advanced,
     Expert,
+    /// A platform's own level (Genesys Cloud skill proficiency, 0–5).
+    Level(u8),
 }
 
 impl Proficiency {
-    pub fn as_str(self) -> &'static str {
+    /// The words, in order.
+    pub const WORDS: [&'static str; 4] = ["beginner", "intermediate", "advanced", "expert"];
+
+    /// The word (or the level's digits) as a document writes it.
+    pub fn as_str(self) -> std::borrow::Cow<'static, str> {
         match self {
-            Proficiency::Beginner => "beginner",
-            Proficiency::Intermediate => "intermediate",
-            Proficiency::Advanced => "advanced",
-            Proficiency::Expert => "expert",
+            Proficiency::Beginner => "beginner".into(),
+            Proficiency::Intermediate => "intermediate".into(),
+            Proficiency::Advanced => "advanced".into(),
+            Proficiency::Expert => "expert".into(),
+            Proficiency::Level(n) => n.to_string().into(),
         }
     }
 
@@ -183,6 +188,63 @@ impl Proficiency {
             "advanced" => Proficiency::Advanced,
             "expert" => Proficiency::Expert,
             _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Proficiency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+impl Serialize for Proficiency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Proficiency::Level(n) => s.serialize_u8(*n),
+            word => s.serialize_str(&word.as_str()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Proficiency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Proficiency;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("beginner, intermediate, advanced, expert, or a level 0–5")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Proficiency, E> {
+                Proficiency::parse(v).ok_or_else(|| E::unknown_variant(v, &Proficiency::WORDS))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Proficiency, E> {
+                u8::try_from(v)
+                    .map(Proficiency::Level)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Proficiency, E> {
+                u8::try_from(v)
+                    .map(Proficiency::Level)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Proficiency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Proficiency".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A word, or on genesys-cloud a skill proficiency level 0–5.",
+            "anyOf": [
+                {"type": "string", "enum": Proficiency::WORDS},
+                {"type": "integer", "minimum": 0, "maximum": 5}
+            ]
         })
     }
 }
@@ -202,12 +264,13 @@ pub struct SkillRequirementDoc {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceLevelTargetDoc {
-    /// Percentage of interactions, 0–100.
+    /// Percentage of interactions, 0–100 (whole numbers; decimals on `genesys-cloud`).
     #[schemars(range(min = 0, max = 100))]
-    pub threshold: Spanned<i64>,
-    /// Seconds, 1–300.
-    #[schemars(range(min = 1, max = 300))]
-    pub time: Spanned<i64>,
+    pub threshold: Spanned<crate::Decimal>,
+    /// Seconds, at least 1 (whole numbers up to 300; milliseconds and no upper bound on
+    /// `genesys-cloud`).
+    #[schemars(range(min = 1))]
+    pub time: Spanned<crate::Decimal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -307,6 +370,9 @@ pub struct TenantSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 999))]
     pub api_version: Option<u32>,
+    /// Genesys Cloud only: how skill requirements become skill groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesys: Option<crate::genesys::GenesysTenantSpec>,
 }
 
 impl Default for TenantSpec {
@@ -319,6 +385,7 @@ impl Default for TenantSpec {
             requests_per_second: None,
             webhooks: Vec::new(),
             api_version: None,
+            genesys: None,
         }
     }
 }

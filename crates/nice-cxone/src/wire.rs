@@ -146,10 +146,7 @@ pub fn to_neutral(mut skill: Map<String, Value>) -> Queue {
     {
         skill.remove(SL_GOAL);
         skill.remove(SL_THRESHOLD);
-        q.service_level_target = Some(ServiceLevelTarget {
-            threshold: g,
-            time: t,
-        });
+        q.service_level_target = Some(ServiceLevelTarget::whole(g, t));
     }
     if let Some(name) = skill
         .get(MEDIA_TYPE_ID_GET)
@@ -333,10 +330,7 @@ mod tests {
         assert_eq!(q.description.as_deref(), Some("n"));
         assert_eq!(
             q.service_level_target,
-            Some(ServiceLevelTarget {
-                threshold: 80,
-                time: 30
-            })
+            Some(ServiceLevelTarget::whole(80, 30))
         );
         let want = [
             ("cxone.active", json!(true)),
@@ -387,10 +381,7 @@ mod tests {
         let mut q = Queue::named("Chat_EN");
         assert!(create_body(&q, None).is_err());
         q.settings.insert(MEDIA_TYPE.into(), json!("work item"));
-        q.service_level_target = Some(ServiceLevelTarget {
-            threshold: 90,
-            time: 20,
-        });
+        q.service_level_target = Some(ServiceLevelTarget::whole(90, 20));
         let body = create_body(&q, Some(12)).unwrap();
         assert_eq!(
             body,

@@ -88,7 +88,7 @@ pub fn edit_text(
             .ok_or_else(|| format!("queue {name:?} is not in this file"))?;
         let doc = &docs[idx].doc;
         let mut inserts: Vec<String> = Vec::new();
-        let mut slt_insert: Option<(i64, i64)> = None;
+        let mut slt_insert: Option<(model::Decimal, model::Decimal)> = None;
         for ch in queue_changes.iter() {
             set_field(&mut expected[idx], ch.field, ch.to);
             match scalar_loc(doc, ch.field) {
@@ -164,14 +164,14 @@ fn set_field(doc: &mut QueueDoc, field: Field, to: i64) {
         Field::ServiceLevelThreshold | Field::ServiceLevelTime => {
             let slt = spec.service_level_target.get_or_insert_with(|| {
                 Spanned::unlocated(ServiceLevelTargetDoc {
-                    threshold: Spanned::unlocated(0),
-                    time: Spanned::unlocated(0),
+                    threshold: Spanned::unlocated(0i64.into()),
+                    time: Spanned::unlocated(0i64.into()),
                 })
             });
             if field == Field::ServiceLevelThreshold {
-                slt.value.threshold = v;
+                slt.value.threshold = Spanned::unlocated(to.into());
             } else {
-                slt.value.time = v;
+                slt.value.time = Spanned::unlocated(to.into());
             }
         }
     }

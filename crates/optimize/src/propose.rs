@@ -104,8 +104,9 @@ impl Field {
         match self {
             Field::MaxWaitTime => spec.max_wait_time.as_ref().map(|v| v.value),
             Field::MaxWaiters => spec.max_waiters.as_ref().map(|v| v.value),
-            Field::ServiceLevelThreshold => slt.map(|s| s.threshold.value),
-            Field::ServiceLevelTime => slt.map(|s| s.time.value),
+            // A decimal target (Genesys Cloud) is not an integer field the seed policy edits.
+            Field::ServiceLevelThreshold => slt.and_then(|s| s.threshold.value.to_i64()),
+            Field::ServiceLevelTime => slt.and_then(|s| s.time.value.to_i64()),
         }
     }
 }
@@ -480,7 +481,10 @@ fn erlang_policy(
     let pct = tail * 100.0;
     match spec.service_level_target.as_ref().map(|s| &s.value) {
         Some(slt) => {
-            let (t, target) = (slt.time.value as f64, slt.threshold.value as f64 / 100.0);
+            let (t, target) = (
+                slt.time.value.to_f64(),
+                slt.threshold.value.to_f64() / 100.0,
+            );
             let sl = model.service_level(t, aht);
             predicted.service_level = Some(sl);
             predicted.agents_needed = erlang::agents_needed(traffic, aht, t, target);

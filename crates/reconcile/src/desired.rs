@@ -64,7 +64,7 @@ where
 
 /// The declared platform-only settings of a spec, by dotted path (`cxone.priority.max`):
 /// the leaves of each settings block as the document writes them.
-fn settings_of(spec: &model::QueueSpec) -> BTreeMap<String, Value> {
+fn settings_of(spec: &model::QueueSpec, name: &str) -> BTreeMap<String, Value> {
     fn leaves(prefix: String, v: Value, out: &mut BTreeMap<String, Value>) {
         match v {
             Value::Object(map) => {
@@ -87,7 +87,7 @@ fn settings_of(spec: &model::QueueSpec) -> BTreeMap<String, Value> {
         );
     }
     if let Some(block) = &spec.genesys {
-        out.extend(block.value.settings());
+        out.extend(block.value.settings_of(name));
     }
     out
 }
@@ -120,8 +120,8 @@ impl Desired {
                 .service_level_target
                 .as_ref()
                 .map(|s| ServiceLevelTarget {
-                    threshold: u32_of(s.value.threshold.value),
-                    time: u32_of(s.value.time.value),
+                    threshold: s.value.threshold.value,
+                    time: s.value.time.value,
                 }),
             max_wait_time: spec.max_wait_time.as_ref().map(|v| u32_of(v.value)),
             max_waiters: spec.max_waiters.as_ref().map(|v| u32_of(v.value)),
@@ -136,7 +136,7 @@ impl Desired {
                     enabled: o.value.enabled.value,
                 })
             }),
-            settings: settings_of(spec),
+            settings: settings_of(spec, &doc.metadata.name.value),
         }
     }
 

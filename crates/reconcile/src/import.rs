@@ -55,8 +55,8 @@ pub fn queue_docs(queues: &[Queue]) -> Vec<QueueDoc> {
                     }),
                     service_level_target: q.service_level_target.map(|s| {
                         sp(ServiceLevelTargetDoc {
-                            threshold: sp(i64::from(s.threshold)),
-                            time: sp(i64::from(s.time)),
+                            threshold: sp(s.threshold),
+                            time: sp(s.time),
                         })
                     }),
                     max_wait_time: q.max_wait_time.map(|v| sp(i64::from(v))),

@@ -235,6 +235,12 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
+
+    /// No change, and nothing of the tenant left out because it could not be read (a queue
+    /// whose id or values the adapter cannot read is named, never reported as "no changes").
+    pub fn is_clean(&self) -> bool {
+        self.changes.is_empty() && self.skipped.is_empty() && self.warnings.is_empty()
+    }
 }
 
 /// Why no plan can be made: the tenant-aware errors (a pinned id the tenant lacks, a skill it
@@ -404,6 +410,10 @@ pub(crate) fn diff_and_check(repo: &Repository, observed: &Observed) -> (Plan, V
 
     crate::tenant_graph::check(repo, &matched, &unmanaged, &mut diags);
 
+    // On Genesys Cloud, skill requirements are the queue's skill group: shown as its
+    // conditions (`language:en ≥ 4`).
+    let skill_groups = (repo.tenant.spec.platform == model::Platform::GenesysCloud)
+        .then(|| repo.tenant.spec.proficiency_levels());
     // The changes.
     let mut changes = Vec::new();
     let mut unchanged = Vec::new();
@@ -444,6 +454,7 @@ pub(crate) fn diff_and_check(repo: &Repository, observed: &Observed) -> (Plan, V
             &id_to_name,
             &matched,
             kind,
+            skill_groups.as_ref(),
         );
         let op = match current {
             None => Op::Create,
@@ -521,6 +532,7 @@ fn diff(
     id_to_name: &dyn Fn(&str) -> Option<String>,
     matched: &HashMap<&str, Option<&Queue>>,
     kind: IdKind,
+    skill_groups: Option<&model::genesys::ProficiencyLevels>,
 ) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut field = |path: &str, before: Value, after: Value| {
@@ -542,10 +554,30 @@ fn diff(
         );
     }
     if let Some(s) = &d.skill_requirements {
-        let before = cur
-            .and_then(|q| q.skill_requirements.as_deref())
-            .map_or(Value::Null, |b| json!(sorted(b)));
-        field("skillRequirements", before, json!(sorted(s)));
+        let before = cur.and_then(|q| q.skill_requirements.as_deref());
+        match skill_groups {
+            // Compared as the group's conditions: `expert` and `5` are the same level.
+            Some(levels) => {
+                let conditions = |reqs: &[tenant::SkillRequirement]| -> Value {
+                    let mut c: Vec<String> = reqs
+                        .iter()
+                        .map(|r| levels.condition(&r.skill, r.proficiency))
+                        .collect();
+                    c.sort();
+                    json!(c)
+                };
+                field(
+                    "skill group",
+                    before.map_or(Value::Null, conditions),
+                    conditions(s),
+                );
+            }
+            None => field(
+                "skillRequirements",
+                before.map_or(Value::Null, |b| json!(sorted(b))),
+                json!(sorted(s)),
+            ),
+        }
     }
     if let Some(s) = &d.service_level_target {
         let b = cur.and_then(|q| q.service_level_target);

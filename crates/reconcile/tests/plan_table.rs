@@ -25,10 +25,7 @@ fn tenant_queue(id: &str, name: &str, version: u64) -> Queue {
         id: Some(id.into()),
         version: Some(version),
         skill_requirements: Some(Vec::new()),
-        service_level_target: Some(ServiceLevelTarget {
-            threshold: 80,
-            time: 20,
-        }),
+        service_level_target: Some(ServiceLevelTarget::whole(80, 20)),
         max_wait_time: Some(300),
         max_waiters: Some(10),
         ..Queue::named(name)
@@ -403,6 +400,25 @@ fn an_unreadable_managed_queue_is_skipped_alone_and_the_others_are_planned() {
     assert!(plan.skipped[1].contains("\"C\""), "{:?}", plan.skipped);
     // No create for B or C (that would make a second queue of the same name).
     assert_eq!(actions(&plan), [("A", Action::Update)]);
+}
+
+#[test]
+fn a_plan_with_no_change_but_an_unreadable_queue_is_not_clean() {
+    let in_sync = "metadata: {name: A}\nspec: {maxWaiters: 10}\n";
+    let clean = reconcile::plan(&repo(&[in_sync]), &observed(vec![tenant_queue(A, "A", 1)]))
+        .expect("a plan");
+    assert!(clean.is_empty() && clean.is_clean());
+    for (queue, name) in [(B, "Neighbour"), (B, "B")] {
+        let docs = [in_sync, "metadata: {name: B}\nspec: {maxWaiters: 5}\n"];
+        let observed = Observed {
+            unreadable: vec![unreadable(queue, name)],
+            ..observed(vec![tenant_queue(A, "A", 1)])
+        };
+        let plan = reconcile::plan(&repo(&docs[..1 + usize::from(name == "B")]), &observed)
+            .expect("a plan");
+        assert!(plan.is_empty(), "{:?}", plan.changes);
+        assert!(!plan.is_clean(), "{name}: named, never \"no changes\"");
+    }
 }
 
 /// Writes the tenant had made when each hook ran, in order: `start A 0`, `done A 1`…

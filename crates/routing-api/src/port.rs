@@ -105,10 +105,9 @@ pub fn to_neutral(q: RemoteQueue) -> Queue {
         modified_by,
         description: q.description,
         skill_requirements: parsed,
-        service_level_target: q.service_level_target.map(|s| tenant::ServiceLevelTarget {
-            threshold: s.threshold,
-            time: s.time,
-        }),
+        service_level_target: q
+            .service_level_target
+            .map(|s| tenant::ServiceLevelTarget::whole(s.threshold, s.time)),
         overflow: q.overflow.map(|o| tenant::Overflow {
             enabled: o.enabled,
             target_id: o.target_id,
@@ -158,9 +157,10 @@ pub fn to_wire(q: &Queue) -> RemoteQueue {
         version: q.version,
         description: q.description.clone(),
         skill_requirements,
+        // Validation keeps this platform's targets whole (`DecimalRule::whole`).
         service_level_target: q.service_level_target.map(|s| ServiceLevelTarget {
-            threshold: s.threshold,
-            time: s.time,
+            threshold: s.threshold.to_u32_saturating(),
+            time: s.time.to_u32_saturating(),
         }),
         overflow: q.overflow.as_ref().map(|o| Overflow {
             enabled: o.enabled,

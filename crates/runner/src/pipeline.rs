@@ -334,14 +334,8 @@ pub(crate) enum RunOutcome {
         )
     )]
     Held { window: String, until: String },
-    /// Another replica leads: this one writes nothing.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "leader election (issue 22) produces it; the controller already reports it"
-        )
-    )]
+    /// Another replica leads (`run --leader-elect`): this one neither read nor wrote the
+    /// tenant (the controller's fence produces it).
     Standby { leader: String },
 }
 

@@ -26,10 +26,7 @@ fn written(name: &str, version: u64) -> Queue {
         proficiency: Proficiency::Advanced,
         required: true,
     }]);
-    q.service_level_target = Some(ServiceLevelTarget {
-        threshold: 80,
-        time: 20,
-    });
+    q.service_level_target = Some(ServiceLevelTarget::whole(80, 20));
     q.overflow = Some(Overflow {
         enabled: true,
         target_id: "id-other".into(),
@@ -79,6 +76,7 @@ fn ctx() -> RunContext {
         commit_id: Some("0123456789abcdef0123456789abcdef01234567".into()),
         commit_author: Some("Ada <ada@example.com>".into()),
         trigger: "commit".into(),
+        lease: None,
     }
 }
 

@@ -6,9 +6,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -123,25 +122,7 @@ impl Runner {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("cxqueues starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let l = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("listening on http://") {
-                    let _ = addr_tx.send(line[at + "listening on ".len()..].trim().to_string());
-                }
-                l.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
-        let l = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                l.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
+        let (log, addr_rx) = common::collect_output(&mut child);
         let base = match addr_rx.recv_timeout(DEADLINE) {
             Ok(a) => a,
             Err(_) => {

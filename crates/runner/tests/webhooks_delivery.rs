@@ -162,6 +162,7 @@ fn ctx() -> RunContext {
         commit_id: Some("c0ffee".into()),
         commit_author: Some("Ada <ada@example.com>".into()),
         trigger: "commit".into(),
+        lease: None,
     }
 }
 
@@ -172,10 +173,7 @@ fn update(name: &str, version: u64) -> QueueOutcome {
     q.version = Some(version);
     q.max_wait_time = Some(300);
     q.max_waiters = Some(50);
-    q.service_level_target = Some(ServiceLevelTarget {
-        threshold: 80,
-        time: 20,
-    });
+    q.service_level_target = Some(ServiceLevelTarget::whole(80, 20));
     q.skill_requirements = Some(vec![SkillRequirement {
         skill: "language:en".into(),
         proficiency: Proficiency::Advanced,
@@ -862,6 +860,7 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
         commit_id: Some("abc123".into()),
         commit_author: Some("Ada <ada@example.com>".into()),
         trigger: "cli".into(),
+        lease: None,
     };
     let opts = ApplyOptions {
         observers: recorder.observers(&repo, ctx.clone()).unwrap(),

@@ -41,6 +41,8 @@ use crate::{
     wire,
 };
 
+mod skillgroups;
+
 /// Where the Genesys face is mounted: a client's API base and login base are both
 /// `{sim base URL}/genesys`.
 pub const GENESYS_PREFIX: &str = "/genesys";
@@ -70,6 +72,8 @@ pub(crate) struct Memory {
     created: HashMap<String, Instant>,
     /// Deleted queues (Genesys shape) and when.
     deleted: Vec<(Value, Instant)>,
+    /// Skill expression groups, in the order they were made ([`skillgroups`]).
+    pub(crate) skill_groups: Vec<Value>,
 }
 
 impl Memory {
@@ -103,7 +107,7 @@ impl SimState {
 
 /// An error in the Genesys body.
 #[derive(Debug)]
-struct GenesysError {
+pub(crate) struct GenesysError {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -111,7 +115,7 @@ struct GenesysError {
 }
 
 impl GenesysError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -188,7 +192,7 @@ impl From<ApiError> for GenesysError {
     }
 }
 
-type Answer = Result<Response, GenesysError>;
+pub(crate) type Answer = Result<Response, GenesysError>;
 
 /// The Genesys face's routes (mounted under [`GENESYS_PREFIX`] by [`crate::router`]).
 pub(crate) fn router() -> Router<SimState> {
@@ -203,6 +207,16 @@ pub(crate) fn router() -> Router<SimState> {
             get(get_queue).put(put_queue).delete(delete_queue),
         )
         .route("/api/v2/routing/skills", get(list_skills))
+        .route(
+            "/api/v2/routing/skillgroups",
+            get(skillgroups::list).post(skillgroups::create),
+        )
+        .route(
+            "/api/v2/routing/skillgroups/{id}",
+            get(skillgroups::get_one)
+                .patch(skillgroups::patch)
+                .delete(skillgroups::delete),
+        )
         .merge(analytics::routes())
 }
 
@@ -222,13 +236,34 @@ pub(crate) fn to_genesys(stored: &Value) -> Value {
             .as_object_mut()
             .map(|m| m.entry("call").or_insert_with(|| json!({})));
         if let Some(Value::Object(call)) = media {
-            call.insert(
-                "serviceLevel".into(),
-                json!({"percentage": threshold / 100.0, "durationMs": time * 1000}),
-            );
+            // The exact level a Genesys write stored stays, unless the routing-API face has
+            // changed the target since.
+            let kept = call
+                .get("serviceLevel")
+                .and_then(rounded_target)
+                .is_some_and(|t| t == slt);
+            if !kept {
+                call.insert(
+                    "serviceLevel".into(),
+                    json!({"percentage": threshold / 100.0, "durationMs": time * 1000}),
+                );
+            }
         }
     }
     Value::Object(obj)
+}
+
+/// The routing-API target a Genesys service level stands for (rounded to whole per cent and
+/// seconds, the time within the routing API's 1–300), or `None` when it is out of range.
+fn rounded_target(level: &Value) -> Option<Value> {
+    let p = level.get("percentage").and_then(Value::as_f64)?;
+    let ms = level.get("durationMs").and_then(Value::as_f64)?;
+    ((0.0..=1.0).contains(&p) && ms >= 1000.0).then(|| {
+        json!({
+            "threshold": (p * 100.0).round() as i64,
+            "time": ((ms / 1000.0).round() as i64).clamp(1, 300),
+        })
+    })
 }
 
 /// A Genesys request body as the stored shape: the call service level becomes
@@ -239,21 +274,16 @@ fn from_genesys(body: Value, current: Option<&Value>) -> Result<Value, GenesysEr
         return Err(ApiError::BadRequest(vec!["body: must be a JSON object".into()]).into());
     };
     let level = obj
-        .get_mut("mediaSettings")
-        .and_then(|m| m.get_mut("call"))
-        .and_then(Value::as_object_mut)
-        .and_then(|call| call.remove("serviceLevel"));
+        .get("mediaSettings")
+        .and_then(|m| m.get("call"))
+        .and_then(|call| call.get("serviceLevel"))
+        .cloned();
     if let Some(level) = level {
-        let pct = level.get("percentage").and_then(Value::as_f64);
-        let ms = level.get("durationMs").and_then(Value::as_f64);
-        match (pct, ms) {
-            (Some(p), Some(ms)) if (0.0..=1.0).contains(&p) && ms >= 1000.0 => {
-                obj.insert(
-                    "serviceLevelTarget".into(),
-                    json!({"threshold": (p * 100.0).round() as i64, "time": (ms / 1000.0).round() as i64}),
-                );
+        match rounded_target(&level) {
+            Some(target) => {
+                obj.insert("serviceLevelTarget".into(), target);
             }
-            _ => {
+            None => {
                 return Err(ApiError::BadRequest(vec![
                     "mediaSettings.call.serviceLevel: percentage must be 0–1 and durationMs at least 1000".into(),
                 ])
@@ -405,16 +435,36 @@ async fn get_queue(
     Ok(Json(queue).into_response())
 }
 
-fn parse(body: &Bytes) -> Result<Value, GenesysError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(vec![format!("body: invalid JSON: {e}")]).into())
+fn parse(st: &SimState, body: &Bytes) -> Result<Value, GenesysError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        GenesysError::from(ApiError::BadRequest(vec![format!(
+            "body: invalid JSON: {e}"
+        )]))
+    })?;
+    // As Genesys: rule 1 always evaluates the queue itself and may not name it.
+    if v.pointer("/conditionalGroupRouting/rules/0/queue")
+        .is_some()
+    {
+        return Err(ApiError::BadRequest(vec![
+            "conditionalGroupRouting.rules[0].queue: the first rule evaluates this queue; leave queue out".into(),
+        ])
+        .into());
+    }
+    if let Some(id) = skillgroups::unknown_member_groups(st, &v) {
+        return Err(ApiError::BadRequest(vec![format!(
+            "memberGroups: skill group {id} does not exist"
+        )])
+        .into());
+    }
+    Ok(v)
 }
 
 async fn create_queue(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> Answer {
+    let parsed = parse(&st, &body)?;
     let stored = {
         let mut tenant = st.tenant();
         let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
-        tenant.create(from_genesys(parse(&body)?, None)?, &actor)?
+        tenant.create(from_genesys(parsed, None)?, &actor)?
     };
     if let Some(id) = stored["id"].as_str() {
         let mut memory = st.genesys();
@@ -431,13 +481,14 @@ async fn put_queue(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Answer {
+    let parsed = parse(&st, &body)?;
     let mut tenant = st.tenant();
     let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
     // The rival admin strikes between the client's read and this write: without versions,
     // the write below wins.
     crate::tenant::rival_strikes(&st, &mut tenant, &id)?;
     let current = tenant.queue(&id).cloned().ok_or(ApiError::NotFound)?;
-    let stored = from_genesys(parse(&body)?, Some(&current))?;
+    let stored = from_genesys(parsed, Some(&current))?;
     let written = tenant.update(&id, version_of(&current), stored, &actor)?;
     Ok(Json(to_genesys(&written)).into_response())
 }

@@ -47,6 +47,10 @@ pub enum TenantError {
     /// The platform's adapter cannot do this (yet).
     #[error("{0}")]
     Unsupported(String),
+    /// The caller's fence refused the write before anything was sent (a runner that may no
+    /// longer hold its leader Lease).
+    #[error("not sent: {0}")]
+    Fenced(String),
 }
 
 /// The failure underneath a [`TenantError`] (cheap to clone, so the error stays `Clone`).
@@ -100,6 +104,8 @@ pub enum ErrorKind {
     Config,
     /// The adapter cannot do this.
     Unsupported,
+    /// The caller's fence kept the write from being sent.
+    Fenced,
 }
 
 impl ErrorKind {
@@ -115,6 +121,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::Config => "config",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Fenced => "fenced",
         }
     }
 
@@ -159,6 +166,7 @@ impl TenantError {
             TenantError::Transport { .. } => ErrorKind::Transport,
             TenantError::Config(_) => ErrorKind::Config,
             TenantError::Unsupported(_) => ErrorKind::Unsupported,
+            TenantError::Fenced(_) => ErrorKind::Fenced,
         }
     }
 

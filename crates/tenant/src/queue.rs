@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use model::Proficiency;
+use model::{Decimal, Proficiency};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -121,12 +121,24 @@ pub struct SkillRequirement {
     pub required: bool,
 }
 
+/// Exact decimals: a platform that holds `87.5` % or `20.5` s keeps them; platforms that hold
+/// whole numbers only are validated to whole numbers before anything is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceLevelTarget {
     /// Percentage 0–100 of interactions answered within `time`.
-    pub threshold: u32,
+    pub threshold: Decimal,
     /// Seconds.
-    pub time: u32,
+    pub time: Decimal,
+}
+
+impl ServiceLevelTarget {
+    /// A target of whole numbers.
+    pub fn whole(threshold: u32, time: u32) -> Self {
+        Self {
+            threshold: threshold.into(),
+            time: time.into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; run's flags make its variant the largest"
+)]
 pub(crate) enum Command {
     /// Offline checks of the whole repository.
     Validate(cmd::validate::ValidateArgs),

@@ -235,7 +235,7 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() {
+    Ok(if args.detailed_exitcode && !plan.is_clean() {
         Outcome::Changes
     } else {
         Outcome::Success

@@ -19,9 +19,13 @@ use crate::exit::{CliError, Outcome};
 use crate::recorder::Recorder;
 use crate::run::controller::{self, Context, Options};
 use crate::run::git::GitSource;
+use crate::run::hook::{self, HookState};
 use crate::run::http::{AppState, ServerLimits, TriggerToken, router, serve};
+use crate::run::lease::{self, ElectionConfig, Elector};
 use crate::run::metrics::Metrics;
 use crate::run::optimize::{OptimizeBranch, OptimizeState, router as optimize_router};
+use crate::run::remote::{self, GitAuth, Remote, RemoteUrl};
+use crate::run::standby::Forwarder;
 use crate::run::status::{SharedStatus, Status};
 use crate::run::{Trigger, format_duration, parse_duration, watch as head_watch};
 use crate::tenant::connect;
@@ -45,9 +49,31 @@ pub(crate) struct RunArgs {
     pub tenant: TenantArgs,
     #[command(flatten)]
     pub state: StateArgs,
-    /// The branch to follow (default: the branch HEAD points at).
+    /// The branch to follow (default: the branch HEAD points at; `main` with --git-url).
     #[arg(long)]
     pub branch: Option<String>,
+    /// Follow a remote repository instead of a checkout: https://, ssh:// (or user@host:path)
+    /// or file://. Cloned into the state directory, fetched every --poll and on a signed
+    /// GitHub push (`POST /v1/hooks/github`). Credentials come from the environment
+    /// (CXQUEUES_GIT_TOKEN[_FILE], CXQUEUES_GIT_SSH_KEY_FILE, CXQUEUES_GIT_KNOWN_HOSTS).
+    #[arg(long, value_name = "URL")]
+    pub git_url: Option<String>,
+    /// Elect one leader among replicas with a Kubernetes Lease: only the holder reads and
+    /// writes the tenant; the others stand by.
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// The Lease's name (DNS-1123; default: cxqueues-<tenant name>).
+    #[arg(long, value_name = "NAME", requires = "leader_elect")]
+    pub leader_elect_lease_name: Option<String>,
+    /// How long a Lease not renewed stays with its holder before a standby takes it.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+    /// How long the leader keeps writing without a successful renewal (then it stops).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub leader_elect_renew_deadline: Duration,
+    /// How often the Lease is tried (renewed by the leader, read by a standby).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub leader_elect_retry_period: Duration,
     /// How often to check the tenant for drift (30s, 5m, 1h).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub resync: Duration,
@@ -103,9 +129,11 @@ pub(crate) struct RunArgs {
     /// Close a connection that sends and receives nothing for this long.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub http_idle_timeout: Duration,
-    /// HTTP connections open at once; those beyond are closed at once (and logged).
-    #[arg(long, value_name = "N", default_value_t = crate::run::http::DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
-    pub http_max_connections: usize,
+    /// HTTP connections open at once (default: half the open-file limit, which is raised to
+    /// its hard limit at start, at most 4096). At the cap a new connection closes the oldest
+    /// one that has sent no request (logged once per burst).
+    #[arg(long, value_name = "N", value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
+    pub http_max_connections: Option<usize>,
 }
 
 fn init_logging(format: LogFormat) {
@@ -151,8 +179,38 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     init_logging(args.log_format);
     // Signals are caught from the start, so that none ends the process half-way.
     let signal = tokio::spawn(shutdown_signal());
+    let open_files = crate::run::http::raise_open_file_limit();
 
-    let git = GitSource::open(&args.repo.repo, args.branch.as_deref())?;
+    // With --git-url: a bare clone in the state directory, fetched once before anything
+    // reads the branch (a failure is not fatal: the loop tries again, not ready meanwhile).
+    let (git, remote, first_fetch) = match &args.git_url {
+        Some(raw) => {
+            let url = RemoteUrl::parse(raw).map_err(|e| CliError::Usage(e.to_string()))?;
+            let auth =
+                GitAuth::from_env(url.transport).map_err(|e| CliError::Usage(e.to_string()))?;
+            let branch = args.branch.as_deref().unwrap_or("main");
+            let remote = Arc::new(
+                Remote::open(url, auth, branch, &args.state.state_dir)
+                    .map_err(|e| CliError::Usage(e.to_string()))?,
+            );
+            let fetched = remote::fetch_blocking(&remote).await;
+            if let Err(e) = &fetched {
+                warn!(error = %e, "the first fetch failed: not ready until a fetch succeeds");
+            }
+            let git = GitSource::open(remote.dir(), Some(branch))?;
+            (git, Some(remote), Some(fetched))
+        }
+        None => (
+            GitSource::open(&args.repo.repo, args.branch.as_deref())?,
+            None,
+            None,
+        ),
+    };
+    if remote.is_none()
+        && let Ok(Some(reason)) = git.missing_branch()
+    {
+        warn!("not ready: {reason}");
+    }
     let optimize_branch = match &args.optimize_branch {
         Some(name) => {
             let b = OptimizeBranch::new(name, &args.optimize_author, git.branch())
@@ -177,6 +235,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     // The audit log and the webhook outbox (--state-dir), as `apply` keeps them. Without
     // --sim, a webhook whose key variable is missing stops the start; with --sim, each run
     // keeps only the loopback webhooks (and says so once).
+    let seed_name = seed_repo.tenant.metadata.name.clone();
     let mut check = seed_repo;
     if args.tenant.sim {
         check.tenant.spec.webhooks.clear();
@@ -200,6 +259,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         crate::run::metrics::stats_of(conn.client.clone()),
         status.clone(),
     ));
+    if let (Some(remote), Some(fetched)) = (&remote, &first_fetch) {
+        remote::record(remote, &status, &metrics, fetched);
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Io {
@@ -214,6 +276,20 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     // The banner first, flushed, before anything that logs is started: piped, it still
     // comes before the first log line.
     banner(&args, &git, addr, conn.sim_url(), token.is_some());
+    let elector = if args.leader_elect {
+        Some(Arc::new(
+            elector(&args, &check_name(&args, &seed_name), addr).await?,
+        ))
+    } else {
+        None
+    };
+    let fence = elector
+        .as_ref()
+        .map_or_else(lease::Fence::open, |e| e.fence());
+    if elector.is_some() {
+        // A standby until the Lease says otherwise.
+        status.write().role = Some(crate::run::status::Role::Standby);
+    }
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel::<Trigger>();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let accepting = Arc::new(AtomicBool::new(true));
@@ -226,6 +302,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         sim: args.tenant.sim,
         lock: Arc::default(),
     };
+    let fetch_now = remote
+        .as_ref()
+        .map(|_| Arc::new(tokio::sync::Notify::new()));
     let app = router(AppState {
         status: status.clone(),
         metrics: metrics.clone(),
@@ -236,12 +315,31 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         status_requires_token: args.status_requires_token,
         body_limit: args.http_body_limit,
     })
-    .merge(optimize_router(optimize_state.clone()));
+    .merge(optimize_router(optimize_state.clone()))
+    .merge(hook::router(HookState::from_env(
+        git.branch(),
+        fetch_now.clone(),
+    )));
+    // A standby hands the routes that start work to the leader.
+    let app = match &elector {
+        Some(e) => app.layer(axum::middleware::from_fn_with_state(
+            Forwarder::new(
+                fence.clone(),
+                status.clone(),
+                e.config().identity.clone(),
+                args.leader_elect_retry_period,
+            ),
+            crate::run::standby::forward,
+        )),
+        None => app,
+    };
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let limits = ServerLimits {
         header_timeout: args.http_header_timeout,
         idle_timeout: args.http_idle_timeout,
-        max_connections: args.http_max_connections,
+        max_connections: args
+            .http_max_connections
+            .unwrap_or_else(|| crate::run::http::default_max_connections(open_files)),
     };
     let server = tokio::spawn(serve(listener, app, limits, async move {
         let _ = http_stop_rx.await;
@@ -261,12 +359,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
             shutdown_rx.clone(),
         ))
     });
+    let metrics_for_remote = metrics.clone();
     let ctx = Arc::new(
         Context::new(
             git.clone(),
             conn.client.clone(),
             status.clone(),
-            metrics,
+            metrics.clone(),
             Options {
                 self_heal: !args.no_self_heal,
                 parallelism: args.parallelism,
@@ -275,18 +374,40 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
                 sim: args.tenant.sim,
             },
         )
-        .with_recorder(recorder.clone()),
+        .with_recorder(recorder.clone())
+        .with_fence(fence.clone()),
     );
     if let Some(first) = first {
         ctx.prime(first);
     }
-    let watcher = head_watch::spawn(
-        git.clone(),
-        head.clone(),
-        args.poll,
-        trigger_tx.clone(),
-        shutdown_rx.clone(),
-    );
+    // A remote is fetched (every --poll, and at once on a signed push); a checkout is watched.
+    let watcher = match (&remote, &fetch_now) {
+        (Some(remote), Some(now)) => tokio::spawn(remote::follow(
+            remote.clone(),
+            args.poll,
+            now.clone(),
+            status.clone(),
+            metrics_for_remote.clone(),
+            trigger_tx.clone(),
+            shutdown_rx.clone(),
+        )),
+        _ => head_watch::spawn(
+            git.clone(),
+            head.clone(),
+            args.poll,
+            trigger_tx.clone(),
+            shutdown_rx.clone(),
+        ),
+    };
+    // The Lease is renewed until the run in flight has finished (so that its writes stay
+    // fenced in), then released.
+    let (election_stop_tx, election_stop_rx) = watch::channel(false);
+    let election = elector.as_ref().map(|e| {
+        tokio::spawn(
+            e.clone()
+                .run(status.clone(), trigger_tx.clone(), election_stop_rx.clone()),
+        )
+    });
     let _ = trigger_tx.send(Trigger::commit(head));
     let mut loop_task = tokio::spawn(controller::run(ctx, trigger_rx, shutdown_rx));
 
@@ -297,6 +418,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         poll = %format_duration(args.poll),
         self_heal = !args.no_self_heal,
         trigger_endpoint = token.is_some(),
+        open_files = open_files.unwrap_or_default(),
+        max_connections = limits.max_connections,
         "cxqueues run started"
     );
 
@@ -333,6 +456,20 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     {
         warn!("the scheduled optimization did not stop in time");
     }
+    // The write in flight is done: give the Lease up so that a standby takes over at once.
+    if let Some(e) = &elector {
+        let _ = election_stop_tx.send(true);
+        if let Some(task) = election {
+            let _ = task.await;
+        }
+        match e.release().await {
+            Ok(true) => info!(lease = %e.config().lease_name, "released the Lease"),
+            Ok(false) => {}
+            Err(err) => {
+                warn!(error = %err, "cannot release the Lease; a standby takes it once it expires")
+            }
+        }
+    }
     let _ = http_stop_tx.send(());
     if tokio::time::timeout(Duration::from_secs(5), server)
         .await
@@ -358,6 +495,60 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
+/// The Lease name: `--leader-elect-lease-name`, else `cxqueues-` and the tenant's name.
+fn check_name(args: &RunArgs, tenant: &str) -> String {
+    args.leader_elect_lease_name
+        .clone()
+        .unwrap_or_else(|| lease::default_lease_name(tenant))
+}
+
+/// The elector of `--leader-elect`: the cluster found as client-go does, the settings checked.
+async fn elector(args: &RunArgs, lease_name: &str, addr: SocketAddr) -> Result<Elector, CliError> {
+    if !lease::is_dns1123_label(lease_name) {
+        return Err(CliError::Usage(format!(
+            "--leader-elect-lease-name {lease_name:?} is not a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters"
+        )));
+    }
+    let (client, namespace) = lease::connect()
+        .await
+        .map_err(|e| CliError::Usage(format!("--leader-elect: {e}")))?;
+    // The leader's address for the standbys: the pod's IP, else the address we listen on.
+    let endpoint = match std::env::var("POD_IP")
+        .ok()
+        .and_then(|ip| ip.trim().parse().ok())
+    {
+        Some(ip) => Some(format!("http://{}", SocketAddr::new(ip, addr.port()))),
+        None if !addr.ip().is_unspecified() => Some(format!("http://{addr}")),
+        None => None,
+    };
+    let cfg = ElectionConfig {
+        lease_name: lease_name.to_string(),
+        namespace,
+        identity: lease::default_identity(),
+        lease_duration: args.leader_elect_lease_duration,
+        renew_deadline: args.leader_elect_renew_deadline,
+        retry_period: args.leader_elect_retry_period,
+        endpoint,
+    };
+    cfg.validate().map_err(CliError::Usage)?;
+    info!(
+        lease = %cfg.lease_name,
+        namespace = %cfg.namespace,
+        identity = %cfg.identity,
+        "leader election on: standing by until the Lease is ours"
+    );
+    Ok(Elector::new(cfg, client))
+}
+
+/// `--git-url` as it may be shown (without userinfo).
+fn git_url_shown(args: &RunArgs) -> String {
+    args.git_url
+        .as_deref()
+        .and_then(|u| RemoteUrl::parse(u).ok())
+        .map(|u| u.shown)
+        .unwrap_or_default()
+}
+
 fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>, trigger: bool) {
     let queues = if git.prefix().as_os_str().is_empty() {
         "queues/".to_string()
@@ -369,7 +560,10 @@ fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>
         out,
         "cxqueues run: following branch {} of {} (resync every {}, self-heal {})",
         git.branch(),
-        args.repo.repo.display(),
+        match &args.git_url {
+            Some(_) => git_url_shown(args),
+            None => args.repo.repo.display().to_string(),
+        },
         format_duration(args.resync),
         if args.no_self_heal { "off" } else { "on" }
     );

@@ -239,8 +239,12 @@ fn pretty(v: &Value) -> String {
     }
 }
 
-/// `language:en advanced (required)`, for a skill requirement.
+/// `language:en advanced (required)`, for a skill requirement; a text (a skill group's
+/// condition, `language:en ≥ 4`) as it is.
 fn skill_line(v: &Value) -> String {
+    if let Value::String(text) = v {
+        return safe(text);
+    }
     match (v.get("skill"), v.get("proficiency"), v.get("required")) {
         (Some(Value::String(s)), Some(Value::String(p)), Some(Value::Bool(r))) => {
             format!("{} {p}{}", safe(s), if *r { "" } else { " (optional)" })

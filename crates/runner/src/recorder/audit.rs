@@ -61,6 +61,16 @@ pub struct RunContext {
     pub commit_author: Option<String>,
     /// What started the run: `cli` (apply), `commit`, `resync`, `manual` (trigger endpoint)…
     pub trigger: String,
+    /// The leader Lease the run writes under (`run --leader-elect`).
+    pub lease: Option<LeaseTerm>,
+}
+
+/// The leader Lease a write went out under: its holder and term (`leaseTransitions`). Two
+/// intents of one queue under different holders in the same term would show a double write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseTerm {
+    pub holder: String,
+    pub term: i32,
 }
 
 impl RunContext {
@@ -70,6 +80,7 @@ impl RunContext {
             commit_id: None,
             commit_author: None,
             trigger: trigger.into(),
+            lease: None,
         }
     }
 }
@@ -218,6 +229,11 @@ pub struct AuditRecord {
     /// `OPTIMIZE_PROPOSAL` records: per queue, the inputs used and the prediction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proposal: Option<serde_json::Value>,
+    /// With `run --leader-elect`: the Lease holder the run wrote as, and its term.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_holder: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_term: Option<i32>,
     pub prev_hash: String,
     /// Filled in by [`AuditLog::append`].
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -257,6 +273,8 @@ impl AuditRecord {
             intended: None,
             intent_id: None,
             proposal: None,
+            lease_holder: ctx.lease.as_ref().map(|l| l.holder.clone()),
+            lease_term: ctx.lease.as_ref().map(|l| l.term),
             prev_hash: String::new(),
             hash: String::new(),
         }
@@ -287,6 +305,8 @@ impl AuditRecord {
             intended: None,
             intent_id: None,
             proposal: None,
+            lease_holder: ctx.lease.as_ref().map(|l| l.holder.clone()),
+            lease_term: ctx.lease.as_ref().map(|l| l.term),
             prev_hash: String::new(),
             hash: String::new(),
         }

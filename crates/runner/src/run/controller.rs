@@ -32,6 +32,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::git::{GitError, GitSource, Snapshot};
+use super::lease::{Fence, FencedTenant};
 use super::metrics::Metrics;
 use super::status::{Problem, QueueState, QueueStatus, RunRecord, RunResult, SharedStatus};
 use super::{Trigger, TriggerKind, format_duration, rfc3339, wall_time_of};
@@ -139,6 +140,9 @@ pub(crate) struct Context<T> {
     pub opts: Options,
     /// The audit log and the webhook outbox (`--state-dir`), when kept.
     pub recorder: Option<Arc<Recorder>>,
+    /// Whether this runner may touch the tenant (`--leader-elect`; always open without it),
+    /// checked before a run reads the tenant and again before each write.
+    pub fence: Fence,
     memory: Mutex<Memory>,
 }
 
@@ -157,8 +161,15 @@ impl<T> Context<T> {
             metrics,
             opts,
             recorder: None,
+            fence: Fence::open(),
             memory: Mutex::new(Memory::default()),
         }
+    }
+
+    /// Touches the tenant only while `fence` is open (the Lease holder's).
+    pub fn with_fence(mut self, fence: Fence) -> Self {
+        self.fence = fence;
+        self
     }
 
     /// Records every apply in the audit log and sends its webhooks.
@@ -250,8 +261,9 @@ fn problems(diags: &[model::Diagnostic], errors: bool) -> Vec<Problem> {
 enum Round {
     /// The branch could not be read.
     Git(GitError),
-    /// The branch has no commit yet.
-    NoCommit,
+    /// The branch has no commit yet; `missing` says why when the branch does not exist at
+    /// all (a mistyped `--branch`).
+    NoCommit { missing: Option<String> },
     /// The newest commit is invalid, and no good commit needs the tenant now.
     HeadInvalid(Arc<Snapshot>),
     /// The pipeline ran for `desired`: the newest commit, or while it is invalid the last
@@ -273,7 +285,11 @@ pub(crate) async fn reconcile<T: Tenant>(run: &Run, ctx: &Context<T>) -> Result<
 async fn run_round<T: Tenant>(run: &Run, ctx: &Context<T>) -> Round {
     let head = match newest(ctx).await {
         Ok(Some(head)) => head,
-        Ok(None) => return Round::NoCommit,
+        Ok(None) => {
+            let git = ctx.git.clone();
+            let missing = blocking(move || git.missing_branch()).await.ok().flatten();
+            return Round::NoCommit { missing };
+        }
         Err(e) => return Round::Git(e),
     };
     // Which commit is the tenant held to: the newest, or while it is invalid, the last good one.
@@ -294,17 +310,32 @@ async fn run_round<T: Tenant>(run: &Run, ctx: &Context<T>) -> Round {
     } else {
         head.clone()
     };
+    // A standby (or a leader whose last renewal is too old) does not touch the tenant.
+    if let Err(why) = ctx.fence.check() {
+        debug!("{why}");
+        let leader = ctx
+            .fence
+            .holder()
+            .unwrap_or_else(|| "no one yet".to_string());
+        return Round::Ran {
+            head,
+            desired,
+            outcome: Ok(RunOutcome::Standby { leader }),
+        };
+    }
     let applied_before = applied.as_deref() == Some(desired.commit.id.as_str());
     let audit = RunContext {
         commit_id: Some(desired.commit.id.clone()),
         commit_author: Some(desired.commit.author.clone()),
         trigger: run.kind.as_str().to_string(),
+        lease: ctx.fence.check().ok().flatten(),
     };
     let hooks = webhook_repo(ctx, &desired);
     let t = Instant::now();
     let outcome = pipeline::run(
         &Desired::repo(&desired.repo),
-        &ctx.client,
+        // Every write checks the fence again before it is sent.
+        &FencedTenant::new(&ctx.client, &ctx.fence),
         pipeline::Options {
             mode: Mode::Reconcile {
                 applied_before,
@@ -340,12 +371,28 @@ fn conclude<T: Tenant>(ctx: &Context<T>, round: Round) -> Result<Action, Error> 
             ctx.status.write().errors = vec![Problem::message(e.to_string())];
             return Err(e.into());
         }
-        Round::NoCommit => {
+        Round::NoCommit {
+            missing: Some(reason),
+        } => {
+            // A branch that does not exist makes the runner not ready, with the reason.
+            let mut st = ctx.status.write();
+            if st.not_ready.as_deref() != Some(reason.as_str()) {
+                warn!("not ready: {reason}");
+            }
+            st.not_ready = Some(reason.clone());
+            st.commit = None;
+            st.result = Some(RunResult::Invalid);
+            st.errors = vec![Problem::message(&reason)];
+            st.warnings.clear();
+            return Ok(Action::done(RunResult::Invalid, reason));
+        }
+        Round::NoCommit { missing: None } => {
             let message = format!(
                 "the branch {} has no commit yet: commit a repository to it",
                 ctx.git.branch()
             );
             let mut st = ctx.status.write();
+            st.not_ready = None;
             st.commit = None;
             st.result = Some(RunResult::Invalid);
             st.errors = vec![Problem::message(&message)];
@@ -355,6 +402,7 @@ fn conclude<T: Tenant>(ctx: &Context<T>, round: Round) -> Result<Action, Error> 
         Round::HeadInvalid(head) => {
             let summary = log_invalid_head(&head);
             let mut st = ctx.status.write();
+            st.not_ready = None;
             st.commit = Some(head.commit.clone());
             st.errors = problems(&head.repo.diagnostics, true);
             st.warnings = problems(&head.repo.diagnostics, false);
@@ -514,6 +562,7 @@ fn conclude<T: Tenant>(ctx: &Context<T>, round: Round) -> Result<Action, Error> 
         }
     }
     let mut st = ctx.status.write();
+    st.not_ready = None;
     st.commit = Some(head.commit.clone());
     st.errors = errors;
     st.warnings = warnings;
@@ -838,8 +887,11 @@ pub(crate) async fn run<T: Tenant>(
         {
             let mut st = ctx.status.write();
             st.running = false;
-            if outcome.is_ok() {
-                st.ready = true;
+            if let Ok(a) = &outcome {
+                // A standby is ready once it has read the Lease (the elector says so).
+                if a.result != RunResult::Standby {
+                    st.ready = true;
+                }
             } else {
                 st.result = Some(RunResult::Failed);
             }

@@ -178,6 +178,42 @@ impl GitSource {
         }
     }
 
+    /// Why the followed branch cannot be reconciled although the repository is there: it does
+    /// not exist while other branches do, or HEAD points at another one (a mistyped
+    /// `--branch`). `None` when it exists, or when it is the unborn branch of a repository
+    /// with no commit yet.
+    pub fn missing_branch(&self) -> Result<Option<String>, GitError> {
+        let repo = self.open_repo()?;
+        let name = format!("refs/heads/{}", self.branch);
+        if repo.find_reference(&name).is_ok() {
+            return Ok(None);
+        }
+        let mut branches: Vec<String> = repo
+            .branches(Some(git2::BranchType::Local))?
+            .filter_map(|b| b.ok())
+            .filter_map(|(b, _)| b.name().ok().flatten().map(str::to_string))
+            .collect();
+        branches.sort();
+        let unborn_head = repo
+            .find_reference("HEAD")
+            .ok()
+            .and_then(|h| h.symbolic_target().ok().flatten().map(str::to_string))
+            .is_some_and(|t| t == name);
+        if branches.is_empty() && unborn_head {
+            return Ok(None);
+        }
+        let known = if branches.is_empty() {
+            "it has no branch yet".to_string()
+        } else {
+            let shown: Vec<&str> = branches.iter().take(20).map(String::as_str).collect();
+            format!("its branches: {}", shown.join(", "))
+        };
+        Ok(Some(format!(
+            "the branch {:?} does not exist in the repository ({known}): check --branch",
+            self.branch
+        )))
+    }
+
     /// Reads and checks the repository as commit `id` holds it. Only the Queue files that
     /// changed since the last commit read are parsed again.
     pub(crate) fn read_commit(&self, id: &str, opts: &LoadOptions) -> Result<Snapshot, GitError> {

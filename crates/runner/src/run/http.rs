@@ -11,18 +11,21 @@
 //! token. It carries no secret: tenant errors reach it only as the adapters' redacted and
 //! sanitised text, webhook URLs without query or userinfo.
 //!
-//! [`serve`] bounds what clients can hold: at most `--http-max-connections` connections (a
-//! connection beyond is closed at once, and a warning is logged once per burst), request
+//! [`serve`] bounds what clients can hold: at most `--http-max-connections` connections (by
+//! default half the open-file limit, which `run` raises to its hard limit at start, at most
+//! 4,096; at the cap a new connection closes the oldest one that has sent no request, and a
+//! warning is logged once per burst), request
 //! headers within `--http-header-timeout`, and no connection silent for longer than
 //! `--http-idle-timeout`. Every route refuses a body above its limit with 413
 //! (`--http-body-limit`; `/v1/optimize` has `--optimize-body-limit`). So clients cannot use up
 //! the descriptors the reconciles need.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -41,7 +44,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
 use tracing::{info, warn};
@@ -95,8 +98,47 @@ pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024;
 pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of `run --http-idle-timeout`.
 pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// The default of `run --http-max-connections`: far below the usual 1024 descriptors.
+/// The default of `run --http-max-connections` when the open-file limit is unknown.
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 128;
+/// The largest default of `run --http-max-connections`.
+pub(crate) const MAX_DEFAULT_CONNECTIONS: usize = 4096;
+
+/// Raises the soft open-file limit to the hard one (as Go's runtime does at start), so that
+/// client connections cannot use up the descriptors the reconciles need. Returns the limit
+/// now in force (`None` where it cannot be read).
+pub(crate) fn raise_open_file_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let soft = limit.current;
+    // Linux refuses an infinite open-file limit; its own ceiling is fs.nr_open (2^20 by default).
+    let hard = limit.maximum.unwrap_or(1 << 20);
+    if soft.is_some_and(|s| s >= hard) {
+        return soft;
+    }
+    let raised = rustix::process::Rlimit {
+        current: Some(hard),
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => Some(hard),
+        Err(e) => {
+            warn!(error = %e, "cannot raise the open-file limit; keeping it");
+            soft
+        }
+    }
+}
+
+/// The default connection cap for an open-file limit: half of it, at most
+/// [`MAX_DEFAULT_CONNECTIONS`] (the other half stays for the tenant, git, the audit log and
+/// webhooks).
+pub(crate) fn default_max_connections(open_files: Option<u64>) -> usize {
+    match open_files {
+        Some(n) => usize::try_from(n / 2)
+            .unwrap_or(usize::MAX)
+            .clamp(1, MAX_DEFAULT_CONNECTIONS),
+        None => DEFAULT_MAX_CONNECTIONS,
+    }
+}
 
 /// What [`serve`] allows each client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,15 +197,58 @@ fn too_large(limit: usize) -> Response {
     )
 }
 
+/// One open connection, as the cap sees it: whether it has sent a request yet, and how to
+/// close it.
+#[derive(Debug)]
+struct Slot {
+    requested: Arc<AtomicBool>,
+    close: Arc<Notify>,
+}
+
+/// The open connections by arrival order (the oldest first).
+type Slots = Arc<Mutex<BTreeMap<u64, Slot>>>;
+
+/// Makes room for one more connection when `open` is at `cap`: closes the oldest connection
+/// that has not sent a request. `false`: every open connection has sent one (the new one is
+/// refused).
+fn make_room(open: &mut BTreeMap<u64, Slot>, cap: usize) -> Admission {
+    if open.len() < cap {
+        return Admission::Below;
+    }
+    let idle = open
+        .iter()
+        .find(|(_, s)| !s.requested.load(Ordering::SeqCst))
+        .map(|(id, _)| *id);
+    match idle.and_then(|id| open.remove(&id)) {
+        Some(slot) => {
+            slot.close.notify_one();
+            Admission::Evicted
+        }
+        None => Admission::Refused,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admission {
+    Below,
+    Evicted,
+    Refused,
+}
+
 /// Serves `app` on `listener` within `limits` until `stop` resolves; then lets the requests
 /// in flight finish.
+///
+/// At the connection cap, a new connection closes the oldest one that has not sent a request
+/// yet (so idle connections cannot lock out a kubelet's probe); only when every open
+/// connection has sent one is the new connection closed instead.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,
     stop: impl Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let slots: Slots = Arc::default();
+    let mut next_id = 0u64;
     let (closing_tx, closing_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut at_cap = false;
@@ -187,25 +272,48 @@ pub(crate) async fn serve(
             }
         };
         accept_failing = false;
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            if !at_cap {
+        let admission = make_room(
+            &mut slots.lock().unwrap_or_else(|p| p.into_inner()),
+            limits.max_connections,
+        );
+        match admission {
+            Admission::Below if at_cap => {
+                info!("HTTP connections are below the cap again");
+                at_cap = false;
+            }
+            Admission::Below => {}
+            Admission::Evicted | Admission::Refused if !at_cap => {
                 warn!(
                     max_connections = limits.max_connections,
-                    "HTTP connection cap reached: new connections are closed until some end (--http-max-connections)"
+                    "HTTP connection cap reached: each new connection closes the oldest one that has sent no request, or is closed itself when all are busy (--http-max-connections)"
                 );
                 at_cap = true;
             }
+            Admission::Evicted | Admission::Refused => {}
+        }
+        if admission == Admission::Refused {
             drop(stream);
             continue;
-        };
-        if at_cap {
-            info!("HTTP connections are below the cap again");
-            at_cap = false;
         }
-        let service = TowerToHyperService::new(app.clone());
+        let id = next_id;
+        next_id += 1;
+        let requested = Arc::new(AtomicBool::new(false));
+        let close = Arc::new(Notify::new());
+        slots.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            id,
+            Slot {
+                requested: requested.clone(),
+                close: close.clone(),
+            },
+        );
+        let inner = TowerToHyperService::new(app.clone());
+        let service = hyper::service::service_fn(move |req| {
+            requested.store(true, Ordering::SeqCst);
+            hyper::service::Service::call(&inner, req)
+        });
         let mut closing = closing_rx.clone();
+        let slots = slots.clone();
         connections.spawn(async move {
-            let _permit = permit;
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
@@ -215,11 +323,14 @@ pub(crate) async fn serve(
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                // Closed to make room: dropped as it is.
+                () = close.notified() => {}
                 _ = closing.changed() => {
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;
                 }
             }
+            slots.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         });
     }
     drop(listener);
@@ -312,6 +423,14 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
+    let reason = s.status.read().not_ready_reason();
+    if let Some(reason) = reason {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"ready": false, "reason": reason})),
+        )
+            .into_response();
+    }
     if s.status.read().ready {
         Json(json!({"ready": true})).into_response()
     } else {
@@ -723,6 +842,65 @@ mod tests {
             .await
             .map_err(|e| e.to_string())?;
         Ok(text.lines().next().unwrap_or_default().to_string())
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_the_oldest_connection_without_a_request_makes_room_for_healthz() {
+        use tokio::io::AsyncReadExt;
+        const CAP: usize = 4;
+        let limits = ServerLimits {
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: CAP,
+        };
+        // A subscriber of its own: the cap's warning callsite is shared with the test below,
+        // and tracing decides a callsite's interest from the subscribers it knows.
+        let log = LogCapture::default();
+        let _guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_writer(log.clone())
+                .with_ansi(false)
+                .finish(),
+        );
+        let (addr, stop_tx, server) = start_server(limits).await;
+        let mut idle = Vec::new();
+        for _ in 0..CAP {
+            idle.push(TcpStream::connect(addr).await.unwrap());
+        }
+        // Let the server take them all in before the probe comes.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            healthz_over_tcp(addr).await.unwrap(),
+            "HTTP/1.1 200 OK",
+            "served at the cap, long before any idle timeout"
+        );
+        // The oldest idle connection was the one closed.
+        let mut byte = [0u8; 1];
+        let first = tokio::time::timeout(Duration::from_secs(5), idle[0].read(&mut byte)).await;
+        assert!(matches!(first, Ok(Ok(0)) | Ok(Err(_))), "closed: {first:?}");
+        let last =
+            tokio::time::timeout(Duration::from_millis(200), idle[CAP - 1].read(&mut byte)).await;
+        assert!(last.is_err(), "the newest idle one stays open: {last:?}");
+        assert!(
+            log.text().contains("HTTP connection cap reached"),
+            "{}",
+            log.text()
+        );
+        stop_tx.send(()).unwrap();
+        server.await.unwrap();
+    }
+
+    #[test]
+    fn the_default_connection_cap_is_half_the_open_file_limit_up_to_4096() {
+        for (limit, cap) in [
+            (Some(1024), 512),
+            (Some(20_000), 4096),
+            (Some(8192), 4096),
+            (Some(1), 1),
+            (None, DEFAULT_MAX_CONNECTIONS),
+        ] {
+            assert_eq!(default_max_connections(limit), cap, "{limit:?}");
+        }
     }
 
     #[tokio::test]

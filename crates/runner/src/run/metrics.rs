@@ -10,7 +10,12 @@
 //!   `cxqueues_rate_limit_waits_total`, `cxqueues_token_requests_total`, from the client's
 //!   counters;
 //! - `cxqueues_queues{state}` (in_sync, drifted, failed), `cxqueues_ready`, and
-//!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status.
+//!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status;
+//! - with `--git-url`: `cxqueues_git_fetches_total{result}` and
+//!   `cxqueues_git_history_rewrites_total` (kept by the fetch loop),
+//!   `cxqueues_git_fetch_consecutive_failures` (from the status);
+//! - `cxqueues_leader`: 1 on the runner that writes to the tenant (the Lease holder, or the
+//!   only runner without `--leader-elect`), 0 on a standby.
 
 use std::sync::Arc;
 
@@ -77,6 +82,13 @@ pub(crate) struct Metrics {
     conflicts: Counter,
     drift_corrections: Counter,
     optimize_runs: Family<OptimizeLabels, Counter>,
+    fetches: Family<FetchLabels, Counter>,
+    rewrites: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FetchLabels {
+    result: &'static str,
 }
 
 impl Metrics {
@@ -117,6 +129,18 @@ impl Metrics {
         for r in OptimizeResult::ALL {
             let _ = optimize_runs.get_or_create(&OptimizeLabels { result: r.as_str() });
         }
+        let fetches = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "cxqueues_git_fetches",
+            "Fetches of the remote repository (--git-url), by result (ok, failed)",
+            fetches.clone(),
+        );
+        let rewrites = Counter::default();
+        registry.register(
+            "cxqueues_git_history_rewrites",
+            "Fetches whose new head does not descend from the old one (force-pushes followed)",
+            rewrites.clone(),
+        );
         registry.register_collector(Box::new(Scraped { stats, status }));
         // The zero series of the common outcomes, so that a rate() works from the start.
         for trigger in [TriggerKind::Commit, TriggerKind::Resync] {
@@ -134,6 +158,8 @@ impl Metrics {
             conflicts,
             drift_corrections,
             optimize_runs,
+            fetches,
+            rewrites,
         }
     }
 
@@ -144,6 +170,17 @@ impl Metrics {
                 result: result.as_str(),
             })
             .inc();
+    }
+
+    /// Counts one fetch of the remote.
+    pub fn observe_fetch(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.fetches.get_or_create(&FetchLabels { result }).inc();
+    }
+
+    /// Counts one rewritten history followed.
+    pub fn observe_rewrite(&self) {
+        self.rewrites.inc();
     }
 
     /// Counts one finished run.
@@ -259,7 +296,27 @@ impl Collector for Scraped {
             None,
             MetricType::Gauge,
         )?;
-        ConstGauge::new(i64::from(status.ready)).encode(m)?;
+        ConstGauge::new(i64::from(
+            status.ready && status.not_ready_reason().is_none(),
+        ))
+        .encode(m)?;
+        let m = encoder.encode_descriptor(
+            "cxqueues_leader",
+            "1 on the runner that writes to the tenant (the Lease holder), 0 on a standby.",
+            None,
+            MetricType::Gauge,
+        )?;
+        let leads = status.role != Some(super::status::Role::Standby);
+        ConstGauge::new(i64::from(leads)).encode(m)?;
+        if let Some(remote) = &status.remote {
+            let m = encoder.encode_descriptor(
+                "cxqueues_git_fetch_consecutive_failures",
+                "Fetches of the remote that failed in a row (0 after a good one).",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(i64::from(remote.consecutive_failures)).encode(m)?;
+        }
         if let Some(commit) = &status.commit {
             let mut m = encoder.encode_descriptor(
                 "cxqueues_last_reconciled_commit",

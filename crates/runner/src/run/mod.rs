@@ -7,13 +7,21 @@
 //!   [`reconcile`](controller::reconcile()) at a time, an error policy with capped
 //!   backoff, and triggers (commit, manual, resync, retry) that coalesce into one follow-up run.
 //! - [`status`] and [`metrics`] are what the loop tells the world, served by [`http`].
+//! - [`remote`] follows a remote repository (`--git-url`) into a bare clone; [`hook`] is
+//!   GitHub's push hook that makes it fetch at once.
+//! - [`lease`] elects one leader among replicas with a Kubernetes Lease and fences the tenant
+//!   writes of a leader that may have lost it.
 
 pub(crate) mod controller;
 pub(crate) mod git;
+pub(crate) mod hook;
 pub(crate) mod http;
+pub(crate) mod lease;
 pub(crate) mod metrics;
 pub(crate) mod optimize;
+pub(crate) mod remote;
 pub(crate) mod schedule;
+pub(crate) mod standby;
 pub(crate) mod status;
 pub(crate) mod watch;
 

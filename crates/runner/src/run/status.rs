@@ -46,7 +46,7 @@ pub(crate) enum RunResult {
     Failed,
     /// A change window is closed: nothing was written until it opens.
     Held,
-    /// Another replica leads: this one wrote nothing.
+    /// Another replica leads (`--leader-elect`): this one neither read nor wrote the tenant.
     Standby,
 }
 
@@ -173,6 +173,51 @@ pub(crate) struct RunRecord {
     pub summary: String,
 }
 
+/// The remote as `/status` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteStatus {
+    /// The URL without userinfo.
+    pub url: String,
+    pub branch: String,
+    /// The commit of the last successful fetch.
+    pub commit: Option<String>,
+    pub last_fetch: Option<String>,
+    pub last_success: Option<String>,
+    /// The last fetch's error, while fetches fail.
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub next_fetch: Option<String>,
+    /// Force-pushes followed since the start.
+    pub rewrites: u64,
+}
+
+/// Which part this runner plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Holds the Lease and writes to the tenant.
+    Leader,
+    /// Serves status and probes, forwards the trigger routes, never touches the tenant.
+    Standby,
+}
+
+/// The Lease as `/status` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseStatus {
+    pub name: String,
+    pub namespace: String,
+    /// This runner's identity.
+    pub identity: String,
+    /// Who holds the Lease (none: free).
+    pub holder: Option<String>,
+    /// `leaseTransitions`: how many times the Lease changed hands.
+    pub term: i32,
+    /// The leader's address (`cxqueues.io/endpoint`).
+    pub leader_endpoint: Option<String>,
+}
+
 /// Everything `GET /status` shows.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -200,6 +245,19 @@ pub(crate) struct Status {
     pub next_resync: Option<String>,
     /// When a failed run is tried again (RFC 3339), if one failed.
     pub next_retry: Option<String>,
+    /// Why the runner is not ready although it runs (a branch that does not exist, a remote
+    /// never fetched); `/readyz` answers 503 with it while set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_ready: Option<String>,
+    /// The followed remote (`run --git-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteStatus>,
+    /// `leader` or `standby` (`run --leader-elect`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// The Lease as last read: its holder and term (`run --leader-elect`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: Option<LeaseStatus>,
 }
 
 impl Status {
@@ -220,6 +278,25 @@ impl Status {
             recent_runs: VecDeque::new(),
             next_resync: None,
             next_retry: None,
+            not_ready: None,
+            remote: None,
+            role: None,
+            lease: None,
+        }
+    }
+
+    /// Why the runner is not ready although it runs, if it is not: a branch that does not
+    /// exist (`not_ready`), or a remote never fetched since the start.
+    pub fn not_ready_reason(&self) -> Option<String> {
+        if let Some(r) = &self.not_ready {
+            return Some(r.clone());
+        }
+        match &self.remote {
+            Some(r) if r.last_success.is_none() => Some(match &r.last_error {
+                Some(e) => format!("the remote has not been fetched yet: {e}"),
+                None => "the remote has not been fetched yet".to_string(),
+            }),
+            _ => None,
         }
     }
 

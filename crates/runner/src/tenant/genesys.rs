@@ -46,6 +46,7 @@ pub(crate) fn client(repo: &Repository) -> Result<AnyTenant, ConnectError> {
     })
     .map_err(setting)?;
     cfg.requests_per_second = rps;
+    cfg.proficiency = repo.tenant.spec.proficiency_levels();
     Ok(AnyTenant::GenesysCloud(
         GenesysTenant::new(cfg).map_err(setting)?,
     ))

@@ -1,8 +1,10 @@
 //! Helpers shared by the runner's integration tests (`mod common;` in each test file). Each
 //! test file is its own crate and uses only some of them, hence the per-item `allow`s.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex, mpsc};
 
 /// The `cxqueues` binary, with a simulated-tenant state directory of its own per test thread
 /// (`CXQUEUES_STATE_DIR`), so that `--sim` runs of parallel tests never share a tenant.
@@ -70,4 +72,30 @@ impl GitRepo {
             .unwrap()
             .to_string()
     }
+}
+
+/// Collects a started `cxqueues run`'s stdout and stderr (piped) into one log, each on a
+/// thread of its own, and sends the address its banner's `listening on http://…` names.
+#[allow(dead_code, reason = "only the tests that start `cxqueues run` use it")]
+pub fn collect_output(child: &mut Child) -> (Arc<Mutex<String>>, mpsc::Receiver<String>) {
+    let log = Arc::new(Mutex::new(String::new()));
+    let (addr_tx, addr_rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout piped");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = addr_tx.send(line[at + "listening on ".len()..].trim().to_string());
+            }
+            l.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            l.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    (log, addr_rx)
 }

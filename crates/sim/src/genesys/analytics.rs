@@ -63,7 +63,7 @@ fn millis_text(secs: i64) -> String {
 }
 
 async fn aggregates(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> Answer {
-    let body = parse(&body)?;
+    let body = parse(&st, &body)?;
     let interval = body
         .get("interval")
         .and_then(Value::as_str)
@@ -127,7 +127,7 @@ async fn aggregates(State(st): State<SimState>, headers: HeaderMap, body: Bytes)
 }
 
 async fn observations(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> Answer {
-    let body = parse(&body)?;
+    let body = parse(&st, &body)?;
     let ids = queue_ids(&body);
     let tenant = st.tenant();
     tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;

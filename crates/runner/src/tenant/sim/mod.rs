@@ -93,6 +93,7 @@ impl Embedded {
                 );
                 cfg.requests_per_second =
                     generous(genesys_cloud::Config::DEFAULT_REQUESTS_PER_SECOND);
+                cfg.proficiency = repo.tenant.spec.proficiency_levels();
                 AnyTenant::GenesysCloud(
                     genesys_cloud::GenesysTenant::new(cfg).map_err(super::genesys::setting)?,
                 )

@@ -1,0 +1,499 @@
+//! `cxqueues run --git-url`: the real binary follows a bare repository over `file://` and
+//! over loopback HTTP (`git http-backend` behind a small CGI bridge that wants a token),
+//! including a force-push and a remote that goes away; GitHub's push hook makes it fetch at
+//! once, and only when signed. The tenant is the embedded simulator (`--sim`).
+
+mod common;
+#[path = "common/runner_proc.rs"]
+mod runner_proc;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use common::GitRepo;
+use runner_proc::{DEADLINE, RunnerProc, TENANT_YAML, queue_yaml};
+
+/// A work repository and the bare repository it pushes to (`<root>/queues.git`).
+struct Upstream {
+    work: GitRepo,
+    root: tempfile::TempDir,
+}
+
+impl Upstream {
+    fn new() -> Self {
+        let work = GitRepo::new();
+        let root = tempfile::tempdir().unwrap();
+        git(
+            root.path(),
+            &["init", "--bare", "--initial-branch=main", "queues.git"],
+        );
+        Self { work, root }
+    }
+
+    fn bare(&self) -> PathBuf {
+        self.root.path().join("queues.git")
+    }
+
+    fn file_url(&self) -> String {
+        format!("file://{}", self.bare().display())
+    }
+
+    /// Commits `Alpha` with `wait` and pushes (forced, so that a rewrite goes through).
+    fn commit_and_push(&self, wait: u32, message: &str) -> String {
+        self.work.write("cxqueues.yaml", TENANT_YAML);
+        self.work
+            .write("queues/alpha.yaml", &queue_yaml("Alpha", wait));
+        let id = self.work.commit(message);
+        self.push();
+        id
+    }
+
+    fn push(&self) {
+        let bare = self.bare();
+        git(
+            self.work.path(),
+            &[
+                "push",
+                "--quiet",
+                "--force",
+                bare.to_str().unwrap(),
+                "main:main",
+            ],
+        );
+    }
+
+    /// Moves `main` of the work repository back to `commit` (what a rewrite starts from).
+    fn reset_to(&self, commit: &str) {
+        git(self.work.path(), &["reset", "--quiet", "--hard", commit]);
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Grace Hopper")
+        .env("GIT_AUTHOR_EMAIL", "grace@example.com")
+        .env("GIT_COMMITTER_NAME", "Grace Hopper")
+        .env("GIT_COMMITTER_EMAIL", "grace@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn wait_of(st: &serde_json::Value) -> Option<u64> {
+    st["queues"]["Alpha"]["lastChange"]
+        .as_array()
+        .and_then(|c| c.iter().find(|f| f["path"] == "maxWaitTime"))
+        .and_then(|f| f["after"].as_u64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_repository_is_followed_over_file_urls_through_a_force_push_and_an_outage() {
+    let up = Upstream::new();
+    let c1 = up.commit_and_push(100, "one");
+    let runner = RunnerProc::start(
+        &["--sim", "--git-url", &up.file_url(), "--poll", "200ms"],
+        &[],
+    );
+    let st = runner.wait_applied(&c1).await;
+    assert_eq!(st["remote"]["commit"], c1.as_str());
+    assert_eq!(st["remote"]["url"], up.file_url().as_str());
+
+    let c2 = up.commit_and_push(200, "two");
+    let st = runner.wait_applied(&c2).await;
+    assert_eq!(wait_of(&st), Some(200));
+    assert_eq!(st["remote"]["rewrites"], 0);
+
+    // A force-push: a history that does not contain c2.
+    up.reset_to(&c1);
+    let c3 = up.commit_and_push(300, "three, rewritten");
+    let st = runner.wait_applied(&c3).await;
+    assert_eq!(wait_of(&st), Some(300));
+    assert_eq!(st["remote"]["rewrites"], 1, "{st:#}");
+    assert!(
+        runner.log().contains("history was rewritten"),
+        "{}",
+        runner.log()
+    );
+
+    // The remote goes away: the last good commit stays applied, the failure is shown.
+    let away = up.root.path().join("gone.git");
+    std::fs::rename(up.bare(), &away).unwrap();
+    let st = runner
+        .wait_for("a failed fetch in /status", |st| {
+            st["remote"]["consecutiveFailures"].as_u64() >= Some(2)
+        })
+        .await;
+    assert_eq!(st["lastApplied"]["id"], c3.as_str());
+    assert!(st["remote"]["lastError"].as_str().is_some(), "{st:#}");
+    let (_, metrics) = runner.get("/metrics").await;
+    let failed = metrics
+        .lines()
+        .find(|l| l.starts_with("cxqueues_git_fetches_total{result=\"failed\"}"))
+        .unwrap_or_else(|| panic!("no failed-fetch counter:\n{metrics}"));
+    assert_ne!(failed.split_whitespace().last(), Some("0"), "{failed}");
+    assert!(metrics.contains("cxqueues_git_fetch_consecutive_failures"));
+
+    // Back again: fetched and followed.
+    std::fs::rename(&away, up.bare()).unwrap();
+    let c4 = up.commit_and_push(400, "four");
+    let st = runner.wait_applied(&c4).await;
+    assert_eq!(st["remote"]["consecutiveFailures"], 0);
+    assert!(st["remote"]["lastError"].is_null());
+}
+
+// ---------- git over loopback HTTP ----------
+
+const GIT_TOKEN: &str = "tok-s3cret-4242";
+
+#[derive(Clone)]
+struct Backend {
+    root: PathBuf,
+    /// `Authorization` the bridge wants (Basic x-access-token:<token>).
+    want: String,
+}
+
+/// A CGI bridge to `git http-backend`: every request under `/` is served from `root`, after
+/// checking the token.
+async fn cgi(State(b): State<Backend>, req: Request) -> Response {
+    let authorized = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(b.want.as_str());
+    if !authorized {
+        let mut r = (StatusCode::UNAUTHORIZED, "credentials, please").into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"git\""),
+        );
+        return r;
+    }
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let protocol = req
+        .headers()
+        .get("git-protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = axum::body::to_bytes(req.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut cmd = Command::new("git");
+        cmd.arg("http-backend")
+            .env_clear()
+            .env("GIT_PROJECT_ROOT", &b.root)
+            .env("GIT_HTTP_EXPORT_ALL", "1")
+            .env("REQUEST_METHOD", &method)
+            .env("PATH_INFO", &path)
+            .env("QUERY_STRING", &query)
+            .env("CONTENT_TYPE", &content_type)
+            .env("CONTENT_LENGTH", body.len().to_string())
+            .env("REMOTE_ADDR", "127.0.0.1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(p) = protocol {
+            cmd.env("GIT_PROTOCOL", p);
+        }
+        let mut child = cmd.spawn().expect("git http-backend starts");
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&body);
+        });
+        let out = child.wait_with_output().unwrap();
+        let _ = writer.join();
+        out.stdout
+    })
+    .await
+    .unwrap();
+    // CGI: headers, a blank line, the body.
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4))
+        .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
+    let Some((at, sep)) = split else {
+        return (StatusCode::BAD_GATEWAY, "no CGI headers").into_response();
+    };
+    let head = String::from_utf8_lossy(&out[..at]).to_string();
+    let mut response = Response::new(Body::from(out[at + sep..].to_vec()));
+    for line in head.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("status") {
+            let code = value.split_whitespace().next().unwrap_or("200");
+            *response.status_mut() = StatusCode::from_bytes(code.as_bytes()).unwrap();
+        } else if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.trim().as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    response
+}
+
+async fn serve_git(root: PathBuf) -> String {
+    use base64::Engine as _;
+    let want = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{GIT_TOKEN}"))
+    );
+    let app = Router::new()
+        .fallback(cgi)
+        .with_state(Backend { root, want });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_repository_is_followed_over_loopback_http_with_a_token_through_a_force_push() {
+    let up = Upstream::new();
+    let c1 = up.commit_and_push(100, "one");
+    let base = serve_git(up.root.path().to_path_buf()).await;
+    let url = format!("{base}/queues.git");
+
+    // Without the token the server refuses: not ready, with the reason, nothing applied.
+    let refused = RunnerProc::start(&["--sim", "--git-url", &url, "--poll", "200ms"], &[]);
+    let st = refused
+        .wait_for("a refused fetch", |st| {
+            st["remote"]["consecutiveFailures"].as_u64() >= Some(1)
+        })
+        .await;
+    assert!(st["lastApplied"].is_null(), "{st:#}");
+    let (code, body) = refused.get("/readyz").await;
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("not been fetched"), "{body}");
+    drop(refused);
+
+    let runner = RunnerProc::start(
+        &["--sim", "--git-url", &url, "--poll", "200ms"],
+        &[("CXQUEUES_GIT_TOKEN", GIT_TOKEN)],
+    );
+    runner.wait_applied(&c1).await;
+    let c2 = up.commit_and_push(200, "two");
+    runner.wait_applied(&c2).await;
+    up.reset_to(&c1);
+    let c3 = up.commit_and_push(300, "three, rewritten");
+    let st = runner.wait_applied(&c3).await;
+    assert_eq!(wait_of(&st), Some(300));
+    assert_eq!(st["remote"]["rewrites"], 1);
+    assert_eq!(st["remote"]["url"], url.as_str());
+    let (code, _) = runner.get("/readyz").await;
+    assert_eq!(code, 200);
+    let (_, metrics) = runner.get("/metrics").await;
+    let text = format!("{}{st}{metrics}", runner.log());
+    assert!(!text.contains(GIT_TOKEN), "the token leaked:\n{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_with_a_token_inside_is_refused_without_showing_the_token() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cxqueues"))
+        .args(["run", "--sim", "--listen", "127.0.0.1:0", "--git-url"])
+        .arg(format!(
+            "https://x-access-token:{GIT_TOKEN}@github.com/acme/q.git"
+        ))
+        .env("CXQUEUES_STATE_DIR", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("CXQUEUES_GIT_TOKEN"), "{text}");
+    assert!(!text.contains(GIT_TOKEN), "{text}");
+}
+
+// ---------- GitHub's push hook ----------
+
+const HOOK_SECRET: &str = "hook-s3cret";
+
+/// `X-Hub-Signature-256` as GitHub computes it: HMAC-SHA256 of the body, hex.
+fn sign_with(secret: &str, body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn sign(body: &str) -> String {
+    sign_with(HOOK_SECRET, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_github_push_fetches_at_once_and_an_unsigned_one_does_not() {
+    let up = Upstream::new();
+    let c1 = up.commit_and_push(100, "one");
+    // Polling once an hour: only the hook can make it fetch.
+    let runner = RunnerProc::start(
+        &["--sim", "--git-url", &up.file_url(), "--poll", "1h"],
+        &[("CXQUEUES_GITHUB_WEBHOOK_SECRET", HOOK_SECRET)],
+    );
+    runner.wait_applied(&c1).await;
+    let c2 = up.commit_and_push(200, "two");
+    let push = format!(r#"{{"ref":"refs/heads/main","after":"{c2}"}}"#);
+    let fetched_at = |st: &serde_json::Value| st["remote"]["lastFetch"].clone();
+    let before = fetched_at(&runner.status().await);
+
+    let (code, body) = runner
+        .post(
+            "/v1/hooks/github",
+            &[
+                ("x-github-event", "push"),
+                ("content-type", "application/json"),
+            ],
+            &push,
+        )
+        .await;
+    assert_eq!(code, 401, "unsigned: {body}");
+    let wrong = sign_with("not-the-secret", &push);
+    let (code, _) = runner
+        .post(
+            "/v1/hooks/github",
+            &[("x-github-event", "push"), ("x-hub-signature-256", &wrong)],
+            &push,
+        )
+        .await;
+    assert_eq!(code, 401, "wrongly signed");
+    let other = r#"{"ref":"refs/heads/dev"}"#;
+    let (code, _) = runner
+        .post(
+            "/v1/hooks/github",
+            &[
+                ("x-github-event", "push"),
+                ("x-hub-signature-256", &sign(other)),
+            ],
+            other,
+        )
+        .await;
+    assert_eq!(code, 202, "another branch");
+    // None of those fetched: a fetch would have moved lastFetch.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let st = runner.status().await;
+    assert_eq!(fetched_at(&st), before, "{st:#}");
+    assert_ne!(st["lastApplied"]["id"], c2.as_str());
+
+    let (code, body) = runner
+        .post(
+            "/v1/hooks/github",
+            &[
+                ("x-github-event", "push"),
+                ("x-hub-signature-256", &sign(&push)),
+            ],
+            &push,
+        )
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let started = Instant::now();
+    runner.wait_applied(&c2).await;
+    assert!(started.elapsed() < DEADLINE);
+    let (code, _) = runner
+        .post(
+            "/v1/hooks/github",
+            &[
+                ("x-github-event", "ping"),
+                ("x-hub-signature-256", &sign("{}")),
+            ],
+            "{}",
+        )
+        .await;
+    assert_eq!(code, 200, "ping");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_branch_is_not_ready_and_says_why_in_readyz_and_the_log() {
+    let repo = GitRepo::new();
+    repo.write("cxqueues.yaml", TENANT_YAML);
+    repo.write("queues/alpha.yaml", &queue_yaml("Alpha", 100));
+    repo.commit("one");
+    let runner = RunnerProc::start(
+        &[
+            "--sim",
+            "--repo",
+            repo.path().to_str().unwrap(),
+            "--branch",
+            "mian",
+        ],
+        &[],
+    );
+    let start = Instant::now();
+    loop {
+        let st = runner.status().await;
+        if st["lastRun"].is_object() {
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "no run:\n{}", runner.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (code, body) = runner.get("/readyz").await;
+    assert_eq!(code, 503, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reason = v["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("\"mian\" does not exist"), "{body}");
+    assert!(
+        reason.contains("its branches: main"),
+        "names the branches there: {body}"
+    );
+    assert!(runner.log().contains("does not exist"), "{}", runner.log());
+    let (_, metrics) = runner.get("/metrics").await;
+    assert!(metrics.contains("cxqueues_ready 0"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branch_the_remote_does_not_have_is_not_ready_and_names_the_remotes_branches() {
+    let up = Upstream::new();
+    up.commit_and_push(100, "one");
+    let runner = RunnerProc::start(
+        &[
+            "--sim",
+            "--git-url",
+            &up.file_url(),
+            "--branch",
+            "mian",
+            "--poll",
+            "200ms",
+        ],
+        &[],
+    );
+    runner
+        .wait_for("a failed fetch", |st| {
+            st["remote"]["consecutiveFailures"].as_u64() >= Some(1)
+        })
+        .await;
+    let (code, body) = runner.get("/readyz").await;
+    assert_eq!(code, 503, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reason = v["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("\"mian\" is not on"), "{body}");
+    assert!(reason.contains("its branches: main"), "{body}");
+    assert!(runner.log().contains("is not on"), "{}", runner.log());
+}
