@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tenant::http::{
     Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Outcome, Redactor, Reply,
-    RetryPolicy, TokenAnswer, TokenCache, TokenSource,
+    RetryPolicy, TokenAnswer, TokenCache, TokenSource, with_path,
 };
 use tenant::{Backoff, ClientStats, Jitter, Listed, Queue, Skill, TenantError};
 use tokio::time::{Instant, sleep};
@@ -118,9 +118,10 @@ fn error_body(reply: &Reply) -> ErrorBody {
     serde_json::from_slice(&reply.body).unwrap_or_default()
 }
 
-/// What Genesys said about a failed call, redacted and bounded: `message` (or the OAuth
-/// error), its `code`, and the `contextId` that Genesys support asks for.
-fn said(reply: &Reply) -> String {
+/// What Genesys said about a failed call (raw server text: shown only through the answer's
+/// redactor): `message` (or the OAuth error), its `code`, and the `contextId` that Genesys
+/// support asks for.
+fn words(reply: &Reply) -> String {
     let b = error_body(reply);
     let mut text = b
         .message
@@ -134,27 +135,26 @@ fn said(reply: &Reply) -> String {
     if let Some(ctx) = b.context_id {
         text.push_str(&format!(" [contextId {ctx}]"));
     }
-    reply.show(&text)
+    text
 }
 
-/// The reasons of a rejected call: what Genesys said, then each field detail.
+/// [`words`], redacted, escaped and bounded.
+fn said(reply: &Reply) -> String {
+    reply.show(&words(reply))
+}
+
+/// The reasons of a rejected call: what Genesys said, then each field detail, all within
+/// one bound.
 fn reasons(reply: &Reply) -> Vec<String> {
-    let mut out = vec![said(reply)];
-    let details: Vec<String> = error_body(reply)
-        .details
-        .into_iter()
-        .filter_map(|d| match (d.field_name, d.error_code) {
+    let mut texts = vec![words(reply)];
+    texts.extend(error_body(reply).details.into_iter().filter_map(|d| {
+        match (d.field_name, d.error_code) {
             (Some(f), Some(c)) => Some(format!("{f}: {c}")),
             (Some(x), None) | (None, Some(x)) => Some(x),
             (None, None) => None,
-        })
-        .collect();
-    out.extend(
-        reply
-            .redactor()
-            .show_all(details.iter().map(String::as_str)),
-    );
-    out
+        }
+    }));
+    reply.redactor().show_all(texts.iter().map(String::as_str))
 }
 
 fn json<T: serde::de::DeserializeOwned>(reply: &Reply, endpoint: &str) -> Result<T, TenantError> {
@@ -204,10 +204,6 @@ fn error(reply: &Reply, endpoint: &str, what: &str) -> TenantError {
 impl TokenSource for Inner {
     type Error = TenantError;
 
-    fn cache(&self) -> &TokenCache<TenantError> {
-        &self.tokens
-    }
-
     /// `POST {login}/oauth/token`, `grant_type=client_credentials`, the client as HTTP Basic.
     async fn fetch_token(&self) -> Result<Issued, TenantError> {
         let c = &self.config;
@@ -234,12 +230,7 @@ impl TokenSource for Inner {
                 reply.status.as_u16()
             ))
         })?;
-        Ok(Issued {
-            token: answer.access_token,
-            expires_in: answer.expires_in,
-            sent_at,
-            companions: Vec::new(),
-        })
+        Ok(answer.issued(sent_at, Vec::new()))
     }
 }
 
@@ -264,6 +255,7 @@ impl GenesysTenant {
                 burst: 1,
                 retry,
                 max_response_bytes: config.max_response_bytes,
+                rate_limit: None,
             },
             secrets,
         )
@@ -298,11 +290,7 @@ impl GenesysTenant {
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.api.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        with_path(&self.inner.api, segments)
     }
 
     fn queue_url(&self, id: &str) -> Url {
@@ -335,7 +323,10 @@ impl GenesysTenant {
         body: Option<&Map<String, Value>>,
     ) -> Result<Reply, TenantError> {
         let call = Self::api_call(method, endpoint, url, body)?.safe();
-        self.inner.core.send(&call, Auth::Token(&*self.inner)).await
+        self.inner
+            .core
+            .send(&call, Auth::Token(&self.inner.tokens, &*self.inner))
+            .await
     }
 
     /// Every entity of a paged list ([`crate::paging`]: to `pageCount`; inconsistent pages
@@ -612,7 +603,11 @@ impl GenesysTenant {
             match self
                 .inner
                 .core
-                .execute(&call, &mut budget, Auth::Token(&*self.inner))
+                .execute(
+                    &call,
+                    &mut budget,
+                    Auth::Token(&self.inner.tokens, &*self.inner),
+                )
                 .await?
             {
                 Outcome::Reply(reply) if reply.is_success() => {

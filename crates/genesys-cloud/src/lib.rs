@@ -2,7 +2,10 @@
 //!
 //! [`GenesysTenant`] speaks the Genesys Cloud Platform API v2 for routing queues and implements
 //! the port ([`tenant::Tenant`]) over it. Vendor details (paths, JSON shapes, paging, OAuth,
-//! error bodies, eventual consistency) never leave this crate.
+//! error bodies, eventual consistency) never leave this crate. The transport (pacing, retries,
+//! the token cache asked before every attempt, capped reads, redaction of every server text)
+//! is the HTTP core's (`tenant::http`); this crate keeps its token request, its error mapping,
+//! its paging and its wire mapping.
 //!
 //! # What is managed
 //! - `description` ↔ `description`;
@@ -58,10 +61,16 @@
 //!   or refused before anything is sent (write).
 //! - The create status code is not documented: any 2xx with a queue body is success.
 //! - Codes for 400/401/403/404/409 are not documented: we map by HTTP status and keep the
-//!   server's `message` (and `contextId`, for support) as the reason. A 409 is "rejected".
+//!   server's `message` (and `contextId`, for support) as the reason, redacted, escaped and
+//!   at most 4 KiB. A 409 is "rejected".
 //! - A 5xx or network failure on a POST may have created the queue: we never repeat the POST
 //!   blindly; we look the name up first.
-//! - A `Retry-After` above 180 s is not waited (as the Go SDK): the call fails as rate limited.
+//! - A `Retry-After` above 180 s is not waited (as the Go SDK): the call fails as rate limited,
+//!   naming the wait. A token is asked for before every attempt, so one that expires while a
+//!   call waits out `429`s is refreshed, never sent again.
+//! - With no network (nothing listening, no route, a name that does not resolve) the
+//!   connection is tried twice, then the call fails naming the host and the cause; a
+//!   connection takes at most 5 s.
 //! - Before a POST we look the name up with the list's `name` filter (exact match on the
 //!   returned names; the filter itself may match more). A queue found that way is adopted:
 //!   the declared fields are written onto it with a PUT instead of creating a second one.
@@ -76,7 +85,8 @@
 //! - Deletes send `forceDelete=false`: a queue Genesys will not delete as is (in use by a
 //!   flow, say) fails with the server's message rather than being forced.
 //! - The token is refreshed 60 s before `expires_in` runs out (never earlier than half its
-//!   lifetime); an answer without `expires_in` is trusted for 5 minutes.
+//!   lifetime); an answer without `expires_in` is trusted for 5 minutes, and none for more
+//!   than a day (`expires_in: 18446744073709551615` is a day).
 //! - Traffic for the optimizer comes from the analytics API: see [`analytics`] (30-minute
 //!   buckets, closed ones only, at most 100 queue predicates per query, the voice series
 //!   unless another media is asked, agents on queue now as the staffing).

@@ -1,14 +1,21 @@
-//! The client: three REST calls, with GitHub's rate limits waited out within a bound.
+//! The client: three REST calls over the HTTP core (`tenant::http`), which paces them,
+//! waits out GitHub's rate limits within a bound, repeats a read that met a server error,
+//! reads bodies within a cap and redacts the token from anything GitHub says.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK};
-use reqwest::{Method, Url};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderName, LINK};
+use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tenant::Secret;
 use tenant::endpoint::checked_endpoint;
+use tenant::http::{
+    Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, HttpError, NoToken, Redactor,
+    Repeat, Reply, RetryPolicy,
+};
+use tenant::{Backoff, Jitter, Secret};
 
 use crate::error::GitHubError;
 use crate::wire::{next_link, rate_limit_wait};
@@ -17,6 +24,10 @@ use crate::{COMMENT_LIMIT, DEFAULT_API_URL};
 /// The most pages of comments read (100 each): far more than a pull request holds, and a
 /// stop should a server's `Link` header ever loop.
 const MAX_PAGES: usize = 500;
+/// The most bytes read from one answer: 100 comments of 65,536 characters, with room.
+const MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+/// A few requests per second at most from one token, as GitHub asks of integrations.
+const REQUESTS_PER_SECOND: f64 = 10.0;
 
 /// Where and how to reach GitHub.
 #[derive(Debug, Clone)]
@@ -56,7 +67,20 @@ pub struct Comment {
     pub body: Option<String>,
     #[serde(default)]
     pub html_url: Option<String>,
+    /// Who wrote it (GitHub always says; a missing author matches no identity).
+    #[serde(default)]
+    pub user: Option<User>,
 }
+
+/// A comment's author, or the token's own identity.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    pub login: String,
+}
+
+/// The author of comments posted with a GitHub Actions token (`GITHUB_TOKEN` in a workflow),
+/// whose `GET /user` answers 403.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
 
 impl Comment {
     /// Whether the body's first line is `marker`.
@@ -85,13 +109,12 @@ pub struct Posted {
 /// A GitHub REST client for one repository. `Debug` never shows the token.
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    core: Arc<HttpCore>,
     base: Url,
     owner: String,
     name: String,
     token: Secret,
     max_wait: Duration,
-    attempts: u32,
 }
 
 impl fmt::Debug for Client {
@@ -128,28 +151,33 @@ fn checked_repository(raw: &str) -> Result<(String, String), GitHubError> {
     }
 }
 
-/// GitHub's `message` from an error body, short, without the token.
-fn github_message(body: &str, token: &Secret) -> String {
+/// GitHub's `message` from an error body, short, redacted and escaped.
+fn github_message(body: &str, redactor: &Redactor) -> String {
     let msg = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| v.get("message")?.as_str().map(str::to_string))
         .unwrap_or_default();
-    let msg: String = msg.chars().take(300).collect();
-    let msg = scrub(&msg, token);
-    if msg.trim().is_empty() {
+    let msg = redactor.show_within(&msg, 300);
+    if msg.is_empty() {
         String::new()
     } else {
-        format!(": {}", msg.trim())
+        format!(": {msg}")
     }
 }
 
-fn scrub(text: &str, token: &Secret) -> String {
-    let t = token.expose();
-    if t.is_empty() {
-        text.to_string()
-    } else {
-        text.replace(t, "***")
-    }
+/// GitHub's rate limits as the HTTP core reads them (a 429, or a 403 that says so).
+fn github_rate_limit(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Option<Duration>> {
+    rate_limit_wait(
+        status.as_u16(),
+        headers,
+        &String::from_utf8_lossy(body),
+        SystemTime::now(),
+    )
+    .map(Some)
 }
 
 impl Client {
@@ -160,24 +188,41 @@ impl Client {
         if config.token.expose().trim().is_empty() {
             return Err(config_error("GITHUB_TOKEN is empty"));
         }
-        // reqwest is built without a bundled crypto provider: install ring, unless the
-        // process already chose one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("cxqueues/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
+        let token = Secret::new(config.token.expose().trim());
+        let core = HttpCore::new(
+            CoreConfig {
+                name: "github",
+                user_agent: concat!("cxqueues/", env!("CARGO_PKG_VERSION")).into(),
+                request_timeout: config.timeout,
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                requests_per_second: REQUESTS_PER_SECOND,
+                burst: REQUESTS_PER_SECOND as u32,
+                retry: RetryPolicy {
+                    max_retry_after: config.max_wait,
+                    ..RetryPolicy::new(
+                        config.attempts.max(1),
+                        Backoff::doubling(Duration::from_secs(1), Duration::from_secs(8))
+                            .with_jitter(Jitter::Equal),
+                    )
+                },
+                max_response_bytes: MAX_RESPONSE_BYTES,
+                rate_limit: Some(github_rate_limit),
+            },
+            {
+                // The token, also as git sends it (HTTP Basic, `x-access-token:TOKEN`).
+                let mut secrets = Redactor::default();
+                secrets.add_basic("x-access-token", &token);
+                secrets
+            },
+        )
+        .map_err(|e| config_error(e.to_string()))?;
         Ok(Self {
-            http,
+            core: Arc::new(core),
             base,
             owner,
             name,
-            token: Secret::new(config.token.expose().trim()),
+            token,
             max_wait: config.max_wait,
-            attempts: config.attempts.max(1),
         })
     }
 
@@ -206,41 +251,24 @@ impl Client {
         Ok(url)
     }
 
-    /// A transport failure, with its causes (connection refused, TLS, timeout), never a URL.
-    fn network_error(&self, what: &str, e: reqwest::Error) -> GitHubError {
-        let e = e.without_url();
-        let mut reason = e.to_string();
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            reason.push_str(": ");
-            reason.push_str(&c.to_string());
-            cause = c.source();
-        }
-        GitHubError::Network {
-            what: format!("{what} at {}", self.base.host_str().unwrap_or_default()),
-            reason: scrub(&reason, &self.token),
+    /// The core's own failures in this crate's terms.
+    fn http_error(&self, what: &str, error: HttpError) -> GitHubError {
+        match error {
+            HttpError::Network { host, cause, .. } => GitHubError::Network {
+                what: format!("{what} at {host}"),
+                reason: cause,
+            },
+            HttpError::Config(message) => GitHubError::Config(message),
+            other => GitHubError::Http {
+                what: what.to_string(),
+                reason: other.to_string(),
+            },
         }
     }
 
-    fn headers(&self) -> Result<HeaderMap, GitHubError> {
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
-            .map_err(|_| config_error("GITHUB_TOKEN holds characters a header cannot carry"))?;
-        auth.set_sensitive(true);
-        let mut h = HeaderMap::new();
-        h.insert(AUTHORIZATION, auth);
-        h.insert(
-            ACCEPT,
-            HeaderValue::from_static("application/vnd.github+json"),
-        );
-        h.insert(
-            "x-github-api-version",
-            HeaderValue::from_static("2022-11-28"),
-        );
-        Ok(h)
-    }
-
-    /// Sends one request; waits out rate limits (within `max_wait`, for `attempts`), repeats a
-    /// GET or PATCH that met a server error; maps a refusal to the error that says what to do.
+    /// Sends one request through the core (GitHub's rate limits waited out within
+    /// `max_wait`, a GET or PATCH repeated after a server error, a POST never: it might have
+    /// created the comment); maps a refusal to the error that says what to do.
     async fn send(
         &self,
         method: Method,
@@ -248,76 +276,72 @@ impl Client {
         body: Option<&Value>,
         what: &str,
     ) -> Result<(HeaderMap, String), GitHubError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut req = self
-                .http
-                .request(method.clone(), url.clone())
-                .headers(self.headers()?);
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let resp = req.send().await.map_err(|e| self.network_error(what, e))?;
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let text = resp.text().await.map_err(|e| self.network_error(what, e))?;
-            if (200..300).contains(&status) {
-                return Ok((headers, text));
-            }
-            if let Some(wait) = rate_limit_wait(status, &headers, &text, SystemTime::now()) {
-                if wait > self.max_wait || attempt >= self.attempts {
-                    return Err(GitHubError::RateLimited {
-                        what: what.to_string(),
-                        reason: format!(
-                            "answered {status} {} time(s), asking to wait {}s more",
-                            attempt,
-                            wait.as_secs()
-                        ),
-                        max_wait: self.max_wait,
-                    });
-                }
-                eprintln!(
-                    "GitHub rate-limits {what} ({status}): waiting {}s as it asks",
+        let mut call = Call::new(method, what, url)
+            .header(ACCEPT, "application/vnd.github+json")
+            .and_then(|c| {
+                c.header(
+                    HeaderName::from_static("x-github-api-version"),
+                    "2022-11-28",
+                )
+            })
+            .map_err(|e| self.http_error(what, e))?;
+        if call.method == Method::POST {
+            call.repeat = Repeat::Never;
+        }
+        if let Some(b) = body {
+            call = call.json(b).map_err(|e| self.http_error(what, e))?;
+        }
+        let reply = self
+            .core
+            .send(&call, Auth::<NoToken>::Bearer(&self.token))
+            .await
+            .map_err(|e| self.http_error(what, e))?;
+        let status = reply.status.as_u16();
+        if reply.is_success() {
+            let text = String::from_utf8_lossy(&reply.body).into_owned();
+            return Ok((reply.headers, text));
+        }
+        if reply.gave_up().is_some()
+            && let Some(Some(wait)) = github_rate_limit(reply.status, &reply.headers, &reply.body)
+        {
+            return Err(GitHubError::RateLimited {
+                what: what.to_string(),
+                reason: format!(
+                    "answered {status} {} time(s), asking to wait {}s more",
+                    reply.attempts(),
                     wait.as_secs()
-                );
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            // A server error on a call that can be repeated safely (a POST might have created
-            // the comment before failing: never repeated, so never a second comment).
-            if status >= 500 && method != Method::POST && attempt < self.attempts {
-                let wait = Duration::from_secs(u64::from(attempt));
-                eprintln!(
-                    "GitHub answered {status} to {what}: trying again in {}s",
-                    wait.as_secs()
-                );
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            let detail = github_message(&text, &self.token);
-            return Err(match status {
-                401 => GitHubError::Unauthorized {
-                    what: what.to_string(),
-                },
-                403 | 404 => GitHubError::Forbidden {
-                    status,
-                    what: what.to_string(),
-                    repository: self.repository(),
-                    detail,
-                },
-                422 => GitHubError::BodyRejected {
-                    chars: body
-                        .and_then(|b| b.get("body")?.as_str().map(|s| s.chars().count()))
-                        .unwrap_or(0),
-                    detail,
-                },
-                _ => GitHubError::Status {
-                    status,
-                    what: what.to_string(),
-                    detail,
-                },
+                ),
+                max_wait: self.max_wait,
             });
+        }
+        Err(self.refusal(&reply, body, what))
+    }
+
+    /// The error a refusal stands for.
+    fn refusal(&self, reply: &Reply, body: Option<&Value>, what: &str) -> GitHubError {
+        let status = reply.status.as_u16();
+        let detail = github_message(&String::from_utf8_lossy(&reply.body), reply.redactor());
+        match status {
+            401 => GitHubError::Unauthorized {
+                what: what.to_string(),
+            },
+            403 | 404 => GitHubError::Forbidden {
+                status,
+                what: what.to_string(),
+                repository: self.repository(),
+                detail,
+            },
+            422 => GitHubError::BodyRejected {
+                chars: body
+                    .and_then(|b| b.get("body")?.as_str().map(|s| s.chars().count()))
+                    .unwrap_or(0),
+                detail,
+            },
+            _ => GitHubError::Status {
+                status,
+                what: what.to_string(),
+                detail,
+            },
         }
     }
 
@@ -397,17 +421,39 @@ impl Client {
         Self::decode(&text, &what)
     }
 
-    /// The first comment whose first line is `marker`, if any.
+    /// The token's own identity, the author its comments carry: the `GET /user` login of a
+    /// personal token, or [`ACTIONS_BOT`] for the Actions token (which `GET /user` refuses
+    /// with 403).
+    pub async fn identity(&self) -> Result<String, GitHubError> {
+        let what = "GET /user";
+        match self.send(Method::GET, self.url("user"), None, what).await {
+            Ok((_, text)) => Ok(Self::decode::<User>(&text, what)?.login),
+            Err(GitHubError::Forbidden { status: 403, .. }) => Ok(ACTIONS_BOT.to_string()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The first comment whose first line is `marker` and whose author is the token's own
+    /// identity, if any: a comment by anyone else (a person quoting the marker, another bot)
+    /// is never taken for ours. The identity is asked only when a marked comment exists.
     pub async fn find_marked(
         &self,
         issue: u64,
         marker: &str,
     ) -> Result<Option<Comment>, GitHubError> {
-        Ok(self
+        let marked: Vec<Comment> = self
             .comments(issue)
             .await?
             .into_iter()
-            .find(|c| c.is_marked(marker)))
+            .filter(|c| c.is_marked(marker))
+            .collect();
+        if marked.is_empty() {
+            return Ok(None);
+        }
+        let me = self.identity().await?;
+        Ok(marked
+            .into_iter()
+            .find(|c| c.user.as_ref().is_some_and(|u| u.login == me)))
     }
 
     /// Updates the comment that `marker` identifies, or creates it: never a second one.
@@ -493,7 +539,10 @@ mod tests {
     fn the_token_shows_in_neither_debug_nor_errors() {
         let c = Client::new(config("https://api.github.com", "o/r")).unwrap();
         assert!(!format!("{c:?}").contains("ghs_tok"));
-        let msg = github_message(r#"{"message":"bad credentials ghs_tok"}"#, &c.token);
+        let msg = github_message(
+            r#"{"message":"bad credentials ghs_tok"}"#,
+            c.core.redactor(),
+        );
         assert_eq!(msg, ": bad credentials ***");
     }
 
@@ -504,6 +553,7 @@ mod tests {
             id: 1,
             body: Some(b.into()),
             html_url: None,
+            user: None,
         };
         assert!(c(&format!("{m}\n### plan")).is_marked(m));
         assert!(c(&format!("{m}\r\nx")).is_marked(m));
@@ -513,7 +563,8 @@ mod tests {
             !Comment {
                 id: 1,
                 body: None,
-                html_url: None
+                html_url: None,
+                user: None,
             }
             .is_marked(m)
         );

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// The one error type of this crate. No variant holds the token, and the messages GitHub
-/// sends back are scrubbed of it before they are kept.
+/// sends back passes through the HTTP core's redactor before it is kept.
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
     /// A wrong setting (URL, repository name, token missing): the command line's fault.
@@ -51,6 +51,10 @@ pub enum GitHubError {
         what: String,
         detail: String,
     },
+    /// The answer could not be used (a redirect, which is never followed; a body past the
+    /// client's limit).
+    #[error("GitHub's answer to {what} cannot be used: {reason}")]
+    Http { what: String, reason: String },
     /// No answer at all.
     #[error("cannot reach GitHub for {what}: {reason}")]
     Network { what: String, reason: String },

@@ -2,7 +2,12 @@
 //! (following the `Link` header's `rel="next"`), create one, update one — and, on top of them,
 //! [`Client::upsert_marked`], which keeps exactly one comment per hidden marker.
 //!
-//! # Why plain reqwest, not octocrab
+//! The requests go through the workspace's one HTTP core (`tenant::http`): GitHub's rate
+//! limits (a 429, or a 403 that says so) are waited out within `max_wait`, a read that met a
+//! server error is repeated (a create never), bodies are read within a cap, and GitHub's text
+//! is redacted (the token, raw and as HTTP Basic), escaped and bounded.
+//!
+//! # Why reqwest through the core, not octocrab
 //!
 //! octocrab (0.54) is a well-kept, complete GitHub client, but this command needs three
 //! endpoints, and octocrab brings its own HTTP stack beside the one the workspace already has:
@@ -20,7 +25,7 @@ mod client;
 mod error;
 mod wire;
 
-pub use client::{Client, Comment, Config, Posted, Upsert};
+pub use client::{ACTIONS_BOT, Client, Comment, Config, Posted, Upsert, User};
 pub use error::GitHubError;
 pub use wire::{next_link, rate_limit_wait};
 

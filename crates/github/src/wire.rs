@@ -54,9 +54,17 @@ pub fn rate_limit_wait(
         }
     }
     if exhausted && let Some(reset) = header("x-ratelimit-reset").and_then(|v| v.parse().ok()) {
-        let at = UNIX_EPOCH + Duration::from_secs(reset);
+        // A reset past what the clock can hold (`18446744073709551615`) is as far as it goes:
+        // a wait longer than any bound, never an overflow.
+        let Some(at) = UNIX_EPOCH.checked_add(Duration::from_secs(reset)) else {
+            return Some(Duration::MAX);
+        };
         // The reset is in whole seconds: one more, so that the retry lands after it.
-        return Some(at.duration_since(now).unwrap_or_default() + Duration::from_secs(1));
+        return Some(
+            at.duration_since(now)
+                .unwrap_or_default()
+                .saturating_add(Duration::from_secs(1)),
+        );
     }
     Some(Duration::from_secs(60))
 }
@@ -143,6 +151,21 @@ mod tests {
                 None,
             ),
             (403, headers(&[("x-ratelimit-remaining", "12")]), "", None),
+            (
+                403,
+                headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "18446744073709551615"),
+                ]),
+                "",
+                Some(Duration::MAX),
+            ),
+            (
+                429,
+                headers(&[("retry-after", "18446744073709551615")]),
+                "",
+                secs(u64::MAX),
+            ),
             (404, headers(&[("retry-after", "5")]), "", None),
             (500, headers(&[]), "rate limit", None),
         ];

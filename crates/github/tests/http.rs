@@ -21,8 +21,26 @@ fn client(server: &MockServer) -> Client {
     .unwrap()
 }
 
+/// A comment by the Actions token's identity (the token these tests use answers `GET /user`
+/// with 403, see [`actions_token`]).
 fn comment(id: u64, body: &str) -> serde_json::Value {
-    json!({"id": id, "body": body, "html_url": format!("https://github.com/octo/queues/pull/7#issuecomment-{id}")})
+    comment_by(id, body, github::ACTIONS_BOT)
+}
+
+fn comment_by(id: u64, body: &str, login: &str) -> serde_json::Value {
+    json!({"id": id, "body": body, "user": {"login": login}, "html_url": format!("https://github.com/octo/queues/pull/7#issuecomment-{id}")})
+}
+
+/// `GET /user` as GitHub answers it for a workflow's Actions token: 403.
+async fn actions_token(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"message": "Resource not accessible by integration"})),
+        )
+        .mount(server)
+        .await;
 }
 
 const COMMENTS: &str = "/repos/octo/queues/issues/7/comments";
@@ -97,6 +115,7 @@ async fn upsert_updates_the_marked_comment_found_on_the_next_page() {
         .expect(1)
         .mount(&server)
         .await;
+    actions_token(&server).await;
     Mock::given(method("PATCH"))
         .and(path("/repos/octo/queues/issues/comments/150"))
         .respond_with(ResponseTemplate::new(200).set_body_json(comment(150, "new")))
@@ -245,4 +264,104 @@ async fn a_server_error_repeats_a_read_but_never_a_create() {
         matches!(e, GitHubError::Status { status: 502, .. }),
         "{e:?}"
     );
+}
+
+#[tokio::test]
+async fn a_rate_limit_reset_at_the_end_of_time_is_a_clean_error_not_a_panic() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", "18446744073709551615")
+                .set_body_json(json!({"message": "API rate limit exceeded"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server).comments(7).await.unwrap_err();
+    assert!(matches!(e, GitHubError::RateLimited { .. }), "{e:?}");
+    assert!(e.to_string().contains("18446744073709551615s"), "{e}");
+}
+
+#[tokio::test]
+async fn an_answer_past_the_size_cap_is_refused_not_read_whole() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[".repeat(40 * 1024 * 1024)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server).comments(7).await.unwrap_err();
+    assert!(e.to_string().contains("larger than"), "{e}");
+}
+
+#[tokio::test]
+async fn only_a_marked_comment_by_the_tokens_own_identity_is_ever_edited() {
+    // (GET /user answers with this login, or 403 for None; the marked comments' authors by
+    // id; the comment edited, or None for a new one)
+    type Case<'a> = (Option<&'a str>, &'a [(u64, &'a str)], Option<u64>);
+    let cases: &[Case] = &[
+        (None, &[(1, "octocat"), (2, "github-actions[bot]")], Some(2)),
+        (None, &[(1, "octocat")], None),
+        (None, &[(1, "renovate[bot]")], None),
+        (
+            Some("alice"),
+            &[(1, "github-actions[bot]"), (2, "alice")],
+            Some(2),
+        ),
+        (Some("alice"), &[(1, "github-actions[bot]")], None),
+    ];
+    for (login, authors, edited) in cases {
+        let server = MockServer::start().await;
+        match login {
+            Some(l) => {
+                Mock::given(method("GET"))
+                    .and(path("/user"))
+                    .respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": l})))
+                    .expect(1)
+                    .mount(&server)
+                    .await
+            }
+            None => actions_token(&server).await,
+        }
+        let listed: Vec<_> = authors
+            .iter()
+            .map(|(id, who)| comment_by(*id, &format!("{MARK}\nold"), who))
+            .collect();
+        Mock::given(method("GET"))
+            .and(path(COMMENTS))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!(listed)))
+            .mount(&server)
+            .await;
+        for (id, _) in authors.iter() {
+            Mock::given(method("PATCH"))
+                .and(path(format!("/repos/octo/queues/issues/comments/{id}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(comment(*id, "new")))
+                .expect(u64::from(Some(*id) == *edited))
+                .mount(&server)
+                .await;
+        }
+        Mock::given(method("POST"))
+            .and(path(COMMENTS))
+            .respond_with(ResponseTemplate::new(201).set_body_json(comment(99, "new")))
+            .expect(u64::from(edited.is_none()))
+            .mount(&server)
+            .await;
+        let posted = client(&server)
+            .upsert_marked(7, MARK, &format!("{MARK}\nnew"))
+            .await
+            .unwrap();
+        match edited {
+            Some(id) => assert_eq!(
+                (posted.action, posted.comment.id),
+                (Upsert::Updated, *id),
+                "{login:?} {authors:?}"
+            ),
+            None => assert_eq!(posted.action, Upsert::Created, "{login:?} {authors:?}"),
+        }
+        server.verify().await;
+    }
 }

@@ -10,6 +10,33 @@ use crate::yaml::{self, YamlLimits};
 /// The tenant document, at the repository's root.
 pub const TENANT_FILE: &str = "cxqueues.yaml";
 
+/// The tenant document's names: `cxqueues.yaml`, or `cxqueues.yml` when it is absent.
+pub const TENANT_FILES: [&str; 2] = ["cxqueues.yaml", "cxqueues.yml"];
+
+/// Which of [`TENANT_FILES`] a repository's root holds (`exists` says whether a name is
+/// there): the one present, or none. Both present is an error (at `cxqueues.yml`), since
+/// either could be the one meant; `Err` still names `cxqueues.yaml`, to read it on.
+pub fn tenant_file(
+    exists: impl Fn(&str) -> bool,
+) -> Result<Option<&'static str>, (&'static str, crate::Diagnostic)> {
+    let [yaml, yml] = TENANT_FILES;
+    match (exists(yaml), exists(yml)) {
+        (true, true) => Err((
+            yaml,
+            crate::Diagnostic::error(
+                crate::Rule::File,
+                yml,
+                crate::Loc::UNKNOWN,
+                "both cxqueues.yaml and cxqueues.yml are here: either could be the tenant document",
+            )
+            .with_hint("keep one: merge cxqueues.yml into cxqueues.yaml and delete it"),
+        )),
+        (true, false) => Ok(Some(yaml)),
+        (false, true) => Ok(Some(yml)),
+        (false, false) => Ok(None),
+    }
+}
+
 /// The queues folder when `cxqueues.yaml` names none (or cannot be read).
 pub const DEFAULT_QUEUES_DIR: &str = "queues";
 

@@ -24,7 +24,7 @@ pub mod time;
 mod types;
 pub mod yaml;
 
-pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec};
+pub use cxone::{CxoneMediaType, CxonePriority, CxoneShortAbandon, CxoneSpec, CxoneTenantSpec};
 pub use decimal::{Decimal, DecimalRule};
 pub use diagnostic::{Diagnostic, Rule, Severity};
 pub use id::IdKind;

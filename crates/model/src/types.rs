@@ -370,6 +370,9 @@ pub struct TenantSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 999))]
     pub api_version: Option<u32>,
+    /// NICE CXone only: how skills are written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cxone: Option<crate::CxoneTenantSpec>,
     /// Genesys Cloud only: how skill requirements become skill groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genesys: Option<crate::genesys::GenesysTenantSpec>,
@@ -385,6 +388,7 @@ impl Default for TenantSpec {
             requests_per_second: None,
             webhooks: Vec::new(),
             api_version: None,
+            cxone: None,
             genesys: None,
         }
     }

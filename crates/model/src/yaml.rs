@@ -7,6 +7,7 @@ use crate::{Loc, Rule};
 
 mod fast;
 mod node;
+mod syntax;
 
 /// Limits for one YAML file.
 #[derive(Clone, Copy, Debug)]
@@ -129,7 +130,7 @@ fn tree_documents<T: DeserializeOwned>(text: &str, limits: &YamlLimits) -> Vec<D
                 let mut cursor = std::io::Cursor::new(text.as_bytes());
                 serde_saphyr::read_with_options::<_, node::Node>(&mut cursor, opts)
                     .take(limits.max_documents.saturating_add(1))
-                    .map(|r| r.map_err(convert))
+                    .map(|r| r.map_err(|e| syntax::in_words(e, text)))
                     .collect()
             }
         };

@@ -373,3 +373,97 @@ fn the_form_of_an_id_is_the_platforms_a_uuid_or_a_cxone_integer() {
         }
     }
 }
+
+#[test]
+fn the_service_level_and_short_abandon_ranges_are_the_platforms() {
+    // (platform, spec, the error's message, or None when valid)
+    let slt = |t: i64, s: i64| format!("  serviceLevelTarget: {{threshold: {t}, time: {s}}}\n");
+    let table: Vec<(&str, String, Option<&str>)> = vec![
+        ("routing-api", slt(80, 300), None),
+        (
+            "routing-api",
+            slt(80, 301),
+            Some("serviceLevelTarget.time is 301, outside 1–300"),
+        ),
+        ("routing-api", slt(80, 0), Some("outside 1–300")),
+        ("nice-cxone", slt(80, 3600), None),
+        ("nice-cxone", slt(80, 0), None),
+        ("nice-cxone", slt(0, 86_400), None),
+        (
+            "nice-cxone",
+            slt(80, -1),
+            Some("serviceLevelTarget.time is -1, below 0"),
+        ),
+        (
+            "nice-cxone",
+            slt(101, 30),
+            Some("serviceLevelTarget.threshold is 101"),
+        ),
+        (
+            "nice-cxone",
+            "  cxone: {shortAbandon: {thresholdSeconds: 300}}\n".into(),
+            None,
+        ),
+        (
+            "nice-cxone",
+            "  cxone: {shortAbandon: {thresholdSeconds: 0}}\n".into(),
+            None,
+        ),
+        (
+            "nice-cxone",
+            "  cxone: {shortAbandon: {thresholdSeconds: 400}}\n".into(),
+            Some("cxone.shortAbandon.thresholdSeconds is 400, outside 0–300"),
+        ),
+    ];
+    for (platform, spec, want) in table {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "cxqueues.yaml",
+            format!("apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  platform: {platform}\n"),
+        );
+        write(dir.path(), "queues/a.yaml", doc("A", &spec));
+        let repo = load_repository(dir.path(), &LoadOptions::default());
+        let got: Vec<&str> = repo
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        match want {
+            None => assert!(got.is_empty(), "{platform} {spec}: {got:?}"),
+            Some(w) => {
+                assert_eq!(got.len(), 1, "{platform} {spec}: {got:?}");
+                assert!(got[0].contains(w), "{platform} {spec}: {got:?}");
+                assert_eq!(repo.diagnostics[0].rule, Rule::Range);
+                assert_eq!(repo.diagnostics[0].line, 6, "{got:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn spec_cxone_in_the_tenant_document_is_for_nice_cxone_only() {
+    for (platform, ok) in [("nice-cxone", true), ("routing-api", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "cxqueues.yaml",
+            format!(
+                "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  platform: {platform}\n  cxone:\n    partialUpdates: true\n"
+            ),
+        );
+        write(dir.path(), "queues/a.yaml", doc("A", "  description: d\n"));
+        let repo = load_repository(dir.path(), &LoadOptions::default());
+        assert_eq!(
+            repo.diagnostics.is_empty(),
+            ok,
+            "{platform}: {:?}",
+            repo.diagnostics
+        );
+        if ok {
+            assert!(repo.tenant.spec.cxone.unwrap().partial_updates);
+        } else {
+            assert_eq!(repo.diagnostics[0].line, 5, "{:?}", repo.diagnostics);
+        }
+    }
+}

@@ -1,18 +1,20 @@
 //! `cargo bench -p nice-cxone --bench apply`: the CXone adapter against the simulator's CXone
 //! face, at the adapter's default 5 requests/s.
 //!
-//! 1. Apply `CXQ_BENCH_CXONE_APPLY_N` (default 1,000) changed skills: observe, plan, apply.
-//!    Compare the wall time with the rate-limit floor ((requests − 1) ÷ 5/s) and count the requests
-//!    per changed skill.
+//! 1. Apply `CXQ_BENCH_CXONE_APPLY_N` (default 1,000) changed skills (each holding all 84
+//!    published properties): observe, plan, apply, with safe writes (a read and a PUT of every
+//!    writable property per update) and with `partialUpdates: true` (one PUT). Compare the wall
+//!    time with the floor `(list pages + 2 per update) ÷ 5/s` (safe) and
+//!    `(list pages + 1 per update) ÷ 5/s` (partial).
 //! 2. A no-op plan of `CXQ_BENCH_CXONE_PLAN_N` (default 5,000) skills: list pages only.
 
 use std::env;
 use std::time::Instant;
 
 use model::{RepoFile, Repository};
-use nice_cxone::{Config, CxoneTenant};
+use nice_cxone::{Config, CxoneTenant, WriteStyle};
 use reconcile::ApplyOptions;
-use sim::{Faults, Seed, SeedQueue, SimHandle};
+use sim::{Faults, Seed, SimHandle};
 use tenant::{Secret, Tenant};
 
 fn n_from(var: &str, default: usize) -> usize {
@@ -30,7 +32,7 @@ fn name(i: usize) -> String {
 fn sim_with(n: usize, old: &str) -> SimHandle {
     let queues = (0..n)
         .map(|i| {
-            let mut q = SeedQueue::named(name(i));
+            let mut q = sim::full_cxone_skill(&name(i), i as u64, 3);
             q.description = Some(old.to_string());
             q
         })
@@ -63,7 +65,7 @@ fn repo(n: usize, new: &str) -> Repository {
     repo
 }
 
-fn client(sim: &SimHandle) -> CxoneTenant {
+fn client(sim: &SimHandle, style: WriteStyle) -> CxoneTenant {
     let c = sim.client();
     let mut cfg = Config::new(
         sim::CXONE_ACCESS_KEY_ID,
@@ -72,13 +74,14 @@ fn client(sim: &SimHandle) -> CxoneTenant {
         Secret::new(c.client_secret),
     );
     cfg.issuer = sim.base_url();
+    cfg.write_style = style;
     CxoneTenant::new(cfg).expect("client")
 }
 
-async fn apply_changed(n: usize) {
+async fn apply_changed(n: usize, style: WriteStyle) {
     let sim = sim_with(n, "old");
     let repo = repo(n, "new");
-    let tenant = client(&sim);
+    let tenant = client(&sim, style);
     let rps = tenant.config().requests_per_second;
     let started = Instant::now();
     let observed = reconcile::observe(&tenant).await.expect("observe");
@@ -89,25 +92,31 @@ async fn apply_changed(n: usize) {
     let wall = started.elapsed();
     assert!(report.is_complete(), "{}", report.summary_line());
     let stats = tenant.stats();
-    let requests = stats.total_requests();
-    // The limiter lets the first request through at once: n requests need (n - 1) / rate.
-    let floor = requests.saturating_sub(1) as f64 / rps;
-    println!(
-        "apply {n} changed skills at {rps}/s: wall {:.1} s, floor {floor:.1} s ({requests} requests: \
-         {} PUT, {} list pages, {} token, 1 discovery), ratio {:.3}, {:.2} PUT per changed skill",
-        wall.as_secs_f64(),
+    let pages = stats.requests_to("GET /skills");
+    let (reads, puts) = (
+        stats.requests_to("GET /skills/{id}"),
         stats.requests_to("PUT /skills/{id}"),
-        stats.requests_to("GET /skills"),
+    );
+    let per_update = match style {
+        WriteStyle::AsRead => 2,
+        WriteStyle::ChangedOnly => 1,
+    };
+    let floor = (pages + per_update * n as u64) as f64 / rps;
+    println!(
+        "apply {n} changed skills, {style:?}, at {rps}/s: wall {:.1} s, floor {floor:.1} s \
+         ({pages} list pages + {per_update} per update); {} requests: {reads} GET, {puts} PUT, \
+         {pages} list pages, {} token, 1 discovery; ratio {:.3}",
+        wall.as_secs_f64(),
+        stats.total_requests(),
         stats.token_requests,
         wall.as_secs_f64() / floor,
-        stats.requests_to("PUT /skills/{id}") as f64 / n as f64,
     );
 }
 
 async fn noop_plan(n: usize) {
     let sim = sim_with(n, "same");
     let repo = repo(n, "same");
-    let tenant = client(&sim);
+    let tenant = client(&sim, WriteStyle::AsRead);
     let started = Instant::now();
     let observed = reconcile::observe(&tenant).await.expect("observe");
     let plan = reconcile::plan(&repo, &observed).expect("a plan");
@@ -132,6 +141,8 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         noop_plan(n_from("CXQ_BENCH_CXONE_PLAN_N", 5000)).await;
-        apply_changed(n_from("CXQ_BENCH_CXONE_APPLY_N", 1000)).await;
+        let n = n_from("CXQ_BENCH_CXONE_APPLY_N", 1000);
+        apply_changed(n, WriteStyle::AsRead).await;
+        apply_changed(n, WriteStyle::ChangedOnly).await;
     });
 }

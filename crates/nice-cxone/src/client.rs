@@ -15,12 +15,14 @@ use serde_json::{Map, Value};
 use tenant::endpoint::checked_endpoint;
 use tenant::http::{
     Auth, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, Issued, Redactor, Reply,
-    RetryPolicy, TokenAnswer, TokenCache, TokenSource,
+    RetryPolicy, TokenAnswer, TokenCache, TokenSource, with_path,
 };
 use tenant::{Backoff, ClientStats, Jitter, Secret, StatsRecorder, TenantError};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use tracing::debug;
+
+use crate::wire::WriteStyle;
 
 /// The public issuer.
 pub const DEFAULT_ISSUER: &str = "https://cxone.niceincontact.com";
@@ -28,8 +30,6 @@ pub const DEFAULT_ISSUER: &str = "https://cxone.niceincontact.com";
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// A token is refreshed this long before it expires (at most half its lifetime).
 const TOKEN_REFRESH_SKEW: Duration = Duration::from_secs(30);
-/// A list that goes on for more pages than this is a tenant bug, not data.
-const MAX_PAGES: u32 = 10_000;
 
 const TOKEN: &str = "POST /auth/token";
 const DISCOVERY: &str = "GET /.well-known/cxone-configuration";
@@ -74,6 +74,9 @@ pub struct Config {
     pub lag: Backoff,
     /// Look-ups of a created skill before giving up. Default 6.
     pub lag_attempts: u32,
+    /// How an update is written: every writable property as read (the default, after a
+    /// read), or only the changed fields (`spec.cxone.partialUpdates: true`).
+    pub write_style: WriteStyle,
 }
 
 impl Config {
@@ -109,6 +112,7 @@ impl Config {
             lag: Backoff::doubling(Duration::from_secs(1), Duration::from_secs(8))
                 .with_jitter(Jitter::Equal),
             lag_attempts: 6,
+            write_style: WriteStyle::AsRead,
         }
     }
 
@@ -133,12 +137,6 @@ impl Config {
             if empty {
                 return Err(TenantError::Config(format!("{what} is empty")));
             }
-        }
-        if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) {
-            return Err(TenantError::Config(format!(
-                "requests per second is {}: it must be a positive number",
-                self.requests_per_second
-            )));
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
             return Err(TenantError::Config(format!(
@@ -167,6 +165,7 @@ impl fmt::Debug for Config {
             .field("api_version", &self.api_version)
             .field("requests_per_second", &self.requests_per_second)
             .field("page_size", &self.page_size)
+            .field("write_style", &self.write_style)
             .finish_non_exhaustive()
     }
 }
@@ -275,9 +274,12 @@ impl Inner {
         let cfg = &self.config;
         let url = self.endpoint_url("/auth/token")?;
         let form: Vec<(&str, &str)> = match refresh {
+            // The published refresh grant requires client_id beside the refresh token (the
+            // application also authenticates as HTTP Basic, as for the password grant).
             Some(r) => vec![
                 ("grant_type", "refresh_token"),
                 ("refresh_token", r.expose()),
+                ("client_id", cfg.client_id.as_str()),
             ],
             None => vec![
                 ("grant_type", "password"),
@@ -308,12 +310,7 @@ impl Inner {
                     session.tenant_id = tenant_id;
                 }
             }
-            return Ok(Issued {
-                token: answer.access_token,
-                expires_in: answer.expires_in,
-                sent_at,
-                companions: refresh.into_iter().chain(id_token).collect(),
-            });
+            return Ok(answer.issued(sent_at, refresh.into_iter().chain(id_token).collect()));
         }
         let reason = said(&reply);
         if matches!(status.as_u16(), 400 | 401 | 403) {
@@ -335,10 +332,6 @@ impl Inner {
 
 impl TokenSource for Inner {
     type Error = TenantError;
-
-    fn cache(&self) -> &TokenCache<TenantError> {
-        &self.tokens
-    }
 
     /// The refresh grant when the last answer gave a refresh token (falling back to the
     /// password grant if it is refused), the password grant otherwise.
@@ -365,7 +358,7 @@ impl CxoneTenant {
         let (issuer, fixed_base) = config.checked()?;
         let mut secrets = Redactor::default();
         secrets.add_basic(&config.client_id, &config.client_secret);
-        secrets.add(&config.access_key_secret);
+        secrets.add_basic(&config.access_key_id, &config.access_key_secret);
         let core = HttpCore::new(
             CoreConfig {
                 name: "nice-cxone",
@@ -376,6 +369,7 @@ impl CxoneTenant {
                 burst: 1,
                 retry: RetryPolicy::new(config.max_attempts, config.throttle),
                 max_response_bytes: config.max_response_bytes,
+                rate_limit: None,
             },
             secrets,
         )?;
@@ -461,14 +455,7 @@ impl CxoneTenant {
         path: &[&str],
         query: &[(&str, String)],
     ) -> Result<Url, TenantError> {
-        let mut url = self.base().await?.clone();
-        {
-            let mut segs = url
-                .path_segments_mut()
-                .map_err(|()| TenantError::Config("the API base cannot take a path".into()))?;
-            segs.pop_if_empty();
-            segs.extend(path);
-        }
+        let mut url = with_path(self.base().await?, path);
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in query {
@@ -512,7 +499,7 @@ impl CxoneTenant {
         let reply = if authed {
             self.inner
                 .core
-                .send(&call, Auth::Token(&*self.inner))
+                .send(&call, Auth::Token(&self.inner.tokens, &*self.inner))
                 .await?
         } else {
             self.inner.core.send_plain(&call).await?
@@ -520,94 +507,9 @@ impl CxoneTenant {
         answer(&reply, label, &call.url)
     }
 
-    /// Every skill (raw), following `skip`/`top` or `_links.next`; `query` narrows the list.
-    pub(crate) async fn list_raw(
-        &self,
-        query: &[(&str, String)],
-    ) -> Result<Vec<Map<String, Value>>, TenantError> {
-        let top = self.inner.config.page_size;
-        let mut out = Vec::new();
-        let mut skip: u64 = 0;
-        let mut next: Option<Url> = None;
-        for _ in 0..MAX_PAGES {
-            let url = match next.take() {
-                Some(u) => u,
-                None => {
-                    let mut q = query.to_vec();
-                    q.push(("skip", skip.to_string()));
-                    q.push(("top", top.to_string()));
-                    self.api_url(&["skills"], &q).await?
-                }
-            };
-            let page = self.call(Method::GET, LIST_SKILLS, url, None).await?;
-            let items = skills_of(&page);
-            let got = items.len() as u64;
-            out.extend(items);
-            skip += got;
-            let total = total_records(&page);
-            if let Some(link) = page
-                .pointer("/_links/next")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-            {
-                let url = self.base().await?.join(link).map_err(|e| {
-                    TenantError::transport_message(format!(
-                        "{LIST_SKILLS}: unusable _links.next {:?}: {e}",
-                        self.inner.core.redactor().show(link)
-                    ))
-                })?;
-                if got > 0 && self.same_origin(&url).await? {
-                    next = Some(url);
-                    continue;
-                }
-            }
-            let more = match total {
-                Some(t) => skip < t,
-                None => got == u64::from(top),
-            };
-            if got == 0 || !more {
-                return Ok(out);
-            }
-        }
-        Err(TenantError::transport_message(format!(
-            "{LIST_SKILLS}: more than {MAX_PAGES} pages; giving up"
-        )))
-    }
-
-    /// The campaign id of `name`, from `GET /campaigns` (read once per run).
-    pub(crate) async fn campaign_id(&self, name: &str) -> Result<i64, TenantError> {
-        let campaigns = self
-            .inner
-            .campaigns
-            .get_or_try_init(|| async {
-                let url = self.api_url(&["campaigns"], &[]).await?;
-                let body = self.call(Method::GET, LIST_CAMPAIGNS, url, None).await?;
-                Ok::<_, TenantError>(
-                    body.get("campaigns")
-                        .and_then(Value::as_array)
-                        .map(|list| {
-                            list.iter()
-                                .filter_map(|c| {
-                                    Some((
-                                        int_of(c.get("campaignId")?)?,
-                                        c.get("campaignName")?.as_str()?.to_string(),
-                                    ))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )
-            })
-            .await?;
-        campaigns
-            .iter()
-            .find(|(_, n)| n == name)
-            .map(|(id, _)| *id)
-            .ok_or_else(|| TenantError::Rejected {
-                reasons: vec![format!(
-                    "spec.cxone.campaign {name:?} is not a campaign of this tenant"
-                )],
-            })
+    /// The campaigns read in this run (see `campaigns.rs`).
+    pub(crate) fn campaigns(&self) -> &OnceCell<Vec<(i64, String)>> {
+        &self.inner.campaigns
     }
 
     /// How long to wait before look-up `attempt` of a created skill.
@@ -672,10 +574,6 @@ pub(crate) fn int_of(v: &Value) -> Option<i64> {
     }
 }
 
-fn total_records(page: &Value) -> Option<u64> {
-    int_of(page.get("totalRecords")?).and_then(|n| u64::try_from(n).ok())
-}
-
 /// The skills of a list or get answer: `{skills:[…]}` or a bare skill.
 pub(crate) fn skills_of(body: &Value) -> Vec<Map<String, Value>> {
     match body.get("skills") {
@@ -716,23 +614,6 @@ mod tests {
         ];
         for (token, want) in table {
             assert_eq!(tenant_id_claim(&token).as_deref(), want, "{token}");
-        }
-    }
-
-    #[test]
-    fn totals_and_ids_may_come_as_strings() {
-        let table = [
-            (r#"{"totalRecords":"101"}"#, Some(101)),
-            (r#"{"totalRecords":7}"#, Some(7)),
-            (r#"{"totalRecords":"x"}"#, None),
-            (r#"{}"#, None),
-        ];
-        for (json, want) in table {
-            assert_eq!(
-                total_records(&serde_json::from_str(json).unwrap()),
-                want,
-                "{json}"
-            );
         }
     }
 

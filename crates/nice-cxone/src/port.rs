@@ -1,7 +1,7 @@
 //! [`tenant::Tenant`] for [`CxoneTenant`]: skills as queues.
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tenant::{
     Capabilities, ClientStats, DeleteMode, IdKind, Listed, NameRule, Queue, QueueField, Skill,
     Tenant, TenantError, UpdateMode, WriteMode,
@@ -9,15 +9,27 @@ use tenant::{
 use tracing::debug;
 
 use crate::client::{
-    CREATE_SKILLS, CxoneTenant, GET_SKILL, MAX_PAGE_SIZE, UPDATE_SKILL, skills_of,
+    CREATE_SKILLS, CxoneTenant, GET_SKILL, LIST_SKILLS, MAX_PAGE_SIZE, UPDATE_SKILL, skills_of,
 };
-use crate::wire;
+use crate::list::ListKind;
+use crate::wire::{self, WriteStyle};
+
+/// `GET /skills`.
+pub(crate) const SKILLS: ListKind = ListKind {
+    path: "skills",
+    label: LIST_SKILLS,
+    items: "skills",
+    id: "skillId",
+    name: "skillName",
+    noun: "skill",
+};
 
 /// Where CXone keeps what a skill cannot hold.
 const IN_THE_SCRIPT: &str = "the Studio script: the Reqagent action's holding pattern (wait time, queue length checks on skills/activity)";
 
 /// A CXone skill holds its notes and its service level; waiting, overflow and requirements
-/// live in the Studio script.
+/// live in the Studio script. An update is written whole, after a read, because NICE does not
+/// say whether its PUT keeps what it is not sent ([`crate::wire::WriteStyle::AsRead`]).
 pub const CAPABILITIES: Capabilities = Capabilities {
     platform: "nice-cxone",
     fields: &[QueueField::Description, QueueField::ServiceLevelTarget],
@@ -38,23 +50,30 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     ],
     settings_block: Some("cxone"),
     writes: WriteMode::LastWriterWins,
-    updates: UpdateMode::Partial,
+    updates: UpdateMode::Replace,
     deletes: DeleteMode::Deactivate,
     ids: IdKind::Integer,
     page_size: MAX_PAGE_SIZE,
     names: Some(NameRule {
-        rule: "2–30 characters: letters, digits and - _ . :",
+        rule: "1–30 characters: ASCII letters, digits, spaces and - : _ . ( ) ^, no space at either end",
         problem: wire::skill_name_problem,
     }),
     active_setting: Some(wire::ACTIVE),
     create_only: &[wire::MEDIA_TYPE],
 };
 
+/// [`CAPABILITIES`] for a tenant that has verified its PUT is partial
+/// (`spec.cxone.partialUpdates: true`): only the changed fields are sent, with no read first.
+pub const CAPABILITIES_PARTIAL: Capabilities = Capabilities {
+    updates: UpdateMode::Partial,
+    ..CAPABILITIES
+};
+
 impl CxoneTenant {
     /// The skills named exactly `name` (the list narrowed by `searchString`, then checked).
     async fn find_by_name(&self, name: &str) -> Result<Option<Queue>, TenantError> {
         let found = self
-            .list_raw(&[("searchString", name.to_string())])
+            .list_all(&SKILLS, &[("searchString", name.to_string())])
             .await?
             .into_iter()
             .map(wire::to_neutral)
@@ -85,6 +104,28 @@ impl CxoneTenant {
         )))
     }
 
+    /// `GET /skills/{id}` as CXone answers it (a bare skill; `{skills:[…]}` is read too).
+    async fn get_raw(&self, id: &str) -> Result<Map<String, Value>, TenantError> {
+        let url = self.api_url(&["skills", integer_id(id)?], &[]).await?;
+        let body = self.call(Method::GET, GET_SKILL, url, None).await?;
+        skills_of(&body)
+            .into_iter()
+            .next()
+            .ok_or_else(|| TenantError::NotFound {
+                what: format!("skill {id}"),
+            })
+    }
+
+    /// Deactivates skill `id`: `isActive: false` over the skill as read (a safe write), or
+    /// alone when the tenant's PUT is known to be partial.
+    async fn deactivate(&self, id: &str) -> Result<(), TenantError> {
+        let body = match self.config().write_style {
+            WriteStyle::AsRead => wire::deactivate_body(Some(&self.get_raw(id).await?)),
+            WriteStyle::ChangedOnly => wire::deactivate_body(None),
+        };
+        self.put_skill(id, &body).await
+    }
+
     async fn put_skill(&self, id: &str, body: &Value) -> Result<(), TenantError> {
         let url = self.api_url(&["skills", id], &[]).await?;
         self.call(Method::PUT, UPDATE_SKILL, url, Some(body))
@@ -104,6 +145,23 @@ impl CxoneTenant {
     }
 }
 
+impl CxoneTenant {
+    /// A create item has no `isActive`: a skill declared inactive is deactivated right after
+    /// it is made, in the same apply (the plan says so).
+    async fn finish_create(&self, mut created: Queue, queue: &Queue) -> Result<Queue, TenantError> {
+        if wire::needs_deactivation(queue)
+            && created.settings.get(wire::ACTIVE) != Some(&Value::Bool(false))
+            && let Some(id) = created.id.clone()
+        {
+            self.deactivate(&id).await?;
+            created
+                .settings
+                .insert(wire::ACTIVE.into(), Value::Bool(false));
+        }
+        Ok(created)
+    }
+}
+
 fn integer_id(id: &str) -> Result<&str, TenantError> {
     id.parse::<i64>().map(|_| id).map_err(|_| {
         TenantError::Config(format!(
@@ -114,7 +172,10 @@ fn integer_id(id: &str) -> Result<&str, TenantError> {
 
 impl Tenant for CxoneTenant {
     fn capabilities(&self) -> &Capabilities {
-        &CAPABILITIES
+        match self.config().write_style {
+            WriteStyle::AsRead => &CAPABILITIES,
+            WriteStyle::ChangedOnly => &CAPABILITIES_PARTIAL,
+        }
     }
 
     async fn queue_metrics(
@@ -126,23 +187,15 @@ impl Tenant for CxoneTenant {
 
     async fn listing(&self) -> Result<Vec<Listed>, TenantError> {
         Ok(self
-            .list_raw(&[])
+            .list_all(&SKILLS, &[])
             .await?
             .into_iter()
-            .map(|s| Listed::Queue(wire::to_neutral(s)))
+            .map(wire::to_listed)
             .collect())
     }
 
     async fn get_queue(&self, id: &str) -> Result<Queue, TenantError> {
-        let url = self.api_url(&["skills", integer_id(id)?], &[]).await?;
-        let body = self.call(Method::GET, GET_SKILL, url, None).await?;
-        skills_of(&body)
-            .into_iter()
-            .next()
-            .map(wire::to_neutral)
-            .ok_or_else(|| TenantError::NotFound {
-                what: format!("skill {id}"),
-            })
+        Ok(wire::to_neutral(self.get_raw(id).await?))
     }
 
     async fn create_queue(&self, queue: &Queue) -> Result<Queue, TenantError> {
@@ -155,7 +208,8 @@ impl Tenant for CxoneTenant {
         if !first_post {
             // Posted already in this run: look it up, never post the name twice.
             self.stats_recorder().create_lookup();
-            return self.await_created(&name).await;
+            let created = self.await_created(&name).await?;
+            return self.finish_create(created, queue).await;
         }
         let campaign = self.resolve_campaign(None, queue).await?;
         let body = wire::create_body(queue, campaign)?;
@@ -174,13 +228,15 @@ impl Tenant for CxoneTenant {
                             .collect(),
                     });
                 }
-                self.await_created(&name).await
+                let created = self.await_created(&name).await?;
+                self.finish_create(created, queue).await
             }
             Err(TenantError::Transport { message, .. }) => {
                 // The answer was lost: the skill may exist. Look, do not post again.
                 self.stats_recorder().create_lookup();
                 debug!(name, %message, "create answer lost; looking the name up");
-                self.await_created(&name).await
+                let created = self.await_created(&name).await?;
+                self.finish_create(created, queue).await
             }
             Err(e) => Err(e),
         }
@@ -195,8 +251,8 @@ impl Tenant for CxoneTenant {
     ) -> Result<Queue, TenantError> {
         let id = integer_id(id)?;
         let campaign = self.resolve_campaign(Some(base), queue).await?;
-        let body = wire::update_body(base, queue, campaign)?;
-        if body["skill"].as_object().is_some_and(|m| !m.is_empty()) {
+        let body = wire::update_body(base, queue, campaign, self.config().write_style)?;
+        if !wire::is_empty_update(&body) {
             self.put_skill(id, &body).await?;
         }
         let mut written = queue.clone();
@@ -205,8 +261,7 @@ impl Tenant for CxoneTenant {
     }
 
     async fn delete_queue(&self, id: &str, _if_match: Option<u64>) -> Result<(), TenantError> {
-        self.put_skill(integer_id(id)?, &wire::deactivate_body())
-            .await
+        self.deactivate(integer_id(id)?).await
     }
 
     /// No request: on CXone the queue *is* the skill and a skill holds no skill

@@ -197,7 +197,7 @@ impl CxoneTenant {
     ) -> Result<Vec<QueueMetrics>, TenantError> {
         let window = query.window();
         let skills: Vec<(i64, String, Option<i64>)> = self
-            .list_raw(&[])
+            .list_all(&crate::port::SKILLS, &[])
             .await?
             .iter()
             .filter_map(|s| {

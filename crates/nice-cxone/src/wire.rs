@@ -3,9 +3,10 @@
 
 use model::CxoneMediaType;
 use serde_json::{Map, Value, json};
-use tenant::{Queue, ServiceLevelTarget, TenantError};
+use tenant::{Listed, Queue, ServiceLevelTarget, TenantError, Unreadable};
 
 use crate::client::int_of;
+use crate::writable::put_as_read;
 
 /// The media types by id (vendor help "managemultipleskillsatonce"); `spec.cxone.mediaType`
 /// writes their names ([`CxoneMediaType::as_str`]).
@@ -80,25 +81,36 @@ const SKILL_NAME: &str = "skillName";
 /// Server-owned names that echo an id we manage: dropped from the passthrough.
 const ECHOES: [&str; 2] = ["mediaTypeName", CAMPAIGN_NAME];
 
-/// The skill-name rule (vendor help "setupworkitems"): 2–30 characters, letters, digits and
-/// `- _ . :`. `None` when `name` follows it, else what is wrong. The one place that knows it.
+/// The most characters a skill name has (the v34 PUT schema's `maxLength`).
+pub const NAME_MAX_CHARS: usize = 30;
+
+/// The skill-name rule of NICE's v34 PUT schema (`^(([a-zA-Z0-9-:_\.\(\)^\s])*)$`, 1–30
+/// characters), with its `\s` read as the ASCII space only: ASCII letters, digits,
+/// `- : _ . ( ) ^` and the space, no leading or trailing space. `None` when `name` follows
+/// it, else what is wrong. The one place that knows it.
 pub fn skill_name_problem(name: &str) -> Option<String> {
     let n = name.chars().count();
-    if !(2..=30).contains(&n) {
+    if !(1..=NAME_MAX_CHARS).contains(&n) {
         return Some(format!(
-            "a CXone skill name has 2 to 30 characters; {name:?} has {n}"
+            "a CXone skill name has 1 to {NAME_MAX_CHARS} characters; {name:?} has {n}"
         ));
     }
-    let bad: String = name
+    let mut bad: Vec<char> = name
         .chars()
-        .filter(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+        .filter(|c| {
+            !(c.is_ascii_alphanumeric()
+                || matches!(c, '-' | ':' | '_' | '.' | '(' | ')' | '^' | ' '))
+        })
         .collect();
-    (!bad.is_empty()).then(|| {
-        format!(
-            "a CXone skill name holds only letters, digits and - _ . : ; {name:?} has {:?}",
-            bad
-        )
-    })
+    bad.dedup();
+    if !bad.is_empty() {
+        let shown: String = bad.iter().collect();
+        return Some(format!(
+            "a CXone skill name holds only ASCII letters, digits, spaces and - : _ . ( ) ^ ; {name:?} has {shown:?}"
+        ));
+    }
+    (name.starts_with(' ') || name.ends_with(' '))
+        .then(|| format!("a CXone skill name does not begin or end with a space; {name:?} does"))
 }
 
 /// The media type's name for its id.
@@ -117,7 +129,7 @@ pub fn media_type_id(name: &str) -> Option<i64> {
         .map(|(i, _)| *i)
 }
 
-fn bool_of(v: &Value) -> Option<bool> {
+pub(crate) fn bool_of(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::String(s) => s.trim().parse().ok(),
@@ -125,8 +137,34 @@ fn bool_of(v: &Value) -> Option<bool> {
     }
 }
 
+/// A listed skill: a neutral queue, or, when its `skillId` is not an integer (`"sk-1000"`),
+/// an unreadable item that the plan names and leaves alone.
+pub fn to_listed(skill: Map<String, Value>) -> Listed {
+    match skill.get(SKILL_ID) {
+        Some(v) if int_of(v).is_some() => Listed::Queue(to_neutral(skill)),
+        raw => {
+            let shown = raw.map_or_else(|| "no skillId".to_string(), |v| format!("skillId {v}"));
+            Listed::Unreadable(Unreadable {
+                id: raw.map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+                name: skill
+                    .get(SKILL_NAME)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                problem: format!(
+                    "{shown} is not an integer skill id, so the skill cannot be addressed"
+                ),
+            })
+        }
+    }
+}
+
 /// A skill as CXone sends it, in neutral terms. Everything not managed rides in the
-/// passthrough.
+/// passthrough, as read (`campaignId` and an empty `notes` too, so that a safe write can send
+/// them back).
 pub fn to_neutral(mut skill: Map<String, Value>) -> Queue {
     let id = skill.remove(SKILL_ID).as_ref().and_then(int_of);
     let name = match skill.remove(SKILL_NAME) {
@@ -135,10 +173,13 @@ pub fn to_neutral(mut skill: Map<String, Value>) -> Queue {
     };
     let mut q = Queue::named(name);
     q.id = id.map(|i| i.to_string());
-    q.description = match skill.remove(NOTES) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
-        _ => None,
-    };
+    match skill.get(NOTES) {
+        Some(Value::String(s)) if !s.is_empty() => {
+            q.description = Some(s.clone());
+            skill.remove(NOTES);
+        }
+        _ => {}
+    }
     let goal = skill.get(SL_GOAL).and_then(int_of);
     let threshold = skill.get(SL_THRESHOLD).and_then(int_of);
     if let (Some(g), Some(t)) = (goal, threshold)
@@ -160,7 +201,6 @@ pub fn to_neutral(mut skill: Map<String, Value>) -> Queue {
         && !c.is_empty()
     {
         q.settings.insert(CAMPAIGN.into(), json!(c));
-        skill.remove(CAMPAIGN_ID);
     }
     for s in &SCALARS {
         let value = skill.get(s.wire).and_then(|v| {
@@ -182,8 +222,38 @@ pub fn to_neutral(mut skill: Map<String, Value>) -> Queue {
     q
 }
 
-/// The managed fields of `queue` that differ from `base`, spelled for `verb`: the one body
-/// builder of writes. `campaign_id` is the resolved id of `cxone.campaign` when it is sent.
+/// The skill of `q` in GET spellings: its passthrough (what was read and is not managed)
+/// with its managed fields written over it. The inverse of [`to_neutral`] for every
+/// property a PUT can take.
+pub fn as_read(q: &Queue) -> Map<String, Value> {
+    let mut skill = q.passthrough.clone();
+    skill.insert(SKILL_NAME.into(), json!(q.name));
+    if let Some(d) = &q.description {
+        skill.insert(NOTES.into(), json!(d));
+    }
+    if let Some(slt) = q.service_level_target {
+        skill.insert(SL_GOAL.into(), json!(slt.threshold));
+        skill.insert(SL_THRESHOLD.into(), json!(slt.time));
+    }
+    if let Some(id) = q
+        .settings
+        .get(MEDIA_TYPE)
+        .and_then(Value::as_str)
+        .and_then(media_type_id)
+    {
+        skill.insert(MEDIA_TYPE_ID_GET.into(), json!(id));
+    }
+    for s in &SCALARS {
+        if let Some(v) = q.settings.get(s.setting) {
+            skill.insert(s.wire.into(), v.clone());
+        }
+    }
+    skill
+}
+
+/// The managed fields of `queue` that differ from `base`, spelled for the wire. On a create
+/// (`base` is `None`) every declared one but `isActive`, which a create item does not have.
+/// `campaign_id` is the resolved id of `cxone.campaign` when it is sent.
 fn managed_fields(
     base: Option<&Queue>,
     queue: &Queue,
@@ -209,6 +279,9 @@ fn managed_fields(
         skill.insert(CAMPAIGN_ID.into(), json!(id));
     }
     for s in &SCALARS {
+        if base.is_none() && s.setting == ACTIVE {
+            continue;
+        }
         let want = queue.settings.get(s.setting);
         if let Some(v) = want
             && changed(base.and_then(|b| b.settings.get(s.setting)), want)
@@ -228,13 +301,25 @@ pub fn campaign_to_send<'a>(base: Option<&Queue>, queue: &'a Queue) -> Option<&'
     want.as_str()
 }
 
-/// The `PUT /skills/{id}` body: `{"skill": {…only the managed fields that differ…}}`. A
-/// field cxqueues does not manage is never sent, so never clobbered. A changed media type
-/// is refused: CXone fixes it at create.
+/// How an update is written (`spec.cxone.partialUpdates`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WriteStyle {
+    /// Every writable property as read, the changed ones replaced (the default): the same
+    /// result whether NICE's PUT is partial or whole.
+    #[default]
+    AsRead,
+    /// Only the changed managed fields: for a tenant that has verified its PUT is partial.
+    ChangedOnly,
+}
+
+/// The `PUT /skills/{id}` body `{"skill": {…}}` that turns `base` into `queue`. With
+/// [`WriteStyle::AsRead`], `queue` must carry the passthrough of a fresh read (apply reads
+/// the skill just before). A changed media type is refused: CXone fixes it at create.
 pub fn update_body(
     base: &Queue,
     queue: &Queue,
     campaign_id: Option<i64>,
+    style: WriteStyle,
 ) -> Result<Value, TenantError> {
     let (was, want) = (
         base.settings.get(MEDIA_TYPE),
@@ -252,10 +337,26 @@ pub fn update_body(
             )],
         });
     }
-    Ok(json!({ "skill": managed_fields(Some(base), queue, campaign_id) }))
+    let skill = match style {
+        WriteStyle::ChangedOnly => managed_fields(Some(base), queue, campaign_id),
+        WriteStyle::AsRead => {
+            let mut read = as_read(queue);
+            if let Some(id) = campaign_id {
+                read.insert(CAMPAIGN_ID.into(), json!(id));
+            }
+            put_as_read(&read)
+        }
+    };
+    Ok(json!({ "skill": skill }))
 }
 
-/// The `POST /skills` body for one new skill.
+/// Whether an update body changes nothing (an empty partial body is not sent).
+pub fn is_empty_update(body: &Value) -> bool {
+    body["skill"].as_object().is_none_or(Map::is_empty)
+}
+
+/// The `POST /skills` body for one new skill. `isActive` is not a property of a create item:
+/// a skill declared inactive is made, then deactivated ([`needs_deactivation`]).
 pub fn create_body(queue: &Queue, campaign_id: Option<i64>) -> Result<Value, TenantError> {
     let media = queue
         .settings
@@ -279,9 +380,17 @@ pub fn create_body(queue: &Queue, campaign_id: Option<i64>) -> Result<Value, Ten
     Ok(json!({ "skills": [Value::Object(skill)] }))
 }
 
-/// The `PUT /skills/{id}` body of a deactivation.
-pub fn deactivate_body() -> Value {
-    json!({ "skill": { "isActive": false } })
+/// Whether a new skill must be deactivated after its create (`cxone.active: false`).
+pub fn needs_deactivation(queue: &Queue) -> bool {
+    queue.settings.get(ACTIVE) == Some(&Value::Bool(false))
+}
+
+/// The `PUT /skills/{id}` body of a deactivation: `isActive: false` alone, or over the
+/// skill as read (`read`, in GET spellings) for a safe write.
+pub fn deactivate_body(read: Option<&Map<String, Value>>) -> Value {
+    let mut skill = read.map(put_as_read).unwrap_or_default();
+    skill.insert("isActive".into(), json!(false));
+    json!({ "skill": skill })
 }
 
 /// The failures of a batch create's answer (`HTTP 200` even when items failed), with the
@@ -350,7 +459,8 @@ mod tests {
         assert_eq!(got, want);
         let mut kept: Vec<&str> = q.passthrough.keys().map(String::as_str).collect();
         kept.sort_unstable();
-        assert_eq!(kept, ["screenPopDetail", "scriptId"]);
+        // campaignId stays as read, for a safe write to send back.
+        assert_eq!(kept, ["campaignId", "screenPopDetail", "scriptId"]);
     }
 
     #[test]
@@ -359,10 +469,10 @@ mod tests {
         let mut want = base.clone();
         want.description = Some("new".into());
         want.settings.insert("cxone.priority.max".into(), json!(50));
-        let body = update_body(&base, &want, None).unwrap();
+        let body = update_body(&base, &want, None, WriteStyle::ChangedOnly).unwrap();
         assert_eq!(body, json!({"skill": {"notes": "new", "maxPriority": 50}}));
         assert_eq!(
-            update_body(&base, &base, None).unwrap(),
+            update_body(&base, &base, None, WriteStyle::ChangedOnly).unwrap(),
             json!({"skill": {}})
         );
     }
@@ -372,7 +482,9 @@ mod tests {
         let base = to_neutral(skill(FULL));
         let mut want = base.clone();
         want.settings.insert(MEDIA_TYPE.into(), json!("chat"));
-        let err = update_body(&base, &want, None).unwrap_err().to_string();
+        let err = update_body(&base, &want, None, WriteStyle::AsRead)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("make a new skill"), "{err}");
     }
 
@@ -399,20 +511,74 @@ mod tests {
     }
 
     #[test]
-    fn skill_names_follow_the_documented_rule() {
+    fn skill_names_follow_the_v34_pattern_with_the_ascii_space_only() {
         let table = [
             ("Sales_EN", true),
             ("a:b.c-d_e", true),
-            ("ab", true),
-            ("a", false),
-            ("Sales EN", false),
+            ("a", true),
+            ("Sales EN (Tier 1)", true),
+            ("x^2", true),
+            ("", false),
+            (" Sales", false),
+            ("Sales ", false),
+            ("Sales\tEN", false),
+            ("Sales\u{a0}EN", false),
+            ("Ventes été", false),
             ("Sales/EN", false),
             ("abcdefghijklmnopqrstuvwxyz12345", false),
             ("abcdefghijklmnopqrstuvwxyz1234", true),
         ];
         for (name, ok) in table {
-            assert_eq!(skill_name_problem(name).is_none(), ok, "{name}");
+            assert_eq!(skill_name_problem(name).is_none(), ok, "{name:?}");
         }
+    }
+
+    #[test]
+    fn a_safe_update_sends_every_writable_property_as_read_with_the_change() {
+        let base = to_neutral(skill(FULL));
+        let mut want = base.clone();
+        want.settings.insert("cxone.priority.max".into(), json!(50));
+        let body = update_body(&base, &want, None, WriteStyle::AsRead).unwrap();
+        assert_eq!(
+            body,
+            json!({"skill": {"skillName": "Sales_EN", "campaignId": 12, "notes": "n",
+                "serviceLevelGoal": 80, "serviceLevelThreshold": 30, "initialPriority": 1,
+                "acceleration": 2, "maxPriority": 50, "enableShortAbandon": true,
+                "shortAbandonThreshold": 5, "isActive": true, "scriptId": 99,
+                "screenPopDetails": "x"}})
+        );
+        let moved = update_body(&base, &want, Some(3), WriteStyle::AsRead).unwrap();
+        assert_eq!(moved["skill"]["campaignId"], 3);
+    }
+
+    #[test]
+    fn a_skill_whose_id_is_not_an_integer_is_listed_unreadable_with_its_name() {
+        let Listed::Unreadable(u) = to_listed(skill(r#"{"skillId":"sk-1000","skillName":"Odd"}"#))
+        else {
+            panic!("readable");
+        };
+        assert_eq!((u.id.as_deref(), u.name.as_str()), (Some("sk-1000"), "Odd"));
+        assert!(u.problem.contains("\"sk-1000\""), "{u:?}");
+        assert!(matches!(
+            to_listed(skill(r#"{"skillId":"1000","skillName":"Ok"}"#)),
+            Listed::Queue(_)
+        ));
+    }
+
+    #[test]
+    fn a_create_leaves_is_active_out_and_an_inactive_skill_is_deactivated_after() {
+        let mut q = Queue::named("Chat_EN");
+        q.settings.insert(MEDIA_TYPE.into(), json!("chat"));
+        q.settings.insert(ACTIVE.into(), json!(false));
+        let body = create_body(&q, None).unwrap();
+        assert_eq!(
+            body,
+            json!({"skills": [{"skillName": "Chat_EN", "mediaTypeId": 3}]})
+        );
+        assert!(needs_deactivation(&q));
+        q.settings.insert(ACTIVE.into(), json!(true));
+        assert!(!needs_deactivation(&q));
+        assert_eq!(deactivate_body(None), json!({"skill": {"isActive": false}}));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use nice_cxone::{Config, CxoneTenant};
+use nice_cxone::{Config, CxoneTenant, WriteStyle};
 use serde_json::{Value, json};
 use tenant::{Backoff, Jitter, Queue, Tenant, TenantError};
 use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
@@ -49,6 +49,15 @@ fn config(server: &MockServer) -> Config {
 
 /// A client whose API base is fixed (no discovery) and whose token is always valid.
 async fn client(server: &MockServer) -> CxoneTenant {
+    client_writing(server, WriteStyle::AsRead).await
+}
+
+/// [`client`] for a tenant whose PUT is known to be partial (`partialUpdates: true`).
+async fn partial_client(server: &MockServer) -> CxoneTenant {
+    client_writing(server, WriteStyle::ChangedOnly).await
+}
+
+async fn client_writing(server: &MockServer, style: WriteStyle) -> CxoneTenant {
     Mock::given(method("POST"))
         .and(path("/auth/token"))
         .respond_with(token_answer("access-1", 3600, None))
@@ -56,6 +65,7 @@ async fn client(server: &MockServer) -> CxoneTenant {
         .await;
     let mut cfg = config(server);
     cfg.api_base = Some(format!("{}{BASE}", server.uri()));
+    cfg.write_style = style;
     CxoneTenant::new(cfg).unwrap()
 }
 
@@ -138,6 +148,8 @@ async fn an_expiring_token_is_refreshed_with_the_refresh_token() {
         .and(path("/auth/token"))
         .and(body_string_contains("grant_type=refresh_token"))
         .and(body_string_contains("refresh_token=refresh-1"))
+        // The published refresh grant requires client_id.
+        .and(body_string_contains("client_id=app-id"))
         .respond_with(token_answer("access-2", 3600, None))
         .expect(1)
         .mount(&server)
@@ -286,9 +298,9 @@ async fn a_lagging_list_is_polled_and_the_name_is_never_posted_twice() {
 }
 
 #[tokio::test]
-async fn a_tombstone_deactivates_the_skill() {
+async fn a_tombstone_with_partial_updates_deactivates_the_skill_with_is_active_alone() {
     let server = MockServer::start().await;
-    let tenant = client(&server).await;
+    let tenant = partial_client(&server).await;
     put_skill(4711, json!({"skill": {"isActive": false}}))
         .mount(&server)
         .await;
@@ -297,9 +309,10 @@ async fn a_tombstone_deactivates_the_skill() {
 }
 
 #[tokio::test]
-async fn an_update_sends_only_changed_managed_fields_so_a_rivals_edit_of_another_field_stays() {
+async fn with_partial_updates_an_update_sends_only_changed_managed_fields_so_a_rivals_edit_of_another_field_stays()
+ {
     let server = MockServer::start().await;
-    let tenant = client(&server).await;
+    let tenant = partial_client(&server).await;
     // The plan's snapshot: scriptId 7. A rival has since set scriptId 8 in the console; our
     // PUT names only what we change, so the tenant keeps the rival's 8.
     let base = nice_cxone::wire::to_neutral(skill(4711, "Sales_EN").as_object().unwrap().clone());
@@ -324,26 +337,35 @@ async fn an_update_sends_only_changed_managed_fields_so_a_rivals_edit_of_another
 }
 
 #[tokio::test]
-async fn a_campaign_is_sent_by_the_id_its_name_resolves_to() {
+async fn a_campaign_is_sent_by_the_id_its_name_resolves_to_from_every_page_of_the_v34_list() {
     let server = MockServer::start().await;
-    let tenant = client(&server).await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/campaigns")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"campaigns": [
-            {"campaignId": 1, "campaignName": "Default"},
-            {"campaignId": "12", "campaignName": "Sales"}]})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    put_skill(5, json!({"skill": {"campaignId": 12}}))
+    let tenant = partial_client(&server).await;
+    let campaigns = |skip: &str, items: Value| {
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}/campaigns")))
+            .and(query_param("skip", skip))
+            .and(query_param("top", "100"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "businessUnitId": 4600000, "totalRecords": "101", "campaigns": items})))
+            .expect(1)
+    };
+    let first: Vec<Value> = (1..=100)
+        .map(|i| json!({"id": i, "name": format!("C{i}"), "isActive": true}))
+        .collect();
+    campaigns("0", Value::Array(first)).mount(&server).await;
+    campaigns(
+        "100",
+        json!([{"id": "512", "name": "Sales EN (Tier 1)", "isActive": true}]),
+    )
+    .mount(&server)
+    .await;
+    put_skill(5, json!({"skill": {"campaignId": 512}}))
         .mount(&server)
         .await;
     let base = nice_cxone::wire::to_neutral(skill(5, "S_5").as_object().unwrap().clone());
     let mut want = base.clone();
     want.settings
-        .insert("cxone.campaign".into(), json!("Sales"));
+        .insert("cxone.campaign".into(), json!("sales en (tier 1)"));
     tenant.update_queue("5", &base, &want, None).await.unwrap();
     want.settings.insert("cxone.campaign".into(), json!("Nope"));
     let err = tenant
@@ -353,6 +375,217 @@ async fn a_campaign_is_sent_by_the_id_its_name_resolves_to() {
     assert!(
         err.to_string().contains("\"Nope\" is not a campaign"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_safe_update_reads_the_skill_and_sends_every_writable_property_back_with_the_change() {
+    let server = MockServer::start().await;
+    let tenant = client(&server).await;
+    let read = json!({"skillId": 4711, "skillName": "Sales EN (Tier 1)", "mediaTypeId": 4,
+        "mediaTypeName": "Phone Call", "campaignId": 12, "campaignName": "Sales", "notes": "",
+        "serviceLevelGoal": 80, "serviceLevelThreshold": 3600, "isActive": true,
+        "scriptId": 99, "screenPopDetail": "pop", "screenPopTriggerEvent": "2",
+        "popThankYouURL": "https://thanks", "patronTypingPreview": true,
+        "dispositions": [{"dispositionId": 3, "dispositionName": "Sold", "priority": 1}],
+        "emailFromAddress": "", "TenantId": "t", "isRunning": false});
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/skills/4711")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&read))
+        .expect(1)
+        .mount(&server)
+        .await;
+    put_skill(
+        4711,
+        json!({"skill": {"skillName": "Sales EN (Tier 1)", "campaignId": 12, "notes": "",
+            "serviceLevelGoal": 80, "serviceLevelThreshold": 3600, "isActive": true,
+            "maxPriority": 7, "scriptId": 99, "screenPopDetails": "pop",
+            "screenPopTriggerEvent": 2, "popThankYouUrl": "https://thanks",
+            "patronTypingIndicator": true,
+            "dispositions": [{"dispositionId": 3, "priority": 1}]}}),
+    )
+    .mount(&server)
+    .await;
+    let base = tenant.get_queue("4711").await.unwrap();
+    let mut want = base.clone();
+    want.settings.insert("cxone.priority.max".into(), json!(7));
+    tenant
+        .update_queue("4711", &base, &want, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_safe_tombstone_reads_the_skill_and_sends_it_back_inactive() {
+    let server = MockServer::start().await;
+    let tenant = client(&server).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/skills/4711")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(skill(4711, "Sales_EN")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    put_skill(
+        4711,
+        json!({"skill": {"skillName": "Sales_EN", "isActive": false, "notes": "",
+            "serviceLevelGoal": 80, "serviceLevelThreshold": 30, "scriptId": 7}}),
+    )
+    .mount(&server)
+    .await;
+    tenant.delete_queue("4711", None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_inactive_skill_is_created_then_deactivated_in_the_same_call() {
+    let server = MockServer::start().await;
+    let tenant = partial_client(&server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/skills")))
+        .and(body_json(
+            json!({"skills": [{"skillName": "Chat_EN", "mediaTypeId": 3}]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errorCount": 0, "skillsResults": [{"success": true}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    list_skills()
+        .respond_with(page(&[skill(77, "Chat_EN")], 1))
+        .mount(&server)
+        .await;
+    put_skill(77, json!({"skill": {"isActive": false}}))
+        .mount(&server)
+        .await;
+    let mut q = new_queue("Chat_EN");
+    q.settings.insert("cxone.mediaType".into(), json!("chat"));
+    q.settings.insert("cxone.active".into(), json!(false));
+    let created = tenant.create_queue(&q).await.unwrap();
+    assert_eq!(created.id.as_deref(), Some("77"));
+    assert_eq!(created.settings["cxone.active"], json!(false));
+}
+
+/// Skills 0–99, named `S0`…`S99`: one full page.
+fn a_full_page() -> Vec<Value> {
+    (0..100).map(|i| skill(i, &format!("S{i}"))).collect()
+}
+
+/// `GET /skills` answering `pages` in turn, each `(skip, skills, total, next link)`.
+async fn serve_pages(server: &MockServer, pages: Vec<(&str, Vec<Value>, &str, Option<String>)>) {
+    for (skip, skills, total, next) in pages {
+        let mut body = json!({"totalRecords": total, "skills": skills});
+        if let Some(n) = next {
+            body["_links"] = json!({"next": n});
+        }
+        list_skills()
+            .and(query_param("skip", skip))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_next_link_pointing_at_itself_is_read_once_more_then_refused() {
+    let server = MockServer::start().await;
+    let tenant = client(&server).await;
+    let me = format!("{BASE}/skills?skip=0&top=100");
+    serve_pages(&server, vec![("0", vec![skill(1, "A")], "1", Some(me))]).await;
+    let err = tenant.list_queues().await.unwrap_err().to_string();
+    assert!(err.contains("does not hold together"), "{err}");
+    // Two reads of two pages each (the second page is the first again): never more.
+    assert_eq!(tenant.stats().requests_to("GET /skills"), 4);
+}
+
+#[tokio::test]
+async fn a_total_of_a_billion_over_a_page_that_repeats_is_refused_at_page_two() {
+    let server = MockServer::start().await;
+    let tenant = client(&server).await;
+    let full = a_full_page();
+    list_skills()
+        .respond_with(page(&full, 0).set_body_json(json!({
+            "totalRecords": "1000000000", "skills": full})))
+        .mount(&server)
+        .await;
+    let err = tenant.list_queues().await.unwrap_err().to_string();
+    assert!(err.contains("page 2 repeats skill id 0"), "{err}");
+    assert_eq!(tenant.stats().requests_to("GET /skills"), 4);
+}
+
+#[tokio::test]
+async fn a_later_page_repeating_an_id_under_another_name_is_refused_when_it_does_so_twice() {
+    let server = MockServer::start().await;
+    let tenant = client(&server).await;
+    let first = a_full_page();
+    serve_pages(
+        &server,
+        vec![
+            ("0", first, "101", None),
+            ("100", vec![skill(7, "Someone else's")], "101", None),
+        ],
+    )
+    .await;
+    let err = tenant.list_queues().await.unwrap_err().to_string();
+    assert!(
+        err.contains("lists skill id 7 as \"Someone else's\", an earlier page as \"S7\""),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_skill_renamed_while_we_page_is_healed_by_listing_once_more() {
+    let server = MockServer::start().await;
+    let tenant = client(&server).await;
+    let first = a_full_page();
+    list_skills()
+        .and(query_param("skip", "0"))
+        .respond_with(page(&first, 101))
+        .mount(&server)
+        .await;
+    // The first read sees skill 7 renamed on page 2; the second read sees the new name alone.
+    list_skills()
+        .and(query_param("skip", "100"))
+        .respond_with(page(&[skill(7, "Renamed")], 101))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    list_skills()
+        .and(query_param("skip", "100"))
+        .respond_with(page(&[skill(100, "S100")], 101))
+        .mount(&server)
+        .await;
+    let queues = tenant.list_queues().await.unwrap();
+    assert_eq!(queues.len(), 101);
+}
+
+#[tokio::test]
+async fn a_skill_whose_id_cannot_be_parsed_is_listed_with_its_name_and_a_problem() {
+    let server = MockServer::start().await;
+    let tenant = client(&server).await;
+    list_skills()
+        .respond_with(page(
+            &[
+                skill(1, "A"),
+                json!({"skillId": "sk-1000", "skillName": "Odd"}),
+            ],
+            2,
+        ))
+        .mount(&server)
+        .await;
+    let listed = tenant.listing().await.unwrap();
+    let odd = listed
+        .iter()
+        .find_map(|l| match l {
+            tenant::Listed::Unreadable(u) if u.name == "Odd" => Some(u),
+            _ => None,
+        })
+        .unwrap();
+    assert!(odd.problem.contains("sk-1000"), "{odd:?}");
+    assert!(
+        listed
+            .iter()
+            .any(|l| matches!(l, tenant::Listed::Queue(q) if q.name == "A"))
     );
 }
 

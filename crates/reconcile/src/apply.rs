@@ -74,6 +74,12 @@ pub trait ApplyObserver: Send + Sync {
     /// Right before the first request of a queue's write (never for a skipped queue): the
     /// place to record the intent durably, so that a process killed mid-write leaves a trace.
     fn on_start(&self, _change: &Change) {}
+    /// Right after [`ApplyObserver::on_start`]: whether the queue's write may be sent. An
+    /// observer that records each write's intent refuses (with the reason) a write whose
+    /// intent it could not make durable: that write is not sent, and fails with the reason.
+    fn may_send(&self, _change: &Change) -> Result<(), String> {
+        Ok(())
+    }
     fn on_outcome(&self, outcome: &QueueOutcome);
 }
 
@@ -105,6 +111,9 @@ pub enum SkipReason {
     },
     /// Its dependencies form a cycle through `after` (a hand-edited saved plan).
     Cycle,
+    /// An observer would not let the write go out ([`ApplyObserver::may_send`]): its intent
+    /// could not be recorded, for one.
+    NotSent { reason: String },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -122,6 +131,7 @@ impl std::fmt::Display for SkipReason {
             SkipReason::Cycle => {
                 f.write_str("its dependencies form a cycle through `after` in the plan")
             }
+            SkipReason::NotSent { reason } => write!(f, "not sent: {reason}"),
         }
     }
 }
@@ -240,8 +250,19 @@ impl ApplyReport {
     }
     /// `created 1, updated 3, deleted 0, conflicts retried 2, failed 0 in 1.2s`
     pub fn summary_line(&self) -> String {
+        self.summary_refusing(0)
+    }
+
+    /// [`ApplyReport::summary_line`], counting also `refused` changes of a saved plan that
+    /// were not applied (`…, 1 failed, 2 refused, in …`; left out when none).
+    pub fn summary_refusing(&self, refused: usize) -> String {
+        let refused = if refused > 0 {
+            format!(", {refused} refused")
+        } else {
+            String::new()
+        };
         format!(
-            "Apply complete: {} created, {} updated, {} {}, {} conflicts retried, {} failed, in {:.2?}.",
+            "Apply complete: {} created, {} updated, {} {}, {} conflicts retried, {} failed{refused}, in {:.2?}.",
             self.created(),
             self.updated(),
             self.deleted(),
@@ -358,6 +379,14 @@ async fn run_phase<T: Tenant>(
             for obs in &ctx.opts.observers {
                 obs.on_start(c);
             }
+            let refused = ctx.opts.observers.iter().find_map(|o| o.may_send(c).err());
+            if let Some(reason) = refused {
+                let reason = SkipReason::NotSent { reason };
+                let o = outcome_of(c, QueueResult::Skipped { reason });
+                finish(ctx, o, failed, report);
+                ready.extend(schedule.finish(i));
+                continue;
+            }
             in_flight.push(async move { (i, run_change(ctx, c).await) });
         }
         let Some((i, o)) = in_flight.next().await else {
@@ -453,6 +482,21 @@ async fn create<T: Tenant>(ctx: &Ctx<'_, T>, c: &Change) -> Result<Option<Queue>
             .insert(c.name.clone(), id.clone());
     }
     Ok(Some(q))
+}
+
+/// The requests `apply` sends for `plan` on a platform of `caps`, conflicts aside: one write
+/// per change, and the read before each update where the platform needs one (a
+/// whole-object write with no version). Pure, for the plan's cost estimate.
+pub fn requests(plan: &crate::Plan, caps: &tenant::Capabilities) -> usize {
+    let reads = if read_before_write(caps) {
+        plan.changes
+            .iter()
+            .filter(|c| c.action() == crate::Action::Update)
+            .count()
+    } else {
+        0
+    };
+    plan.changes.len() + reads
 }
 
 /// Whether an update must read the queue first: a whole-object write with no version.

@@ -22,6 +22,7 @@ pub mod generate;
 mod graph;
 pub mod import;
 mod names;
+mod only;
 mod order;
 mod plan;
 mod platform;
@@ -30,13 +31,14 @@ mod tenant_graph;
 
 pub use apply::{
     ApplyObserver, ApplyOptions, ApplyReport, Override, QueueOutcome, QueueResult, SkipReason,
-    Sleep, Status, apply,
+    Sleep, Status, apply, requests,
 };
 pub use desired::{Desired, DesiredOverflow, TargetRef};
 pub use graph::{
     Chain, Edge, MAX_HOPS_SHOWN, Node, NodeIdx, RoutingGraph, Site, check_repository,
     sort_diagnostics,
 };
+pub use only::OnlyError;
 pub use plan::{
     Action, Change, FieldChange, Observed, Op, Plan, Rejected, Revision, Summary, Unmanaged, plan,
 };

@@ -29,6 +29,17 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// The action in words, as the plan's JSON writes it: `create`, `update`, `delete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
 /// One changed field, with display values (overflow targets by name where known).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {

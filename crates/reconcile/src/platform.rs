@@ -61,6 +61,19 @@ fn for_platform(
     let Some(flag) = caps.active_setting else {
         return plan;
     };
+    // A platform that deactivates makes a queue active: one declared inactive is made, then
+    // deactivated by a second write of the same apply.
+    for c in &plan.changes {
+        if c.op == Op::Create && c.desired.settings.get(flag) == Some(&Value::Bool(false)) {
+            plan.warnings.push(format!(
+                "queue {:?} ({}): {} creates it active; apply then deactivates it \
+                 (spec.{flag}: false) in a second write",
+                c.name,
+                c.file.display(),
+                caps.platform
+            ));
+        }
+    }
     let inactive = |id: &str| {
         observed.queues.iter().any(|q| {
             q.id.as_deref() == Some(id) && q.settings.get(flag) == Some(&Value::Bool(false))
@@ -389,6 +402,23 @@ mod tests {
                     assert_eq!(plan.diagnostics[0].line, 4);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_new_queue_declared_inactive_is_planned_as_a_create_then_a_deactivation() {
+        for (active, warned) in [("false", true), ("true", false)] {
+            let repo = doc(
+                "",
+                &format!("  cxone: {{mediaType: chat, active: {active}}}\n"),
+            );
+            let plan = plan_on(&repo, vec![], &INTEGER_IDS).unwrap();
+            assert_eq!(plan.changes.len(), 1);
+            let said = plan
+                .warnings
+                .iter()
+                .any(|w| w.contains("creates it active; apply then deactivates it"));
+            assert_eq!(said, warned, "active {active}: {:?}", plan.warnings);
         }
     }
 }

@@ -66,7 +66,7 @@ impl Plan {
             });
             let Some(id) = c.id() else {
                 if !justified {
-                    refused.push(unjustified(c));
+                    refused.push(unjustified(c, fresh_by_name.get(c.name.as_str()).copied()));
                     moved.insert(c.name.clone());
                 }
                 return justified;
@@ -86,17 +86,19 @@ impl Plan {
             };
             let Some(why) = why else {
                 if !justified {
-                    refused.push(unjustified(c));
+                    refused.push(unjustified(c, fresh_by_name.get(c.name.as_str()).copied()));
                     moved.insert(c.name.clone());
                 }
                 return justified;
             };
             moved.insert(c.name.clone());
             if !replan {
-                refused.push(format!(
-                    "{}: {why}; run plan again, or apply with --replan",
-                    c.name
-                ));
+                let done = if fresh_by_name.contains_key(c.name.as_str()) {
+                    ""
+                } else {
+                    ", and the tenant holds what the repository asks now (was this plan applied already?)"
+                };
+                refused.push(format!("{}: {why}{done}", c.name));
             }
             false
         });
@@ -135,12 +137,26 @@ impl Plan {
     }
 }
 
-fn unjustified(c: &Change) -> String {
-    format!(
-        "{}: the repository does not ask for this {:?} now (the plan was edited, or the repository changed since it was made); run plan again",
-        c.name,
-        c.action()
-    )
+/// Why a saved change is not what the repository asks now, in words: nothing at all (the
+/// tenant already matches: most often, the plan was applied already), or another change.
+fn unjustified(c: &Change, fresh: Option<&Change>) -> String {
+    let action = c.action().as_str();
+    match fresh {
+        None => format!(
+            "{}: the repository does not ask for this {action} now: the tenant already holds what it asks (was this plan applied already?), or the plan was edited",
+            c.name
+        ),
+        Some(f) => format!(
+            "{}: the repository does not ask for this {action} now, but {} {} (the plan was edited, or the repository changed since it was made)",
+            c.name,
+            if f.action() == crate::Action::Update {
+                "an"
+            } else {
+                "a"
+            },
+            f.action().as_str()
+        ),
+    }
 }
 
 /// On a platform without versions: whether the fields a saved change sets hold other values

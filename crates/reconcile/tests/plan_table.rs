@@ -467,3 +467,27 @@ async fn observers_hear_of_each_queue_right_before_its_write_and_right_after_it(
         ]
     );
 }
+
+#[test]
+fn a_plan_with_nothing_to_change_is_not_clean_while_a_tenant_queue_cannot_be_read() {
+    let repo = repo(&["metadata: {name: A}\nspec: {maxWaitTime: 300}\n"]);
+    let mut a = tenant_queue(A, "A", 1);
+    a.max_wait_time = Some(300);
+    let clean = reconcile::plan(&repo, &observed(vec![a.clone()])).unwrap();
+    assert!(clean.is_empty() && clean.is_clean(), "{:?}", clean.changes);
+    // A skill whose id cannot be parsed (CXone "sk-1000") comes without an id.
+    let odd = tenant::Unreadable {
+        id: Some("sk-1000".into()),
+        name: "Odd".into(),
+        problem: "skillId \"sk-1000\" is not an integer skill id".into(),
+    };
+    let observed = Observed {
+        unreadable: vec![odd],
+        ..observed(vec![a])
+    };
+    let plan = reconcile::plan(&repo, &observed).unwrap();
+    assert!(plan.is_empty());
+    assert!(!plan.is_clean());
+    assert!(plan.warnings[0].contains("\"Odd\""), "{:?}", plan.warnings);
+    assert!(plan.warnings[0].contains("sk-1000"), "{:?}", plan.warnings);
+}

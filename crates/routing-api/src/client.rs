@@ -29,7 +29,7 @@ use serde_json::Value;
 use tenant::http::{
     Auth, Budget, Call as CoreCall, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, HttpError,
     Issued, OAuthError, Outcome as CoreOutcome, Redactor, Reply, TokenAnswer, TokenCache,
-    TokenSource, sanitised,
+    TokenSource, sanitised, with_path,
 };
 use tokio::time::Instant;
 use tracing::debug;
@@ -533,12 +533,14 @@ fn api_error(subject: Subject<'_>, reply: &Reply) -> ApiError {
     let status = reply.status.as_u16();
     match status {
         400 => {
-            let mut errors: Vec<String> = body
+            let texts: Vec<String> = body
                 .errors
                 .iter()
                 .take(MAX_SHOWN_ERRORS)
-                .map(|e| reply.show(&e.as_str().map_or_else(|| e.to_string(), str::to_owned)))
+                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
                 .collect();
+            // All of them within the one bound of an error's server text.
+            let mut errors = reply.redactor().show_all(texts.iter().map(String::as_str));
             if body.errors.len() > MAX_SHOWN_ERRORS {
                 errors.push(format!(
                     "… and {} more",
@@ -632,6 +634,7 @@ impl HttpTenant {
                 burst: config.requests_per_second.ceil().min(f64::from(u32::MAX)) as u32,
                 retry: config.retry.core(),
                 max_response_bytes: config.max_response_bytes,
+                rate_limit: None,
             },
             secrets,
         )?;
@@ -681,11 +684,7 @@ impl HttpTenant {
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        with_path(&self.inner.base, segments)
     }
 
     fn queue_url(&self, id: &str) -> Url {
@@ -714,7 +713,7 @@ impl HttpTenant {
         }
         let outcome = inner
             .core
-            .execute(&core_call, budget, Auth::Token(&**inner))
+            .execute(&core_call, budget, Auth::Token(&inner.tokens, &**inner))
             .await?;
         match outcome {
             CoreOutcome::Reply(reply) if reply.status == StatusCode::UNAUTHORIZED => {
@@ -1036,10 +1035,6 @@ fn unreachable_outcome<T>(endpoint: &str) -> Result<T, ApiError> {
 impl TokenSource for Inner {
     type Error = ApiError;
 
-    fn cache(&self) -> &TokenCache<ApiError> {
-        &self.tokens
-    }
-
     /// `POST {token_url}`: the client-credentials form, the client id and secret in it.
     async fn fetch_token(&self) -> Result<Issued, ApiError> {
         let config = &self.config;
@@ -1078,12 +1073,7 @@ impl TokenSource for Inner {
             lifetime_s = tenant::http::lifetime(answer.expires_in).as_secs_f64(),
             "cxone: obtained an access token"
         );
-        Ok(Issued {
-            token: answer.access_token,
-            expires_in: answer.expires_in,
-            sent_at,
-            companions: Vec::new(),
-        })
+        Ok(answer.issued(sent_at, Vec::new()))
     }
 }
 

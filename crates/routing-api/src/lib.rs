@@ -2,9 +2,11 @@
 //! users describe it, and the simulator's default face): `spec.platform: routing-api`, the
 //! default. It is not the real NICE CXone API (that is the `nice-cxone` adapter).
 //!
-//! [`HttpTenant`] is the HTTP client: OAuth 2.0 client credentials with a cached,
-//! single-flight token, retries that honour `Retry-After`, full-jitter backoff, and a
-//! client-side rate limit shared by every caller. Its counters ([`ClientStats`], from
+//! [`HttpTenant`] is the HTTP client, over the workspace's one HTTP core (`tenant::http`):
+//! OAuth 2.0 client credentials with a cached, single-flight token asked for before every
+//! attempt, retries that honour `Retry-After` (up to [`RetryPolicy::max_retry_after`], 180 s by
+//! default; a longer wait fails at once), full-jitter backoff, and a client-side rate limit
+//! shared by every caller. Its counters ([`ClientStats`], from
 //! [`HttpTenant::stats`]) feed the runner's metrics. Its own calls speak this API's wire types
 //! ([`RemoteQueue`], [`Skill`]) and errors ([`ApiError`]); the port ([`tenant::Tenant`]) is
 //! implemented over them, with [`CAPABILITIES`], so that paths, JSON shapes, pagination and
@@ -28,9 +30,9 @@
 //!   The token form and the bearer token are never sent anywhere but the configured URLs.
 //! - **Server text is redacted and sanitised.** Error bodies, error codes and messages, token
 //!   endpoint errors and `Location`s are shown with the client secret and the access tokens
-//!   in play replaced by `***` (raw, form-, percent- and JSON-encoded), control and bidi
-//!   characters escaped (`\n`, `\u{202e}`), cut to 500 characters, and at most 20 of a 400's
-//!   `errors`.
+//!   in play replaced by `***` (raw, HTTP Basic, form-, percent- and JSON-encoded), control
+//!   and bidi characters escaped (`\n`, `\u{202e}`), a body quoted at most 500 bytes, and at
+//!   most 20 of a 400's `errors`, all of them within the core's 4 KiB per error.
 //! - **Token answers are read field by field.** `expires_in` may be a number or a string
 //!   holding one (`"3600"`); anything else is an error naming the field, never quoting the
 //!   body.

@@ -113,6 +113,16 @@ impl From<crate::pipeline::RunError> for CliError {
     }
 }
 
+impl From<crate::output::Unprintable> for CliError {
+    fn from(e: crate::output::Unprintable) -> Self {
+        CliError::Io {
+            what: "write to",
+            path: "standard output".into(),
+            source: e.0,
+        }
+    }
+}
+
 impl From<routing_api::ApiError> for CliError {
     fn from(e: routing_api::ApiError) -> Self {
         CliError::Tenant(e.into())
@@ -126,7 +136,18 @@ pub(crate) fn finish(outcome: Result<Outcome, CliError>) -> ExitCode {
         Ok(Outcome::Changes) => 2,
         Ok(Outcome::Partial) => 4,
         Err(e) => {
-            eprint!("{}", report(&e));
+            if crate::output::json_log() {
+                // Every line JSON (`run --log-format json`): the error and its causes as one
+                // event.
+                let text = report(&e);
+                let causes: Vec<&str> = text
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("caused by: "))
+                    .collect();
+                tracing::error!(caused_by = ?causes, "{e}");
+            } else {
+                eprint!("{}", report(&e));
+            }
             exit_code(&e)
         }
     };

@@ -60,7 +60,11 @@ pub(crate) fn repo_problem(root: &Path) -> Option<String> {
         ))
     } else if !root.is_dir() {
         Some(format!("--repo {shown}: no such folder"))
-    } else if !root.join(TENANT_FILE).exists() && !root.join(QUEUES).exists() {
+    } else if !model::layout::TENANT_FILES
+        .iter()
+        .any(|f| root.join(f).exists())
+        && !root.join(QUEUES).exists()
+    {
         Some(format!(
             "--repo {shown}: no {TENANT_FILE} and no {QUEUES}/ here; give the repository's folder, or create {QUEUES}/"
         ))
@@ -207,12 +211,19 @@ pub(crate) fn refusal(errors: &[Diagnostic]) -> String {
 pub(crate) struct Desired<'a> {
     pub repo: &'a Repository,
     pub saved: Option<Saved>,
+    /// `--only NAME…`: only these queues' changes are kept (none named: every change); a
+    /// kept change that needs a left-out one ends the run as [`RunOutcome::Refused`].
+    pub only: &'a [String],
 }
 
 impl<'a> Desired<'a> {
     /// The repository as it is.
     pub(crate) fn repo(repo: &'a Repository) -> Self {
-        Self { repo, saved: None }
+        Self {
+            repo,
+            saved: None,
+            only: &[],
+        }
     }
 }
 
@@ -389,6 +400,20 @@ pub(crate) async fn run<T: Tenant>(
                 plan,
                 refused,
                 replanned: rebased.replanned,
+            }
+        }
+    };
+    let planned = if desired.only.is_empty() {
+        planned
+    } else {
+        match planned.plan.only(desired.only) {
+            Ok(plan) => Planned { plan, ..planned },
+            Err(errors) => {
+                let lines: Vec<String> = errors.iter().map(|e| format!("\n  {e}")).collect();
+                return Ok(RunOutcome::Refused(format!(
+                    "--only cannot keep these changes apart (nothing was written):{}",
+                    lines.concat()
+                )));
             }
         }
     };
@@ -609,6 +634,7 @@ mod tests {
         let desired = Desired {
             repo: &repo,
             saved: Some(saved),
+            only: &[],
         };
         let outcome = run_in(Mode::Apply, &desired, &t).await;
         assert!(

@@ -94,8 +94,19 @@ impl Fake {
     }
 }
 
+/// A comment as GitHub lists it; every comment of the fake is by the Actions token's identity
+/// (its `GET /user` answers 403, as for a workflow's token).
 fn wire(id: u64, body: &str) -> Value {
-    json!({"id": id, "body": body, "html_url": format!("https://github.test/{REPO}/pull/7#issuecomment-{id}")})
+    json!({"id": id, "body": body, "user": {"login": "github-actions[bot]"}, "html_url": format!("https://github.test/{REPO}/pull/7#issuecomment-{id}")})
+}
+
+/// `GET /user` for the Actions token: 403 (not logged, never scripted).
+async fn user() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(json!({"message": "Resource not accessible by integration"})),
+    )
+        .into_response()
 }
 
 async fn list(
@@ -172,6 +183,7 @@ async fn github() -> (Arc<Fake>, String) {
             get(list).post(create),
         )
         .route("/repos/{owner}/{name}/issues/comments/{id}", patch(update))
+        .route("/user", get(user))
         .with_state((fake.clone(), base.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (fake, base)

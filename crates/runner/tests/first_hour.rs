@@ -212,9 +212,11 @@ fn run_with_its_output_piped_prints_the_banner_before_the_first_log_line() {
     let banner = written
         .find("cxqueues run: following branch")
         .unwrap_or_else(|| panic!("no banner:\n{written}"));
+    // Under --log-format json the banner is itself a JSON line: the first log line is the
+    // first other one.
     let first_log = written
         .lines()
-        .find(|l| l.starts_with('{'))
+        .find(|l| l.starts_with('{') && !l.contains("cxqueues run: following branch"))
         .and_then(|l| written.find(l))
         .unwrap_or_else(|| panic!("no log line:\n{written}"));
     assert!(banner < first_log, "the banner comes first:\n{written}");

@@ -185,20 +185,18 @@ async fn apply_then_import_writes_genesys_documents_that_plan_empty() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
-    let imported = tempfile::tempdir().unwrap();
-    write(imported.path(), "cxqueues.yaml", TENANT);
+    // The tenant document the import copies; import writes a whole repository into --out.
+    let source = tempfile::tempdir().unwrap();
+    write(source.path(), "cxqueues.yaml", TENANT);
+    let imported = source.path().join("imported");
     let out = against(
         &sim,
         &secret,
-        &[
-            "import",
-            "--out",
-            imported.path().join("queues").to_str().unwrap(),
-        ],
-        imported.path(),
+        &["import", "--out", imported.to_str().unwrap()],
+        source.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let billing = std::fs::read_to_string(imported.path().join("queues/billing.yaml")).unwrap();
+    let billing = std::fs::read_to_string(imported.join("queues/billing.yaml")).unwrap();
     assert!(
         billing.contains("genesys:") && billing.contains("email:"),
         "{billing}"
@@ -206,16 +204,11 @@ async fn apply_then_import_writes_genesys_documents_that_plan_empty() {
     assert!(!billing.contains("overflow"), "{billing}");
     let out = bin()
         .args(["validate", "--repo"])
-        .arg(imported.path())
+        .arg(&imported)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let out = against(
-        &sim,
-        &secret,
-        &["plan", "--detailed-exitcode"],
-        imported.path(),
-    );
+    let out = against(&sim, &secret, &["plan", "--detailed-exitcode"], &imported);
     assert_eq!(
         out.status.code(),
         Some(0),

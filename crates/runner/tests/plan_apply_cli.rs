@@ -347,19 +347,21 @@ async fn import_writes_documents_that_validate_and_plan_empty_against_the_same_t
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().to_str().unwrap();
+    // Import writes a whole repository into --out (a minimal cxqueues.yaml: --repo has none).
+    let imported = dir.path().join("imported");
     let out = against(
         &sim,
         &[
             "import",
             "--repo",
-            repo,
+            dir.path().to_str().unwrap(),
             "--out",
-            dir.path().join("queues").to_str().unwrap(),
+            imported.to_str().unwrap(),
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let t1 = std::fs::read_to_string(dir.path().join("queues/billing-tier-1.yaml")).unwrap();
+    let repo = imported.to_str().unwrap();
+    let t1 = std::fs::read_to_string(imported.join("queues/billing-tier-1.yaml")).unwrap();
     assert!(
         t1.starts_with("# yaml-language-server: $schema=../schemas/queue.schema.json\n"),
         "{t1}"

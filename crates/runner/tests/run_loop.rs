@@ -791,6 +791,13 @@ async fn the_sim_flag_runs_the_whole_loop_with_no_credentials() {
         })
         .count();
     assert!(json_lines >= 2, "{log}");
+    // Every line, the banner's too, is JSON.
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "a plain-text line under --log-format json: {line}"
+        );
+    }
 }
 
 /// A small parser of the OpenMetrics / Prometheus text exposition format, strict enough to
@@ -1173,4 +1180,73 @@ async fn a_wrong_secret_is_retried_with_backoff_even_when_a_resync_is_due() {
         warned <= tokens as usize,
         "{warned} warnings for {tokens} attempts"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_genesys_text_reaches_status_and_the_log_redacted_escaped_and_bounded() {
+    use tenant::http::testkit::{assert_shown_safely, hostile_text};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const ID: &str = "genesys-runner";
+    const SECRET: &str = "genesys-secret/+ that-must-not-leak";
+    let org = MockServer::start().await;
+    // A hostile token endpoint: its error repeats the secret in every form, with escapes
+    // and 100 kB of text.
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": "invalid_client",
+            "error_description": hostile_text(ID, SECRET),
+        })))
+        .mount(&org)
+        .await;
+    let repo = Repo::new();
+    repo.write(
+        "cxqueues.yaml",
+        "apiVersion: cxqueues/v1\nkind: Tenant\nmetadata: {name: org}\nspec:\n  platform: genesys-cloud\n",
+    );
+    repo.write(
+        "queues/a.yaml",
+        "apiVersion: cxqueues/v1\nkind: Queue\nmetadata:\n  name: A\nspec:\n  description: a\n",
+    );
+    repo.commit("a Genesys queue");
+    let uri = org.uri();
+    let runner = Runner::start_with(
+        &repo,
+        |cmd| {
+            cmd.env("GENESYSCLOUD_API_REGION", &uri)
+                .env("GENESYSCLOUD_OAUTHCLIENT_ID", ID)
+                .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", SECRET)
+                .env_remove("GENESYSCLOUD_REGION");
+        },
+        &[],
+        &[],
+    );
+    let status = runner
+        .wait_for("a failed run", |st| st["result"] == "failed")
+        .await;
+    let shown = status.to_string();
+    assert!(shown.contains("refused the client credentials"), "{shown}");
+    assert_shown_safely("/status", &shown, &[(ID, SECRET)], &[], 1 << 20);
+    // Each field that carries the error holds it redacted, escaped and bounded.
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|i| strings(i, out)),
+            Value::Object(map) => map.values().for_each(|i| strings(i, out)),
+            _ => {}
+        }
+    }
+    let mut fields = Vec::new();
+    strings(&status, &mut fields);
+    let errors: Vec<&String> = fields.iter().filter(|f| f.contains("txt.exe")).collect();
+    assert!(!errors.is_empty(), "{shown}");
+    for field in errors {
+        assert_shown_safely("a /status field", field, &[(ID, SECRET)], &[], 4096 + 512);
+        assert!(
+            field.contains("\\u{1b}[2J"),
+            "the escape is shown escaped: {field}"
+        );
+    }
+    assert_shown_safely("the log", &runner.log(), &[(ID, SECRET)], &[], 1 << 20);
 }

@@ -834,8 +834,7 @@ async fn no_secret_appears_in_any_record_event_file_log_or_command_output() {
     let seed = sim::Seed {
         queues: vec![existing],
         skills: vec![sim::SeedSkill::Name("language:en".into())],
-        clients: Vec::new(),
-        license: sim::License::default(),
+        ..sim::Seed::default()
     };
     let tenant = sim::Sim::start(seed, sim::Faults::default()).unwrap();
     let mut cfg = routing_api::ClientConfig::new(

@@ -2,15 +2,20 @@
 //!
 //! - `POST /auth/token`: the password grant (the access key as username/password) with the
 //!   application as HTTP Basic, answering an `id_token` whose payload carries `tenantId`,
-//!   and a `refresh_token` (the refresh grant is served too).
+//!   and a `refresh_token` (the refresh grant is served too, and needs `client_id` in the
+//!   form, as published).
 //! - `GET /.well-known/cxone-configuration?tenantId=…` (no auth): `api_endpoint` is this
 //!   server.
 //! - Under `/inContactAPI/services/{version}`: `GET /skills` (skip/top, top at most 100,
-//!   `searchString`, `totalRecords` as a string, `_links.next`), `POST /skills` (a batch:
-//!   HTTP 200 with per-item results and no id; a new skill stays out of the list for
-//!   [`LIST_LAG`]), `GET|PUT /skills/{id}` (`{"skill": {…}}`, only the fields sent change),
-//!   `GET /campaigns`, and the reports `GET /wfm-data/skills/contacts` and
-//!   `GET /skills/activity` from the traffic model (`cxone/reporting.rs`).
+//!   `searchString`, `_links.next`), `POST /skills` (a batch: HTTP 200 with per-item results
+//!   and no id; a new skill stays out of the list for [`LIST_LAG`]), `GET|PUT /skills/{id}`
+//!   (`{"skill": {…}}`; only the fields sent change, or with
+//!   [`Faults::cxone_whole_put`](crate::Faults) the PUT replaces the skill whole), and
+//!   `GET /campaigns` (v34: `{id, name, …}`, skip/top). Every body is in NICE's published v34
+//!   shape ([`crate::full_cxone_skill`] seeds a skill with all 84 GET properties); see
+//!   `cxone_skill.rs`.
+//! - The reports `GET /wfm-data/skills/contacts` and `GET /skills/activity`, from the traffic
+//!   model (`cxone/reporting.rs`).
 //! - Every API call needs `Accept: application/json`, as CXone's does. A 429 from the fault
 //!   layer carries no `Retry-After` with [`RetryAfterFormat::Omitted`](crate::RetryAfterFormat).
 //!
@@ -33,6 +38,7 @@ use axum::{
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+use crate::cxone_skill::{self, CREATED_AT, CXONE, skill_of};
 use crate::{
     SimState,
     seed::{SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW},
@@ -52,10 +58,9 @@ const SKILL_ID_BASE: u64 = 10_000;
 /// The CXone token endpoint.
 pub(crate) const TOKEN_PATH: &str = "/auth/token";
 const REFRESH_PREFIX: &str = "sim-refresh.";
-/// Where a created queue remembers when (ms since the epoch), for the list lag.
-const CREATED_AT: &str = "createdAtMs";
 const MAX_TOP: u64 = 100;
-const CAMPAIGNS: [(i64, &str); 3] = [(1, "Default"), (2, "Sales"), (3, "Support")];
+/// The business unit every answer names.
+const BUSINESS_UNIT_ID: u64 = 4_600_000;
 
 /// The CXone routes, merged into [`crate::router`].
 pub(crate) fn routes() -> Router<SimState> {
@@ -158,6 +163,14 @@ async fn token(State(st): State<SimState>, headers: HeaderMap, body: Bytes) -> R
             form.get("username").map(String::as_str) == Some(CXONE_ACCESS_KEY_ID)
                 && form.get("password").map(String::as_str) == Some(CXONE_ACCESS_KEY_SECRET)
         }
+        // The published refresh grant requires client_id, the application's.
+        Some("refresh_token") if form.get("client_id") != Some(&client_id) => {
+            return CxError(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": "client_id is required with the refresh grant"}),
+            )
+            .into_response();
+        }
         Some("refresh_token") => form
             .get("refresh_token")
             .is_some_and(|r| r.starts_with(REFRESH_PREFIX)),
@@ -231,6 +244,9 @@ async fn discovery(headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Resp
         "ui_endpoint": format!("http://{host}"),
         "auth_endpoint": format!("http://{host}"),
         "area": "sim1",
+        "region": "sim",
+        "domain": host,
+        "uhDomain": host,
         "tenantId": CXONE_TENANT_ID,
     }))
     .into_response())
@@ -246,103 +262,41 @@ fn seq_of(id: &str) -> Option<u64> {
     id.parse::<u64>().ok()?.checked_sub(SKILL_ID_BASE)
 }
 
-fn campaign_name(id: i64) -> Option<&'static str> {
-    CAMPAIGNS.iter().find(|(i, _)| *i == id).map(|(_, n)| *n)
-}
-
-/// A stored queue as a CXone skill.
-fn skill_of(seq: u64, q: &Value) -> Value {
-    let cx = q.get("cxone").and_then(Value::as_object);
-    let get = |k: &str, default: Value| cx.and_then(|c| c.get(k)).cloned().unwrap_or(default);
-    let media = get("mediaTypeId", json!(4));
-    let campaign = get("campaignId", json!(1));
-    let mut skill = Map::new();
-    skill.insert("skillId".into(), json!(skill_id(seq)));
-    skill.insert("skillName".into(), q["name"].clone());
-    skill.insert("mediaTypeId".into(), media);
-    skill.insert("isActive".into(), get("isActive", json!(true)));
-    skill.insert("campaignId".into(), campaign.clone());
-    if let Some(name) = campaign.as_i64().and_then(campaign_name) {
-        skill.insert("campaignName".into(), json!(name));
-    }
-    skill.insert(
-        "notes".into(),
-        q.get("description").cloned().unwrap_or(json!("")),
-    );
-    if let Some(slt) = q.get("serviceLevelTarget").filter(|v| v.is_object()) {
-        skill.insert("serviceLevelGoal".into(), slt["threshold"].clone());
-        // CXone is loose with types: the threshold comes back as a string.
-        skill.insert(
-            "serviceLevelThreshold".into(),
-            json!(slt["time"].to_string()),
-        );
-    }
-    for (k, default) in [
-        ("initialPriority", json!(0)),
-        ("acceleration", json!(1)),
-        ("maxPriority", json!(1000)),
-        ("enableShortAbandon", json!(false)),
-        ("shortAbandonThreshold", json!(15)),
-    ] {
-        skill.insert(k.into(), get(k, default));
-    }
-    if let Some(cx) = cx {
-        for (k, v) in cx {
-            if k != CREATED_AT && !skill.contains_key(k) {
-                skill.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    Value::Object(skill)
-}
-
-/// Applies a CXone skill body (POST or PUT spellings) onto a stored queue.
-fn apply_skill(queue: &mut Map<String, Value>, skill: &Map<String, Value>) {
-    let mut cx = queue
-        .get("cxone")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut slt = queue
-        .get("serviceLevelTarget")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_else(|| {
-            json!({"threshold": 80, "time": 20})
-                .as_object()
-                .cloned()
-                .unwrap_or_default()
-        });
-    for (k, v) in skill {
-        match k.as_str() {
-            "skillName" => {
-                queue.insert("name".into(), v.clone());
-            }
-            "notes" => {
-                queue.insert("description".into(), v.clone());
-            }
-            "serviceLevelGoal" => {
-                slt.insert("threshold".into(), v.clone());
-            }
-            "serviceLevelThreshold" => {
-                slt.insert("time".into(), v.clone());
-            }
-            // The PUT spelling: CXone fixes the media type at create.
-            "mediatypeid" => {}
-            _ => {
-                cx.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    queue.insert("serviceLevelTarget".into(), Value::Object(slt));
-    queue.insert("cxone".into(), Value::Object(cx));
-}
-
 fn listed(q: &Value, now: u64) -> bool {
     let created = q
-        .pointer(&format!("/cxone/{CREATED_AT}"))
+        .pointer(&format!("/{CXONE}/{CREATED_AT}"))
         .and_then(Value::as_u64);
     created.is_none_or(|at| now >= at + u64::try_from(LIST_LAG.as_millis()).unwrap_or(0))
+}
+
+fn bad_request(message: String) -> CxError {
+    CxError(
+        StatusCode::BAD_REQUEST,
+        json!({"error": "invalid_request", "error_description": message}),
+    )
+}
+
+/// `skip` and `top` of a list query (`top` 1–100, default 100).
+fn paging(q: &std::collections::HashMap<String, String>) -> Result<(u64, u64), CxError> {
+    let number = |k: &str, default: u64| -> Result<u64, CxError> {
+        q.get(k).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| bad_request(format!("{k} must be a number")))
+        })
+    };
+    let skip = number("skip", 0)?;
+    let top = number("top", MAX_TOP)?;
+    if top == 0 || top > MAX_TOP {
+        return Err(bad_request(format!("top must be 1 to {MAX_TOP}")));
+    }
+    Ok((skip, top))
+}
+
+fn page_of<T>(all: Vec<T>, skip: u64, top: u64) -> Vec<T> {
+    all.into_iter()
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .take(usize::try_from(top).unwrap_or(usize::MAX))
+        .collect()
 }
 
 async fn list_skills(
@@ -353,29 +307,13 @@ async fn list_skills(
 ) -> Result<Response, CxError> {
     needs_json(&headers)?;
     let q = wire::parse_form(query.as_deref().unwrap_or_default());
-    let number = |k: &str, default: u64| -> Result<u64, CxError> {
-        q.get(k).map_or(Ok(default), |v| {
-            v.parse().map_err(|_| {
-                CxError(
-                    StatusCode::BAD_REQUEST,
-                    json!({"message": format!("{k} must be a number")}),
-                )
-            })
-        })
-    };
-    let skip = number("skip", 0)?;
-    let top = number("top", 50)?;
-    if top == 0 || top > MAX_TOP {
-        return Err(CxError(
-            StatusCode::BAD_REQUEST,
-            json!({"message": format!("top must be 1 to {MAX_TOP}")}),
-        ));
-    }
+    let (skip, top) = paging(&q)?;
     let search = q.get("searchString").map(|s| s.to_lowercase());
     let tenant = st.tenant();
     tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
     let now = now_ms();
-    let all: Vec<Value> = tenant
+    let campaigns = tenant.cxone_campaigns();
+    let all: Vec<(u64, &Value)> = tenant
         .numbered()
         .filter(|(_, q)| listed(q, now))
         .filter(|(_, q)| {
@@ -385,31 +323,37 @@ async fn list_skills(
                     .is_some_and(|n| n.to_lowercase().contains(s))
             })
         })
-        .map(|(seq, q)| skill_of(seq, q))
+        .collect();
+    let total = all.len() as u64;
+    // Only the page's skills are built.
+    let page: Vec<Value> = page_of(all, skip, top)
+        .into_iter()
+        .map(|(seq, q)| skill_of(skill_id(seq), q, campaigns))
         .collect();
     drop(tenant);
-    let total = all.len() as u64;
-    let page: Vec<Value> = all
-        .into_iter()
-        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-        .take(usize::try_from(top).unwrap_or(usize::MAX))
-        .collect();
-    let mut body = json!({"totalRecords": total.to_string(), "skills": page});
-    if skip + top < total {
-        let mut next = format!(
-            "/inContactAPI/services/{version}/skills?skip={}&top={top}",
-            skip + top
-        );
+    let link = |skip: u64| {
+        let mut url = format!("/inContactAPI/services/{version}/skills?skip={skip}&top={top}");
         if let Some(s) = q.get("searchString") {
-            next.push_str("&searchString=");
-            next.push_str(
+            url.push_str("&searchString=");
+            url.push_str(
                 &s.replace('%', "%25")
                     .replace('&', "%26")
                     .replace(' ', "%20"),
             );
         }
-        body["_links"] = json!({"self": null, "next": next});
+        url
+    };
+    let mut links = json!({"self": link(skip)});
+    if skip + top < total {
+        links["next"] = json!(link(skip + top));
     }
+    let body = json!({
+        "_links": links,
+        "businessUnitId": BUSINESS_UNIT_ID,
+        "lastPollTime": crate::time::now_rfc3339(),
+        "totalRecords": total,
+        "skills": page,
+    });
     Ok(Json(body).into_response())
 }
 
@@ -423,7 +367,7 @@ async fn get_skill(
     tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
     let seq = seq_of(&id).ok_or(ApiError::NotFound)?;
     let q = tenant.at_seq(seq).ok_or(ApiError::NotFound)?;
-    Ok(Json(skill_of(seq, q)).into_response())
+    Ok(Json(skill_of(skill_id(seq), q, tenant.cxone_campaigns())).into_response())
 }
 
 async fn create_skills(
@@ -453,7 +397,7 @@ async fn create_skills(
             errors += 1;
         }
         results.push(match outcome {
-            Ok(()) => json!({"success": true, "error": null}),
+            Ok(()) => json!({"success": true}),
             Err(reason) => json!({"success": false, "error": reason}),
         });
     }
@@ -464,13 +408,16 @@ fn create_one(tenant: &mut crate::tenant::Tenant, item: Value, actor: &str) -> R
     let Value::Object(skill) = item else {
         return Err("a skill must be an object".into());
     };
-    let media = skill.get("mediaTypeId").and_then(Value::as_i64);
-    if !matches!(media, Some(1 | 3..=7 | 9)) {
+    let problems = cxone_skill::problems(&skill, &cxone_skill::POST_PROPERTIES);
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    if !cxone_skill::is_media_type(skill.get("mediaTypeId").and_then(Value::as_i64)) {
         return Err("mediaTypeId is required".into());
     }
     let mut queue = Map::new();
-    apply_skill(&mut queue, &skill);
-    if let Some(Value::Object(cx)) = queue.get_mut("cxone") {
+    cxone_skill::apply(&mut queue, &skill, false);
+    if let Some(Value::Object(cx)) = queue.get_mut(CXONE) {
         cx.insert(CREATED_AT.into(), json!(now_ms()));
     }
     tenant
@@ -497,6 +444,11 @@ async fn put_skill(
             json!({"message": "body must be {\"skill\": {...}}"}),
         ));
     };
+    let problems = cxone_skill::problems(changes, &cxone_skill::PUT_PROPERTIES);
+    if !problems.is_empty() {
+        return Err(bad_request(problems.join("; ")));
+    }
+    let whole = st.fault_state().faults().cxone_whole_put;
     let mut tenant = st.tenant();
     let actor = tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_UPDATE)?;
     let seq = seq_of(&id).ok_or(ApiError::NotFound)?;
@@ -506,18 +458,35 @@ async fn put_skill(
     let Value::Object(mut queue) = current else {
         return Err(ApiError::NotFound.into());
     };
-    apply_skill(&mut queue, changes);
+    cxone_skill::apply(&mut queue, changes, whole);
     tenant.update(&uuid, version, Value::Object(queue), &actor)?;
     Ok(Json(json!({"success": true, "skillId": skill_id(seq)})).into_response())
 }
 
-async fn campaigns(State(st): State<SimState>, headers: HeaderMap) -> Result<Response, CxError> {
+async fn campaigns(
+    State(st): State<SimState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, CxError> {
     needs_json(&headers)?;
-    st.tenant()
-        .authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
-    let list: Vec<Value> = CAMPAIGNS
+    let q = wire::parse_form(query.as_deref().unwrap_or_default());
+    let (skip, top) = paging(&q)?;
+    let tenant = st.tenant();
+    tenant.authorize(wire::bearer(&headers), SCOPE_QUEUE_VIEW)?;
+    let all: Vec<Value> = tenant
+        .cxone_campaigns()
         .iter()
-        .map(|(id, name)| json!({"campaignId": id, "campaignName": name}))
+        .map(|(id, name)| {
+            json!({"id": id, "name": name, "isActive": true,
+                   "lastUpdateTime": "2026-01-01T00:00:00.000Z", "notes": ""})
+        })
         .collect();
-    Ok(Json(json!({"totalRecords": list.len(), "campaigns": list})).into_response())
+    drop(tenant);
+    let total = all.len();
+    Ok(Json(json!({
+        "businessUnitId": BUSINESS_UNIT_ID,
+        "totalRecords": total,
+        "campaigns": page_of(all, skip, top),
+    }))
+    .into_response())
 }

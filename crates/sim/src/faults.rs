@@ -123,6 +123,10 @@ pub struct Faults {
     pub rival: Option<RivalAdmin>,
     /// Seed of the random draws, for reproducible runs; `None` = from the OS.
     pub rng_seed: Option<u64>,
+    /// The CXone face's `PUT /skills/{id}`: `false` (default) keeps what it is not sent;
+    /// `true` replaces the skill whole, resetting every writable property it is not sent
+    /// (NICE does not document which one it does).
+    pub cxone_whole_put: bool,
 }
 
 impl Default for Faults {
@@ -145,6 +149,7 @@ impl Default for Faults {
             include_token_endpoint: false,
             rival: None,
             rng_seed: None,
+            cxone_whole_put: false,
         }
     }
 }
@@ -291,6 +296,12 @@ impl Faults {
     }
 
     /// Fixes the random seed.
+    /// The CXone face's PUT replaces the skill whole ([`Faults::cxone_whole_put`]).
+    pub fn with_cxone_whole_put(mut self, whole: bool) -> Self {
+        self.cxone_whole_put = whole;
+        self
+    }
+
     pub fn with_rng_seed(mut self, seed: u64) -> Self {
         self.rng_seed = Some(seed);
         self

@@ -27,6 +27,7 @@
 
 mod api;
 mod cxone;
+mod cxone_skill;
 mod error;
 mod faults;
 mod genesys;
@@ -41,13 +42,14 @@ mod wire;
 
 pub use api::{METRICS_PATH, QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
 pub use cxone::{CXONE_ACCESS_KEY_ID, CXONE_ACCESS_KEY_SECRET, CXONE_TENANT_ID, LIST_LAG};
+pub use cxone_skill::full_cxone_skill;
 pub use error::SimError;
 pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
 pub use genesys::{GENESYS_PREFIX, GenesysLag};
 pub use seed::{
     ALL_SCOPES, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, License, SCOPE_OVERFLOW_VIEW,
-    SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW, SCOPE_SKILL_VIEW, Seed, SeedOverflow, SeedQueue,
-    SeedSkill, ServiceLevelTarget, SimClient, SkillRequirement,
+    SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW, SCOPE_SKILL_VIEW, Seed, SeedCampaign, SeedOverflow,
+    SeedQueue, SeedSkill, ServiceLevelTarget, SimClient, SkillRequirement,
 };
 pub use server::{Sim, SimHandle, serve};
 pub use state::SimState;

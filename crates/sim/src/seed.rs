@@ -61,6 +61,17 @@ pub struct Seed {
     pub clients: Vec<SimClient>,
     /// The tenant's licensed capacity.
     pub license: License,
+    /// NICE CXone campaigns (`GET /campaigns` of the CXone face). Empty means three:
+    /// 1 "Default", 2 "Sales", 3 "Support".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cxone_campaigns: Vec<SeedCampaign>,
+}
+
+/// A NICE CXone campaign of a seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedCampaign {
+    pub id: i64,
+    pub name: String,
 }
 
 /// One queue in a seed. Missing values get defaults that pass validation (see field docs).
@@ -349,6 +360,7 @@ impl Seed {
             skills: vec!["language:en".into(), "language:fr".into(), "billing".into()],
             clients: Vec::new(),
             license: License::default(),
+            cxone_campaigns: Vec::new(),
         }
     }
 

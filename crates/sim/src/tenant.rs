@@ -137,6 +137,8 @@ pub(crate) struct Tenant {
     clients: Vec<SimClient>,
     tokens: HashMap<String, Token>,
     home_division: Value,
+    /// NICE CXone campaigns: id and name.
+    cxone_campaigns: Vec<(i64, String)>,
 }
 
 impl fmt::Debug for Tenant {
@@ -172,6 +174,18 @@ impl Tenant {
             clients: seed.effective_clients(),
             tokens: HashMap::new(),
             home_division: json!({"id": new_id(), "name": "Home"}),
+            cxone_campaigns: if seed.cxone_campaigns.is_empty() {
+                vec![
+                    (1, "Default".into()),
+                    (2, "Sales".into()),
+                    (3, "Support".into()),
+                ]
+            } else {
+                seed.cxone_campaigns
+                    .iter()
+                    .map(|c| (c.id, c.name.clone()))
+                    .collect()
+            },
         };
         let mut client_ids = HashSet::new();
         for client in &tenant.clients {
@@ -310,6 +324,11 @@ impl Tenant {
 
     pub fn skills(&self) -> Vec<Value> {
         self.skills.clone()
+    }
+
+    /// The NICE CXone campaigns, id and name.
+    pub fn cxone_campaigns(&self) -> &[(i64, String)] {
+        &self.cxone_campaigns
     }
 
     pub fn license(&self) -> License {

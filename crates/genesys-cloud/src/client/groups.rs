@@ -292,7 +292,11 @@ impl GenesysTenant {
             let outcome = self
                 .inner
                 .core
-                .execute(&call, &mut budget, Auth::Token(&*self.inner))
+                .execute(
+                    &call,
+                    &mut budget,
+                    Auth::Token(&self.inner.tokens, &*self.inner),
+                )
                 .await?;
             let reply = match outcome {
                 Outcome::Reply(reply) => reply,

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod completions;
+mod signals;
+
 use crate::cmd;
 use crate::exit::{self, CliError};
 
@@ -47,11 +50,14 @@ pub(crate) enum Command {
     Comment(cmd::comment::CommentArgs),
     /// Proposes queue settings from traffic metrics, as a change to the YAML.
     Optimize(cmd::optimize::OptimizeArgs),
+    /// Prints the shell completion script: `cxqueues completions bash|zsh|fish`.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the command line, runs one command, and maps its outcome to an exit code in one
 /// place ([`crate::exit::finish`]).
 pub fn main() -> ExitCode {
+    signals::survive_file_size_limit();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -76,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Webhooks(args) => cmd::webhooks::run(args),
         Command::Comment(args) => runtime().and_then(|rt| rt.block_on(cmd::comment::run(args))),
+        Command::Completions(args) => completions::run(args),
         Command::Optimize(args) => runtime().and_then(|rt| rt.block_on(cmd::optimize::run(args))),
     };
     exit::finish(outcome)

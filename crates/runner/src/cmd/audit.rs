@@ -21,38 +21,53 @@ pub(crate) enum AuditCommand {
         path: Option<PathBuf>,
         #[command(flatten)]
         state: StateArgs,
+        /// The log `apply --sim` and `run --sim` write: <state-dir>/sim/audit.jsonl.
+        #[arg(long)]
+        sim: bool,
     },
 }
 
 pub(crate) fn run(args: AuditArgs) -> Result<Outcome, CliError> {
     match args.command {
-        AuditCommand::Verify { path, state } => {
+        AuditCommand::Verify { path, state, sim } => {
+            let state = crate::recorder::sim_state_args(&state, sim);
             let path = path.unwrap_or_else(|| state.audit_path());
+            let sim_log = crate::recorder::sim_state_args(&state, true).audit_path();
+            if !sim && !path.exists() && sim_log.exists() {
+                return Err(CliError::Usage(format!(
+                    "no audit log at {}; the simulated tenant's is at {}: add --sim",
+                    path.display(),
+                    sim_log.display()
+                )));
+            }
             match audit::verify(&path) {
                 Ok(report) if !report.unresolved.is_empty() => {
-                    println!(
-                        "unresolved: the chain of {} records is intact, but {} write intent(s) have no outcome (a process stopped mid-write; the tenant may hold changes the log does not record, until an apply or run reads the tenant and resolves them):",
+                    crate::output::print(format!(
+                        "unresolved: the chain of {} records is intact, but {} write intent(s) have no outcome (a process stopped mid-write; the tenant may hold changes the log does not record, until an apply or run reads the tenant and resolves them):\n",
                         report.records,
                         report.unresolved.len()
-                    );
+                    ))?;
                     for i in &report.unresolved {
                         let id = i.queue_id.as_deref().unwrap_or("no id yet");
-                        println!(
-                            "  line {}: {} of queue {:?} ({id}), intent {}",
+                        crate::output::print(format!(
+                            "  line {}: {} of queue {:?} ({id}), intent {}\n",
                             i.line, i.intended, i.queue_name, i.intent_id
-                        );
+                        ))?;
                     }
                     Ok(Outcome::Invalid)
                 }
                 Ok(report) => {
                     match &report.last_hash {
-                        Some(h) => println!("ok: {} records (last hash {h})", report.records),
-                        None => println!("ok: {} records", report.records),
+                        Some(h) => crate::output::print(format!(
+                            "ok: {} records (last hash {h})\n",
+                            report.records
+                        ))?,
+                        None => crate::output::print(format!("ok: {} records\n", report.records))?,
                     }
                     Ok(Outcome::Success)
                 }
                 Err(e @ VerifyError::Broken { .. }) => {
-                    println!("{e}");
+                    crate::output::print(format!("{e}\n"))?;
                     Ok(Outcome::Invalid)
                 }
                 Err(e @ VerifyError::Io { .. }) => Err(e.into()),

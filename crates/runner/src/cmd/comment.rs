@@ -114,15 +114,19 @@ fn target(args: &CommentArgs) -> Result<(github::Client, u64), CliError> {
     Ok((github::Client::new(config)?, pr))
 }
 
-/// `RUST_LOG` turns on a debug log on stderr (the token is a sensitive header there too).
+/// The log on stderr: the HTTP core's waits for GitHub's rate limits (`waiting 1s as it
+/// asks`) by default, a debug log with `RUST_LOG` (the token is a sensitive header there too,
+/// and every server text is redacted).
 fn init_log() {
-    if std::env::var_os("RUST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .try_init();
-    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("tenant::http=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 pub(crate) async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
@@ -131,7 +135,7 @@ pub(crate) async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
     let marker = marker(&doc.origin.tenant);
     let body = body(&doc);
     if args.dry_run {
-        print!("{body}");
+        crate::output::print(&body)?;
         let (client, pr) = match target(&args) {
             Ok(t) => t,
             Err(e) => {
@@ -155,7 +159,7 @@ pub(crate) async fn run(args: CommentArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Success);
     }
     // The job log has the whole plan, whatever the comment leaves out or GitHub answers.
-    print!("{}", plan_output::markdown_full(&doc));
+    crate::output::print(plan_output::markdown_full(&doc))?;
     let (client, pr) = target(&args)?;
     let posted = client.upsert_marked(pr, &marker, &body).await?;
     let verb = match posted.action {

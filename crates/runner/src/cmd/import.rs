@@ -1,10 +1,10 @@
-//! `cxqueues import`: the tenant's queues as Queue documents.
+//! `cxqueues import`: the tenant's queues as Queue documents, always as a whole repository
+//! in `--out` (its `cxqueues.yaml` from `--repo`, `queues/`, `schemas/`), so that the next
+//! plan of `--out` is empty.
 
 use std::path::{Component, Path, PathBuf};
 
 use model::LoadOptions;
-
-use model::layout::TENANT_FILE;
 
 use crate::cli::args::RepoArgs;
 use crate::cli::args::TenantArgs;
@@ -18,150 +18,130 @@ pub(crate) struct ImportArgs {
     pub repo: RepoArgs,
     #[command(flatten)]
     pub tenant: TenantArgs,
-    /// The folder to write the Queue documents into (created if missing).
+    /// The folder of the new repository (cxqueues.yaml, queues/, schemas/): new or empty.
+    /// Its cxqueues.yaml is --repo's (or a minimal one).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Overwrite files that exist.
+    /// Import into a folder that is not empty: replaces its cxqueues.yaml, schemas/ and its
+    /// whole queues folder.
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
     pub state: crate::cli::args::StateDirArg,
 }
 
-/// The modeline's path to `schemas/queue.schema.json` from `out`, relative to the repository.
-fn schema_path(repo: &Path, out: &Path) -> String {
-    let rel = out.strip_prefix(repo).unwrap_or(out);
-    let depth = rel
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .count();
-    format!("{}schemas/queue.schema.json", "../".repeat(depth.max(1)))
-}
-
-/// Where import writes: into an existing repository's queues folder, or a new repository.
-#[derive(Debug, PartialEq, Eq)]
-enum Target {
-    /// `--out` is (or holds) an existing repository: write into its queues folder.
-    Queues { repo: PathBuf, queues: PathBuf },
-    /// `--out` is no repository: make a complete one there (cxqueues.yaml, queues/, schemas/).
-    NewRepository { repo: PathBuf },
-}
-
-fn target_of(repo: &Path, out: &Path) -> Target {
-    let queues_dir = |repo: &Path| -> String {
-        let doc = model::load_repository(repo, &LoadOptions::default());
-        doc.tenant.spec.queues
+/// What `--out` must be: an empty or missing folder (or, with `--force`, any folder), and
+/// never inside `--repo`'s queues folder, where the new repository's `cxqueues.yaml` would be
+/// read as a Queue file. Checked before the tenant is read.
+fn check_out(repo_root: &Path, queues: &str, out: &Path, force: bool) -> Result<(), CliError> {
+    let absolute = |p: &Path| {
+        std::path::absolute(p)
+            .map(|a| normalized(&a))
+            .unwrap_or_else(|_| p.to_path_buf())
     };
-    // `--out` names `--repo`'s own queues folder (the repository may have no cxqueues.yaml).
-    let own = repo.join(queues_dir(repo));
-    if out == own || (out.exists() && own.exists() && same_file(out, &own)) {
-        return Target::Queues {
-            repo: repo.to_path_buf(),
-            queues: out.to_path_buf(),
-        };
+    let own_queues = absolute(&repo_root.join(queues));
+    if absolute(out).starts_with(&own_queues) {
+        return Err(CliError::Usage(format!(
+            "--out {} is inside the queues folder of the repository at {}: import writes a whole repository (cxqueues.yaml and {queues}/) into --out, so give a new folder outside it (nothing was written)",
+            out.display(),
+            repo_root.display()
+        )));
     }
-    if out.join(TENANT_FILE).is_file() {
-        let queues = out.join(queues_dir(out));
-        return Target::Queues {
-            repo: out.to_path_buf(),
-            queues,
-        };
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {} is a file; give a folder for the new repository (nothing was written)",
+            out.display()
+        )));
     }
-    if let Some(parent) = out.parent()
-        && parent.join(TENANT_FILE).is_file()
-    {
-        return Target::Queues {
-            repo: parent.to_path_buf(),
-            queues: out.to_path_buf(),
-        };
+    let holds_files = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
+    if holds_files && !force {
+        return Err(CliError::Usage(format!(
+            "--out {} is not empty; import writes a whole repository (cxqueues.yaml, {queues}/, schemas/) into an empty or new folder, or replaces them with --force (nothing was written)",
+            out.display()
+        )));
     }
-    Target::NewRepository {
-        repo: out.to_path_buf(),
-    }
+    Ok(())
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+/// `p` without `.` and `..` components (lexically; `std::path::absolute` keeps them).
+fn normalized(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
-/// The tenant document of a new repository: the one `--repo` has (same platform, limits and
-/// rate), or a minimal one.
+/// The tenant document of the new repository: `--repo`'s own (same platform, tenant, limits
+/// and rate), or a minimal one when `--repo` has none.
 fn tenant_document(source: &Path) -> String {
-    std::fs::read_to_string(source.join(TENANT_FILE)).unwrap_or_else(|_| {
-        "# yaml-language-server: $schema=schemas/tenant.schema.json\n\
-         apiVersion: cxqueues/v1\nkind: Tenant\nmetadata:\n  name: imported\nspec:\n  queues: queues\n"
-            .to_string()
-    })
+    model::layout::TENANT_FILES
+        .iter()
+        .find_map(|f| std::fs::read_to_string(source.join(f)).ok())
+        .unwrap_or_else(|| {
+            "# yaml-language-server: $schema=schemas/tenant.schema.json\n\
+             apiVersion: cxqueues/v1\nkind: Tenant\nmetadata:\n  name: imported\nspec:\n  queues: queues\n"
+                .to_string()
+        })
 }
 
 pub(crate) async fn run(args: ImportArgs) -> Result<Outcome, CliError> {
     // The tenant document (if any) says where the tenant is; the queues are not needed.
     let repo = model::load_repository(&args.repo.repo, &LoadOptions::default());
+    let queues = repo.tenant.spec.queues.clone();
+    check_out(&args.repo.repo, &queues, &args.out, args.force)?;
     let conn = connect(&args.tenant, &repo, &args.state.state_dir).await?;
     let observed = reconcile::observe(&conn.client).await?;
     let docs = reconcile::import::queue_docs_for(&observed.queues, conn.client.capabilities());
     let names = reconcile::import::file_names(&docs);
-    let target = target_of(&args.repo.repo, &args.out);
-    let (repo_root, queues_dir) = match &target {
-        Target::Queues { repo, queues } => (repo.clone(), queues.clone()),
-        Target::NewRepository { repo } => (repo.clone(), repo.join("queues")),
-    };
+    let depth = Path::new(&queues)
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .count();
     let modeline = format!(
-        "# yaml-language-server: $schema={}\n",
-        schema_path(&repo_root, &queues_dir)
+        "# yaml-language-server: $schema={}schemas/queue.schema.json\n",
+        "../".repeat(depth.max(1))
     );
-    // Nothing is written when anything would be overwritten without --force.
-    if !args.force
-        && let Some(path) = names
-            .iter()
-            .map(|n| queues_dir.join(n))
-            .find(|p| p.exists())
-    {
-        return Err(CliError::Usage(format!(
-            "{} exists; pass --force to overwrite, or import into an empty folder (nothing was written)",
-            path.display()
-        )));
-    }
     let mut files = Vec::new();
     for (doc, name) in docs.iter().zip(&names) {
         let yaml = model::yaml::to_string(doc)
             .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write YAML: {e}")))?;
-        files.push((PathBuf::from(name), format!("{modeline}{yaml}")));
+        files.push((Path::new(&queues).join(name), format!("{modeline}{yaml}")));
     }
     let written = files.len();
-    // A new repository is staged whole (tenant document, schemas, queues); an existing one
-    // gets only its queues folder's new files.
-    let dest = match &target {
-        Target::Queues { .. } => queues_dir.clone(),
-        Target::NewRepository { repo } => {
-            let queues = queues_dir.strip_prefix(repo).unwrap_or(Path::new("queues"));
-            for f in &mut files {
-                f.0 = queues.join(&f.0);
-            }
-            files.push((PathBuf::from(TENANT_FILE), tenant_document(&args.repo.repo)));
-            for (name, json) in model::schema::all() {
-                files.push((Path::new("schemas").join(name), json.to_string()));
-            }
-            repo.clone()
-        }
-    };
-    write_all_or_nothing(&dest, &files)?;
-    match &target {
-        Target::Queues { .. } => {
-            println!("Imported {written} queues into {}.", queues_dir.display())
-        }
-        Target::NewRepository { repo } => println!(
-            "Imported {written} queues into a new repository at {} (cxqueues.yaml, queues/, schemas/).",
-            repo.display()
-        ),
+    files.push((
+        PathBuf::from(model::layout::TENANT_FILES[0]),
+        tenant_document(&args.repo.repo),
+    ));
+    for (name, json) in model::schema::all() {
+        files.push((Path::new("schemas").join(name), json.to_string()));
     }
+    // With --force, the queues folder is replaced whole (a queue file left from before would
+    // be a second definition); other files of --out stay.
+    let replace = args.force.then(|| args.out.join(&queues));
+    write_all_or_nothing(&args.out, &files, replace.as_deref())?;
+    crate::output::print(format!(
+        "Imported {written} queues into a new repository at {} (cxqueues.yaml, {queues}/, schemas/).\n",
+        args.out.display()
+    ))?;
     Ok(Outcome::Success)
 }
 
 /// Writes `files` (paths relative to `dest`) into a hidden folder next to `dest`, and moves
 /// them into place only once every one is written: a failure leaves `dest` as it was and
 /// removes the staging folder, so a rerun is not blocked.
-fn write_all_or_nothing(dest: &Path, files: &[(PathBuf, String)]) -> Result<(), CliError> {
+/// `replace`, when given, is a folder removed once every file is staged, before the move.
+fn write_all_or_nothing(
+    dest: &Path,
+    files: &[(PathBuf, String)],
+    replace: Option<&Path>,
+) -> Result<(), CliError> {
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -183,6 +163,9 @@ fn write_all_or_nothing(dest: &Path, files: &[(PathBuf, String)]) -> Result<(), 
             std::fs::create_dir_all(dir).map_err(|e| cannot("create", &dest.join(rel), e))?;
         }
         std::fs::write(&path, text).map_err(|e| cannot("write", &dest.join(rel), e))?;
+    }
+    if let Some(old) = replace.filter(|p| p.is_dir()) {
+        std::fs::remove_dir_all(old).map_err(|e| cannot("replace", old, e))?;
     }
     move_into_place(stage.path(), dest).map_err(|e| cannot("move the imported files into", dest, e))
 }
@@ -235,13 +218,15 @@ mod tests {
         let long = format!("queues/{}.yaml", "x".repeat(10_000));
         let mut bad = files(&["queues/a.yaml", "queues/b.yaml", "cxqueues.yaml"]);
         bad.insert(2, (PathBuf::from(long), "name: long\n".into()));
-        let err = write_all_or_nothing(&dest, &bad).unwrap_err().to_string();
+        let err = write_all_or_nothing(&dest, &bad, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nothing was written"), "{err}");
         assert!(!dest.exists(), "no half-written repository");
         assert!(entries(tmp.path()).is_empty(), "no staging folder left");
 
         let good = files(&["queues/a.yaml", "queues/b.yaml", "cxqueues.yaml"]);
-        write_all_or_nothing(&dest, &good).unwrap();
+        write_all_or_nothing(&dest, &good, None).unwrap();
         assert_eq!(entries(&dest), ["cxqueues.yaml", "queues"]);
         assert_eq!(entries(&dest.join("queues")), ["a.yaml", "b.yaml"]);
         assert_eq!(entries(tmp.path()), ["new-repo"]);
@@ -254,7 +239,7 @@ mod tests {
         std::fs::create_dir_all(&dest).unwrap();
         std::fs::write(dest.join("keep.yaml"), "kept").unwrap();
         std::fs::write(dest.join("a.yaml"), "old").unwrap();
-        write_all_or_nothing(&dest, &files(&["a.yaml", "b.yaml"])).unwrap();
+        write_all_or_nothing(&dest, &files(&["a.yaml", "b.yaml"]), None).unwrap();
         assert_eq!(entries(&dest), ["a.yaml", "b.yaml", "keep.yaml"]);
         assert_eq!(
             std::fs::read_to_string(dest.join("a.yaml")).unwrap(),

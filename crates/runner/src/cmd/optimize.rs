@@ -1,7 +1,6 @@
 //! `cxqueues optimize`: queue settings proposed from traffic metrics, as a change to the
 //! repository's YAML (printed, or written with `--write`), never to the tenant.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use model::{RepoFile, Repository};
@@ -152,10 +151,7 @@ pub(crate) async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         OptimizeFormat::Json => optimize::render::json_text(&report),
         OptimizeFormat::Diff => optimize::render::diff(&edits),
     };
-    std::io::stdout()
-        .lock()
-        .write_all(out.as_bytes())
-        .map_err(|e| CliError::Other(e.into()))?;
+    crate::output::print(&out)?;
     if args.write && !edits.is_empty() {
         write_edits(&root, &repo, &edits)?;
         eprintln!(

@@ -37,6 +37,10 @@ pub(crate) struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Only the changes of these queues (by name; repeat or list several): the whole
+    /// repository is still validated and planned.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub state: crate::cli::args::StateDirArg,
 }
@@ -69,6 +73,11 @@ pub(crate) struct ApplyArgs {
     /// Output format of the plan printed before applying.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Only the changes of these queues (by name; repeat or list several): the whole
+    /// repository is still validated and planned; a named queue that needs a change of
+    /// another (its overflow target's create) is refused, naming it.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub state: crate::cli::args::StateArgs,
 }
@@ -148,13 +157,32 @@ fn print_notes(planned: &Planned) {
 struct ApplyWatch {
     origin: Origin,
     format: PlanFormat,
+    /// The repository, for the plan's cost.
+    repo: Repository,
     bar: Option<indicatif::ProgressBar>,
+    /// The plan could not be printed (a full stdout): nothing is sent, and this is the error.
+    unprinted: Option<CliError>,
+}
+
+/// Refuses every write: the plan could not be shown, so nothing is applied unseen.
+#[derive(Debug)]
+struct SendNothing;
+
+impl ApplyObserver for SendNothing {
+    fn may_send(&self, _change: &reconcile::Change) -> Result<(), String> {
+        Err("the plan could not be printed (standard output)".into())
+    }
+    fn on_outcome(&self, _outcome: &reconcile::QueueOutcome) {}
 }
 
 impl pipeline::Watch for ApplyWatch {
     fn planned(&mut self, planned: &Planned) -> Vec<Arc<dyn ApplyObserver>> {
         print_notes(planned);
-        print_plan(&planned.plan, &self.origin, self.format);
+        let cost = cost(&planned.plan, &self.repo);
+        if let Err(e) = print_plan(&planned.plan, &self.origin, self.format, cost) {
+            self.unprinted = Some(e);
+            return vec![Arc::new(SendNothing)];
+        }
         match super::progress(planned.plan.changes.len()) {
             Some((bar, observer)) => {
                 self.bar = Some(bar);
@@ -165,20 +193,28 @@ impl pipeline::Watch for ApplyWatch {
     }
 }
 
-fn print_plan(plan: &Plan, origin: &Origin, format: PlanFormat) {
-    match format {
-        PlanFormat::Text => print!(
-            "{}",
-            plan_output::text(plan, crate::output::color_on_stdout())
-        ),
-        PlanFormat::Markdown => print!(
-            "{}",
-            plan_output::markdown(&PlanFile::from_plan(plan, origin.clone()))
-        ),
-        PlanFormat::Json => print!(
-            "{}",
-            plan_output::json(&PlanFile::from_plan(plan, origin.clone()))
-        ),
+fn print_plan(
+    plan: &Plan,
+    origin: &Origin,
+    format: PlanFormat,
+    cost: plan_output::Cost,
+) -> Result<(), CliError> {
+    crate::output::print(match format {
+        PlanFormat::Text => {
+            plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
+        }
+        PlanFormat::Markdown => plan_output::markdown(&PlanFile::from_plan(plan, origin.clone())),
+        PlanFormat::Json => plan_output::json(&PlanFile::from_plan(plan, origin.clone())),
+    })?;
+    Ok(())
+}
+
+/// What applying `plan` costs on `repo`'s platform, at its client's pace.
+fn cost(plan: &Plan, repo: &Repository) -> plan_output::Cost {
+    let platform = repo.tenant.spec.platform;
+    plan_output::Cost {
+        requests: reconcile::requests(plan, crate::tenant::capabilities(platform)),
+        per_second: crate::tenant::requests_per_second(repo),
     }
 }
 
@@ -207,7 +243,10 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     };
     let run = RunContext::new("cli");
     let outcome = pipeline::run(
-        &Desired::repo(&ready.repo),
+        &Desired {
+            only: &args.only,
+            ..Desired::repo(&ready.repo)
+        },
         &ready.conn.client,
         pipeline::Options {
             mode: Mode::Plan,
@@ -222,11 +261,12 @@ pub(crate) async fn plan(args: PlanArgs) -> Result<Outcome, CliError> {
     let planned = match outcome {
         RunOutcome::InSync(p) | RunOutcome::Planned(p) => p,
         RunOutcome::Invalid(r) => return invalid(rejected(&args.repo.repo, ready.origin, &r)),
+        RunOutcome::Refused(why) => return Err(CliError::Usage(why)),
         other => unreachable_outcome(&other),
     };
     print_notes(&planned);
     let plan = &planned.plan;
-    print_plan(plan, &ready.origin, args.format);
+    print_plan(plan, &ready.origin, args.format, cost(plan, &ready.repo))?;
     if let Some(out) = &args.out {
         save(out, &PlanFile::from_plan(plan, ready.origin.clone()))?;
         eprintln!(
@@ -255,6 +295,7 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             format: args.format,
             out: args.out,
             detailed_exitcode: args.detailed_exitcode,
+            only: args.only,
             state: crate::cli::args::StateDirArg {
                 state_dir: args.state.state_dir,
             },
@@ -283,10 +324,16 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     let mut watch = ApplyWatch {
         origin,
         format: args.format,
+        repo: repo.clone(),
         bar: None,
+        unprinted: None,
     };
     let outcome = pipeline::run(
-        &Desired { repo: &repo, saved },
+        &Desired {
+            repo: &repo,
+            saved,
+            only: &args.only,
+        },
         &conn.client,
         pipeline::Options {
             mode: Mode::Apply,
@@ -300,6 +347,10 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
     .await?;
     if let Some(bar) = watch.bar {
         bar.finish_and_clear();
+    }
+    if let Some(e) = watch.unprinted {
+        // Nothing was sent (SendNothing): the plan was never shown.
+        return Err(e);
     }
     let applied = match outcome {
         RunOutcome::Applied(applied) => applied,
@@ -327,7 +378,10 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
             state.state_dir.display()
         );
     }
-    let outcome = report_outcome(&report, &planned.refused);
+    let outcome = report_outcome(&report, &planned.refused)?;
+    if let Some(file) = args.plan.as_ref().filter(|_| !planned.refused.is_empty()) {
+        eprintln!("{}", replan_hint(&args, file));
+    }
     // A change the audit log does not hold is not reconciled as far as compliance goes.
     Ok(if audited.is_err() {
         Outcome::Partial
@@ -337,20 +391,23 @@ pub(crate) async fn apply(args: ApplyArgs) -> Result<Outcome, CliError> {
 }
 
 /// Prints what happened, each failure named; exit 4 when anything was not reconciled.
-pub(crate) fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcome {
+pub(crate) fn report_outcome(
+    report: &ApplyReport,
+    refused: &[String],
+) -> Result<Outcome, CliError> {
     for o in &report.outcomes {
         for ov in &o.overridden {
-            println!(
-                "{}: overrode a concurrent change to {} by {}",
+            crate::output::print(format!(
+                "{}: overrode a concurrent change to {} by {}\n",
                 o.name,
                 ov.field,
                 ov.by.as_deref().unwrap_or("someone else")
-            );
+            ))?;
         }
     }
     for o in &report.outcomes {
         if o.is_applied() && !o.fields.is_empty() {
-            println!("{}", applied_line(o));
+            crate::output::print(format!("{}\n", applied_line(o)))?;
         }
     }
     for o in report.not_reconciled() {
@@ -359,12 +416,31 @@ pub(crate) fn report_outcome(report: &ApplyReport, refused: &[String]) -> Outcom
     for r in refused {
         eprintln!("refused: {r}");
     }
-    println!("{}", report.summary_line());
-    if report.is_complete() && refused.is_empty() {
+    crate::output::print(format!("{}\n", report.summary_refusing(refused.len())))?;
+    Ok(if report.is_complete() && refused.is_empty() {
         Outcome::Success
     } else {
         Outcome::Partial
+    })
+}
+
+/// What to do about the refusals of a saved plan, as commands that work as written: the same
+/// repository, tenant (`--sim`) and state directory as this apply.
+fn replan_hint(args: &ApplyArgs, file: &std::path::Path) -> String {
+    let mut common = String::new();
+    if args.repo.repo != std::path::Path::new(".") {
+        common.push_str(&format!(" --repo {}", args.repo.repo.display()));
     }
+    if args.tenant.sim {
+        common.push_str(" --sim");
+    }
+    if args.state.state_dir != std::path::Path::new(".cxqueues") {
+        common.push_str(&format!(" --state-dir {}", args.state.state_dir.display()));
+    }
+    let file = file.display();
+    format!(
+        "hint: the refused queues were not applied: the plan in {file} no longer matches the tenant. `cxqueues plan{common}` shows what is left to do; to apply it, `cxqueues plan{common} --out {file}`, review, then `cxqueues apply{common} --plan {file}` (or `cxqueues apply{common} --plan {file} --replan` to re-plan the refused queues without review)."
+    )
 }
 
 /// `updated Billing Tier 1: maxWaitTime 300 → 240`: what one write changed.

@@ -147,7 +147,10 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => builder
             .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
             .try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Json => {
+            crate::output::log_as_json();
+            builder.json().flatten_event(true).try_init()
+        }
     };
 }
 
@@ -255,10 +258,17 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         )));
     }
     let status = SharedStatus::new(Status::new(git.branch(), !args.no_self_heal));
-    let metrics = Arc::new(Metrics::new(
-        crate::run::metrics::stats_of(conn.client.clone()),
-        status.clone(),
-    ));
+    let outbox = recorder.clone();
+    let metrics = Arc::new(
+        Metrics::new(
+            crate::run::metrics::stats_of(conn.client.clone()),
+            status.clone(),
+        )
+        .with_outbox(Box::new(move || {
+            let w = outbox.webhook_status();
+            (w.pending, w.dead.len())
+        })),
+    );
     if let (Some(remote), Some(fetched)) = (&remote, &first_fetch) {
         remote::record(remote, &status, &metrics, fetched);
     }
@@ -555,6 +565,21 @@ fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>
     } else {
         format!("{}/queues/", git.prefix().display())
     };
+    if args.log_format == LogFormat::Json {
+        // Every line JSON: the banner is one event, its parts as fields.
+        info!(
+            branch = %git.branch(),
+            repo = %args.repo.repo.display(),
+            listening_on = %format!("http://{addr}"),
+            status = %format!("http://{addr}/status"),
+            metrics = %format!("http://{addr}/metrics"),
+            simulator = sim.as_deref().unwrap_or(""),
+            trigger = trigger,
+            "cxqueues run: following branch {}. Edit a file under {queues}, commit, and watch it applied.",
+            git.branch()
+        );
+        return;
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,

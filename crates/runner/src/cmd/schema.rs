@@ -1,7 +1,6 @@
 //! `cxqueues schema`: the JSON Schemas of the Queue and Tenant documents, generated from the
 //! model's types. `schemas/` at the repository root is this command's output.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::exit::{CliError, Outcome};
@@ -80,9 +79,6 @@ pub(crate) fn run(args: SchemaArgs) -> Result<Outcome, CliError> {
     };
     let mut text = serde_json::to_string_pretty(&doc).map_err(|e| CliError::Other(e.into()))?;
     text.push('\n');
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| CliError::Other(e.into()))?;
+    crate::output::print(&text)?;
     Ok(Outcome::Success)
 }

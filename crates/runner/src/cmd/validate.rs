@@ -1,8 +1,6 @@
 //! `cxqueues validate`: the offline checks of `repo-format.md` on the whole repository, every
 //! error and warning reported at once.
 
-use std::io::Write as _;
-
 use model::LoadOptions;
 
 use crate::cli::args::RepoArgs;
@@ -44,10 +42,7 @@ pub(crate) fn run(args: ValidateArgs) -> Result<Outcome, CliError> {
         Format::Json => render::json(&report),
         Format::Github => render::github(&report),
     };
-    std::io::stdout()
-        .lock()
-        .write_all(out.as_bytes())
-        .map_err(|e| CliError::Other(e.into()))?;
+    crate::output::print(&out)?;
     Ok(if report.is_valid() {
         Outcome::Success
     } else {

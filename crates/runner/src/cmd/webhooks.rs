@@ -29,6 +29,9 @@ pub(crate) enum WebhooksCommand {
         repo: RepoArgs,
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
+        /// The outbox `apply --sim` and `run --sim` write: <state-dir>/sim/.
+        #[arg(long)]
+        sim: bool,
     },
     /// Re-queues dead letters (one by event id, or --all); a running `cxqueues run` picks
     /// them up within its rescan interval, otherwise the next apply delivers them.
@@ -103,7 +106,15 @@ pub(crate) fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             state,
             repo,
             format,
+            sim,
         } => {
+            let state = StateDirArg {
+                state_dir: if sim {
+                    crate::tenant::sim_dir(&state.state_dir)
+                } else {
+                    state.state_dir
+                },
+            };
             let (mut pending, mut dead) = open(&state)?.list()?;
             let urls = configured_urls(&repo);
             for e in pending.iter_mut().chain(dead.iter_mut()) {
@@ -112,19 +123,24 @@ pub(crate) fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             match format {
                 ListFormat::Json => {
                     let v = serde_json::json!({"pending": pending, "dead": dead});
-                    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                    crate::output::print(format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&v).unwrap_or_default()
+                    ))?;
                 }
                 ListFormat::Text => {
-                    println!("pending: {}", pending.len());
+                    crate::output::print(format!("pending: {}\n", pending.len()))?;
                     for e in &pending {
-                        println!("{}", line(e));
+                        crate::output::print(format!("{}\n", line(e)))?;
                     }
-                    println!("dead letters: {}", dead.len());
+                    crate::output::print(format!("dead letters: {}\n", dead.len()))?;
                     for e in &dead {
-                        println!("{}", line(e));
+                        crate::output::print(format!("{}\n", line(e)))?;
                     }
                     if !dead.is_empty() {
-                        println!("Re-queue with `cxqueues webhooks retry EVENT_ID` or `--all`.");
+                        crate::output::print(
+                            "Re-queue with `cxqueues webhooks retry EVENT_ID` or `--all`.\n",
+                        )?;
                     }
                 }
             }
@@ -144,15 +160,15 @@ pub(crate) fn run(args: WebhooksArgs) -> Result<Outcome, CliError> {
             };
             let requeued = open(&state)?.requeue(&which)?;
             for e in &requeued {
-                println!(
-                    "re-queued {} ({} {} → {})",
+                crate::output::print(format!(
+                    "re-queued {} ({} {} → {})\n",
                     e.event_id,
                     e.event,
                     e.queue_name,
                     receiver(e)
-                );
+                ))?;
             }
-            println!("{} event(s) re-queued.", requeued.len());
+            crate::output::print(format!("{} event(s) re-queued.\n", requeued.len()))?;
             Ok(Outcome::Success)
         }
     }

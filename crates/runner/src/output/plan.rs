@@ -301,8 +301,48 @@ fn sign(a: Action) -> (char, &'static str) {
     }
 }
 
-/// The text plan: one block per changed queue, then the summary line.
-pub(crate) fn text(plan: &Plan, color: bool) -> String {
+/// What applying a plan costs: the requests it sends, at the client's pace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cost {
+    pub requests: usize,
+    /// The client's ceiling, requests per second.
+    pub per_second: f64,
+}
+
+impl Cost {
+    /// ` — 87 requests, about 18 s at 5/s`: the suffix of the `Plan:` line.
+    pub fn suffix(&self) -> String {
+        let rate = self.per_second.max(0.001);
+        let secs = (self.requests as f64 / rate).ceil() as u64;
+        let time = match secs {
+            0 => "no time".to_string(),
+            s if s < 120 => format!("about {s} s"),
+            s if s < 7200 => format!("about {} min", s.div_ceil(60)),
+            s => format!("about {} h", s.div_ceil(3600)),
+        };
+        let rate = if (rate - rate.round()).abs() < 1e-9 {
+            format!("{rate:.0}")
+        } else {
+            format!("{rate}")
+        };
+        let noun = if self.requests == 1 {
+            "request"
+        } else {
+            "requests"
+        };
+        format!(" — {} {noun}, {time} at {rate}/s", self.requests)
+    }
+}
+
+#[cfg(test)]
+/// The text plan without its cost (the tests' shorthand for [`text_with_cost`]).
+fn text(plan: &Plan, color: bool) -> String {
+    text_with_cost(plan, color, None)
+}
+
+/// The text plan: one block per changed queue, then the summary line, with the cost of
+/// applying it after it when given (`Plan: … unchanged. — 87 requests, about 18 s at 5/s`).
+pub(crate) fn text_with_cost(plan: &Plan, color: bool, cost: Option<Cost>) -> String {
     let c = Colors { on: color };
     let mut out = String::new();
     for ch in &plan.changes {
@@ -353,8 +393,9 @@ pub(crate) fn text(plan: &Plan, color: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "{}",
-        c.paint("1", &summary_line(&plan.summary(), plan.deletes))
+        "{}{}",
+        c.paint("1", &summary_line(&plan.summary(), plan.deletes)),
+        cost.map(|c| c.suffix()).unwrap_or_default()
     );
     out
 }
@@ -864,6 +905,27 @@ mod tests {
             assert!(out.contains("Sales\\u{202e}gnp.exe"), "{out}");
         }
         assert!(text(&plan, false).contains("Other\\u{202a}"));
+    }
+
+    #[test]
+    fn the_cost_suffix_counts_requests_and_time_at_the_clients_pace() {
+        let cases = [
+            (87, 5.0, " — 87 requests, about 18 s at 5/s"),
+            (1, 8.0, " — 1 request, about 1 s at 8/s"),
+            (0, 5.0, " — 0 requests, no time at 5/s"),
+            (600, 2.5, " — 600 requests, about 4 min at 2.5/s"),
+            (100_000, 5.0, " — 100000 requests, about 6 h at 5/s"),
+        ];
+        for (requests, per_second, want) in cases {
+            assert_eq!(
+                Cost {
+                    requests,
+                    per_second
+                }
+                .suffix(),
+                want
+            );
+        }
     }
 
     #[test]

@@ -612,9 +612,19 @@ impl AuditLog {
             }
             line.push_str(&serde_json::to_string(&record).unwrap_or_default());
             line.push('\n');
-            lf.file.write_all(line.as_bytes()).map_err(io("write"))?;
-            lf.file.flush().map_err(io("write"))?;
-            lf.file.sync_data().map_err(io("fsync"))?;
+            let written = lf
+                .file
+                .write_all(line.as_bytes())
+                .map_err(io("write"))
+                .and_then(|()| lf.file.flush().map_err(io("write")))
+                .and_then(|()| lf.file.sync_data().map_err(io("fsync")));
+            if let Err(e) = written {
+                // A record cut short (a full disk, a file size limit) is taken back, so
+                // that the log stays whole lines; the next append starts where this one did.
+                let _ = lf.file.set_len(len);
+                let _ = lf.file.sync_data();
+                return Err(e);
+            }
             lf.len = len + line.len() as u64;
             lf.needs_newline = false;
             lf.last_hash = record.hash.clone();
@@ -800,6 +810,24 @@ impl ApplyObserver for AuditObserver {
     fn on_start(&self, change: &Change) {
         if let Err(e) = self.log.record_intent(&self.context, change) {
             self.log.count_failure(e);
+        }
+    }
+
+    /// A write whose intent is not in the log (the disk is full, …) is not sent.
+    fn may_send(&self, change: &Change) -> Result<(), String> {
+        let recorded = self
+            .log
+            .intents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&change.name);
+        if recorded {
+            Ok(())
+        } else {
+            Err(format!(
+                "its write intent could not be recorded in the audit log {}",
+                self.log.path.display()
+            ))
         }
     }
 

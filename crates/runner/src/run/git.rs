@@ -259,7 +259,9 @@ impl GitSource {
                             bytes: blob.content().to_vec(),
                         };
                         let alone = model::parse_files(tenant.clone(), vec![one], opts);
-                        let tenant_path = Path::new(TENANT_FILE);
+                        let tenant_path = tenant
+                            .as_ref()
+                            .map_or(Path::new(TENANT_FILE), |t| t.path.as_path());
                         Arc::new(ParsedFile {
                             queues: alone.queues,
                             diagnostics: alone
@@ -363,16 +365,21 @@ fn list_files(
     opts: &LoadOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> (Option<TenantBlob>, Vec<QueueBlob>) {
-    let tenant = match root.get_name(TENANT_FILE) {
+    // `cxqueues.yaml`, else `cxqueues.yml` (both is an error), as on disk.
+    let name = layout::tenant_file(|n| root.get_name(n).is_some()).unwrap_or_else(|(n, d)| {
+        diags.push(d);
+        Some(n)
+    });
+    let tenant = match name.and_then(|n| root.get_name(n)) {
         None => None,
         Some(e) if e.filemode() == MODE_SYMLINK => {
-            diags.push(symlink_error(TENANT_FILE));
+            diags.push(symlink_error(name.unwrap_or(TENANT_FILE)));
             None
         }
         Some(e) => match repo.find_blob(e.id()) {
             Ok(blob) => Some((
                 RepoFile {
-                    path: PathBuf::from(TENANT_FILE),
+                    path: PathBuf::from(name.unwrap_or(TENANT_FILE)),
                     bytes: blob.content().to_vec(),
                 },
                 e.id(),
@@ -380,7 +387,7 @@ fn list_files(
             Err(err) => {
                 diags.push(Diagnostic::error(
                     Rule::File,
-                    TENANT_FILE,
+                    name.unwrap_or(TENANT_FILE),
                     Loc::UNKNOWN,
                     format!("cannot read: {err}"),
                 ));

@@ -745,34 +745,8 @@ mod tests {
         assert_eq!(send(&closed, healthz).await.0, StatusCode::OK);
     }
 
-    /// What the server logs, for the assertions.
-    #[derive(Clone, Default)]
-    struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl LogCapture {
-        fn text(&self) -> String {
-            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-        }
-    }
-
-    impl std::io::Write for LogCapture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
-        type Writer = LogCapture;
-
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
+    // What the server logs, for the assertions.
+    use tenant::http::testkit::LogCapture;
 
     /// [`serve`] on a loopback port: its address, its stop switch and its task.
     async fn start_server(

@@ -244,7 +244,7 @@ pub fn default_identity() -> String {
 /// `POD_NAMESPACE`, else the service account's, else the kubeconfig context's.
 pub async fn connect() -> Result<(kube::Client, String), LeaseError> {
     // One TLS stack: rustls with ring, as the adapters use.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    tenant::http::install_crypto_provider();
     let config = if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
         kube::Config::incluster().map_err(|e| LeaseError::Config(e.to_string()))?
     } else {

@@ -11,6 +11,11 @@
 //!   counters;
 //! - `cxqueues_queues{state}` (in_sync, drifted, failed), `cxqueues_ready`, and
 //!   `cxqueues_last_reconciled_commit_info{commit, branch, result}`, from the status;
+//! - `cxqueues_build_info{version}` (always 1);
+//! - `cxqueues_last_successful_reconcile_timestamp_seconds`: when a reconcile last ended
+//!   applied or in sync (absent before the first);
+//! - `cxqueues_webhook_events{state}` (pending, dead): the webhook outbox, when
+//!   [`Metrics::with_outbox`] gave it.
 //! - with `--git-url`: `cxqueues_git_fetches_total{result}` and
 //!   `cxqueues_git_history_rewrites_total` (kept by the fetch loop),
 //!   `cxqueues_git_fetch_consecutive_failures` (from the status);
@@ -27,6 +32,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::TriggerKind;
 use super::status::{RunResult, SharedStatus};
@@ -82,6 +89,8 @@ pub(crate) struct Metrics {
     conflicts: Counter,
     drift_corrections: Counter,
     optimize_runs: Family<OptimizeLabels, Counter>,
+    /// Milliseconds since the Unix epoch of the last successful reconcile; 0: none yet.
+    last_success: Arc<AtomicU64>,
     fetches: Family<FetchLabels, Counter>,
     rewrites: Counter,
 }
@@ -90,6 +99,10 @@ pub(crate) struct Metrics {
 struct FetchLabels {
     result: &'static str,
 }
+
+/// How many webhook events wait in the outbox and how many are dead letters, read at each
+/// scrape.
+pub type OutboxCounts = Box<dyn Fn() -> (usize, usize) + Send + Sync>;
 
 impl Metrics {
     /// A registry with every metric; the tenant client's counters (`stats`) and `status` are
@@ -129,6 +142,7 @@ impl Metrics {
         for r in OptimizeResult::ALL {
             let _ = optimize_runs.get_or_create(&OptimizeLabels { result: r.as_str() });
         }
+        let last_success = Arc::new(AtomicU64::new(0));
         let fetches = Family::<FetchLabels, Counter>::default();
         registry.register(
             "cxqueues_git_fetches",
@@ -141,7 +155,11 @@ impl Metrics {
             "Fetches whose new head does not descend from the old one (force-pushes followed)",
             rewrites.clone(),
         );
-        registry.register_collector(Box::new(Scraped { stats, status }));
+        registry.register_collector(Box::new(Scraped {
+            stats,
+            status,
+            last_success: last_success.clone(),
+        }));
         // The zero series of the common outcomes, so that a rate() works from the start.
         for trigger in [TriggerKind::Commit, TriggerKind::Resync] {
             for result in [RunResult::Applied, RunResult::InSync, RunResult::Failed] {
@@ -158,6 +176,7 @@ impl Metrics {
             conflicts,
             drift_corrections,
             optimize_runs,
+            last_success,
             fetches,
             rewrites,
         }
@@ -170,6 +189,12 @@ impl Metrics {
                 result: result.as_str(),
             })
             .inc();
+    }
+
+    /// Also serves the webhook outbox's counts, `(pending, dead)`, read at each scrape.
+    pub fn with_outbox(mut self, counts: OutboxCounts) -> Self {
+        self.registry.register_collector(Box::new(Outbox(counts)));
+        self
     }
 
     /// Counts one fetch of the remote.
@@ -192,6 +217,12 @@ impl Metrics {
             })
             .inc();
         self.duration.observe(seconds);
+        if matches!(result, RunResult::Applied | RunResult::InSync) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            self.last_success.store(now.max(1), Ordering::SeqCst);
+        }
     }
 
     pub(crate) fn add_conflicts(&self, n: u64) {
@@ -225,6 +256,32 @@ pub(crate) fn stats_of<T: tenant::Tenant + 'static>(client: T) -> ClientStatsSou
 struct Scraped {
     stats: ClientStatsSource,
     status: SharedStatus,
+    last_success: Arc<AtomicU64>,
+}
+
+/// The webhook outbox's counts, read at scrape time.
+struct Outbox(OutboxCounts);
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Outbox")
+    }
+}
+
+impl Collector for Outbox {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let (pending, dead) = (self.0)();
+        let mut m = encoder.encode_descriptor(
+            "cxqueues_webhook_events",
+            "Webhook events in the outbox: waiting for delivery (pending) or given up (dead, until `cxqueues webhooks retry`).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (state, n) in [("pending", pending), ("dead", dead)] {
+            ConstGauge::new(n as i64).encode(m.encode_family(&[("state", state)])?)?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Scraped {
@@ -277,6 +334,23 @@ impl Collector for Scraped {
         )?;
         ConstCounter::new(stats.token_requests).encode(m)?;
 
+        let mut m = encoder.encode_descriptor(
+            "cxqueues_build",
+            "The running cxqueues: its version.",
+            None,
+            MetricType::Info,
+        )?;
+        m.encode_info(&[("version", env!("CARGO_PKG_VERSION"))])?;
+        let last = self.last_success.load(Ordering::SeqCst);
+        if last > 0 {
+            let m = encoder.encode_descriptor(
+                "cxqueues_last_successful_reconcile_timestamp_seconds",
+                "When a reconcile last ended applied or in sync (Unix time).",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(last as f64 / 1000.0).encode(m)?;
+        }
         let status = self.status.read();
         {
             let mut m = encoder.encode_descriptor(
@@ -332,5 +406,62 @@ impl Collector for Scraped {
             m.encode_info(&labels)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::status::Status;
+
+    fn metrics() -> Metrics {
+        let cfg = routing_api::ClientConfig::new(
+            "http://127.0.0.1:9",
+            "id",
+            tenant::Secret::new("s".to_string()),
+        );
+        let client = routing_api::HttpTenant::new(cfg).unwrap();
+        let status = SharedStatus::new(Status::new("main", true));
+        Metrics::new(stats_of(client), status).with_outbox(Box::new(|| (3, 1)))
+    }
+
+    /// The value of the sample that starts with `series` (name and labels), if any.
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+    }
+
+    #[test]
+    fn build_info_the_last_successful_reconcile_and_the_outbox_are_served() {
+        let m = metrics();
+        let before = m.encode().unwrap();
+        let version = format!(
+            "cxqueues_build_info{{version=\"{}\"}}",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(sample(&before, &version), Some(1.0), "{before}");
+        assert_eq!(
+            sample(&before, "cxqueues_webhook_events{state=\"pending\"}"),
+            Some(3.0)
+        );
+        assert_eq!(
+            sample(&before, "cxqueues_webhook_events{state=\"dead\"}"),
+            Some(1.0)
+        );
+        let last = "cxqueues_last_successful_reconcile_timestamp_seconds";
+        assert_eq!(sample(&before, last), None, "none before the first success");
+        m.observe_run(TriggerKind::Commit, RunResult::Failed, 0.1);
+        assert_eq!(
+            sample(&m.encode().unwrap(), last),
+            None,
+            "a failure is no success"
+        );
+        m.observe_run(TriggerKind::Commit, RunResult::Applied, 0.1);
+        let after = sample(&m.encode().unwrap(), last).expect("set by a success");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!(after > now - 60.0 && after <= now + 1.0, "{after} vs {now}");
     }
 }

@@ -46,12 +46,13 @@ impl Forwarder {
         identity: String,
         retry_after: Duration,
     ) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
+        // Built as every client is (no redirects, timeouts, the one crypto provider).
+        let client = tenant::http::build_client(
+            concat!("cxqueues-standby/", env!("CARGO_PKG_VERSION")),
+            Duration::from_secs(30),
+            tenant::http::DEFAULT_CONNECT_TIMEOUT,
+        )
+        .unwrap_or_default();
         Self {
             fence,
             status,

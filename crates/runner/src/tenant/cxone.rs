@@ -34,7 +34,18 @@ pub(super) fn configured(mut cfg: Config, repo: &Repository) -> Config {
     if let Some(rps) = spec.requests_per_second {
         cfg.requests_per_second = rps;
     }
+    if spec.cxone.as_ref().is_some_and(|c| c.partial_updates) {
+        cfg.write_style = nice_cxone::WriteStyle::ChangedOnly;
+    }
     cfg
+}
+
+/// The pace of a CXone client: `spec.requestsPerSecond`, else the adapter's own default.
+pub(crate) fn requests_per_second(repo: &Repository) -> f64 {
+    repo.tenant
+        .spec
+        .requests_per_second
+        .unwrap_or(Config::DEFAULT_REQUESTS_PER_SECOND)
 }
 
 /// A client for the CXone tenant the environment names.

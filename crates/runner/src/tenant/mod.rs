@@ -223,6 +223,7 @@ pub(crate) async fn connect(
             return Err(ConnectError::NoSimulator);
         }
     }
+    refuse_routing_api_urls(args, repo.tenant.spec.platform)?;
     let client = match repo.tenant.spec.platform {
         model::Platform::NiceCxone => cxone::client(repo)?,
         model::Platform::GenesysCloud => genesys::client(repo)?,
@@ -235,11 +236,59 @@ pub(crate) async fn connect(
     })
 }
 
+/// The pace a real tenant of `repo`'s platform is called at: `spec.requestsPerSecond`, else
+/// the adapter's default, at most 5 on Genesys Cloud (its limit per token), as each adapter's
+/// glue sets it.
+pub(crate) fn requests_per_second(repo: &Repository) -> f64 {
+    let rps = repo.tenant.spec.requests_per_second;
+    match repo.tenant.spec.platform {
+        model::Platform::GenesysCloud => {
+            let most = genesys_cloud::Config::DEFAULT_REQUESTS_PER_SECOND;
+            rps.map_or(most, |r| r.min(most))
+        }
+        model::Platform::NiceCxone => cxone::requests_per_second(repo),
+        model::Platform::RoutingApi => rps.unwrap_or(ClientConfig::DEFAULT_REQUESTS_PER_SECOND),
+    }
+}
+
+/// `--base-url` and `--token-url` (`CXONE_BASE_URL`, `CXONE_TOKEN_URL`) point at a tenant
+/// of the routing API; on another platform they would be ignored, so they are an error that
+/// names the variable that platform reads instead. An empty variable counts as unset (a
+/// workflow passes every platform's secrets, the unset ones empty).
+fn refuse_routing_api_urls(
+    args: &TenantArgs,
+    platform: model::Platform,
+) -> Result<(), ConnectError> {
+    let instead = match platform {
+        model::Platform::RoutingApi => return Ok(()),
+        model::Platform::GenesysCloud => {
+            "GENESYSCLOUD_REGION (e.g. us-east-1) or GENESYSCLOUD_API_REGION (the API's base URL, e.g. https://api.mypurecloud.com)"
+        }
+        model::Platform::NiceCxone => {
+            "CXONE_ISSUER (the login host, default https://cxone.niceincontact.com) or CXONE_API_BASE (the API base, skipping discovery)"
+        }
+    };
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    for (flag, var, value) in [
+        ("--base-url", "CXONE_BASE_URL", &args.base_url),
+        ("--token-url", "CXONE_TOKEN_URL", &args.token_url),
+    ] {
+        if given(value) {
+            return Err(ConnectError::Setting(format!(
+                "{flag} ({var}) is for the routing API; spec.platform is {}, which reads {instead}: unset {var} or leave out {flag}",
+                platform.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A client for the routing API the arguments, the environment and `cxqueues.yaml` name.
 fn routing_api_client(args: &TenantArgs, repo: &Repository) -> Result<AnyTenant, ConnectError> {
     let base = args
         .base_url
         .clone()
+        .filter(|u| !u.trim().is_empty())
         .or_else(|| repo.tenant.spec.base_url.clone())
         .ok_or_else(|| {
             ConnectError::Setting(
@@ -257,7 +306,7 @@ fn routing_api_client(args: &TenantArgs, repo: &Repository) -> Result<AnyTenant,
         )
     })?;
     let mut cfg = ClientConfig::new(base, id, secret);
-    cfg.token_url = args.token_url.clone();
+    cfg.token_url = args.token_url.clone().filter(|u| !u.trim().is_empty());
     if let Some(rps) = repo.tenant.spec.requests_per_second {
         cfg.requests_per_second = rps;
     }

@@ -80,6 +80,7 @@ impl GitRepo {
 pub fn collect_output(child: &mut Child) -> (Arc<Mutex<String>>, mpsc::Receiver<String>) {
     let log = Arc::new(Mutex::new(String::new()));
     let (addr_tx, addr_rx) = mpsc::channel();
+    let json_addr_tx = addr_tx.clone();
     let stdout = child.stdout.take().expect("stdout piped");
     let stderr = child.stderr.take().expect("stderr piped");
     let l = log.clone();
@@ -94,6 +95,13 @@ pub fn collect_output(child: &mut Child) -> (Arc<Mutex<String>>, mpsc::Receiver<
     let l = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // Under --log-format json, the banner is a JSON event on stderr.
+            if let Some(addr) = serde_json::from_str::<serde_json::Value>(&line)
+                .ok()
+                .and_then(|v| v["listening_on"].as_str().map(str::to_string))
+            {
+                let _ = json_addr_tx.send(addr);
+            }
             l.lock().unwrap().push_str(&format!("{line}\n"));
         }
     });

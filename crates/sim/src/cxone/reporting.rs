@@ -16,7 +16,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{CxError, needs_json, skill_of};
+use super::{CxError, needs_json, skill_id, skill_of};
 use crate::{SimState, seed::SCOPE_QUEUE_VIEW, wire};
 
 /// The interval length of the history report.
@@ -88,7 +88,7 @@ async fn contacts(
     let now = now();
     let mut stats = Vec::new();
     for (seq, queue) in tenant.numbered() {
-        let skill = skill_of(seq, queue);
+        let skill = skill_of(skill_id(seq), queue, tenant.cxone_campaigns());
         if skill["mediaTypeId"].as_i64() != Some(media) {
             continue;
         }
@@ -129,7 +129,7 @@ async fn activity(
         .map(|(seq, queue)| {
             let agents = crate::traffic::agents(queue);
             json!({
-                "skillId": skill_of(seq, queue)["skillId"],
+                "skillId": skill_id(seq),
                 "agentsLoggedIn": agents,
                 "agentsAvailable": agents / 4,
                 "queueCount": 0,

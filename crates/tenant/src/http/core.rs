@@ -31,7 +31,7 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, info};
 
 use super::retry::{Failure, GiveUp};
 use super::{
@@ -59,7 +59,14 @@ pub struct CoreConfig {
     pub retry: RetryPolicy,
     /// The most bytes read from one answer's body.
     pub max_response_bytes: u64,
+    /// Which answers are a rate limit, and the wait they ask for (`None`: a 429, waiting its
+    /// `Retry-After` or the backoff). GitHub also throttles with some 403s.
+    pub rate_limit: Option<RateLimitRule>,
 }
+
+/// Whether an answer (status, headers, body) is a rate limit: `Some(wait)` it asks for
+/// (`Some(None)`: a rate limit that names no wait), `None` when it is not one.
+pub type RateLimitRule = fn(StatusCode, &HeaderMap, &[u8]) -> Option<Option<Duration>>;
 
 /// The default connect timeout: long enough for a slow TLS handshake, short enough that
 /// "no network" is said within seconds.
@@ -97,6 +104,16 @@ pub fn install_crypto_provider() {
 /// fails (a blip is retried once; no network is said at once, not after every retry).
 const NEVER_REACHED_ATTEMPTS: u32 = 2;
 
+/// `base` with `segments` appended as path segments (each one percent-encoded: an id with a
+/// `/` stays one segment); a base that cannot take a path is returned as is.
+pub fn with_path(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
 /// What a request carries.
 #[derive(Clone, Debug)]
 pub enum Body<'a> {
@@ -114,8 +131,12 @@ pub enum Repeat {
     /// token request).
     Safe,
     /// A POST whose outcome is unknown after a 5xx or a lost answer: never sent again
-    /// blindly ([`Outcome::Lost`]).
+    /// blindly ([`Outcome::Lost`], after the backoff, for the caller to look the object up).
     Unsure,
+    /// A POST the caller cannot look up: a 5xx comes back as the answer at once, a lost answer
+    /// as an error at once (throttling and refused connections are still retried: nothing
+    /// was applied).
+    Never,
 }
 
 /// One request, as the core sends it (and sends again).
@@ -219,22 +240,22 @@ impl<'a> Call<'a> {
 
 /// How a call is authorised.
 #[derive(Debug)]
-pub enum Auth<'a, S> {
+pub enum Auth<'a, S: TokenSource> {
     /// No `Authorization` header (or only the call's HTTP Basic).
     None,
     /// A fixed bearer token (a GitHub token).
     Bearer(&'a Secret),
-    /// A token from `S`'s cache, refreshed as needed, consulted before every attempt.
-    Token(&'a S),
+    /// A token from the cache, filled by `S` as needed, asked for before every attempt.
+    Token(&'a TokenCache<S::Error>, &'a S),
 }
 
-impl<S> Clone for Auth<'_, S> {
+impl<S: TokenSource> Clone for Auth<'_, S> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<S> Copy for Auth<'_, S> {}
+impl<S: TokenSource> Copy for Auth<'_, S> {}
 
 /// The token source of calls that need none (its `Auth` is never `Token`).
 #[derive(Debug)]
@@ -242,10 +263,6 @@ pub enum NoToken {}
 
 impl TokenSource for NoToken {
     type Error = HttpError;
-
-    fn cache(&self) -> &TokenCache<HttpError> {
-        match *self {}
-    }
 
     async fn fetch_token(&self) -> Result<super::Issued, HttpError> {
         match *self {}
@@ -355,6 +372,7 @@ pub struct HttpCore {
     pacer: Pacer,
     retry: RetryPolicy,
     max_response_bytes: u64,
+    rate_limit: Option<RateLimitRule>,
     request_timeout: Duration,
     connect_timeout: Duration,
     /// The client's own secrets (client secrets, access keys, a GitHub token).
@@ -400,6 +418,7 @@ impl HttpCore {
             pacer: Pacer::new(config.requests_per_second, config.burst),
             retry: config.retry,
             max_response_bytes: config.max_response_bytes,
+            rate_limit: config.rate_limit,
             request_timeout: config.request_timeout,
             connect_timeout: config.connect_timeout.min(config.request_timeout),
             secrets,
@@ -476,7 +495,7 @@ impl HttpCore {
             let bearer = match auth {
                 Auth::None => None,
                 Auth::Bearer(token) => Some(token.clone()),
-                Auth::Token(source) => Some(source.cache().bearer(source).await?),
+                Auth::Token(cache, source) => Some(cache.bearer(source).await?),
             };
             budget.sent();
             let attempt = budget.attempts();
@@ -485,8 +504,8 @@ impl HttpCore {
                 if let Some(token) = &bearer {
                     redactor.add(token);
                 }
-                if let Auth::Token(source) = auth {
-                    for token in source.cache().in_play() {
+                if let Auth::Token(cache, _) = auth {
+                    for token in cache.in_play() {
                         redactor.add(&token);
                     }
                 }
@@ -515,12 +534,12 @@ impl HttpCore {
                             }
                             .into());
                         }
-                        401 if !reauthorized && matches!(auth, Auth::Token(_)) => {
+                        401 if !reauthorized && matches!(auth, Auth::Token(..)) => {
                             // The re-send with a new token is not a retry: it is free once.
                             budget.unsent();
                             reauthorized = true;
-                            if let (Auth::Token(source), Some(token)) = (auth, &bearer) {
-                                source.cache().rejected(token);
+                            if let (Auth::Token(cache, _), Some(token)) = (auth, &bearer) {
+                                cache.rejected(token);
                             }
                             self.stats.token_invalidated();
                             debug!(
@@ -530,15 +549,24 @@ impl HttpCore {
                             );
                             continue;
                         }
-                        429 => (
+                        _ => {}
+                    }
+                    let throttled = match self.rate_limit {
+                        Some(rule) => rule(status, &reply.headers, &reply.body),
+                        None => {
+                            (status == StatusCode::TOO_MANY_REQUESTS).then(|| reply.retry_after())
+                        }
+                    };
+                    match (throttled, status.as_u16()) {
+                        (Some(retry_after), _) => (
                             Failure {
                                 reason: reply.describe(call.endpoint),
-                                retry_after: reply.retry_after(),
+                                retry_after,
                                 maybe_applied: false,
                             },
                             reply,
                         ),
-                        500 | 502 | 503 | 504 => (
+                        (None, 500 | 502 | 503 | 504) if call.repeat != Repeat::Never => (
                             Failure {
                                 reason: reply.describe(call.endpoint),
                                 retry_after: reply.retry_after(),
@@ -578,6 +606,14 @@ impl HttpCore {
                     {
                         // Never reached: no network, a wrong host, nothing listening. Say so
                         // now rather than after a round of retries.
+                        let mut error_out = network(attempt, None);
+                        if let HttpError::Network { source, .. } = &mut error_out {
+                            *source = Some(Arc::new(error));
+                        }
+                        return Err(error_out.into());
+                    }
+                    if !connect && call.repeat == Repeat::Never {
+                        // It may have been applied, and the caller cannot look it up.
                         let mut error_out = network(attempt, None);
                         if let HttpError::Network { source, .. } = &mut error_out {
                             *source = Some(Arc::new(error));
@@ -633,6 +669,19 @@ impl HttpCore {
 
     async fn wait_to_retry(&self, call: &Call<'_>, failure: &Failure, delay: Duration) {
         self.stats.retry(call.endpoint);
+        if failure.retry_after.is_some() {
+            let wait = if delay.subsec_nanos() == 0 {
+                format!("{}s", delay.as_secs())
+            } else {
+                format!("{:.1}s", delay.as_secs_f64())
+            };
+            info!(
+                client = self.name,
+                endpoint = call.endpoint,
+                "the server rate-limits {}: waiting {wait} as it asks",
+                call.endpoint
+            );
+        }
         debug!(
             client = self.name,
             endpoint = call.endpoint,

@@ -17,11 +17,13 @@ mod error;
 mod pace;
 mod redact;
 mod retry;
+#[cfg(feature = "http-testing")]
+pub mod testkit;
 mod token;
 
 pub use self::core::{
-    Auth, Body, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, NoToken, Outcome, Repeat,
-    Reply, build_client, install_crypto_provider, plain_cause,
+    Auth, Body, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, NoToken, Outcome,
+    RateLimitRule, Repeat, Reply, build_client, install_crypto_provider, plain_cause, with_path,
 };
 pub use body::{BodyError, DEFAULT_MAX_RESPONSE_BYTES, read_capped};
 pub use error::HttpError;

@@ -35,13 +35,11 @@ pub struct Issued {
     pub companions: Vec<Secret>,
 }
 
-/// An adapter's token request. The core single-flights it through a [`TokenCache`].
+/// An adapter's token request. The core single-flights it through a [`TokenCache`]
+/// (`Auth::Token(cache, source)`).
 pub trait TokenSource: Sync {
     /// The adapter's error (a failed token request answers every caller that waited for it).
     type Error: From<HttpError> + Clone + Send + Sync;
-
-    /// The cache this source fills.
-    fn cache(&self) -> &TokenCache<Self::Error>;
 
     /// One token request.
     fn fetch_token(&self) -> impl Future<Output = Result<Issued, Self::Error>> + Send;
@@ -228,6 +226,17 @@ impl TokenAnswer {
             expires_in,
             fields,
         })
+    }
+
+    /// What the cache keeps of this answer, obtained by a request sent at `sent_at`, with
+    /// the answer's other secrets (`refresh_token`, `id_token`) to redact.
+    pub fn issued(self, sent_at: Instant, companions: Vec<Secret>) -> Issued {
+        Issued {
+            token: self.access_token,
+            expires_in: self.expires_in,
+            sent_at,
+            companions,
+        }
     }
 
     /// A string field of the answer as a secret (`refresh_token`, `id_token`), if present

@@ -30,7 +30,13 @@ use std::time::{Duration, SystemTime};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use reqwest::header::HeaderName;
+use reqwest::{Method, Url};
 use tenant::Backoff;
+use tenant::http::{
+    Body, Call, CoreConfig, DEFAULT_CONNECT_TIMEOUT, HttpCore, HttpError, Redactor, Repeat,
+    RetryPolicy,
+};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -195,7 +201,7 @@ impl Sender {
 pub struct Delivery {
     outbox: Arc<Outbox>,
     config: DeliveryConfig,
-    client: reqwest::Client,
+    client: Arc<HttpCore>,
     shared: Arc<Shared>,
     status_rx: watch::Receiver<WorkerStatus>,
     status_tx: Option<watch::Sender<WorkerStatus>>,
@@ -222,16 +228,7 @@ impl Delivery {
         config: DeliveryConfig,
         targets: &[HookTarget],
     ) -> Result<Self, WebhookError> {
-        // reqwest is built without a bundled crypto provider: install ring, unless the
-        // process already chose one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("cxqueues-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| WebhookError::Client(e.to_string()))?;
+        let client = Arc::new(webhook_core(&config)?);
         let (status_tx, status_rx) = watch::channel(WorkerStatus::default());
         let (stop, _) = watch::channel(false);
         Ok(Self {
@@ -416,7 +413,7 @@ struct Worker {
     _lock: std::fs::File,
     outbox: Arc<Outbox>,
     config: DeliveryConfig,
-    client: reqwest::Client,
+    client: Arc<HttpCore>,
     shared: Arc<Shared>,
     status: watch::Sender<WorkerStatus>,
     stop: watch::Receiver<bool>,
@@ -737,51 +734,93 @@ fn wall_at(at: Instant, now: Instant) -> String {
     rfc3339(SystemTime::now() + at.saturating_duration_since(now))
 }
 
+/// The most bytes of a receiver's answer read: only its start is ever shown.
+const MAX_ANSWER_BYTES: u64 = 64 * 1024;
+/// The most bytes of a receiver's answer kept in an event's last error.
+const MAX_SHOWN_ANSWER_BYTES: usize = 200;
+
+/// The HTTP core of delivery: one try per attempt (the outbox retries, across restarts), no
+/// redirects, the timeout, bodies read within [`MAX_ANSWER_BYTES`].
+fn webhook_core(config: &DeliveryConfig) -> Result<HttpCore, WebhookError> {
+    HttpCore::new(
+        CoreConfig {
+            name: "webhooks",
+            user_agent: concat!("cxqueues-webhooks/", env!("CARGO_PKG_VERSION")).into(),
+            request_timeout: config.timeout,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            requests_per_second: 1000.0,
+            burst: 1000,
+            retry: RetryPolicy::new(1, Backoff::doubling(Duration::ZERO, Duration::ZERO)),
+            max_response_bytes: MAX_ANSWER_BYTES,
+            rate_limit: None,
+        },
+        Redactor::default(),
+    )
+    .map_err(|e| WebhookError::Client(e.to_string()))
+}
+
 /// One attempt: the POST to the configured webhook `target`, signed with its key, classified.
 async fn send(
-    client: reqwest::Client,
+    client: Arc<HttpCore>,
     target: HookTarget,
     body: String,
     event_id: String,
 ) -> Attempt {
     let signature = format!("sha256={}", sign(&target.key, body.as_bytes()));
-    let result = client
-        .post(&target.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(SIGNATURE_HEADER, signature)
-        .header(EVENT_ID_HEADER, event_id)
-        .body(body)
-        .send()
-        .await;
-    let resp = match result {
-        Ok(r) => r,
+    let Ok(url) = Url::parse(&target.url) else {
+        return Attempt::Rejected {
+            error: "the webhook URL is not a URL".into(),
+        };
+    };
+    let mut call = Call::new(Method::POST, "POST webhook", url);
+    call.repeat = Repeat::Never;
+    call.body = Body::Json(body.into_bytes());
+    let header = |name: &str| {
+        HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| HttpError::Config(format!("{name} is not a header name")))
+    };
+    let call = match header(SIGNATURE_HEADER)
+        .and_then(|name| call.header(name, &signature))
+        .and_then(|c| Ok((c, header(EVENT_ID_HEADER)?)))
+        .and_then(|(c, name)| c.header(name, &event_id))
+    {
+        Ok(call) => call,
+        Err(e) => {
+            return Attempt::Rejected {
+                error: e.to_string(),
+            };
+        }
+    };
+    let reply = match client.send_plain(&call).await {
+        Ok(reply) => reply,
+        Err(HttpError::TooLarge { .. }) => {
+            return Attempt::Failed {
+                error: format!("the receiver's answer is larger than {MAX_ANSWER_BYTES} bytes"),
+                retry_after: None,
+            };
+        }
         Err(e) => {
             return Attempt::Failed {
-                error: describe(&e),
+                error: e.to_string(),
                 retry_after: None,
             };
         }
     };
-    let status = resp.status();
+    let status = reply.status;
     if status.is_success() {
         return Attempt::Delivered;
     }
-    let retry_after = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let text = resp.text().await.unwrap_or_default();
-    let snippet: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    let error = if snippet.trim().is_empty() {
+    let retry_after = reply.retry_after();
+    let mut redactor = reply.redactor().clone();
+    redactor.add(&target.key);
+    let snippet = redactor.show_within(
+        &String::from_utf8_lossy(&reply.body),
+        MAX_SHOWN_ANSWER_BYTES,
+    );
+    let error = if snippet.is_empty() {
         format!("HTTP {status}")
     } else {
-        format!("HTTP {status}: {}", snippet.trim())
+        format!("HTTP {status}: {snippet}")
     };
     let code = status.as_u16();
     if status.is_client_error() && code != 408 && code != 429 {
@@ -789,23 +828,4 @@ async fn send(
     } else {
         Attempt::Failed { error, retry_after }
     }
-}
-
-/// A network error with its causes, without the URL (stored with the event already).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "request failed"
-    };
-    let mut msg = kind.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
 }

@@ -120,10 +120,10 @@ impl Drop for Embedded {
 
 fn save_or_warn(sim: &SimHandle, path: &Path) {
     if let Err(e) = save_sim_state(sim, path) {
-        eprintln!(
-            "warning: the simulated tenant's state could not be saved to {}: {e}",
+        crate::output::warn(&format!(
+            "the simulated tenant's state could not be saved to {}: {e}",
             path.display()
-        );
+        ));
     }
 }
 
@@ -162,12 +162,21 @@ fn save_sim_state(sim: &SimHandle, path: &Path) -> std::io::Result<()> {
         "skills": sim.skills(),
         "license": sim.license(),
     });
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
-    std::fs::rename(&tmp, path)
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    // Written beside the state and renamed over it: a failed write (a full disk, a file size
+    // limit) leaves the last state whole, and the temporary file is removed when dropped.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sim-state")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    std::io::Write::write_all(&mut tmp, &serde_json::to_vec_pretty(&state)?)?;
+    tmp.as_file().sync_data()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The embedded tenant's starting state: what the last command on this state dir left, or
@@ -234,11 +243,16 @@ pub(crate) fn demo_seed(repo: &Repository) -> Seed {
     for def in repo.queues.iter().filter(|q| q.doc.metadata.deleted) {
         queues.push(SeedQueue::named(def.name()));
     }
+    // An imported repository manages these too: they are in the tenant once, as its queues.
+    let in_repo: std::collections::HashSet<&str> = repo.queues.iter().map(|q| q.name()).collect();
     for (name, target) in [
         ("Legacy IVR Callback", None),
         ("Test Queue (do not use)", None),
         ("Partner Escalations", Some("Legacy IVR Callback")),
     ] {
+        if in_repo.contains(name) {
+            continue;
+        }
         let mut q = SeedQueue::named(name);
         q.description = Some("managed by hand, not by cxqueues".into());
         q.overflow = target.map(|t| SeedOverflow {
@@ -251,7 +265,6 @@ pub(crate) fn demo_seed(repo: &Repository) -> Seed {
     Seed {
         queues,
         skills: skills.into_iter().map(sim::SeedSkill::Name).collect(),
-        clients: Vec::new(),
-        license: sim::License::default(),
+        ..Seed::default()
     }
 }
