@@ -684,6 +684,31 @@ impl GenesysTenant {
         }
     }
 
+    /// A read-only query (an analytics `POST`, safe to send again): the answer's JSON, or the
+    /// error it stands for, a 403 naming `permission`.
+    pub(crate) async fn query(
+        &self,
+        endpoint: &str,
+        segments: &[&str],
+        body: &Map<String, Value>,
+        permission: &str,
+    ) -> Result<Value, TenantError> {
+        let url = self.url(segments);
+        let reply = self.call(Method::POST, endpoint, &url, Some(body)).await?;
+        if reply.status == StatusCode::FORBIDDEN {
+            return Err(TenantError::Forbidden {
+                reason: format!(
+                    "{} (the OAuth client's role needs {permission})",
+                    said(&reply)
+                ),
+            });
+        }
+        if !reply.status.is_success() {
+            return Err(error(&reply, endpoint, "the query"));
+        }
+        json(&reply, endpoint)
+    }
+
     /// Every routing skill, all pages.
     pub async fn list_skills(&self) -> Result<Vec<Skill>, TenantError> {
         let text = |v: &Value, k: &str| {

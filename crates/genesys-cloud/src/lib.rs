@@ -87,9 +87,11 @@
 //! - The token is refreshed 60 s before `expires_in` runs out (never earlier than half its
 //!   lifetime); an answer without `expires_in` is trusted for 5 minutes, and none for more
 //!   than a day (`expires_in: 18446744073709551615` is a day).
-//! - Metrics (analytics queries) are not read by this adapter yet: the port has no metrics
-//!   call at this commit.
+//! - Traffic for the optimizer comes from the analytics API: see [`analytics`] (30-minute
+//!   buckets, closed ones only, at most 100 queue predicates per query, the voice series
+//!   unless another media is asked, agents on queue now as the staffing).
 
+pub mod analytics;
 mod client;
 mod config;
 mod error;

@@ -78,6 +78,13 @@ impl Tenant for GenesysTenant {
         GenesysTenant::list_skills(self).await
     }
 
+    async fn queue_metrics(
+        &self,
+        query: &tenant::MetricsQuery,
+    ) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        GenesysTenant::queue_metrics(self, query).await
+    }
+
     fn stats(&self) -> ClientStats {
         GenesysTenant::stats(self)
     }

@@ -26,6 +26,71 @@ pub fn rfc3339_secs(secs: i64) -> String {
     )
 }
 
+/// Seconds since the Unix epoch of an RFC 3339 / ISO 8601 date-time as reporting APIs write
+/// it: `2026-12-05T10:00:00Z`, with optional fractions (dropped) and a `Z`, `±HH:MM` or no
+/// offset (read as UTC). `None` for anything else.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = t.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = &t[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let hm = &rest[1..];
+            if hm.len() != 5 || hm.as_bytes()[2] != b':' {
+                return None;
+            }
+            let h: i64 = hm[..2].parse().ok()?;
+            let m: i64 = hm[3..].parse().ok()?;
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    // Howard Hinnant's days-from-civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
 /// RFC 3339 with whole seconds (the sub-second part is dropped), e.g. `2026-11-20T10:00:00Z`.
 pub fn rfc3339(t: SystemTime) -> String {
     rfc3339_secs(signed_secs(t))
@@ -58,6 +123,25 @@ fn signed_secs(t: SystemTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    #[test]
+    fn parsing_inverts_formatting_and_reads_fractions_and_offsets() {
+        for secs in (-86_400 * 800..4_000_000_000i64).step_by(86_399 * 37 + 11) {
+            assert_eq!(super::parse_rfc3339(&super::rfc3339_secs(secs)), Some(secs));
+        }
+        for (text, want) in [
+            ("2026-12-05T10:00:00.000Z", Some(1_796_464_800)),
+            ("2026-12-05T10:00:00", Some(1_796_464_800)),
+            ("2026-12-05T11:30:00+01:30", Some(1_796_464_800)),
+            ("2026-12-05T08:00:00-02:00", Some(1_796_464_800)),
+            ("2026-13-05T10:00:00Z", None),
+            ("2026-12-05 10:00", None),
+            ("yesterday", None),
+            ("2026-12-05T10:00:00.Z", None),
+        ] {
+            assert_eq!(super::parse_rfc3339(text), want, "{text}");
+        }
+    }
 
     use super::*;
 

@@ -88,11 +88,15 @@
 //! - `totalRecords` and ids may come as numbers or numeric strings; unknown properties of a
 //!   reply are kept and never sent unless the PUT schema publishes them.
 //! - The ACD error body is read from `error_description`, `message` or `error`, in that order.
+//! - Traffic for the optimizer: see [`reporting`] (one history call per media type and day,
+//!   numbers as integers, numeric strings or ISO-8601 durations, the interval length from
+//!   the spacing of the records, 30 minutes when there is one).
 
 mod campaigns;
 mod client;
 mod list;
 mod port;
+pub mod reporting;
 pub mod wire;
 pub mod writable;
 

@@ -15,7 +15,7 @@ use crate::list::ListKind;
 use crate::wire::{self, WriteStyle};
 
 /// `GET /skills`.
-const SKILLS: ListKind = ListKind {
+pub(crate) const SKILLS: ListKind = ListKind {
     path: "skills",
     label: LIST_SKILLS,
     items: "skills",
@@ -176,6 +176,13 @@ impl Tenant for CxoneTenant {
             WriteStyle::AsRead => &CAPABILITIES,
             WriteStyle::ChangedOnly => &CAPABILITIES_PARTIAL,
         }
+    }
+
+    async fn queue_metrics(
+        &self,
+        query: &tenant::MetricsQuery,
+    ) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        CxoneTenant::queue_metrics(self, query).await
     }
 
     async fn listing(&self) -> Result<Vec<Listed>, TenantError> {

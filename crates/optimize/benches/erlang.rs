@@ -1,5 +1,5 @@
 //! `cargo bench -p optimize --bench erlang`: the Erlang C work of one queue at N = 5,000
-//! agents (C through the Erlang B recursion, the service level, the ASA, maxWaiters,
+//! agents (C through Erlang B in log space, the service level, the ASA, maxWaiters,
 //! maxWaitTime and agentsNeeded), over 1,000 queues whose traffic runs from 4,000 to
 //! 4,999 Erlangs (occupancy 80 % to 99.98 %), 5 rounds. Prints the mean, median, 99th
 //! percentile and slowest queue, and fails on any NaN or infinity.

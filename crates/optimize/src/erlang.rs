@@ -1,16 +1,65 @@
 //! The Erlang C model (M/M/N): N agents, traffic A Erlangs, exponential handle times.
 //!
-//! C(N, A) goes through the Erlang B recursion `B(k) = A·B(k−1) / (k + A·B(k−1))`, which only
-//! ever divides numbers of the same size: no factorial, no power of A, so it stays finite and
-//! exact to rounding for N in the thousands.
+//! C(N, A) comes from Erlang B. Up to [`RECURSION_LIMIT`] agents, B goes through the recursion
+//! `B(k) = A·B(k−1) / (k + A·B(k−1))`, which only ever divides numbers of the same size: no
+//! factorial, no power of A. Above it, the cost must not grow with N (a hostile `agents:
+//! 4294967295` cost 27 s per queue), so B is read from the Poisson distribution in log space:
+//! with X ~ Poisson(A), `B = P(X = N) / P(X ≤ N)`, where `ln P(X = N) = N·ln A − A − ln N!`
+//! (Stirling) and the tail is a series whose terms shrink geometrically; it needs about
+//! 9·√N terms at worst (A next to N) and a handful otherwise.
+
+/// Up to this many agents Erlang B is computed by its recursion (exact, at most this many
+/// steps); above it, in log space (see the module).
+pub const RECURSION_LIMIT: u32 = 1_000;
+
+/// The most terms a series of [`erlang_b`] sums (far above what 10⁵ agents need).
+const MAX_TERMS: u32 = 1_000_000;
 
 /// Erlang B (the blocking probability) for `n` servers and `a` Erlangs.
 pub fn erlang_b(n: u32, a: f64) -> f64 {
-    let mut b = 1.0;
-    for k in 1..=n {
-        b = next_b(b, k, a);
+    if a.is_nan() || a <= 0.0 {
+        return if n == 0 { 1.0 } else { 0.0 };
     }
-    b
+    if n <= RECURSION_LIMIT {
+        let mut b = 1.0;
+        for k in 1..=n {
+            b = next_b(b, k, a);
+        }
+        return b;
+    }
+    let nf = f64::from(n);
+    if a >= nf {
+        // 1/B = Σ_{j=0..N} Π_{i<j} (N − i)/A: every factor ≤ 1, so the terms only shrink.
+        let (mut inverse, mut term) = (1.0_f64, 1.0_f64);
+        for j in 0..n.min(MAX_TERMS) {
+            term *= (nf - f64::from(j)) / a;
+            inverse += term;
+            if term < inverse * 1e-17 {
+                break;
+            }
+        }
+        return 1.0 / inverse;
+    }
+    // P(X ≥ N+1) = P(X = N) · Σ_{m≥1} Π_{i=1..m} A/(N + i).
+    let ln_at_n = nf * a.ln() - a - ln_factorial(nf);
+    let (mut series, mut term) = (0.0_f64, 1.0_f64);
+    for i in 1..=MAX_TERMS {
+        term *= a / (nf + f64::from(i));
+        series += term;
+        if term < (1.0 + series) * 1e-17 {
+            break;
+        }
+    }
+    let at_n = ln_at_n.exp();
+    at_n / (1.0 - at_n * series)
+}
+
+/// ln n! for n above [`RECURSION_LIMIT`], by Stirling's series (error below 1e-20 there).
+fn ln_factorial(n: f64) -> f64 {
+    let (n2, n3) = (n * n, n * n * n);
+    n * n.ln() - n + 0.5 * (2.0 * std::f64::consts::PI * n).ln() + 1.0 / (12.0 * n)
+        - 1.0 / (360.0 * n3)
+        + 1.0 / (1260.0 * n3 * n2)
 }
 
 /// One step of the Erlang B recursion: B(k) from B(k−1).
@@ -124,26 +173,28 @@ fn whole(x: f64) -> u64 {
 }
 
 /// The smallest N > A whose service level (answered within `t` seconds) reaches `target`
-/// (0–1), or `None` when no N up to A + `MAX_EXTRA_AGENTS` does. One pass of the Erlang B
-/// recursion: each N costs one step.
+/// (0–1), or `None` when no N up to A + `MAX_EXTRA_AGENTS` does. B is computed once at the
+/// first N above A ([`erlang_b`], whose cost does not grow with N), then each further N costs
+/// one step of the recursion.
 pub fn agents_needed(traffic: f64, aht: f64, t: f64, target: f64) -> Option<u32> {
     if !traffic.is_finite() || traffic < 0.0 || aht <= 0.0 {
         return None;
     }
     let limit = (traffic + f64::from(MAX_EXTRA_AGENTS)).min(f64::from(u32::MAX - 1));
-    let mut b = 1.0;
-    let mut n: u32 = 0;
-    while f64::from(n) < limit {
-        n += 1;
-        b = next_b(b, n, traffic);
-        if f64::from(n) <= traffic {
-            continue;
-        }
+    let first = traffic.floor() + 1.0;
+    if first > limit {
+        return None;
+    }
+    let mut n = first as u32;
+    let mut b = erlang_b(n, traffic);
+    while f64::from(n) <= limit {
         let c = c_from_b(n, traffic, b);
         let sl = 1.0 - c * (-(f64::from(n) - traffic) * t / aht).exp();
         if sl >= target {
             return Some(n);
         }
+        n += 1;
+        b = next_b(b, n, traffic);
     }
     None
 }
@@ -216,6 +267,46 @@ mod tests {
             assert!(m.service_level(20.0, 300.0).is_finite());
             assert!(m.waiters_within(0.01) >= 1);
         }
+    }
+
+    #[test]
+    fn erlang_b_in_log_space_agrees_with_the_recursion_above_its_limit() {
+        // The recursion, run past the limit by hand, against the log-space path.
+        for (n, a) in [
+            (1_001, 900.0),
+            (1_001, 1_000.5),
+            (1_500, 1_499.0),
+            (2_000, 1_000.0),
+            (3_000, 2_990.0),
+            (1_200, 5_000.0),
+            (5_000, 3.0),
+        ] {
+            let mut b = 1.0;
+            for k in 1..=n {
+                b = next_b(b, k, a);
+            }
+            let fast = erlang_b(n, a);
+            assert!(
+                (fast - b).abs() <= 1e-9 * b.max(1e-300) || (fast - b).abs() < 1e-300,
+                "B({n}, {a}) = {fast}, the recursion gives {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn erlang_c_at_the_bounds_costs_a_bounded_number_of_steps() {
+        // 100,000 agents (the input bound) and u32::MAX: both answer (the second would take
+        // 4·10⁹ steps of the recursion). No timing here: the step count is what is bounded.
+        for n in [100_000, u32::MAX] {
+            let m = ErlangC::new(n, f64::from(n.min(100_000)) * 0.95).unwrap();
+            assert!((0.0..=1.0).contains(&m.wait_probability), "{m:?}");
+        }
+        let m = ErlangC::new(100_000, 99_990.0).unwrap();
+        assert!(m.wait_probability > 0.9, "{m:?}");
+        assert_eq!(
+            agents_needed(99_000.0, 300.0, 20.0, 0.8).map(|n| n > 99_000),
+            Some(true)
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! to the tenant.
 //!
 //! - [`metrics`]: the figures per queue, from JSON or CSV.
+//! - [`inputs`]: the figures from a tenant's closed intervals (busiest or mean) and staffing.
 //! - [`propose()`]: a policy per queue — [`seed`] (the original tool's formula, reproduced
 //!   exactly) or [`erlang`] C (the default) — then the bounds, each with a warning that names
 //!   the computed value, and the changes against what the file declares.
@@ -14,13 +15,16 @@
 pub mod edit;
 pub mod erlang;
 mod error;
+pub mod inputs;
 pub mod metrics;
 mod propose;
 pub mod render;
 pub mod seed;
+mod source;
 
 pub use edit::{FileEdit, edit_files};
 pub use error::OptimizeError;
+pub use inputs::{InputSource, IntervalStat, from_tenant};
 pub use metrics::{Metrics, MetricsDocument, MetricsRow, QueueMetrics};
 pub use propose::{
     Change, DEFAULT_TAIL, Field, Options, Policy, Prediction, QueueProposal, Report, propose,

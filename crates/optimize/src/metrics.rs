@@ -61,7 +61,20 @@ pub struct QueueMetrics {
         skip_serializing_if = "Option::is_none"
     )]
     pub coverage_ratio: Option<f64>,
+    /// Where the figures came from, when they were read from a tenant (never read from a
+    /// file: a `source` key there is an unknown field).
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::source::InputSource>,
 }
+
+/// The largest staffing the optimizer models.
+pub const MAX_AGENTS: u32 = 100_000;
+/// The most contacts offered in one interval.
+pub const MAX_OFFERED: f64 = 1e9;
+/// The shortest and longest interval, in seconds (1 s – 31 days).
+pub const INTERVAL_SECONDS: (f64, f64) = (1.0, 31.0 * 86_400.0);
+/// The shortest and longest average handle time, in seconds (1 s – 1 day).
+pub const HANDLE_SECONDS: (f64, f64) = (1.0, 86_400.0);
 
 /// The field names, as in JSON and as CSV headers.
 pub const FIELDS: [&str; 7] = [
@@ -97,6 +110,41 @@ impl QueueMetrics {
             .filter(|(_, present)| !present)
             .map(|(name, _)| *name)
             .collect()
+    }
+
+    /// The figures outside what the optimizer models, each as `field: why` (agents ≤ 100,000,
+    /// offered ≤ 10⁹ per interval, the interval 1 s – 31 days, the handle time 1 s – 1 day):
+    /// bounded inputs keep every computation bounded.
+    pub fn out_of_bounds(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(a) = self.agents.filter(|a| *a > MAX_AGENTS) {
+            out.push(format!(
+                "agents: {a} is above the {MAX_AGENTS} the optimizer models"
+            ));
+        }
+        if let Some(o) = self.offered.filter(|o| *o > MAX_OFFERED) {
+            out.push(format!(
+                "offered: {} is above 10^9 contacts in one interval",
+                crate::seed::trim(o)
+            ));
+        }
+        let within = |v: Option<f64>, (lo, hi): (f64, f64), field: &str, what: &str| {
+            v.filter(|v| !(lo..=hi).contains(v))
+                .map(|v| format!("{field}: {} s is outside {what}", crate::seed::trim(v)))
+        };
+        out.extend(within(
+            self.interval_seconds,
+            INTERVAL_SECONDS,
+            "intervalSeconds",
+            "1 s – 31 days (2678400 s)",
+        ));
+        out.extend(within(
+            self.average_handle_time_seconds,
+            HANDLE_SECONDS,
+            "averageHandleTimeSeconds",
+            "1 s – 1 day (86400 s)",
+        ));
+        out
     }
 
     /// Sets one figure from its text (a CSV cell), checked as in JSON.
@@ -239,6 +287,7 @@ impl Metrics {
 
     /// Reads a metrics JSON document (`source` names it in errors).
     pub fn parse_json(source: &str, text: &str) -> Result<MetricsDocument, OptimizeError> {
+        let text = without_bom(text);
         let doc: JsonDoc = serde_json::from_str(text).map_err(|e| OptimizeError::Metrics {
             origin: format!("{source}:{}:{}", e.line(), e.column()),
             message: json_message(&e),
@@ -270,6 +319,7 @@ impl Metrics {
     /// Reads a metrics CSV: a header row with `queue` and any of [`FIELDS`], then one row per
     /// queue. Empty cells are absent figures.
     pub fn parse_csv(source: &str, text: &str) -> Result<Self, OptimizeError> {
+        let text = without_bom(text);
         let records = csv_records(text).map_err(|(line, col, message)| OptimizeError::Metrics {
             origin: format!("{source}:{line}:{col}"),
             message,
@@ -421,90 +471,90 @@ struct Record {
     cells: Vec<Cell>,
 }
 
-/// RFC 4180 records: `,` separated, `"` quoted (`""` inside quotes is one `"`), quoted cells
-/// may span lines; `\n` or `\r\n` line ends.
+/// RFC 4180 records through the `csv` crate (`,` separated, `"` quoted, `""` inside quotes is
+/// one `"`), each with the line it starts on and the column of each cell (in characters; a
+/// quoted cell's column is its opening quote's).
 fn csv_records(text: &str) -> Result<Vec<Record>, (usize, usize, String)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = Vec::new();
-    let mut chars = text.chars().peekable();
-    let (mut line, mut col) = (1usize, 1usize);
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let mut cell_col = 1;
-    let mut rec_line = 1;
-    let mut quoted = false;
-    let mut at_cell_start = true;
-    while let Some(c) = chars.next() {
-        let here = (line, col);
-        if c == '\n' {
-            line += 1;
-            col = 1;
-        } else {
-            col += 1;
-        }
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    col += 1;
-                    cell.push('"');
-                }
-                '"' => quoted = false,
-                other => cell.push(other),
-            }
-            continue;
-        }
-        match c {
-            '"' if at_cell_start => {
-                quoted = true;
-                at_cell_start = false;
-            }
-            '"' => {
-                return Err((here.0, here.1, "a quote inside an unquoted cell".into()));
-            }
-            ',' => {
-                cells.push(Cell {
-                    text: std::mem::take(&mut cell),
-                    column: cell_col,
-                });
-                cell_col = col;
-                at_cell_start = true;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                cells.push(Cell {
-                    text: std::mem::take(&mut cell),
-                    column: cell_col,
-                });
-                records.push(Record {
-                    line: rec_line,
-                    cells: std::mem::take(&mut cells),
-                });
-                rec_line = line;
-                cell_col = 1;
-                at_cell_start = true;
-            }
-            other => {
-                if !(at_cell_start && other == ' ') {
-                    at_cell_start = false;
-                }
-                cell.push(other);
+    let mut record = csv::StringRecord::new();
+    let bytes = text.as_bytes();
+    // Lines counted once, forward: (byte offset, its line, where that line starts).
+    let (mut counted, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    let mut advance = |to: usize| {
+        for (i, b) in bytes[counted..to].iter().enumerate() {
+            if *b == b'\n' {
+                line += 1;
+                line_start = counted + i + 1;
             }
         }
-    }
-    if quoted {
-        return Err((rec_line, cell_col, "a quoted cell is never closed".into()));
-    }
-    if !cells.is_empty() || !cell.is_empty() {
-        cells.push(Cell {
-            text: cell,
-            column: cell_col,
-        });
+        counted = to;
+        (line, line_start)
+    };
+    loop {
+        let start = reader.position().byte() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                return Err((line, 1, format!("not CSV: {e}")));
+            }
+        }
+        // The reader's position may sit before the previous record's line end.
+        let mut offset = start.min(bytes.len());
+        while matches!(bytes.get(offset), Some(b'\r' | b'\n')) {
+            offset += 1;
+        }
+        let (rec_line, _) = advance(offset);
+        let mut cells = Vec::with_capacity(record.len());
+        for field in &record {
+            let (_, from) = advance(offset.min(bytes.len()));
+            let column = text.get(from..offset).map_or(1, |s| s.chars().count() + 1);
+            let quoted = bytes.get(offset) == Some(&b'"');
+            if quoted && !closed_quote(text, offset) {
+                return Err((rec_line, column, "a quoted cell is never closed".into()));
+            }
+            offset += field.len() + 1;
+            if quoted {
+                offset += 2 + field.matches('"').count();
+            }
+            cells.push(Cell {
+                text: field.to_string(),
+                column,
+            });
+        }
         records.push(Record {
             line: rec_line,
             cells,
         });
     }
     Ok(records)
+}
+
+/// Whether the quoted cell opening at byte `open` has its closing quote.
+fn closed_quote(text: &str, open: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = open + 1;
+    while i < bytes.len() {
+        if bytes[i] == b'"' {
+            if bytes.get(i + 1) == Some(&b'"') {
+                i += 2;
+                continue;
+            }
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The text without a leading UTF-8 byte-order mark (spreadsheets write one).
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 #[cfg(test)]

@@ -62,6 +62,10 @@ pub struct Options {
     pub tail: f64,
     /// Only these queues (all when empty).
     pub only: Vec<String>,
+    /// Fields the platform does not hold (`maxWaiters` and `maxWaitTime` on Genesys Cloud
+    /// and NICE CXone): their values are reported under `predicted`, for the people who own
+    /// the flow or the script, never proposed as changes.
+    pub predicted_only: Vec<Field>,
 }
 
 impl Default for Options {
@@ -70,6 +74,7 @@ impl Default for Options {
             policy: Policy::ErlangC,
             tail: DEFAULT_TAIL,
             only: Vec::new(),
+            predicted_only: Vec::new(),
         }
     }
 }
@@ -132,6 +137,12 @@ pub struct Prediction {
     pub average_speed_of_answer_seconds: Option<f64>,
     pub occupancy: Option<f64>,
     pub agents_needed: Option<u32>,
+    /// The `maxWaiters` the platform cannot hold (see [`Options::predicted_only`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_waiters: Option<i64>,
+    /// The `maxWaitTime` the platform cannot hold, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_wait_time: Option<i64>,
 }
 
 /// The proposal for one queue.
@@ -186,6 +197,25 @@ pub fn propose(
             });
         }
     }
+    // Every figure out of bounds is named: those of the first such row, then the other rows.
+    let mut bad = metrics
+        .rows
+        .iter()
+        .map(|r| (r, r.metrics.out_of_bounds()))
+        .filter(|(_, why)| !why.is_empty());
+    if let Some((row, why)) = bad.next() {
+        let mut message = format!("queue {:?}: {}", row.queue, why.join("; "));
+        let others: Vec<String> = bad
+            .map(|(r, _)| format!("{:?} ({})", r.queue, r.origin))
+            .collect();
+        if !others.is_empty() {
+            message.push_str(&format!("; also out of bounds: {}", others.join(", ")));
+        }
+        return Err(OptimizeError::Metrics {
+            origin: row.origin.clone(),
+            message,
+        });
+    }
     for name in &opts.only {
         if !by_name.contains_key(name.as_str()) {
             return Err(OptimizeError::Options(format!(
@@ -232,6 +262,13 @@ fn propose_queue(
             .push("no metrics for this queue: nothing is proposed".to_string());
         return p;
     };
+    if let Some(src) = m.source.as_ref().filter(|s| s.no_traffic) {
+        p.warnings.push(format!(
+            "{}: nothing is proposed (no figures to model, never a guess)",
+            src.describe()
+        ));
+        return p;
+    }
     let missing = m.missing_for(opts.policy);
     if !missing.is_empty() {
         p.warnings.push(format!(
@@ -243,7 +280,19 @@ fn propose_queue(
     }
     let mut proposed = Vec::new();
     match opts.policy {
-        Policy::Seed => seed_policy(m, &q.doc.spec, license, &mut proposed, &mut p.warnings),
+        Policy::Seed => {
+            seed_policy(m, &q.doc.spec, license, &mut proposed, &mut p.warnings);
+            if proposed
+                .iter()
+                .any(|(f, ..)| opts.predicted_only.contains(f))
+            {
+                // The seed formula has no traffic model: A is the interactions in progress.
+                p.predicted = Some(Prediction {
+                    traffic_erlangs: m.active_interactions.unwrap_or_default(),
+                    ..Prediction::default()
+                });
+            }
+        }
         Policy::ErlangC => {
             p.predicted = erlang_policy(
                 m,
@@ -256,6 +305,15 @@ fn propose_queue(
         }
     }
     for (field, to, reason) in proposed {
+        if opts.predicted_only.contains(&field) {
+            let predicted = p.predicted.get_or_insert_with(Prediction::default);
+            match field {
+                Field::MaxWaiters => predicted.max_waiters = Some(to),
+                Field::MaxWaitTime => predicted.max_wait_time = Some(to),
+                Field::ServiceLevelThreshold | Field::ServiceLevelTime => {}
+            }
+            continue;
+        }
         let from = field.current(&q.doc.spec);
         if from != Some(to) {
             p.changes.push(Change {
@@ -326,6 +384,13 @@ fn seed_policy(
     let (Some(active), Some(capacity)) = (m.active_interactions, m.max_capacity) else {
         return;
     };
+    if capacity <= 0.0 {
+        warnings.push(format!(
+            "the utilisation activeInteractions / maxCapacity = {} / 0 is undefined with a maxCapacity of 0: nothing is proposed",
+            trim(active)
+        ));
+        return;
+    }
     let raw = seed::compute(active, capacity, m.coverage_ratio);
     let wait = bounded(
         Field::MaxWaitTime,

@@ -131,6 +131,9 @@ fn queue_text(out: &mut String, q: &QueueProposal, colour: Colour) {
         colour.paint("1", &q.name),
         q.file.display()
     );
+    if let Some(src) = q.inputs.as_ref().and_then(|i| i.source.as_ref()) {
+        let _ = writeln!(out, "    inputs: {}", colour.paint("2", &src.describe()));
+    }
     for c in &q.changes {
         let from = c
             .from
@@ -160,6 +163,12 @@ fn queue_text(out: &mut String, q: &QueueProposal, colour: Colour) {
         }
         if let Some(n) = p.agents_needed {
             parts.push(format!("agents needed {n}"));
+        }
+        if let Some(w) = p.max_waiters {
+            parts.push(format!("maxWaiters {w} (for the flow or script)"));
+        }
+        if let Some(t) = p.max_wait_time {
+            parts.push(format!("maxWaitTime {t} s (for the flow or script)"));
         }
         let _ = writeln!(out, "    predicted: {}", parts.join(", "));
     }

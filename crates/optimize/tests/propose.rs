@@ -111,17 +111,40 @@ fn a_seed_max_waiters_of_zero_keeps_the_current_value_and_says_so() {
     let r = run(
         100,
         Policy::Seed,
-        r#"{"queues": {"Idle": {"activeInteractions": 0, "maxCapacity": 0}}}"#,
+        r#"{"queues": {"Idle": {"activeInteractions": 0, "maxCapacity": 0.4}}}"#,
     );
     assert_eq!(to(&r, "Idle", Field::MaxWaiters), None);
     assert_eq!(
         warnings(&r, "Idle"),
-        ["maxWaiters: computed 0 (round(0 × 0.8)): the current 5 is kept"]
+        ["maxWaiters: computed 0 (round(0.4 × 0.8)): the current 5 is kept"]
     );
     // The other fields are proposed (and inserted, since Idle declares none of them).
     assert_eq!(to(&r, "Idle", Field::MaxWaitTime), Some(160));
     let idle = r.queues.iter().find(|q| q.name == "Idle").unwrap();
     assert_eq!(idle.changes[0].from, None);
+}
+
+#[test]
+fn a_seed_utilisation_of_0_over_0_is_a_warning_and_no_change_never_nan() {
+    for (active, why) in [(0, "0 / 0"), (3, "3 / 0")] {
+        let r = run(
+            100,
+            Policy::Seed,
+            &format!(
+                r#"{{"queues": {{"Idle": {{"activeInteractions": {active}, "maxCapacity": 0}}}}}}"#
+            ),
+        );
+        let idle = r.queues.iter().find(|q| q.name == "Idle").unwrap();
+        assert!(idle.changes.is_empty(), "{:?}", idle.changes);
+        assert_eq!(
+            warnings(&r, "Idle"),
+            [format!(
+                "the utilisation activeInteractions / maxCapacity = {why} is undefined with a maxCapacity of 0: nothing is proposed"
+            )]
+        );
+        let text = render::text(&r, Colour::Off);
+        assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
+    }
 }
 
 #[test]
@@ -361,4 +384,101 @@ fn the_diff_output_is_a_unified_diff_of_the_edited_files() {
         ),
         "{d}"
     );
+}
+
+const TEXTBOOK: &str = r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#;
+
+#[test]
+fn on_a_platform_that_holds_neither_max_waiters_nor_max_wait_time_they_are_predicted_not_changed() {
+    let m = Metrics::parse_json("m.json", TEXTBOOK).unwrap().metrics;
+    let opts = Options {
+        predicted_only: vec![Field::MaxWaiters, Field::MaxWaitTime],
+        ..Options::default()
+    };
+    let r = propose(&repo(100), &m, &opts).unwrap();
+    let sales = r.queues.iter().find(|q| q.name == "Sales").unwrap();
+    assert!(sales.changes.is_empty(), "{:?}", sales.changes);
+    let p = sales.predicted.as_ref().unwrap();
+    // The same figures the routing API gets as changes (343 s, 21 waiting).
+    assert_eq!((p.max_wait_time, p.max_waiters), (Some(343), Some(21)));
+    assert_eq!(p.agents_needed, Some(14));
+    let v = render::json(&r);
+    assert_eq!(v["queues"][0]["predicted"]["maxWaitTime"], 343);
+    assert_eq!(v["queues"][0]["predicted"]["maxWaiters"], 21);
+    // On the routing API nothing changes: they are changes, and not under predicted.
+    let routing = run(100, Policy::ErlangC, TEXTBOOK);
+    assert_eq!(to(&routing, "Sales", Field::MaxWaitTime), Some(343));
+    assert!(
+        render::json(&routing)["queues"][0]["predicted"]
+            .get("maxWaitTime")
+            .is_none()
+    );
+}
+
+#[test]
+fn figures_outside_the_modelled_bounds_are_an_error_naming_the_queue_and_the_field() {
+    for (figures, needle) in [
+        (
+            r#""agents": 4294967295"#,
+            "agents: 4294967295 is above the 100000",
+        ),
+        (r#""agents": 100001"#, "agents: 100001"),
+        (r#""offered": 1e10"#, "offered: 10000000000 is above 10^9"),
+        (
+            r#""intervalSeconds": 0.5"#,
+            "intervalSeconds: 0.5 s is outside 1 s – 31 days",
+        ),
+        (
+            r#""intervalSeconds": 2678401"#,
+            "intervalSeconds: 2678401 s",
+        ),
+        (
+            r#""averageHandleTimeSeconds": 86401"#,
+            "averageHandleTimeSeconds: 86401 s is outside 1 s – 1 day",
+        ),
+    ] {
+        let text = format!(r#"{{"queues": {{"Sales": {{{figures}}}}}}}"#);
+        let m = Metrics::parse_json("m.json", &text).unwrap().metrics;
+        let err = propose(&repo(100), &m, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("m.json:1:13: queue \"Sales\": "), "{err}");
+        assert!(err.contains(needle), "{err} should contain {needle}");
+    }
+    // Every bad figure is named, and every other queue out of bounds.
+    let m = Metrics::parse_json(
+        "m.json",
+        r#"{"queues": {"Sales": {"agents": 100001, "offered": 2e9}, "Idle": {"averageHandleTimeSeconds": 0.5}}}"#,
+    )
+    .unwrap()
+    .metrics;
+    let err = propose(&repo(100), &m, &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("agents: 100001") && err.contains("; offered: 2000000000"),
+        "{err}"
+    );
+    assert!(
+        err.contains("also out of bounds: \"Idle\" (m.json:1:58)"),
+        "{err}"
+    );
+    // At the bounds themselves the figures are modelled.
+    let m = Metrics::parse_json(
+        "m.json",
+        r#"{"queues": {"Sales": {"offered": 1e9, "intervalSeconds": 2678400, "averageHandleTimeSeconds": 86400, "agents": 100000}}}"#,
+    )
+    .unwrap()
+    .metrics;
+    assert!(propose(&repo(100), &m, &Options::default()).is_ok());
+}
+
+#[test]
+fn a_csv_with_a_utf8_byte_order_mark_is_read() {
+    let m = Metrics::parse("m.csv", "\u{feff}queue,offered,agents\nSales,600,12\n").unwrap();
+    assert_eq!(m.rows[0].queue, "Sales");
+    assert_eq!(m.rows[0].origin, "m.csv:2:1");
+    assert_eq!(m.rows[0].metrics.agents, Some(12));
+    let j = Metrics::parse("m.json", &format!("\u{feff}{TEXTBOOK}")).unwrap();
+    assert_eq!(j.rows[0].metrics.agents, Some(12));
 }

@@ -225,21 +225,18 @@ impl Tenant for HttpTenant {
         Ok(HttpTenant::delete_queue(self, id, version).await?)
     }
 
-    async fn queue_metrics(&self) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+    /// The routing API reports one snapshot per queue over its own interval (no window, no
+    /// settle): it becomes one interval ending now, with the agents as the staffing and the
+    /// `seed` policy's figures beside it.
+    async fn queue_metrics(
+        &self,
+        query: &tenant::MetricsQuery,
+    ) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
         let figures = HttpTenant::queue_metrics(self).await?;
         Ok(figures
             .into_iter()
-            .map(|m| tenant::QueueMetrics {
-                queue_id: m.queue_id,
-                name: m.name,
-                interval_seconds: m.interval_seconds,
-                offered: m.offered,
-                average_handle_time_seconds: m.average_handle_time_seconds,
-                agents: m.agents,
-                active_interactions: m.active_interactions,
-                max_capacity: m.max_capacity,
-                coverage_ratio: m.coverage_ratio,
-            })
+            .filter(|m| query.wants(&m.name))
+            .map(|m| snapshot(m, query.now))
             .collect())
     }
 
@@ -261,6 +258,38 @@ impl Tenant for HttpTenant {
                 state: s.state,
             })
             .collect())
+    }
+}
+
+/// A routing-API snapshot in the port's shape.
+fn snapshot(m: crate::client::QueueMetrics, now: i64) -> tenant::QueueMetrics {
+    let intervals = match (m.offered, m.interval_seconds) {
+        (Some(offered), Some(secs)) if secs.is_finite() && secs >= 0.0 => {
+            let seconds = secs.round() as u64;
+            vec![tenant::MetricsInterval {
+                start: now.saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)),
+                seconds,
+                offered,
+                average_handle_time_seconds: m.average_handle_time_seconds,
+                ..tenant::MetricsInterval::default()
+            }]
+        }
+        _ => Vec::new(),
+    };
+    tenant::QueueMetrics {
+        queue_id: m.queue_id,
+        name: m.name,
+        window: None,
+        intervals,
+        staffing: m.agents.map(|agents| tenant::Staffing {
+            agents,
+            source: "agents".into(),
+        }),
+        seed: Some(tenant::SeedFigures {
+            active_interactions: m.active_interactions,
+            max_capacity: m.max_capacity,
+            coverage_ratio: m.coverage_ratio,
+        }),
     }
 }
 

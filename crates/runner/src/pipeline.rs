@@ -169,6 +169,31 @@ pub(crate) fn revalidate(
     }
 }
 
+/// The optimizer's fields that `platform` does not hold: reported under `predicted`, never
+/// proposed as changes.
+pub(crate) fn predicted_only(platform: model::Platform) -> Vec<optimize::Field> {
+    let caps = crate::tenant::capabilities(platform);
+    let mut out = Vec::new();
+    for (field, held) in [
+        (
+            optimize::Field::MaxWaitTime,
+            tenant::QueueField::MaxWaitTime,
+        ),
+        (optimize::Field::MaxWaiters, tenant::QueueField::MaxWaiters),
+    ] {
+        if !caps.supports(held) {
+            out.push(field);
+        }
+    }
+    if !caps.supports(tenant::QueueField::ServiceLevelTarget) {
+        out.extend([
+            optimize::Field::ServiceLevelThreshold,
+            optimize::Field::ServiceLevelTime,
+        ]);
+    }
+    out
+}
+
 /// The edit refused because the edited repository does not validate.
 pub(crate) fn refusal(errors: &[Diagnostic]) -> String {
     let mut s = String::from("the edited repository does not validate, so nothing was written:");

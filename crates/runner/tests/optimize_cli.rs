@@ -205,3 +205,49 @@ fn from_tenant_reads_the_simulators_traffic_for_the_repositorys_queues() {
     );
     assert!(queues.iter().all(|q| q["name"] != "Legacy IVR Callback"));
 }
+
+#[test]
+fn metrics_from_dev_zero_stop_at_the_64_mib_bound_and_exit_1() {
+    let dir = example();
+    let repo = dir.path().to_str().unwrap();
+    let o = run(&["optimize", "--repo", repo, "--metrics", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("/dev/zero: more than the 67108864-byte limit"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn write_keeps_a_0600_file_0600_and_refuses_to_rewrite_a_0400_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = example();
+    let repo = dir.path().to_str().unwrap();
+    let m = dir.path().join("m.json");
+    std::fs::write(&m, METRICS).unwrap();
+    let m = m.to_str().unwrap();
+    let file = dir.path().join("queues/sales.yaml");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let before = sales(&dir);
+    let o = run(&["optimize", "--repo", repo, "--metrics", m, "--write"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("sales.yaml is read-only (mode 0400)"), "{err}");
+    assert_eq!(sales(&dir), before, "a read-only file is not rewritten");
+    assert_eq!(mode(&file), 0o400);
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run(&["optimize", "--repo", repo, "--metrics", m, "--write"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_ne!(sales(&dir), before);
+    assert_eq!(mode(&file), 0o600);
+}

@@ -817,6 +817,139 @@ async fn the_sim_flag_runs_the_whole_loop_with_no_credentials() {
 /// fail on malformed output: every sample belongs to a declared family, with the suffixes its
 /// type allows, label values are quoted and escaped, values are numbers, and the text ends
 /// with `# EOF`.
+/// The repository's own example, committed to a fresh git repository.
+fn example_repo() -> (Repo, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let repo = Repo::new();
+    repo.write(
+        "cxqueues.yaml",
+        &std::fs::read_to_string(root.join("cxqueues.yaml")).unwrap(),
+    );
+    let mut dirs = vec![root.join("queues")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                repo.write(&rel, &std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let base = repo.commit("the example");
+    (repo, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimize_every_commits_one_proposal_then_no_second_identical_one() {
+    let (repo, base) = example_repo();
+    let runner = Runner::start(
+        &repo,
+        None,
+        &["--optimize-every", "2s", "--optimize-branch", "opt"],
+        &[],
+    );
+    let start = Instant::now();
+    let m = loop {
+        let (_, text) = runner.get("/metrics").await;
+        let m = openmetrics::parse(&text);
+        let unchanged = m.value("cxqueues_optimize_runs_total", &[("result", "unchanged")]);
+        if unchanged >= 1.0 {
+            break m;
+        }
+        if start.elapsed() > DEADLINE {
+            panic!("no second tick\n{text}\nlog:\n{}", runner.log());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        m.value("cxqueues_optimize_runs_total", &[("result", "proposed")]),
+        1.0,
+        "{}",
+        runner.log()
+    );
+    assert_eq!(
+        m.value("cxqueues_optimize_runs_total", &[("result", "failed")]),
+        0.0
+    );
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let opt = git
+        .find_reference("refs/heads/opt")
+        .unwrap()
+        .target()
+        .unwrap();
+    let commit = git.find_commit(opt).unwrap();
+    assert_eq!(commit.parent_id(0).unwrap().to_string(), base);
+    assert!(commit.message().unwrap().starts_with("optimize (erlang-c)"));
+    // One proposal recorded; the followed branch untouched.
+    // With --sim the state lives under `sim/`.
+    let proposals = std::fs::read_to_string(runner.state.path().join("sim/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"OPTIMIZE_PROPOSAL\""))
+        .count();
+    assert_eq!(proposals, 1);
+    assert_eq!(
+        git.find_reference("refs/heads/main")
+            .unwrap()
+            .target()
+            .unwrap()
+            .to_string(),
+        base
+    );
+    assert!(
+        runner
+            .log()
+            .contains("the same proposal as the previous one")
+    );
+}
+
+#[test]
+fn run_refuses_at_start_an_optimize_branch_checked_out_in_a_working_tree() {
+    let (repo, _) = example_repo();
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let head = git.head().unwrap().peel_to_commit().unwrap();
+    git.branch("dev", &head, false).unwrap();
+    let trees = tempfile::tempdir().unwrap();
+    let dev = git.find_reference("refs/heads/dev").unwrap();
+    let mut opts = git2::WorktreeAddOptions::new();
+    opts.reference(Some(&dev));
+    git.worktree("dev", &trees.path().join("dev"), Some(&opts))
+        .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let o = common::cxqueues_bin()
+        .args([
+            "run",
+            "--sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--optimize-branch",
+            "dev",
+        ])
+        .arg("--repo")
+        .arg(repo.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\"dev\" is checked out in the working tree"),
+        "{err}"
+    );
+    assert_eq!(
+        git.find_reference("refs/heads/dev").unwrap().target(),
+        Some(head.id())
+    );
+}
+
 mod openmetrics {
     use std::collections::BTreeMap;
 

@@ -14,12 +14,16 @@
 //!   `GET /campaigns` (v34: `{id, name, …}`, skip/top). Every body is in NICE's published v34
 //!   shape ([`crate::full_cxone_skill`] seeds a skill with all 84 GET properties); see
 //!   `cxone_skill.rs`.
+//! - The reports `GET /wfm-data/skills/contacts` and `GET /skills/activity`, from the traffic
+//!   model (`cxone/reporting.rs`).
 //! - Every API call needs `Accept: application/json`, as CXone's does. A 429 from the fault
 //!   layer carries no `Retry-After` with [`RetryAfterFormat::Omitted`](crate::RetryAfterFormat).
 //!
 //! A skill's id is `SKILL_ID_BASE` + the queue's listing sequence. Its CXone-only fields
 //! are kept on the queue under `cxone`; `notes` is the queue's `description` and the service
 //! level its `serviceLevelTarget`.
+
+mod reporting;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -72,6 +76,7 @@ pub(crate) fn routes() -> Router<SimState> {
             get(get_skill).put(put_skill),
         )
         .route("/inContactAPI/services/{version}/campaigns", get(campaigns))
+        .merge(reporting::routes())
 }
 
 /// A CXone-shaped error answer.

@@ -5,6 +5,8 @@
 //! - `GET|POST /genesys/api/v2/routing/queues` (paged; `name` filter, exact unless it has a
 //!   leading or trailing `*`), `GET|PUT|DELETE /genesys/api/v2/routing/queues/{id}`,
 //!   `GET /genesys/api/v2/routing/skills`;
+//! - `POST /genesys/api/v2/analytics/conversations/aggregates/query` and
+//!   `…/analytics/queues/observations/query`, from the traffic model (`genesys/analytics.rs`);
 //! - queues in the Genesys shape: no `version`; the service level is
 //!   `mediaSettings.call.serviceLevel {percentage, durationMs}`; the routing-API-only fields
 //!   (skill requirements, overflow, max wait, max waiters) are not shown and survive writes;
@@ -15,6 +17,8 @@
 //!
 //! The fault layer (429/503 with `Retry-After`, latency, drops, the rival admin on PUT) works
 //! here as on the other face.
+
+mod analytics;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -213,6 +217,7 @@ pub(crate) fn router() -> Router<SimState> {
                 .patch(skillgroups::patch)
                 .delete(skillgroups::delete),
         )
+        .merge(analytics::routes())
 }
 
 /// A stored queue as Genesys shows it.

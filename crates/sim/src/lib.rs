@@ -37,7 +37,7 @@ mod state;
 mod stats;
 mod tenant;
 mod time;
-mod traffic;
+pub mod traffic;
 mod wire;
 
 pub use api::{METRICS_PATH, QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};

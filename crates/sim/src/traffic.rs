@@ -1,5 +1,6 @@
 //! The simulated tenant's traffic: deterministic figures per queue for
-//! `GET /api/v2/analytics/queues/metrics` (`docs/metrics-api.md`).
+//! `GET /api/v2/analytics/queues/metrics` (`docs/metrics-api.md`), and per reporting
+//! interval ([`interval`]) for the Genesys and CXone faces' history APIs.
 //!
 //! The figures follow from the queue itself, so that they stay consistent with it as it
 //! changes: a hash of its name picks the staffing (5–44 agents), the average handle time
@@ -55,6 +56,57 @@ pub fn figures(queue: &Value, interval_seconds: u32) -> Value {
     })
 }
 
+/// One closed (or, when `now` falls inside it, partial) reporting interval of a queue, as the
+/// vendors' history APIs report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntervalFigures {
+    pub offered: u64,
+    pub handled: u64,
+    pub abandoned: u64,
+    /// Handled within the queue's service-level time.
+    pub answered_within_service_level: u64,
+    /// Whole seconds.
+    pub average_handle_time_seconds: u64,
+}
+
+/// The interval of `queue` that starts at `start` (seconds since the epoch) and lasts
+/// `seconds`, as reported at `now`: the figures of [`figures`] scaled by a factor of
+/// 0.60–1.40 that a hash of the name and the start picks (so that one interval of a window is
+/// the busiest); an interval still running at `now` holds only the share of it that has
+/// ended (a metric is emitted when what it measures ends); 3 % abandon, 80 % of the handled
+/// within the service level.
+pub fn interval(queue: &Value, start: i64, seconds: u32, now: i64) -> IntervalFigures {
+    let base = figures(queue, seconds);
+    let name = queue
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let factor = 0.6 + (fnv1a(&format!("{name}@{start}")) % 81) as f64 / 100.0;
+    let mut offered = (base["offered"].as_f64().unwrap_or(0.0) * factor).round();
+    let end = start + i64::from(seconds);
+    if now < end {
+        let elapsed = (now - start).clamp(0, i64::from(seconds)) as f64;
+        offered = (offered * elapsed / f64::from(seconds)).floor();
+    }
+    let offered = offered as u64;
+    let abandoned = (offered as f64 * 0.03).round() as u64;
+    let handled = offered - abandoned;
+    IntervalFigures {
+        offered,
+        handled,
+        abandoned,
+        answered_within_service_level: (handled as f64 * 0.8).round() as u64,
+        average_handle_time_seconds: base["averageHandleTimeSeconds"].as_u64().unwrap_or(0),
+    }
+}
+
+/// The agents serving `queue` now (the snapshot the vendors' real-time APIs report).
+pub fn agents(queue: &Value) -> u64 {
+    figures(queue, DEFAULT_INTERVAL_SECONDS)["agents"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +139,24 @@ mod tests {
             Value::Null
         );
         assert_ne!(figures(&json!({"name": "Sales"}), 1800), a);
+    }
+
+    #[test]
+    fn intervals_vary_around_the_model_and_a_running_one_is_partial() {
+        let q = json!({"id": "q1", "name": "Billing"});
+        let a = interval(&q, 0, 1800, 10_000);
+        let b = interval(&q, 1800, 1800, 10_000);
+        assert_eq!(a, interval(&q, 0, 1800, 10_000));
+        let base = figures(&q, 1800)["offered"].as_f64().unwrap();
+        for i in [a, b] {
+            let ratio = i.offered as f64 / base;
+            assert!((0.59..1.41).contains(&ratio), "{ratio}");
+            assert_eq!(i.handled + i.abandoned, i.offered);
+        }
+        // Half way through an interval, about half of it is reported.
+        let running = interval(&q, 9_000, 1800, 9_900);
+        let whole = interval(&q, 9_000, 1800, 20_000);
+        assert_eq!(running.offered, whole.offered / 2);
+        assert_eq!(interval(&q, 20_000, 1800, 19_000).offered, 0);
     }
 }

@@ -4,6 +4,8 @@
 //! below it (one adapter crate per platform) turns them into one vendor's wire format.
 //!
 //! - [`Queue`], [`Skill`]: a tenant's routing queue and skill, vendor-neutral and typed.
+//! - [`QueueMetrics`] for a [`MetricsQuery`]: a queue's closed reporting intervals and its
+//!   staffing snapshot, in one shape for every platform.
 //!   Fields a platform has and cxqueues does not model ride along in [`Queue::passthrough`],
 //!   opaque to everyone but the adapter that filled it.
 //! - [`Tenant`]: list ([`Listed`]: a queue, or one that does not read), get, create, update,
@@ -28,6 +30,7 @@ mod error;
 mod fake;
 #[cfg(feature = "http")]
 pub mod http;
+mod metrics;
 mod queue;
 mod secret;
 mod stats;
@@ -39,9 +42,11 @@ pub use capabilities::{
 pub use error::{Cause, ErrorKind, TenantError};
 #[cfg(feature = "testing")]
 pub use fake::FakeTenant;
-pub use queue::{
-    Listed, Overflow, Queue, QueueMetrics, ServiceLevelTarget, Skill, SkillRequirement, Unreadable,
+pub use metrics::{
+    GRANULARITY_SECONDS, Media, MetricsInterval, MetricsQuery, QueueMetrics, SeedFigures, Staffing,
+    Window,
 };
+pub use queue::{Listed, Overflow, Queue, ServiceLevelTarget, Skill, SkillRequirement, Unreadable};
 pub use secret::Secret;
 pub use stats::{ClientStats, StatsRecorder};
 
@@ -99,9 +104,15 @@ pub trait Tenant: Send + Sync {
     /// Every skill, all pages.
     fn list_skills(&self) -> impl Future<Output = Result<Vec<Skill>, TenantError>> + Send;
 
-    /// Every queue's traffic figures, for `optimize --from-tenant`. A platform whose adapter
-    /// does not read them yet says so ([`TenantError::Unsupported`]).
-    fn queue_metrics(&self) -> impl Future<Output = Result<Vec<QueueMetrics>, TenantError>> + Send {
+    /// The traffic of the queues `query` names (every queue when it names none), for
+    /// `optimize --from-tenant` and `run --optimize-every`: per queue, the closed intervals of
+    /// the window and a staffing snapshot ([`QueueMetrics`]). A platform whose adapter does not
+    /// read them says so ([`TenantError::Unsupported`]).
+    fn queue_metrics(
+        &self,
+        query: &MetricsQuery,
+    ) -> impl Future<Output = Result<Vec<QueueMetrics>, TenantError>> + Send {
+        let _ = query;
         let platform = self.capabilities().platform;
         async move {
             Err(TenantError::Unsupported(format!(

@@ -150,27 +150,6 @@ pub struct Overflow {
     pub wait_time: u32,
 }
 
-/// One queue's traffic figures over the tenant's reporting interval, for the optimizer. Every
-/// figure is optional: a platform reports what it measures.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QueueMetrics {
-    /// The queue's id in the tenant.
-    pub queue_id: Option<String>,
-    /// The queue's name.
-    pub name: String,
-    pub interval_seconds: Option<f64>,
-    /// Contacts offered in the interval.
-    pub offered: Option<f64>,
-    pub average_handle_time_seconds: Option<f64>,
-    /// Staffed agents.
-    pub agents: Option<u32>,
-    pub active_interactions: Option<f64>,
-    pub max_capacity: Option<f64>,
-    /// 0–1.
-    pub coverage_ratio: Option<f64>,
-}
-
 /// A routing skill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skill {

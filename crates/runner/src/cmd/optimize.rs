@@ -8,7 +8,7 @@ use optimize::render::Colour;
 use optimize::{FileEdit, Metrics, Options, Policy};
 
 use crate::cli::args::RepoArgs;
-use crate::cli::args::TenantArgs;
+use crate::cli::args::{TenantArgs, WindowArgs};
 use crate::exit::{CliError, Outcome};
 
 /// The largest metrics file read, in bytes.
@@ -42,6 +42,18 @@ pub(crate) enum OptimizeFormat {
     Diff,
 }
 
+/// Refuses `--policy seed` on figures read from a vendor, whose reports give none of its
+/// inputs.
+pub fn check_seed_from_tenant(policy: Policy, platform: model::Platform) -> Result<(), String> {
+    if policy == Policy::Seed && platform != model::Platform::RoutingApi {
+        return Err(format!(
+            "--policy seed needs activeInteractions, maxCapacity and coverageRatio, which no {} report gives; use --policy erlang-c, or --metrics FILE with those figures",
+            crate::tenant::capabilities(platform).platform
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct OptimizeArgs {
     #[command(flatten)]
@@ -57,9 +69,13 @@ pub(crate) struct OptimizeArgs {
         conflicts_with = "from_tenant"
     )]
     pub metrics: Option<PathBuf>,
-    /// Read the figures from the tenant's metrics endpoint instead of a file.
+    /// Read the figures from the tenant's reporting APIs instead of a file (Genesys Cloud:
+    /// analytics aggregates and queue observations; NICE CXone: skill contacts and activity;
+    /// the routing API: its metrics endpoint).
     #[arg(long)]
     pub from_tenant: bool,
+    #[command(flatten)]
+    pub window: WindowArgs,
     #[command(flatten)]
     pub tenant: TenantArgs,
     /// Only these queues (by name; repeat or list several).
@@ -98,12 +114,17 @@ pub(crate) async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         Ok(r) => r,
         Err(o) => return Ok(o),
     };
+    let platform = repo.tenant.spec.platform;
     let (metrics, doc_policy) = match file_doc {
         Some(doc) => doc,
-        None => (
-            from_tenant(&args.tenant, &repo, &args.state.state_dir).await?,
-            None,
-        ),
+        None => {
+            let policy = args.policy.map(Policy::from).unwrap_or_default();
+            check_seed_from_tenant(policy, platform).map_err(CliError::Usage)?;
+            (
+                from_tenant(&args.tenant, &args.window, &repo, &args.state.state_dir).await?,
+                None,
+            )
+        }
     };
     let policy = args
         .policy
@@ -114,6 +135,7 @@ pub(crate) async fn run(args: OptimizeArgs) -> Result<Outcome, CliError> {
         policy,
         tail: args.tail,
         only: args.only.clone(),
+        predicted_only: crate::pipeline::predicted_only(platform),
     };
     let report = optimize::propose(&repo, &metrics, &opts).map_err(usage)?;
     let edits = if args.write || args.format == OptimizeFormat::Diff {
@@ -159,20 +181,27 @@ fn colour() -> Colour {
 
 /// Reads and parses a metrics file (CSV by its `.csv` name, JSON otherwise).
 fn read_metrics(path: &Path) -> Result<(Metrics, Option<Policy>), CliError> {
+    use std::io::Read as _;
     let shown = path.display().to_string();
     let unreadable = |source| CliError::Io {
         what: "read the metrics file (--metrics)",
         path: path.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(unreadable)?;
-    if meta.len() > MAX_METRICS_BYTES {
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // The bound holds for what is read, not for the size the file system claims (a pipe or
+    // /dev/zero has none).
+    let mut bytes = Vec::new();
+    file.take(MAX_METRICS_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_METRICS_BYTES {
         return Err(CliError::Usage(format!(
-            "--metrics {shown}: {} bytes, above the {MAX_METRICS_BYTES}-byte limit",
-            meta.len()
+            "--metrics {shown}: more than the {MAX_METRICS_BYTES}-byte limit; nothing was read"
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| CliError::Usage(format!("--metrics {shown}: not UTF-8 text: {e}")))?;
     if shown.to_ascii_lowercase().ends_with(".csv") {
         Ok((Metrics::parse_csv(&shown, &text).map_err(usage)?, None))
     } else {
@@ -182,9 +211,11 @@ fn read_metrics(path: &Path) -> Result<(Metrics, Option<Policy>), CliError> {
 }
 
 /// The figures from the tenant, for the queues of the repository (the tenant's other queues
-/// are not this repository's business).
+/// are not this repository's business): the closed intervals of the window and the staffing
+/// now, as [`optimize::from_tenant`] reads them.
 async fn from_tenant(
     args: &TenantArgs,
+    window: &WindowArgs,
     repo: &Repository,
     state_dir: &Path,
 ) -> Result<Metrics, CliError> {
@@ -192,31 +223,10 @@ async fn from_tenant(
     if let Some(url) = conn.sim_url() {
         eprintln!("Using the embedded simulated tenant at {url} (demo traffic).");
     }
-    let figures = tenant::Tenant::queue_metrics(&conn.client).await?;
-    let names: std::collections::HashSet<&str> = repo.queues.iter().map(|q| q.name()).collect();
-    let rows = figures
-        .into_iter()
-        .filter(|m| names.contains(m.name.as_str()))
-        .map(|m| optimize::MetricsRow {
-            origin: format!("tenant: queue {:?}", m.name),
-            queue: m.name.clone(),
-            metrics: tenant_figures(m),
-        })
-        .collect();
-    Ok(Metrics { rows })
-}
-
-/// The wire figures as the optimizer's.
-fn tenant_figures(m: tenant::QueueMetrics) -> optimize::QueueMetrics {
-    optimize::QueueMetrics {
-        offered: m.offered,
-        interval_seconds: m.interval_seconds,
-        average_handle_time_seconds: m.average_handle_time_seconds,
-        agents: m.agents,
-        active_interactions: m.active_interactions,
-        max_capacity: m.max_capacity,
-        coverage_ratio: m.coverage_ratio,
-    }
+    let query = window.query(repo, std::time::SystemTime::now());
+    let mut figures = tenant::Tenant::queue_metrics(&conn.client, &query).await?;
+    figures.retain(|m| query.wants(&m.name));
+    Ok(optimize::from_tenant(&figures, window.interval_stat.into()))
 }
 
 /// Validates the edited repository, then writes each edited file (through a temporary file
@@ -235,10 +245,30 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
     };
     crate::pipeline::revalidate(repo, tenant, edits)
         .map_err(|errors| CliError::Usage(crate::pipeline::refusal(&errors)))?;
+    // A file its owner made read-only is not ours to rewrite; checked for every file before
+    // any is written, so that nothing is half applied.
+    let mut modes = Vec::with_capacity(edits.len());
     for e in edits {
         let path = root.join(&e.file);
+        let perms = std::fs::metadata(&path)
+            .map_err(|err| CliError::Usage(format!("cannot read {}: {err}", path.display())))?
+            .permissions();
+        if perms.readonly() {
+            return Err(CliError::Usage(format!(
+                "{} is read-only{}: it is not rewritten, and nothing was written; make it writable to apply the proposal",
+                path.display(),
+                shown_mode(&perms)
+            )));
+        }
+        modes.push(perms);
+    }
+    for (e, perms) in edits.iter().zip(modes) {
+        let path = root.join(&e.file);
         let tmp = path.with_extension("yaml.cxqueues-tmp");
+        // The temporary file takes the original's mode before it replaces it (a 0600 file
+        // stays 0600).
         std::fs::write(&tmp, &e.after)
+            .and_then(|()| std::fs::set_permissions(&tmp, perms))
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|err| {
                 let _ = std::fs::remove_file(&tmp);
@@ -250,6 +280,20 @@ fn write_edits(root: &Path, repo: &Repository, edits: &[FileEdit]) -> Result<(),
             })?;
     }
     Ok(())
+}
+
+/// ` (mode 0400)` on Unix.
+fn shown_mode(perms: &std::fs::Permissions) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        format!(" (mode {:04o})", perms.mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = perms;
+        String::new()
+    }
 }
 
 #[cfg(test)]

@@ -102,6 +102,13 @@ pub(crate) struct RunArgs {
     /// followed branch's head; never the followed branch itself).
     #[arg(long, value_name = "NAME")]
     pub optimize_branch: Option<String>,
+    /// Also read the tenant's traffic on this schedule and commit each new proposal onto
+    /// `--optimize-branch` (a proposal equal to the previous one is logged, not committed);
+    /// `--window`, `--settle`, `--interval-stat` and `--media` say which traffic.
+    #[arg(long, value_name = "DURATION", requires = "optimize_branch", value_parser = parse_duration)]
+    pub optimize_every: Option<Duration>,
+    #[command(flatten)]
+    pub optimize_window: crate::cli::args::WindowArgs,
     /// The author of those commits.
     #[arg(
         long,
@@ -211,10 +218,16 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         warn!("not ready: {reason}");
     }
     let optimize_branch = match &args.optimize_branch {
-        Some(name) => Some(
-            OptimizeBranch::new(name, &args.optimize_author, git.branch())
-                .map_err(CliError::Usage)?,
-        ),
+        Some(name) => {
+            let b = OptimizeBranch::new(name, &args.optimize_author, git.branch())
+                .map_err(CliError::Usage)?;
+            if let Some(refusal) =
+                crate::run::optimize::checked_out_refusal(&git.open_repo()?, &b.name)
+            {
+                return Err(CliError::Usage(refusal));
+            }
+            Some(b)
+        }
         None => None,
     };
     let head = git.head()?;
@@ -293,6 +306,15 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel::<Trigger>();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let accepting = Arc::new(AtomicBool::new(true));
+    let optimize_state = OptimizeState {
+        git: git.clone(),
+        token: token.clone(),
+        branch: optimize_branch,
+        recorder: Some(recorder.clone()),
+        body_limit: args.optimize_body_limit,
+        sim: args.tenant.sim,
+        lock: Arc::default(),
+    };
     let fetch_now = remote
         .as_ref()
         .map(|_| Arc::new(tokio::sync::Notify::new()));
@@ -310,15 +332,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
             .filter(|t| !t.trim().is_empty())
             .map(|t| TriggerToken::new(t.trim())),
     })
-    .merge(optimize_router(OptimizeState {
-        git: git.clone(),
-        token: token.clone(),
-        branch: optimize_branch,
-        recorder: Some(recorder.clone()),
-        body_limit: args.optimize_body_limit,
-        sim: args.tenant.sim,
-        lock: Arc::default(),
-    }))
+    .merge(optimize_router(optimize_state.clone()))
     .merge(hook::router(HookState::from_env(
         git.branch(),
         fetch_now.clone(),
@@ -348,6 +362,20 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         let _ = http_stop_rx.await;
     }));
 
+    let scheduled = args.optimize_every.map(|every| {
+        let schedule = crate::run::schedule::Schedule::new(
+            every,
+            args.optimize_window.clone(),
+            &crate::recorder::sim_state_args(&args.state, args.tenant.sim).state_dir,
+        );
+        tokio::spawn(crate::run::schedule::run(
+            optimize_state.clone(),
+            conn.client.clone(),
+            schedule,
+            metrics.clone(),
+            shutdown_rx.clone(),
+        ))
+    });
     let metrics_for_remote = metrics.clone();
     let ctx = Arc::new(
         Context::new(
@@ -439,6 +467,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         }
     }
     let _ = watcher.await;
+    if let Some(task) = scheduled
+        && tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .is_err()
+    {
+        warn!("the scheduled optimization did not stop in time");
+    }
     // The write in flight is done: give the Lease up so that a standby takes over at once.
     if let Some(e) = &elector {
         let _ = election_stop_tx.send(true);
@@ -585,6 +620,14 @@ fn banner(args: &RunArgs, git: &GitSource, addr: SocketAddr, sim: Option<String>
         let _ = writeln!(
             out,
             "  optimize: POST a metrics JSON to http://{addr}/v1/optimize (same token; {target})"
+        );
+    }
+    if let (Some(every), Some(b)) = (args.optimize_every, &args.optimize_branch) {
+        let _ = writeln!(
+            out,
+            "  optimize: every {} from the tenant's traffic (window {}), new proposals committed onto branch {b}",
+            format_duration(every),
+            format_duration(args.optimize_window.window)
         );
     }
     let _ = writeln!(

@@ -246,6 +246,9 @@ pub struct AuditRecord {
     /// `WINDOW_OVERRIDDEN`: the break-glass reason; `DRIFT_DETECTED`: who changed the tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `OPTIMIZE_PROPOSAL` records: per queue, the inputs used and the prediction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<serde_json::Value>,
     /// With `run --leader-elect`: the Lease holder the run wrote as, and its term.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_holder: Option<String>,
@@ -291,6 +294,7 @@ impl AuditRecord {
             intent_id: None,
             window: None,
             reason: None,
+            proposal: None,
             lease_holder: ctx.lease.as_ref().map(|l| l.holder.clone()),
             lease_term: ctx.lease.as_ref().map(|l| l.term),
             prev_hash: String::new(),
@@ -324,6 +328,7 @@ impl AuditRecord {
             intent_id: None,
             window: None,
             reason: None,
+            proposal: None,
             lease_holder: ctx.lease.as_ref().map(|l| l.holder.clone()),
             lease_term: ctx.lease.as_ref().map(|l| l.term),
             prev_hash: String::new(),

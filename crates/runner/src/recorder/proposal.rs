@@ -26,14 +26,34 @@ pub struct Proposal<'a> {
     pub latency_ms: u64,
 }
 
-/// The body of a `queue.optimization.proposed` event.
+/// One queue of a `queue.optimization.proposed` event: what a WFM system consumes.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventQueue<'a> {
+    name: &'a str,
+    /// The figures the proposal used, and where they came from (`source`).
+    inputs: Option<&'a optimize::QueueMetrics>,
+    /// Erlang C's prediction, with the values the platform cannot hold (`maxWaiters`,
+    /// `maxWaitTime` on Genesys Cloud and NICE CXone) for the owners of the flow or script.
+    predicted: Option<&'a optimize::Prediction>,
+    changes: &'a [optimize::Change],
+}
+
+/// The body of a `queue.optimization.proposed` event: `{tenant, branch, commit, policy,
+/// queues: [{name, inputs, predicted, changes}]}` (one queue per event), beside the fields
+/// of the first version (`queueName`, `commitId`, `baseCommitId`, `changes`, `predicted`,
+/// `warnings`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ProposalEvent<'a> {
     event_id: Uuid,
     event: EventName,
+    tenant: &'a str,
     queue_name: &'a str,
     timestamp: String,
+    /// The commit on the optimize branch (`null` when none was made).
+    commit: Option<&'a str>,
+    queues: [EventQueue<'a>; 1],
     /// The commit on the optimize branch (`null` without `--optimize-branch`).
     commit_id: Option<&'a str>,
     base_commit_id: Option<&'a str>,
@@ -75,6 +95,15 @@ impl Recorder {
             latency_ms: p.latency_ms,
             commit_id: p.commit.clone().or_else(|| p.base_commit.clone()),
             changed_fields,
+            proposal: Some(json!({
+                "policy": p.report.policy,
+                "branch": p.branch,
+                "queues": p.report.queues.iter().map(|q| json!({
+                    "name": q.name,
+                    "inputs": q.inputs,
+                    "predicted": q.predicted,
+                })).collect::<Vec<_>>(),
+            })),
             ..AuditRecord::bare(&ctx, AuditAction::OptimizeProposal, status)
         };
         self.audit.append(record)?;
@@ -84,13 +113,28 @@ impl Recorder {
             return Ok(());
         }
         let mut events = Vec::new();
-        for q in p.report.queues.iter().filter(|q| !q.changes.is_empty()) {
+        // A queue with changes, or with values only its flow or script can hold.
+        let proposed = |q: &&optimize::QueueProposal| {
+            !q.changes.is_empty()
+                || q.predicted
+                    .as_ref()
+                    .is_some_and(|p| p.max_waiters.is_some() || p.max_wait_time.is_some())
+        };
+        for q in p.report.queues.iter().filter(proposed) {
             for t in &targets {
                 let body = ProposalEvent {
                     event_id: Uuid::now_v7(),
                     event: PROPOSAL_EVENT,
+                    tenant: &repo.tenant.metadata.name,
                     queue_name: &q.name,
                     timestamp: now_rfc3339(),
+                    commit: p.commit.as_deref(),
+                    queues: [EventQueue {
+                        name: &q.name,
+                        inputs: q.inputs.as_ref(),
+                        predicted: q.predicted.as_ref(),
+                        changes: &q.changes,
+                    }],
                     commit_id: p.commit.as_deref(),
                     base_commit_id: p.base_commit.as_deref(),
                     branch: p.branch.as_deref(),
@@ -179,6 +223,10 @@ mod tests {
         assert_eq!(last["changedFields"][0]["path"], "A/maxWaitTime");
         assert_eq!(last["changedFields"].as_array().unwrap().len(), 4);
         assert!(crate::recorder::audit::verify(&state.audit_path()).is_ok());
+        assert_eq!(
+            last["proposal"]["queues"][0]["inputs"]["activeInteractions"],
+            1.0
+        );
 
         let pending = recorder.outbox.pending().unwrap();
         assert_eq!(pending.len(), 1, "only A changed, one URL");
@@ -190,6 +238,54 @@ mod tests {
         assert_eq!(body["commitId"], "c".repeat(40));
         assert_eq!(body["branch"], "optimize");
         assert_eq!(body["changes"].as_array().unwrap().len(), 4);
+        recorder.shutdown(Duration::from_millis(10)).await;
+    }
+
+    #[tokio::test]
+    async fn a_prediction_only_proposal_is_an_event_with_the_tenant_inputs_and_predicted_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateArgs {
+            state_dir: dir.path().join("state"),
+            audit_log: None,
+        };
+        let mut repo = repo();
+        repo.tenant.metadata.name = "acme".into();
+        let env = EnvLookup::new(|name| (name == "HOOK_KEY").then(|| "k".to_string()));
+        let recorder = Recorder::open_with(&state, &repo, DeliveryConfig::default(), env).unwrap();
+        let metrics = optimize::Metrics::parse_json(
+            "m",
+            r#"{"queues": {"A": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#,
+        )
+        .unwrap()
+        .metrics;
+        // As on Genesys Cloud and NICE CXone: neither field can be held, so nothing changes.
+        let opts = optimize::Options {
+            predicted_only: vec![optimize::Field::MaxWaiters, optimize::Field::MaxWaitTime],
+            ..optimize::Options::default()
+        };
+        let report = optimize::propose(&repo, &metrics, &opts).unwrap();
+        assert!(!report.has_changes());
+        let p = Proposal {
+            report: &report,
+            base_commit: Some("b".repeat(40)),
+            commit: None,
+            branch: Some("optimize".into()),
+            latency_ms: 1,
+        };
+        recorder.record_proposal(&repo, &p).unwrap();
+        let pending = recorder.outbox.pending().unwrap();
+        assert_eq!(pending.len(), 1, "A has predicted values for its flow");
+        let body: serde_json::Value = serde_json::from_str(&pending[0].1.body).unwrap();
+        assert_eq!(body["tenant"], "acme");
+        assert_eq!(body["branch"], "optimize");
+        assert_eq!(body["commit"], serde_json::Value::Null);
+        assert_eq!(body["policy"], "erlang-c");
+        let q = &body["queues"][0];
+        assert_eq!(q["name"], "A");
+        assert_eq!(q["inputs"]["agents"], 12);
+        assert_eq!(q["predicted"]["maxWaitTime"], 343);
+        assert_eq!(q["predicted"]["maxWaiters"], 21);
+        assert_eq!(q["changes"], serde_json::json!([]));
         recorder.shutdown(Duration::from_millis(10)).await;
     }
 }

@@ -341,8 +341,11 @@ impl<T: Tenant> Tenant for FencedTenant<'_, T> {
         self.inner.list_skills().await
     }
 
-    async fn queue_metrics(&self) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
-        self.inner.queue_metrics().await
+    async fn queue_metrics(
+        &self,
+        query: &tenant::MetricsQuery,
+    ) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        self.inner.queue_metrics(query).await
     }
 
     fn actor(&self) -> Option<&str> {

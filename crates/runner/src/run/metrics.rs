@@ -51,6 +51,42 @@ struct RunLabels {
     result: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OptimizeLabels {
+    result: &'static str,
+}
+
+/// The outcome of one scheduled optimization (`run --optimize-every`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizeResult {
+    /// A new proposal was committed (and recorded).
+    Proposed,
+    /// The proposal equals the previous one, or the followed branch already holds it.
+    Unchanged,
+    /// No queue had traffic in the window.
+    NoTraffic,
+    /// The metrics could not be read or the proposal could not be made.
+    Failed,
+}
+
+impl OptimizeResult {
+    pub const ALL: [OptimizeResult; 4] = [
+        OptimizeResult::Proposed,
+        OptimizeResult::Unchanged,
+        OptimizeResult::NoTraffic,
+        OptimizeResult::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptimizeResult::Proposed => "proposed",
+            OptimizeResult::Unchanged => "unchanged",
+            OptimizeResult::NoTraffic => "no_traffic",
+            OptimizeResult::Failed => "failed",
+        }
+    }
+}
+
 /// The metrics the controller updates, and the registry that serves them.
 #[derive(Debug)]
 pub(crate) struct Metrics {
@@ -62,6 +98,7 @@ pub(crate) struct Metrics {
     drift_queues: Family<TenantLabels, Gauge>,
     drift_fields: Family<TenantLabels, Gauge>,
     drift_detected: Family<TenantLabels, Counter>,
+    optimize_runs: Family<OptimizeLabels, Counter>,
     /// Milliseconds since the Unix epoch of the last successful reconcile; 0: none yet.
     last_success: Arc<AtomicU64>,
     fetches: Family<FetchLabels, Counter>,
@@ -124,6 +161,15 @@ impl Metrics {
             "Drifts found that differ from the last one reported for their queue",
             drift_detected.clone(),
         );
+        let optimize_runs = Family::<OptimizeLabels, Counter>::default();
+        registry.register(
+            "cxqueues_optimize_runs",
+            "Scheduled optimizations (run --optimize-every), by result (proposed, unchanged, no_traffic, failed)",
+            optimize_runs.clone(),
+        );
+        for r in OptimizeResult::ALL {
+            let _ = optimize_runs.get_or_create(&OptimizeLabels { result: r.as_str() });
+        }
         let last_success = Arc::new(AtomicU64::new(0));
         let fetches = Family::<FetchLabels, Counter>::default();
         registry.register(
@@ -160,6 +206,7 @@ impl Metrics {
             drift_queues,
             drift_fields,
             drift_detected,
+            optimize_runs,
             last_success,
             fetches,
             rewrites,
@@ -182,6 +229,15 @@ impl Metrics {
                 tenant: tenant.to_string(),
             })
             .inc_by(n);
+    }
+
+    /// Counts one scheduled optimization.
+    pub fn observe_optimize(&self, result: OptimizeResult) {
+        self.optimize_runs
+            .get_or_create(&OptimizeLabels {
+                result: result.as_str(),
+            })
+            .inc();
     }
 
     /// Also serves the webhook outbox's counts, `(pending, dead)`, read at each scrape.

@@ -20,6 +20,7 @@ pub(crate) mod lease;
 pub(crate) mod metrics;
 pub(crate) mod optimize;
 pub(crate) mod remote;
+pub(crate) mod schedule;
 pub(crate) mod standby;
 pub(crate) mod status;
 pub(crate) mod watch;

@@ -71,6 +71,46 @@ impl OptimizeBranch {
     }
 }
 
+/// The working tree in which branch `name` is checked out, if one is: the repository's own
+/// (when it has one) or any of its linked worktrees. Such a branch is never moved (its
+/// owner's next commit would end up on no branch).
+pub fn checked_out_at(git: &git2::Repository, name: &str) -> Option<std::path::PathBuf> {
+    let target = format!("refs/heads/{name}");
+    // HEAD names the branch (also while it has no commit yet).
+    let on = |repo: &git2::Repository| {
+        repo.find_reference("HEAD")
+            .ok()
+            .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+            .as_deref()
+            == Some(target.as_str())
+    };
+    if !git.is_bare() && on(git) {
+        return git.workdir().map(std::path::Path::to_path_buf);
+    }
+    let names = git.worktrees().ok()?;
+    for wt in names.iter() {
+        let Some(Ok(wt)) = wt.ok().flatten().map(|n| git.find_worktree(n)) else {
+            continue;
+        };
+        if let Ok(repo) = git2::Repository::open_from_worktree(&wt)
+            && on(&repo)
+        {
+            return Some(wt.path().to_path_buf());
+        }
+    }
+    None
+}
+
+/// The refusal to move `branch` while a working tree has it checked out.
+pub fn checked_out_refusal(git: &git2::Repository, branch: &str) -> Option<String> {
+    checked_out_at(git, branch).map(|at| {
+        format!(
+            "--optimize-branch {branch:?} is checked out in the working tree {}: cxqueues never moves a branch under a working tree; pick another branch, or check out another one there",
+            at.display()
+        )
+    })
+}
+
 /// What the optimize endpoint needs.
 #[derive(Clone, Debug)]
 pub(crate) struct OptimizeState {
@@ -94,7 +134,7 @@ pub(crate) fn router(state: OptimizeState) -> Router {
 
 /// Why a proposal was not answered.
 #[derive(Debug)]
-enum Refusal {
+pub(crate) enum Refusal {
     /// The request is wrong (400).
     BadRequest(String),
     /// The followed branch cannot be proposed on now (409).
@@ -164,6 +204,44 @@ async fn handle(State(s): State<OptimizeState>, headers: HeaderMap, body: Body) 
 /// Proposes on the followed branch's head, commits onto the optimize branch when one is set
 /// and something changes, and records the proposal.
 fn propose(s: &OptimizeState, doc: MetricsDocument) -> Result<Value, Refusal> {
+    let policy = doc.policy.unwrap_or_default();
+    let done = propose_on_head(s, &doc.metrics, policy, &|_| false)?;
+    Ok(done.map(|d| d.answer).unwrap_or_default())
+}
+
+/// What [`propose_on_head`] did.
+#[derive(Debug)]
+pub(crate) struct Proposed {
+    /// The answer, as `optimize --format json` prints it, with `commit`.
+    pub answer: Value,
+    /// The proposal's digest (the base commit and, per queue, its changes and prediction).
+    pub digest: String,
+    /// A commit was made on the optimize branch.
+    pub committed: bool,
+}
+
+/// The digest of a proposal on base commit `head`: what makes two proposals the same.
+fn digest(head: &str, report: &Report) -> String {
+    use sha2::Digest as _;
+    let queues: Vec<Value> = report
+        .queues
+        .iter()
+        .map(|q| json!({"name": q.name, "changes": q.changes, "predicted": q.predicted}))
+        .collect();
+    let text = json!({"base": head, "policy": report.policy, "queues": queues}).to_string();
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The proposal for `metrics` on the followed branch's head: committed onto the optimize
+/// branch when one is set and something changes, and recorded. `skip` sees the proposal's
+/// digest first: when it answers `true` (the same proposal as before), nothing is committed
+/// or recorded and `None` is returned.
+pub(crate) fn propose_on_head(
+    s: &OptimizeState,
+    metrics: &optimize::Metrics,
+    policy: optimize::Policy,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<Option<Proposed>, Refusal> {
     let started = Instant::now();
     let _one_at_a_time = s.lock.lock().unwrap_or_else(|p| p.into_inner());
     let head = s.git.head()?.ok_or_else(|| {
@@ -178,11 +256,16 @@ fn propose(s: &OptimizeState, doc: MetricsDocument) -> Result<Value, Refusal> {
         )));
     }
     let opts = Options {
-        policy: doc.policy.unwrap_or_default(),
+        policy,
+        predicted_only: crate::pipeline::predicted_only(snap.repo.tenant.spec.platform),
         ..Options::default()
     };
-    let report = optimize::propose(&snap.repo, &doc.metrics, &opts)
+    let report = optimize::propose(&snap.repo, metrics, &opts)
         .map_err(|e| Refusal::BadRequest(e.to_string()))?;
+    let digest = digest(&head, &report);
+    if skip(&digest) {
+        return Ok(None);
+    }
     let commit = match &s.branch {
         Some(b) if report.has_changes() => Some(commit_proposal(s, &head, &snap.repo, &report, b)?),
         _ => None,
@@ -213,11 +296,16 @@ fn propose(s: &OptimizeState, doc: MetricsDocument) -> Result<Value, Refusal> {
         .count();
     info!(base = %head, changed, commit = ?commit, "optimization proposed");
     let mut answer = optimize::render::json(&report);
+    let committed = commit.is_some();
     answer["commit"] = match (&s.branch, commit) {
         (Some(b), Some(id)) => json!({"branch": b.name, "id": id, "base": head}),
         _ => Value::Null,
     };
-    Ok(answer)
+    Ok(Some(Proposed {
+        answer,
+        digest,
+        committed,
+    }))
 }
 
 /// Commits the `--write` edit of `report` onto the optimize branch: a commit whose parent is
@@ -230,6 +318,9 @@ fn commit_proposal(
     branch: &OptimizeBranch,
 ) -> Result<String, Refusal> {
     let git = s.git.open_repo()?;
+    if let Some(refusal) = checked_out_refusal(&git, &branch.name) {
+        return Err(Refusal::Conflict(refusal));
+    }
     let parent = git.find_commit(Oid::from_str(head)?)?;
     let tree = parent.tree()?;
     let in_tree = |p: &std::path::Path| s.git.prefix().join(p);
@@ -400,6 +491,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_hostile_agent_count_is_400_naming_the_queue_and_the_field() {
+        let (t, _) = repo();
+        let app = app(&t, Some("optimize"), DEFAULT_BODY_LIMIT);
+        let body = r#"{"queues": {"Sales": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 4294967295}}}"#;
+        let (code, answer) = post(&app, Some("Bearer s3cret"), body).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST);
+        let msg = answer["error"].as_str().unwrap();
+        assert!(
+            msg.contains("queue \"Sales\": agents: 4294967295 is above the 100000"),
+            "{msg}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_body_over_the_limit_is_413() {
         let (t, _) = repo();
         let app = app(&t, None, 64);
@@ -487,6 +592,42 @@ mod tests {
         let (_, body) = post(&app, Some("Bearer s3cret"), METRICS).await;
         assert_eq!(body["commit"], Value::Null);
         assert_eq!(t.repo.branches(None).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_branch_checked_out_in_a_working_tree_is_never_moved() {
+        let (t, base) = repo();
+        // `dev` exists at the base and is checked out in a linked worktree.
+        let commit = t.repo.find_commit(Oid::from_str(&base).unwrap()).unwrap();
+        t.repo.branch("dev", &commit, false).unwrap();
+        let wt_dir = tempfile::tempdir().unwrap();
+        let wt_path = wt_dir.path().join("dev-tree");
+        let dev_ref = t.repo.find_reference("refs/heads/dev").unwrap();
+        let mut opts = git2::WorktreeAddOptions::new();
+        opts.reference(Some(&dev_ref));
+        t.repo.worktree("dev-tree", &wt_path, Some(&opts)).unwrap();
+        let refusal = checked_out_refusal(&t.repo, "dev").unwrap();
+        assert!(refusal.contains("dev-tree"), "{refusal}");
+        assert_eq!(checked_out_refusal(&t.repo, "optimize"), None);
+
+        let app = app(&t, Some("dev"), DEFAULT_BODY_LIMIT);
+        let (code, body) = post(&app, Some("Bearer s3cret"), METRICS).await;
+        assert_eq!(code, StatusCode::CONFLICT, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("is checked out in the working tree")
+        );
+        assert_eq!(
+            t.repo.refname_to_id("refs/heads/dev").unwrap().to_string(),
+            base,
+            "the branch did not move"
+        );
+
+        // The repository's own working tree counts too: HEAD on `opt` while `main` is followed.
+        t.repo.set_head("refs/heads/opt").unwrap();
+        assert!(checked_out_refusal(&t.repo, "opt").is_some());
     }
 
     #[test]

@@ -122,8 +122,11 @@ impl Tenant for AnyTenant {
         each_adapter!(self, t => Tenant::list_skills(t).await)
     }
 
-    async fn queue_metrics(&self) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
-        each_adapter!(self, t => Tenant::queue_metrics(t).await)
+    async fn queue_metrics(
+        &self,
+        query: &tenant::MetricsQuery,
+    ) -> Result<Vec<tenant::QueueMetrics>, TenantError> {
+        each_adapter!(self, t => Tenant::queue_metrics(t, query).await)
     }
 
     fn actor(&self) -> Option<&str> {
