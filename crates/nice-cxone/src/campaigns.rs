@@ -11,7 +11,8 @@
 use serde_json::{Map, Value};
 use tenant::TenantError;
 
-use crate::client::{CxoneTenant, LIST_CAMPAIGNS, int_of};
+use crate::client::{CxoneTenant, LIST_CAMPAIGNS};
+use crate::json::int_of;
 use crate::list::ListKind;
 
 pub(crate) const CAMPAIGNS: ListKind = ListKind {

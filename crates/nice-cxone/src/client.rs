@@ -22,6 +22,7 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use tracing::debug;
 
+use crate::json::reason_of;
 use crate::wire::WriteStyle;
 
 /// The public issuer.
@@ -187,22 +188,6 @@ pub(crate) fn tenant_id_claim(jwt: &str) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
-}
-
-/// Where a CXone error body gives its reason (`error_description`, `message`, `error`, or the
-/// OAuth `errorDescription`), if it does. Raw server text: it is only ever shown through the
-/// answer's redactor ([`said`]).
-pub(crate) fn reason_of(body: &Value) -> Option<String> {
-    if let Value::String(s) = body {
-        return (!s.trim().is_empty()).then(|| s.trim().to_string());
-    }
-    ["error_description", "errorDescription", "message", "error"]
-        .iter()
-        .find_map(|k| match body.get(*k)? {
-            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            Value::Object(_) => reason_of(body.get(*k)?),
-            _ => None,
-        })
 }
 
 /// The body of an answer as JSON (`null` when empty, a JSON string when it is not JSON).
@@ -563,15 +548,6 @@ fn with_trailing_slash(mut url: Url) -> Url {
         url.set_path(&p);
     }
     url
-}
-
-/// An integer that CXone may send as a number or a string.
-pub(crate) fn int_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// The skills of a list or get answer: `{skills:[…]}` or a bare skill.

@@ -94,7 +94,9 @@
 
 mod campaigns;
 mod client;
+mod json;
 mod list;
+mod name;
 mod port;
 pub mod reporting;
 pub mod wire;

@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 use tenant::TenantError;
 use tracing::warn;
 
-use crate::client::{CxoneTenant, int_of};
+use crate::client::CxoneTenant;
+use crate::json::int_of;
 
 /// A list that goes on for more pages than this is a tenant bug, not data.
 const MAX_PAGES: u32 = 10_000;

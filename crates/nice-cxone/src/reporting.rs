@@ -22,7 +22,7 @@ use serde_json::Value;
 use tenant::{MetricsInterval, MetricsQuery, QueueMetrics, Staffing, TenantError, Window};
 
 use crate::CxoneTenant;
-use crate::client::int_of;
+use crate::json::int_of;
 
 pub(crate) const SKILL_CONTACTS: &str = "GET /wfm-data/skills/contacts";
 pub(crate) const SKILL_ACTIVITY: &str = "GET /skills/activity";

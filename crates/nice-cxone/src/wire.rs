@@ -5,7 +5,8 @@ use model::CxoneMediaType;
 use serde_json::{Map, Value, json};
 use tenant::{Listed, Queue, ServiceLevelTarget, TenantError, Unreadable};
 
-use crate::client::int_of;
+use crate::json::{bool_of, int_of};
+pub use crate::name::{NAME_MAX_CHARS, skill_name_problem};
 use crate::writable::put_as_read;
 
 /// The media types by id (vendor help "managemultipleskillsatonce"); `spec.cxone.mediaType`
@@ -81,38 +82,6 @@ const SKILL_NAME: &str = "skillName";
 /// Server-owned names that echo an id we manage: dropped from the passthrough.
 const ECHOES: [&str; 2] = ["mediaTypeName", CAMPAIGN_NAME];
 
-/// The most characters a skill name has (the v34 PUT schema's `maxLength`).
-pub const NAME_MAX_CHARS: usize = 30;
-
-/// The skill-name rule of NICE's v34 PUT schema (`^(([a-zA-Z0-9-:_\.\(\)^\s])*)$`, 1–30
-/// characters), with its `\s` read as the ASCII space only: ASCII letters, digits,
-/// `- : _ . ( ) ^` and the space, no leading or trailing space. `None` when `name` follows
-/// it, else what is wrong. The one place that knows it.
-pub fn skill_name_problem(name: &str) -> Option<String> {
-    let n = name.chars().count();
-    if !(1..=NAME_MAX_CHARS).contains(&n) {
-        return Some(format!(
-            "a CXone skill name has 1 to {NAME_MAX_CHARS} characters; {name:?} has {n}"
-        ));
-    }
-    let mut bad: Vec<char> = name
-        .chars()
-        .filter(|c| {
-            !(c.is_ascii_alphanumeric()
-                || matches!(c, '-' | ':' | '_' | '.' | '(' | ')' | '^' | ' '))
-        })
-        .collect();
-    bad.dedup();
-    if !bad.is_empty() {
-        let shown: String = bad.iter().collect();
-        return Some(format!(
-            "a CXone skill name holds only ASCII letters, digits, spaces and - : _ . ( ) ^ ; {name:?} has {shown:?}"
-        ));
-    }
-    (name.starts_with(' ') || name.ends_with(' '))
-        .then(|| format!("a CXone skill name does not begin or end with a space; {name:?} does"))
-}
-
 /// The media type's name for its id.
 pub fn media_type_name(id: i64) -> Option<&'static str> {
     MEDIA_TYPES
@@ -127,14 +96,6 @@ pub fn media_type_id(name: &str) -> Option<i64> {
         .iter()
         .find(|(_, m)| m.as_str().eq_ignore_ascii_case(name.trim()))
         .map(|(i, _)| *i)
-}
-
-pub(crate) fn bool_of(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// A listed skill: a neutral queue, or, when its `skillId` is not an integer (`"sk-1000"`),
@@ -406,7 +367,7 @@ pub fn batch_failures(answer: &Value) -> Vec<String> {
         .filter(|r| r.get("success").and_then(bool_of) == Some(false))
         .map(|r| {
             r.get("error")
-                .and_then(crate::client::reason_of)
+                .and_then(crate::json::reason_of)
                 .unwrap_or_else(|| "the item failed without a reason".into())
         })
         .collect();

@@ -18,8 +18,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::int_of;
-use crate::wire::{bool_of, skill_name_problem};
+use crate::json::{bool_of, int_of};
+use crate::name::skill_name_problem;
 
 /// How a property is typed in the PUT schema.
 #[derive(Clone, Copy, Debug)]

@@ -38,7 +38,7 @@ use axum::{
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
-use crate::cxone_skill::{self, CREATED_AT, CXONE, skill_of};
+use crate::cxone_skill::{self, CREATED_AT, CXONE, CXONE_TENANT_ID, skill_of};
 use crate::{
     SimState,
     seed::{SCOPE_QUEUE_UPDATE, SCOPE_QUEUE_VIEW},
@@ -49,8 +49,6 @@ use crate::{
 /// The simulator's CXone access key (the API user's), for the password grant.
 pub const CXONE_ACCESS_KEY_ID: &str = "cxqueues-demo-key";
 pub const CXONE_ACCESS_KEY_SECRET: &str = "demo-key-secret";
-/// The tenant id the `id_token` carries.
-pub const CXONE_TENANT_ID: &str = "11ee0000-sim0-cx00-0000-000000000001";
 /// How long a created skill stays out of the list.
 pub const LIST_LAG: Duration = Duration::from_millis(400);
 /// Skill ids are this plus the queue's listing sequence.

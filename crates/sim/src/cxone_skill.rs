@@ -12,6 +12,9 @@
 use serde_json::{Map, Value, json};
 
 /// Where a stored queue keeps its CXone properties.
+/// The tenant id the `id_token` carries.
+pub const CXONE_TENANT_ID: &str = "11ee0000-sim0-cx00-0000-000000000001";
+
 pub(crate) const CXONE: &str = "cxone";
 /// Where a created queue remembers when (ms since the epoch), for the list lag.
 pub(crate) const CREATED_AT: &str = "createdAtMs";
@@ -345,7 +348,7 @@ pub(crate) fn skill_of(skill_id: u64, q: &Value, campaigns: &[(i64, String)]) ->
     {
         skill.insert("campaignName".into(), json!(name));
     }
-    skill.insert("TenantId".into(), json!(crate::cxone::CXONE_TENANT_ID));
+    skill.insert("TenantId".into(), json!(CXONE_TENANT_ID));
     Value::Object(skill)
 }
 

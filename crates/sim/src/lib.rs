@@ -41,7 +41,8 @@ pub mod traffic;
 mod wire;
 
 pub use api::{METRICS_PATH, QUEUES_PATH, SKILLS_PATH, TOKEN_PATH, router};
-pub use cxone::{CXONE_ACCESS_KEY_ID, CXONE_ACCESS_KEY_SECRET, CXONE_TENANT_ID, LIST_LAG};
+pub use cxone::{CXONE_ACCESS_KEY_ID, CXONE_ACCESS_KEY_SECRET, LIST_LAG};
+pub use cxone_skill::CXONE_TENANT_ID;
 pub use cxone_skill::full_cxone_skill;
 pub use error::SimError;
 pub use faults::{Faults, RetryAfterFormat, RivalAdmin};
