@@ -373,6 +373,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
             conn.client.clone(),
             schedule,
             metrics.clone(),
+            fence.clone(),
             shutdown_rx.clone(),
         ))
     });

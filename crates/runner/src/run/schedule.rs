@@ -16,8 +16,9 @@ use model::LoadOptions;
 use serde::{Deserialize, Serialize};
 use tenant::Tenant;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
+use super::lease::Fence;
 use super::metrics::{Metrics, OptimizeResult};
 use super::optimize::{OptimizeState, Refusal, propose_on_head};
 use crate::cli::args::WindowArgs;
@@ -68,12 +69,14 @@ impl Schedule {
 }
 
 /// Runs the schedule until `shutdown` turns true. The first tick comes one period after the
-/// start (the first reconcile goes first).
+/// start (the first reconcile goes first). Under `--leader-elect` only the leader proposes: a
+/// tick while `fence` says another replica leads reads nothing and commits nothing.
 pub async fn run<T: Tenant + Clone + 'static>(
     state: OptimizeState,
     tenant: T,
     schedule: Schedule,
     metrics: Arc<Metrics>,
+    fence: Fence,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut ticks =
@@ -86,6 +89,10 @@ pub async fn run<T: Tenant + Clone + 'static>(
         }
         if *shutdown.borrow() {
             return;
+        }
+        if !fence.leads() {
+            debug!("scheduled optimization: a standby; the leader proposes");
+            continue;
         }
         let result = tick(&state, &tenant, &schedule).await;
         metrics.observe_optimize(result);
@@ -198,11 +205,19 @@ mod tests {
     use crate::run::git::tests::TempRepo;
     use crate::run::optimize::OptimizeBranch;
 
-    /// A tenant whose only answer is its traffic: `Some(figures)`, or a failure.
-    #[derive(Clone)]
-    struct Traffic(Arc<Mutex<Option<Vec<QueueMetrics>>>>);
+    /// A tenant whose only answer is its traffic: `Some(figures)`, or a failure; it counts
+    /// the metrics reads.
+    #[derive(Clone, Default)]
+    struct Traffic(
+        Arc<Mutex<Option<Vec<QueueMetrics>>>>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    );
 
     impl Traffic {
+        fn reads(&self) -> usize {
+            self.1.load(std::sync::atomic::Ordering::SeqCst)
+        }
+
         fn set(&self, figures: Option<Vec<QueueMetrics>>) {
             *self.0.lock().unwrap() = figures;
         }
@@ -244,6 +259,7 @@ mod tests {
             &self,
             _: &tenant::MetricsQuery,
         ) -> Result<Vec<QueueMetrics>, TenantError> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.0.lock().unwrap().clone().map_or_else(down, Ok)
         }
     }
@@ -296,7 +312,7 @@ mod tests {
             lock: Arc::default(),
         };
         let schedule = Schedule::new(Duration::from_secs(60), window(), state_dir.path());
-        let tenant = Traffic(Arc::default());
+        let tenant = Traffic::default();
 
         assert_eq!(
             tick(&state, &tenant, &schedule).await,
@@ -331,5 +347,62 @@ mod tests {
             OptimizeResult::Proposed
         );
         assert_ne!(t.repo.refname_to_id("refs/heads/opt").unwrap(), first);
+    }
+
+    /// The optimize state and schedule of a one-queue repository, with its checkout.
+    fn setup() -> (TempRepo, tempfile::TempDir, OptimizeState, Schedule) {
+        let t = TempRepo::new();
+        t.write(
+            "queues/sales.yaml",
+            &crate::run::git::tests::queue_yaml("Sales", 180),
+        );
+        t.commit("sales");
+        let state_dir = tempfile::tempdir().unwrap();
+        let state = OptimizeState {
+            git: GitSource::open(t.dir.path(), None).unwrap(),
+            token: None,
+            branch: Some(OptimizeBranch::new("opt", "O <o@example.com>", "main").unwrap()),
+            recorder: None,
+            body_limit: 1024,
+            sim: false,
+            lock: Arc::default(),
+        };
+        let schedule = Schedule::new(Duration::from_secs(60), window(), state_dir.path());
+        (t, state_dir, state, schedule)
+    }
+
+    /// Runs the schedule with `fence` for three periods; the metrics reads it made.
+    async fn three_periods(fence: Fence) -> (usize, bool) {
+        let (t, _state_dir, state, schedule) = setup();
+        let tenant = Traffic::default();
+        tenant.set(Some(sales(600.0)));
+        let status =
+            crate::run::status::SharedStatus::new(crate::run::status::Status::new("main", true));
+        let metrics = Arc::new(Metrics::new(Arc::new(tenant::ClientStats::default), status));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(
+            state,
+            tenant.clone(),
+            schedule,
+            metrics,
+            fence,
+            stopped,
+        ));
+        tokio::time::sleep(Duration::from_secs(200)).await;
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        let branch = t.repo.find_reference("refs/heads/opt").is_ok();
+        (tenant.reads(), branch)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_leader_election_a_standby_reads_no_traffic_and_proposes_nothing() {
+        // Elected, but the Lease was never ours: a standby.
+        let (reads, branch) = three_periods(Fence::elected(Duration::from_secs(10))).await;
+        assert_eq!((reads, branch), (0, false));
+        // Without election the same schedule reads the traffic and proposes.
+        let (reads, branch) = three_periods(Fence::open()).await;
+        assert!(reads >= 1, "{reads}");
+        assert!(branch);
     }
 }
