@@ -271,34 +271,18 @@ impl AuditRecord {
         };
         let written = o.written();
         Self {
-            audit_id: Uuid::now_v7(),
-            timestamp: String::new(),
-            action: AuditAction::of(o.action),
             queue_id: o.id.clone(),
             queue_name: Some(o.name.clone()),
             version_before: o.version_before,
             version_after: o.version_after(),
-            status,
             latency_ms: millis(o.latency),
-            commit_id: ctx.commit_id.clone(),
-            commit_author: ctx.commit_author.clone(),
-            trigger: ctx.trigger.clone(),
             changed_fields: o.fields.clone(),
             configuration_hash: written.map(configuration_hash),
             skill_requirements_valid: written.map(skill_requirements_valid),
             sla_configured: written.map(|q| q.service_level_target.is_some()),
             overflow_defined: written.map(|q| q.overflow.is_some()),
             error: o.reason(),
-            summary: None,
-            intended: None,
-            intent_id: None,
-            window: None,
-            reason: None,
-            proposal: None,
-            lease_holder: ctx.lease.as_ref().map(|l| l.holder.clone()),
-            lease_term: ctx.lease.as_ref().map(|l| l.term),
-            prev_hash: String::new(),
-            hash: String::new(),
+            ..Self::bare(ctx, AuditAction::of(o.action), status)
         }
     }
 
