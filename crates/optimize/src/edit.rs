@@ -101,6 +101,13 @@ pub fn edit_text(
                     }
                     Field::MaxWaitTime => inserts.push(format!("maxWaitTime: {}", ch.to)),
                     Field::MaxWaiters => inserts.push(format!("maxWaiters: {}", ch.to)),
+                    // Proposed only for a rule the file declares, so it has a location.
+                    Field::CgrEstimatedWaitTime(_) => {
+                        return Err(format!(
+                            "{} has no location in the file: change it by hand",
+                            ch.field
+                        ));
+                    }
                 },
             }
         }
@@ -150,6 +157,7 @@ fn scalar_loc(doc: &QueueDoc, field: Field) -> Option<Loc> {
         Field::MaxWaiters => spec.max_waiters.as_ref()?.loc,
         Field::ServiceLevelThreshold => slt?.threshold.loc,
         Field::ServiceLevelTime => slt?.time.loc,
+        Field::CgrEstimatedWaitTime(i) => crate::propose::cgr_rules(spec).get(i)?.value.value.loc,
     };
     loc.is_known().then_some(loc)
 }
@@ -172,6 +180,16 @@ fn set_field(doc: &mut QueueDoc, field: Field, to: i64) {
                 slt.value.threshold = Spanned::unlocated(to.into());
             } else {
                 slt.value.time = Spanned::unlocated(to.into());
+            }
+        }
+        Field::CgrEstimatedWaitTime(i) => {
+            let rule = spec
+                .genesys
+                .as_mut()
+                .and_then(|g| g.value.conditional_group_routing.as_mut())
+                .and_then(|c| c.value.rules.get_mut(i));
+            if let Some(rule) = rule {
+                rule.value.value = Spanned::unlocated(to.into());
             }
         }
     }

@@ -5,7 +5,10 @@
 //! - [`inputs`]: the figures from a tenant's closed intervals (busiest or mean) and staffing.
 //! - [`propose()`]: a policy per queue — [`seed`] (the original tool's formula, reproduced
 //!   exactly) or [`erlang`] C (the default) — then the bounds, each with a warning that names
-//!   the computed value, and the changes against what the file declares.
+//!   the computed value, and the changes against what the file declares. Fields the platform
+//!   does not hold ([`Options::predicted_only`]) go under `predicted`; on Genesys Cloud the
+//!   first `EstimatedWaitTime` rule of a queue's conditional group routing takes Erlang C's
+//!   `maxWaitTime` figure as a change ([`Field::CgrEstimatedWaitTime`]).
 //! - [`edit`]: the lossless edit of the Queue files (only changed scalars rewritten, missing
 //!   fields inserted with their siblings' indentation), checked by reading the files back.
 //! - [`render`]: the `text`, `json` and `diff` outputs.

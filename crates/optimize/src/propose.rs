@@ -1,12 +1,14 @@
 //! From a repository and metrics to a proposal per queue: the policy, the bounds (each with a
 //! warning that names the computed value) and the changes against what the YAML declares.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use model::{QueueDef, QueueSpec, Repository, ranges};
+use model::genesys::{CgrMetric, CgrRule};
+use model::{Decimal, QueueDef, QueueSpec, Repository, Spanned, ranges};
 use serde::{Deserialize, Serialize};
 
 use crate::OptimizeError;
@@ -86,34 +88,49 @@ pub enum Field {
     MaxWaiters,
     ServiceLevelThreshold,
     ServiceLevelTime,
+    /// The `value` (seconds) of the `EstimatedWaitTime` rule at this index (0-based) of
+    /// `spec.genesys.conditionalGroupRouting`: when this queue's estimated wait passes it,
+    /// more agents join (Genesys Cloud's overflow threshold).
+    CgrEstimatedWaitTime(usize),
 }
 
 impl Field {
-    pub fn as_str(self) -> &'static str {
+    /// The field's path in the queue's `spec` (`maxWaitTime`,
+    /// `genesys.conditionalGroupRouting.rules[0].value`).
+    pub fn name(self) -> Cow<'static, str> {
         match self {
-            Field::MaxWaitTime => "maxWaitTime",
-            Field::MaxWaiters => "maxWaiters",
-            Field::ServiceLevelThreshold => "serviceLevelTarget.threshold",
-            Field::ServiceLevelTime => "serviceLevelTarget.time",
+            Field::MaxWaitTime => "maxWaitTime".into(),
+            Field::MaxWaiters => "maxWaiters".into(),
+            Field::ServiceLevelThreshold => "serviceLevelTarget.threshold".into(),
+            Field::ServiceLevelTime => "serviceLevelTarget.time".into(),
+            Field::CgrEstimatedWaitTime(i) => {
+                format!("genesys.conditionalGroupRouting.rules[{i}].value").into()
+            }
         }
     }
 
     /// The value `spec` declares for this field.
-    pub fn current(self, spec: &QueueSpec) -> Option<i64> {
+    pub fn current(self, spec: &QueueSpec) -> Option<Decimal> {
         let slt = spec.service_level_target.as_ref().map(|s| &s.value);
         match self {
-            Field::MaxWaitTime => spec.max_wait_time.as_ref().map(|v| v.value),
-            Field::MaxWaiters => spec.max_waiters.as_ref().map(|v| v.value),
-            // A decimal target (Genesys Cloud) is not an integer field the seed policy edits.
-            Field::ServiceLevelThreshold => slt.and_then(|s| s.threshold.value.to_i64()),
-            Field::ServiceLevelTime => slt.and_then(|s| s.time.value.to_i64()),
+            Field::MaxWaitTime => spec.max_wait_time.as_ref().map(|v| v.value.into()),
+            Field::MaxWaiters => spec.max_waiters.as_ref().map(|v| v.value.into()),
+            Field::ServiceLevelThreshold => slt.map(|s| s.threshold.value),
+            Field::ServiceLevelTime => slt.map(|s| s.time.value),
+            Field::CgrEstimatedWaitTime(i) => Some(cgr_rules(spec).get(i)?.value.value.value),
         }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
     }
 }
 
 impl Serialize for Field {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+        s.serialize_str(&self.name())
     }
 }
 
@@ -121,8 +138,9 @@ impl Serialize for Field {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
     pub field: Field,
-    /// `null` when the file does not declare the field yet.
-    pub from: Option<i64>,
+    /// `null` when the file does not declare the field yet; a decimal where the file has
+    /// one (`87.5` on Genesys Cloud).
+    pub from: Option<Decimal>,
     pub to: i64,
     pub reason: String,
 }
@@ -294,14 +312,7 @@ fn propose_queue(
             }
         }
         Policy::ErlangC => {
-            p.predicted = erlang_policy(
-                m,
-                &q.doc.spec,
-                opts.tail,
-                license,
-                &mut proposed,
-                &mut p.warnings,
-            );
+            p.predicted = erlang_policy(m, q, opts.tail, license, &mut proposed, &mut p.warnings);
         }
     }
     for (field, to, reason) in proposed {
@@ -310,12 +321,14 @@ fn propose_queue(
             match field {
                 Field::MaxWaiters => predicted.max_waiters = Some(to),
                 Field::MaxWaitTime => predicted.max_wait_time = Some(to),
-                Field::ServiceLevelThreshold | Field::ServiceLevelTime => {}
+                Field::ServiceLevelThreshold
+                | Field::ServiceLevelTime
+                | Field::CgrEstimatedWaitTime(_) => {}
             }
             continue;
         }
         let from = field.current(&q.doc.spec);
-        if from != Some(to) {
+        if from != Some(Decimal::from(to)) {
             p.changes.push(Change {
                 field,
                 from,
@@ -353,7 +366,7 @@ fn bounded(
         hi = c;
         hi_what = what.to_string();
     }
-    let name = field.as_str();
+    let name = field.name();
     let shown = trim(computed);
     if computed < lo as f64 {
         warnings.push(format!(
@@ -451,7 +464,7 @@ fn seed_policy(
 
 fn erlang_policy(
     m: &QueueMetrics,
-    spec: &QueueSpec,
+    q: &QueueDef,
     tail: f64,
     license: i64,
     out: &mut Vec<(Field, i64, String)>,
@@ -463,6 +476,7 @@ fn erlang_policy(
         m.average_handle_time_seconds?,
         m.agents?,
     );
+    let spec = &q.doc.spec;
     let traffic = offered / interval * aht;
     let mut predicted = Prediction {
         traffic_erlangs: traffic,
@@ -541,5 +555,36 @@ fn erlang_policy(
             model.occupancy()
         ),
     ));
+    if let Some(rule) = estimated_wait_rule(spec, q.name()) {
+        // The overflow threshold of the original tool, unbounded like the rule's value.
+        out.push((
+            Field::CgrEstimatedWaitTime(rule),
+            t as i64,
+            format!(
+                "rule {}'s EstimatedWaitTime: P(wait > {t} s) ≤ {}% (C = {:.4})",
+                rule + 1,
+                trim(pct),
+                model.wait_probability
+            ),
+        ));
+    }
     Some(predicted)
+}
+
+/// The rules of `spec.genesys.conditionalGroupRouting` (none when it is not declared).
+pub(crate) fn cgr_rules(spec: &QueueSpec) -> &[Spanned<CgrRule>] {
+    spec.genesys
+        .as_ref()
+        .and_then(|g| g.value.conditional_group_routing.as_ref())
+        .map_or(&[], |c| &c.value.rules)
+}
+
+/// The index of the first `EstimatedWaitTime` rule of `spec.genesys.conditionalGroupRouting`
+/// that evaluates this queue (rule 1 always does; a later rule does when it names no other
+/// queue). A rule on another queue's wait is that queue's figure, not this one's.
+fn estimated_wait_rule(spec: &QueueSpec, name: &str) -> Option<usize> {
+    cgr_rules(spec).iter().position(|r| {
+        r.value.metric.value == CgrMetric::EstimatedWaitTime
+            && r.value.queue.as_ref().is_none_or(|q| q.value == name)
+    })
 }

@@ -141,7 +141,7 @@ fn queue_text(out: &mut String, q: &QueueProposal, colour: Colour) {
         let _ = writeln!(
             out,
             "    {}: {} → {}   {}",
-            c.field.as_str(),
+            c.field.name(),
             colour.paint("31", &from),
             colour.paint("32", &c.to.to_string()),
             colour.paint("2", &c.reason)

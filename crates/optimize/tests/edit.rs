@@ -23,7 +23,7 @@ fn parse(text: &str) -> Repository {
 fn change(field: Field, from: Option<i64>, to: i64) -> Change {
     Change {
         field,
-        from,
+        from: from.map(Into::into),
         to,
         reason: "test".into(),
     }
@@ -236,14 +236,14 @@ fn write_on_the_example_repository_keeps_every_comment_and_changes_only_the_prop
                 .changes
                 .iter()
                 .find(|c| c.field == f)
-                .map(|c| c.to)
+                .map(|c| c.to.into())
                 .or(f.current(&before.doc.spec));
             assert_eq!(
                 f.current(&q.doc.spec),
                 expected,
                 "{} {}",
                 q.name(),
-                f.as_str()
+                f.name()
             );
         }
         assert_eq!(q.doc.metadata, before.doc.metadata);
@@ -281,4 +281,29 @@ fn a_block_style_service_level_target_and_crlf_line_ends_are_kept() {
         out,
         "apiVersion: cxqueues/v1\r\nkind: Queue\r\nmetadata:\r\n  name: A\r\nspec:\r\n  serviceLevelTarget:\r\n    threshold: 70   # percent\r\n    time: 20\r\n  maxWaiters: 9\r\n"
     );
+}
+
+#[test]
+fn an_estimated_wait_rule_value_is_rewritten_in_place_and_nothing_else_moves() {
+    let text = "apiVersion: cxqueues/v1
+kind: Queue
+metadata: {name: Sales}
+spec:
+  genesys:
+    conditionalGroupRouting:
+      rules:
+        - {metric: ServiceLevel, operator: LessThan, value: 80, waitSeconds: 10, groups: [{name: G, type: GROUP}]}
+        - metric: EstimatedWaitTime   # the overflow threshold
+          operator: GreaterThan
+          value: 30.5   # seconds
+          waitSeconds: 20
+          groups: [{name: G, type: GROUP}]
+";
+    let ch = change(Field::CgrEstimatedWaitTime(1), None, 343);
+    let after = edit(text, "Sales", &[ch]).unwrap();
+    assert_eq!(after, text.replace("value: 30.5", "value: 343"));
+    // A rule the file does not declare has no place to be written.
+    let missing = change(Field::CgrEstimatedWaitTime(4), None, 343);
+    let err = edit(text, "Sales", &[missing]).unwrap_err();
+    assert!(err.contains("rules[4]"), "{err}");
 }

@@ -32,6 +32,11 @@ fn repo(license: u32) -> Repository {
     let tenant = format!(
         "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  limits: {{maxWaiters: {license}}}\n"
     );
+    parse_repo(tenant, QUEUES)
+}
+
+/// The repository of a tenant document and one Queue file, which must be valid.
+fn parse_repo(tenant: String, queues: &str) -> Repository {
     let repo = parse_files(
         Some(RepoFile {
             path: PathBuf::from("cxqueues.yaml"),
@@ -39,7 +44,7 @@ fn repo(license: u32) -> Repository {
         }),
         [RepoFile {
             path: PathBuf::from("queues/q.yaml"),
-            bytes: QUEUES.as_bytes().to_vec(),
+            bytes: queues.as_bytes().to_vec(),
         }],
         &LoadOptions::default(),
     );
@@ -481,4 +486,83 @@ fn a_csv_with_a_utf8_byte_order_mark_is_read() {
     assert_eq!(m.rows[0].metrics.agents, Some(12));
     let j = Metrics::parse("m.json", &format!("\u{feff}{TEXTBOOK}")).unwrap();
     assert_eq!(j.rows[0].metrics.agents, Some(12));
+}
+
+const GENESYS_TENANT: &str = "apiVersion: cxqueues/v1\nkind: Tenant\nspec:\n  platform: genesys-cloud\n  limits: {maxWaiters: 100}\n";
+
+fn genesys_repo(queues: &str) -> Repository {
+    parse_repo(GENESYS_TENANT.to_string(), queues)
+}
+
+fn on_genesys() -> Options {
+    Options {
+        predicted_only: vec![Field::MaxWaiters, Field::MaxWaitTime],
+        ..Options::default()
+    }
+}
+
+#[test]
+fn a_genesys_estimated_wait_rule_takes_the_erlang_c_max_wait_time_as_a_change() {
+    let queues = "apiVersion: cxqueues/v1
+kind: Queue
+metadata: {name: Sales}
+spec:
+  serviceLevelTarget: {threshold: 80, time: 20}
+  genesys:
+    conditionalGroupRouting:
+      rules:
+        - {metric: ServiceLevel, operator: LessThan, value: 80, waitSeconds: 10, groups: [{name: G, type: GROUP}]}
+        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 30.5, waitSeconds: 20, groups: [{name: G, type: GROUP}]}
+        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 90, waitSeconds: 40, groups: [{name: H, type: GROUP}]}
+";
+    let m = Metrics::parse_json("m.json", TEXTBOOK).unwrap().metrics;
+    let r = propose(&genesys_repo(queues), &m, &on_genesys()).unwrap();
+    let sales = &r.queues[0];
+    // maxWaitTime and maxWaiters stay predictions; the first EstimatedWaitTime rule (the
+    // second rule) takes the same 343 s as a change, from its declared 30.5.
+    assert_eq!(
+        sales.predicted.as_ref().unwrap().max_wait_time,
+        Some(343),
+        "{sales:?}"
+    );
+    assert_eq!(sales.changes.len(), 1, "{:?}", sales.changes);
+    let c = &sales.changes[0];
+    assert_eq!(c.field, Field::CgrEstimatedWaitTime(1));
+    assert_eq!(c.from, model::Decimal::parse("30.5"));
+    assert_eq!(c.to, 343);
+    assert!(c.reason.contains("P(wait > 343 s) ≤ 1%"), "{}", c.reason);
+    let v = render::json(&r);
+    assert_eq!(
+        v["queues"][0]["changes"][0]["field"],
+        "genesys.conditionalGroupRouting.rules[1].value"
+    );
+    assert_eq!(v["queues"][0]["changes"][0]["from"], 30.5);
+    assert_eq!(v["queues"][0]["changes"][0]["to"], 343);
+}
+
+#[test]
+fn an_estimated_wait_rule_already_at_the_figure_or_on_another_queue_is_not_changed() {
+    let m = Metrics::parse_json("m.json", TEXTBOOK).unwrap().metrics;
+    for rules in [
+        // Already at the figure.
+        "        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 343, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n",
+        // Only ServiceLevel rules.
+        "        - {metric: ServiceLevel, operator: LessThan, value: 80, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n",
+        // An EstimatedWaitTime rule that evaluates another queue's wait.
+        "        - {metric: ServiceLevel, operator: LessThan, value: 80, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n        - {queue: Other, metric: EstimatedWaitTime, operator: GreaterThan, value: 60, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n",
+    ] {
+        let queues = format!(
+            "apiVersion: cxqueues/v1\nkind: Queue\nmetadata: {{name: Sales}}\nspec:\n  serviceLevelTarget: {{threshold: 80, time: 20}}\n  genesys:\n    conditionalGroupRouting:\n      rules:\n{rules}---\napiVersion: cxqueues/v1\nkind: Queue\nmetadata: {{name: Other}}\nspec: {{}}\n"
+        );
+        let r = propose(&genesys_repo(&queues), &m, &on_genesys()).unwrap();
+        assert!(
+            r.queues[0].changes.is_empty(),
+            "{rules}: {:?}",
+            r.queues[0].changes
+        );
+        assert_eq!(
+            r.queues[0].predicted.as_ref().unwrap().max_wait_time,
+            Some(343)
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! `cxqueues run --git-url`: the real binary follows a bare repository over `file://` and
 //! over loopback HTTP (`git http-backend` behind a small CGI bridge that wants a token),
 //! including a force-push and a remote that goes away; GitHub's push hook makes it fetch at
-//! once, and only when signed. The tenant is the embedded simulator (`--sim`).
+//! once, and only when signed. The optimize branch (`--optimize-every`) is pushed back with the
+//! same credentials, and a remote branch someone else committed to is never overwritten. The
+//! tenant is the embedded simulator (`--sim`).
 
 mod common;
 #[path = "common/runner_proc.rs"]
@@ -210,6 +212,8 @@ async fn cgi(State(b): State<Backend>, req: Request) -> Response {
             .env("CONTENT_TYPE", &content_type)
             .env("CONTENT_LENGTH", body.len().to_string())
             .env("REMOTE_ADDR", "127.0.0.1")
+            // The bridge checked the token: a known user may push (receive-pack).
+            .env("REMOTE_USER", "x-access-token")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -496,4 +500,138 @@ async fn a_branch_the_remote_does_not_have_is_not_ready_and_names_the_remotes_br
     assert!(reason.contains("\"mian\" is not on"), "{body}");
     assert!(reason.contains("its branches: main"), "{body}");
     assert!(runner.log().contains("is not on"), "{}", runner.log());
+}
+
+// ---------- the optimize branch pushed back ----------
+
+/// The value of the counter sample that starts with `sample` (0 when absent).
+fn counter(metrics: &str, sample: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(sample))
+        .and_then(|l| l.split_whitespace().last())
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+/// Scheduled optimizations proposed, and pushes that went through and that failed.
+fn optimize_counts(metrics: &str) -> (f64, f64, f64) {
+    (
+        counter(metrics, "cxqueues_optimize_runs_total{result=\"proposed\"}"),
+        counter(metrics, "cxqueues_git_pushes_total{result=\"ok\"}"),
+        counter(metrics, "cxqueues_git_pushes_total{result=\"failed\"}"),
+    )
+}
+
+/// A runner following `url` that proposes every second onto `opt`.
+fn optimizing_runner(url: &str, env: &[(&str, &str)]) -> RunnerProc {
+    RunnerProc::start(
+        &[
+            "--sim",
+            "--git-url",
+            url,
+            "--poll",
+            "200ms",
+            "--optimize-every",
+            "1s",
+            "--optimize-branch",
+            "opt",
+        ],
+        env,
+    )
+}
+
+/// Waits until `/metrics` has counted `n` scheduled optimizations with `result`.
+async fn wait_optimized(runner: &RunnerProc, result: &str, n: f64) -> String {
+    let start = Instant::now();
+    let sample = format!("cxqueues_optimize_runs_total{{result=\"{result}\"}}");
+    loop {
+        let (_, metrics) = runner.get("/metrics").await;
+        if counter(&metrics, &sample) >= n {
+            return metrics;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "not {n} {result} optimizations:\n{metrics}\nlog:\n{}",
+            runner.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The commit `branch` points at in the bare repository, if it exists.
+fn remote_branch(up: &Upstream, branch: &str) -> Option<git2::Oid> {
+    let bare = git2::Repository::open_bare(up.bare()).unwrap();
+    bare.refname_to_id(&format!("refs/heads/{branch}")).ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_new_proposal_is_pushed_to_the_remote_over_http_with_the_fetch_token_once() {
+    let up = Upstream::new();
+    let c1 = up.commit_and_push(100, "one");
+    let base = serve_git(up.root.path().to_path_buf()).await;
+    let runner = optimizing_runner(
+        &format!("{base}/queues.git"),
+        &[("CXQUEUES_GIT_TOKEN", GIT_TOKEN)],
+    );
+    runner.wait_applied(&c1).await;
+    // A proposal, then the same one again: pushed once.
+    let metrics = wait_optimized(&runner, "unchanged", 1.0).await;
+    assert_eq!(optimize_counts(&metrics), (1.0, 1.0, 0.0), "{metrics}");
+    let bare = git2::Repository::open_bare(up.bare()).unwrap();
+    let opt = bare
+        .find_commit(remote_branch(&up, "opt").expect("opt was pushed"))
+        .unwrap();
+    assert_eq!(opt.parent_id(0).unwrap().to_string(), c1);
+    assert!(opt.message().unwrap().starts_with("optimize (erlang-c)"));
+    assert_eq!(remote_branch(&up, "main").unwrap().to_string(), c1);
+
+    // A new commit on main: a new proposal on it replaces the previous one on the remote.
+    let c2 = up.commit_and_push(200, "two");
+    runner.wait_applied(&c2).await;
+    let metrics = wait_optimized(&runner, "unchanged", 2.0).await;
+    assert_eq!(optimize_counts(&metrics), (2.0, 2.0, 0.0), "{metrics}");
+    let opt = bare
+        .find_commit(remote_branch(&up, "opt").unwrap())
+        .unwrap();
+    assert_eq!(opt.parent_id(0).unwrap().to_string(), c2);
+    assert!(
+        runner.log().contains("pushed the proposal"),
+        "{}",
+        runner.log()
+    );
+    let text = format!("{}{metrics}", runner.log());
+    assert!(!text.contains(GIT_TOKEN), "the token leaked:\n{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_optimize_branch_someone_committed_to_is_not_overwritten_and_the_push_is_not_retried()
+ {
+    let up = Upstream::new();
+    let c1 = up.commit_and_push(100, "one");
+    // Someone's own branch named like the optimize branch.
+    let bare_path = up.bare();
+    git(
+        up.work.path(),
+        &["push", "--quiet", bare_path.to_str().unwrap(), "main:opt"],
+    );
+    let runner = optimizing_runner(&up.file_url(), &[]);
+    runner.wait_applied(&c1).await;
+    // Proposed once (committed in the clone, not pushed), then unchanged tick after tick:
+    // one failed push, never tried again.
+    let metrics = wait_optimized(&runner, "unchanged", 2.0).await;
+    assert_eq!(optimize_counts(&metrics), (1.0, 0.0, 1.0), "{metrics}");
+    assert_eq!(remote_branch(&up, "opt").unwrap().to_string(), c1);
+    let log = runner.log();
+    assert!(
+        log.contains("not a proposal cxqueues made") && log.contains("was not pushed"),
+        "{log}"
+    );
+    // The audit record says the proposal did not reach the remote.
+    let audit = std::fs::read_to_string(runner.state.path().join("sim/audit.jsonl")).unwrap();
+    let proposal = audit
+        .lines()
+        .find(|l| l.contains("\"OPTIMIZE_PROPOSAL\""))
+        .expect("an audit record of the proposal");
+    let v: serde_json::Value = serde_json::from_str(proposal).unwrap();
+    assert_eq!(v["proposal"]["pushed"], false, "{v:#}");
 }

@@ -168,3 +168,85 @@ fn the_seed_policy_from_a_vendor_is_refused_naming_the_inputs_no_report_gives() 
         "{err}"
     );
 }
+
+/// Billing with conditional group routing: a ServiceLevel rule, then an EstimatedWaitTime
+/// rule (the one the proposal changes).
+const BILLING_CGR: &str = "  conditionalGroupRouting:
+      rules:
+        - {metric: ServiceLevel, operator: LessThan, value: 70, waitSeconds: 10,
+           groups: [{name: Billing overflow, type: GROUP}]}
+        - metric: EstimatedWaitTime   # when the wait passes this, the overflow group joins
+          operator: GreaterThan
+          value: 1
+          waitSeconds: 20
+          groups: [{name: Billing overflow, type: GROUP}]
+";
+
+fn run_code(args: &[&str]) -> (Option<i32>, Value, String) {
+    let o = run(args);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let v = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    (o.status.code(), v, stderr)
+}
+
+#[test]
+fn genesys_write_sets_the_estimated_wait_rule_to_the_erlang_c_figure_and_then_is_in_sync() {
+    let dir = copy_example("genesys-cloud");
+    let repo = dir.path().to_str().unwrap();
+    let billing = dir.path().join("queues/billing.yaml");
+    let before = std::fs::read_to_string(&billing).unwrap();
+    let with_cgr = before.replace("  genesys:\n", &format!("  genesys:\n  {BILLING_CGR}"));
+    assert_ne!(with_cgr, before);
+    std::fs::write(&billing, &with_cgr).unwrap();
+    // The textbook queue: 600 calls in 3 hours, 3-minute handle time, 12 agents.
+    let metrics = dir.path().join("metrics.json");
+    std::fs::write(
+        &metrics,
+        r#"{"queues": {"Billing": {"offered": 600, "intervalSeconds": 10800, "averageHandleTimeSeconds": 180, "agents": 12}}}"#,
+    )
+    .unwrap();
+    let args = [
+        "optimize",
+        "--repo",
+        repo,
+        "--metrics",
+        metrics.to_str().unwrap(),
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ];
+    let (code, proposal, err) = run_code(&args);
+    assert_eq!(code, Some(2), "{err}");
+    let q = &proposal["queues"][0];
+    assert_eq!(q["name"], "Billing");
+    assert_eq!(
+        q["changes"].as_array().unwrap().len(),
+        1,
+        "only the rule's value changes: {q}"
+    );
+    let c = &q["changes"][0];
+    assert_eq!(c["field"], "genesys.conditionalGroupRouting.rules[1].value");
+    assert_eq!(c["from"], 1);
+    // The smallest t with P(wait > t) ≤ 1 %: the maxWaitTime figure, which stays a
+    // prediction (Genesys holds it in the flow).
+    assert_eq!(c["to"], 343);
+    assert_eq!(q["predicted"]["maxWaitTime"], 343);
+
+    let mut write = args.to_vec();
+    write.push("--write");
+    let (code, _, err) = run_code(&write);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("Wrote 1 file."), "{err}");
+    let after = std::fs::read_to_string(&billing).unwrap();
+    // Only that scalar moved: the comments, the flow rule and the rest are the file's own.
+    assert_eq!(after, with_cgr.replace("value: 1\n", "value: 343\n"));
+    let validate = run(&["validate", "--repo", repo]);
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&validate.stderr)
+    );
+    let (code, again, err) = run_code(&args);
+    assert_eq!(code, Some(0), "proposed again after --write: {again} {err}");
+}

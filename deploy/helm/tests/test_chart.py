@@ -218,6 +218,18 @@ def the_ingress_exposes_only_the_github_hook(objects, _values):
         assert [(p["path"], p["pathType"]) for p in paths] == [("/v1/hooks/github", "Exact")]
 
 
+def scheduled_optimization_follows_the_optimize_values(objects, values):
+    args = container(objects)["args"]
+    opt = values.get("optimize", {})
+    if not opt.get("every"):
+        assert not [a for a in args if a.startswith("--optimize")], args
+        return
+    assert f"--optimize-every={opt['every']}" in args, args
+    assert f"--optimize-branch={opt.get('branch', 'cxqueues-optimize')}" in args, args
+    if opt.get("author"):
+        assert f"--optimize-author={opt['author']}" in args, args
+
+
 CHECKS = [
     every_object_is_valid_for_the_oldest_and_newest_kubernetes,
     the_service_monitor_matches_the_schema_we_keep,
@@ -230,6 +242,7 @@ CHECKS = [
     the_state_volume_follows_persistence,
     the_network_policy_is_ingress_only,
     the_ingress_exposes_only_the_github_hook,
+    scheduled_optimization_follows_the_optimize_values,
 ]
 
 
@@ -266,10 +279,21 @@ def a_root_security_context_fails_the_schema():
     )
 
 
+def an_optimize_author_without_an_email_fails_the_schema():
+    expect_schema_error(
+        {
+            "git": {"url": "https://github.com/example/queues.git"},
+            "optimize": {"every": "30m", "author": "just a name"},
+        },
+        "author",
+    )
+
+
 SCHEMA_CHECKS = [
     two_replicas_without_leader_election_fail_the_schema,
     a_missing_git_url_fails_the_schema,
     a_root_security_context_fails_the_schema,
+    an_optimize_author_without_an_email_fails_the_schema,
 ]
 
 

@@ -314,6 +314,10 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         body_limit: args.optimize_body_limit,
         sim: args.tenant.sim,
         lock: Arc::default(),
+        push: remote.as_ref().map(|r| crate::run::optimize::PushTo {
+            remote: r.clone(),
+            metrics: metrics.clone(),
+        }),
     };
     let fetch_now = remote
         .as_ref()

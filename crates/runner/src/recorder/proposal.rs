@@ -23,6 +23,8 @@ pub struct Proposal<'a> {
     /// The commit made on the optimize branch, when one was made.
     pub commit: Option<String>,
     pub branch: Option<String>,
+    /// With `run --git-url`: whether the commit reached the remote (`None`: no push was due).
+    pub pushed: Option<bool>,
     pub latency_ms: u64,
 }
 
@@ -79,7 +81,7 @@ impl Recorder {
             .iter()
             .flat_map(|q| {
                 q.changes.iter().map(move |c| FieldChange {
-                    path: format!("{}/{}", q.name, c.field.as_str()),
+                    path: format!("{}/{}", q.name, c.field.name()),
                     before: json!(c.from),
                     after: json!(c.to),
                 })
@@ -95,15 +97,21 @@ impl Recorder {
             latency_ms: p.latency_ms,
             commit_id: p.commit.clone().or_else(|| p.base_commit.clone()),
             changed_fields,
-            proposal: Some(json!({
-                "policy": p.report.policy,
-                "branch": p.branch,
-                "queues": p.report.queues.iter().map(|q| json!({
-                    "name": q.name,
-                    "inputs": q.inputs,
-                    "predicted": q.predicted,
-                })).collect::<Vec<_>>(),
-            })),
+            proposal: Some({
+                let mut v = json!({
+                    "policy": p.report.policy,
+                    "branch": p.branch,
+                    "queues": p.report.queues.iter().map(|q| json!({
+                        "name": q.name,
+                        "inputs": q.inputs,
+                        "predicted": q.predicted,
+                    })).collect::<Vec<_>>(),
+                });
+                if let Some(pushed) = p.pushed {
+                    v["pushed"] = json!(pushed);
+                }
+                v
+            }),
             ..AuditRecord::bare(&ctx, AuditAction::OptimizeProposal, status)
         };
         self.audit.append(record)?;
@@ -211,6 +219,7 @@ mod tests {
             base_commit: Some("b".repeat(40)),
             commit: Some("c".repeat(40)),
             branch: Some("optimize".into()),
+            pushed: Some(false),
             latency_ms: 3,
         };
         recorder.record_proposal(&repo, &p).unwrap();
@@ -220,6 +229,7 @@ mod tests {
         assert_eq!(last["action"], "OPTIMIZE_PROPOSAL");
         assert_eq!(last["status"], "committed");
         assert_eq!(last["commitId"], "c".repeat(40));
+        assert_eq!(last["proposal"]["pushed"], false);
         assert_eq!(last["changedFields"][0]["path"], "A/maxWaitTime");
         assert_eq!(last["changedFields"].as_array().unwrap().len(), 4);
         assert!(crate::recorder::audit::verify(&state.audit_path()).is_ok());
@@ -270,6 +280,7 @@ mod tests {
             base_commit: Some("b".repeat(40)),
             commit: None,
             branch: Some("optimize".into()),
+            pushed: None,
             latency_ms: 1,
         };
         recorder.record_proposal(&repo, &p).unwrap();

@@ -20,6 +20,7 @@
 //!   [`Metrics::with_outbox`] gave it.
 //! - with `--git-url`: `cxqueues_git_fetches_total{result}` and
 //!   `cxqueues_git_history_rewrites_total` (kept by the fetch loop),
+//!   `cxqueues_git_pushes_total{result}` (the optimize branch pushed, ok or failed),
 //!   `cxqueues_git_fetch_consecutive_failures` (from the status);
 //! - `cxqueues_leader`: 1 on the runner that writes to the tenant (the Lease holder, or the
 //!   only runner without `--leader-elect`), 0 on a standby.
@@ -103,6 +104,7 @@ pub(crate) struct Metrics {
     last_success: Arc<AtomicU64>,
     fetches: Family<FetchLabels, Counter>,
     rewrites: Counter,
+    pushes: Family<FetchLabels, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -183,6 +185,12 @@ impl Metrics {
             "Fetches whose new head does not descend from the old one (force-pushes followed)",
             rewrites.clone(),
         );
+        let pushes = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "cxqueues_git_pushes",
+            "Pushes of the optimize branch to the remote repository (--git-url), by result (ok, failed); a failed push is not retried",
+            pushes.clone(),
+        );
         registry.register_collector(Box::new(Scraped {
             stats,
             status,
@@ -210,6 +218,7 @@ impl Metrics {
             last_success,
             fetches,
             rewrites,
+            pushes,
         }
     }
 
@@ -250,6 +259,12 @@ impl Metrics {
     pub fn observe_fetch(&self, ok: bool) {
         let result = if ok { "ok" } else { "failed" };
         self.fetches.get_or_create(&FetchLabels { result }).inc();
+    }
+
+    /// Counts one push of the optimize branch.
+    pub fn observe_push(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.pushes.get_or_create(&FetchLabels { result }).inc();
     }
 
     /// Counts one rewritten history followed.

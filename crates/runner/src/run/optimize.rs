@@ -23,10 +23,12 @@ use git2::{FileMode, Oid, Signature};
 use model::{LoadOptions, RepoFile, Repository};
 use optimize::{FileEdit, MetricsDocument, Options, Report};
 use serde_json::{Value, json};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::git::{GitError, GitSource};
 use super::http::{TriggerToken, authorize, error as error_response};
+use super::metrics::Metrics;
+use super::remote::Remote;
 use crate::recorder::Recorder;
 use crate::recorder::proposal::Proposal;
 
@@ -123,6 +125,43 @@ pub(crate) struct OptimizeState {
     pub sim: bool,
     /// One proposal at a time: each rewrites the optimize branch.
     pub lock: Arc<Mutex<()>>,
+    /// With `--git-url`: the remote the optimize branch is pushed to, and the metrics that
+    /// count the pushes.
+    pub push: Option<PushTo>,
+}
+
+/// Where a committed proposal is pushed (`run --git-url`).
+#[derive(Clone, Debug)]
+pub(crate) struct PushTo {
+    pub remote: Arc<Remote>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl PushTo {
+    /// Pushes the optimize branch once, logs and counts the result. A failure is not retried:
+    /// the proposal stays committed in the clone, and the next different proposal is pushed.
+    fn push(&self, branch: &OptimizeBranch) -> Result<(), String> {
+        match self.remote.push_branch(&branch.name, &branch.author_email) {
+            Ok(replaced) => {
+                self.metrics.observe_push(true);
+                info!(
+                    url = %self.remote.shown(),
+                    branch = %branch.name,
+                    replaced = replaced.as_deref().unwrap_or("none"),
+                    "pushed the proposal"
+                );
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.observe_push(false);
+                warn!(
+                    error = %e,
+                    "the proposal is committed in the local clone but was not pushed; it is not tried again (the next different proposal is pushed)"
+                );
+                Err(e.to_string())
+            }
+        }
+    }
 }
 
 /// The `POST /v1/optimize` route, to merge into the runner's router.
@@ -270,6 +309,11 @@ pub(crate) fn propose_on_head(
         Some(b) if report.has_changes() => Some(commit_proposal(s, &head, &snap.repo, &report, b)?),
         _ => None,
     };
+    // Pushed before it is recorded, so that the record says whether the remote has it.
+    let pushed = match (&s.push, &s.branch, &commit) {
+        (Some(to), Some(b), Some(_)) => Some(to.push(b)),
+        _ => None,
+    };
     if let Some(r) = &s.recorder {
         let hooks = crate::recorder::webhooks_for(
             Repository {
@@ -283,6 +327,7 @@ pub(crate) fn propose_on_head(
             base_commit: Some(head.clone()),
             commit: commit.clone(),
             branch: s.branch.as_ref().map(|b| b.name.clone()),
+            pushed: pushed.as_ref().map(Result::is_ok),
             latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
         if let Err(e) = r.record_proposal(&hooks, &p) {
@@ -298,7 +343,18 @@ pub(crate) fn propose_on_head(
     let mut answer = optimize::render::json(&report);
     let committed = commit.is_some();
     answer["commit"] = match (&s.branch, commit) {
-        (Some(b), Some(id)) => json!({"branch": b.name, "id": id, "base": head}),
+        (Some(b), Some(id)) => {
+            let mut c = json!({"branch": b.name, "id": id, "base": head});
+            match &pushed {
+                Some(Ok(())) => c["pushed"] = json!(true),
+                Some(Err(why)) => {
+                    c["pushed"] = json!(false);
+                    c["pushError"] = json!(why);
+                }
+                None => {}
+            }
+            c
+        }
         _ => Value::Null,
     };
     Ok(Some(Proposed {
@@ -392,7 +448,7 @@ fn commit_message(report: &Report, edits: &[FileEdit]) -> String {
             m.push_str(&format!(
                 "- {}: {} {from} → {} ({})\n",
                 q.name,
-                c.field.as_str(),
+                c.field.name(),
                 c.to,
                 c.reason
             ));
@@ -431,6 +487,7 @@ mod tests {
             body_limit: limit,
             sim: false,
             lock: Arc::default(),
+            push: None,
         })
     }
 

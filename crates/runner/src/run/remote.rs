@@ -22,8 +22,8 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use git2::{
-    AutotagOption, CertificateCheckStatus, Cred, CredentialType, FetchOptions, RemoteCallbacks,
-    Repository,
+    AutotagOption, CertificateCheckStatus, Cred, CredentialType, FetchOptions, PushOptions,
+    RemoteCallbacks, Repository,
 };
 use serde::Serialize;
 use tenant::{Backoff, Secret};
@@ -61,6 +61,12 @@ pub enum RemoteError {
     },
     #[error("the clone in {}: {message}", dir.display())]
     Clone { dir: PathBuf, message: String },
+    #[error("pushing {branch} to {shown}: {message}")]
+    Push {
+        shown: String,
+        branch: String,
+        message: String,
+    },
 }
 
 /// How the remote is reached.
@@ -426,20 +432,9 @@ impl Remote {
         &self.branch
     }
 
-    /// Fetches the branch (blocking: run it off the async threads).
-    pub fn fetch(&self) -> Result<Fetched, RemoteError> {
-        let shown = self.url.shown.clone();
-        let fetch_err = |e: git2::Error| RemoteError::Fetch {
-            shown: shown.clone(),
-            message: e.message().trim_end_matches('.').to_string(),
-        };
-        let repo = Repository::open_bare(&self.dir).map_err(|e| RemoteError::Clone {
-            dir: self.dir.clone(),
-            message: e.message().to_string(),
-        })?;
-        let local = format!("refs/heads/{}", self.branch);
-        let before = repo.refname_to_id(&local).ok();
-        let mut remote = repo.remote_anonymous(&self.url.url).map_err(fetch_err)?;
+    /// The credentials (the environment's token or deploy key, offered once) and the host-key
+    /// check of every connection to the remote, fetch or push.
+    fn callbacks(&self) -> RemoteCallbacks<'_> {
         let mut callbacks = RemoteCallbacks::new();
         let mut tries = 0u32;
         let auth = &self.auth;
@@ -489,6 +484,24 @@ impl Remote {
                 ))),
             }
         });
+        callbacks
+    }
+
+    /// Fetches the branch (blocking: run it off the async threads).
+    pub fn fetch(&self) -> Result<Fetched, RemoteError> {
+        let shown = self.url.shown.clone();
+        let fetch_err = |e: git2::Error| RemoteError::Fetch {
+            shown: shown.clone(),
+            message: e.message().trim_end_matches('.').to_string(),
+        };
+        let repo = Repository::open_bare(&self.dir).map_err(|e| RemoteError::Clone {
+            dir: self.dir.clone(),
+            message: e.message().to_string(),
+        })?;
+        let local = format!("refs/heads/{}", self.branch);
+        let before = repo.refname_to_id(&local).ok();
+        let mut remote = repo.remote_anonymous(&self.url.url).map_err(fetch_err)?;
+        let callbacks = self.callbacks();
         let mut opts = FetchOptions::new();
         opts.remote_callbacks(callbacks)
             .download_tags(AutotagOption::None)
@@ -524,6 +537,91 @@ impl Remote {
             after: after.to_string(),
             rewritten,
         })
+    }
+}
+
+impl Remote {
+    /// Pushes the clone's `branch` (the optimize branch, which [`super::optimize`] resets onto
+    /// each proposal) to the remote's `branch`, with the credentials of the fetch. Blocking:
+    /// run it off the async threads. Tried once; the caller logs and counts a failure.
+    ///
+    /// The branch is cxqueues' own, and replaced by each proposal (a forced push), but only
+    /// while the remote's copy is absent or is itself a proposal: one commit on one parent,
+    /// authored and committed by `author_email`, its message starting `optimize (`. A branch
+    /// someone else committed to is never overwritten. Returns the remote's commit replaced.
+    pub fn push_branch(
+        &self,
+        branch: &str,
+        author_email: &str,
+    ) -> Result<Option<String>, RemoteError> {
+        let fail = |message: String| RemoteError::Push {
+            shown: self.url.shown.clone(),
+            branch: branch.to_string(),
+            message,
+        };
+        let git_fail = |e: git2::Error| fail(e.message().trim_end_matches('.').to_string());
+        let repo = Repository::open_bare(&self.dir).map_err(|e| RemoteError::Clone {
+            dir: self.dir.clone(),
+            message: e.message().to_string(),
+        })?;
+        let local = format!("refs/heads/{branch}");
+        let ours = repo.refname_to_id(&local).map_err(git_fail)?;
+        let mut remote = repo.remote_anonymous(&self.url.url).map_err(git_fail)?;
+        // What the remote holds now, fetched so that it can be read.
+        let seen = format!("refs/cxqueues/remote/{branch}");
+        let mut opts = FetchOptions::new();
+        opts.remote_callbacks(self.callbacks())
+            .download_tags(AutotagOption::None);
+        remote
+            .fetch(
+                &[format!("+{local}:{seen}").as_str()],
+                Some(&mut opts),
+                Some("cxqueues: the remote's optimize branch"),
+            )
+            .map_err(git_fail)?;
+        let theirs = remote
+            .list()
+            .map_err(git_fail)?
+            .iter()
+            .find(|h| h.name() == local)
+            .map(|h| h.oid());
+        if let Some(t) = theirs.filter(|t| *t != ours) {
+            let commit = repo.find_commit(t).map_err(git_fail)?;
+            let by = |sig: git2::Signature<'_>| sig.email().ok() == Some(author_email);
+            let a_proposal = commit.parent_count() == 1
+                && by(commit.author())
+                && by(commit.committer())
+                && commit.message().is_ok_and(|m| m.starts_with("optimize ("));
+            if !a_proposal {
+                return Err(fail(format!(
+                    "the remote's branch is at {}, which is not a proposal cxqueues made (someone committed to it): it is not overwritten; merge or close its pull request and delete the branch, or pick another --optimize-branch",
+                    &t.to_string()[..10]
+                )));
+            }
+        }
+        let rejected = std::cell::RefCell::new(None::<String>);
+        let mut callbacks = self.callbacks();
+        callbacks.push_update_reference(|name, status| {
+            if let Some(why) = status {
+                *rejected.borrow_mut() = Some(format!("the remote refused {name}: {why}"));
+            }
+            Ok(())
+        });
+        let mut push = PushOptions::new();
+        push.remote_callbacks(callbacks);
+        // Forced only over a proposal of ours: a branch made meanwhile is not overwritten.
+        let refspec = match theirs {
+            Some(_) => format!("+{local}:{local}"),
+            None => format!("{local}:{local}"),
+        };
+        remote
+            .push(&[refspec.as_str()], Some(&mut push))
+            .map_err(git_fail)?;
+        drop(push);
+        if let Some(why) = rejected.into_inner() {
+            return Err(fail(why));
+        }
+        Ok(theirs.filter(|t| *t != ours).map(|t| t.to_string()))
     }
 }
 

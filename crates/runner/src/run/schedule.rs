@@ -310,6 +310,7 @@ mod tests {
             body_limit: 1024,
             sim: false,
             lock: Arc::default(),
+            push: None,
         };
         let schedule = Schedule::new(Duration::from_secs(60), window(), state_dir.path());
         let tenant = Traffic::default();
@@ -366,6 +367,7 @@ mod tests {
             body_limit: 1024,
             sim: false,
             lock: Arc::default(),
+            push: None,
         };
         let schedule = Schedule::new(Duration::from_secs(60), window(), state_dir.path());
         (t, state_dir, state, schedule)

@@ -13,7 +13,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::hook;
 use super::lease::Fence;
@@ -27,6 +27,10 @@ pub const ROUTES: [&str; 3] = ["/v1/reconcile", "/v1/optimize", hook::PATH];
 
 /// The largest body forwarded (the hook's, the largest of the three routes).
 const BODY_LIMIT: usize = hook::BODY_LIMIT;
+
+/// The largest answer of the leader passed back: far above any proposal or trigger answer,
+/// and a bound on what a broken or impostor leader can make a standby hold.
+const ANSWER_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// What the forwarding layer needs.
 #[derive(Clone, Debug)]
@@ -138,8 +142,19 @@ pub async fn forward(State(f): State<Forwarder>, req: Request, next: Next) -> Re
         })
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    let Ok(bytes) = answer.bytes().await else {
-        return f.unavailable("the leader's answer was cut off");
+    let bytes = match tenant::http::read_capped(answer, ANSWER_LIMIT).await {
+        Ok(b) => b,
+        Err(tenant::http::BodyError::TooLarge { limit }) => {
+            warn!(leader = %endpoint, limit, "the leader's answer is too large to pass back");
+            return (
+                StatusCode::BAD_GATEWAY,
+                axum::Json(json!({"error": format!("the leader's answer is above the {limit}-byte limit; it was not passed back")})),
+            )
+                .into_response();
+        }
+        Err(tenant::http::BodyError::Transport(_)) => {
+            return f.unavailable("the leader's answer was cut off");
+        }
     };
     let mut r = Response::new(Body::from(bytes));
     *r.status_mut() = status;
@@ -157,6 +172,26 @@ mod tests {
     use axum::http::{HeaderMap, Request};
     use axum::routing::{get, post};
     use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn an_answer_of_the_leader_above_the_limit_is_a_502_not_held_whole() {
+        let app = Router::new().route(
+            "/v1/reconcile",
+            post(|| async { vec![b'x'; ANSWER_LIMIT as usize + 1] }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let (code, _, body) =
+            send(&standby(Some(format!("http://{addr}"))), post_reconcile()).await;
+        assert_eq!(code, StatusCode::BAD_GATEWAY, "{body}");
+        assert!(
+            body.contains(&format!("above the {ANSWER_LIMIT}-byte limit")),
+            "{body}"
+        );
+    }
 
     /// A leader that echoes who forwarded the request.
     async fn leader() -> String {

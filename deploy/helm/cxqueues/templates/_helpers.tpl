@@ -102,6 +102,15 @@ spec:
         - --leader-elect-renew-deadline={{ .Values.leaderElection.renewDeadlineSeconds }}s
         - --leader-elect-retry-period={{ .Values.leaderElection.retryPeriodSeconds }}s
         {{- end }}
+        {{- with .Values.optimize }}
+        {{- if .every }}
+        - --optimize-every={{ .every }}
+        - --optimize-branch={{ .branch }}
+        {{- if .author }}
+        - {{ printf "--optimize-author=%s" .author | quote }}
+        {{- end }}
+        {{- end }}
+        {{- end }}
         {{- range .Values.extraArgs }}
         - {{ . | quote }}
         {{- end }}
