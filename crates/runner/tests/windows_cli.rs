@@ -97,6 +97,24 @@ async fn plan_and_apply_list_a_change_a_deny_window_holds_and_apply_writes_none_
     let out = run(&sim, repo, &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(2), "held counts as pending changes");
 
+    // The PR comment of the saved plan lists the held change, and never says "in sync".
+    let saved = repo.join("plan.json");
+    let out = run(&sim, repo, &["plan", "--out", saved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let comment = common::cxqueues_bin()
+        .args(["comment", "--dry-run", "--plan"])
+        .arg(&saved)
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    let body = String::from_utf8_lossy(&comment.stdout);
+    assert!(
+        body.contains("1 queue is held back by a change window")
+            && body.contains("| Billing | maxWaitTime 300 → 240 | freeze | no end in sight |")
+            && !body.contains("matches the repository"),
+        "{body}"
+    );
+
     let out = run(&sim, repo, &["apply"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("held by window \"freeze\""));

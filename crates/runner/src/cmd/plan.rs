@@ -239,13 +239,8 @@ fn print_plan(
             "{}{gate_lines}",
             plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
         ),
-        PlanFormat::Markdown if gate_lines.is_empty() => {
-            plan_output::markdown(&plan_file(planned, origin))
-        }
-        PlanFormat::Markdown => format!(
-            "{}\n**Held back or not corrected**\n\n```\n{gate_lines}```\n",
-            plan_output::markdown(&plan_file(planned, origin))
-        ),
+        // The held changes and the drift are in the document, as `comment` shows them.
+        PlanFormat::Markdown => plan_output::markdown(&plan_file(planned, origin)),
         PlanFormat::Json => plan_output::json(&plan_file(planned, origin)),
     })?;
     Ok(())

@@ -570,22 +570,31 @@ pub(crate) fn markdown_limited(file: &PlanFile, limit: usize) -> String {
     }
     out.push_str("\n\n");
     let unmanaged = unmanaged_block(&file.unmanaged, limit / 10);
+    let gated = gated_block(file, limit / 5);
     if file.changes.is_empty() {
-        match file.origin.short_commit() {
-            Some(c) => {
+        match (file.held.len(), file.origin.short_commit()) {
+            (0, Some(c)) => {
                 let _ = writeln!(
                     out,
                     "No changes. The tenant matches the repository at commit `{}`.",
                     md_escape(c)
                 );
             }
-            None => out.push_str("No changes. The tenant matches the repository.\n"),
+            (0, None) => out.push_str("No changes. The tenant matches the repository.\n"),
+            (n, _) => {
+                let _ = writeln!(
+                    out,
+                    "No changes to apply now: {n} queue{} held back by a change window (below).",
+                    if n == 1 { " is" } else { "s are" }
+                );
+            }
         }
+        out.push_str(&gated);
         out.push_str(&unmanaged);
         return out;
     }
-    // Room for the closing note and the unmanaged queues.
-    let budget = limit.saturating_sub(400 + unmanaged.len());
+    // Room for the closing note, the held changes and drift, and the unmanaged queues.
+    let budget = limit.saturating_sub(400 + gated.len() + unmanaged.len());
     let table_budget = budget / 5 * 2;
     out.push_str("| | queue | changed fields | file |\n|---|---|---|---|\n");
     let mut in_table = 0;
@@ -636,7 +645,81 @@ pub(crate) fn markdown_limited(file: &PlanFile, limit: usize) -> String {
             file.deletes.verb(),
         );
     }
+    out.push_str(&gated);
     out.push_str(&unmanaged);
+    out
+}
+
+/// The changes a change window holds back and the drift not corrected, as two tables in at
+/// most `room` bytes (rows while they fit, then a count of the rest). Times are UTC.
+fn gated_block(file: &PlanFile, room: usize) -> String {
+    let drift: Vec<&DriftEntry> = file.drift.iter().filter(|d| !d.corrected).collect();
+    if file.held.is_empty() && drift.is_empty() {
+        return String::new();
+    }
+    // Each row, and whether it is a queue (not a heading).
+    let mut rows: Vec<(String, bool)> = Vec::new();
+    if !file.held.is_empty() {
+        rows.push((
+            "\n**Held back by a change window** (applied when it lifts: by `cxqueues run`, or the next `apply`)\n\n| queue | held | window | until (UTC) |\n|---|---|---|---|\n".to_string(),
+            false,
+        ));
+        for h in &file.held {
+            let what = match h.applies {
+                model::Applies::Changes => "",
+                model::Applies::Drift => "drift correction: ",
+            };
+            rows.push((
+                format!(
+                    "| {} | {what}{} | {} | {} |\n",
+                    md_escape(&h.queue),
+                    md_escape(&changed_fields(&h.fields)),
+                    md_escape(&h.window),
+                    h.until
+                        .as_deref()
+                        .map_or("no end in sight".to_string(), md_escape)
+                ),
+                true,
+            ));
+        }
+    }
+    if !drift.is_empty() {
+        rows.push((
+            "\n**Drift not corrected** (the tenant differs from the repository)\n\n| queue | tenant → repository | why | changed by |\n|---|---|---|---|\n".to_string(),
+            false,
+        ));
+        for d in drift {
+            let why = match d.mode {
+                model::DriftMode::Warn => "drift mode warn",
+                _ => "held by a change window",
+            };
+            rows.push((
+                format!(
+                    "| {} | {} | {why} | {} |\n",
+                    md_escape(&d.queue),
+                    md_escape(&changed_fields(&d.fields)),
+                    d.modified_by.as_deref().map_or(String::new(), md_escape)
+                ),
+                true,
+            ));
+        }
+    }
+    let mut out = String::new();
+    let mut left: usize = 0;
+    for (row, queue) in &rows {
+        if left > 0 || out.len() + row.len() + 60 > room {
+            left += usize::from(*queue);
+            continue;
+        }
+        out.push_str(row);
+    }
+    if left > 0 {
+        let _ = writeln!(
+            out,
+            "\n> {left} more held or drifted queue{} in the job log.",
+            if left == 1 { "" } else { "s" }
+        );
+    }
     out
 }
 
@@ -697,6 +780,86 @@ mod tests {
     use super::*;
     use reconcile::Desired;
     use serde_json::json;
+
+    fn gated_file(held: usize, drift: usize) -> PlanFile {
+        let mut file = PlanFile::from_plan(&Plan::default(), Origin::default());
+        file.held = (0..held)
+            .map(|i| HeldEntry {
+                queue: format!("Held {i}"),
+                fields: vec![FieldChange {
+                    path: "maxWaitTime".into(),
+                    before: json!(300),
+                    after: json!(240),
+                }],
+                window: "freeze".into(),
+                until: (i == 0).then(|| "2026-12-05T18:00:00Z".to_string()),
+                applies: model::Applies::Changes,
+            })
+            .collect();
+        file.drift = (0..drift)
+            .map(|i| DriftEntry {
+                queue: format!("Drifted {i}"),
+                mode: model::DriftMode::Warn,
+                fields: vec![FieldChange {
+                    path: "maxWaiters".into(),
+                    before: json!(12),
+                    after: json!(10),
+                }],
+                modified_by: Some("alice".into()),
+                modified_at: None,
+                corrected: false,
+            })
+            .collect();
+        file
+    }
+
+    #[test]
+    fn a_markdown_plan_whose_changes_are_all_held_says_so_and_lists_them_never_in_sync() {
+        let md = markdown(&gated_file(2, 1));
+        assert!(
+            md.contains("No changes to apply now: 2 queues are held back by a change window"),
+            "{md}"
+        );
+        assert!(!md.contains("matches the repository"), "{md}");
+        assert!(
+            md.contains("| Held 0 | maxWaitTime 300 → 240 | freeze | 2026-12-05T18:00:00Z |"),
+            "{md}"
+        );
+        assert!(md.contains("| Held 1 | maxWaitTime 300 → 240 | freeze | no end in sight |"));
+        assert!(
+            md.contains("| Drifted 0 | maxWaiters 12 → 10 | drift mode warn | alice |"),
+            "{md}"
+        );
+        // Without held changes or drift, the in-sync sentence stays.
+        let md = markdown(&gated_file(0, 0));
+        assert!(
+            md.contains("No changes. The tenant matches the repository."),
+            "{md}"
+        );
+        assert!(!md.contains("Held back"), "{md}");
+    }
+
+    #[test]
+    fn held_changes_beyond_the_room_are_counted_not_cut_mid_row() {
+        let file = gated_file(500, 500);
+        let md = markdown_limited(&file, 8_000);
+        assert!(md.len() <= 8_000, "{}", md.len());
+        assert!(md.contains("| Held 0 |"), "{md}");
+        let rows = md.matches("| Held ").count() + md.matches("| Drifted ").count();
+        assert!(
+            md.contains(&format!(
+                "> {} more held or drifted queues in the job log.",
+                1000 - rows
+            )),
+            "{md}"
+        );
+        for line in md
+            .lines()
+            .filter(|l| l.starts_with("| Held") || l.starts_with("| Drifted"))
+        {
+            assert!(line.ends_with(" |"), "a whole row: {line}");
+        }
+    }
 
     fn change(i: usize, action: Action) -> Change {
         Change {
