@@ -55,9 +55,52 @@ pub(crate) fn save_applied(
         queues: queues.clone(),
     };
     let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
-    let tmp: PathBuf = state_dir.join(format!("{APPLIED_FILE}.tmp"));
+    replace_file(state_dir, APPLIED_FILE, &text)
+}
+
+/// Writes `name` in `state_dir` whole: a temporary file, then renamed over the old one.
+fn replace_file(state_dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
+    let tmp: PathBuf = state_dir.join(format!("{name}.tmp"));
     std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, state_dir.join(APPLIED_FILE))
+    std::fs::rename(&tmp, state_dir.join(name))
+}
+
+/// The file of the state directory that holds the drift last reported per queue, so that a
+/// restart does not report the same drift again.
+pub(crate) const REPORTED_FILE: &str = "drift-reported.json";
+
+/// Per queue, the drift last reported: its fields and the tenant's values.
+pub(crate) type Reported = BTreeMap<String, Vec<(String, serde_json::Value)>>;
+
+/// `drift-reported.json`: `{"formatVersion": 1, "queues": {name: [[path, tenant value]…]}}`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportedFile {
+    format_version: u32,
+    queues: Reported,
+}
+
+/// The drift last reported (empty when none was kept, or the file cannot be read: then the
+/// current drift is reported once more).
+pub(crate) fn load_reported(state_dir: &Path) -> Reported {
+    let Ok(text) = std::fs::read_to_string(state_dir.join(REPORTED_FILE)) else {
+        return Reported::new();
+    };
+    match serde_json::from_str::<ReportedFile>(&text) {
+        Ok(f) if f.format_version == 1 => f.queues,
+        _ => Reported::new(),
+    }
+}
+
+/// Writes the drift reported (to a temporary file, then renamed over the old one).
+pub(crate) fn save_reported(state_dir: &Path, queues: &Reported) -> std::io::Result<()> {
+    std::fs::create_dir_all(state_dir)?;
+    let file = ReportedFile {
+        format_version: 1,
+        queues: queues.clone(),
+    };
+    let text = serde_json::to_string(&file).map_err(std::io::Error::other)?;
+    replace_file(state_dir, REPORTED_FILE, &text)
 }
 
 /// The record to keep after `report`: the gate's, except that a queue whose write did not

@@ -1,7 +1,8 @@
 //! The loop's side of change windows and drift modes: the last applied desired state it
 //! records (in memory, and in `<state-dir>/applied.json` when it keeps one), which drift is
-//! new (reported once, not at every resync), when a held change is due (the loop wakes at
-//! the window's end), and what `/status` and the metrics show of both.
+//! new (reported once, not at every resync nor after a restart: `drift-reported.json`), when
+//! a held change is due (the loop wakes at the window's end), and what `/status` and the
+//! metrics show of both.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 use super::status::{QueueState, QueueStatus, Status};
 use crate::output::windows;
+use crate::recorder::applied::Reported;
 
 /// A drift's identity: its fields and the tenant's values.
 type DriftKey = Vec<(String, Value)>;
@@ -23,7 +25,7 @@ type DriftKey = Vec<(String, Value)>;
 struct Inner {
     applied: Option<BTreeMap<String, Desired>>,
     /// The last drift reported per queue.
-    reported: BTreeMap<String, DriftKey>,
+    reported: Reported,
 }
 
 /// What the loop keeps between runs for the windows and drift.
@@ -39,12 +41,13 @@ impl LoopGate {
         let applied = state_dir
             .as_deref()
             .and_then(crate::recorder::applied::load_applied);
+        let reported = state_dir
+            .as_deref()
+            .map(crate::recorder::applied::load_reported)
+            .unwrap_or_default();
         Self {
             state_dir,
-            inner: Mutex::new(Inner {
-                applied,
-                reported: BTreeMap::new(),
-            }),
+            inner: Mutex::new(Inner { applied, reported }),
         }
     }
 
@@ -58,10 +61,11 @@ impl LoopGate {
     }
 
     /// The drift not reported before (a queue's drift is new when its fields or the tenant's
-    /// values differ from the last reported); forgets queues that no longer drift.
+    /// values differ from the last reported); forgets queues that no longer drift. What was
+    /// reported is kept in the state directory, so a restart reports only new drift.
     pub fn new_drift<'a>(&self, found: &'a [DriftFound]) -> Vec<&'a DriftFound> {
         let mut inner = self.inner();
-        let mut now: BTreeMap<String, DriftKey> = BTreeMap::new();
+        let mut now: Reported = BTreeMap::new();
         let mut out = Vec::new();
         for d in found {
             let key: DriftKey = d
@@ -73,6 +77,12 @@ impl LoopGate {
                 out.push(d);
             }
             now.insert(d.queue.clone(), key);
+        }
+        if now != inner.reported
+            && let Some(dir) = &self.state_dir
+            && let Err(e) = crate::recorder::applied::save_reported(dir, &now)
+        {
+            tracing::warn!(error = %e, dir = %dir.display(), "the drift reported could not be kept; a restart may report it again");
         }
         inner.reported = now;
         out
@@ -179,4 +189,56 @@ pub fn drift_counts(gated: &Gated) -> (i64, i64) {
     let open: Vec<&DriftFound> = gated.drift.iter().filter(|d| !d.corrected).collect();
     let fields = open.iter().map(|d| d.fields.len() as i64).sum();
     (open.len() as i64, fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reconcile::FieldChange;
+    use serde_json::json;
+
+    fn drift(queue: &str, tenant_value: u32) -> DriftFound {
+        DriftFound {
+            queue: queue.into(),
+            mode: model::DriftMode::Warn,
+            fields: vec![FieldChange {
+                path: "maxWaitTime".into(),
+                before: json!(tenant_value),
+                after: json!(240),
+            }],
+            modified_by: None,
+            modified_at: None,
+            corrected: false,
+        }
+    }
+
+    fn names(found: Vec<&DriftFound>) -> Vec<String> {
+        found.into_iter().map(|d| d.queue.clone()).collect()
+    }
+
+    #[test]
+    fn drift_is_reported_once_even_across_a_restart_and_again_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let found = [drift("Billing", 300), drift("Sales", 90)];
+        let gate = LoopGate::new(Some(dir.path().to_path_buf()));
+        assert_eq!(names(gate.new_drift(&found)), ["Billing", "Sales"]);
+        assert!(
+            gate.new_drift(&found).is_empty(),
+            "a resync reports nothing new"
+        );
+
+        // A restart on the same state directory: still nothing new.
+        let restarted = LoopGate::new(Some(dir.path().to_path_buf()));
+        assert!(restarted.new_drift(&found).is_empty());
+        // The tenant's value moves again: new drift, reported.
+        let moved = [drift("Billing", 360), drift("Sales", 90)];
+        assert_eq!(names(restarted.new_drift(&moved)), ["Billing"]);
+        // Sales is set back, then drifts the same way again: reported again.
+        let _ = restarted.new_drift(&moved[..1]);
+        assert_eq!(names(restarted.new_drift(&moved)), ["Sales"]);
+
+        // Without a state directory, a new gate knows nothing of what was reported.
+        let memory_only = LoopGate::new(None);
+        assert_eq!(names(memory_only.new_drift(&found)).len(), 2);
+    }
 }
