@@ -208,17 +208,50 @@ fn strip_userinfo(raw: &str) -> String {
     }
 }
 
-/// One line of a known-hosts file: the host patterns, the key type and the key.
+/// The host names of a known-hosts line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum HostNames {
+    /// In clear, lower case (`github.com`, `[git.example.com]:2222`).
+    Plain(Vec<String>),
+    /// Hashed (`|1|salt|hash`, `ssh-keyscan -H` or `HashKnownHosts yes`): the HMAC-SHA1 of the
+    /// name under the salt.
+    Hashed { salt: Vec<u8>, hash: Vec<u8> },
+}
+
+impl HostNames {
+    /// Reads `|1|base64(salt)|base64(hash)`; `None` for anything else.
+    fn hashed(field: &str) -> Option<Self> {
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let rest = field.strip_prefix("|1|")?;
+        let (salt, hash) = rest.split_once('|')?;
+        Some(Self::Hashed {
+            salt: b64.decode(salt).ok()?,
+            hash: b64.decode(hash).ok()?,
+        })
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        use hmac::Mac as _;
+        match self {
+            HostNames::Plain(hosts) => hosts.iter().any(|h| h == name),
+            HostNames::Hashed { salt, hash } => hmac::Hmac::<sha1::Sha1>::new_from_slice(salt)
+                .map(|mac| mac.chain_update(name.as_bytes()).verify_slice(hash).is_ok())
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// One line of a known-hosts file: the host names, the key type and the key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct KnownHost {
-    hosts: Vec<String>,
+    hosts: HostNames,
     key_type: String,
     key: Vec<u8>,
     revoked: bool,
 }
 
 /// The host keys the runner trusts (`CXQUEUES_GIT_KNOWN_HOSTS`, OpenSSH's format, as
-/// `ssh-keyscan` prints it). Hashed host names (`ssh-keyscan -H`) are not read.
+/// `ssh-keyscan` prints it, host names in clear or hashed).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KnownHosts {
     entries: Vec<KnownHost>,
@@ -249,11 +282,16 @@ impl KnownHosts {
             let Ok(key) = base64::engine::general_purpose::STANDARD.decode(key) else {
                 continue;
             };
-            if first.starts_with('|') {
-                continue;
-            }
+            let hosts = if first.starts_with('|') {
+                match HostNames::hashed(first) {
+                    Some(h) => h,
+                    None => continue,
+                }
+            } else {
+                HostNames::Plain(first.split(',').map(str::to_ascii_lowercase).collect())
+            };
             entries.push(KnownHost {
-                hosts: first.split(',').map(str::to_ascii_lowercase).collect(),
+                hosts,
                 key_type: key_type.to_string(),
                 key,
                 revoked,
@@ -282,7 +320,7 @@ impl KnownHosts {
             .iter()
             .filter(|e| !e.revoked)
             .filter(same_key)
-            .any(|e| e.hosts.contains(&name))
+            .any(|e| e.hosts.matches(&name))
     }
 }
 
@@ -345,7 +383,7 @@ impl GitAuth {
                 let known = KnownHosts::parse(&text);
                 if known.is_empty() {
                     return Err(cred(format!(
-                        "CXQUEUES_GIT_KNOWN_HOSTS {hosts}: no host key in it (hashed names from ssh-keyscan -H are not read)"
+                        "CXQUEUES_GIT_KNOWN_HOSTS {hosts}: no host key in it (write it with ssh-keyscan HOST > known_hosts)"
                     )));
                 }
                 Ok(Self {
@@ -817,6 +855,28 @@ mod tests {
             "revoked"
         );
         assert!(KnownHosts::parse("# nothing\n").is_empty());
+    }
+
+    #[test]
+    fn hashed_known_hosts_lines_as_ssh_keygen_writes_them_are_trusted_for_their_host_only() {
+        // `ssh-keygen -H` of `github.com …` and `[git.example.com]:2222 …` (OpenSSH 9).
+        let key = "AAAAC3NzaC1lZDI1NTE5AAAAIFXjC6BjwnaK2MG7Dux+NFbbZQMgjyUG65bdgo/gmuIT";
+        let text = format!(
+            "|1|J9EqkB6YAks0MELJpkeogPgRspM=|NU58j7NYJOcIRHUfaNc96KI/xIo= ssh-ed25519 {key}\n\
+             |1|w4flMFNk6KJ7k3nzlo1dJtMHm1s=|KSfVAtqbb/8vvVQY5ckrk1rlpl0= ssh-ed25519 {key}\n\
+             |1|not base64!|x ssh-ed25519 {key}\n"
+        );
+        let k = KnownHosts::parse(&text);
+        assert_eq!(k.entries.len(), 2, "the malformed line is skipped");
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .unwrap();
+        assert!(k.trusts("github.com", 22, "ssh-ed25519", &blob));
+        assert!(k.trusts("GitHub.com", 22, "ssh-ed25519", &blob));
+        assert!(k.trusts("git.example.com", 2222, "ssh-ed25519", &blob));
+        assert!(!k.trusts("git.example.com", 22, "ssh-ed25519", &blob));
+        assert!(!k.trusts("gitlab.com", 22, "ssh-ed25519", &blob));
+        assert!(!k.trusts("github.com", 22, "ssh-ed25519", b"another key"));
     }
 
     #[test]
