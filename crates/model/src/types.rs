@@ -271,9 +271,10 @@ pub struct ServiceLevelTargetDoc {
     /// Percentage of interactions, 0–100 (whole numbers; decimals on `genesys-cloud`).
     #[schemars(range(min = 0, max = 100))]
     pub threshold: Spanned<crate::Decimal>,
-    /// Seconds, at least 1 (whole numbers up to 300; milliseconds and no upper bound on
-    /// `genesys-cloud`).
-    #[schemars(range(min = 1))]
+    /// Seconds: whole numbers 1–300 on the routing API, 0 and up on `nice-cxone`, at least 1
+    /// with milliseconds and no upper bound on `genesys-cloud` (`cxqueues validate` applies the
+    /// platform's range).
+    #[schemars(range(min = 0))]
     pub time: Spanned<crate::Decimal>,
 }
 
