@@ -32,6 +32,10 @@ pub struct TenantArgs {
     pub sim_reset: bool,
 }
 
+/// The default of `--state-dir`, and the variable that overrides it: one for every command.
+pub const DEFAULT_STATE_DIR: &str = ".cxqueues";
+pub const STATE_DIR_ENV: &str = "CXQUEUES_STATE_DIR";
+
 /// `--state-dir` alone, for the commands that keep no audit log (`plan`, `import`, `optimize`,
 /// `webhooks`): the simulated tenant (`<DIR>/sim/`) and the webhook outbox live there.
 #[derive(clap::Args, Debug, Clone)]
@@ -41,8 +45,8 @@ pub struct StateDirArg {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
+        default_value = DEFAULT_STATE_DIR,
+        env = STATE_DIR_ENV
     )]
     pub state_dir: PathBuf,
 }
@@ -54,8 +58,8 @@ pub struct StateArgs {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = ".cxqueues",
-        env = "CXQUEUES_STATE_DIR"
+        default_value = DEFAULT_STATE_DIR,
+        env = STATE_DIR_ENV
     )]
     pub state_dir: PathBuf,
     /// The audit log (default: <state-dir>/audit.jsonl).
@@ -66,7 +70,7 @@ pub struct StateArgs {
 impl Default for StateArgs {
     fn default() -> Self {
         Self {
-            state_dir: PathBuf::from(".cxqueues"),
+            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             audit_log: None,
         }
     }
