@@ -599,6 +599,13 @@ async fn each_new_proposal_is_pushed_to_the_remote_over_http_with_the_fetch_toke
         "{}",
         runner.log()
     );
+    let st = runner.status().await;
+    assert_eq!(st["remote"]["lastPush"]["pushed"], true, "{st:#}");
+    assert_eq!(st["remote"]["lastPush"]["branch"], "opt");
+    assert_eq!(
+        st["remote"]["lastPush"]["commit"],
+        opt.id().to_string().as_str()
+    );
     let text = format!("{}{metrics}", runner.log());
     assert!(!text.contains(GIT_TOKEN), "the token leaked:\n{text}");
 }
@@ -625,6 +632,15 @@ async fn a_remote_optimize_branch_someone_committed_to_is_not_overwritten_and_th
     assert!(
         log.contains("not a proposal cxqueues made") && log.contains("was not pushed"),
         "{log}"
+    );
+    let st = runner.status().await;
+    let push = &st["remote"]["lastPush"];
+    assert_eq!(push["pushed"], false, "{st:#}");
+    assert!(
+        push["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not a proposal cxqueues made")),
+        "{st:#}"
     );
     // The audit record says the proposal did not reach the remote.
     let audit = std::fs::read_to_string(runner.state.path().join("sim/audit.jsonl")).unwrap();

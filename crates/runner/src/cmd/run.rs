@@ -317,6 +317,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<Outcome, CliError> {
         push: remote.as_ref().map(|r| crate::run::optimize::PushTo {
             remote: r.clone(),
             metrics: metrics.clone(),
+            status: status.clone(),
         }),
     };
     let fetch_now = remote

@@ -29,6 +29,7 @@ use super::git::{GitError, GitSource};
 use super::http::{TriggerToken, authorize, error as error_response};
 use super::metrics::Metrics;
 use super::remote::Remote;
+use super::status::{PushStatus, SharedStatus};
 use crate::recorder::Recorder;
 use crate::recorder::proposal::Proposal;
 
@@ -135,12 +136,28 @@ pub(crate) struct OptimizeState {
 pub(crate) struct PushTo {
     pub remote: Arc<Remote>,
     pub metrics: Arc<Metrics>,
+    /// Shows the last push under `remote.lastPush`.
+    pub status: SharedStatus,
 }
 
 impl PushTo {
-    /// Pushes the optimize branch once, logs and counts the result. A failure is not retried:
-    /// the proposal stays committed in the clone, and the next different proposal is pushed.
-    fn push(&self, branch: &OptimizeBranch) -> Result<(), String> {
+    /// Pushes the optimize branch (at `commit`) once, logs, counts and shows the result. A
+    /// failure is not retried: the proposal stays committed in the clone, and the next
+    /// different proposal is pushed.
+    fn push(&self, branch: &OptimizeBranch, commit: &str) -> Result<(), String> {
+        let result = self.try_push(branch);
+        let mut st = self.status.write();
+        st.remote.get_or_insert_with(Default::default).last_push = Some(PushStatus {
+            branch: branch.name.clone(),
+            commit: commit.to_string(),
+            at: super::rfc3339(std::time::SystemTime::now()),
+            pushed: result.is_ok(),
+            error: result.as_ref().err().cloned(),
+        });
+        result
+    }
+
+    fn try_push(&self, branch: &OptimizeBranch) -> Result<(), String> {
         match self.remote.push_branch(&branch.name, &branch.author_email) {
             Ok(replaced) => {
                 self.metrics.observe_push(true);
@@ -311,7 +328,7 @@ pub(crate) fn propose_on_head(
     };
     // Pushed before it is recorded, so that the record says whether the remote has it.
     let pushed = match (&s.push, &s.branch, &commit) {
-        (Some(to), Some(b), Some(_)) => Some(to.push(b)),
+        (Some(to), Some(b), Some(id)) => Some(to.push(b, id)),
         _ => None,
     };
     if let Some(r) = &s.recorder {

@@ -220,6 +220,22 @@ pub struct RemoteStatus {
     pub next_fetch: Option<String>,
     /// Force-pushes followed since the start.
     pub rewrites: u64,
+    /// The last push of the optimize branch (`--optimize-branch`), when one was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_push: Option<PushStatus>,
+}
+
+/// One push of the optimize branch, as `/status` shows it under `remote.lastPush`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushStatus {
+    pub branch: String,
+    pub commit: String,
+    pub at: String,
+    pub pushed: bool,
+    /// Why it was not pushed (not retried: the next different proposal is pushed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Which part this runner plays.
