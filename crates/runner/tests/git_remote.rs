@@ -11,6 +11,7 @@ mod runner_proc;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -159,11 +160,15 @@ async fn a_bare_repository_is_followed_over_file_urls_through_a_force_push_and_a
 
 const GIT_TOKEN: &str = "tok-s3cret-4242";
 
+/// Run once, just before the bridge answers the next push's ref advertisement.
+type BeforePush = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+
 #[derive(Clone)]
 struct Backend {
     root: PathBuf,
     /// `Authorization` the bridge wants (Basic x-access-token:<token>).
     want: String,
+    before_push: BeforePush,
 }
 
 /// A CGI bridge to `git http-backend`: every request under `/` is served from `root`, after
@@ -185,6 +190,12 @@ async fn cgi(State(b): State<Backend>, req: Request) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
+    if query == "service=git-receive-pack" {
+        let armed = b.before_push.lock().unwrap().take();
+        if let Some(f) = armed {
+            f();
+        }
+    }
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -261,14 +272,20 @@ async fn cgi(State(b): State<Backend>, req: Request) -> Response {
 }
 
 async fn serve_git(root: PathBuf) -> String {
+    serve_git_with(root, BeforePush::default()).await
+}
+
+async fn serve_git_with(root: PathBuf, before_push: BeforePush) -> String {
     use base64::Engine as _;
     let want = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{GIT_TOKEN}"))
     );
-    let app = Router::new()
-        .fallback(cgi)
-        .with_state(Backend { root, want });
+    let app = Router::new().fallback(cgi).with_state(Backend {
+        root,
+        want,
+        before_push,
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -650,4 +667,85 @@ async fn a_remote_optimize_branch_someone_committed_to_is_not_overwritten_and_th
         .expect("an audit record of the proposal");
     let v: serde_json::Value = serde_json::from_str(proposal).unwrap();
     assert_eq!(v["proposal"]["pushed"], false, "{v:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_pushed_to_the_optimize_branch_while_a_proposal_is_pushed_is_not_overwritten() {
+    let up = Upstream::new();
+    let c1 = up.commit_and_push(100, "one");
+    let before_push = BeforePush::default();
+    let base = serve_git_with(up.root.path().to_path_buf(), before_push.clone()).await;
+    let runner = optimizing_runner(
+        &format!("{base}/queues.git"),
+        &[("CXQUEUES_GIT_TOKEN", GIT_TOKEN)],
+    );
+    runner.wait_applied(&c1).await;
+    let metrics = wait_optimized(&runner, "unchanged", 1.0).await;
+    assert_eq!(optimize_counts(&metrics), (1.0, 1.0, 0.0), "{metrics}");
+    let first = remote_branch(&up, "opt").expect("the first proposal was pushed");
+
+    // Someone moves the remote's branch just as the next proposal is pushed: after it was
+    // read, before the push's ref advertisement.
+    let bare = up.bare();
+    let human = c1.clone();
+    *before_push.lock().unwrap() = Some(Box::new(move || {
+        git(&bare, &["update-ref", "refs/heads/opt", &human]);
+    }));
+    let c2 = up.commit_and_push(200, "two");
+    runner.wait_applied(&c2).await;
+    let metrics = wait_optimized(&runner, "unchanged", 2.0).await;
+    assert_eq!(optimize_counts(&metrics), (2.0, 1.0, 1.0), "{metrics}");
+    assert!(
+        before_push.lock().unwrap().is_none(),
+        "the push reached the server"
+    );
+    let now = remote_branch(&up, "opt").unwrap();
+    assert_ne!(now, first);
+    assert_eq!(now.to_string(), c1, "the commit pushed meanwhile is kept");
+    assert!(runner.log().contains("moved to"), "{}", runner.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_made_on_another_followed_branch_is_not_replaced() {
+    let up = Upstream::new();
+    let c1 = up.commit_and_push(100, "one");
+    // A proposal by the same author, but on `staging` (another release of the same repo).
+    let work = up.work.path();
+    git(work, &["checkout", "--quiet", "-b", "opt"]);
+    up.work
+        .write("queues/alpha.yaml", &queue_yaml("Alpha", 123));
+    let out = Command::new("git")
+        .current_dir(work)
+        .args(["commit", "--quiet", "-am"])
+        .arg("optimize (erlang-c): 1 queue in 1 file\n\nCxqueues-Followed-Branch: staging\n")
+        .env("GIT_AUTHOR_NAME", "cxqueues optimize")
+        .env("GIT_AUTHOR_EMAIL", "cxqueues@localhost")
+        .env("GIT_COMMITTER_NAME", "cxqueues optimize")
+        .env("GIT_COMMITTER_EMAIL", "cxqueues@localhost")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(
+        work,
+        &["push", "--quiet", up.bare().to_str().unwrap(), "opt:opt"],
+    );
+    let theirs = remote_branch(&up, "opt").unwrap();
+    git(work, &["checkout", "--quiet", "main"]);
+
+    let runner = optimizing_runner(&up.file_url(), &[]);
+    runner.wait_applied(&c1).await;
+    let metrics = wait_optimized(&runner, "unchanged", 1.0).await;
+    assert_eq!(optimize_counts(&metrics), (1.0, 0.0, 1.0), "{metrics}");
+    assert_eq!(remote_branch(&up, "opt"), Some(theirs));
+    assert!(
+        runner
+            .log()
+            .contains("not a proposal cxqueues made on main"),
+        "{}",
+        runner.log()
+    );
 }

@@ -158,7 +158,13 @@ impl PushTo {
     }
 
     fn try_push(&self, branch: &OptimizeBranch) -> Result<(), String> {
-        match self.remote.push_branch(&branch.name, &branch.author_email) {
+        let pushed = super::remote::push_within(
+            &self.remote,
+            &branch.name,
+            &branch.author_email,
+            super::remote::PUSH_TIMEOUT,
+        );
+        match pushed {
             Ok(replaced) => {
                 self.metrics.observe_push(true);
                 info!(
@@ -428,7 +434,7 @@ fn commit_proposal(
     }
     let new_tree = git.find_tree(update.create_updated(&git, &tree)?)?;
     let author = Signature::now(&branch.author_name, &branch.author_email)?;
-    let message = commit_message(report, &edits);
+    let message = commit_message(report, &edits, s.git.branch());
     let id = git.commit(None, &author, &author, &message, &new_tree, &[&parent])?;
     git.reference(
         &format!("refs/heads/{}", branch.name),
@@ -442,8 +448,12 @@ fn commit_proposal(
     Ok(id.to_string())
 }
 
-/// `optimize (erlang-c): 3 queues` and one line per change.
-fn commit_message(report: &Report, edits: &[FileEdit]) -> String {
+/// The trailer that names the branch a proposal was made on: a remote optimize branch is
+/// replaced only by proposals on the same followed branch ([`Remote::push_branch`]).
+pub(crate) const FOLLOWED_TRAILER: &str = "Cxqueues-Followed-Branch";
+
+/// `optimize (erlang-c): 3 queues`, one line per change, and the [`FOLLOWED_TRAILER`].
+fn commit_message(report: &Report, edits: &[FileEdit], followed: &str) -> String {
     let changed: Vec<_> = report
         .queues
         .iter()
@@ -471,6 +481,7 @@ fn commit_message(report: &Report, edits: &[FileEdit]) -> String {
             ));
         }
     }
+    m.push_str(&format!("\n{FOLLOWED_TRAILER}: {followed}\n"));
     m
 }
 

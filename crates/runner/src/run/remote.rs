@@ -584,9 +584,12 @@ impl Remote {
     /// run it off the async threads. Tried once; the caller logs and counts a failure.
     ///
     /// The branch is cxqueues' own, and replaced by each proposal (a forced push), but only
-    /// while the remote's copy is absent or is itself a proposal: one commit on one parent,
-    /// authored and committed by `author_email`, its message starting `optimize (`. A branch
-    /// someone else committed to is never overwritten. Returns the remote's commit replaced.
+    /// while the remote's copy is absent or is itself a proposal on the followed branch: one
+    /// commit on one parent, authored and committed by `author_email`, its message starting
+    /// `optimize (` and naming the followed branch in its trailer. A branch someone else
+    /// committed to is never overwritten, even when they push while this push is under way:
+    /// the push goes ahead only if the remote still holds what was checked (a lease, which
+    /// the server checks again as it updates the branch). Returns the remote's commit replaced.
     pub fn push_branch(
         &self,
         branch: &str,
@@ -605,14 +608,14 @@ impl Remote {
         let local = format!("refs/heads/{branch}");
         let ours = repo.refname_to_id(&local).map_err(git_fail)?;
         let mut remote = repo.remote_anonymous(&self.url.url).map_err(git_fail)?;
-        // What the remote holds now, fetched so that it can be read.
-        let seen = format!("refs/cxqueues/remote/{branch}");
+        // What the remote holds now, fetched (into no ref of the clone) so that it can be read.
         let mut opts = FetchOptions::new();
         opts.remote_callbacks(self.callbacks())
-            .download_tags(AutotagOption::None);
+            .download_tags(AutotagOption::None)
+            .update_fetchhead(false);
         remote
             .fetch(
-                &[format!("+{local}:{seen}").as_str()],
+                &[local.as_str()],
                 Some(&mut opts),
                 Some("cxqueues: the remote's optimize branch"),
             )
@@ -626,19 +629,34 @@ impl Remote {
         if let Some(t) = theirs.filter(|t| *t != ours) {
             let commit = repo.find_commit(t).map_err(git_fail)?;
             let by = |sig: git2::Signature<'_>| sig.email().ok() == Some(author_email);
+            let trailer = format!("\n{}: {}", super::optimize::FOLLOWED_TRAILER, self.branch);
             let a_proposal = commit.parent_count() == 1
                 && by(commit.author())
                 && by(commit.committer())
-                && commit.message().is_ok_and(|m| m.starts_with("optimize ("));
+                && commit.message().is_ok_and(|m| {
+                    m.starts_with("optimize (") && m.lines().any(|l| l == &trailer[1..])
+                });
             if !a_proposal {
                 return Err(fail(format!(
-                    "the remote's branch is at {}, which is not a proposal cxqueues made (someone committed to it): it is not overwritten; merge or close its pull request and delete the branch, or pick another --optimize-branch",
-                    &t.to_string()[..10]
+                    "the remote's branch is at {}, which is not a proposal cxqueues made on {} (someone committed to it, or it holds another branch's proposals): it is not overwritten; merge or close its pull request and delete the branch, or pick another --optimize-branch",
+                    &t.to_string()[..10],
+                    self.branch
                 )));
             }
         }
         let rejected = std::cell::RefCell::new(None::<String>);
         let mut callbacks = self.callbacks();
+        // The lease: the remote must still hold what was checked above.
+        let expected = theirs.unwrap_or(git2::Oid::ZERO_SHA1);
+        callbacks.push_negotiation(
+            |updates| match updates.iter().find(|u| u.src() != expected) {
+                Some(u) => Err(git2::Error::from_str(&format!(
+                    "the remote's branch moved to {} while pushing: it is not overwritten",
+                    &u.src().to_string()[..10]
+                ))),
+                None => Ok(()),
+            },
+        );
         callbacks.push_update_reference(|name, status| {
             if let Some(why) = status {
                 *rejected.borrow_mut() = Some(format!("the remote refused {name}: {why}"));
@@ -661,6 +679,36 @@ impl Remote {
         }
         Ok(theirs.filter(|t| *t != ours).map(|t| t.to_string()))
     }
+}
+
+/// How long a push of the optimize branch may take before it is given up.
+pub const PUSH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// [`Remote::push_branch`] on a thread of its own, waited for at most `timeout`: libgit2 sets
+/// no network timeout, so a server that stops answering would otherwise hold the proposal
+/// lock (and every later proposal) for as long as the connection lives. A push given up
+/// finishes or fails on its own thread, unobserved.
+pub fn push_within(
+    remote: &Arc<Remote>,
+    branch: &str,
+    author_email: &str,
+    timeout: Duration,
+) -> Result<Option<String>, RemoteError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (r, b, e) = (remote.clone(), branch.to_string(), author_email.to_string());
+    std::thread::spawn(move || {
+        let _ = tx.send(r.push_branch(&b, &e));
+    });
+    rx.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(RemoteError::Push {
+            shown: remote.shown().to_string(),
+            branch: branch.to_string(),
+            message: format!(
+                "no answer within {}: given up",
+                humantime::format_duration(timeout)
+            ),
+        })
+    })
 }
 
 /// The backoff between failed fetches: `poll`, doubled each failure, at most 5 minutes (or
@@ -886,6 +934,40 @@ mod tests {
             ..GitAuth::default()
         };
         assert!(!format!("{auth:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_push_to_a_server_that_never_answers_is_given_up_after_the_timeout() {
+        // A server that accepts the connection and never says a word.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = RemoteUrl::parse(&format!(
+            "http://{}/queues.git",
+            silent.local_addr().unwrap()
+        ))
+        .unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let remote = Arc::new(Remote::open(url, GitAuth::default(), "main", state.path()).unwrap());
+        // A proposal on `opt` in the clone.
+        let repo = Repository::open_bare(remote.dir()).unwrap();
+        let tree = repo
+            .find_tree(repo.treebuilder(None).unwrap().write().unwrap())
+            .unwrap();
+        let sig = git2::Signature::now("cxqueues optimize", "cxqueues@localhost").unwrap();
+        let id = repo
+            .commit(None, &sig, &sig, "optimize (erlang-c)", &tree, &[])
+            .unwrap();
+        repo.reference("refs/heads/opt", id, true, "test").unwrap();
+
+        let err = push_within(
+            &remote,
+            "opt",
+            "cxqueues@localhost",
+            Duration::from_millis(300),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("no answer within 300ms: given up"), "{err}");
+        drop(silent);
     }
 
     #[test]
