@@ -78,13 +78,18 @@ impl Upstream {
 }
 
 fn git(dir: &Path, args: &[&str]) {
+    git_as(("Grace Hopper", "grace@example.com"), dir, args);
+}
+
+/// `git ARGS` in `dir`, authored and committed by `(name, email)`.
+fn git_as((name, email): (&str, &str), dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(dir)
         .args(args)
-        .env("GIT_AUTHOR_NAME", "Grace Hopper")
-        .env("GIT_AUTHOR_EMAIL", "grace@example.com")
-        .env("GIT_COMMITTER_NAME", "Grace Hopper")
-        .env("GIT_COMMITTER_EMAIL", "grace@example.com")
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_COMMITTER_NAME", name)
+        .env("GIT_COMMITTER_EMAIL", email)
         .output()
         .expect("git runs");
     assert!(
@@ -581,19 +586,27 @@ fn remote_branch(up: &Upstream, branch: &str) -> Option<git2::Oid> {
     bare.refname_to_id(&format!("refs/heads/{branch}")).ok()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_new_proposal_is_pushed_to_the_remote_over_http_with_the_fetch_token_once() {
+/// A remote over loopback HTTP with one commit on main, and a runner that follows it with the
+/// token and has pushed its first proposal (then seen the same one again: pushed once).
+async fn first_proposal_pushed_over_http(
+    before_push: BeforePush,
+) -> (Upstream, String, RunnerProc) {
     let up = Upstream::new();
     let c1 = up.commit_and_push(100, "one");
-    let base = serve_git(up.root.path().to_path_buf()).await;
+    let base = serve_git_with(up.root.path().to_path_buf(), before_push).await;
     let runner = optimizing_runner(
         &format!("{base}/queues.git"),
         &[("CXQUEUES_GIT_TOKEN", GIT_TOKEN)],
     );
     runner.wait_applied(&c1).await;
-    // A proposal, then the same one again: pushed once.
     let metrics = wait_optimized(&runner, "unchanged", 1.0).await;
     assert_eq!(optimize_counts(&metrics), (1.0, 1.0, 0.0), "{metrics}");
+    (up, c1, runner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_new_proposal_is_pushed_to_the_remote_over_http_with_the_fetch_token_once() {
+    let (up, c1, runner) = first_proposal_pushed_over_http(BeforePush::default()).await;
     let bare = git2::Repository::open_bare(up.bare()).unwrap();
     let opt = bare
         .find_commit(remote_branch(&up, "opt").expect("opt was pushed"))
@@ -671,17 +684,8 @@ async fn a_remote_optimize_branch_someone_committed_to_is_not_overwritten_and_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_pushed_to_the_optimize_branch_while_a_proposal_is_pushed_is_not_overwritten() {
-    let up = Upstream::new();
-    let c1 = up.commit_and_push(100, "one");
     let before_push = BeforePush::default();
-    let base = serve_git_with(up.root.path().to_path_buf(), before_push.clone()).await;
-    let runner = optimizing_runner(
-        &format!("{base}/queues.git"),
-        &[("CXQUEUES_GIT_TOKEN", GIT_TOKEN)],
-    );
-    runner.wait_applied(&c1).await;
-    let metrics = wait_optimized(&runner, "unchanged", 1.0).await;
-    assert_eq!(optimize_counts(&metrics), (1.0, 1.0, 0.0), "{metrics}");
+    let (up, c1, runner) = first_proposal_pushed_over_http(before_push.clone()).await;
     let first = remote_branch(&up, "opt").expect("the first proposal was pushed");
 
     // Someone moves the remote's branch just as the next proposal is pushed: after it was
@@ -714,20 +718,15 @@ async fn a_proposal_made_on_another_followed_branch_is_not_replaced() {
     git(work, &["checkout", "--quiet", "-b", "opt"]);
     up.work
         .write("queues/alpha.yaml", &queue_yaml("Alpha", 123));
-    let out = Command::new("git")
-        .current_dir(work)
-        .args(["commit", "--quiet", "-am"])
-        .arg("optimize (erlang-c): 1 queue in 1 file\n\nCxqueues-Followed-Branch: staging\n")
-        .env("GIT_AUTHOR_NAME", "cxqueues optimize")
-        .env("GIT_AUTHOR_EMAIL", "cxqueues@localhost")
-        .env("GIT_COMMITTER_NAME", "cxqueues optimize")
-        .env("GIT_COMMITTER_EMAIL", "cxqueues@localhost")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    git_as(
+        ("cxqueues optimize", "cxqueues@localhost"),
+        work,
+        &[
+            "commit",
+            "--quiet",
+            "-am",
+            "optimize (erlang-c): 1 queue in 1 file\n\nCxqueues-Followed-Branch: staging\n",
+        ],
     );
     git(
         work,
