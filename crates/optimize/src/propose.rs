@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use model::genesys::{CgrMetric, CgrRule};
+use model::genesys::{CgrMetric, CgrOperator, CgrRule};
 use model::{Decimal, QueueDef, QueueSpec, Repository, Spanned, ranges};
 use serde::{Deserialize, Serialize};
 
@@ -247,12 +247,14 @@ pub fn propose(
         .map(|r| (r.queue.as_str(), &r.metrics))
         .collect();
     let license = i64::from(repo.tenant.spec.limits.max_waiters);
+    // Conditional group routing is Genesys Cloud's.
+    let genesys = repo.tenant.spec.platform == model::Platform::GenesysCloud;
     let queues = repo
         .queues
         .iter()
         .filter(|q| !q.doc.metadata.deleted)
         .filter(|q| opts.only.is_empty() || opts.only.iter().any(|n| n == q.name()))
-        .map(|q| propose_queue(q, rows.get(q.name()).copied(), opts, license))
+        .map(|q| propose_queue(q, rows.get(q.name()).copied(), opts, license, genesys))
         .collect();
     Ok(Report {
         policy: opts.policy,
@@ -266,6 +268,7 @@ fn propose_queue(
     inputs: Option<&QueueMetrics>,
     opts: &Options,
     license: i64,
+    genesys: bool,
 ) -> QueueProposal {
     let mut p = QueueProposal {
         name: q.name().to_string(),
@@ -312,7 +315,18 @@ fn propose_queue(
             }
         }
         Policy::ErlangC => {
-            p.predicted = erlang_policy(m, q, opts.tail, license, &mut proposed, &mut p.warnings);
+            let cgr_rule = genesys
+                .then(|| estimated_wait_rule(&q.doc.spec, q.name()))
+                .flatten();
+            p.predicted = erlang_policy(
+                m,
+                q,
+                opts.tail,
+                license,
+                cgr_rule,
+                &mut proposed,
+                &mut p.warnings,
+            );
         }
     }
     for (field, to, reason) in proposed {
@@ -462,11 +476,14 @@ fn seed_policy(
     ));
 }
 
+/// Erlang C for one queue; `cgr_rule` is the index of the Genesys rule whose threshold takes
+/// the `maxWaitTime` figure ([`estimated_wait_rule`]).
 fn erlang_policy(
     m: &QueueMetrics,
     q: &QueueDef,
     tail: f64,
     license: i64,
+    cgr_rule: Option<usize>,
     out: &mut Vec<(Field, i64, String)>,
     warnings: &mut Vec<String>,
 ) -> Option<Prediction> {
@@ -555,18 +572,39 @@ fn erlang_policy(
             model.occupancy()
         ),
     ));
-    if let Some(rule) = estimated_wait_rule(spec, q.name()) {
-        // The overflow threshold of the original tool, unbounded like the rule's value.
-        out.push((
-            Field::CgrEstimatedWaitTime(rule),
-            t as i64,
-            format!(
-                "rule {}'s EstimatedWaitTime: P(wait > {t} s) ≤ {}% (C = {:.4})",
-                rule + 1,
+    if let Some(rule) = cgr_rule {
+        let field = Field::CgrEstimatedWaitTime(rule);
+        if t == 0 {
+            // A threshold of 0 would bring the groups in at the first wait estimated.
+            warnings.push(format!(
+                "{field}: P(wait > 0 s) ≤ {}% already (C = {:.4}): the queue rarely waits, so its threshold is kept",
                 trim(pct),
                 model.wait_probability
-            ),
-        ));
+            ));
+        } else {
+            // The overflow threshold of the original tool, unbounded like the rule's value.
+            out.push((
+                field,
+                t as i64,
+                format!(
+                    "rule {}'s EstimatedWaitTime: P(wait > {t} s) ≤ {}% (C = {:.4})",
+                    rule + 1,
+                    trim(pct),
+                    model.wait_probability
+                ),
+            ));
+            let proposed = Decimal::from(t as i64);
+            for (j, later) in cgr_rules(spec).iter().enumerate().skip(rule + 1) {
+                let v = later.value.value.value;
+                if own_wait_threshold(&later.value, q.name()) && v <= proposed {
+                    warnings.push(format!(
+                        "rule {}'s EstimatedWaitTime threshold {v} s is not above the {t} s proposed for rule {}: the thresholds no longer rise in order; review the later rules",
+                        j + 1,
+                        rule + 1
+                    ));
+                }
+            }
+        }
     }
     Some(predicted)
 }
@@ -579,12 +617,22 @@ pub(crate) fn cgr_rules(spec: &QueueSpec) -> &[Spanned<CgrRule>] {
         .map_or(&[], |c| &c.value.rules)
 }
 
-/// The index of the first `EstimatedWaitTime` rule of `spec.genesys.conditionalGroupRouting`
-/// that evaluates this queue (rule 1 always does; a later rule does when it names no other
-/// queue). A rule on another queue's wait is that queue's figure, not this one's.
+/// Whether `rule` is an overflow threshold on this queue's wait: `EstimatedWaitTime`
+/// `GreaterThan` (or `…OrEqualTo`) a value, on this queue (rule 1 always is; a later rule when it
+/// names no other queue). A rule on another queue's wait is that queue's figure, not this one's.
+fn own_wait_threshold(rule: &CgrRule, name: &str) -> bool {
+    rule.metric.value == CgrMetric::EstimatedWaitTime
+        && matches!(
+            rule.operator.value,
+            CgrOperator::GreaterThan | CgrOperator::GreaterThanOrEqualTo
+        )
+        && rule.queue.as_ref().is_none_or(|q| q.value == name)
+}
+
+/// The index of the first rule of `spec.genesys.conditionalGroupRouting` that is an overflow
+/// threshold on this queue's wait ([`own_wait_threshold`]).
 fn estimated_wait_rule(spec: &QueueSpec, name: &str) -> Option<usize> {
-    cgr_rules(spec).iter().position(|r| {
-        r.value.metric.value == CgrMetric::EstimatedWaitTime
-            && r.value.queue.as_ref().is_none_or(|q| q.value == name)
-    })
+    cgr_rules(spec)
+        .iter()
+        .position(|r| own_wait_threshold(&r.value, name))
 }

@@ -531,6 +531,14 @@ spec:
     assert_eq!(c.from, model::Decimal::parse("30.5"));
     assert_eq!(c.to, 343);
     assert!(c.reason.contains("P(wait > 343 s) ≤ 1%"), "{}", c.reason);
+    // The third rule (90 s) now fires before the second: said, not changed.
+    assert!(
+        sales.warnings.iter().any(|w| w.contains(
+            "rule 3's EstimatedWaitTime threshold 90 s is not above the 343 s proposed for rule 2"
+        )),
+        "{:?}",
+        sales.warnings
+    );
     let v = render::json(&r);
     assert_eq!(
         v["queues"][0]["changes"][0]["field"],
@@ -548,6 +556,8 @@ fn an_estimated_wait_rule_already_at_the_figure_or_on_another_queue_is_not_chang
         "        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 343, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n",
         // Only ServiceLevel rules.
         "        - {metric: ServiceLevel, operator: LessThan, value: 80, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n",
+        // An EstimatedWaitTime rule that is no overflow threshold (LessThan).
+        "        - {metric: EstimatedWaitTime, operator: LessThan, value: 30, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n",
         // An EstimatedWaitTime rule that evaluates another queue's wait.
         "        - {metric: ServiceLevel, operator: LessThan, value: 80, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n        - {queue: Other, metric: EstimatedWaitTime, operator: GreaterThan, value: 60, waitSeconds: 20, groups: [{name: G, type: GROUP}]}\n",
     ] {
@@ -565,4 +575,30 @@ fn an_estimated_wait_rule_already_at_the_figure_or_on_another_queue_is_not_chang
             Some(343)
         );
     }
+}
+
+#[test]
+fn a_queue_that_rarely_waits_keeps_its_threshold_with_a_warning_never_zero() {
+    let queues = "apiVersion: cxqueues/v1
+kind: Queue
+metadata: {name: Sales}
+spec:
+  genesys:
+    conditionalGroupRouting:
+      rules:
+        - {metric: EstimatedWaitTime, operator: GreaterThan, value: 30, waitSeconds: 20, groups: [{name: G, type: GROUP}]}
+";
+    // A = 0.5 Erlangs on 12 agents: P(wait) is far below 1 %.
+    let quiet = r#"{"queues": {"Sales": {"offered": 10, "intervalSeconds": 3600, "averageHandleTimeSeconds": 180, "agents": 12}}}"#;
+    let m = Metrics::parse_json("m.json", quiet).unwrap().metrics;
+    let r = propose(&genesys_repo(queues), &m, &on_genesys()).unwrap();
+    let sales = &r.queues[0];
+    assert!(sales.changes.is_empty(), "{:?}", sales.changes);
+    assert!(
+        sales.warnings.iter().any(|w| w.starts_with(
+            "genesys.conditionalGroupRouting.rules[0].value: P(wait > 0 s) ≤ 1% already"
+        )),
+        "{:?}",
+        sales.warnings
+    );
 }
