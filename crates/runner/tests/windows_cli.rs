@@ -126,6 +126,23 @@ async fn plan_and_apply_list_a_change_a_deny_window_holds_and_apply_writes_none_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_markdown_plan_before_a_break_glass_apply_says_what_goes_through_the_window() {
+    let (dir, sim) = setup(ALWAYS_DENY, 240);
+    let out = run(
+        &sim,
+        dir.path(),
+        &["apply", "--break-glass", "INC-8", "--format", "markdown"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("**Break glass**: applied through a change window\n\n- Billing: window \"freeze\" (changes)"),
+        "{shown}"
+    );
+    assert_eq!(wait_of(&sim), Some(240));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_with_break_glass_writes_through_the_window_and_the_audit_log_names_the_reason() {
     let (dir, sim) = setup(ALWAYS_DENY, 240);
     let repo = dir.path();

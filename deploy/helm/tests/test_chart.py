@@ -289,11 +289,22 @@ def an_optimize_author_without_an_email_fails_the_schema():
     )
 
 
+def a_zero_optimize_period_fails_the_schema():
+    expect_schema_error(
+        {
+            "git": {"url": "https://github.com/example/queues.git"},
+            "optimize": {"every": "0s"},
+        },
+        "every",
+    )
+
+
 SCHEMA_CHECKS = [
     two_replicas_without_leader_election_fail_the_schema,
     a_missing_git_url_fails_the_schema,
     a_root_security_context_fails_the_schema,
     an_optimize_author_without_an_email_fails_the_schema,
+    a_zero_optimize_period_fails_the_schema,
 ]
 
 

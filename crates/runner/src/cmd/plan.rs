@@ -239,8 +239,19 @@ fn print_plan(
             "{}{gate_lines}",
             plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
         ),
-        // The held changes and the drift are in the document, as `comment` shows them.
-        PlanFormat::Markdown => plan_output::markdown(&plan_file(planned, origin)),
+        // The held changes and the drift are in the document, as `comment` shows them; the
+        // writes break glass let through (apply) are said after it.
+        PlanFormat::Markdown => {
+            let overridden = planned
+                .gated
+                .as_ref()
+                .map(crate::output::windows::overridden_markdown)
+                .unwrap_or_default();
+            format!(
+                "{}{overridden}",
+                plan_output::markdown(&plan_file(planned, origin))
+            )
+        }
         PlanFormat::Json => plan_output::json(&plan_file(planned, origin)),
     })?;
     Ok(())

@@ -409,7 +409,7 @@ pub(crate) fn text_with_cost(plan: &Plan, color: bool, cost: Option<Cost>) -> St
     out
 }
 
-fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     safe(s)
         .replace('|', "\\|")
         .replace('<', "&lt;")
@@ -572,7 +572,18 @@ pub(crate) fn markdown_limited(file: &PlanFile, limit: usize) -> String {
     let unmanaged = unmanaged_block(&file.unmanaged, limit / 10);
     let gated = gated_block(file, limit / 5);
     if file.changes.is_empty() {
-        match (file.held.len(), file.origin.short_commit()) {
+        let held: std::collections::BTreeSet<&str> =
+            file.held.iter().map(|h| h.queue.as_str()).collect();
+        let drifted = file.drift.iter().filter(|d| !d.corrected).count();
+        match (held.len(), file.origin.short_commit()) {
+            (0, _) if drifted > 0 => {
+                let _ = writeln!(
+                    out,
+                    "No changes to apply. {drifted} queue{} drifted from the repository and {} not corrected (below).",
+                    if drifted == 1 { "" } else { "s" },
+                    if drifted == 1 { "is" } else { "are" }
+                );
+            }
             (0, Some(c)) => {
                 let _ = writeln!(
                     out,
@@ -716,7 +727,7 @@ fn gated_block(file: &PlanFile, room: usize) -> String {
     if left > 0 {
         let _ = writeln!(
             out,
-            "\n> {left} more held or drifted queue{} in the job log.",
+            "\n> {left} more row{} of held changes or drift in the job log.",
             if left == 1 { "" } else { "s" }
         );
     }
@@ -830,6 +841,19 @@ mod tests {
             md.contains("| Drifted 0 | maxWaiters 12 → 10 | drift mode warn | alice |"),
             "{md}"
         );
+        // Drift only: not "in sync" either.
+        let md = markdown(&gated_file(0, 2));
+        assert!(
+            md.contains("No changes to apply. 2 queues drifted from the repository and are not corrected (below)."),
+            "{md}"
+        );
+        assert!(!md.contains("matches the repository"), "{md}");
+        // A queue held twice (its change and its drift correction) counts once.
+        let mut twice = gated_file(1, 0);
+        let mut correction = twice.held[0].clone();
+        correction.applies = model::Applies::Drift;
+        twice.held.push(correction);
+        assert!(markdown(&twice).contains("1 queue is held back"));
         // Without held changes or drift, the in-sync sentence stays.
         let md = markdown(&gated_file(0, 0));
         assert!(
@@ -848,7 +872,7 @@ mod tests {
         let rows = md.matches("| Held ").count() + md.matches("| Drifted ").count();
         assert!(
             md.contains(&format!(
-                "> {} more held or drifted queues in the job log.",
+                "> {} more rows of held changes or drift in the job log.",
                 1000 - rows
             )),
             "{md}"

@@ -49,6 +49,25 @@ pub(crate) fn rfc3339(t: Timestamp) -> String {
     model::time::rfc3339_secs(t.as_second())
 }
 
+/// The writes break glass let through a window, as a markdown list under the plan (empty when
+/// there are none).
+pub(crate) fn overridden_markdown(g: &Gated) -> String {
+    if g.overridden.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n**Break glass**: applied through a change window\n\n");
+    for o in &g.overridden {
+        let _ = writeln!(
+            out,
+            "- {}: window {} ({})",
+            super::plan::md_escape(&o.queue),
+            super::plan::md_escape(&format!("{:?}", o.window)),
+            o.applies.as_str()
+        );
+    }
+    out
+}
+
 /// The text lines under a plan: each held change (`~ Billing: maxWaitTime 300 → 240  held by
 /// window "peak" until 18:00 EST`), each drift reported and not corrected, each window broken.
 pub(crate) fn text(g: &Gated, windows: &Windows, now: Timestamp) -> String {

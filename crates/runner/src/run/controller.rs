@@ -912,6 +912,7 @@ fn trace_gate<T>(
     ctx.metrics.set_drift(tenant, queues, fields);
     ctx.metrics
         .add_drift_detected(tenant, new_drift.len() as u64);
+    let mut recorded = true;
     if let Some(r) = &ctx.recorder {
         // The break-glass records were written before the apply (by the pipeline).
         let trace = crate::recorder::gate::GateTrace {
@@ -920,12 +921,16 @@ fn trace_gate<T>(
             new_drift,
         };
         if let Err(e) = r.record_gate(hooks, audit, &trace) {
-            warn!(error = %e, "the audit log or the outbox could not take the window and drift records");
+            recorded = false;
+            warn!(error = %e, "the audit log or the outbox could not take the window and drift records; the drift is reported again at the next run");
             ctx.status
                 .write()
                 .errors
                 .push(Problem::message(format!("the audit log: {e}")));
         }
+    }
+    if recorded {
+        ctx.gate.remember_drift(&gated.drift);
     }
 }
 

@@ -21,6 +21,13 @@ use crate::recorder::applied::Reported;
 /// A drift's identity: its fields and the tenant's values.
 type DriftKey = Vec<(String, Value)>;
 
+fn drift_key(d: &DriftFound) -> DriftKey {
+    d.fields
+        .iter()
+        .map(|f| (f.path.clone(), f.before.clone()))
+        .collect()
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     applied: Option<BTreeMap<String, Desired>>,
@@ -61,23 +68,24 @@ impl LoopGate {
     }
 
     /// The drift not reported before (a queue's drift is new when its fields or the tenant's
-    /// values differ from the last reported); forgets queues that no longer drift. What was
-    /// reported is kept in the state directory, so a restart reports only new drift.
+    /// values differ from the last reported). Nothing is marked reported until
+    /// [`Self::remember_drift`], once the records of it are written.
     pub fn new_drift<'a>(&self, found: &'a [DriftFound]) -> Vec<&'a DriftFound> {
+        let inner = self.inner();
+        found
+            .iter()
+            .filter(|d| inner.reported.get(&d.queue) != Some(&drift_key(d)))
+            .collect()
+    }
+
+    /// Marks `found` (all the drift of a run) as reported, and forgets queues that no longer
+    /// drift. Kept in the state directory, so that a restart reports only new drift.
+    pub fn remember_drift(&self, found: &[DriftFound]) {
         let mut inner = self.inner();
-        let mut now: Reported = BTreeMap::new();
-        let mut out = Vec::new();
-        for d in found {
-            let key: DriftKey = d
-                .fields
-                .iter()
-                .map(|f| (f.path.clone(), f.before.clone()))
-                .collect();
-            if inner.reported.get(&d.queue) != Some(&key) {
-                out.push(d);
-            }
-            now.insert(d.queue.clone(), key);
-        }
+        let now: Reported = found
+            .iter()
+            .map(|d| (d.queue.clone(), drift_key(d)))
+            .collect();
         if now != inner.reported
             && let Some(dir) = &self.state_dir
             && let Err(e) = crate::recorder::applied::save_reported(dir, &now)
@@ -85,7 +93,6 @@ impl LoopGate {
             tracing::warn!(error = %e, dir = %dir.display(), "the drift reported could not be kept; a restart may report it again");
         }
         inner.reported = now;
-        out
     }
 
     /// Keeps the record of a run that applied `report` (none: nothing was written).
@@ -221,7 +228,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let found = [drift("Billing", 300), drift("Sales", 90)];
         let gate = LoopGate::new(Some(dir.path().to_path_buf()));
+        // Not marked until its records are written: asked again, it is still new.
         assert_eq!(names(gate.new_drift(&found)), ["Billing", "Sales"]);
+        assert_eq!(names(gate.new_drift(&found)), ["Billing", "Sales"]);
+        gate.remember_drift(&found);
         assert!(
             gate.new_drift(&found).is_empty(),
             "a resync reports nothing new"
@@ -233,8 +243,9 @@ mod tests {
         // The tenant's value moves again: new drift, reported.
         let moved = [drift("Billing", 360), drift("Sales", 90)];
         assert_eq!(names(restarted.new_drift(&moved)), ["Billing"]);
+        restarted.remember_drift(&moved);
         // Sales is set back, then drifts the same way again: reported again.
-        let _ = restarted.new_drift(&moved[..1]);
+        restarted.remember_drift(&moved[..1]);
         assert_eq!(names(restarted.new_drift(&moved)), ["Sales"]);
 
         // Without a state directory, a new gate knows nothing of what was reported.
