@@ -28,7 +28,7 @@ use tracing::{error, info, warn};
 use super::git::{GitError, GitSource};
 use super::http::{TriggerToken, authorize, error as error_response};
 use super::metrics::Metrics;
-use super::remote::Remote;
+use super::remote::{FOLLOWED_TRAILER, Remote};
 use super::status::{PushStatus, SharedStatus};
 use crate::recorder::Recorder;
 use crate::recorder::proposal::Proposal;
@@ -448,11 +448,8 @@ fn commit_proposal(
     Ok(id.to_string())
 }
 
-/// The trailer that names the branch a proposal was made on: a remote optimize branch is
-/// replaced only by proposals on the same followed branch ([`Remote::push_branch`]).
-pub(crate) const FOLLOWED_TRAILER: &str = "Cxqueues-Followed-Branch";
-
-/// `optimize (erlang-c): 3 queues`, one line per change, and the [`FOLLOWED_TRAILER`].
+/// `optimize (erlang-c): 3 queues`, one line per change, and the [`FOLLOWED_TRAILER`] (which
+/// [`Remote::push_branch`] reads).
 fn commit_message(report: &Report, edits: &[FileEdit], followed: &str) -> String {
     let changed: Vec<_> = report
         .queues

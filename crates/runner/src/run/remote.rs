@@ -396,6 +396,11 @@ impl GitAuth {
     }
 }
 
+/// The trailer of a proposal's commit message that names the followed branch it was made on:
+/// a remote optimize branch is replaced only by proposals on the same followed branch
+/// ([`Remote::push_branch`]).
+pub const FOLLOWED_TRAILER: &str = "Cxqueues-Followed-Branch";
+
 /// What a fetch found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fetched {
@@ -579,7 +584,7 @@ impl Remote {
 }
 
 impl Remote {
-    /// Pushes the clone's `branch` (the optimize branch, which [`super::optimize`] resets onto
+    /// Pushes the clone's `branch` (the optimize branch, which the optimize endpoint resets onto
     /// each proposal) to the remote's `branch`, with the credentials of the fetch. Blocking:
     /// run it off the async threads. Tried once; the caller logs and counts a failure.
     ///
@@ -629,7 +634,7 @@ impl Remote {
         if let Some(t) = theirs.filter(|t| *t != ours) {
             let commit = repo.find_commit(t).map_err(git_fail)?;
             let by = |sig: git2::Signature<'_>| sig.email().ok() == Some(author_email);
-            let trailer = format!("\n{}: {}", super::optimize::FOLLOWED_TRAILER, self.branch);
+            let trailer = format!("\n{}: {}", FOLLOWED_TRAILER, self.branch);
             let a_proposal = commit.parent_count() == 1
                 && by(commit.author())
                 && by(commit.committer())
