@@ -740,13 +740,35 @@ pub async fn fetch_once(
     result
 }
 
-/// Fetches on a blocking thread.
+/// How long a fetch may take before it counts as failed.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Fetches off the async threads, waited for at most [`FETCH_TIMEOUT`].
 pub async fn fetch_blocking(remote: &Arc<Remote>) -> Result<Fetched, String> {
+    fetch_within(remote, FETCH_TIMEOUT).await
+}
+
+/// Fetches on a thread of its own, waited for at most `timeout`. libgit2 sets no network
+/// timeout: without this, a server that stops answering mid-fetch would stop the follow loop
+/// for good. A fetch given up finishes or fails on its thread, unobserved (a plain thread, so
+/// that it cannot hold up the runtime's shutdown); the next fetch may meet its ref lock and
+/// fail, and is tried again after the backoff.
+pub async fn fetch_within(remote: &Arc<Remote>, timeout: Duration) -> Result<Fetched, String> {
     let r = remote.clone();
-    tokio::task::spawn_blocking(move || r.fetch())
-        .await
-        .map_err(|e| format!("the fetch task failed: {e}"))
-        .and_then(|r| r.map_err(|e| e.to_string()))
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(r.fetch());
+    });
+    match tokio::time::timeout(timeout, rx).await {
+        Ok(done) => done
+            .map_err(|e| format!("the fetch thread failed: {e}"))
+            .and_then(|r| r.map_err(|e| e.to_string())),
+        Err(_) => Err(format!(
+            "fetching {}: no answer within {}: given up",
+            remote.shown(),
+            humantime::format_duration(timeout)
+        )),
+    }
 }
 
 /// Records a fetch's result in `status` and `metrics`, and logs what matters: a rewritten
@@ -941,9 +963,8 @@ mod tests {
         assert!(!format!("{auth:?}").contains("s3cret"));
     }
 
-    #[test]
-    fn a_push_to_a_server_that_never_answers_is_given_up_after_the_timeout() {
-        // A server that accepts the connection and never says a word.
+    /// A server that accepts connections and never says a word, and a clone that follows it.
+    fn silent_remote() -> (std::net::TcpListener, tempfile::TempDir, Arc<Remote>) {
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = RemoteUrl::parse(&format!(
             "http://{}/queues.git",
@@ -952,6 +973,22 @@ mod tests {
         .unwrap();
         let state = tempfile::tempdir().unwrap();
         let remote = Arc::new(Remote::open(url, GitAuth::default(), "main", state.path()).unwrap());
+        (silent, state, remote)
+    }
+
+    #[tokio::test]
+    async fn a_fetch_from_a_server_that_never_answers_is_given_up_after_the_timeout() {
+        let (silent, _state, remote) = silent_remote();
+        let err = fetch_within(&remote, Duration::from_millis(300))
+            .await
+            .unwrap_err();
+        assert!(err.contains("no answer within 300ms: given up"), "{err}");
+        drop(silent);
+    }
+
+    #[test]
+    fn a_push_to_a_server_that_never_answers_is_given_up_after_the_timeout() {
+        let (silent, _state, remote) = silent_remote();
         // A proposal on `opt` in the clone.
         let repo = Repository::open_bare(remote.dir()).unwrap();
         let tree = repo
