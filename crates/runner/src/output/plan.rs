@@ -841,6 +841,13 @@ mod tests {
             md.contains("| Drifted 0 | maxWaiters 12 → 10 | drift mode warn | alice |"),
             "{md}"
         );
+        // Changes to apply and held ones: the plan's table, then the held table.
+        let mut both = PlanFile::from_plan(&plan_of(2), Origin::default());
+        both.held = gated_file(1, 0).held;
+        let md = markdown(&both);
+        let (table, held) = (md.find("| queue | changed fields |"), md.find("| Held 0 |"));
+        assert!(table.is_some() && held.is_some() && table < held, "{md}");
+        assert!(!md.contains("No changes"), "{md}");
         // Drift only: not "in sync" either.
         let md = markdown(&gated_file(0, 2));
         assert!(
