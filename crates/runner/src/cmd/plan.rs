@@ -229,16 +229,18 @@ fn print_plan(
     now: jiff::Timestamp,
 ) -> Result<(), CliError> {
     let plan = &planned.plan;
-    let gate_lines = planned
-        .gated
-        .as_ref()
-        .map(|g| crate::output::windows::text(g, windows, now))
-        .unwrap_or_default();
     crate::output::print(match format {
-        PlanFormat::Text => format!(
-            "{}{gate_lines}",
-            plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
-        ),
+        PlanFormat::Text => {
+            let gate_lines = planned
+                .gated
+                .as_ref()
+                .map(|g| crate::output::windows::text(g, windows, now))
+                .unwrap_or_default();
+            format!(
+                "{}{gate_lines}",
+                plan_output::text_with_cost(plan, crate::output::color_on_stdout(), Some(cost))
+            )
+        }
         // The held changes and the drift are in the document, as `comment` shows them; the
         // writes break glass let through (apply) are said after it.
         PlanFormat::Markdown => {

@@ -49,20 +49,25 @@ pub(crate) fn save_applied(
     state_dir: &Path,
     queues: &BTreeMap<String, Desired>,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(state_dir)?;
     let file = AppliedFile {
         format_version: 1,
         queues: queues.clone(),
     };
     let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
-    replace_file(state_dir, APPLIED_FILE, &text)
+    replace_file(&state_dir.join(APPLIED_FILE), &text)
 }
 
-/// Writes `name` in `state_dir` whole: a temporary file, then renamed over the old one.
-fn replace_file(state_dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
-    let tmp: PathBuf = state_dir.join(format!("{name}.tmp"));
+/// Writes a state file whole: its folder made if need be, then `<path>.tmp`, renamed over
+/// `path`, so that a reader never sees half a file.
+pub(crate) fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, state_dir.join(name))
+    std::fs::rename(&tmp, path)
 }
 
 /// The file of the state directory that holds the drift last reported per queue, so that a
@@ -94,13 +99,12 @@ pub(crate) fn load_reported(state_dir: &Path) -> Reported {
 
 /// Writes the drift reported (to a temporary file, then renamed over the old one).
 pub(crate) fn save_reported(state_dir: &Path, queues: &Reported) -> std::io::Result<()> {
-    std::fs::create_dir_all(state_dir)?;
     let file = ReportedFile {
         format_version: 1,
         queues: queues.clone(),
     };
     let text = serde_json::to_string(&file).map_err(std::io::Error::other)?;
-    replace_file(state_dir, REPORTED_FILE, &text)
+    replace_file(&state_dir.join(REPORTED_FILE), &text)
 }
 
 /// The record to keep after `report`: the gate's, except that a queue whose write did not

@@ -56,15 +56,11 @@ impl Schedule {
     }
 
     fn remember(&self, digest: &str) -> std::io::Result<()> {
-        if let Some(dir) = self.state_file.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.state_file.with_extension("json.tmp");
         let text = serde_json::to_string(&LastProposal {
             digest: digest.to_string(),
         })
         .unwrap_or_default();
-        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.state_file))
+        crate::recorder::applied::replace_file(&self.state_file, &text)
     }
 }
 
